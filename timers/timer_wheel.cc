@@ -1,0 +1,244 @@
+#include "timers/timer_wheel.h"
+
+#include <bit>
+#include <cassert>
+#include <functional>
+#include <limits>
+
+namespace tapstack::timers {
+
+// List operations on circular lists with a sentinel head. Friend of Timer so it can reach the
+// private links; kept out of the header because only the wheel uses it.
+struct TimerListOps {
+  static void InitHead(TimerLink& head) { head.next = head.prev = &head; }
+  static bool Empty(const TimerLink& head) { return head.next == &head; }
+
+  static void PushBack(TimerLink& head, Timer& timer) {
+    TimerLink* node = &timer;
+    node->prev = head.prev;
+    node->next = &head;
+    head.prev->next = node;
+    head.prev = node;
+  }
+
+  static Timer& PopFront(TimerLink& head) {
+    Timer& timer = *static_cast<Timer*>(head.next);
+    timer.Unlink();
+    return timer;
+  }
+
+  // Moves every node of `from` to the (empty) list `to`, leaving `from` empty.
+  static void TakeAll(TimerLink& from, TimerLink& to) {
+    if (Empty(from)) {
+      InitHead(to);
+      return;
+    }
+    to.next = from.next;
+    to.prev = from.prev;
+    to.next->prev = &to;
+    to.prev->next = &to;
+    InitHead(from);
+  }
+};
+
+namespace {
+
+constexpr Tick kSlotMask = TimerWheel::kSlotsPerLevel - 1;
+
+constexpr int Shift(int level) { return level * TimerWheel::kBitsPerLevel; }
+
+// Slot index of `tick` on `level`.
+constexpr int SlotOf(Tick tick, int level) {
+  return static_cast<int>((tick >> Shift(level)) & kSlotMask);
+}
+
+// Bits of a level's bitmap strictly above `slot`.
+constexpr std::uint64_t BitsAbove(int slot) {
+  return slot == TimerWheel::kSlotsPerLevel - 1 ? 0 : ~std::uint64_t{0} << (slot + 1);
+}
+
+}  // namespace
+
+TimerWheel::TimerWheel(TimePoint origin, TimerWheelOptions options)
+    : origin_(origin), resolution_(options.resolution) {
+  assert(resolution_ > Duration::zero());
+  for (Slots& level : slots_) {
+    for (TimerLink& head : level) TimerListOps::InitHead(head);
+  }
+  TimerListOps::InitHead(due_);
+}
+
+TimerWheel::~TimerWheel() {
+  // Detach pending timers so their destructors, which may run later, do not touch freed slots.
+  auto detach_all = [](TimerLink& head) {
+    while (!TimerListOps::Empty(head)) TimerListOps::PopFront(head);
+  };
+  for (Slots& level : slots_) {
+    for (TimerLink& head : level) detach_all(head);
+  }
+  detach_all(due_);
+}
+
+Tick TimerWheel::DeadlineToTick(TimePoint deadline) const {
+  if (deadline <= origin_) return 0;
+  const auto since_origin = deadline - origin_;
+  const auto whole = since_origin / resolution_;
+  const bool partial = since_origin % resolution_ != Duration::zero();
+  return static_cast<Tick>(whole) + (partial ? 1 : 0);
+}
+
+Tick TimerWheel::TimeToTick(TimePoint now) const {
+  if (now <= origin_) return 0;
+  return static_cast<Tick>((now - origin_) / resolution_);
+}
+
+TimePoint TimerWheel::TickToTime(Tick tick) const {
+  // Saturate instead of overflowing the clock's representation for far-future ticks.
+  const auto max_ticks = static_cast<Tick>((TimePoint::max() - origin_) / resolution_);
+  if (tick >= max_ticks) return TimePoint::max();
+  return origin_ + resolution_ * static_cast<Duration::rep>(tick);
+}
+
+void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
+  if (timer.is_scheduled()) {
+    TimerLink* prev = timer.prev;
+    timer.Unlink();
+    ClearBitIfSlotEmptied(prev);
+  }
+  ++stats_.scheduled;
+  timer.deadline_ = deadline;
+  if (deadline <= now_) {
+    // Due now. Deferring to the next Advance() keeps a self re-arming callback from livelocking.
+    TimerListOps::PushBack(due_, timer);
+    return;
+  }
+  Place(timer);
+}
+
+void TimerWheel::Cancel(Timer& timer) {
+  if (!timer.is_scheduled()) return;
+  TimerLink* prev = timer.prev;
+  timer.Unlink();
+  ClearBitIfSlotEmptied(prev);
+  ++stats_.cancelled;
+}
+
+void TimerWheel::ClearBitIfSlotEmptied(TimerLink* head) {
+  // After an unlink, the list is empty exactly when the neighbour is its own successor. Whether it
+  // is a slot head (and which one) follows from its address inside slots_.
+  if (head->next != head) return;
+  const auto address = reinterpret_cast<std::uintptr_t>(head);
+  const auto first = reinterpret_cast<std::uintptr_t>(&slots_[0][0]);
+  const auto end = first + sizeof(slots_);
+  if (address < first || address >= end) return;
+  const std::size_t index = (address - first) / sizeof(TimerLink);
+  occupied_[index / kSlotsPerLevel] &= ~(std::uint64_t{1} << (index % kSlotsPerLevel));
+}
+
+void TimerWheel::Place(Timer& timer) {
+  const Tick deadline = timer.deadline_;
+  assert(deadline >= now_);
+  const Tick differing = deadline ^ now_;
+  // The level is the 6-bit group holding the highest bit in which deadline and now differ; the
+  // slot is the deadline's digit on that level. Equal ticks (a cascade reaching its timer's own
+  // tick) go to level 0, the slot about to fire.
+  const int level = differing == 0 ? 0 : (63 - std::countl_zero(differing)) / kBitsPerLevel;
+  const int slot = SlotOf(deadline, level);
+  TimerListOps::PushBack(slots_[level][slot], timer);
+  occupied_[level] |= std::uint64_t{1} << slot;
+}
+
+std::optional<Tick> TimerWheel::NextEventTickAfterNow() const {
+  // Occupied slots on a lower level all start before any occupied slot of a higher level (a level's
+  // slots lie inside the current slot of the level above), so the first hit from the bottom wins.
+  for (int level = 0; level < kLevels; ++level) {
+    std::uint64_t candidates = occupied_[level] & BitsAbove(SlotOf(now_, level));
+    while (candidates != 0) {
+      const int slot = std::countr_zero(candidates);
+      if (!TimerListOps::Empty(slots_[level][slot])) {
+        const int above = Shift(level) + kBitsPerLevel;
+        const Tick base = above >= 64 ? 0 : (now_ >> above) << above;
+        return base | (static_cast<Tick>(slot) << Shift(level));
+      }
+      occupied_[level] &= ~(std::uint64_t{1} << slot);  // stale: its timers were destroyed
+      candidates &= candidates - 1;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Tick> TimerWheel::NextDeadlineTick() const {
+  if (!TimerListOps::Empty(due_)) return now_;
+  return NextEventTickAfterNow();
+}
+
+std::optional<TimePoint> TimerWheel::NextDeadline() const {
+  const std::optional<Tick> tick = NextDeadlineTick();
+  if (!tick) return std::nullopt;
+  return TickToTime(*tick);
+}
+
+void TimerWheel::CascadeAtNow() {
+  // Highest level first: a timer moved down may land in a lower slot that also starts now.
+  for (int level = kLevels - 1; level >= 1; --level) {
+    const int shift = Shift(level);
+    if ((now_ & ((Tick{1} << shift) - 1)) != 0) continue;  // not at this level's slot boundary
+    const int slot = SlotOf(now_, level);
+    const std::uint64_t bit = std::uint64_t{1} << slot;
+    if ((occupied_[level] & bit) == 0) continue;
+    occupied_[level] &= ~bit;
+    TimerLink moving;
+    TimerListOps::TakeAll(slots_[level][slot], moving);
+    while (!TimerListOps::Empty(moving)) {
+      Timer& timer = TimerListOps::PopFront(moving);
+      Place(timer);
+      ++stats_.cascaded;
+    }
+  }
+}
+
+std::size_t TimerWheel::FireList(TimerLink& list) {
+  std::size_t fired = 0;
+  // Pop one at a time: a callback may cancel or destroy timers still waiting on this list.
+  while (!TimerListOps::Empty(list)) {
+    Timer& timer = TimerListOps::PopFront(list);
+    ++fired;
+    timer.callback_(timer);  // may destroy `timer`: do not touch it afterwards
+  }
+  stats_.fired += fired;
+  return fired;
+}
+
+std::size_t TimerWheel::AdvanceToTick(Tick target) {
+  assert(!advancing_ && "Advance() must not be called from a timer callback");
+  advancing_ = true;
+  if (target < now_) target = now_;
+  std::size_t fired = 0;
+
+  // Timers made due at or before now_ since the last Advance(); those their callbacks make due
+  // again wait for the next call.
+  if (!TimerListOps::Empty(due_)) {
+    TimerLink firing;
+    TimerListOps::TakeAll(due_, firing);
+    fired += FireList(firing);
+  }
+
+  for (std::optional<Tick> tick = NextEventTickAfterNow(); tick && *tick <= target;
+       tick = NextEventTickAfterNow()) {
+    now_ = *tick;
+    CascadeAtNow();
+    const int slot = SlotOf(now_, 0);
+    const std::uint64_t bit = std::uint64_t{1} << slot;
+    if ((occupied_[0] & bit) == 0) continue;
+    occupied_[0] &= ~bit;
+    TimerLink firing;
+    TimerListOps::TakeAll(slots_[0][slot], firing);
+    fired += FireList(firing);
+  }
+
+  now_ = target;
+  advancing_ = false;
+  return fired;
+}
+
+}  // namespace tapstack::timers

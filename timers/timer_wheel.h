@@ -1,0 +1,127 @@
+// A hierarchical timing wheel (Varghese & Lauck 1987, scheme 7) for intrusive Timers.
+//
+// Eleven levels of 64 slots cover the whole 64-bit tick range: level L holds timers whose deadline
+// differs from the current tick first in bits [6L, 6L+6). A timer sits in exactly one slot; when
+// time reaches the start of a higher-level slot, the slot is "cascaded": each of its timers is
+// placed again, now on a lower level, until it lands on level 0 and fires at its exact tick.
+// One 64-bit occupancy bitmap per level lets Advance() jump from occupied slot to occupied slot, so
+// a jump over hours of virtual time costs the slots it passes and the timers it fires, never the
+// ticks in between.
+//
+// Guarantees (docs/timer-wheel.md explains why they hold):
+//   - Schedule, Cancel and Reschedule are O(1), whatever the number of pending timers.
+//   - A timer never fires before its deadline, and fires in the Advance() that first reaches the
+//     deadline's tick: with deadlines rounded up to whole ticks it fires at most one tick late.
+//   - Timers due in the same tick fire in scheduling order; a Reschedule counts as a new schedule.
+//   - A deadline at or before the current tick is due at once: the timer fires at the start of the
+//     next Advance() call. A callback that re-arms its own timer for "now" therefore waits for the
+//     next Advance() instead of looping forever in this one.
+//   - Callbacks may schedule, reschedule, cancel or destroy any timer, including themselves and
+//     timers due in the same Advance(). They must not call Advance() themselves.
+#ifndef TAPSTACK_TIMERS_TIMER_WHEEL_H_
+#define TAPSTACK_TIMERS_TIMER_WHEEL_H_
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "timers/timer.h"
+
+namespace tapstack::timers {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Duration = Clock::duration;
+
+struct TimerWheelOptions {
+  // Length of one tick. Deadlines are rounded up to a whole tick, the current time down.
+  Duration resolution = std::chrono::milliseconds(1);
+};
+
+// Counts of what the wheel has done, for benchmarks and `--stats` output.
+struct TimerWheelStats {
+  std::uint64_t scheduled = 0;  // Schedule and Reschedule calls
+  std::uint64_t cancelled = 0;  // Cancel calls that found the timer pending
+  std::uint64_t fired = 0;
+  std::uint64_t cascaded = 0;  // timers moved down a level
+};
+
+class TimerWheel {
+ public:
+  static constexpr int kBitsPerLevel = 6;
+  static constexpr int kSlotsPerLevel = 1 << kBitsPerLevel;
+  static constexpr int kLevels = (64 + kBitsPerLevel - 1) / kBitsPerLevel;
+
+  // `origin` is tick 0: the wheel's clock starts there.
+  explicit TimerWheel(TimePoint origin, TimerWheelOptions options = {});
+  ~TimerWheel();
+
+  TimerWheel(const TimerWheel&) = delete;
+  TimerWheel& operator=(const TimerWheel&) = delete;
+
+  // Arms `timer` to fire at `deadline`. A timer that is already pending is moved (as Reschedule).
+  void Schedule(Timer& timer, TimePoint deadline) { ScheduleTick(timer, DeadlineToTick(deadline)); }
+  void ScheduleAfter(Timer& timer, Duration delay) { Schedule(timer, now() + delay); }
+  void Reschedule(Timer& timer, TimePoint deadline) { Schedule(timer, deadline); }
+  // Disarms `timer`; a timer that is not pending is left alone.
+  void Cancel(Timer& timer);
+
+  // Moves the clock to `now` and fires every timer due at or before it, in deadline order. A time
+  // earlier than the current one is treated as the current one. Returns how many timers fired.
+  std::size_t Advance(TimePoint now) { return AdvanceToTick(TimeToTick(now)); }
+
+  // The earliest time at which Advance() has work to do, or nullopt when no timer is pending. It is
+  // never later than the earliest deadline; it is earlier when the earliest timer still sits on a
+  // higher level (then it is the time that level's slot cascades), so an event loop that sleeps
+  // until it wakes at most once per level on the way to a far deadline.
+  std::optional<TimePoint> NextDeadline() const;
+
+  // Tick-level interface, for callers that keep their own integer time.
+  void ScheduleTick(Timer& timer, Tick deadline);
+  std::size_t AdvanceToTick(Tick now);
+  std::optional<Tick> NextDeadlineTick() const;
+
+  Tick now_tick() const { return now_; }
+  TimePoint now() const { return TickToTime(now_); }
+  Duration resolution() const { return resolution_; }
+  const TimerWheelStats& stats() const { return stats_; }
+  // True when no timer is pending. Not on a hot path: it may walk the occupancy bitmaps.
+  bool empty() const { return !NextDeadlineTick().has_value(); }
+
+  // Conversions between wall time and ticks: deadlines round up (never early), "now" rounds down.
+  Tick DeadlineToTick(TimePoint deadline) const;
+  Tick TimeToTick(TimePoint now) const;
+  TimePoint TickToTime(Tick tick) const;
+
+ private:
+  using Slots = std::array<TimerLink, kSlotsPerLevel>;
+
+  // Puts an unlinked timer whose deadline is after now_ (or equal during a cascade) on its level.
+  void Place(Timer& timer);
+  // The next tick after now_ at which a level-0 slot fires or a higher slot cascades.
+  std::optional<Tick> NextEventTickAfterNow() const;
+  // At now_, moves the timers of every higher-level slot that starts at now_ down the wheel.
+  void CascadeAtNow();
+  // Fires every timer on `list` (a detached list), in order. Returns how many fired.
+  std::size_t FireList(TimerLink& list);
+  // If `head` is a slot head whose list just became empty, clears its occupancy bit.
+  void ClearBitIfSlotEmptied(TimerLink* head);
+
+  TimePoint origin_;
+  Duration resolution_;
+  Tick now_ = 0;
+  // Occupancy per level: bit i set when slot i may hold timers. A bit can outlive its timers when a
+  // pending Timer is destroyed (it cannot reach the wheel); such stale bits are cleared when found.
+  mutable std::array<std::uint64_t, kLevels> occupied_{};
+  std::array<Slots, kLevels> slots_;
+  // Timers scheduled at or before now_: they fire at the start of the next Advance().
+  TimerLink due_;
+  TimerWheelStats stats_;
+  bool advancing_ = false;
+};
+
+}  // namespace tapstack::timers
+
+#endif  // TAPSTACK_TIMERS_TIMER_WHEEL_H_

@@ -1,0 +1,30 @@
+// `tapstack`: the command-line face of the stack. See docs/cli.md.
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "tools/commands.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: tapstack COMMAND [ARGS...]\n"
+    "commands:\n"
+    "  demo    replay keepalive on a virtual clock (the on-the-wire demo is not built yet)\n"
+    "  help    this text\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  const std::string_view command = args[0];
+  const std::span<const std::string_view> rest(args.data() + 1, args.size() - 1);
+  if (command == "demo") return tapstack::tools::RunDemo(rest);
+  std::fprintf(stderr, "tapstack: unknown command '%.*s'\n%s", static_cast<int>(command.size()),
+               command.data(), kUsage);
+  return 2;
+}
