@@ -9,6 +9,8 @@
 namespace tapstack::tools {
 
 int RunDemo(std::span<const std::string_view> args);
+int RunUp(std::span<const std::string_view> args);
+int RunNc(std::span<const std::string_view> args);
 
 }  // namespace tapstack::tools
 

@@ -11,6 +11,8 @@ constexpr char kUsage[] =
     "usage: tapstack COMMAND [ARGS...]\n"
     "commands:\n"
     "  demo    replay keepalive on a virtual clock (the on-the-wire demo is not built yet)\n"
+    "  up      run the stack on a TAP device: answer ARP and ping, optionally ping a host\n"
+    "  nc      netcat over the stack: connect to HOST PORT, or listen with -l PORT\n"
     "  help    this text\n";
 
 }  // namespace
@@ -24,6 +26,8 @@ int main(int argc, char** argv) {
   const std::string_view command = args[0];
   const std::span<const std::string_view> rest(args.data() + 1, args.size() - 1);
   if (command == "demo") return tapstack::tools::RunDemo(rest);
+  if (command == "up") return tapstack::tools::RunUp(rest);
+  if (command == "nc") return tapstack::tools::RunNc(rest);
   std::fprintf(stderr, "tapstack: unknown command '%.*s'\n%s", static_cast<int>(command.size()),
                command.data(), kUsage);
   return 2;

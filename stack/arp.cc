@@ -1,0 +1,116 @@
+#include "stack/arp.h"
+
+#include <array>
+#include <utility>
+
+#include "stack/wire/ethernet.h"
+
+namespace tapstack {
+
+ArpCache::ArpCache(const ArpConfig& config, const InterfaceConfig& interface,
+                   EthernetOutput& output, timers::TimerWheel& wheel, Counters& counters)
+    : config_(config), interface_(interface), output_(output), wheel_(wheel),
+      counters_(counters) {}
+
+void ArpCache::Ingest(std::span<const std::uint8_t> arp_packet) {
+  const absl::StatusOr<wire::ArpView> view = wire::ArpView::Parse(arp_packet);
+  if (!view.ok()) {
+    counters_.Increment(Counter::kDropArpMalformed);
+    return;
+  }
+  counters_.Increment(Counter::kRxArp);
+  const wire::ArpRepr arp = view->Repr();
+  const bool for_us = arp.target_ip == interface_.address;
+  // RFC 826, "Packet Reception": update an entry we already have for the sender; add one only
+  // when we are the target (the sender is about to talk to us).
+  Learn(arp.sender_ip, arp.sender_mac, /*create=*/for_us);
+  if (!for_us) {
+    counters_.Increment(Counter::kDropArpNotForUs);
+    return;
+  }
+  if (arp.op != wire::ArpOp::kRequest) return;
+  const wire::ArpRepr reply{wire::ArpOp::kReply, output_.source(), interface_.address,
+                            arp.sender_mac, arp.sender_ip};
+  std::array<std::uint8_t, wire::kArpPacketLen> packet{};
+  wire::WriteArp(reply, packet);
+  output_.Send(arp.sender_mac, wire::EtherType::kArp, packet);
+  counters_.Increment(Counter::kTxArpReplies);
+}
+
+void ArpCache::Learn(wire::Ipv4Address address, const wire::MacAddress& mac, bool create) {
+  if (mac.IsMulticast() || address == wire::Ipv4Address() ) return;  // never cache nonsense
+  auto it = entries_.find(address);
+  if (it == entries_.end()) {
+    if (!create || entries_.size() >= config_.max_entries) return;
+    it = entries_.try_emplace(address, this).first;
+    it->second.address = address;
+  }
+  Entry& entry = it->second;
+  entry.mac = mac;
+  entry.stale = false;
+  entry.requests_sent = 0;
+  wheel_.ScheduleAfter(entry.timer, config_.entry_lifetime);
+  // Flush what waited for this resolution, in order.
+  while (!entry.pending.empty()) {
+    output_.Send(mac, wire::EtherType::kIpv4, entry.pending.front());
+    entry.pending.pop_front();
+  }
+}
+
+void ArpCache::SendIpv4(wire::Ipv4Address next_hop, std::span<const std::uint8_t> ip_packet) {
+  auto it = entries_.find(next_hop);
+  if (it != entries_.end() && it->second.mac) {
+    output_.Send(*it->second.mac, wire::EtherType::kIpv4, ip_packet);
+    return;
+  }
+  if (it == entries_.end()) {
+    if (entries_.size() >= config_.max_entries) {
+      counters_.Increment(Counter::kDropArpTableFull);
+      return;
+    }
+    it = entries_.try_emplace(next_hop, this).first;
+    it->second.address = next_hop;
+    SendRequest(it->second);
+  }
+  Entry& entry = it->second;
+  if (entry.pending.size() >= config_.max_pending_packets) {
+    counters_.Increment(Counter::kDropArpQueueFull);
+    return;
+  }
+  entry.pending.emplace_back(ip_packet.begin(), ip_packet.end());
+}
+
+std::optional<wire::MacAddress> ArpCache::Lookup(wire::Ipv4Address address) const {
+  const auto it = entries_.find(address);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.mac;
+}
+
+void ArpCache::SendRequest(Entry& entry) {
+  const wire::ArpRepr request{wire::ArpOp::kRequest, output_.source(), interface_.address,
+                              wire::MacAddress(), entry.address};
+  std::array<std::uint8_t, wire::kArpPacketLen> packet{};
+  wire::WriteArp(request, packet);
+  output_.Send(wire::MacAddress::Broadcast(), wire::EtherType::kArp, packet);
+  counters_.Increment(Counter::kTxArpRequests);
+  ++entry.requests_sent;
+  wheel_.ScheduleAfter(entry.timer, config_.retry_interval);
+}
+
+void ArpCache::OnEntryTimer(timers::Timer& timer) {
+  Entry& entry = timers::OwnerOf<&Entry::timer>(timer);
+  ArpCache& cache = *entry.cache;
+  if (entry.mac && !entry.stale) {
+    entry.stale = true;  // lifetime over: keep using it while asking again
+    entry.requests_sent = 0;
+  }
+  if (entry.requests_sent < cache.config_.max_requests) {
+    cache.SendRequest(entry);
+    return;
+  }
+  // Resolution or confirmation failed (RFC 1122 2.3.2.2: drop what was queued).
+  cache.counters_.Increment(Counter::kDropArpUnresolved, entry.pending.size());
+  cache.entries_.erase(entry.address);  // destroys the entry and its timer; allowed in a callback
+}
+
+}  // namespace tapstack

@@ -1,0 +1,49 @@
+#include "stack/interface.h"
+
+#include <charconv>
+#include <random>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace tapstack {
+
+wire::MacAddress RandomLocalMac(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const std::uint64_t bits = rng();
+  wire::MacAddress::Octets octets{};
+  for (std::size_t i = 0; i < octets.size(); ++i) {
+    octets[i] = static_cast<std::uint8_t>(bits >> (8 * i));
+  }
+  // IEEE 802: bit 1 of the first octet marks a locally administered address, bit 0 a group one.
+  octets[0] = static_cast<std::uint8_t>((octets[0] | 0x02) & ~0x01);
+  return wire::MacAddress(octets);
+}
+
+std::optional<wire::Ipv4Address> NextHop(const InterfaceConfig& config,
+                                         wire::Ipv4Address destination) {
+  if (destination.InSameSubnet(config.address, config.prefix_len)) return destination;
+  return config.gateway;
+}
+
+absl::StatusOr<std::pair<wire::Ipv4Address, int>> ParseAddressWithPrefix(std::string_view text) {
+  const std::size_t slash = text.find('/');
+  const std::string_view address_text = text.substr(0, slash);
+  const std::optional<wire::Ipv4Address> address = wire::Ipv4Address::Parse(address_text);
+  if (!address) return absl::InvalidArgumentError(absl::StrCat("bad IPv4 address '", std::string(text), "'"));
+  int prefix_len = 32;
+  if (slash != std::string_view::npos) {
+    const std::string_view prefix_text = text.substr(slash + 1);
+    const auto [end, error] =
+        std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix_len);
+    if (error != std::errc() || end != prefix_text.data() + prefix_text.size() || prefix_len < 0 ||
+        prefix_len > 32) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad prefix length in '", std::string(text), "' (expected 0 to 32)"));
+    }
+  }
+  return std::make_pair(*address, prefix_len);
+}
+
+}  // namespace tapstack

@@ -1,0 +1,39 @@
+// The one network interface a Stack owns: its addresses, its route and its MTU.
+#ifndef TAPSTACK_STACK_INTERFACE_H_
+#define TAPSTACK_STACK_INTERFACE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "stack/wire/bytes.h"
+
+namespace tapstack {
+
+struct InterfaceConfig {
+  // Unset: a random locally administered unicast address (IEEE 802 bit 1 of the first octet set,
+  // bit 0 clear), drawn from StackConfig::random_seed.
+  std::optional<wire::MacAddress> mac;
+  wire::Ipv4Address address;
+  int prefix_len = 24;
+  // Next hop for destinations outside address/prefix_len; without one they are unreachable.
+  std::optional<wire::Ipv4Address> gateway;
+  // IP MTU: the largest IPv4 packet (header included) the link carries.
+  std::size_t mtu = 1500;
+};
+
+// A random locally administered unicast MAC address.
+wire::MacAddress RandomLocalMac(std::uint64_t seed);
+
+// Where a packet for `destination` goes next: the destination itself when on-link, the gateway
+// otherwise; nullopt when off-link without a gateway.
+std::optional<wire::Ipv4Address> NextHop(const InterfaceConfig& config,
+                                         wire::Ipv4Address destination);
+
+// Parses "192.0.2.2/24" into address and prefix length.
+absl::StatusOr<std::pair<wire::Ipv4Address, int>> ParseAddressWithPrefix(std::string_view text);
+
+}  // namespace tapstack
+
+#endif  // TAPSTACK_STACK_INTERFACE_H_

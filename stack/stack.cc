@@ -1,0 +1,178 @@
+#include "stack/stack.h"
+
+#include <random>
+#include <utility>
+
+#include "stack/wire/ethernet.h"
+#include "stack/wire/ipv4.h"
+
+namespace tapstack {
+
+namespace {
+
+InterfaceConfig WithMac(InterfaceConfig interface, std::uint64_t seed) {
+  if (!interface.mac) interface.mac = RandomLocalMac(seed);
+  return interface;
+}
+
+std::uint16_t FirstIdentification(std::uint64_t seed) {
+  std::mt19937_64 rng(seed ^ 0x69706964u);  // a different stream from the MAC's
+  return static_cast<std::uint16_t>(rng());
+}
+
+}  // namespace
+
+Stack::Stack(const StackConfig& config, timers::TimePoint now, FrameSink sink)
+    : interface_(WithMac(config.interface, config.random_seed)),
+      wheel_(now, timers::TimerWheelOptions{.resolution = config.timer_resolution}),
+      ethernet_(*interface_.mac, std::move(sink), counters_),
+      arp_(config.arp, interface_, ethernet_, wheel_, counters_),
+      ip_(interface_, arp_, counters_, FirstIdentification(config.random_seed)),
+      icmp_(ip_, counters_),
+      tcp_(config.tcp, interface_.address, interface_.mtu, ip_, wheel_, counters_,
+           config.random_seed) {}
+
+template <typename Call>
+auto Stack::AtTime(timers::TimePoint now, Call&& call) {
+  wheel_.Advance(now);
+  auto result = call();
+  tcp_.FlushEvents();
+  return result;
+}
+
+void Stack::Ingest(std::span<const std::uint8_t> frame, timers::TimePoint now) {
+  // Timers due before this frame run first, so the frame sees the state at its arrival time.
+  AtTime(now, [&] {
+    IngestFrame(frame);
+    return true;
+  });
+}
+
+void Stack::IngestFrame(std::span<const std::uint8_t> frame) {
+  counters_.Increment(Counter::kRxFrames);
+  const absl::StatusOr<wire::EthernetView> ethernet = wire::EthernetView::Parse(frame);
+  if (!ethernet.ok()) {
+    counters_.Increment(Counter::kDropEthernetMalformed);
+    return;
+  }
+  const wire::MacAddress destination = ethernet->dst();
+  if (destination != *interface_.mac && !destination.IsBroadcast()) {
+    counters_.Increment(Counter::kDropEthernetNotForUs);
+    return;
+  }
+  switch (ethernet->ethertype()) {
+    case wire::EtherType::kArp:
+      arp_.Ingest(ethernet->payload());
+      return;
+    case wire::EtherType::kIpv4:
+      IngestIpv4(ethernet->payload());
+      return;
+    default:
+      counters_.Increment(Counter::kDropEthernetUnsupportedType);
+      return;
+  }
+}
+
+void Stack::IngestIpv4(std::span<const std::uint8_t> packet) {
+  const absl::StatusOr<wire::Ipv4View> ip = wire::Ipv4View::Parse(packet);
+  if (!ip.ok()) {
+    counters_.Increment(Counter::kDropIpv4Malformed);
+    return;
+  }
+  if (!ip->header_checksum_valid()) {
+    counters_.Increment(Counter::kDropIpv4BadChecksum);
+    return;
+  }
+  // RFC 1122 3.3.4.2: a host that does not forward accepts only its own address. Broadcast and
+  // multicast IP are not served (nothing above IP here uses them).
+  if (ip->dst() != interface_.address) {
+    counters_.Increment(Counter::kDropIpv4NotForUs);
+    return;
+  }
+  // Reassembly is not implemented: every fragment is dropped and counted.
+  if (ip->is_fragment()) {
+    counters_.Increment(Counter::kDropIpv4Fragment);
+    return;
+  }
+  counters_.Increment(Counter::kRxIpv4);
+  switch (ip->protocol()) {
+    case wire::IpProtocol::kIcmp:
+      icmp_.Ingest(ip->src(), ip->payload());
+      return;
+    case wire::IpProtocol::kTcp:
+      tcp_.Ingest(ip->src(), ip->payload());
+      return;
+    default:
+      counters_.Increment(Counter::kDropIpv4UnsupportedProtocol);
+      return;
+  }
+}
+
+void Stack::Advance(timers::TimePoint now) {
+  AtTime(now, [] { return true; });
+}
+
+absl::Status Stack::Listen(std::uint16_t port, int backlog, timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.Listen(port, backlog); });
+}
+
+absl::Status Stack::StopListening(std::uint16_t port, timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.StopListening(port); });
+}
+
+std::optional<tcp::ConnectionId> Stack::Accept(std::uint16_t port) { return tcp_.Accept(port); }
+
+absl::StatusOr<tcp::ConnectionId> Stack::Connect(wire::Ipv4Address remote, std::uint16_t port,
+                                                 timers::TimePoint now) {
+  return Connect(remote, port, tcp_.config().defaults, now);
+}
+
+absl::StatusOr<tcp::ConnectionId> Stack::Connect(wire::Ipv4Address remote, std::uint16_t port,
+                                                 const tcp::ConnectionOptions& options,
+                                                 timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.Connect(remote, port, options); });
+}
+
+tcp::IoResult Stack::Send(tcp::ConnectionId id, std::span<const std::uint8_t> data,
+                          timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.Send(id, data); });
+}
+
+tcp::IoResult Stack::Receive(tcp::ConnectionId id, std::span<std::uint8_t> out,
+                             timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.Receive(id, out); });
+}
+
+std::error_code Stack::Shutdown(tcp::ConnectionId id, timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.Shutdown(id); });
+}
+
+std::error_code Stack::Close(tcp::ConnectionId id, timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.Close(id); });
+}
+
+std::error_code Stack::Abort(tcp::ConnectionId id, timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.Abort(id); });
+}
+
+std::error_code Stack::SetKeepalive(tcp::ConnectionId id, const tcp::KeepaliveOptions& keepalive,
+                                    timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.SetKeepalive(id, keepalive); });
+}
+
+std::error_code Stack::SetUserTimeout(tcp::ConnectionId id, tcp::Duration user_timeout,
+                                      timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.SetUserTimeout(id, user_timeout); });
+}
+
+std::error_code Stack::SetNoDelay(tcp::ConnectionId id, bool no_delay, timers::TimePoint now) {
+  return AtTime(now, [&] { return tcp_.SetNoDelay(id, no_delay); });
+}
+
+bool Stack::SendEchoRequest(wire::Ipv4Address destination, std::uint16_t identifier,
+                            std::uint16_t sequence, std::span<const std::uint8_t> payload,
+                            timers::TimePoint now) {
+  return AtTime(now, [&] { return icmp_.SendEchoRequest(destination, identifier, sequence, payload); });
+}
+
+}  // namespace tapstack

@@ -1,0 +1,116 @@
+// tapstack::Stack: the whole stack behind one sans-IO object.
+//
+// The embedder owns the clock and the device. It passes every received frame to Ingest() with the
+// current time, calls Advance() when NextDeadline() is reached, and sends every frame the stack
+// hands to its FrameSink. The stack never reads a clock and never makes a system call, so the same
+// object runs over a TAP device, an in-memory link, or a virtual clock in tests.
+#ifndef TAPSTACK_STACK_STACK_H_
+#define TAPSTACK_STACK_STACK_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "stack/arp.h"
+#include "stack/counters.h"
+#include "stack/ethernet_output.h"
+#include "stack/icmp.h"
+#include "stack/interface.h"
+#include "stack/ip_output.h"
+#include "stack/tcp/engine.h"
+#include "stack/tcp/tcp_types.h"
+#include "timers/timer_wheel.h"
+
+namespace tapstack {
+
+struct StackConfig {
+  InterfaceConfig interface;
+  ArpConfig arp;
+  tcp::TcpConfig tcp;
+  // Seeds everything random the stack draws (the default MAC, IP identification start, later the
+  // ISN secret). Tests fix it; the tools draw it from the OS.
+  std::uint64_t random_seed = 0;
+  timers::Duration timer_resolution = std::chrono::milliseconds(1);
+};
+
+class Stack {
+ public:
+  // `now` is the stack's time origin; every later call passes a time at or after it.
+  Stack(const StackConfig& config, timers::TimePoint now, FrameSink sink);
+
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // Processes one received Ethernet frame. Anything it cannot use is dropped and counted.
+  void Ingest(std::span<const std::uint8_t> frame, timers::TimePoint now);
+  // Runs every timer due at or before `now`.
+  void Advance(timers::TimePoint now);
+  // When Advance() next has work to do; nullopt when no timer is pending.
+  std::optional<timers::TimePoint> NextDeadline() const { return wheel_.NextDeadline(); }
+
+  // Sends an ICMP echo request (resolving the next hop first if needed). Replies are reported to
+  // the handler set with set_echo_reply_handler.
+  bool SendEchoRequest(wire::Ipv4Address destination, std::uint16_t identifier,
+                       std::uint16_t sequence, std::span<const std::uint8_t> payload,
+                       timers::TimePoint now);
+  void set_echo_reply_handler(std::function<void(const EchoReply&)> handler) {
+    icmp_.set_echo_reply_handler(std::move(handler));
+  }
+
+  // --- TCP (RFC 9293). Every call takes the current time; events and traces are delivered to
+  // the handlers before the call returns, never from inside the engine's processing.
+  absl::Status Listen(std::uint16_t port, int backlog, timers::TimePoint now);
+  absl::Status StopListening(std::uint16_t port, timers::TimePoint now);
+  std::optional<tcp::ConnectionId> Accept(std::uint16_t port);
+  absl::StatusOr<tcp::ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t port,
+                                            timers::TimePoint now);
+  absl::StatusOr<tcp::ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t port,
+                                            const tcp::ConnectionOptions& options,
+                                            timers::TimePoint now);
+  tcp::IoResult Send(tcp::ConnectionId id, std::span<const std::uint8_t> data,
+                     timers::TimePoint now);
+  tcp::IoResult Receive(tcp::ConnectionId id, std::span<std::uint8_t> out, timers::TimePoint now);
+  std::error_code Shutdown(tcp::ConnectionId id, timers::TimePoint now);
+  std::error_code Close(tcp::ConnectionId id, timers::TimePoint now);
+  std::error_code Abort(tcp::ConnectionId id, timers::TimePoint now);
+  std::error_code SetKeepalive(tcp::ConnectionId id, const tcp::KeepaliveOptions& keepalive,
+                               timers::TimePoint now);
+  std::error_code SetUserTimeout(tcp::ConnectionId id, tcp::Duration user_timeout,
+                                 timers::TimePoint now);
+  std::error_code SetNoDelay(tcp::ConnectionId id, bool no_delay, timers::TimePoint now);
+  std::optional<tcp::ConnectionInfo> Info(tcp::ConnectionId id) const { return tcp_.Info(id); }
+  void set_tcp_event_handler(std::function<void(const tcp::Event&)> handler) {
+    tcp_.set_event_handler(std::move(handler));
+  }
+  void set_tcp_trace_handler(std::function<void(const tcp::Trace&)> handler) {
+    tcp_.set_trace_handler(std::move(handler));
+  }
+  std::size_t tcp_connection_count() const { return tcp_.connection_count(); }
+
+  const InterfaceConfig& interface() const { return interface_; }
+  const Counters& counters() const { return counters_; }
+  const ArpCache& arp() const { return arp_; }
+  const timers::TimerWheel& wheel() const { return wheel_; }
+
+ private:
+  void IngestFrame(std::span<const std::uint8_t> frame);
+  void IngestIpv4(std::span<const std::uint8_t> packet);
+  // Runs the timers due by `now`, then `call`, then delivers the events both produced.
+  template <typename Call>
+  auto AtTime(timers::TimePoint now, Call&& call);
+
+  InterfaceConfig interface_;  // with the MAC resolved
+  Counters counters_;
+  timers::TimerWheel wheel_;
+  EthernetOutput ethernet_;
+  ArpCache arp_;
+  IpOutput ip_;
+  Icmp icmp_;
+  tcp::TcpEngine tcp_;
+};
+
+}  // namespace tapstack
+
+#endif  // TAPSTACK_STACK_STACK_H_

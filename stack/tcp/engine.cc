@@ -1,0 +1,345 @@
+// The application's side of the engine (RFC 9293 3.10.1 to 3.10.6: OPEN, SEND, RECEIVE, CLOSE,
+// ABORT) and the lifecycle of a connection: creation, state changes, termination.
+#include "stack/tcp/engine.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <random>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace tapstack::tcp {
+
+namespace {
+
+std::array<std::uint8_t, 16> SecretFromSeed(std::uint64_t seed) {
+  std::mt19937_64 rng(seed ^ 0x7463'7073'6563'7265ULL);  // a stream of its own
+  std::array<std::uint8_t, 16> secret{};
+  for (std::size_t i = 0; i < secret.size(); i += 8) {
+    const std::uint64_t word = rng();
+    for (std::size_t j = 0; j < 8; ++j) secret[i + j] = static_cast<std::uint8_t>(word >> (8 * j));
+  }
+  return secret;
+}
+
+constexpr std::uint32_t kIpAndTcpHeaders = 40;
+
+}  // namespace
+
+TcpEngine::TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, std::size_t mtu,
+                     IpOutput& ip, timers::TimerWheel& wheel, Counters& counters,
+                     std::uint64_t seed)
+    : config_(config),
+      local_address_(local_address),
+      mtu_(mtu),
+      ip_(ip),
+      wheel_(wheel),
+      counters_(counters),
+      isn_(SecretFromSeed(seed)),
+      origin_(wheel.now()) {
+  const std::uint32_t range = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
+  next_ephemeral_port_ =
+      static_cast<std::uint16_t>(config_.ephemeral_port_first + std::mt19937_64(seed)() % range);
+}
+
+TcpEngine::~TcpEngine() = default;
+
+Duration TcpEngine::Now() const { return wheel_.now() - origin_; }
+
+std::uint32_t TcpEngine::InitialMss() const {
+  return static_cast<std::uint32_t>(mtu_) - kIpAndTcpHeaders;
+}
+
+std::uint8_t TcpEngine::ReceiveWindowScale(std::size_t receive_buffer) const {
+  // RFC 7323 2.3: the smallest shift that lets the whole buffer be advertised; at most 14.
+  std::uint8_t shift = 0;
+  while (shift < 14 && (receive_buffer >> shift) > 0xffff) ++shift;
+  return shift;
+}
+
+Tcb* TcpEngine::Find(ConnectionId id) const {
+  const auto it = by_id_.find(id);
+  if (it == by_id_.end() || it->second->app_closed) return nullptr;
+  return it->second;
+}
+
+Tcb& TcpEngine::CreateTcb(const FourTuple& tuple, const ConnectionOptions& options) {
+  auto tcb = std::make_unique<Tcb>(this, options, config_.rto, InitialMss());
+  tcb->id = ConnectionId{next_connection_id_++};
+  tcb->tuple = tuple;
+  tcb->last_received = Now();
+  tcb->rtt_start = Now();  // times the SYN
+  Tcb& ref = *tcb;
+  by_id_[ref.id] = &ref;
+  connections_[tuple] = std::move(tcb);
+  return ref;
+}
+
+void TcpEngine::SetState(Tcb& tcb, State state) {
+  if (tcb.state == state) return;
+  const State from = tcb.state;
+  if (from == State::kSynReceived) --half_open_;
+  if (state == State::kSynReceived) ++half_open_;
+  tcb.state = state;
+  EmitTrace(Trace{.type = TraceType::kStateChange, .connection = tcb.id, .from = from, .to = state});
+  switch (state) {
+    case State::kEstablished:
+      tcb.last_received = Now();
+      ArmKeepalive(tcb);
+      break;
+    case State::kFinWait2:
+      // An orphaned connection (the application closed it) must not wait forever for the
+      // peer's FIN (Linux tcp_fin_timeout).
+      if (tcb.app_closed) wheel_.ScheduleAfter(tcb.time_wait_timer, config_.fin_wait_2_timeout);
+      ArmKeepalive(tcb);
+      break;
+    case State::kTimeWait:
+      // RFC 9293 3.10.7.4: 2MSL; nothing else runs in TIME-WAIT.
+      wheel_.Cancel(tcb.retransmit_timer);
+      wheel_.Cancel(tcb.persist_timer);
+      wheel_.Cancel(tcb.keepalive_timer);
+      wheel_.Cancel(tcb.user_timeout_timer);
+      wheel_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
+      break;
+    case State::kCloseWait:
+      ArmKeepalive(tcb);
+      break;
+    default:
+      ArmKeepalive(tcb);  // cancels it in states where keepalive does not run
+      break;
+  }
+}
+
+void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
+  if (send_reset && tcb.state != State::kSynSent && tcb.state != State::kTimeWait) {
+    SendReset(tcb.tuple, tcb.snd_nxt, tcb.rcv_nxt);
+    EmitTrace(Trace{.type = TraceType::kResetSent, .connection = tcb.id, .seq = tcb.snd_nxt.value()});
+  }
+  if (!tcb.app_closed && !(tcb.passive_open && tcb.state == State::kSynReceived)) {
+    Emit(Event{.type = EventType::kClosed, .connection = tcb.id, .error = error});
+  }
+  SetState(tcb, State::kClosed);
+  Free(tcb);
+}
+
+void TcpEngine::Free(Tcb& tcb) {
+  if (tcb.state == State::kSynReceived) --half_open_;
+  for (timers::Timer* timer : {&tcb.retransmit_timer, &tcb.persist_timer, &tcb.delayed_ack_timer,
+                               &tcb.keepalive_timer, &tcb.time_wait_timer,
+                               &tcb.user_timeout_timer}) {
+    wheel_.Cancel(*timer);
+  }
+  if (tcb.listener_port != 0) {
+    const auto listener = listeners_.find(tcb.listener_port);
+    if (listener != listeners_.end()) std::erase(listener->second.accept_queue, tcb.id);
+  }
+  by_id_.erase(tcb.id);
+  connections_.erase(tcb.tuple);  // destroys tcb
+}
+
+void TcpEngine::Emit(Event event) { pending_events_.push_back(event); }
+
+void TcpEngine::EmitTrace(const Trace& trace) {
+  if (trace_handler_) trace_handler_(trace);
+}
+
+void TcpEngine::FlushEvents() {
+  if (flushing_) return;  // a handler called back into the stack: the outer loop delivers
+  flushing_ = true;
+  std::vector<Event> batch;
+  while (!pending_events_.empty()) {
+    batch.swap(pending_events_);
+    for (const Event& event : batch) {
+      if (event_handler_) event_handler_(event);
+    }
+    batch.clear();
+  }
+  flushing_ = false;
+}
+
+absl::StatusOr<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote,
+                                                std::uint16_t remote_port,
+                                                const ConnectionOptions& options) {
+  if (remote_port == 0) return absl::InvalidArgumentError("connect: port 0");
+  if (connections_.size() >= config_.max_connections) {
+    return absl::ResourceExhaustedError("connect: connection limit reached (ENOBUFS)");
+  }
+  // Ephemeral port: walk the range from a random start until the 4-tuple is free.
+  const std::uint32_t range = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
+  FourTuple tuple{local_address_, 0, remote, remote_port};
+  for (std::uint32_t attempt = 0; attempt < range; ++attempt) {
+    const std::uint16_t port = next_ephemeral_port_;
+    next_ephemeral_port_ = port == config_.ephemeral_port_last
+                               ? config_.ephemeral_port_first
+                               : static_cast<std::uint16_t>(port + 1);
+    tuple.local_port = port;
+    if (!connections_.contains(tuple) && !listeners_.contains(port)) break;
+    tuple.local_port = 0;
+  }
+  if (tuple.local_port == 0) {
+    return absl::ResourceExhaustedError("connect: no free ephemeral port (EADDRNOTAVAIL)");
+  }
+  Tcb& tcb = CreateTcb(tuple, options);
+  tcb.rcv_wscale = ReceiveWindowScale(options.receive_buffer);
+  tcb.iss = isn_.Generate(tuple.local_address.value(), tuple.local_port, tuple.remote_address.value(),
+                          tuple.remote_port, Now());
+  tcb.snd_una = tcb.iss;
+  tcb.snd_nxt = tcb.snd_max = tcb.iss + 1;
+  SetState(tcb, State::kSynSent);
+  counters_.Increment(Counter::kTcpActiveOpens);
+  SendSegment(tcb, tcb.iss, wire::TcpFlags::kSyn, {}, /*with_syn_options=*/true);
+  ArmRetransmitTimer(tcb);
+  return tcb.id;
+}
+
+IoResult TcpEngine::Send(ConnectionId id, std::span<const std::uint8_t> data) {
+  Tcb* tcb = Find(id);
+  if (tcb == nullptr) return IoResult{0, Errno(ENOTCONN)};
+  switch (tcb->state) {
+    case State::kSynSent:
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kCloseWait:
+      break;  // RFC 9293 3.10.2: data queued before the connection is up goes out once it is
+    default:
+      return IoResult{0, Errno(EPIPE)};
+  }
+  if (tcb->fin_queued) return IoResult{0, Errno(EPIPE)};
+  const std::size_t accepted = tcb->send_buffer.Write(data);
+  if (accepted < data.size()) tcb->want_writable = true;
+  if (accepted == 0 && !data.empty()) return IoResult{0, Errno(EAGAIN)};
+  Output(*tcb);
+  return IoResult{accepted, {}};
+}
+
+IoResult TcpEngine::Receive(ConnectionId id, std::span<std::uint8_t> out) {
+  Tcb* tcb = Find(id);
+  if (tcb == nullptr) return IoResult{0, Errno(ENOTCONN)};
+  const std::uint32_t window_before = static_cast<std::uint32_t>(tcb->receive_buffer.window());
+  const std::size_t read = tcb->receive_buffer.Read(out);
+  if (read > 0) {
+    // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the reopened window only once it grew
+    // by a full segment or half the buffer, and always when it was closed.
+    const std::uint32_t window_after = static_cast<std::uint32_t>(tcb->receive_buffer.window());
+    const std::uint32_t threshold = std::min<std::uint32_t>(
+        tcb->mss, static_cast<std::uint32_t>(tcb->receive_buffer.capacity() / 2));
+    if (tcb->synchronized() && (window_before < tcb->mss ||
+                                window_after - window_before >= threshold)) {
+      SendAck(*tcb);
+    }
+    return IoResult{read, {}};
+  }
+  if (out.empty()) return IoResult{0, {}};
+  const bool peer_finished = tcb->state == State::kCloseWait || tcb->state == State::kLastAck ||
+                             tcb->state == State::kClosing || tcb->state == State::kTimeWait;
+  if (peer_finished) return IoResult{0, {}};  // end of stream
+  return IoResult{0, Errno(EAGAIN)};
+}
+
+std::error_code TcpEngine::Shutdown(ConnectionId id) {
+  Tcb* tcb = Find(id);
+  if (tcb == nullptr) return Errno(ENOTCONN);
+  if (tcb->fin_queued) return {};
+  switch (tcb->state) {
+    case State::kSynSent:
+      Terminate(*tcb, {}, /*send_reset=*/false);
+      return {};
+    case State::kSynReceived:
+    case State::kEstablished:
+      // RFC 9293 3.10.4: the FIN follows the queued data; the state changes now.
+      tcb->fin_queued = true;
+      SetState(*tcb, State::kFinWait1);
+      break;
+    case State::kCloseWait:
+      tcb->fin_queued = true;
+      SetState(*tcb, State::kLastAck);
+      break;
+    default:
+      return {};
+  }
+  Output(*tcb);
+  return {};
+}
+
+std::error_code TcpEngine::Close(ConnectionId id) {
+  Tcb* tcb = Find(id);
+  if (tcb == nullptr) return Errno(ENOTCONN);
+  if (tcb->receive_buffer.readable() > 0) {
+    // RFC 2525 2.17: closing with unread data loses it; tell the peer with a RST, as Linux does.
+    tcb->app_closed = true;
+    Terminate(*tcb, {}, /*send_reset=*/true);
+    return {};
+  }
+  const std::error_code error = Shutdown(id);
+  tcb = Find(id);  // Shutdown may have freed it (SYN-SENT)
+  if (tcb != nullptr) {
+    tcb->app_closed = true;
+    if (tcb->state == State::kFinWait2) {
+      wheel_.ScheduleAfter(tcb->time_wait_timer, config_.fin_wait_2_timeout);
+    }
+  }
+  return error;
+}
+
+std::error_code TcpEngine::Abort(ConnectionId id) {
+  Tcb* tcb = Find(id);
+  if (tcb == nullptr) return Errno(ENOTCONN);
+  tcb->app_closed = true;
+  // RFC 9293 3.10.5: RST in SYN-RECEIVED and the synchronized states, then CLOSED.
+  Terminate(*tcb, {}, /*send_reset=*/tcb->state != State::kSynSent);
+  return {};
+}
+
+std::error_code TcpEngine::SetUserTimeout(ConnectionId id, Duration user_timeout) {
+  Tcb* tcb = Find(id);
+  if (tcb == nullptr) return Errno(ENOTCONN);
+  if (user_timeout < Duration::zero()) return Errno(EINVAL);
+  tcb->options.user_timeout = user_timeout;
+  if (user_timeout == Duration::zero()) {
+    wheel_.Cancel(tcb->user_timeout_timer);
+  } else if (tcb->flight_size() > 0) {
+    wheel_.ScheduleAfter(tcb->user_timeout_timer, user_timeout);
+  }
+  return {};
+}
+
+std::error_code TcpEngine::SetNoDelay(ConnectionId id, bool no_delay) {
+  Tcb* tcb = Find(id);
+  if (tcb == nullptr) return Errno(ENOTCONN);
+  tcb->options.no_delay = no_delay;
+  if (no_delay) Output(*tcb);
+  return {};
+}
+
+std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
+  const auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  const Tcb& tcb = *it->second;
+  return ConnectionInfo{
+      .state = tcb.state,
+      .local_address = tcb.tuple.local_address,
+      .remote_address = tcb.tuple.remote_address,
+      .local_port = tcb.tuple.local_port,
+      .remote_port = tcb.tuple.remote_port,
+      .iss = tcb.iss.value(),
+      .irs = tcb.irs.value(),
+      .snd_una = tcb.snd_una.value(),
+      .snd_nxt = tcb.snd_nxt.value(),
+      .rcv_nxt = tcb.rcv_nxt.value(),
+      .snd_wnd = tcb.snd_wnd,
+      .rcv_wnd = static_cast<std::uint32_t>(tcb.receive_buffer.window()),
+      .cwnd = tcb.congestion.cwnd(),
+      .mss = tcb.mss,
+      .send_buffered = tcb.send_buffer.size(),
+      .receive_buffered = tcb.receive_buffer.readable(),
+      .keepalive_probes_unanswered = tcb.keepalive_probes_unanswered,
+      .timers_pending = static_cast<int>(
+          tcb.retransmit_timer.is_scheduled() + tcb.persist_timer.is_scheduled() +
+          tcb.delayed_ack_timer.is_scheduled() + tcb.keepalive_timer.is_scheduled() +
+          tcb.time_wait_timer.is_scheduled() + tcb.user_timeout_timer.is_scheduled()),
+  };
+}
+
+}  // namespace tapstack::tcp

@@ -1,0 +1,162 @@
+// The TCP engine: the demux table, the listeners and every connection, driven by segments from
+// IPv4, calls from the application and timers on the stack's wheel.
+//
+// The RFC 9293 event processing is split by concern: engine.cc (the API calls: OPEN, SEND,
+// RECEIVE, CLOSE, ABORT), input.cc (SEGMENT ARRIVES, 3.10.7), output.cc (what to send and
+// when), timers.cc (retransmission, persist, delayed ACK, TIME-WAIT, user timeout), keepalive.cc
+// (RFC 1122 4.2.3.6) and listener.cc (passive opens).
+#ifndef TAPSTACK_STACK_TCP_ENGINE_H_
+#define TAPSTACK_STACK_TCP_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "stack/counters.h"
+#include "stack/ip_output.h"
+#include "stack/tcp/isn.h"
+#include "stack/tcp/tcb.h"
+#include "stack/tcp/tcp_types.h"
+#include "stack/wire/tcp.h"
+#include "timers/timer_wheel.h"
+
+namespace tapstack::tcp {
+
+struct Listener {
+  std::uint16_t port = 0;
+  int backlog = 0;
+  std::vector<ConnectionId> accept_queue;  // established, waiting for Accept()
+};
+
+class TcpEngine {
+ public:
+  TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, std::size_t mtu,
+            IpOutput& ip, timers::TimerWheel& wheel, Counters& counters, std::uint64_t seed);
+  ~TcpEngine();
+
+  // --- From IPv4: one TCP segment addressed to us.
+  void Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> segment);
+
+  // --- The application's calls (RFC 9293 3.10.1 to 3.10.6).
+  absl::Status Listen(std::uint16_t port, int backlog);
+  absl::Status StopListening(std::uint16_t port);
+  std::optional<ConnectionId> Accept(std::uint16_t port);
+  absl::StatusOr<ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t remote_port,
+                                       const ConnectionOptions& options);
+  IoResult Send(ConnectionId id, std::span<const std::uint8_t> data);
+  IoResult Receive(ConnectionId id, std::span<std::uint8_t> out);
+  std::error_code Shutdown(ConnectionId id);  // half-close: FIN after the queued data
+  std::error_code Close(ConnectionId id);     // graceful; releases the handle
+  std::error_code Abort(ConnectionId id);     // RST; releases the handle
+  std::error_code SetKeepalive(ConnectionId id, const KeepaliveOptions& keepalive);
+  std::error_code SetUserTimeout(ConnectionId id, Duration user_timeout);
+  std::error_code SetNoDelay(ConnectionId id, bool no_delay);
+  std::optional<ConnectionInfo> Info(ConnectionId id) const;
+
+  void set_event_handler(std::function<void(const Event&)> handler) {
+    event_handler_ = std::move(handler);
+  }
+  void set_trace_handler(std::function<void(const Trace&)> handler) {
+    trace_handler_ = std::move(handler);
+  }
+  // Delivers queued application events. Called by the Stack when an entry point returns, so
+  // handlers run with the engine in a consistent state and may call back into it.
+  void FlushEvents();
+
+  std::size_t connection_count() const { return connections_.size(); }
+  const TcpConfig& config() const { return config_; }
+
+  // --- Timer entry points (timers.cc, keepalive.cc), called from the wheel.
+  void OnRetransmitTimer(Tcb& tcb);
+  void OnPersistTimer(Tcb& tcb);
+  void OnDelayedAckTimer(Tcb& tcb);
+  void OnKeepaliveTimer(Tcb& tcb);
+  void OnTimeWaitTimer(Tcb& tcb);
+  void OnUserTimeoutTimer(Tcb& tcb);
+
+ private:
+  // engine.cc
+  Tcb* Find(ConnectionId id) const;
+  Tcb& CreateTcb(const FourTuple& tuple, const ConnectionOptions& options);
+  void SetState(Tcb& tcb, State state);
+  // Ends the connection: optional RST, event to the application (unless it closed), freed.
+  void Terminate(Tcb& tcb, std::error_code error, bool send_reset);
+  void Free(Tcb& tcb);
+  void Emit(Event event);
+  void EmitTrace(const Trace& trace);
+  Duration Now() const;
+  std::uint32_t InitialMss() const;
+  std::uint8_t ReceiveWindowScale(std::size_t receive_buffer) const;
+
+  // input.cc
+  void IngestNoConnection(const wire::Ipv4Address& source, const wire::TcpView& segment,
+                          std::uint32_t payload_len);
+  void IngestListen(Listener& listener, const FourTuple& tuple, const wire::TcpView& segment,
+                    const wire::TcpOptions& options);
+  void IngestSynSent(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
+  void IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment);
+  bool SegmentAcceptable(const Tcb& tcb, Seq seq, std::uint32_t length) const;
+  // Returns false when processing must stop (the segment was dropped or the TCB freed).
+  bool ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t payload_len);
+  void ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> payload, bool fin);
+  void ProcessFin(Tcb& tcb);
+  void UpdateSendWindow(Tcb& tcb, const wire::TcpView& segment);
+  void ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options);
+
+  // output.cc
+  void Output(Tcb& tcb);  // sends what the windows, Nagle and the state allow
+  void SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags, std::span<const std::uint8_t> payload,
+                   bool with_syn_options = false);
+  void SendAck(Tcb& tcb);
+  // ACK answering an unacceptable segment (RFC 9293 3.10.7.4, RFC 5961 challenge ACK),
+  // rate-limited per connection.
+  void SendRateLimitedAck(Tcb& tcb, bool is_keepalive_probe);
+  void SendReset(const FourTuple& tuple, Seq seq, std::optional<Seq> ack);
+  void RetransmitFirstSegment(Tcb& tcb);
+  void ArmRetransmitTimer(Tcb& tcb);
+  std::uint16_t AdvertisedWindow(const Tcb& tcb) const;
+  void ScheduleAck(Tcb& tcb, bool immediately);
+
+  // keepalive.cc
+  // Called for every segment from the peer: stamps the time; resets the probe count if probes
+  // were out.
+  void OnPeerActivity(Tcb& tcb);
+  void ArmKeepalive(Tcb& tcb);
+  void SendKeepaliveProbe(Tcb& tcb);
+  bool KeepaliveRuns(const Tcb& tcb) const;
+
+  // listener.cc
+  // Queues a connection that just became established for Accept(). False when it was freed.
+  bool OnEstablishedFromListen(Tcb& tcb);
+
+  TcpConfig config_;
+  wire::Ipv4Address local_address_;
+  std::size_t mtu_;
+  IpOutput& ip_;
+  timers::TimerWheel& wheel_;
+  Counters& counters_;
+  IsnGenerator isn_;
+  timers::TimePoint origin_;
+  std::uint64_t next_connection_id_ = 1;
+  std::uint16_t next_ephemeral_port_;
+  std::size_t half_open_ = 0;
+
+  absl::flat_hash_map<FourTuple, std::unique_ptr<Tcb>> connections_;
+  absl::flat_hash_map<ConnectionId, Tcb*> by_id_;
+  absl::flat_hash_map<std::uint16_t, Listener> listeners_;
+
+  std::vector<Event> pending_events_;
+  bool flushing_ = false;
+  std::function<void(const Event&)> event_handler_;
+  std::function<void(const Trace&)> trace_handler_;
+  std::vector<std::uint8_t> segment_buffer_;  // reused for every segment sent
+};
+
+}  // namespace tapstack::tcp
+
+#endif  // TAPSTACK_STACK_TCP_ENGINE_H_

@@ -1,0 +1,153 @@
+// The TCP vocabulary an embedder sees: connection handles, per-connection options, stack-wide
+// configuration, events and results. Errors are std::error_code values in the POSIX (generic)
+// category, so ETIMEDOUT, ECONNRESET and ECONNREFUSED read as they do with sockets.
+#ifndef TAPSTACK_STACK_TCP_TCP_TYPES_H_
+#define TAPSTACK_STACK_TCP_TCP_TYPES_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <system_error>
+
+#include "stack/tcp/rto.h"
+#include "stack/wire/bytes.h"
+
+namespace tapstack::tcp {
+
+using Duration = std::chrono::steady_clock::duration;
+using std::chrono::milliseconds;
+
+// An opaque handle. Handles are never reused within one Stack, so a stale handle is detected
+// (ENOTCONN) rather than aliasing a newer connection.
+struct ConnectionId {
+  std::uint64_t value = 0;
+  friend bool operator==(ConnectionId, ConnectionId) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, ConnectionId id) {
+    return H::combine(std::move(h), id.value);
+  }
+};
+
+// RFC 1122 4.2.3.6 keepalive. Off by default; the durations default to Linux's (7200 s, 75 s, 9).
+struct KeepaliveOptions {
+  bool enabled = false;
+  Duration idle = std::chrono::seconds(7200);
+  Duration interval = std::chrono::seconds(75);
+  int count = 9;
+  // Send one garbage byte (SEQ = SND.NXT - 1, already acknowledged) instead of zero bytes, for
+  // peers that ignore zero-length probes (RFC 1122 4.2.3.6 allows either).
+  bool send_garbage_byte = false;
+};
+
+struct ConnectionOptions {
+  bool no_delay = false;  // true turns Nagle's algorithm (RFC 896, RFC 1122 4.2.3.4) off
+  std::size_t send_buffer = 256 * 1024;
+  std::size_t receive_buffer = 256 * 1024;
+  // Retransmissions of one segment before the connection is aborted with ETIMEDOUT (Linux
+  // tcp_retries2 is 15); SYN retries are separate (syn_retries).
+  int max_retransmissions = 15;
+  // RFC 5482 / Linux TCP_USER_TIMEOUT: abort with ETIMEDOUT when sent data stays unacknowledged
+  // this long. Zero: off.
+  Duration user_timeout = Duration::zero();
+  KeepaliveOptions keepalive;
+};
+
+struct TcpConfig {
+  ConnectionOptions defaults;
+  RtoConfig rto;
+  int syn_retries = 6;     // Linux tcp_syn_retries
+  int synack_retries = 5;  // Linux tcp_synack_retries
+  Duration time_wait = std::chrono::seconds(60);         // 2MSL, as Linux's TCP_TIMEWAIT_LEN
+  Duration fin_wait_2_timeout = std::chrono::seconds(60);  // Linux tcp_fin_timeout (orphans)
+  Duration delayed_ack = milliseconds(40);               // Linux's minimum delayed-ACK timeout
+  // Minimum gap between two ACKs answering out-of-window segments (RFC 5961 challenge ACKs and
+  // keepalive probe answers) per connection, as Linux's tcp_invalid_ratelimit (500 ms). Kept
+  // well under one second so a peer probing once per second always gets its answer.
+  Duration invalid_ack_ratelimit = milliseconds(200);
+  std::size_t max_connections = 1 << 20;
+  std::size_t max_half_open = 1024;  // SYN-RECEIVED connections across all listeners
+  std::uint16_t ephemeral_port_first = 32768;
+  std::uint16_t ephemeral_port_last = 60999;  // Linux ip_local_port_range
+};
+
+// RFC 9293 3.3.2.
+enum class State {
+  kClosed,
+  kListen,
+  kSynSent,
+  kSynReceived,
+  kEstablished,
+  kFinWait1,
+  kFinWait2,
+  kCloseWait,
+  kClosing,
+  kLastAck,
+  kTimeWait,
+};
+
+std::string_view StateName(State state);  // "ESTABLISHED", as RFC 9293 spells them
+
+enum class EventType {
+  kConnected,    // an active open completed
+  kAcceptReady,  // a listener has an established connection to Accept()
+  kReadable,     // data (or the peer's FIN) is waiting for Receive()
+  kWritable,     // send buffer space freed after a short Send()
+  kPeerClosed,   // the peer's FIN arrived: Receive() returns end of stream after the data
+  kClosed,       // the connection is gone; `error` says why (empty after a clean close)
+};
+
+struct Event {
+  EventType type;
+  ConnectionId connection;
+  std::uint16_t listener_port = 0;  // for kAcceptReady
+  std::error_code error;            // for kClosed
+};
+
+// What happened inside a connection, for tracing (`tapstack nc --events`) and tests.
+enum class TraceType {
+  kStateChange,
+  kRetransmit,
+  kResetSent,
+  kResetReceived,
+  kKeepaliveProbe,     // number = probe number, count = configured count
+  kKeepaliveAnswered,  // the peer answered; number = probes that were unanswered
+  kKeepaliveTimeout,   // count probes went unanswered: the connection is aborted
+  kProbeAnswered,      // we answered the peer's keepalive probe (or other out-of-window segment)
+};
+
+struct Trace {
+  TraceType type;
+  ConnectionId connection;
+  State from = State::kClosed;
+  State to = State::kClosed;
+  std::uint32_t seq = 0;
+  std::uint32_t length = 0;
+  int number = 0;
+  int count = 0;
+};
+
+// The result of Send() and Receive(): bytes moved, or an error (EPIPE, ENOTCONN, ECONNRESET...).
+struct IoResult {
+  std::size_t bytes = 0;
+  std::error_code error;
+  bool ok() const { return !error; }
+};
+
+// A snapshot of one connection's state, for tests, `--stats` and the demo.
+struct ConnectionInfo {
+  State state;
+  wire::Ipv4Address local_address, remote_address;
+  std::uint16_t local_port, remote_port;
+  std::uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt;
+  std::uint32_t snd_wnd, rcv_wnd, cwnd, mss;
+  std::size_t send_buffered, receive_buffered;
+  int keepalive_probes_unanswered;
+  int timers_pending;  // of the connection's six timers, how many are scheduled
+};
+
+inline std::error_code Errno(int value) { return std::error_code(value, std::generic_category()); }
+
+}  // namespace tapstack::tcp
+
+#endif  // TAPSTACK_STACK_TCP_TCP_TYPES_H_

@@ -1,0 +1,153 @@
+// The floor of the stack against the Linux kernel over TAP, in a namespace the test creates:
+// ARP both ways, ICMP echo both ways, and a burst of malformed frames that must each be counted.
+#include <signal.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "stack/wire/checksum.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/icmp.h"
+#include "stack/wire/ipv4.h"
+#include "tests/interop/tap_fixture.h"
+
+namespace tapstack::testing {
+namespace {
+
+using std::chrono::seconds;
+
+class PingTest : public TapTest {};
+
+TEST_F(PingTest, KernelResolvesAndPingsOurStackAndWePingItBack) {
+  ChildProcess stack = StartTapstack(
+      "up", {"--ping", kKernelAddress, "--count", "3", "--interval", "200ms", "--duration", "30s",
+             "--stats"});
+  WaitUntilStackAnswers();
+  // The kernel's neighbour table holds our MAC.
+  const CommandResult neighbours = netns().Run(std::string("ip neigh show ") + kStackAddress);
+  EXPECT_THAT(neighbours.output, ::testing::HasSubstr(kStackMac)) << neighbours.output;
+  const CommandResult ping = netns().Run(std::string("ping -c 5 -i 0.2 -W 2 ") + kStackAddress);
+  EXPECT_EQ(ping.exit_code, 0) << ping.output;
+  EXPECT_THAT(ping.output, ::testing::HasSubstr("5 received")) << ping.output;
+  // Our own pings to the kernel (after resolving its MAC) all came back.
+  const std::optional<int> status = stack.Wait(std::chrono::seconds(20));
+  ASSERT_TRUE(status.has_value()) << Output();
+  EXPECT_EQ(*status, 0) << Output();
+  EXPECT_THAT(Output(), ::testing::HasSubstr("3 packets transmitted, 3 received"));
+  const auto stats = ParseStats(Output());
+  EXPECT_GE(stats.at("tx_icmp_echo_replies"), 6);
+  EXPECT_EQ(stats.at("rx_icmp_echo_replies"), 3);
+  EXPECT_GE(stats.at("tx_arp_replies"), 1);
+  EXPECT_GE(stats.at("tx_arp_requests"), 1) << "we resolved the kernel's MAC ourselves";
+}
+
+// Frames written into the namespace side of the TAP with a raw packet socket, addressed to us.
+std::vector<std::string> MalformedFrames(const std::string& kernel_mac) {
+  const wire::MacAddress ours = *wire::MacAddress::Parse(kStackMac);
+  const wire::MacAddress theirs = *wire::MacAddress::Parse(kernel_mac);
+  const wire::Ipv4Address kernel = *wire::Ipv4Address::Parse(kKernelAddress);
+  const wire::Ipv4Address stack = *wire::Ipv4Address::Parse(kStackAddress);
+  auto ethernet = [&](const std::vector<std::uint8_t>& payload) {
+    std::vector<std::uint8_t> frame(wire::kEthernetHeaderLen + payload.size());
+    wire::WriteEthernet(wire::EthernetRepr{ours, theirs, wire::EtherType::kIpv4}, frame);
+    std::copy(payload.begin(), payload.end(), frame.begin() + wire::kEthernetHeaderLen);
+    return frame;
+  };
+  auto ip = [&](std::uint8_t protocol, const std::vector<std::uint8_t>& payload) {
+    wire::Ipv4Repr repr;
+    repr.src = kernel;
+    repr.dst = stack;
+    repr.protocol = protocol;
+    repr.payload_len = static_cast<std::uint16_t>(payload.size());
+    std::vector<std::uint8_t> packet(wire::kIpv4MinHeaderLen + payload.size());
+    wire::WriteIpv4Header(repr, packet);
+    std::copy(payload.begin(), payload.end(), packet.begin() + wire::kIpv4MinHeaderLen);
+    return packet;
+  };
+  auto fix_ip_checksum = [](std::vector<std::uint8_t>& packet) {
+    packet[10] = packet[11] = 0;
+    const std::uint16_t sum = wire::InternetChecksum(std::span(packet).first(20));
+    packet[10] = static_cast<std::uint8_t>(sum >> 8);
+    packet[11] = static_cast<std::uint8_t>(sum);
+  };
+  std::vector<std::uint8_t> echo(wire::kIcmpHeaderLen + 4);
+  wire::WriteIcmpEcho(wire::IcmpType::kEchoRequest, 1, 1, std::vector<std::uint8_t>{1, 2, 3, 4},
+                      echo);
+
+  std::vector<std::vector<std::uint8_t>> frames;
+  std::vector<std::uint8_t> short_ihl = ip(wire::IpProtocol::kIcmp, echo);
+  short_ihl[0] = 0x44;
+  frames.push_back(ethernet(short_ihl));  // ipv4 malformed
+  std::vector<std::uint8_t> long_total = ip(wire::IpProtocol::kIcmp, echo);
+  long_total[2] = 0x08;
+  fix_ip_checksum(long_total);
+  frames.push_back(ethernet(long_total));  // ipv4 malformed
+  std::vector<std::uint8_t> bad_checksum = ip(wire::IpProtocol::kIcmp, echo);
+  bad_checksum[10] ^= 0x5a;
+  frames.push_back(ethernet(bad_checksum));  // ipv4 bad checksum
+  std::vector<std::uint8_t> fragment = ip(wire::IpProtocol::kIcmp, echo);
+  fragment[6] = 0x20;
+  fix_ip_checksum(fragment);
+  frames.push_back(ethernet(fragment));  // fragment
+  frames.push_back(ethernet(ip(17, std::vector<std::uint8_t>(8, 0))));  // unsupported protocol
+  std::vector<std::uint8_t> bad_icmp = echo;
+  bad_icmp[3] ^= 0x33;
+  frames.push_back(ethernet(ip(wire::IpProtocol::kIcmp, bad_icmp)));  // icmp bad checksum
+  std::vector<std::uint8_t> bad_tcp(20, 0);
+  bad_tcp[12] = 0x30;  // data offset 3
+  frames.push_back(ethernet(ip(wire::IpProtocol::kTcp, bad_tcp)));  // tcp malformed
+  std::vector<std::string> hex;
+  for (const auto& frame : frames) {
+    hex.push_back(absl::BytesToHexString(
+        std::string_view(reinterpret_cast<const char*>(frame.data()), frame.size())));
+  }
+  return hex;
+}
+
+TEST_F(PingTest, MalformedBurstIsCountedAndPingStillWorks) {
+  ChildProcess stack = StartTapstack("up", {"--duration", "60s", "--stats"});
+  WaitUntilStackAnswers();
+  const std::string kernel_mac =
+      netns().Run("cat /sys/class/net/tap0/address").output.substr(0, 17);
+  const std::vector<std::string> frames = MalformedFrames(kernel_mac);
+  const std::string script = absl::StrCat(
+      "import socket,sys\n"
+      "s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\n"
+      "s.bind(('tap0',0))\n"
+      "for h in sys.argv[1:]:\n"
+      "  for _ in range(10): s.send(bytes.fromhex(h))\n");
+  const CommandResult burst =
+      netns().Run(absl::StrCat("python3 -c ", ShellQuote(script), " ", absl::StrJoin(frames, " ")));
+  ASSERT_EQ(burst.exit_code, 0) << burst.output;
+  const CommandResult ping = netns().Run(std::string("ping -c 3 -i 0.2 -W 2 ") + kStackAddress);
+  EXPECT_THAT(ping.output, ::testing::HasSubstr("3 received")) << ping.output;
+  stack.Signal(SIGTERM);
+  ASSERT_EQ(stack.Wait(std::chrono::seconds(10)), 0) << Output();
+  const auto stats = ParseStats(Output());
+  EXPECT_EQ(stats.at("drop_ipv4_malformed"), 20) << Output();
+  EXPECT_EQ(stats.at("drop_ipv4_bad_checksum"), 10);
+  EXPECT_EQ(stats.at("drop_ipv4_fragment"), 10);
+  EXPECT_EQ(stats.at("drop_ipv4_unsupported_protocol"), 10);
+  EXPECT_EQ(stats.at("drop_icmp_bad_checksum"), 10);
+  EXPECT_EQ(stats.at("drop_tcp_malformed"), 10);
+}
+
+TEST_F(PingTest, ClearErrorWhenTheNamespaceIsMissing) {
+  const std::string out = TempPath("missing.out");
+  absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(
+      {TAPSTACK_BINARY, "up", "--netns", "no-such-namespace-tapstack", "--addr", "192.0.2.2/24"},
+      out);
+  ASSERT_TRUE(child.ok());
+  EXPECT_EQ(child->Wait(std::chrono::seconds(10)), 1);
+  EXPECT_THAT(ReadFile(out), ::testing::HasSubstr("no-such-namespace-tapstack"));
+}
+
+}  // namespace
+}  // namespace tapstack::testing

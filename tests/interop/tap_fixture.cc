@@ -1,0 +1,55 @@
+#include "tests/interop/tap_fixture.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <thread>
+
+namespace tapstack::testing {
+
+void TapTest::SetUp() {
+  NetnsTest::SetUp();
+  if (::testing::Test::IsSkipped() || ::testing::Test::HasFatalFailure()) return;
+  ASSERT_TRUE(netns().RunOk("ip tuntap add dev tap0 mode tap").ok());
+  ASSERT_TRUE(netns().RunOk(std::string("ip addr add ") + kKernelAddress + "/24 dev tap0").ok());
+  ASSERT_TRUE(netns().RunOk("ip link set tap0 up").ok());
+  // Linux rate-limits answers to out-of-window segments (TESTBED.md); tests want every answer.
+  (void)netns().Run("sysctl -qw net.ipv4.tcp_invalid_ratelimit=0");
+  output_path_ = TempPath("tapstack.out");
+}
+
+ChildProcess TapTest::StartTapstack(const std::string& subcommand,
+                                    const std::vector<std::string>& args,
+                                    const std::string& input_path) {
+  std::vector<std::string> argv = {TAPSTACK_BINARY, subcommand,      "--netns", netns().name(),
+                                   "--tap",         "tap0",          "--addr",
+                                   std::string(kStackAddress) + "/24", "--mac", kStackMac};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, output_path_, input_path);
+  EXPECT_TRUE(child.ok()) << child.status();
+  return std::move(*child);
+}
+
+void TapTest::WaitUntilStackAnswers() {
+  // arping is not installed everywhere; a single ping with a short deadline resolves our MAC.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (netns().Run(std::string("ping -c 1 -W 1 ") + kStackAddress).exit_code == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "the stack never answered; its output:\n" << Output();
+}
+
+std::map<std::string, long long> TapTest::ParseStats(const std::string& output) {
+  std::map<std::string, long long> stats;
+  std::istringstream lines(output);
+  std::string name;
+  long long value = 0;
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    if (fields >> name >> value && fields.eof()) stats[name] = value;
+  }
+  return stats;
+}
+
+}  // namespace tapstack::testing

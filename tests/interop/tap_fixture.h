@@ -1,0 +1,40 @@
+// A namespace with a TAP device whose kernel side is 192.0.2.1/24 (TESTBED.md), and helpers to run
+// the real `tapstack` binary on it as 192.0.2.2.
+#ifndef TAPSTACK_TESTS_INTEROP_TAP_FIXTURE_H_
+#define TAPSTACK_TESTS_INTEROP_TAP_FIXTURE_H_
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/support/netns.h"
+#include "tests/support/process.h"
+
+namespace tapstack::testing {
+
+inline constexpr char kStackAddress[] = "192.0.2.2";
+inline constexpr char kKernelAddress[] = "192.0.2.1";
+inline constexpr char kStackMac[] = "02:00:00:00:00:02";
+
+class TapTest : public NetnsTest {
+ protected:
+  void SetUp() override;
+
+  // Starts `tapstack SUBCOMMAND --netns NS --tap tap0 --addr 192.0.2.2/24 --mac ... ARGS`.
+  ChildProcess StartTapstack(const std::string& subcommand, const std::vector<std::string>& args,
+                             const std::string& input_path = "");
+  // Waits until the stack answers ARP from the kernel side (the process attached to the TAP).
+  void WaitUntilStackAnswers();
+  std::string output_path() const { return output_path_; }
+  std::string Output() const { return ReadFile(output_path_); }
+  // "name value" lines of `--stats` output.
+  static std::map<std::string, long long> ParseStats(const std::string& output);
+
+ private:
+  std::string output_path_;
+};
+
+}  // namespace tapstack::testing
+
+#endif  // TAPSTACK_TESTS_INTEROP_TAP_FIXTURE_H_

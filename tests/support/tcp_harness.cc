@@ -1,0 +1,205 @@
+#include "tests/support/tcp_harness.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "stack/wire/arp.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/ipv4.h"
+
+namespace tapstack::testing {
+
+const wire::Ipv4Address TcpHarness::kOurAddress = *wire::Ipv4Address::Parse("192.0.2.2");
+const wire::Ipv4Address TcpHarness::kPeerAddress = *wire::Ipv4Address::Parse("192.0.2.1");
+const wire::MacAddress TcpHarness::kOurMac = *wire::MacAddress::Parse("02:00:00:00:00:02");
+const wire::MacAddress TcpHarness::kPeerMac = *wire::MacAddress::Parse("02:00:00:00:00:01");
+
+std::string Segment::Describe() const {
+  std::string flag_text;
+  for (const auto& [flag, letter] :
+       {std::pair{wire::TcpFlags::kSyn, 'S'}, {wire::TcpFlags::kAck, 'A'},
+        {wire::TcpFlags::kFin, 'F'}, {wire::TcpFlags::kRst, 'R'}, {wire::TcpFlags::kPsh, 'P'}}) {
+    if (Has(flag)) flag_text += letter;
+  }
+  return absl::StrCat("[", flag_text, "] seq=", seq, " ack=", ack, " win=", window,
+                      " len=", payload.size());
+}
+
+std::optional<Segment> DecodeTcp(std::span<const std::uint8_t> frame) {
+  const auto ethernet = wire::EthernetView::Parse(frame);
+  if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return std::nullopt;
+  const auto ip = wire::Ipv4View::Parse(ethernet->payload());
+  if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp) return std::nullopt;
+  const auto tcp = wire::TcpView::Parse(ip->payload());
+  EXPECT_TRUE(tcp.ok()) << "our stack emitted a malformed TCP segment";
+  if (!tcp.ok()) return std::nullopt;
+  EXPECT_TRUE(tcp->checksum_valid(ip->src(), ip->dst())) << "bad TCP checksum from our stack";
+  const auto options = wire::ParseTcpOptions(tcp->options_bytes());
+  EXPECT_TRUE(options.ok());
+  Segment segment;
+  segment.flags = tcp->flags();
+  segment.seq = tcp->seq();
+  segment.ack = tcp->ack();
+  segment.window = tcp->window();
+  if (options.ok()) segment.options = *options;
+  segment.payload.assign(tcp->payload().begin(), tcp->payload().end());
+  segment.src_port = tcp->src_port();
+  segment.dst_port = tcp->dst_port();
+  return segment;
+}
+
+StackConfig TcpHarness::MakeConfig(const HarnessOptions& options) {
+  StackConfig config;
+  config.interface.mac = kOurMac;
+  config.interface.address = kOurAddress;
+  config.interface.prefix_len = 24;
+  config.tcp = options.tcp;
+  config.random_seed = 7;
+  return config;
+}
+
+TcpHarness::TcpHarness(HarnessOptions options)
+    : options_(std::move(options)),
+      now_(timers::TimePoint{} + std::chrono::hours(24)),
+      stack_(MakeConfig(options_), now_,
+             [this](std::span<const std::uint8_t> frame) { sent_.emplace_back(frame.begin(), frame.end()); }) {
+  stack_.set_tcp_event_handler([this](const tcp::Event& e) { events_.push_back(e); });
+  stack_.set_tcp_trace_handler([this](const tcp::Trace& t) { traces_.push_back(t); });
+  // Teach the stack the peer's MAC (the peer ARPs for us first), and drop the ARP reply.
+  Bytes arp(wire::kArpPacketLen);
+  wire::WriteArp(wire::ArpRepr{wire::ArpOp::kRequest, kPeerMac, kPeerAddress, wire::MacAddress(),
+                               kOurAddress},
+                 arp);
+  Bytes frame(wire::kEthernetHeaderLen + arp.size());
+  wire::WriteEthernet(wire::EthernetRepr{wire::MacAddress::Broadcast(), kPeerMac,
+                                         wire::EtherType::kArp},
+                      frame);
+  std::copy(arp.begin(), arp.end(), frame.begin() + wire::kEthernetHeaderLen);
+  stack_.Ingest(frame, now_);
+  sent_.clear();
+}
+
+void TcpHarness::AdvanceBy(tcp::Duration duration) { AdvanceTo(now_ + duration); }
+
+void TcpHarness::AdvanceTo(timers::TimePoint time) {
+  // Step from deadline to deadline so the peer can answer ARP in time, as a live host would.
+  while (true) {
+    const std::optional<timers::TimePoint> next = stack_.NextDeadline();
+    if (!next || *next > time) break;
+    now_ = std::max(now_, *next);
+    stack_.Advance(now_);
+    AnswerArp();
+  }
+  now_ = std::max(now_, time);
+  stack_.Advance(now_);
+  AnswerArp();
+}
+
+void TcpHarness::AnswerArp() {
+  std::vector<Bytes> requests;
+  std::erase_if(sent_, [&](const Bytes& frame) {
+    const auto ethernet = wire::EthernetView::Parse(frame);
+    if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kArp) return false;
+    const auto arp = wire::ArpView::Parse(ethernet->payload());
+    if (arp.ok() && arp->op() == wire::ArpOp::kRequest && arp->target_ip() == kPeerAddress) {
+      requests.push_back(frame);
+    }
+    return true;
+  });
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    Bytes reply(wire::kArpPacketLen);
+    wire::WriteArp(wire::ArpRepr{wire::ArpOp::kReply, kPeerMac, kPeerAddress, kOurMac, kOurAddress},
+                   reply);
+    Bytes frame(wire::kEthernetHeaderLen + reply.size());
+    wire::WriteEthernet(wire::EthernetRepr{kOurMac, kPeerMac, wire::EtherType::kArp}, frame);
+    std::copy(reply.begin(), reply.end(), frame.begin() + wire::kEthernetHeaderLen);
+    stack_.Ingest(frame, now_);
+  }
+}
+
+std::vector<Segment> TcpHarness::Take() {
+  std::vector<Segment> segments;
+  for (const Bytes& frame : sent_) {
+    if (std::optional<Segment> segment = DecodeTcp(frame)) segments.push_back(*segment);
+  }
+  sent_.clear();
+  return segments;
+}
+
+Segment TcpHarness::TakeOne() {
+  std::vector<Segment> segments = Take();
+  if (segments.size() != 1) {
+    std::string listing;
+    for (const Segment& s : segments) absl::StrAppend(&listing, "\n  ", s.Describe());
+    ADD_FAILURE() << "expected exactly one segment, got " << segments.size() << listing;
+  }
+  return segments.empty() ? Segment{} : segments.front();
+}
+
+void TcpHarness::Inject(std::uint16_t our_port, std::uint8_t flags, std::uint32_t seq,
+                        std::uint32_t ack, std::uint16_t window,
+                        std::span<const std::uint8_t> payload, const wire::TcpOptions& options) {
+  wire::TcpRepr tcp;
+  tcp.src_port = options_.peer_port;
+  tcp.dst_port = our_port;
+  tcp.seq = seq;
+  tcp.ack = ack;
+  tcp.flags = flags;
+  tcp.window = window;
+  tcp.options = options;
+  tcp.payload = payload;
+  Bytes segment(wire::TcpHeaderLen(options) + payload.size());
+  segment.resize(wire::WriteTcp(tcp, kPeerAddress, kOurAddress, segment));
+  wire::Ipv4Repr ip;
+  ip.src = kPeerAddress;
+  ip.dst = kOurAddress;
+  ip.protocol = wire::IpProtocol::kTcp;
+  ip.payload_len = static_cast<std::uint16_t>(segment.size());
+  Bytes frame(wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen + segment.size());
+  wire::WriteEthernet(wire::EthernetRepr{kOurMac, kPeerMac, wire::EtherType::kIpv4}, frame);
+  wire::WriteIpv4Header(ip, std::span(frame).subspan(wire::kEthernetHeaderLen));
+  std::copy(segment.begin(), segment.end(),
+            frame.begin() + wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen);
+  stack_.Ingest(frame, now_);
+}
+
+tcp::ConnectionId TcpHarness::EstablishPassive(std::uint16_t our_port, std::uint32_t peer_iss,
+                                               std::uint16_t peer_window) {
+  our_port_ = our_port;
+  peer_iss_ = peer_iss;
+  EXPECT_TRUE(stack_.Listen(our_port, 16, now_).ok());
+  wire::TcpOptions syn_options;
+  syn_options.mss = 1460;
+  Inject(our_port, wire::TcpFlags::kSyn, peer_iss, 0, peer_window, {}, syn_options);
+  const Segment syn_ack = Take().at(0);
+  EXPECT_TRUE(syn_ack.Only(wire::TcpFlags::kSyn | wire::TcpFlags::kAck)) << syn_ack.Describe();
+  EXPECT_EQ(syn_ack.ack, peer_iss + 1);
+  our_iss_ = syn_ack.seq;
+  Inject(our_port, wire::TcpFlags::kAck, peer_iss + 1, our_iss_ + 1, peer_window);
+  EXPECT_TRUE(Take().empty());
+  const std::optional<tcp::ConnectionId> id = stack_.Accept(our_port);
+  EXPECT_TRUE(id.has_value());
+  return id.value_or(tcp::ConnectionId{});
+}
+
+tcp::ConnectionId TcpHarness::EstablishActive(std::uint16_t peer_port, std::uint32_t peer_iss,
+                                              std::uint16_t peer_window) {
+  options_.peer_port = peer_port;
+  peer_iss_ = peer_iss;
+  const absl::StatusOr<tcp::ConnectionId> id = stack_.Connect(kPeerAddress, peer_port, now_);
+  EXPECT_TRUE(id.ok());
+  const Segment syn = Take().at(0);
+  EXPECT_TRUE(syn.Only(wire::TcpFlags::kSyn)) << syn.Describe();
+  our_iss_ = syn.seq;
+  our_port_ = syn.src_port;
+  wire::TcpOptions options;
+  options.mss = 1460;
+  Inject(our_port_, wire::TcpFlags::kSyn | wire::TcpFlags::kAck, peer_iss, our_iss_ + 1,
+         peer_window, {}, options);
+  const Segment ack = Take().at(0);
+  EXPECT_TRUE(ack.Only(wire::TcpFlags::kAck)) << ack.Describe();
+  EXPECT_EQ(ack.ack, peer_iss + 1);
+  return id.value_or(tcp::ConnectionId{});
+}
+
+}  // namespace tapstack::testing

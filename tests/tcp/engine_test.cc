@@ -1,0 +1,438 @@
+// The RFC 9293 state machine on a virtual clock: each transition of the state diagram and the
+// events of section 3.10, with every emitted segment inspected (flags, seq, ack, window, options).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <chrono>
+#include <numeric>
+
+#include "tests/support/tcp_harness.h"
+
+namespace tapstack::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using tcp::State;
+using wire::TcpFlags;
+
+constexpr std::uint16_t kPort = 8000;
+constexpr std::uint8_t kSA = TcpFlags::kSyn | TcpFlags::kAck;
+constexpr std::uint8_t kFA = TcpFlags::kFin | TcpFlags::kAck;
+constexpr std::uint8_t kPA = TcpFlags::kPsh | TcpFlags::kAck;
+
+Bytes Pattern(std::size_t n, std::uint8_t seed = 0) {
+  Bytes bytes(n);
+  for (std::size_t i = 0; i < n; ++i) bytes[i] = static_cast<std::uint8_t>(i * 7 + seed);
+  return bytes;
+}
+
+std::vector<tcp::EventType> EventTypes(const TcpHarness& h) {
+  std::vector<tcp::EventType> types;
+  for (const tcp::Event& e : h.events()) types.push_back(e.type);
+  return types;
+}
+
+std::optional<std::error_code> ClosedError(const TcpHarness& h) {
+  for (const tcp::Event& e : h.events()) {
+    if (e.type == tcp::EventType::kClosed) return e.error;
+  }
+  return std::nullopt;
+}
+
+TEST(TcpOpen, PassiveOpenSendsSynAckWithOptionsAndQueuesForAccept) {
+  TcpHarness h;
+  ASSERT_TRUE(h.stack().Listen(kPort, 4, h.now()).ok());
+  wire::TcpOptions options;
+  options.mss = 1200;
+  options.window_scale = 7;
+  h.Inject(kPort, TcpFlags::kSyn, 1000, 0, 65535, {}, options);
+  const Segment syn_ack = h.TakeOne();
+  EXPECT_TRUE(syn_ack.Only(kSA)) << syn_ack.Describe();
+  EXPECT_EQ(syn_ack.ack, 1001u);
+  EXPECT_EQ(syn_ack.options.mss, 1460) << "our MSS: MTU 1500 - 40";
+  EXPECT_TRUE(syn_ack.options.window_scale.has_value()) << "the peer offered scaling";
+  EXPECT_GT(syn_ack.window, 0);
+  EXPECT_FALSE(h.stack().Accept(kPort).has_value()) << "not established yet";
+  h.Inject(kPort, TcpFlags::kAck, 1001, syn_ack.seq + 1, 512);
+  EXPECT_TRUE(h.Take().empty());
+  const std::optional<tcp::ConnectionId> id = h.stack().Accept(kPort);
+  ASSERT_TRUE(id.has_value());
+  const tcp::ConnectionInfo info = *h.stack().Info(*id);
+  EXPECT_EQ(info.state, State::kEstablished);
+  EXPECT_EQ(info.mss, 1200u) << "the peer's MSS bounds ours";
+  EXPECT_EQ(info.snd_wnd, 512u << 7) << "the peer's window, scaled";
+  EXPECT_THAT(EventTypes(h), ::testing::ElementsAre(tcp::EventType::kAcceptReady));
+}
+
+TEST(TcpOpen, SynAckWithoutPeerScalingOffersNone) {
+  TcpHarness h;
+  ASSERT_TRUE(h.stack().Listen(kPort, 4, h.now()).ok());
+  h.Inject(kPort, TcpFlags::kSyn, 1000, 0, 65535);
+  const Segment syn_ack = h.TakeOne();
+  EXPECT_FALSE(syn_ack.options.window_scale.has_value());
+}
+
+TEST(TcpOpen, ActiveOpenOffersMssAndScalingThenConnects) {
+  TcpHarness h;
+  h.set_peer_port(9);
+  const absl::StatusOr<tcp::ConnectionId> id =
+      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  ASSERT_TRUE(id.ok());
+  const Segment syn = h.TakeOne();
+  EXPECT_TRUE(syn.Only(TcpFlags::kSyn));
+  EXPECT_EQ(syn.options.mss, 1460);
+  EXPECT_TRUE(syn.options.window_scale.has_value());
+  EXPECT_GE(syn.src_port, 32768);
+  EXPECT_EQ(h.stack().Info(*id)->state, State::kSynSent);
+  h.Inject(syn.src_port, kSA, 777, syn.seq + 1, 1000);
+  const Segment ack = h.TakeOne();
+  EXPECT_TRUE(ack.Only(TcpFlags::kAck));
+  EXPECT_EQ(ack.seq, syn.seq + 1);
+  EXPECT_EQ(ack.ack, 778u);
+  EXPECT_EQ(h.stack().Info(*id)->state, State::kEstablished);
+  EXPECT_THAT(EventTypes(h), ::testing::ElementsAre(tcp::EventType::kConnected));
+}
+
+TEST(TcpOpen, SynRetriesThenTimesOut) {
+  HarnessOptions options;
+  options.tcp.syn_retries = 2;
+  TcpHarness h(options);
+  ASSERT_TRUE(h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now()).ok());
+  EXPECT_EQ(h.Take().size(), 1u);
+  h.AdvanceBy(seconds(1));  // initial RTO 1 s (RFC 6298 2.1)
+  EXPECT_EQ(h.Take().size(), 1u);
+  h.AdvanceBy(seconds(2));  // backed off
+  EXPECT_EQ(h.Take().size(), 1u);
+  h.AdvanceBy(seconds(4));
+  EXPECT_TRUE(h.Take().empty()) << "no RST for a connection that never opened";
+  EXPECT_EQ(ClosedError(h), std::make_error_code(std::errc::timed_out));
+  EXPECT_EQ(h.stack().tcp_connection_count(), 0u);
+}
+
+TEST(TcpOpen, ConnectionRefusedByReset) {
+  TcpHarness h;
+  h.set_peer_port(9);
+  ASSERT_TRUE(h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now()).ok());
+  const Segment syn = h.TakeOne();
+  h.Inject(syn.src_port, TcpFlags::kRst | TcpFlags::kAck, 0, syn.seq + 1, 0);
+  EXPECT_EQ(ClosedError(h), std::make_error_code(std::errc::connection_refused));
+  EXPECT_EQ(h.stack().tcp_connection_count(), 0u);
+}
+
+TEST(TcpOpen, ResetWithUnacceptableAckInSynSentIsIgnored) {
+  TcpHarness h;
+  h.set_peer_port(9);
+  ASSERT_TRUE(h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now()).ok());
+  const Segment syn = h.TakeOne();
+  h.Inject(syn.src_port, TcpFlags::kRst | TcpFlags::kAck, 0, syn.seq + 100, 0);
+  EXPECT_FALSE(ClosedError(h).has_value());
+  EXPECT_EQ(h.stack().tcp_connection_count(), 1u);
+}
+
+TEST(TcpOpen, SimultaneousOpen) {
+  TcpHarness h;
+  h.set_peer_port(9);
+  const absl::StatusOr<tcp::ConnectionId> id =
+      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  const Segment syn = h.TakeOne();
+  // The peer's own SYN crosses ours.
+  h.Inject(syn.src_port, TcpFlags::kSyn, 3000, 0, 1000);
+  const Segment syn_ack = h.TakeOne();
+  EXPECT_TRUE(syn_ack.Only(kSA));
+  EXPECT_EQ(syn_ack.seq, syn.seq);
+  EXPECT_EQ(syn_ack.ack, 3001u);
+  EXPECT_EQ(h.stack().Info(*id)->state, State::kSynReceived);
+  h.Inject(syn.src_port, kSA, 3000, syn.seq + 1, 1000);  // the peer's SYN-ACK
+  h.Take();
+  EXPECT_EQ(h.stack().Info(*id)->state, State::kEstablished);
+  EXPECT_THAT(EventTypes(h), ::testing::Contains(tcp::EventType::kConnected));
+}
+
+TEST(TcpOpen, BadAckInSynReceivedGetsReset) {
+  TcpHarness h;
+  ASSERT_TRUE(h.stack().Listen(kPort, 4, h.now()).ok());
+  h.Inject(kPort, TcpFlags::kSyn, 1000, 0, 65535);
+  const Segment syn_ack = h.TakeOne();
+  h.Inject(kPort, TcpFlags::kAck, 1001, syn_ack.seq + 50, 65535);
+  const Segment reset = h.TakeOne();
+  EXPECT_TRUE(reset.Only(TcpFlags::kRst));
+  EXPECT_EQ(reset.seq, syn_ack.seq + 50) << "<SEQ=SEG.ACK><CTL=RST>";
+}
+
+TEST(TcpOpen, ClosedPortAnswersReset) {
+  TcpHarness h;
+  h.Inject(4444, TcpFlags::kSyn, 1000, 0, 65535, Pattern(5));
+  Segment reset = h.TakeOne();
+  EXPECT_EQ(reset.flags, TcpFlags::kRst | TcpFlags::kAck);
+  EXPECT_EQ(reset.seq, 0u);
+  EXPECT_EQ(reset.ack, 1006u) << "SEG.SEQ + SEG.LEN, the SYN counting one";
+  h.Inject(4444, TcpFlags::kAck, 1000, 5555, 65535);
+  reset = h.TakeOne();
+  EXPECT_EQ(reset.flags, TcpFlags::kRst);
+  EXPECT_EQ(reset.seq, 5555u);
+  h.Inject(4444, TcpFlags::kRst, 1000, 0, 0);
+  EXPECT_TRUE(h.Take().empty()) << "never a RST for a RST";
+}
+
+class Established : public ::testing::Test {
+ protected:
+  void SetUp() override { id_ = h_.EstablishPassive(kPort, kPeerIss); }
+  std::uint32_t PeerSeq() const { return kPeerIss + 1 + peer_sent_; }
+  std::uint32_t Ours() const { return h_.our_iss() + 1; }
+  void PeerSends(const Bytes& data, std::uint8_t flags = kPA) {
+    h_.Inject(kPort, flags, PeerSeq(), Ours() + acked_, 65535, data);
+    peer_sent_ += static_cast<std::uint32_t>(data.size());
+  }
+  static constexpr std::uint32_t kPeerIss = 0x10000;
+  TcpHarness h_;
+  tcp::ConnectionId id_;
+  std::uint32_t peer_sent_ = 0;
+  std::uint32_t acked_ = 0;
+};
+
+TEST_F(Established, ReceivesDataWithDelayedAck) {
+  PeerSends(Pattern(100));
+  EXPECT_TRUE(h_.Take().empty()) << "one segment: the ACK is delayed";
+  h_.AdvanceBy(milliseconds(39));
+  EXPECT_TRUE(h_.Take().empty());
+  h_.AdvanceBy(milliseconds(1));
+  const Segment ack = h_.TakeOne();
+  EXPECT_TRUE(ack.Only(TcpFlags::kAck));
+  EXPECT_EQ(ack.ack, PeerSeq());
+  Bytes out(200);
+  const tcp::IoResult read = h_.stack().Receive(id_, out, h_.now());
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(Bytes(out.begin(), out.begin() + read.bytes), Pattern(100));
+  EXPECT_THAT(EventTypes(h_), ::testing::Contains(tcp::EventType::kReadable));
+  EXPECT_EQ(h_.stack().Receive(id_, out, h_.now()).error, std::errc::resource_unavailable_try_again);
+}
+
+TEST_F(Established, AcksEverySecondFullSegmentAtOnce) {
+  PeerSends(Pattern(1460));
+  EXPECT_TRUE(h_.Take().empty());
+  PeerSends(Pattern(1460));
+  const Segment ack = h_.TakeOne();
+  EXPECT_EQ(ack.ack, PeerSeq());
+}
+
+TEST_F(Established, ReassemblesOutOfOrderSegments) {
+  const Bytes first = Pattern(500, 1);
+  const Bytes second = Pattern(500, 2);
+  // The second segment arrives first: an immediate duplicate ACK (RFC 5681 4.2).
+  h_.Inject(kPort, kPA, PeerSeq() + 500, Ours(), 65535, second);
+  Segment ack = h_.TakeOne();
+  EXPECT_EQ(ack.ack, PeerSeq());
+  h_.Inject(kPort, kPA, PeerSeq(), Ours(), 65535, first);
+  ack = h_.TakeOne();
+  EXPECT_EQ(ack.ack, PeerSeq() + 1000) << "the hole filled: everything acknowledged at once";
+  Bytes out(1000);
+  ASSERT_EQ(h_.stack().Receive(id_, out, h_.now()).bytes, 1000u);
+  Bytes expected = first;
+  expected.insert(expected.end(), second.begin(), second.end());
+  EXPECT_EQ(out, expected);
+}
+
+TEST_F(Established, SendsDataAndRetransmitsWithBackoffUntilTimeout) {
+  const Bytes data = Pattern(300);
+  ASSERT_EQ(h_.stack().Send(id_, data, h_.now()).bytes, 300u);
+  const Segment segment = h_.TakeOne();
+  EXPECT_EQ(segment.flags, kPA);
+  EXPECT_EQ(segment.seq, Ours());
+  EXPECT_EQ(segment.payload, data);
+  // The handshake's RTT sample was 0 ms, so the RTO is the 200 ms minimum; then it doubles.
+  std::vector<tcp::Duration> gaps;
+  timers::TimePoint last = h_.now();
+  for (int i = 0; i < 4; ++i) {
+    while (h_.Take().empty()) h_.AdvanceBy(milliseconds(1));
+    gaps.push_back(h_.now() - last);
+    last = h_.now();
+  }
+  EXPECT_THAT(gaps, ::testing::ElementsAre(milliseconds(200), milliseconds(400), milliseconds(800),
+                                           milliseconds(1600)));
+  EXPECT_EQ(h_.Count(Counter::kTcpRetransmits), 4u);
+  // Still unanswered after max_retransmissions (15): ETIMEDOUT and a RST.
+  h_.AdvanceBy(std::chrono::hours(1));
+  EXPECT_EQ(ClosedError(h_), std::make_error_code(std::errc::timed_out));
+  const std::vector<Segment> tail = h_.Take();
+  ASSERT_FALSE(tail.empty());
+  EXPECT_TRUE(tail.back().Has(TcpFlags::kRst)) << tail.back().Describe();
+}
+
+TEST_F(Established, NagleHoldsSmallSegmentsUntilAcked) {
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(10), h_.now()).bytes, 10u);
+  EXPECT_EQ(h_.TakeOne().payload.size(), 10u);
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(10), h_.now()).bytes, 10u);
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(10), h_.now()).bytes, 10u);
+  EXPECT_TRUE(h_.Take().empty()) << "Nagle: small data waits while data is unacknowledged";
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + 10, 65535);
+  const Segment coalesced = h_.TakeOne();
+  EXPECT_EQ(coalesced.payload.size(), 20u);
+  // With no-delay, every write goes at once.
+  ASSERT_FALSE(h_.stack().SetNoDelay(id_, true, h_.now()));
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(5), h_.now()).bytes, 5u);
+  EXPECT_EQ(h_.TakeOne().payload.size(), 5u);
+}
+
+TEST_F(Established, FastRetransmitOnThreeDuplicateAcks) {
+  ASSERT_FALSE(h_.stack().SetNoDelay(id_, true, h_.now()));
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(1460 * 5), h_.now()).bytes, 1460u * 5);
+  ASSERT_EQ(h_.Take().size(), 5u);
+  for (int i = 0; i < 2; ++i) {
+    h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours(), 65535);
+    EXPECT_TRUE(h_.Take().empty());
+  }
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours(), 65535);
+  const Segment retransmission = h_.TakeOne();
+  EXPECT_EQ(retransmission.seq, Ours());
+  EXPECT_EQ(retransmission.payload.size(), 1460u);
+  EXPECT_EQ(h_.Count(Counter::kTcpFastRetransmits), 1u);
+}
+
+TEST_F(Established, ZeroWindowIsProbedAndDataFlowsWhenItOpens) {
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours(), 0);
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(50), h_.now()).bytes, 50u);
+  EXPECT_TRUE(h_.Take().empty());
+  h_.AdvanceBy(milliseconds(200));
+  const Segment probe = h_.TakeOne();
+  EXPECT_EQ(probe.seq, Ours());
+  EXPECT_EQ(probe.payload.size(), 1u);
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours(), 1000);  // window update
+  const Segment data = h_.TakeOne();
+  EXPECT_EQ(data.seq, Ours());
+  EXPECT_EQ(data.payload.size(), 50u);
+}
+
+TEST_F(Established, ActiveCloseThroughTimeWait) {
+  ASSERT_FALSE(h_.stack().Close(id_, h_.now()));
+  const Segment fin = h_.TakeOne();
+  EXPECT_EQ(fin.flags, kFA);
+  EXPECT_EQ(fin.seq, Ours());
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kFinWait1);
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + 1, 65535);
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kFinWait2);
+  h_.Inject(kPort, kFA, PeerSeq(), Ours() + 1, 65535);
+  const Segment ack = h_.TakeOne();
+  EXPECT_EQ(ack.ack, PeerSeq() + 1);
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kTimeWait);
+  // A retransmitted FIN in TIME-WAIT is acknowledged again.
+  h_.AdvanceBy(seconds(10));
+  h_.Inject(kPort, kFA, PeerSeq(), Ours() + 1, 65535);
+  EXPECT_EQ(h_.TakeOne().ack, PeerSeq() + 1);
+  h_.AdvanceBy(seconds(60) - milliseconds(1));
+  EXPECT_EQ(h_.stack().tcp_connection_count(), 1u);
+  h_.AdvanceBy(milliseconds(1));
+  EXPECT_EQ(h_.stack().tcp_connection_count(), 0u) << "2MSL after the last FIN";
+}
+
+TEST_F(Established, PassiveCloseThroughLastAck) {
+  h_.Inject(kPort, kFA, PeerSeq(), Ours(), 65535);
+  EXPECT_EQ(h_.TakeOne().ack, PeerSeq() + 1);
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kCloseWait);
+  EXPECT_THAT(EventTypes(h_), ::testing::Contains(tcp::EventType::kPeerClosed));
+  Bytes out(10);
+  const tcp::IoResult eof = h_.stack().Receive(id_, out, h_.now());
+  EXPECT_TRUE(eof.ok());
+  EXPECT_EQ(eof.bytes, 0u) << "end of stream";
+  ASSERT_FALSE(h_.stack().Shutdown(id_, h_.now()));
+  const Segment fin = h_.TakeOne();
+  EXPECT_EQ(fin.flags, kFA);
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kLastAck);
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq() + 1, Ours() + 1, 65535);
+  EXPECT_EQ(h_.stack().tcp_connection_count(), 0u);
+  EXPECT_EQ(ClosedError(h_), std::error_code()) << "a clean close";
+}
+
+TEST_F(Established, SimultaneousCloseThroughClosing) {
+  ASSERT_FALSE(h_.stack().Shutdown(id_, h_.now()));
+  EXPECT_EQ(h_.TakeOne().flags, kFA);
+  h_.Inject(kPort, kFA, PeerSeq(), Ours(), 65535);  // the peer's FIN, not acking ours
+  EXPECT_EQ(h_.TakeOne().ack, PeerSeq() + 1);
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kClosing);
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq() + 1, Ours() + 1, 65535);
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kTimeWait);
+}
+
+TEST_F(Established, HalfCloseStillReceives) {
+  ASSERT_FALSE(h_.stack().Shutdown(id_, h_.now()));
+  h_.Take();
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + 1, 65535);
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kFinWait2);
+  EXPECT_EQ(h_.stack().Send(id_, Pattern(3), h_.now()).error, std::errc::broken_pipe);
+  acked_ = 1;
+  PeerSends(Pattern(40));
+  Bytes out(40);
+  EXPECT_EQ(h_.stack().Receive(id_, out, h_.now()).bytes, 40u);
+}
+
+TEST_F(Established, InWindowResetWithWrongSequenceGetsChallengeAck) {
+  h_.Inject(kPort, TcpFlags::kRst, PeerSeq() + 100, 0, 0);
+  const Segment challenge = h_.TakeOne();
+  EXPECT_TRUE(challenge.Only(TcpFlags::kAck));
+  EXPECT_EQ(challenge.seq, Ours());
+  EXPECT_EQ(challenge.ack, PeerSeq());
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kEstablished);
+  h_.Inject(kPort, TcpFlags::kRst, PeerSeq(), 0, 0);  // exact: resets
+  EXPECT_EQ(ClosedError(h_), std::make_error_code(std::errc::connection_reset));
+}
+
+TEST_F(Established, SynInEstablishedGetsChallengeAck) {
+  h_.Inject(kPort, TcpFlags::kSyn, PeerSeq() + 10, 0, 65535);
+  const Segment challenge = h_.TakeOne();
+  EXPECT_TRUE(challenge.Only(TcpFlags::kAck));
+  EXPECT_EQ(challenge.ack, PeerSeq());
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kEstablished);
+}
+
+TEST_F(Established, AckOfUnsentDataIsAnsweredAndDropped) {
+  PeerSends(Pattern(10), TcpFlags::kAck);
+  h_.Take();
+  h_.Inject(kPort, kPA, PeerSeq(), Ours() + 1000, 65535, Pattern(5));
+  const Segment ack = h_.TakeOne();
+  EXPECT_EQ(ack.ack, PeerSeq()) << "the data of a segment with a bad ACK is not taken";
+  EXPECT_EQ(h_.Count(Counter::kDropTcpBadAck), 1u);
+}
+
+TEST_F(Established, AbortSendsResetAndCloseWithUnreadDataToo) {
+  PeerSends(Pattern(10));
+  h_.Take();
+  ASSERT_FALSE(h_.stack().Close(id_, h_.now()));
+  const std::vector<Segment> sent = h_.Take();
+  ASSERT_FALSE(sent.empty());
+  EXPECT_TRUE(sent.back().Has(TcpFlags::kRst)) << "RFC 2525: unread data lost";
+  EXPECT_EQ(h_.stack().tcp_connection_count(), 0u);
+  EXPECT_FALSE(ClosedError(h_).has_value()) << "no event after the application closed";
+}
+
+TEST_F(Established, StaleHandlesGiveNotConnected) {
+  ASSERT_FALSE(h_.stack().Abort(id_, h_.now()));
+  EXPECT_EQ(h_.stack().Send(id_, Pattern(1), h_.now()).error, std::errc::not_connected);
+  Bytes out(1);
+  EXPECT_EQ(h_.stack().Receive(id_, out, h_.now()).error, std::errc::not_connected);
+  EXPECT_EQ(h_.stack().Close(id_, h_.now()), std::errc::not_connected);
+}
+
+TEST(TcpWrap, SequenceNumbersWrapMidTransfer) {
+  TcpHarness h;
+  const std::uint32_t peer_iss = 0xffff'fe00u;  // wraps after 512 bytes
+  const tcp::ConnectionId id = h.EstablishPassive(kPort, peer_iss);
+  std::uint32_t seq = peer_iss + 1;
+  Bytes received;
+  for (int i = 0; i < 8; ++i) {
+    const Bytes chunk = Pattern(200, static_cast<std::uint8_t>(i));
+    h.Inject(kPort, kPA, seq, h.our_iss() + 1, 65535, chunk);
+    seq += 200;
+    Bytes out(200);
+    ASSERT_EQ(h.stack().Receive(id, out, h.now()).bytes, 200u) << "chunk " << i;
+    received.insert(received.end(), out.begin(), out.end());
+  }
+  h.AdvanceBy(milliseconds(100));
+  const std::vector<Segment> acks = h.Take();
+  ASSERT_FALSE(acks.empty());
+  EXPECT_EQ(acks.back().ack, seq) << "acknowledged across the wrap";
+  EXPECT_EQ(received.size(), 1600u);
+}
+
+}  // namespace
+}  // namespace tapstack::testing

@@ -1,0 +1,45 @@
+// A small command-line parser for the sub-commands: `--name value`, `--name=value`, boolean
+// `--flag`, short aliases, and positional arguments. Errors are messages for a usage exit (2).
+#ifndef TAPSTACK_TOOLS_ARGS_H_
+#define TAPSTACK_TOOLS_ARGS_H_
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tapstack::tools {
+
+class Args {
+ public:
+  // `valued` lists options that take a value, `flags` those that do not; `aliases` maps short
+  // forms ("-l") to long ones ("--listen").
+  static absl::StatusOr<Args> Parse(std::span<const std::string_view> args,
+                                    const std::set<std::string>& valued,
+                                    const std::set<std::string>& flags,
+                                    const std::map<std::string, std::string>& aliases = {});
+
+  bool Has(const std::string& name) const { return values_.contains(name); }
+  std::optional<std::string> Get(const std::string& name) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+};
+
+// "3s", "500ms", "2h", "1m", "250us": a non-negative whole number and a unit.
+absl::StatusOr<std::chrono::nanoseconds> ParseDuration(std::string_view text);
+
+// A whole number in [min, max].
+absl::StatusOr<long long> ParseInteger(std::string_view text, long long min, long long max);
+
+}  // namespace tapstack::tools
+
+#endif  // TAPSTACK_TOOLS_ARGS_H_

@@ -1,0 +1,86 @@
+#include "tools/event_log.h"
+
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace tapstack::tools {
+
+absl::StatusOr<EventLog> EventLog::Open(const std::string& path, timers::TimePoint start) {
+  if (path.empty()) return EventLog(nullptr, false, start);
+  if (path == "-") return EventLog(stdout, false, start);
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write events to ", path, ": ", std::strerror(errno)));
+  }
+  return EventLog(file, true, start);
+}
+
+EventLog::EventLog(EventLog&& other) noexcept
+    : file_(other.file_), owned_(other.owned_), start_(other.start_) {
+  other.file_ = nullptr;
+  other.owned_ = false;
+}
+
+EventLog::~EventLog() {
+  if (owned_ && file_ != nullptr) std::fclose(file_);
+}
+
+void EventLog::Line(timers::TimePoint now, const std::string& fields) {
+  if (file_ == nullptr) return;
+  const double seconds = std::chrono::duration<double>(now - start_).count();
+  std::fprintf(file_, "{\"t\":%.3f,%s}\n", seconds, fields.c_str());
+  std::fflush(file_);
+}
+
+void EventLog::Write(const tcp::Event& event, timers::TimePoint now) {
+  switch (event.type) {
+    case tcp::EventType::kConnected: Line(now, "\"event\":\"connected\""); return;
+    case tcp::EventType::kAcceptReady: Line(now, "\"event\":\"accepted\""); return;
+    case tcp::EventType::kReadable:
+    case tcp::EventType::kWritable: return;  // too frequent to be useful in a trace
+    case tcp::EventType::kPeerClosed: Line(now, "\"event\":\"peer_closed\""); return;
+    case tcp::EventType::kClosed:
+      Line(now, absl::StrFormat("\"event\":\"closed\",\"errno\":%d,\"error\":\"%s\"",
+                                event.error.value(), event.error ? event.error.message() : ""));
+      return;
+  }
+}
+
+void EventLog::Write(const tcp::Trace& trace, timers::TimePoint now) {
+  switch (trace.type) {
+    case tcp::TraceType::kStateChange:
+      Line(now, absl::StrFormat("\"event\":\"state\",\"from\":\"%s\",\"to\":\"%s\"",
+                                std::string(tcp::StateName(trace.from)), std::string(tcp::StateName(trace.to))));
+      return;
+    case tcp::TraceType::kRetransmit:
+      Line(now, absl::StrFormat("\"event\":\"retransmit\",\"seq\":%u,\"len\":%u", trace.seq,
+                                trace.length));
+      return;
+    case tcp::TraceType::kResetSent:
+      Line(now, absl::StrFormat("\"event\":\"reset_sent\",\"seq\":%u", trace.seq));
+      return;
+    case tcp::TraceType::kResetReceived: Line(now, "\"event\":\"reset_received\""); return;
+    case tcp::TraceType::kKeepaliveProbe:
+      Line(now, absl::StrFormat(
+                    "\"event\":\"keepalive_probe\",\"probe\":%d,\"count\":%d,\"seq\":%u,\"len\":%u",
+                    trace.number, trace.count, trace.seq, trace.length));
+      return;
+    case tcp::TraceType::kKeepaliveAnswered:
+      Line(now, absl::StrFormat("\"event\":\"keepalive_answered\",\"unanswered\":%d",
+                                trace.number));
+      return;
+    case tcp::TraceType::kKeepaliveTimeout:
+      Line(now, absl::StrFormat("\"event\":\"keepalive_timeout\",\"probes\":%d,\"count\":%d",
+                                trace.number, trace.count));
+      return;
+    case tcp::TraceType::kProbeAnswered:
+      Line(now, absl::StrFormat("\"event\":\"peer_probe_answered\",\"seq\":%u", trace.seq));
+      return;
+  }
+}
+
+}  // namespace tapstack::tools

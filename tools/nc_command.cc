@@ -1,0 +1,251 @@
+// `tapstack nc`: netcat over the stack. Standard input goes to the connection and the connection
+// to standard output; end of input half-closes (FIN) and the command ends when both directions
+// are finished. Exit status: 0 after a clean close, the errno value when the connection failed
+// (ETIMEDOUT 110, ECONNRESET 104, ECONNREFUSED 111), 2 for usage errors, 1 for local failures.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "tools/commands.h"
+#include "tools/event_log.h"
+#include "tools/runtime.h"
+
+namespace tapstack::tools {
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: tapstack nc --addr ADDRESS/PREFIX [options] HOST PORT     connect\n"
+    "       tapstack nc -l --addr ADDRESS/PREFIX [options] PORT       listen for one connection\n"
+    "options: --tap NAME (tap0) --netns NS --gateway IP --mac MAC --mtu N --pcap FILE\n"
+    "         --events FILE|- --stats --no-delay --user-timeout DURATION\n"
+    "         --keepalive IDLE,INTERVAL,COUNT (e.g. 3s,2s,4) --keepalive-byte\n";
+
+int Usage(absl::string_view message) {
+  std::fprintf(stderr, "tapstack nc: %.*s\n%s", static_cast<int>(message.size()), message.data(),
+               kUsage);
+  return 2;
+}
+
+// "IDLE,INTERVAL,COUNT" with the ranges of Linux's TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT.
+absl::StatusOr<tcp::KeepaliveOptions> ParseKeepalive(std::string_view text) {
+  const std::size_t first = text.find(',');
+  const std::size_t second = first == std::string_view::npos ? first : text.find(',', first + 1);
+  if (second == std::string_view::npos) {
+    return absl::InvalidArgumentError("--keepalive takes IDLE,INTERVAL,COUNT, e.g. 3s,2s,4");
+  }
+  absl::StatusOr<std::chrono::nanoseconds> idle = ParseDuration(text.substr(0, first));
+  absl::StatusOr<std::chrono::nanoseconds> interval =
+      ParseDuration(text.substr(first + 1, second - first - 1));
+  absl::StatusOr<long long> count = ParseInteger(text.substr(second + 1), 1, 127);
+  if (!idle.ok()) return idle.status();
+  if (!interval.ok()) return interval.status();
+  if (!count.ok()) return absl::InvalidArgumentError("keepalive count must be 1 to 127");
+  const auto in_range = [](std::chrono::nanoseconds d) {
+    return d >= std::chrono::milliseconds(1) && d <= std::chrono::seconds(32767);
+  };
+  if (!in_range(*idle) || !in_range(*interval)) {
+    return absl::InvalidArgumentError("keepalive idle and interval must be 1ms to 32767s");
+  }
+  return tcp::KeepaliveOptions{.enabled = true, .idle = *idle, .interval = *interval,
+                               .count = static_cast<int>(*count)};
+}
+
+class NcSession {
+ public:
+  NcSession(StackRuntime& runtime, EventLog& log) : rt_(runtime), log_(log) {}
+
+  void OnEvent(const tcp::Event& event) {
+    log_.Write(event, rt_.Now());
+    if (event.type == tcp::EventType::kAcceptReady && !id_) {
+      id_ = rt_.stack().Accept(event.listener_port);
+      (void)rt_.stack().StopListening(event.listener_port, rt_.Now());
+      Begin();
+      return;
+    }
+    if (!id_ || event.connection != *id_) return;
+    switch (event.type) {
+      case tcp::EventType::kConnected: Begin(); break;
+      case tcp::EventType::kReadable:
+      case tcp::EventType::kPeerClosed: Drain(); break;
+      case tcp::EventType::kWritable: Pump(); break;
+      case tcp::EventType::kClosed:
+        closed_ = true;
+        exit_code_ = event.error ? event.error.value() : 0;
+        if (event.error) {
+          std::fprintf(stderr, "tapstack nc: %s\n", event.error.message().c_str());
+        }
+        rt_.loop().Stop();
+        break;
+      default: break;
+    }
+  }
+
+  // Both directions finished: our FIN acknowledged or the connection gone, the peer's FIN read.
+  bool Finished() const {
+    if (closed_) return true;
+    if (!id_ || !input_done_ || !peer_done_) return false;
+    const std::optional<tcp::ConnectionInfo> info = rt_.stack().Info(*id_);
+    return !info || info->state == tcp::State::kTimeWait || info->state == tcp::State::kClosed;
+  }
+  int exit_code() const { return exit_code_; }
+  std::optional<tcp::ConnectionId>& id() { return id_; }
+
+ private:
+  void Begin() {
+    fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+    (void)rt_.loop().AddReader(STDIN_FILENO, [this] { ReadInput(); });
+    reading_input_ = true;
+    ReadInput();
+  }
+
+  void ReadInput() {
+    if (!pending_.empty() || input_done_) return;
+    std::vector<std::uint8_t> buffer(64 * 1024);
+    const ssize_t n = read(STDIN_FILENO, buffer.data(), buffer.size());
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) {
+      input_eof_ = true;
+      StopReadingInput();
+      Pump();
+      return;
+    }
+    pending_.assign(buffer.begin(), buffer.begin() + n);
+    Pump();
+  }
+
+  void Pump() {
+    if (!id_) return;
+    while (!pending_.empty()) {
+      const tcp::IoResult sent = rt_.stack().Send(*id_, pending_, rt_.Now());
+      if (sent.bytes == 0) break;  // buffer full: kWritable resumes
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(sent.bytes));
+    }
+    if (!pending_.empty()) {
+      StopReadingInput();
+      return;
+    }
+    if (input_eof_ && !input_done_) {
+      input_done_ = true;
+      (void)rt_.stack().Shutdown(*id_, rt_.Now());  // end of input: half-close
+    } else if (!input_eof_ && !reading_input_) {
+      (void)rt_.loop().AddReader(STDIN_FILENO, [this] { ReadInput(); });
+      reading_input_ = true;
+    }
+  }
+
+  void StopReadingInput() {
+    if (reading_input_) (void)rt_.loop().RemoveReader(STDIN_FILENO);
+    reading_input_ = false;
+  }
+
+  void Drain() {
+    std::vector<std::uint8_t> buffer(64 * 1024);
+    while (true) {
+      const tcp::IoResult got = rt_.stack().Receive(*id_, buffer, rt_.Now());
+      if (!got.ok()) return;  // EAGAIN: nothing more now
+      if (got.bytes == 0) {
+        peer_done_ = true;  // end of stream
+        return;
+      }
+      std::size_t written = 0;
+      while (written < got.bytes) {
+        const ssize_t n = write(STDOUT_FILENO, buffer.data() + written, got.bytes - written);
+        if (n <= 0) return;
+        written += static_cast<std::size_t>(n);
+      }
+    }
+  }
+
+  StackRuntime& rt_;
+  EventLog& log_;
+  std::optional<tcp::ConnectionId> id_;
+  std::vector<std::uint8_t> pending_;
+  bool reading_input_ = false;
+  bool input_eof_ = false;
+  bool input_done_ = false;
+  bool peer_done_ = false;
+  bool closed_ = false;
+  int exit_code_ = 0;
+};
+
+}  // namespace
+
+int RunNc(std::span<const std::string_view> raw_args) {
+  std::set<std::string> valued = kRuntimeValued;
+  valued.insert({"--events", "--keepalive", "--user-timeout"});
+  absl::StatusOr<Args> args =
+      Args::Parse(raw_args, valued, {"--listen", "--stats", "--no-delay", "--keepalive-byte"},
+                  {{"-l", "--listen"}});
+  if (!args.ok()) return Usage(args.status().message());
+  const bool listen = args->Has("--listen");
+  const std::vector<std::string>& positional = args->positional();
+  if (positional.size() != (listen ? 1u : 2u)) {
+    return Usage(listen ? "listen mode takes one PORT" : "connect mode takes HOST PORT");
+  }
+  absl::StatusOr<long long> port = ParseInteger(positional.back(), 1, 65535);
+  if (!port.ok()) return Usage(port.status().message());
+  std::optional<wire::Ipv4Address> host;
+  if (!listen) {
+    host = wire::Ipv4Address::Parse(positional[0]);
+    if (!host) return Usage("bad HOST address " + positional[0]);
+  }
+  absl::StatusOr<RuntimeOptions> options = ParseRuntimeOptions(*args);
+  if (!options.ok()) return Usage(options.status().message());
+  tcp::ConnectionOptions& connection = options->stack.tcp.defaults;
+  connection.no_delay = args->Has("--no-delay");
+  if (auto keepalive = args->Get("--keepalive")) {
+    absl::StatusOr<tcp::KeepaliveOptions> parsed = ParseKeepalive(*keepalive);
+    if (!parsed.ok()) return Usage(parsed.status().message());
+    connection.keepalive = *parsed;
+  }
+  connection.keepalive.send_garbage_byte = args->Has("--keepalive-byte");
+  if (auto timeout = args->Get("--user-timeout")) {
+    absl::StatusOr<std::chrono::nanoseconds> parsed = ParseDuration(*timeout);
+    if (!parsed.ok()) return Usage(parsed.status().message());
+    connection.user_timeout = *parsed;
+  }
+
+  absl::StatusOr<std::unique_ptr<StackRuntime>> runtime = StackRuntime::Start(*options);
+  if (!runtime.ok()) {
+    std::fprintf(stderr, "tapstack nc: %s\n", std::string(runtime.status().message()).c_str());
+    return 1;
+  }
+  StackRuntime& rt = **runtime;
+  absl::StatusOr<EventLog> log = EventLog::Open(args->Get("--events").value_or(""), rt.Now());
+  if (!log.ok()) return Usage(log.status().message());
+  NcSession session(rt, *log);
+  rt.stack().set_tcp_event_handler([&](const tcp::Event& e) { session.OnEvent(e); });
+  rt.stack().set_tcp_trace_handler([&](const tcp::Trace& t) { log->Write(t, rt.Now()); });
+
+  if (listen) {
+    if (absl::Status s = rt.stack().Listen(static_cast<std::uint16_t>(*port), 1, rt.Now());
+        !s.ok()) {
+      std::fprintf(stderr, "tapstack nc: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+  } else {
+    absl::StatusOr<tcp::ConnectionId> id =
+        rt.stack().Connect(*host, static_cast<std::uint16_t>(*port), rt.Now());
+    if (!id.ok()) {
+      std::fprintf(stderr, "tapstack nc: %s\n", std::string(id.status().message()).c_str());
+      return 1;
+    }
+    session.id() = *id;
+  }
+  while (!rt.interrupted() && !session.Finished()) {
+    if (absl::Status status = rt.loop().RunOnce(std::chrono::milliseconds(100)); !status.ok()) {
+      std::fprintf(stderr, "tapstack nc: %s\n", std::string(status.message()).c_str());
+      return 1;
+    }
+  }
+  if (args->Has("--stats")) rt.PrintStats(stderr);
+  return session.exit_code();
+}
+
+}  // namespace tapstack::tools

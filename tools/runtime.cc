@@ -1,0 +1,112 @@
+#include "tools/runtime.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "tap/pcap_recorder.h"
+#include "tap/tap_device.h"
+
+namespace tapstack::tools {
+
+absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
+  RuntimeOptions options;
+  if (auto tap = args.Get("--tap")) options.tap_name = *tap;
+  if (auto netns = args.Get("--netns")) options.netns = *netns;
+  if (auto pcap = args.Get("--pcap")) options.pcap_path = *pcap;
+  const std::optional<std::string> address = args.Get("--addr");
+  if (!address) return absl::InvalidArgumentError("--addr ADDRESS/PREFIX is required");
+  absl::StatusOr<std::pair<wire::Ipv4Address, int>> parsed = ParseAddressWithPrefix(*address);
+  if (!parsed.ok()) return parsed.status();
+  options.stack.interface.address = parsed->first;
+  options.stack.interface.prefix_len = parsed->second;
+  if (auto gateway = args.Get("--gateway")) {
+    const std::optional<wire::Ipv4Address> ip = wire::Ipv4Address::Parse(*gateway);
+    if (!ip) return absl::InvalidArgumentError(absl::StrCat("bad --gateway '", *gateway, "'"));
+    options.stack.interface.gateway = *ip;
+  }
+  if (auto mac = args.Get("--mac")) {
+    const std::optional<wire::MacAddress> parsed_mac = wire::MacAddress::Parse(*mac);
+    if (!parsed_mac) return absl::InvalidArgumentError(absl::StrCat("bad --mac '", *mac, "'"));
+    options.stack.interface.mac = *parsed_mac;
+  }
+  if (auto mtu = args.Get("--mtu")) {
+    absl::StatusOr<long long> value = ParseInteger(*mtu, 576, 9000);
+    if (!value.ok()) return value.status();
+    options.stack.interface.mtu = static_cast<std::size_t>(*value);
+  }
+  options.stack.random_seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<StackRuntime>> StackRuntime::Start(const RuntimeOptions& options) {
+  std::unique_ptr<StackRuntime> runtime(new StackRuntime());
+  if (absl::Status status = runtime->Init(options); !status.ok()) return status;
+  return runtime;
+}
+
+absl::Status StackRuntime::Init(const RuntimeOptions& options) {
+  tap::TapOptions tap_options;
+  tap_options.name = options.tap_name;
+  tap_options.netns = options.netns;
+  tap_options.mtu = options.stack.interface.mtu;
+  absl::StatusOr<std::unique_ptr<tap::TapDevice>> tap = tap::TapDevice::Open(tap_options);
+  if (!tap.ok()) return tap.status();
+  tap_ = std::move(*tap);
+  active_device_ = tap_.get();
+  if (!options.pcap_path.empty()) {
+    absl::StatusOr<std::unique_ptr<tap::PcapRecorder>> recorder =
+        tap::PcapRecorder::Open(*tap_, options.pcap_path);
+    if (!recorder.ok()) return recorder.status();
+    device_ = std::move(*recorder);
+    active_device_ = device_.get();
+  }
+  stack_ = std::make_unique<Stack>(options.stack, clock_.Now(),
+                                   [this](std::span<const std::uint8_t> frame) {
+                                     // A full device queue is a counted drop inside the device;
+                                     // TCP retransmits what mattered.
+                                     (void)active_device_->Send(frame, clock_.Now());
+                                   });
+  loop_ = std::make_unique<tap::EventLoop>(clock_);
+  absl::Status status = loop_->AttachDevice(
+      *active_device_, [this](std::span<const std::uint8_t> frame, timers::TimePoint now) {
+        stack_->Ingest(frame, now);
+      });
+  if (!status.ok()) return status;
+  loop_->SetTimerSource([this] { return stack_->NextDeadline(); },
+                        [this](timers::TimePoint now) { stack_->Advance(now); });
+
+  // SIGINT and SIGTERM end the run through the loop, so the pcap and the stats are written.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  signal_fd_ = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (signal_fd_ < 0) return absl::InternalError("signalfd failed");
+  return loop_->AddReader(signal_fd_, [this] {
+    signalfd_siginfo info;
+    while (read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
+    }
+    interrupted_ = true;
+    loop_->Stop();
+  });
+}
+
+StackRuntime::~StackRuntime() {
+  if (loop_ && signal_fd_ >= 0) (void)loop_->RemoveReader(signal_fd_);
+  if (signal_fd_ >= 0) close(signal_fd_);
+}
+
+void StackRuntime::PrintStats(std::FILE* out) const {
+  stack_->counters().ForEach([out](std::string_view name, std::uint64_t value) {
+    std::fprintf(out, "%.*s %llu\n", static_cast<int>(name.size()), name.data(),
+                 static_cast<unsigned long long>(value));
+  });
+}
+
+}  // namespace tapstack::tools

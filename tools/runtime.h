@@ -1,0 +1,62 @@
+// Runs a Stack on a TAP device for the command-line tools: opens the device (inside a network
+// namespace if asked), optionally records a pcap, feeds frames and timers through the epoll loop,
+// and stops on SIGINT or SIGTERM.
+#ifndef TAPSTACK_TOOLS_RUNTIME_H_
+#define TAPSTACK_TOOLS_RUNTIME_H_
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "stack/stack.h"
+#include "tap/clock.h"
+#include "tap/device.h"
+#include "tap/event_loop.h"
+#include "tools/args.h"
+
+namespace tapstack::tools {
+
+struct RuntimeOptions {
+  std::string tap_name = "tap0";
+  std::string netns;
+  std::string pcap_path;
+  StackConfig stack;
+};
+
+// The options every TAP command shares; `Args` must have been parsed with kRuntimeValued.
+inline const std::set<std::string> kRuntimeValued = {"--tap", "--netns", "--addr", "--gateway",
+                                                     "--mac", "--pcap", "--mtu"};
+absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args);
+
+class StackRuntime {
+ public:
+  static absl::StatusOr<std::unique_ptr<StackRuntime>> Start(const RuntimeOptions& options);
+  ~StackRuntime();
+
+  Stack& stack() { return *stack_; }
+  tap::EventLoop& loop() { return *loop_; }
+  timers::TimePoint Now() const { return clock_.Now(); }
+  bool interrupted() const { return interrupted_; }
+
+  // Every counter, one "name value" line each.
+  void PrintStats(std::FILE* out) const;
+
+ private:
+  StackRuntime() = default;
+  absl::Status Init(const RuntimeOptions& options);
+
+  tap::RealClock clock_;
+  std::unique_ptr<tap::Device> tap_;
+  std::unique_ptr<tap::Device> device_;  // the TAP, or a pcap recorder around it
+  tap::Device* active_device_ = nullptr;
+  std::unique_ptr<Stack> stack_;
+  std::unique_ptr<tap::EventLoop> loop_;
+  int signal_fd_ = -1;
+  bool interrupted_ = false;
+};
+
+}  // namespace tapstack::tools
+
+#endif  // TAPSTACK_TOOLS_RUNTIME_H_

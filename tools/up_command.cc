@@ -1,0 +1,115 @@
+// `tapstack up`: brings the stack up on a TAP device. It answers ARP and ping, and with --ping it
+// resolves and pings a host itself. Runs until --duration passes or SIGINT/SIGTERM.
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "tools/commands.h"
+#include "tools/runtime.h"
+
+namespace tapstack::tools {
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: tapstack up --addr ADDRESS/PREFIX [--tap NAME] [--netns NS] [--gateway IP] [--mac MAC]\n"
+    "                   [--mtu N] [--pcap FILE] [--ping IP [--count N] [--interval DURATION]]\n"
+    "                   [--duration DURATION] [--stats]\n";
+
+int Usage(absl::string_view message) {
+  std::fprintf(stderr, "tapstack up: %.*s\n%s", static_cast<int>(message.size()), message.data(),
+               kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int RunUp(std::span<const std::string_view> raw_args) {
+  std::set<std::string> valued = kRuntimeValued;
+  valued.insert({"--ping", "--count", "--interval", "--duration"});
+  absl::StatusOr<Args> args = Args::Parse(raw_args, valued, {"--stats"});
+  if (!args.ok()) return Usage(args.status().message());
+  if (!args->positional().empty()) return Usage("unexpected argument " + args->positional()[0]);
+  absl::StatusOr<RuntimeOptions> options = ParseRuntimeOptions(*args);
+  if (!options.ok()) return Usage(options.status().message());
+
+  std::optional<wire::Ipv4Address> ping_target;
+  long long ping_count = 3;
+  std::chrono::nanoseconds ping_interval = std::chrono::seconds(1);
+  std::optional<std::chrono::nanoseconds> duration;
+  if (auto target = args->Get("--ping")) {
+    ping_target = wire::Ipv4Address::Parse(*target);
+    if (!ping_target) return Usage("bad --ping address");
+  }
+  if (auto count = args->Get("--count")) {
+    absl::StatusOr<long long> value = ParseInteger(*count, 1, 1'000'000);
+    if (!value.ok()) return Usage(value.status().message());
+    ping_count = *value;
+  }
+  if (auto interval = args->Get("--interval")) {
+    absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration(*interval);
+    if (!value.ok()) return Usage(value.status().message());
+    ping_interval = *value;
+  }
+  if (auto text = args->Get("--duration")) {
+    absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration(*text);
+    if (!value.ok()) return Usage(value.status().message());
+    duration = *value;
+  }
+
+  absl::StatusOr<std::unique_ptr<StackRuntime>> runtime = StackRuntime::Start(*options);
+  if (!runtime.ok()) {
+    std::fprintf(stderr, "tapstack up: %s\n", std::string(runtime.status().message()).c_str());
+    return 1;
+  }
+  StackRuntime& rt = **runtime;
+  Stack& stack = rt.stack();
+  std::fprintf(stderr, "tapstack up: %s/%d on %s (mac %s)\n",
+               stack.interface().address.ToString().c_str(), stack.interface().prefix_len,
+               options->tap_name.c_str(), stack.interface().mac->ToString().c_str());
+
+  const timers::TimePoint start = rt.Now();
+  long long pings_sent = 0;
+  long long replies = 0;
+  const auto identifier = static_cast<std::uint16_t>(getpid());
+  stack.set_echo_reply_handler([&](const EchoReply& reply) {
+    if (reply.identifier != identifier || !ping_target || reply.from != *ping_target) return;
+    ++replies;
+    std::printf("reply from %s: seq=%u\n", reply.from.ToString().c_str(), reply.sequence);
+    std::fflush(stdout);
+  });
+  const auto ping_deadline = [&]() -> timers::TimePoint {
+    return start + ping_interval * pings_sent;
+  };
+  while (!rt.interrupted()) {
+    const timers::TimePoint now = rt.Now();
+    if (duration && now - start >= *duration) break;
+    if (ping_target) {
+      if (pings_sent < ping_count && now >= ping_deadline()) {
+        stack.SendEchoRequest(*ping_target, identifier, static_cast<std::uint16_t>(pings_sent + 1),
+                              {}, now);
+        ++pings_sent;
+      }
+      // Done once every reply came, or one interval after the last request.
+      if (replies == ping_count) break;
+      if (pings_sent == ping_count && now >= ping_deadline() + ping_interval) break;
+    }
+    std::chrono::nanoseconds wait = std::chrono::milliseconds(100);
+    if (ping_target && pings_sent < ping_count) {
+      wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::max(ping_deadline() - now, timers::Duration::zero())));
+    }
+    if (absl::Status status = rt.loop().RunOnce(wait); !status.ok()) {
+      std::fprintf(stderr, "tapstack up: %s\n", std::string(status.message()).c_str());
+      return 1;
+    }
+  }
+  if (args->Has("--stats")) rt.PrintStats(stderr);
+  if (ping_target) {
+    std::printf("%lld packets transmitted, %lld received\n", pings_sent, replies);
+    return replies == ping_count ? 0 : 1;
+  }
+  return 0;
+}
+
+}  // namespace tapstack::tools
