@@ -1,0 +1,110 @@
+// The receive side's byte store (RFC 9293 3.3.1, 3.10.7.4): data that has arrived in order and
+// waits for the application, plus out-of-order data held until the hole before it is filled.
+//
+// Every offset here is relative to RCV.NXT, so the buffer needs no sequence-number arithmetic: the
+// TCB trims a segment's bytes before RCV.NXT (already received) and passes the rest as
+// (offset = SEG.SEQ - RCV.NXT, data). The buffer trims what lies beyond the window it advertises.
+//
+// Memory is bounded and lazy: at most capacity() payload bytes are ever held (in-order plus
+// out-of-order), storage is allocated on the first Insert that stores something, grows with the
+// data held, and is freed whenever the buffer becomes empty again.
+#ifndef TAPSTACK_STACK_TCP_RECEIVE_BUFFER_H_
+#define TAPSTACK_STACK_TCP_RECEIVE_BUFFER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "absl/container/inlined_vector.h"
+#include "stack/tcp/byte_ring.h"
+
+namespace tapstack::tcp {
+
+// What Insert did with a segment.
+struct InsertResult {
+  // How many bytes became readable in order: how far RCV.NXT advances. When the segment fills a
+  // hole this includes the out-of-order data it joined up with.
+  std::size_t advanced = 0;
+  // True when out-of-order data was not stored because it would have needed more disjoint ranges
+  // than the buffer may hold. The caller still acknowledges RCV.NXT as usual.
+  bool dropped_out_of_order = false;
+  // Bytes cut off because they lay beyond the receive window.
+  std::size_t trimmed = 0;
+};
+
+// A half-open range [begin, end) of out-of-order bytes held, as offsets from RCV.NXT. Both ends are
+// above 0: the byte at RCV.NXT is by definition missing.
+struct ByteRange {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  friend bool operator==(const ByteRange&, const ByteRange&) = default;
+};
+
+class ReceiveBuffer {
+ public:
+  // Ranges kept inline: one SACK option carries at most four blocks (RFC 2018 3).
+  static constexpr std::size_t kInlineRanges = 4;
+  using RangeList = absl::InlinedVector<ByteRange, kInlineRanges>;
+
+  // `capacity` bounds the payload held, in order plus out of order; `max_out_of_order_ranges`
+  // bounds how fragmented the out-of-order data may become (0: every out-of-order segment is
+  // dropped, as a receiver without reassembly would).
+  ReceiveBuffer(std::size_t capacity, std::size_t max_out_of_order_ranges)
+      : capacity_(capacity), max_out_of_order_ranges_(max_out_of_order_ranges) {}
+
+  // Stores `data`, whose first byte sits `offset` bytes after RCV.NXT.
+  //   - Bytes beyond the window (offset window() and on) are trimmed and counted.
+  //   - Bytes already held are ignored: the copy that arrived first is kept.
+  //   - Data with offset > 0 is held out of order unless that would need more than
+  //     max_out_of_order_ranges disjoint ranges; then the whole segment is dropped.
+  // Returns how far RCV.NXT advances and what was cut or dropped.
+  InsertResult Insert(std::size_t offset, std::span<const std::uint8_t> data);
+
+  // Moves up to out.size() in-order bytes to `out`, consuming them; returns the count. The window
+  // opens by as much.
+  std::size_t Read(std::span<std::uint8_t> out);
+
+  // In-order bytes waiting for the application.
+  std::size_t readable() const { return readable_; }
+  // What to advertise as RCV.WND: the space after the in-order data. Out-of-order data lies inside
+  // this window, so holding it never moves the right edge to the left (RFC 9293 3.8.6: a receiver
+  // should not shrink the window).
+  std::size_t window() const { return capacity_ - readable_; }
+  std::size_t capacity() const { return capacity_; }
+  std::size_t max_out_of_order_ranges() const { return max_out_of_order_ranges_; }
+
+  bool has_out_of_order() const { return !out_of_order_.empty(); }
+  std::size_t out_of_order_bytes() const { return out_of_order_bytes_; }
+
+  // Up to `max_ranges` ranges of out-of-order data held, for SACK blocks (RFC 2018). The range
+  // holding the most recently stored out-of-order segment comes first, as RFC 2018 4 asks of the
+  // first SACK block; the others follow in ascending order of offset.
+  RangeList OutOfOrderRanges(std::size_t max_ranges = kInlineRanges) const;
+
+  // Heap bytes held by the buffer (payload storage and range list); 0 whenever it is empty.
+  std::size_t allocated_bytes() const;
+
+ private:
+  // One past the last out-of-order byte held, relative to RCV.NXT; 0 when there is none.
+  std::size_t out_of_order_extent() const {
+    return out_of_order_.empty() ? 0 : out_of_order_.back().end;
+  }
+  // Frees all storage once nothing is held.
+  void ReleaseIfEmpty();
+
+  ByteRing ring_;  // position 0: oldest readable byte; position readable_: RCV.NXT
+  std::size_t capacity_;
+  std::size_t max_out_of_order_ranges_;
+  std::size_t readable_ = 0;
+  std::size_t out_of_order_bytes_ = 0;
+  // Disjoint, non-adjacent, ascending ranges of out-of-order data, relative to RCV.NXT.
+  RangeList out_of_order_;
+  // Offset (from RCV.NXT) of the start of the latest out-of-order segment stored, if still held
+  // out of order: it names the range to report first.
+  std::optional<std::size_t> latest_out_of_order_;
+};
+
+}  // namespace tapstack::tcp
+
+#endif  // TAPSTACK_STACK_TCP_RECEIVE_BUFFER_H_
