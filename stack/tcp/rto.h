@@ -1,0 +1,80 @@
+// The retransmission timeout of RFC 6298: a smoothed round-trip time (SRTT) and its variation
+// (RTTVAR) estimated from RTT samples, the timeout derived from them, and exponential backoff.
+//
+// All arithmetic is on integer std::chrono durations (nanoseconds): no floating point. Taking
+// samples per Karn's algorithm (RFC 6298 3: never from a retransmitted segment, unless timestamps
+// disambiguate) and running the timer (RFC 6298 5) are the caller's job.
+#ifndef TAPSTACK_STACK_TCP_RTO_H_
+#define TAPSTACK_STACK_TCP_RTO_H_
+
+#include <chrono>
+#include <optional>
+
+namespace tapstack::tcp {
+
+using Duration = std::chrono::steady_clock::duration;
+
+struct RtoConfig {
+  // RFC 6298 2.1: the timeout before any RTT sample.
+  Duration initial = std::chrono::seconds(1);
+  // RFC 6298 2.4 asks for at least 1 s; Linux uses 200 ms, and so do we by default.
+  Duration min = std::chrono::milliseconds(200);
+  // RFC 6298 2.5: an upper bound, at least 60 s; it also caps the backoff doubling (5.5).
+  Duration max = std::chrono::seconds(120);
+  // G, the clock granularity of RFC 6298 2.2/2.3: the least variance term. Our clock is passed in
+  // by the caller; 1 ms suits a millisecond timer wheel.
+  Duration granularity = std::chrono::milliseconds(1);
+  // RFC 6298 5.7: the timeout to use once the connection is established when the SYN (or
+  // SYN-ACK) had to be retransmitted and the timeout was smaller.
+  Duration after_syn_loss = std::chrono::seconds(3);
+};
+
+class RtoEstimator {
+ public:
+  // Requires config.min <= config.max.
+  explicit RtoEstimator(RtoConfig config = {});
+
+  // Feeds one round-trip measurement R (RFC 6298 2.2 for the first, 2.3 after that, with
+  // alpha = 1/8, beta = 1/4, K = 4). A negative R is taken as 0. Does not touch the backoff: the
+  // caller resets it when an ACK acknowledges new data (see ResetBackoff).
+  void OnRttSample(Duration rtt);
+
+  // The current timeout: SRTT + max(G, K * RTTVAR) (or the initial value before any sample),
+  // clamped to [min, max], then doubled once per backoff step without exceeding max.
+  Duration rto() const;
+
+  // RFC 6298 5.5: the retransmission timer expired; the next timeout is twice as long (up to
+  // max). backoff_count() keeps counting past max, so the caller can use it to give up after a
+  // number of retransmissions (RFC 9293 3.8.3, R2).
+  void Backoff();
+  // Undoes the backoff: the path delivers again (an ACK for new data arrived).
+  void ResetBackoff() { backoff_count_ = 0; }
+  int backoff_count() const { return backoff_count_; }
+
+  // RFC 6298 5.7: call when the connection becomes established after a retransmitted SYN (or
+  // SYN-ACK). With no RTT sample yet, the timeout becomes at least `after_syn_loss` (3 s); any
+  // backoff is reset. With a sample (for instance from timestamps), nothing changes.
+  void OnEstablishedAfterSynLoss();
+
+  // SRTT, or nullopt before the first sample.
+  std::optional<Duration> srtt() const { return srtt_; }
+  // RTTVAR; zero before the first sample.
+  Duration rttvar() const { return rttvar_; }
+  const RtoConfig& config() const { return config_; }
+
+ private:
+  // The timeout before backoff, clamped to [min, max].
+  Duration BaseRto() const;
+
+  RtoConfig config_;
+  std::optional<Duration> srtt_;
+  Duration rttvar_{0};
+  // Used instead of SRTT + max(G, K * RTTVAR) while there is no sample: the initial timeout, or
+  // the RFC 6298 5.7 fallback.
+  Duration rto_without_sample_;
+  int backoff_count_ = 0;
+};
+
+}  // namespace tapstack::tcp
+
+#endif  // TAPSTACK_STACK_TCP_RTO_H_
