@@ -1,0 +1,95 @@
+// NewReno congestion control: slow start and congestion avoidance (RFC 5681 3.1), fast retransmit
+// and fast recovery (RFC 5681 3.2) with NewReno's handling of partial acknowledgments (RFC 6582),
+// all counted in bytes. Slow start uses appropriate byte counting (RFC 3465); the initial window is
+// ten segments (RFC 6928, as Linux).
+//
+// This class only keeps cwnd, ssthresh and the recovery state. The TCB classifies each ACK (new
+// data, duplicate per RFC 5681 2, or neither), sends what cwnd allows, and performs the
+// retransmissions these methods ask for.
+#ifndef TAPSTACK_STACK_TCP_CONGESTION_H_
+#define TAPSTACK_STACK_TCP_CONGESTION_H_
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "stack/tcp/seq.h"
+
+namespace tapstack::tcp {
+
+class NewReno {
+ public:
+  // RFC 6928: IW = 10 segments. Linux applies it whatever the MSS; so do we (RFC 6928's cap of
+  // max(2 * MSS, 14600) bytes is not applied).
+  static constexpr std::uint32_t kInitialWindowSegments = 10;
+  // RFC 5681 3.2 step 2: fast retransmit on the third duplicate ACK.
+  static constexpr std::uint32_t kDuplicateAckThreshold = 3;
+  // RFC 5681 3.1: "ssthresh MAY be set arbitrarily high": an initial value no window reaches.
+  static constexpr std::uint32_t kInfiniteSsthresh = std::numeric_limits<std::uint32_t>::max();
+
+  // `mss` is the sender's maximum segment size (SMSS); 0 is treated as 1.
+  explicit NewReno(std::uint32_t mss);
+
+  std::uint32_t cwnd() const { return cwnd_; }
+  std::uint32_t ssthresh() const { return ssthresh_; }
+  std::uint32_t mss() const { return mss_; }
+  bool in_recovery() const { return in_recovery_; }
+  bool in_slow_start() const { return cwnd_ < ssthresh_; }
+  // Duplicate ACKs seen since the last ACK of new data; the TCB may use 1 and 2 for limited
+  // transmit (RFC 3042).
+  std::uint32_t duplicate_acks() const { return duplicate_acks_; }
+
+  // A cumulative ACK `ack` advanced SND.UNA by `bytes_acked` (> 0). Outside recovery this grows
+  // cwnd: slow start or congestion avoidance. In fast recovery (RFC 6582 3.2 step 3):
+  //   - a full ACK (covering `recover`, the highest sequence number sent when recovery began)
+  //     ends recovery with cwnd = ssthresh;
+  //   - a partial ACK deflates cwnd by bytes_acked (adding back one MSS when at least one MSS was
+  //     acknowledged), stays in recovery and returns true: the caller must retransmit the first
+  //     unacknowledged segment now. The caller restarts the retransmission timer on every ACK of
+  //     new data anyway (RFC 6298 5.3), which is RFC 6582's "Slow-but-Steady" variant.
+  // Returns false otherwise.
+  bool OnNewAck(Seq ack, std::uint32_t bytes_acked);
+
+  // A duplicate ACK (RFC 5681 2, checked by the caller); `snd_una` is its acknowledgment number.
+  // On the third in a row, outside recovery, and only if the ACK covers more than `recover`
+  // (RFC 6582 3.2 step 2, which keeps one loss episode from triggering several reductions):
+  // ssthresh = max(FlightSize / 2, 2 * MSS) (RFC 5681 eq. 4), recover = SND.NXT - 1,
+  // cwnd = ssthresh + 3 * MSS, and it returns true: the caller must fast-retransmit the first
+  // unacknowledged segment now. Each further duplicate during recovery inflates cwnd by one MSS
+  // (RFC 5681 3.2 step 4), letting the caller send new data as segments leave the network.
+  bool OnDuplicateAck(Seq snd_una, Seq snd_nxt, std::uint32_t flight_size);
+
+  // The retransmission timer expired: ssthresh = max(FlightSize / 2, 2 * MSS) (RFC 5681 3.1
+  // eq. 4), cwnd = 1 MSS (the loss window), recover = SND.NXT - 1 and fast recovery ends
+  // (RFC 6582 3.2 step 4). `flight_size` is the data outstanding before the timeout.
+  void OnRetransmitTimeout(std::uint32_t flight_size, Seq snd_nxt);
+
+  // The MSS changed (negotiated MSS option, path MTU). Before any ACK or loss has touched cwnd the
+  // initial window is recomputed from the new MSS; afterwards only later increments use it.
+  void set_mss(std::uint32_t mss);
+
+ private:
+  // RFC 5681 eq. 4.
+  std::uint32_t ReducedSsthresh(std::uint32_t flight_size) const;
+
+  std::uint32_t mss_;
+  std::uint32_t cwnd_;
+  std::uint32_t ssthresh_ = kInfiniteSsthresh;
+  // RFC 5681 3.1 / RFC 3465 2.1: bytes acknowledged in congestion avoidance since cwnd last grew.
+  std::uint32_t bytes_acked_in_avoidance_ = 0;
+  std::uint32_t duplicate_acks_ = 0;
+  bool in_recovery_ = false;
+  // RFC 3465 2.3: slow start right after a timeout counts at most one MSS per ACK.
+  bool slow_start_after_timeout_ = false;
+  // cwnd is still the untouched initial window, so set_mss may recompute it.
+  bool initial_window_ = true;
+  // RFC 6582 "recover": the highest sequence number sent when fast recovery or a timeout last
+  // happened. Unset before the first one (RFC 6582 sets it to the ISS, which every ACK covers)
+  // and again once SND.UNA has passed it, so that a stale value can never wrap around and look
+  // recent in sequence-space comparisons.
+  std::optional<Seq> recover_;
+};
+
+}  // namespace tapstack::tcp
+
+#endif  // TAPSTACK_STACK_TCP_CONGESTION_H_
