@@ -1,0 +1,67 @@
+// The Internet checksum (RFC 1071), the IPv4 pseudo-header used by TCP (RFC 9293 3.1), and
+// incremental update (RFC 1624).
+//
+// Every function here returns the checksum as a host-order integer: store it with StoreBe16 into
+// the checksum field. Computing the checksum over data that already holds a correct checksum field
+// gives 0, which is how the views verify.
+#ifndef TAPSTACK_STACK_WIRE_CHECKSUM_H_
+#define TAPSTACK_STACK_WIRE_CHECKSUM_H_
+
+#include <cstdint>
+#include <span>
+
+#include "stack/wire/bytes.h"
+
+namespace tapstack::wire {
+
+// Sums 16-bit big-endian words in one's complement arithmetic (RFC 1071 1). Bytes may be added in
+// pieces of any length: an odd-length piece leaves its last byte waiting for the first byte of the
+// next piece, so the result is the same as for one contiguous buffer. A trailing odd byte is padded
+// with a zero byte at Finish() (RFC 1071 1, step (1)).
+class ChecksumAccumulator {
+ public:
+  void Add(std::span<const std::uint8_t> bytes);
+  // Adds `value` as the next two bytes in network order.
+  void AddU16(std::uint16_t value);
+  // Adds `value` as the next four bytes in network order.
+  void AddU32(std::uint32_t value);
+  // The one's complement of the one's complement sum: the value for the checksum field. The
+  // accumulator is left unchanged, so more bytes may still be added.
+  std::uint16_t Finish() const;
+
+ private:
+  std::uint64_t sum_ = 0;  // 16-bit words added without folding; cannot overflow below 2^48 bytes
+  bool has_pending_byte_ = false;
+  std::uint8_t pending_byte_ = 0;  // the high half of a word whose low half has not arrived yet
+};
+
+// RFC 1071 over one buffer.
+std::uint16_t InternetChecksum(std::span<const std::uint8_t> bytes);
+
+// Adds the IPv4 pseudo-header of RFC 9293 3.1 (source, destination, zero, protocol, TCP length) to
+// `accumulator`. `transport_length` is the length of the whole transport segment in bytes.
+void AddIpv4PseudoHeader(ChecksumAccumulator& accumulator, Ipv4Address src, Ipv4Address dst,
+                         std::uint8_t protocol, std::uint16_t transport_length);
+
+// The checksum of the pseudo-header followed by `segment` (TCP or UDP header and data). With the
+// segment's checksum field zeroed this is the value to store; over a received segment it is 0 when
+// the checksum is correct. Segments longer than 65535 bytes cannot be described by the
+// pseudo-header; their length is truncated to 16 bits.
+std::uint16_t TransportChecksum(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol,
+                                std::span<const std::uint8_t> segment);
+
+// RFC 1624 3, equation 3: the new checksum after one 16-bit field changes from `old_field` to
+// `new_field`, HC' = ~(~HC + ~m + m'). Equals a full recomputation except where the two differ
+// only in the representation of zero: when every covered word becomes zero, a full recomputation
+// gives 0xffff and this gives 0x0000 (RFC 1624 4 explains why both are acceptable).
+std::uint16_t ChecksumUpdate16(std::uint16_t old_checksum, std::uint16_t old_field,
+                               std::uint16_t new_field);
+
+// The same for a 32-bit field aligned on a 16-bit boundary (an address, a sequence number): both
+// halves are updated at once.
+std::uint16_t ChecksumUpdate32(std::uint16_t old_checksum, std::uint32_t old_field,
+                               std::uint32_t new_field);
+
+}  // namespace tapstack::wire
+
+#endif  // TAPSTACK_STACK_WIRE_CHECKSUM_H_

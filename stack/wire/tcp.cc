@@ -1,0 +1,80 @@
+#include "stack/wire/tcp.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "stack/wire/checksum.h"
+#include "stack/wire/ipv4.h"
+
+namespace tapstack::wire {
+
+absl::StatusOr<TcpView> TcpView::Parse(std::span<const std::uint8_t> segment) {
+  if (segment.size() < kTcpMinHeaderLen) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tcp: segment of ", segment.size(), " bytes is shorter than the header"));
+  }
+  const std::size_t header_len = static_cast<std::size_t>(segment[12] >> 4) * 4;
+  if (header_len < kTcpMinHeaderLen) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tcp: data offset ", header_len / 4, " is below 5"));
+  }
+  if (header_len > segment.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tcp: header length ", header_len, " exceeds ", segment.size(), " bytes"));
+  }
+  return TcpView(segment);
+}
+
+bool TcpView::checksum_valid(Ipv4Address src, Ipv4Address dst) const {
+  return TransportChecksum(src, dst, IpProtocol::kTcp, segment_) == 0;
+}
+
+absl::StatusOr<TcpRepr> TcpView::Repr() const {
+  absl::StatusOr<TcpOptions> options = ParseTcpOptions(options_bytes());
+  if (!options.ok()) return options.status();
+  TcpRepr repr;
+  repr.src_port = src_port();
+  repr.dst_port = dst_port();
+  repr.seq = seq();
+  repr.ack = ack();
+  repr.flags = flags();
+  repr.window = window();
+  repr.urgent_pointer = urgent_pointer();
+  repr.options = *options;
+  repr.payload = payload();
+  return repr;
+}
+
+std::size_t TcpHeaderLen(const TcpOptions& options) {
+  return kTcpMinHeaderLen + TcpOptionsLen(options);  // TcpOptionsLen is a multiple of 4
+}
+
+std::size_t WriteTcp(const TcpRepr& repr, Ipv4Address src, Ipv4Address dst,
+                     std::span<std::uint8_t> out) {
+  const std::size_t options_len = TcpOptionsLen(repr.options);
+  const std::size_t header_len = kTcpMinHeaderLen + options_len;
+  const std::size_t segment_len = header_len + repr.payload.size();
+  if (header_len > kTcpMaxHeaderLen || segment_len > 0xffff || out.size() < segment_len) return 0;
+  if (WriteTcpOptions(repr.options, out.subspan(kTcpMinHeaderLen)) != options_len) return 0;
+  StoreBe16(&out[0], repr.src_port);
+  StoreBe16(&out[2], repr.dst_port);
+  StoreBe32(&out[4], repr.seq);
+  StoreBe32(&out[8], repr.ack);
+  out[12] = static_cast<std::uint8_t>((header_len / 4) << 4);  // reserved bits zero
+  out[13] = repr.flags;
+  StoreBe16(&out[14], repr.window);
+  StoreBe16(&out[16], 0);
+  StoreBe16(&out[18], repr.urgent_pointer);
+  if (!repr.payload.empty()) {
+    std::memcpy(&out[header_len], repr.payload.data(), repr.payload.size());
+  }
+  StoreBe16(&out[16], TransportChecksum(src, dst, IpProtocol::kTcp, out.first(segment_len)));
+  return segment_len;
+}
+
+}  // namespace tapstack::wire
