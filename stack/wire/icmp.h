@@ -63,14 +63,14 @@ class IcmpView {
 
 // Writes an echo message of `type` (kEchoRequest or kEchoReply; any type is written as given)
 // with a correct checksum into `out`, and returns 8 + payload.size(). Writes nothing and returns 0
-// when `out` is too small.
+// when `out` is too small. `payload` may overlap `out` (a reply written over its request).
 std::size_t WriteIcmpEcho(IcmpType type, std::uint16_t identifier, std::uint16_t sequence,
                           std::span<const std::uint8_t> payload, std::span<std::uint8_t> out);
 
 // Writes a Destination Unreachable with `code`, the unused word zero, followed by `quoted` (the
 // offending datagram's IP header and at least its first 8 data bytes, RFC 792; see
 // IcmpErrorQuote), with a correct checksum. Returns 8 + quoted.size(), or 0 when `out` is too
-// small.
+// small. `quoted` may overlap `out`.
 std::size_t WriteIcmpDestinationUnreachable(std::uint8_t code, std::span<const std::uint8_t> quoted,
                                             std::span<std::uint8_t> out);
 
