@@ -1,0 +1,167 @@
+// RFC 1071 checksum, the RFC 9293 pseudo-header, and RFC 1624 incremental update.
+#include "stack/wire/checksum.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "stack/wire/bytes.h"
+#include "tests/wire/random_wire.h"
+
+namespace tapstack::wire {
+namespace {
+
+using testing::RandomBytes;
+using testing::RandomInt;
+using testing::Rng;
+
+TEST(InternetChecksumTest, MatchesRfc1071Example) {
+  // RFC 1071 3, "Numerical Examples": the words 0001 f203 f4f5 f6f7 sum to ddf2 (one's
+  // complement), so the checksum is its complement.
+  const std::vector<std::uint8_t> bytes = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+  EXPECT_EQ(InternetChecksum(bytes), static_cast<std::uint16_t>(~0xddf2));
+  EXPECT_EQ(InternetChecksum(bytes), 0x220d);
+}
+
+TEST(InternetChecksumTest, MatchesKnownIpv4Header) {
+  // A UDP datagram's IPv4 header, 192.168.0.1 -> 192.168.0.199, whose checksum is b861.
+  std::vector<std::uint8_t> header = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                                      0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+  EXPECT_EQ(InternetChecksum(header), 0xb861);
+  StoreBe16(&header[10], 0xb861);
+  EXPECT_EQ(InternetChecksum(header), 0);
+}
+
+TEST(InternetChecksumTest, PadsOddLengthWithZero) {
+  EXPECT_EQ(InternetChecksum(std::vector<std::uint8_t>{0x01}), 0xfeff);
+  EXPECT_EQ(InternetChecksum(std::vector<std::uint8_t>{0x12, 0x34, 0x56}),
+            InternetChecksum(std::vector<std::uint8_t>{0x12, 0x34, 0x56, 0x00}));
+}
+
+TEST(InternetChecksumTest, EmptyAndAllZeroGiveAllOnes) {
+  EXPECT_EQ(InternetChecksum({}), 0xffff);
+  EXPECT_EQ(InternetChecksum(std::vector<std::uint8_t>(64, 0)), 0xffff);
+}
+
+TEST(InternetChecksumTest, FoldsCarriesEndAround) {
+  // ffff + ffff + 0001 = 1ffff -> ffff + 1 = 10000 -> 0001; complement fffe.
+  EXPECT_EQ(InternetChecksum(std::vector<std::uint8_t>{0xff, 0xff, 0xff, 0xff, 0x00, 0x01}),
+            0xfffe);
+}
+
+TEST(InternetChecksumTest, StoredChecksumMakesTheSumVerify) {
+  Rng rng(1071);
+  for (int i = 0; i < 1000; ++i) {
+    std::vector<std::uint8_t> bytes = RandomBytes(rng, 2 * RandomInt<std::size_t>(rng, 1, 200));
+    const std::size_t field = 2 * RandomInt<std::size_t>(rng, 0, bytes.size() / 2 - 1);
+    StoreBe16(&bytes[field], 0);
+    StoreBe16(&bytes[field], InternetChecksum(bytes));
+    EXPECT_EQ(InternetChecksum(bytes), 0);
+  }
+}
+
+TEST(ChecksumAccumulatorTest, PiecesOfAnyLengthEqualOneBuffer) {
+  Rng rng(42);
+  for (int i = 0; i < 1000; ++i) {
+    const std::vector<std::uint8_t> bytes = RandomBytes(rng, RandomInt<std::size_t>(rng, 0, 300));
+    ChecksumAccumulator accumulator;
+    std::span<const std::uint8_t> rest(bytes);
+    while (!rest.empty()) {
+      const std::size_t piece = RandomInt<std::size_t>(rng, 0, rest.size());
+      accumulator.Add(rest.first(piece));
+      rest = rest.subspan(piece);
+    }
+    EXPECT_EQ(accumulator.Finish(), InternetChecksum(bytes));
+  }
+}
+
+TEST(ChecksumAccumulatorTest, AddU16AndAddU32AreNetworkOrderBytes) {
+  // Also after an odd-length piece, where the words straddle a 16-bit boundary.
+  for (const std::size_t prefix_len : {0, 1, 2, 3}) {
+    const std::vector<std::uint8_t> prefix(prefix_len, 0x5a);
+    ChecksumAccumulator words;
+    words.Add(prefix);
+    words.AddU16(0x1234);
+    words.AddU32(0x89abcdef);
+    ChecksumAccumulator bytes;
+    bytes.Add(prefix);
+    bytes.Add(std::vector<std::uint8_t>{0x12, 0x34, 0x89, 0xab, 0xcd, 0xef});
+    EXPECT_EQ(words.Finish(), bytes.Finish()) << prefix_len;
+  }
+}
+
+TEST(ChecksumAccumulatorTest, FinishLeavesTheSumUnchanged) {
+  ChecksumAccumulator accumulator;
+  accumulator.Add(std::vector<std::uint8_t>{0x01});
+  const std::uint16_t first = accumulator.Finish();
+  EXPECT_EQ(accumulator.Finish(), first);
+  accumulator.Add(std::vector<std::uint8_t>{0x02});
+  EXPECT_EQ(accumulator.Finish(), InternetChecksum(std::vector<std::uint8_t>{0x01, 0x02}));
+}
+
+TEST(TransportChecksumTest, CoversThePseudoHeader) {
+  // RFC 9293 3.1: source, destination, zero, protocol, TCP length, then the segment.
+  const Ipv4Address src(10, 0, 0, 1);
+  const Ipv4Address dst(10, 0, 0, 2);
+  const std::vector<std::uint8_t> segment = {0xde, 0xad, 0xbe, 0xef, 0x01};
+  std::vector<std::uint8_t> whole = {10, 0, 0, 1, 10, 0, 0, 2, 0, 6, 0, 5};
+  whole.insert(whole.end(), segment.begin(), segment.end());
+  EXPECT_EQ(TransportChecksum(src, dst, 6, segment), InternetChecksum(whole));
+
+  ChecksumAccumulator accumulator;
+  AddIpv4PseudoHeader(accumulator, src, dst, 6, 5);
+  accumulator.Add(segment);
+  EXPECT_EQ(accumulator.Finish(), InternetChecksum(whole));
+}
+
+TEST(ChecksumUpdateTest, MatchesRfc1624Example) {
+  // RFC 1624 4: m = 5555 becomes 3285 in a header whose other words sum to cd7a. The checksum
+  // goes from dd2f to 0000 (equation 3 gets this right where equation 2 gave ffff).
+  EXPECT_EQ(ChecksumUpdate16(0xdd2f, 0x5555, 0x3285), 0x0000);
+}
+
+TEST(ChecksumUpdateTest, Update16EqualsRecomputationOnRandomData) {
+  Rng rng(1624);
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<std::uint8_t> bytes = RandomBytes(rng, 2 * RandomInt<std::size_t>(rng, 2, 40));
+    const std::uint16_t old_checksum = InternetChecksum(bytes);
+    const std::size_t field = 2 * RandomInt<std::size_t>(rng, 0, bytes.size() / 2 - 1);
+    const std::uint16_t old_field = LoadBe16(&bytes[field]);
+    // Sometimes a small change, sometimes one that crosses a carry boundary.
+    const std::uint16_t new_field = RandomInt<int>(rng, 0, 3) == 0
+                                        ? static_cast<std::uint16_t>(old_field + 1)
+                                        : RandomInt<std::uint16_t>(rng);
+    StoreBe16(&bytes[field], new_field);
+    EXPECT_EQ(ChecksumUpdate16(old_checksum, old_field, new_field), InternetChecksum(bytes));
+  }
+}
+
+TEST(ChecksumUpdateTest, Update32EqualsRecomputationOnRandomData) {
+  Rng rng(16240);
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<std::uint8_t> bytes = RandomBytes(rng, 2 * RandomInt<std::size_t>(rng, 2, 40));
+    const std::uint16_t old_checksum = InternetChecksum(bytes);
+    const std::size_t field = 2 * RandomInt<std::size_t>(rng, 0, bytes.size() / 2 - 2);
+    const std::uint32_t old_field = LoadBe32(&bytes[field]);
+    const std::uint32_t new_field = RandomInt<std::uint32_t>(rng);
+    StoreBe32(&bytes[field], new_field);
+    EXPECT_EQ(ChecksumUpdate32(old_checksum, old_field, new_field), InternetChecksum(bytes));
+  }
+}
+
+TEST(ChecksumUpdateTest, UpdatedChecksumStillVerifies) {
+  // The way the stack uses it: patch a field of a checksummed header in place.
+  std::vector<std::uint8_t> header = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                                      0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+  const std::uint32_t old_dst = LoadBe32(&header[16]);
+  const std::uint32_t new_dst = Ipv4Address(10, 1, 2, 3).value();
+  StoreBe32(&header[16], new_dst);
+  StoreBe16(&header[10], ChecksumUpdate32(LoadBe16(&header[10]), old_dst, new_dst));
+  EXPECT_EQ(InternetChecksum(header), 0);
+}
+
+}  // namespace
+}  // namespace tapstack::wire

@@ -1,0 +1,360 @@
+// Every parser against truncated and random input. Each buffer is a heap allocation of exactly its
+// length, so under AddressSanitizer a read one byte past the end fails the test: a Parse that
+// succeeds must leave views whose accessors stay inside the bytes.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "stack/wire/arp.h"
+#include "stack/wire/checksum.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/icmp.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
+#include "stack/wire/tcp_options.h"
+#include "tests/wire/random_wire.h"
+
+namespace tapstack::wire {
+namespace {
+
+using testing::RandomBool;
+using testing::RandomBytes;
+using testing::RandomInt;
+using testing::RandomTcpOptions;
+using testing::Rng;
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Folds every byte a span covers into a value the optimiser cannot drop.
+std::uint64_t Touch(std::span<const std::uint8_t> bytes) {
+  std::uint64_t sum = 0;
+  for (std::uint8_t byte : bytes) sum = sum * 31 + byte;
+  return sum;
+}
+
+std::uint64_t TouchTcpOptions(std::span<const std::uint8_t> bytes) {
+  const absl::StatusOr<TcpOptions> options = ParseTcpOptions(bytes);
+  if (!options.ok()) return 1;
+  EXPECT_LE(options->sack_block_count, TcpOptions::kMaxSackBlocks);
+  std::uint64_t sum = options->mss.value_or(0) + options->window_scale.value_or(0);
+  for (const TcpOptions::SackBlock& block : options->sacks()) sum += block.left ^ block.right;
+  if (options->timestamps) sum += options->timestamps->value ^ options->timestamps->echo_reply;
+  return sum;
+}
+
+std::uint64_t TouchTcp(std::span<const std::uint8_t> bytes, Ipv4Address src, Ipv4Address dst) {
+  const absl::StatusOr<TcpView> view = TcpView::Parse(bytes);
+  if (!view.ok()) return 1;
+  EXPECT_GE(view->header_len(), kTcpMinHeaderLen);
+  EXPECT_EQ(view->header_len(), kTcpMinHeaderLen + view->options_bytes().size());
+  EXPECT_EQ(view->header_len() + view->payload().size(), bytes.size());
+  std::uint64_t sum = view->src_port() + view->dst_port() + view->seq() + view->ack() +
+                      view->data_offset() + view->flags() + view->window() + view->checksum() +
+                      view->urgent_pointer() + view->checksum_valid(src, dst);
+  sum += Touch(view->options_bytes()) + Touch(view->payload()) + Touch(view->bytes());
+  sum += TouchTcpOptions(view->options_bytes());
+  const absl::StatusOr<TcpRepr> repr = view->Repr();
+  if (repr.ok()) sum += Touch(repr->payload);
+  return sum;
+}
+
+std::uint64_t TouchIcmp(std::span<const std::uint8_t> bytes) {
+  const absl::StatusOr<IcmpView> view = IcmpView::Parse(bytes);
+  if (!view.ok()) return 1;
+  EXPECT_EQ(kIcmpHeaderLen + view->payload().size(), bytes.size());
+  return static_cast<std::uint64_t>(view->type()) + view->code() + view->checksum() +
+         view->checksum_valid() + view->echo_identifier() + view->echo_sequence() +
+         view->next_hop_mtu() + Touch(view->payload()) + Touch(view->bytes());
+}
+
+std::uint64_t TouchIpv4(std::span<const std::uint8_t> bytes) {
+  const absl::StatusOr<Ipv4View> view = Ipv4View::Parse(bytes);
+  if (!view.ok()) return 1;
+  EXPECT_EQ(view->version(), 4);
+  EXPECT_GE(view->header_len(), kIpv4MinHeaderLen);
+  EXPECT_LE(view->header_len(), kIpv4MaxHeaderLen);
+  EXPECT_EQ(view->header_len() + view->payload().size(), view->total_length());
+  EXPECT_LE(view->total_length(), bytes.size());
+  std::uint64_t sum = view->dscp_ecn() + view->total_length() + view->identification() +
+                      view->dont_fragment() + view->more_fragments() + view->fragment_offset() +
+                      view->is_fragment() + view->ttl() + view->protocol() +
+                      view->header_checksum() + view->src().value() + view->dst().value() +
+                      view->header_checksum_valid();
+  sum += Touch(view->options()) + Touch(view->header()) + Touch(view->payload()) +
+         Touch(view->bytes()) + Touch(IcmpErrorQuote(*view)) + view->Repr().payload_len;
+  if (view->protocol() == IpProtocol::kTcp)
+    sum += TouchTcp(view->payload(), view->src(), view->dst());
+  if (view->protocol() == IpProtocol::kIcmp) sum += TouchIcmp(view->payload());
+  return sum;
+}
+
+std::uint64_t TouchArp(std::span<const std::uint8_t> bytes) {
+  const absl::StatusOr<ArpView> view = ArpView::Parse(bytes);
+  if (!view.ok()) return 1;
+  const ArpRepr repr = view->Repr();
+  return static_cast<std::uint64_t>(view->op()) + view->sender_ip().value() +
+         view->target_ip().value() + view->sender_mac().octets()[5] +
+         view->target_mac().octets()[5] + repr.sender_ip.value();
+}
+
+std::uint64_t TouchEthernet(std::span<const std::uint8_t> frame) {
+  const absl::StatusOr<EthernetView> view = EthernetView::Parse(frame);
+  if (!view.ok()) return 1;
+  EXPECT_EQ(kEthernetHeaderLen + view->payload().size(), frame.size());
+  std::uint64_t sum = view->dst().octets()[0] + view->src().octets()[0] + view->ethertype() +
+                      Touch(view->payload()) + view->Repr().ethertype;
+  if (view->ethertype() == EtherType::kIpv4) sum += TouchIpv4(view->payload());
+  if (view->ethertype() == EtherType::kArp) sum += TouchArp(view->payload());
+  return sum;
+}
+
+// Every parser on the same bytes, each as if the bytes were its own layer.
+std::uint64_t TouchAllLayers(std::span<const std::uint8_t> bytes) {
+  return TouchEthernet(bytes) + TouchArp(bytes) + TouchIpv4(bytes) + TouchIcmp(bytes) +
+         TouchTcp(bytes, Ipv4Address(1, 2, 3, 4), Ipv4Address(5, 6, 7, 8)) + TouchTcpOptions(bytes);
+}
+
+// A copy of bytes[0, len) in an allocation of exactly len bytes.
+Bytes Prefix(const Bytes& bytes, std::size_t len) {
+  return Bytes(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(len));
+}
+
+const MacAddress kMacA({0x02, 0, 0, 0, 0, 0x0a});
+const MacAddress kMacB({0x02, 0, 0, 0, 0, 0x0b});
+const Ipv4Address kIpA(10, 0, 0, 1);
+const Ipv4Address kIpB(10, 0, 0, 2);
+
+// Ethernet + IPv4 + TCP with every option kind and 9 bytes of data.
+Bytes TcpFrame() {
+  TcpRepr tcp;
+  tcp.src_port = 1234;
+  tcp.dst_port = 80;
+  tcp.seq = 1000;
+  tcp.ack = 2000;
+  tcp.flags = TcpFlags::kAck | TcpFlags::kPsh;
+  tcp.window = 512;
+  tcp.options.mss = 1460;
+  tcp.options.window_scale = 7;
+  tcp.options.timestamps = TcpOptions::Timestamps{5, 6};
+  tcp.options.sack_block_count = 2;
+  tcp.options.sack_blocks[0] = {100, 200};
+  tcp.options.sack_blocks[1] = {300, 400};
+  const Bytes data = {'p', 'a', 'y', 'l', 'o', 'a', 'd', '!', '?'};
+  tcp.payload = data;
+  const std::size_t tcp_len = TcpHeaderLen(tcp.options) + data.size();
+  Bytes frame(kEthernetHeaderLen + kIpv4MinHeaderLen + tcp_len);
+  std::span<std::uint8_t> out(frame);
+  WriteEthernet({kMacB, kMacA, EtherType::kIpv4}, out);
+  Ipv4Repr ip;
+  ip.src = kIpA;
+  ip.dst = kIpB;
+  ip.protocol = IpProtocol::kTcp;
+  ip.payload_len = static_cast<std::uint16_t>(tcp_len);
+  WriteIpv4Header(ip, out.subspan(kEthernetHeaderLen));
+  EXPECT_EQ(WriteTcp(tcp, kIpA, kIpB, out.subspan(kEthernetHeaderLen + kIpv4MinHeaderLen)),
+            tcp_len);
+  return frame;
+}
+
+// Ethernet + IPv4 (with a 4-byte option) + ICMP echo request with 5 bytes of data.
+Bytes IcmpFrame() {
+  const Bytes data = {1, 2, 3, 4, 5};
+  const std::size_t icmp_len = kIcmpHeaderLen + data.size();
+  Bytes frame(kEthernetHeaderLen + 24 + icmp_len);
+  std::span<std::uint8_t> out(frame);
+  WriteEthernet({kMacB, kMacA, EtherType::kIpv4}, out);
+  Ipv4Repr ip;
+  ip.src = kIpA;
+  ip.dst = kIpB;
+  ip.protocol = IpProtocol::kIcmp;
+  ip.payload_len = static_cast<std::uint16_t>(icmp_len + 4);
+  std::span<std::uint8_t> ip_bytes = out.subspan(kEthernetHeaderLen);
+  WriteIpv4Header(ip, ip_bytes);
+  ip_bytes[0] = 0x46;  // IHL 6: the option is four no-operations (RFC 791 3.1 type 1)
+  for (std::size_t i = 20; i < 24; ++i) ip_bytes[i] = 1;
+  StoreBe16(&ip_bytes[10], 0);
+  StoreBe16(&ip_bytes[10], InternetChecksum(ip_bytes.first(24)));
+  WriteIcmpEcho(IcmpType::kEchoRequest, 77, 3, data, ip_bytes.subspan(24));
+  return frame;
+}
+
+Bytes ArpFrame() {
+  Bytes frame(kEthernetHeaderLen + kArpPacketLen);
+  std::span<std::uint8_t> out(frame);
+  WriteEthernet({MacAddress::Broadcast(), kMacA, EtherType::kArp}, out);
+  WriteArp({ArpOp::kRequest, kMacA, kIpA, MacAddress(), kIpB}, out.subspan(kEthernetHeaderLen));
+  return frame;
+}
+
+TEST(MalformedTest, SampleFramesParseCompletely) {
+  const Bytes tcp_frame = TcpFrame();
+  const absl::StatusOr<Ipv4View> ip = Ipv4View::Parse(EthernetView::Parse(tcp_frame)->payload());
+  ASSERT_TRUE(ip.ok()) << ip.status();
+  EXPECT_TRUE(ip->header_checksum_valid());
+  const absl::StatusOr<TcpView> tcp = TcpView::Parse(ip->payload());
+  ASSERT_TRUE(tcp.ok()) << tcp.status();
+  EXPECT_TRUE(tcp->checksum_valid(kIpA, kIpB));
+  EXPECT_TRUE(tcp->Repr().ok());
+
+  const Bytes icmp_frame = IcmpFrame();
+  const absl::StatusOr<Ipv4View> icmp_ip =
+      Ipv4View::Parse(EthernetView::Parse(icmp_frame)->payload());
+  ASSERT_TRUE(icmp_ip.ok()) << icmp_ip.status();
+  EXPECT_EQ(icmp_ip->header_len(), 24u);
+  EXPECT_TRUE(icmp_ip->header_checksum_valid());
+  const absl::StatusOr<IcmpView> icmp = IcmpView::Parse(icmp_ip->payload());
+  ASSERT_TRUE(icmp.ok());
+  EXPECT_TRUE(icmp->checksum_valid());
+
+  const Bytes arp_frame = ArpFrame();
+  EXPECT_TRUE(ArpView::Parse(EthernetView::Parse(arp_frame)->payload()).ok());
+}
+
+// Cuts `frame` at every length. Each layer must refuse a prefix shorter than what its header
+// declares and accept one that holds all of it; ASan checks nothing reads past the cut.
+TEST(MalformedTest, TcpFrameTruncatedAtEveryLength) {
+  const Bytes frame = TcpFrame();
+  const std::size_t ip_start = kEthernetHeaderLen;
+  const std::size_t tcp_start = ip_start + kIpv4MinHeaderLen;
+  const std::size_t tcp_header_end = tcp_start + 60;  // MSS, TS, WS, two SACK blocks
+  ASSERT_EQ(TcpView::Parse(std::span(frame).subspan(tcp_start))->header_len(), 60u);
+  for (std::size_t len = 0; len <= frame.size(); ++len) {
+    const Bytes prefix = Prefix(frame, len);
+    TouchAllLayers(prefix);
+    EXPECT_EQ(EthernetView::Parse(prefix).ok(), len >= kEthernetHeaderLen) << len;
+    if (len >= ip_start) {
+      const Bytes ip_bytes(prefix.begin() + ip_start, prefix.end());
+      // The total length covers the whole datagram: any cut is a datagram too short.
+      EXPECT_EQ(Ipv4View::Parse(ip_bytes).ok(), len == frame.size()) << len;
+      TouchAllLayers(ip_bytes);
+    }
+    if (len >= tcp_start) {
+      const Bytes tcp_bytes(prefix.begin() + tcp_start, prefix.end());
+      EXPECT_EQ(TcpView::Parse(tcp_bytes).ok(), len >= tcp_header_end) << len;
+      TouchAllLayers(tcp_bytes);
+    }
+    if (len >= tcp_start + kTcpMinHeaderLen) {
+      // The options as far as the cut reaches (TcpOptionsTruncatedAtEveryLength checks results).
+      const Bytes options(
+          frame.begin() + static_cast<std::ptrdiff_t>(tcp_start + kTcpMinHeaderLen),
+          frame.begin() + static_cast<std::ptrdiff_t>(std::min(len, tcp_header_end)));
+      TouchTcpOptions(options);
+    }
+  }
+}
+
+TEST(MalformedTest, TcpOptionsTruncatedAtEveryLength) {
+  // MSS at 0, NOP NOP timestamps at 4, NOP window scale at 16, NOP NOP SACK (2 blocks) at 20.
+  const Bytes frame = TcpFrame();
+  const std::size_t options_start = kEthernetHeaderLen + kIpv4MinHeaderLen + 20;
+  const Bytes options(frame.begin() + options_start, frame.begin() + options_start + 40);
+  // Lengths at which a cut leaves only whole options (NOPs count as whole options).
+  const std::vector<std::size_t> whole = {0, 4, 5, 6, 16, 17, 20, 21, 22, 40};
+  for (std::size_t len = 0; len <= options.size(); ++len) {
+    const Bytes prefix = Prefix(options, len);
+    const bool expect_ok = std::find(whole.begin(), whole.end(), len) != whole.end();
+    EXPECT_EQ(ParseTcpOptions(prefix).ok(), expect_ok) << len;
+    TouchAllLayers(prefix);
+  }
+}
+
+TEST(MalformedTest, IcmpFrameTruncatedAtEveryLength) {
+  const Bytes frame = IcmpFrame();
+  const std::size_t ip_start = kEthernetHeaderLen;
+  const std::size_t icmp_start = ip_start + 24;
+  for (std::size_t len = 0; len <= frame.size(); ++len) {
+    const Bytes prefix = Prefix(frame, len);
+    TouchAllLayers(prefix);
+    if (len >= ip_start) {
+      const Bytes ip_bytes(prefix.begin() + ip_start, prefix.end());
+      EXPECT_EQ(Ipv4View::Parse(ip_bytes).ok(), len == frame.size()) << len;
+      TouchAllLayers(ip_bytes);
+    }
+    if (len >= icmp_start) {
+      const Bytes icmp_bytes(prefix.begin() + icmp_start, prefix.end());
+      EXPECT_EQ(IcmpView::Parse(icmp_bytes).ok(), len >= icmp_start + kIcmpHeaderLen) << len;
+      TouchAllLayers(icmp_bytes);
+    }
+  }
+}
+
+TEST(MalformedTest, ArpFrameTruncatedAtEveryLength) {
+  const Bytes frame = ArpFrame();
+  for (std::size_t len = 0; len <= frame.size(); ++len) {
+    const Bytes prefix = Prefix(frame, len);
+    TouchAllLayers(prefix);
+    if (len >= kEthernetHeaderLen) {
+      const Bytes arp_bytes(prefix.begin() + kEthernetHeaderLen, prefix.end());
+      EXPECT_EQ(ArpView::Parse(arp_bytes).ok(), arp_bytes.size() >= kArpPacketLen) << len;
+      TouchAllLayers(arp_bytes);
+    }
+  }
+}
+
+TEST(MalformedTest, IpHeaderWithOptionsTruncatedAtEveryLength) {
+  // Here the total length is rewritten to each cut, so only the header length decides.
+  const Bytes frame = IcmpFrame();
+  const Bytes datagram(frame.begin() + kEthernetHeaderLen, frame.end());
+  for (std::size_t len = 0; len <= datagram.size(); ++len) {
+    Bytes prefix = Prefix(datagram, len);
+    if (len >= 4) StoreBe16(&prefix[2], static_cast<std::uint16_t>(len));
+    EXPECT_EQ(Ipv4View::Parse(prefix).ok(), len >= 24) << len;
+    TouchAllLayers(prefix);
+  }
+}
+
+// Cheap fuzzing: random bytes of random length through every parser, then the sample frames
+// with random bytes overwritten, which reach deeper (valid Ethernet and IPv4 headers around
+// damaged TCP, ICMP and ARP).
+TEST(MalformedTest, RandomBuffersThroughEveryParser) {
+  Rng rng(0xf022);
+  std::uint64_t sink = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const Bytes bytes = RandomBytes(rng, RandomInt<std::size_t>(rng, 0, 120));
+    sink += TouchAllLayers(bytes);
+  }
+  EXPECT_NE(sink, 0u);
+}
+
+TEST(MalformedTest, MutatedFramesThroughEveryParser) {
+  Rng rng(0xbadf);
+  const Bytes samples[] = {TcpFrame(), IcmpFrame(), ArpFrame()};
+  std::uint64_t sink = 0;
+  for (int i = 0; i < 100000; ++i) {
+    Bytes frame = samples[i % 3];
+    const int mutations = RandomInt<int>(rng, 1, 4);
+    for (int m = 0; m < mutations; ++m) {
+      frame[RandomInt<std::size_t>(rng, 0, frame.size() - 1)] = RandomInt<std::uint8_t>(rng);
+    }
+    if (RandomBool(rng)) frame.resize(RandomInt<std::size_t>(rng, 0, frame.size()));
+    frame.shrink_to_fit();
+    sink += TouchAllLayers(frame);
+  }
+  EXPECT_NE(sink, 0u);
+}
+
+TEST(MalformedTest, RandomOptionBytes) {
+  Rng rng(0x0915);
+  for (int i = 0; i < 100000; ++i) {
+    // Bias kinds towards the known ones so the length checks are exercised, not just skipping.
+    Bytes options = RandomBytes(rng, RandomInt<std::size_t>(rng, 0, 40));
+    for (std::uint8_t& byte : options) {
+      if (RandomInt<int>(rng, 0, 2) == 0) byte = RandomInt<std::uint8_t>(rng, 0, 12);
+    }
+    TouchTcpOptions(options);
+  }
+  // And valid option sets must always parse back.
+  for (int i = 0; i < 1000; ++i) {
+    Bytes out(kTcpMaxOptionsLen);
+    const TcpOptions options = RandomTcpOptions(rng);
+    out.resize(WriteTcpOptions(options, out));
+    EXPECT_TRUE(ParseTcpOptions(out).ok());
+  }
+}
+
+}  // namespace
+}  // namespace tapstack::wire
