@@ -1,0 +1,97 @@
+// The link-layer device interface that the event loop and the stack's drivers talk to.
+//
+// A Device moves whole Ethernet frames (no preamble, no FCS). Implementations: TapDevice (a Linux
+// TAP interface), MemoryLink (two endpoints joined in memory), and wrappers that stack over any
+// device: FaultyLink (seeded loss, delay, reordering...) and PcapRecorder (a capture file).
+//
+// Time is always passed in, never read: a device works the same under a RealClock and under a
+// VirtualClock driven by a test. Devices are single-threaded, like the event loop that drives them.
+#ifndef TAPSTACK_TAP_DEVICE_H_
+#define TAPSTACK_TAP_DEVICE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "timers/timer_wheel.h"
+
+namespace tapstack::tap {
+
+// Destination + source MAC + EtherType.
+inline constexpr std::size_t kEthernetHeaderSize = 14;
+// Room for an 802.1Q tag on top of the header, so a tagged full-MTU frame still fits.
+inline constexpr std::size_t kMaxFrameOverhead = kEthernetHeaderSize + 4;
+
+// The largest frame a device with this MTU sends or receives, and the buffer size that always
+// holds one received frame.
+constexpr std::size_t MaxFrameSize(std::size_t mtu) { return mtu + kMaxFrameOverhead; }
+
+// What a device has done. Every frame that does not make it is counted under one reason.
+struct DeviceStats {
+  std::uint64_t frames_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t frames_received = 0;
+  std::uint64_t bytes_received = 0;
+
+  // Send-side drops.
+  std::uint64_t tx_dropped_queue_full = 0;  // the link or kernel could not take the frame now
+  std::uint64_t tx_dropped_link_down = 0;   // the interface is down (TAP: EIO)
+  std::uint64_t tx_dropped_invalid = 0;     // shorter than an Ethernet header or > MaxFrameSize
+  std::uint64_t tx_errors = 0;              // any other failure, returned as an error
+
+  // Receive-side drops.
+  std::uint64_t rx_dropped_too_big = 0;  // did not fit the caller's buffer
+  std::uint64_t rx_errors = 0;           // failures returned as an error
+
+  std::uint64_t tx_dropped() const {
+    return tx_dropped_queue_full + tx_dropped_link_down + tx_dropped_invalid + tx_errors;
+  }
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+
+  // Sends one Ethernet frame. Never blocks: a frame that cannot go out now is dropped and counted.
+  // A frame shorter than kEthernetHeaderSize or longer than MaxFrameSize(mtu()) is a caller bug:
+  // it is counted as tx_dropped_invalid and InvalidArgument is returned.
+  virtual absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) = 0;
+
+  // Copies one received frame that is ready at `now` into `buffer`; returns its length, 0 when
+  // none is ready. A frame larger than `buffer` is dropped (rx_dropped_too_big) and the next one is
+  // tried, so a buffer of MaxFrameSize(mtu()) bytes never loses a frame. An error means the device
+  // itself failed (a closed or removed interface), not a bad frame.
+  virtual absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
+                                              timers::TimePoint now) = 0;
+
+  // A descriptor that becomes readable when Receive may return a frame, or -1 (then the loop polls
+  // via NextReadyTime).
+  virtual int poll_fd() const { return -1; }
+
+  // Earliest time at which this device wants Receive to be called: a queued frame becomes ready
+  // (delayed links), or a wrapper has held-back outgoing frames to release. nullopt if none queued.
+  // A time at or before now means "call Receive now".
+  virtual std::optional<timers::TimePoint> NextReadyTime() const { return std::nullopt; }
+
+  virtual std::size_t mtu() const = 0;
+
+  // Frames/bytes sent/received and drops by reason. The default returns the counters kept through
+  // mutable_stats(); wrappers return those of the device they wrap.
+  virtual DeviceStats stats() const { return stats_; }
+
+ protected:
+  DeviceStats& mutable_stats() { return stats_; }
+
+  // Checks the size of a frame about to be sent; counts and explains a bad one.
+  absl::Status CheckSendSize(std::span<const std::uint8_t> frame);
+
+ private:
+  DeviceStats stats_;
+};
+
+}  // namespace tapstack::tap
+
+#endif  // TAPSTACK_TAP_DEVICE_H_

@@ -1,0 +1,262 @@
+#include "tap/event_loop.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace tapstack::tap {
+namespace {
+
+constexpr std::uint64_t kWakeId = 0;
+
+// epoll_wait's timeout: -1 (forever) without a limit, else the wait rounded up to whole ms.
+int TimeoutMs(timers::TimePoint now, std::optional<timers::TimePoint> wakeup,
+              std::optional<timers::Duration> max_wait) {
+  std::optional<timers::Duration> wait;
+  if (wakeup.has_value()) wait = std::max(*wakeup - now, timers::Duration::zero());
+  if (max_wait.has_value()) {
+    const timers::Duration cap = std::max(*max_wait, timers::Duration::zero());
+    wait = wait.has_value() ? std::min(*wait, cap) : cap;
+  }
+  if (!wait.has_value()) return -1;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*wait).count();
+  return static_cast<int>(std::min<decltype(ms)>(ms, std::numeric_limits<int>::max()));
+}
+
+}  // namespace
+
+EventLoop::EventLoop(Clock& clock) : clock_(clock) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) {
+    init_status_ = absl::ErrnoToStatus(errno, "epoll_create1");
+    return;
+  }
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    init_status_ = absl::ErrnoToStatus(errno, "eventfd");
+    return;
+  }
+  init_status_ = Watch(wake_fd_, kWakeId);
+}
+
+EventLoop::~EventLoop() {
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+absl::Status EventLoop::Watch(int fd, std::uint64_t id) {
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = id;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    const int error = errno;
+    if (error == EEXIST) {
+      return absl::AlreadyExistsError(absl::StrCat("descriptor ", fd, " is already watched"));
+    }
+    return absl::ErrnoToStatus(error, absl::StrCat("epoll_ctl ADD ", fd));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EventLoop::AddReader(int fd, std::function<void()> on_readable) {
+  if (!init_status_.ok()) return init_status_;
+  if (ids_by_fd_.contains(fd)) {
+    return absl::AlreadyExistsError(absl::StrCat("descriptor ", fd, " is already watched"));
+  }
+  const std::uint64_t id = next_id_++;
+  if (absl::Status s = Watch(fd, id); !s.ok()) return s;
+  auto source = std::make_shared<Source>();
+  source->fd = fd;
+  source->on_readable = std::move(on_readable);
+  sources_.emplace(id, std::move(source));
+  ids_by_fd_.emplace(fd, id);
+  return absl::OkStatus();
+}
+
+absl::Status EventLoop::RemoveReader(int fd) {
+  auto it = ids_by_fd_.find(fd);
+  if (it == ids_by_fd_.end() || sources_.at(it->second)->device != nullptr) {
+    return absl::NotFoundError(absl::StrCat("descriptor ", fd, " is not a reader of this loop"));
+  }
+  auto source = sources_.find(it->second);
+  source->second->removed = true;
+  sources_.erase(source);
+  ids_by_fd_.erase(it);
+  // The descriptor may already be closed, which removed it from the epoll set by itself.
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr) != 0 && errno != EBADF && errno != ENOENT) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("epoll_ctl DEL ", fd));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EventLoop::AttachDevice(Device& device, FrameHandler on_frame) {
+  if (!init_status_.ok()) return init_status_;
+  for (const auto& d : devices_) {
+    if (d->device == &device) return absl::AlreadyExistsError("device is already attached");
+  }
+  const std::uint64_t id = next_id_++;
+  auto source = std::make_shared<Source>();
+  source->fd = device.poll_fd();
+  source->device = &device;
+  source->on_frame = std::move(on_frame);
+  source->buffer.resize(MaxFrameSize(device.mtu()));
+  if (source->fd >= 0) {
+    if (ids_by_fd_.contains(source->fd)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("descriptor ", source->fd, " of the device is already watched"));
+    }
+    if (absl::Status s = Watch(source->fd, id); !s.ok()) return s;
+    ids_by_fd_.emplace(source->fd, id);
+  }
+  sources_.emplace(id, source);
+  devices_.push_back(std::move(source));
+  return absl::OkStatus();
+}
+
+absl::Status EventLoop::DetachDevice(Device& device) {
+  auto it = std::find_if(devices_.begin(), devices_.end(),
+                         [&device](const auto& d) { return d->device == &device; });
+  if (it == devices_.end()) return absl::NotFoundError("device is not attached to this loop");
+  std::shared_ptr<Source> source = *it;
+  devices_.erase(it);
+  source->removed = true;
+  if (source->fd >= 0) {
+    const std::uint64_t id = ids_by_fd_.at(source->fd);
+    sources_.erase(id);
+    ids_by_fd_.erase(source->fd);
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, source->fd, nullptr) != 0 && errno != EBADF &&
+        errno != ENOENT) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("epoll_ctl DEL ", source->fd));
+    }
+  } else {
+    std::erase_if(sources_, [&source](const auto& entry) { return entry.second == source; });
+  }
+  return absl::OkStatus();
+}
+
+void EventLoop::SetTimerSource(DeadlineSource next_deadline, TimeHandler on_time) {
+  if (!next_deadline || !on_time) {
+    timer_.reset();
+    return;
+  }
+  timer_ = std::make_shared<TimerSource>(TimerSource{std::move(next_deadline), std::move(on_time)});
+}
+
+std::optional<timers::TimePoint> EventLoop::NextWakeup() const {
+  std::optional<timers::TimePoint> wakeup;
+  auto consider = [&wakeup](std::optional<timers::TimePoint> t) {
+    if (t.has_value() && (!wakeup.has_value() || *t < *wakeup)) wakeup = t;
+  };
+  if (timer_ != nullptr) consider(timer_->next_deadline());
+  for (const auto& d : devices_) consider(d->device->NextReadyTime());
+  return wakeup;
+}
+
+absl::Status EventLoop::Drain(Source& source, timers::TimePoint now) {
+  for (std::size_t i = 0; i < kMaxFramesPerDeviceWakeup && !source.removed; ++i) {
+    absl::StatusOr<std::size_t> n = source.device->Receive(source.buffer, now);
+    if (!n.ok()) {
+      ++stats_.receive_errors;
+      return n.status();
+    }
+    if (*n == 0) break;
+    ++stats_.frames;
+    source.on_frame(std::span<const std::uint8_t>(source.buffer.data(), *n), now);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EventLoop::RunOnce(std::optional<timers::Duration> max_wait) {
+  if (!init_status_.ok()) return init_status_;
+  if (in_run_once_) {
+    return absl::FailedPreconditionError("EventLoop::RunOnce called from one of its callbacks");
+  }
+  in_run_once_ = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{in_run_once_};
+  ++stats_.iterations;
+
+  std::array<epoll_event, 64> events;
+  const int timeout = TimeoutMs(clock_.Now(), NextWakeup(), max_wait);
+  int count = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout);
+  if (count < 0) {
+    if (errno != EINTR) return absl::ErrnoToStatus(errno, "epoll_wait");
+    count = 0;  // a signal: treat as a short sleep, then do what is due
+  }
+  const timers::TimePoint now = clock_.Now();
+
+  // Readers first, in the order epoll reported them; devices only get marked here, so that all of
+  // them are drained below in attach order whatever woke the loop.
+  for (int i = 0; i < count; ++i) {
+    const std::uint64_t id = events[i].data.u64;
+    if (id == kWakeId) {
+      std::uint64_t value;
+      while (read(wake_fd_, &value, sizeof(value)) > 0) {
+      }
+      continue;
+    }
+    auto it = sources_.find(id);
+    if (it == sources_.end()) continue;  // removed by an earlier callback of this iteration
+    std::shared_ptr<Source> source = it->second;
+    if (source->device != nullptr) {
+      source->ready = true;
+    } else if (!source->removed) {
+      ++stats_.reader_calls;
+      source->on_readable();
+    }
+  }
+
+  absl::Status first_error;
+  dispatch_.assign(devices_.begin(), devices_.end());
+  for (const std::shared_ptr<Source>& source : dispatch_) {
+    if (source->removed) continue;
+    const bool ready = std::exchange(source->ready, false);
+    std::optional<timers::TimePoint> queued = source->device->NextReadyTime();
+    if (!ready && !(queued.has_value() && *queued <= now)) continue;
+    absl::Status s = Drain(*source, now);
+    if (!s.ok() && first_error.ok()) first_error = std::move(s);
+  }
+  dispatch_.clear();
+
+  if (std::shared_ptr<TimerSource> timer = timer_) {
+    std::optional<timers::TimePoint> deadline = timer->next_deadline();
+    if (deadline.has_value() && *deadline <= now) {
+      ++stats_.timer_calls;
+      timer->on_time(now);
+    }
+  }
+  return first_error;
+}
+
+absl::Status EventLoop::Run(std::function<bool()> keep_going) {
+  absl::Status status;
+  while (!stop_requested_.load()) {
+    if (keep_going && !keep_going()) break;
+    status = RunOnce(std::nullopt);
+    if (!status.ok()) break;
+  }
+  stop_requested_.store(false);
+  return status;
+}
+
+void EventLoop::Stop() {
+  stop_requested_.store(true);
+  if (wake_fd_ >= 0) {
+    const std::uint64_t one = 1;
+    // Only async-signal-safe calls here. A full counter (EAGAIN) already means "wake up".
+    [[maybe_unused]] ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+}  // namespace tapstack::tap

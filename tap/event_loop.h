@@ -1,0 +1,144 @@
+// A single-threaded epoll event loop that drives devices, extra descriptors and one timer source.
+//
+// Each iteration (RunOnce):
+//   1. computes the wake-up time: the earliest of the timer source's next deadline and every
+//      attached device's NextReadyTime();
+//   2. sleeps in epoll_wait until a descriptor is readable, the wake-up time comes, or max_wait
+//      passes, whichever is first;
+//   3. reads the clock once, and with that `now`: calls the readers whose descriptors are ready;
+//      drains every device whose descriptor is ready or whose NextReadyTime() has come, passing
+//      each frame to its handler; then, if the timer source's deadline has come, calls on_time.
+//
+// Sleep precision: epoll_wait takes whole milliseconds, so the wait is rounded UP to the next
+// millisecond. The loop therefore never wakes before a deadline (and never spins on a deadline
+// that is still a fraction of a millisecond away); it may wake up to 1 ms late plus scheduling
+// latency. That matches the 1 ms resolution of the stack's timer wheel; sub-millisecond sleeps
+// (timerfd or epoll_pwait2) were not worth a second mechanism.
+//
+// Virtual time: the loop reads time only from its Clock, so with a VirtualClock a test decides
+// what "now" is. Deadlines are then virtual and sleeping on them in real time would be wrong:
+// drive the loop with RunOnce(Duration::zero()), which polls descriptors without sleeping and
+// fires what is due at the virtual now, and advance the clock by hand between calls. Run() and
+// RunOnce(std::nullopt) are for real clocks.
+//
+// Callbacks may call AddReader, RemoveReader, AttachDevice, DetachDevice, SetTimerSource and
+// Stop, including on themselves; they must not call RunOnce or Run. Stop() may also be called from
+// another thread or a signal handler.
+#ifndef TAPSTACK_TAP_EVENT_LOOP_H_
+#define TAPSTACK_TAP_EVENT_LOOP_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "tap/clock.h"
+#include "tap/device.h"
+
+namespace tapstack::tap {
+
+struct EventLoopStats {
+  std::uint64_t iterations = 0;      // RunOnce calls that waited
+  std::uint64_t reader_calls = 0;    // AddReader callbacks run
+  std::uint64_t frames = 0;          // frames handed to device handlers
+  std::uint64_t timer_calls = 0;     // on_time calls
+  std::uint64_t receive_errors = 0;  // Device::Receive failures (also returned by RunOnce)
+};
+
+class EventLoop {
+ public:
+  using FrameHandler =
+      std::function<void(std::span<const std::uint8_t> frame, timers::TimePoint now)>;
+  using DeadlineSource = std::function<std::optional<timers::TimePoint>()>;
+  using TimeHandler = std::function<void(timers::TimePoint now)>;
+
+  // At most this many frames are read from one device per iteration: "all ready frames" in
+  // practice, but a flooding device cannot starve the timers and the other devices. What is left
+  // keeps the descriptor readable (or NextReadyTime due), so the next iteration does not sleep.
+  static constexpr std::size_t kMaxFramesPerDeviceWakeup = 1024;
+
+  // `clock` must outlive the loop. A failure to create the epoll instance is returned by every
+  // later call.
+  explicit EventLoop(Clock& clock);
+  ~EventLoop();
+
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Calls `on_readable` whenever `fd` is readable (level-triggered: until it is read), or has hung
+  // up or failed. The loop does not own `fd`. AlreadyExists if `fd` is already watched.
+  absl::Status AddReader(int fd, std::function<void()> on_readable);
+  absl::Status RemoveReader(int fd);
+
+  // Delivers every frame `device` receives to `on_frame`, through a buffer of
+  // MaxFrameSize(device.mtu()) bytes owned by the loop and reused (the span is valid only during
+  // the call). The device must stay alive until detached or the loop is destroyed.
+  absl::Status AttachDevice(Device& device, FrameHandler on_frame);
+  absl::Status DetachDevice(Device& device);
+
+  // The loop sleeps until next_deadline() at most, and calls on_time(now) once now has reached it.
+  // next_deadline is asked again every iteration. Replaces any earlier source; pass empty
+  // functions to remove it.
+  void SetTimerSource(DeadlineSource next_deadline, TimeHandler on_time);
+
+  // One iteration (see the top of this file). `max_wait` caps the sleep; nullopt: sleep until a
+  // descriptor, device or deadline needs attention (forever if none ever does). Returns the first
+  // error from epoll or a device's Receive; handlers have still run for everything else.
+  absl::Status RunOnce(std::optional<timers::Duration> max_wait);
+
+  // Iterates until Stop() is called or keep_going (asked before each iteration) returns false.
+  // A Stop() that comes while Run is not running makes the next Run return at once.
+  absl::Status Run(std::function<bool()> keep_going = nullptr);
+
+  // Makes Run return after the current iteration, waking it if it sleeps.
+  void Stop();
+
+  Clock& clock() const { return clock_; }
+  const EventLoopStats& stats() const { return stats_; }
+
+ private:
+  struct Source {
+    int fd = -1;
+    Device* device = nullptr;  // null for readers
+    std::function<void()> on_readable;
+    FrameHandler on_frame;
+    std::vector<std::uint8_t> buffer;  // devices only
+    bool ready = false;                // the descriptor was reported readable this iteration
+    bool removed = false;              // detached during dispatch
+  };
+
+  struct TimerSource {
+    DeadlineSource next_deadline;
+    TimeHandler on_time;
+  };
+
+  std::optional<timers::TimePoint> NextWakeup() const;
+  absl::Status Watch(int fd, std::uint64_t id);
+  absl::Status Drain(Source& source, timers::TimePoint now);
+
+  Clock& clock_;
+  absl::Status init_status_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd that Stop() writes to
+  std::atomic<bool> stop_requested_{false};
+  bool in_run_once_ = false;
+  std::uint64_t next_id_ = 1;  // 0 is wake_fd_
+  // Every watched source by id (the epoll data), plus lookups by descriptor and device.
+  std::unordered_map<std::uint64_t, std::shared_ptr<Source>> sources_;
+  std::unordered_map<int, std::uint64_t> ids_by_fd_;
+  std::vector<std::shared_ptr<Source>> devices_;   // in attach order
+  std::vector<std::shared_ptr<Source>> dispatch_;  // reused snapshot of devices_ per iteration
+  // Shared so that on_time may replace the source while it runs.
+  std::shared_ptr<TimerSource> timer_;
+  EventLoopStats stats_;
+};
+
+}  // namespace tapstack::tap
+
+#endif  // TAPSTACK_TAP_EVENT_LOOP_H_

@@ -1,0 +1,148 @@
+#include "tap/faulty_link.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tapstack::tap {
+
+FaultyLink::FaultyLink(std::unique_ptr<Device> inner, FaultOptions options)
+    : FaultyLink(*inner, options) {
+  owned_ = std::move(inner);
+}
+
+FaultyLink::FaultyLink(Device& inner, FaultOptions options)
+    : inner_(&inner), options_(options), rng_(options.seed) {
+  // Negative or inverted delay bounds would make "uniform in [min, max]" meaningless; clamp them
+  // rather than fail, since a constructor cannot return a Status.
+  options_.min_delay = std::max(options_.min_delay, timers::Duration::zero());
+  options_.max_delay = std::max(options_.max_delay, options_.min_delay);
+  options_.reorder_timeout = std::max(options_.reorder_timeout, timers::Duration::zero());
+}
+
+double FaultyLink::Uniform01() {
+  // The top 53 bits as a double in [0, 1): portable, unlike std::uniform_real_distribution whose
+  // output differs between standard libraries.
+  return static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+}
+
+timers::Duration FaultyLink::DrawDelay(double u) const {
+  const auto span = (options_.max_delay - options_.min_delay).count();
+  auto offset = static_cast<timers::Duration::rep>(u * static_cast<double>(span + 1));
+  offset = std::min(offset, span);  // guards against rounding up to span + 1
+  return options_.min_delay + timers::Duration(offset);
+}
+
+absl::Status FaultyLink::Send(std::span<const std::uint8_t> frame, timers::TimePoint now) {
+  if (absl::Status s = CheckSendSize(frame); !s.ok()) return s;
+  // Frames due before this one go first.
+  absl::Status flushed = Flush(now);
+  ++fault_stats_.frames_in;
+
+  // Always six draws per frame, so one frame's fate never shifts the decisions for later frames.
+  const double u_loss = Uniform01();
+  const double u_corrupt = Uniform01();
+  const double u_bit = Uniform01();
+  const double u_duplicate = Uniform01();
+  const double u_delay = Uniform01();
+  const double u_reorder = Uniform01();
+
+  if (blackhole_) {
+    ++fault_stats_.blackholed;
+    return flushed;
+  }
+  if (u_loss < options_.loss) {
+    ++fault_stats_.lost;
+    return flushed;
+  }
+  std::vector<std::uint8_t> bytes(frame.begin(), frame.end());
+  if (u_corrupt < options_.corrupt) {
+    const std::size_t bits = bytes.size() * 8;
+    const std::size_t bit =
+        std::min(static_cast<std::size_t>(u_bit * static_cast<double>(bits)), bits - 1);
+    bytes[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+    ++fault_stats_.corrupted;
+  }
+  const int copies = u_duplicate < options_.duplicate ? 2 : 1;
+  if (copies == 2) ++fault_stats_.duplicated;
+  const timers::Duration delay = DrawDelay(u_delay);
+  if (delay > timers::Duration::zero()) ++fault_stats_.delayed;
+  const timers::TimePoint release = now + delay;
+
+  if (u_reorder < options_.reorder) {
+    ++fault_stats_.reordered;
+    for (int i = 0; i < copies; ++i) {
+      held_.push_back({bytes, release, release + options_.reorder_timeout});
+    }
+  } else {
+    if (copies == 2) queue_.emplace(release, bytes);
+    queue_.emplace(release, std::move(bytes));
+    ReleaseHeld(release);
+  }
+  absl::Status released = Flush(now);
+  return flushed.ok() ? released : flushed;
+}
+
+void FaultyLink::ReleaseHeld(std::optional<timers::TimePoint> overtaker) {
+  for (Held& h : held_) {
+    queue_.emplace(overtaker.has_value() ? std::max(h.release, *overtaker) : h.give_up,
+                   std::move(h.bytes));
+  }
+  held_.clear();
+}
+
+std::optional<timers::TimePoint> FaultyLink::EarliestGiveUp() const {
+  std::optional<timers::TimePoint> earliest;
+  for (const Held& h : held_) {
+    if (!earliest.has_value() || h.give_up < *earliest) earliest = h.give_up;
+  }
+  return earliest;
+}
+
+absl::Status FaultyLink::Flush(timers::TimePoint now) {
+  // Held frames nobody overtook in time go out at the end of their wait.
+  if (std::optional<timers::TimePoint> give_up = EarliestGiveUp(); give_up && *give_up <= now) {
+    ReleaseHeld(std::nullopt);
+  }
+  absl::Status first_error;
+  while (!queue_.empty() && queue_.begin()->first <= now) {
+    auto node = queue_.extract(queue_.begin());
+    if (blackhole_) {
+      ++fault_stats_.blackholed;
+      continue;
+    }
+    absl::Status s = inner_->Send(node.mapped(), node.key());
+    if (s.ok()) {
+      ++fault_stats_.released;
+    } else {
+      ++fault_stats_.release_errors;
+      if (first_error.ok()) first_error = s;
+    }
+  }
+  return first_error;
+}
+
+absl::StatusOr<std::size_t> FaultyLink::Receive(std::span<std::uint8_t> buffer,
+                                                timers::TimePoint now) {
+  // A release the wrapped device refuses is counted (release_errors and its tx_errors) rather
+  // than returned: returning it here would lose the frame being received.
+  Flush(now).IgnoreError();
+  return inner_->Receive(buffer, now);
+}
+
+std::optional<timers::TimePoint> FaultyLink::NextReadyTime() const {
+  std::optional<timers::TimePoint> next = inner_->NextReadyTime();
+  auto consider = [&next](timers::TimePoint t) {
+    if (!next.has_value() || t < *next) next = t;
+  };
+  if (!queue_.empty()) consider(queue_.begin()->first);
+  if (std::optional<timers::TimePoint> give_up = EarliestGiveUp()) consider(*give_up);
+  return next;
+}
+
+DeviceStats FaultyLink::stats() const {
+  DeviceStats stats = inner_->stats();
+  stats.tx_dropped_invalid += Device::stats().tx_dropped_invalid;
+  return stats;
+}
+
+}  // namespace tapstack::tap

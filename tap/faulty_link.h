@@ -1,0 +1,123 @@
+// A Device wrapper that injects seeded, reproducible faults into the frames it sends: loss,
+// duplication, reordering, delay, bit corruption, and a blackhole switch ("pull the cable").
+//
+// Faults apply to the SEND direction only; Receive passes frames through untouched. To fault both
+// directions of a MemoryLink, wrap both endpoints (with different seeds).
+//
+// Per frame, in this order: blackhole (drop), loss (drop), corruption (one random bit flipped),
+// duplication (the frame goes out twice, back to back), delay (uniform in [min_delay, max_delay]),
+// reordering (the frame, and its duplicate, is held back until the next frame that is not held has
+// been released, and then follows it; or until reorder_timeout has passed without such a frame).
+// Every decision draws from one std::mt19937_64 seeded with `seed`, and each frame always consumes
+// the same number of draws, so the same seed and the same sequence of Send calls give the same
+// output, whatever the timing of the calls.
+//
+// Frames waiting for their release time sit in a queue ordered by release time (equal times keep
+// send order). They are handed to the wrapped device, stamped with their release time, by the
+// next Send, Receive or Flush whose `now` has reached it. NextReadyTime() includes the earliest
+// pending release, so an event loop wakes up then and calls Receive, which releases them.
+#ifndef TAPSTACK_TAP_FAULTY_LINK_H_
+#define TAPSTACK_TAP_FAULTY_LINK_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "tap/device.h"
+
+namespace tapstack::tap {
+
+struct FaultOptions {
+  std::uint64_t seed = 0;
+  double loss = 0;       // probability that a frame is dropped
+  double duplicate = 0;  // probability that a frame is sent twice
+  double reorder = 0;    // probability that a frame is held back behind the next one
+  double corrupt = 0;    // probability that one bit of a frame is flipped
+  timers::Duration min_delay{0};
+  timers::Duration max_delay{0};
+  // How long a held-back frame waits for a frame to overtake it before it goes out anyway, so the
+  // last frame of a burst is late rather than lost.
+  timers::Duration reorder_timeout = std::chrono::milliseconds(10);
+};
+
+// How many frames each fault touched.
+struct FaultStats {
+  std::uint64_t frames_in = 0;       // valid frames given to Send
+  std::uint64_t blackholed = 0;      // dropped because the blackhole was on (at Send or at release)
+  std::uint64_t lost = 0;            // dropped by `loss`
+  std::uint64_t corrupted = 0;       // frames with one bit flipped
+  std::uint64_t duplicated = 0;      // frames sent twice (counts the originals)
+  std::uint64_t reordered = 0;       // frames held back behind a later one
+  std::uint64_t delayed = 0;         // frames given a non-zero delay
+  std::uint64_t released = 0;        // frames handed to the wrapped device (duplicates included)
+  std::uint64_t release_errors = 0;  // releases the wrapped device refused with an error
+};
+
+class FaultyLink : public Device {
+ public:
+  FaultyLink(std::unique_ptr<Device> inner, FaultOptions options);
+  // Wraps a device owned elsewhere, which must outlive this wrapper.
+  FaultyLink(Device& inner, FaultOptions options);
+
+  FaultyLink(const FaultyLink&) = delete;
+  FaultyLink& operator=(const FaultyLink&) = delete;
+
+  absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
+  // Releases what is due at `now` (errors from that are counted, not returned), then receives from
+  // the wrapped device.
+  absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
+                                      timers::TimePoint now) override;
+  int poll_fd() const override { return inner_->poll_fd(); }
+  std::optional<timers::TimePoint> NextReadyTime() const override;
+  std::size_t mtu() const override { return inner_->mtu(); }
+  // The wrapped device's counters (what really went on the wire), plus frames this wrapper refused
+  // as invalid.
+  DeviceStats stats() const override;
+
+  // Hands every frame whose release time is at or before `now` to the wrapped device. Returns the
+  // first error the wrapped device gave (the remaining due frames are still released).
+  absl::Status Flush(timers::TimePoint now);
+
+  // While on, every frame is dropped: those sent and those whose release time comes.
+  void SetBlackhole(bool on) { blackhole_ = on; }
+  bool blackhole() const { return blackhole_; }
+
+  const FaultStats& fault_stats() const { return fault_stats_; }
+  // Frames waiting for their release time or held back for reordering.
+  std::size_t pending_frames() const { return queue_.size() + held_.size(); }
+  Device& inner() { return *inner_; }
+
+ private:
+  struct Held {
+    std::vector<std::uint8_t> bytes;
+    timers::TimePoint release;  // when it would have gone out had it not been held
+    timers::TimePoint give_up;  // release + reorder_timeout: goes out then if nothing overtook it
+  };
+
+  double Uniform01();
+  timers::Duration DrawDelay(double u) const;
+  // Moves held frames into the release queue: behind a frame released at `overtaker`, or, when
+  // nothing overtook them in time, each at its give_up time.
+  void ReleaseHeld(std::optional<timers::TimePoint> overtaker);
+  std::optional<timers::TimePoint> EarliestGiveUp() const;
+
+  std::unique_ptr<Device> owned_;
+  Device* inner_;
+  FaultOptions options_;
+  std::mt19937_64 rng_;
+  bool blackhole_ = false;
+  // Release time -> frame. A multimap inserts equal keys after the existing ones, which keeps
+  // frames due at the same time in send order.
+  std::multimap<timers::TimePoint, std::vector<std::uint8_t>> queue_;
+  std::vector<Held> held_;  // in send order
+  FaultStats fault_stats_;
+};
+
+}  // namespace tapstack::tap
+
+#endif  // TAPSTACK_TAP_FAULTY_LINK_H_

@@ -1,0 +1,69 @@
+#include "tap/pcap_writer.h"
+
+#include <sys/time.h>
+#include <tins/ethernetII.h>
+#include <tins/packet.h>
+#include <tins/packet_writer.h>
+#include <tins/rawpdu.h>
+#include <tins/timestamp.h>
+
+#include <chrono>
+#include <exception>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace tapstack::tap {
+namespace {
+
+timeval ToTimeval(timers::TimePoint now) {
+  using std::chrono::duration_cast;
+  using std::chrono::microseconds;
+  using std::chrono::seconds;
+  auto since_epoch = now.time_since_epoch();
+  // A VirtualClock may start before the epoch; pcap timestamps are unsigned in practice.
+  if (since_epoch < timers::Duration::zero()) since_epoch = timers::Duration::zero();
+  const seconds secs = duration_cast<seconds>(since_epoch);
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(secs.count());
+  tv.tv_usec = static_cast<suseconds_t>(duration_cast<microseconds>(since_epoch - secs).count());
+  return tv;
+}
+
+}  // namespace
+
+PcapWriter::PcapWriter(std::string path, std::unique_ptr<Tins::PacketWriter> writer)
+    : path_(std::move(path)), writer_(std::move(writer)) {}
+
+PcapWriter::~PcapWriter() = default;
+
+absl::StatusOr<std::unique_ptr<PcapWriter>> PcapWriter::Open(const std::string& path) {
+  try {
+    auto writer =
+        std::make_unique<Tins::PacketWriter>(path, Tins::DataLinkType<Tins::EthernetII>());
+    return std::unique_ptr<PcapWriter>(new PcapWriter(path, std::move(writer)));
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("cannot open pcap file ", path, ": ", e.what()));
+  }
+}
+
+absl::Status PcapWriter::Write(std::span<const std::uint8_t> frame, timers::TimePoint now) {
+  if (writer_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("pcap file ", path_, " is closed"));
+  }
+  // A RawPDU writes the bytes exactly as given: a corrupted or truncated frame is recorded as it
+  // was, where parsing it into an EthernetII first could fail or re-serialize it differently.
+  Tins::RawPDU raw(frame.data(), static_cast<std::uint32_t>(frame.size()));
+  Tins::Packet packet(raw, Tins::Timestamp(ToTimeval(now)));
+  try {
+    writer_->write(packet);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("writing to pcap file ", path_, ": ", e.what()));
+  }
+  ++frames_written_;
+  return absl::OkStatus();
+}
+
+void PcapWriter::Close() { writer_.reset(); }
+
+}  // namespace tapstack::tap

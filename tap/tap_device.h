@@ -1,0 +1,76 @@
+// A Linux TAP interface as a Device: Ethernet frames in and out of the kernel through
+// /dev/net/tun (IFF_TAP | IFF_NO_PI, see the kernel's Documentation/networking/tuntap.rst).
+//
+// The device may live in another network namespace than the calling process: Open() enters the
+// namespace on the calling thread only (setns), opens /dev/net/tun and binds it to the interface
+// there (TUNSETIFF), then returns to the original namespace. A tun descriptor belongs to the
+// interface it was bound to, so the process keeps talking to a device in the test's namespace
+// while its own sockets and its other threads stay where they were.
+//
+// A device created here (not there before) is not persistent: the kernel deletes it when the
+// TapDevice is destroyed and its descriptor closed.
+#ifndef TAPSTACK_TAP_TAP_DEVICE_H_
+#define TAPSTACK_TAP_TAP_DEVICE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "tap/device.h"
+
+namespace tapstack::tap {
+
+struct TapOptions {
+  // Interface name: 1 to IFNAMSIZ-1 (15) characters from [A-Za-z0-9_.-], not "." or "..".
+  std::string name;
+  // Named network namespace (as `ip netns add NAME` creates under /var/run/netns); empty: the
+  // calling thread's current namespace.
+  std::string netns;
+  // true: attach to the interface if it exists, create it otherwise. false: it must exist.
+  bool create = true;
+  // The interface MTU. Open() sets the kernel's MTU for the interface to it when it differs, so
+  // both sides agree on the largest frame.
+  std::size_t mtu = 1500;
+};
+
+class TapDevice : public Device {
+ public:
+  // Errors: InvalidArgument for a bad interface or namespace name or MTU; NotFound when
+  // /dev/net/tun is missing (the tun module is not loaded), the namespace does not exist, or
+  // create is false and the interface does not exist; PermissionDenied without root or
+  // CAP_NET_ADMIN; FailedPrecondition when the interface exists but is not a TAP device or is
+  // already attached to another process.
+  static absl::StatusOr<std::unique_ptr<TapDevice>> Open(const TapOptions& options);
+  ~TapDevice() override;
+
+  TapDevice(const TapDevice&) = delete;
+  TapDevice& operator=(const TapDevice&) = delete;
+
+  // EAGAIN/ENOBUFS (kernel queue full) count as tx_dropped_queue_full, EIO (interface down) as
+  // tx_dropped_link_down; both return OkStatus.
+  absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
+  // Returns 0 on EAGAIN. The descriptor is non-blocking.
+  absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
+                                      timers::TimePoint now) override;
+  int poll_fd() const override { return fd_; }
+  std::size_t mtu() const override { return mtu_; }
+
+  // The interface name the kernel confirmed.
+  const std::string& name() const { return name_; }
+  const std::string& netns() const { return netns_; }
+
+ private:
+  TapDevice(int fd, std::string name, std::string netns, std::size_t mtu)
+      : fd_(fd), name_(std::move(name)), netns_(std::move(netns)), mtu_(mtu) {}
+
+  int fd_;
+  std::string name_;
+  std::string netns_;
+  std::size_t mtu_;
+};
+
+}  // namespace tapstack::tap
+
+#endif  // TAPSTACK_TAP_TAP_DEVICE_H_
