@@ -1,11 +1,14 @@
 #include "tap/pcap_writer.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/time.h>
 #include <tins/ethernetII.h>
 #include <tins/packet.h>
 #include <tins/packet_writer.h>
 #include <tins/rawpdu.h>
 #include <tins/timestamp.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <exception>
@@ -38,6 +41,12 @@ PcapWriter::PcapWriter(std::string path, std::unique_ptr<Tins::PacketWriter> wri
 PcapWriter::~PcapWriter() = default;
 
 absl::StatusOr<std::unique_ptr<PcapWriter>> PcapWriter::Open(const std::string& path) {
+  // Create the file ourselves first: libtins 4.0 reads the pcap handle it has just freed when it
+  // builds the exception for a file it cannot open (a use-after-free under ASan), and errno gives
+  // a better message anyway.
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create pcap file ", path));
+  close(fd);
   try {
     auto writer =
         std::make_unique<Tins::PacketWriter>(path, Tins::DataLinkType<Tins::EthernetII>());
