@@ -123,7 +123,7 @@ class NetnsGuard {
 absl::Status OpenError(int error) {
   if (error == ENOENT || error == ENODEV || error == ENXIO) {
     return absl::NotFoundError(
-        "/dev/net/tun is missing: the tun module is not loaded (run `modprobe tun` as root)");
+        "/dev/net/tun is missing: load the tun module (`modprobe tun` as root)");
   }
   if (error == EACCES || error == EPERM) {
     return absl::PermissionDeniedError("opening /dev/net/tun needs root or CAP_NET_ADMIN: " +

@@ -24,10 +24,10 @@ namespace tapstack::tap {
 
 struct TapOptions {
   // Interface name: 1 to IFNAMSIZ-1 (15) characters from [A-Za-z0-9_.-], not "." or "..".
-  std::string name;
+  std::string name{};
   // Named network namespace (as `ip netns add NAME` creates under /var/run/netns); empty: the
   // calling thread's current namespace.
-  std::string netns;
+  std::string netns{};
   // true: attach to the interface if it exists, create it otherwise. false: it must exist.
   bool create = true;
   // The interface MTU. Open() sets the kernel's MTU for the interface to it when it differs, so
