@@ -21,8 +21,8 @@ namespace {
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using testing::MakeFrame;
-using testing::SeqOf;
+using test_frames::MakeFrame;
+using test_frames::SeqOf;
 
 const timers::TimePoint kT0 = timers::TimePoint{} + std::chrono::hours(1);
 

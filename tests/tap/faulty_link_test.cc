@@ -23,8 +23,8 @@ namespace {
 
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
-using testing::MakeFrame;
-using testing::SeqOf;
+using test_frames::MakeFrame;
+using test_frames::SeqOf;
 
 constexpr int kFrames = 100'000;
 const timers::TimePoint kT0 = timers::TimePoint{} + std::chrono::hours(1);

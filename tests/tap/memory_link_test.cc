@@ -12,8 +12,8 @@ namespace tapstack::tap {
 namespace {
 
 using std::chrono::milliseconds;
-using testing::MakeFrame;
-using testing::SeqOf;
+using test_frames::MakeFrame;
+using test_frames::SeqOf;
 
 const timers::TimePoint kT0 = timers::TimePoint{} + std::chrono::hours(1);
 

@@ -24,7 +24,7 @@ namespace {
 using std::chrono::milliseconds;
 using ::tapstack::testing::CommandResult;
 using ::tapstack::testing::RunCommand;
-using testing::MakeFrame;
+using test_frames::MakeFrame;
 
 const timers::TimePoint kT0 = timers::TimePoint{} + std::chrono::seconds(1000);
 

@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-namespace tapstack::tap::testing {
+namespace tapstack::tap::test_frames {
 
 inline constexpr std::size_t kSeqOffset = 14;
 
@@ -32,6 +32,6 @@ inline std::uint64_t SeqOf(std::span<const std::uint8_t> frame) {
   return seq;
 }
 
-}  // namespace tapstack::tap::testing
+}  // namespace tapstack::tap::test_frames
 
 #endif  // TAPSTACK_TESTS_TAP_TEST_FRAMES_H_
