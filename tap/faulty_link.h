@@ -67,6 +67,8 @@ class FaultyLink : public Device {
   FaultyLink(const FaultyLink&) = delete;
   FaultyLink& operator=(const FaultyLink&) = delete;
 
+  // Applies the faults and releases what is due at `now`. Returns an error the wrapped device gave
+  // for a released frame (the frame given here has been taken all the same).
   absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
   // Releases what is due at `now` (errors from that are counted, not returned), then receives from
   // the wrapped device.
