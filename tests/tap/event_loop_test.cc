@@ -1,0 +1,256 @@
+// EventLoop: devices with and without descriptors, extra readers, the timer source on a real and
+// a virtual clock, Stop(). Real-clock tests check only that nothing happens before its time,
+// never how soon after: that would be flaky on a loaded machine.
+#include "tap/event_loop.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <vector>
+
+#include "tap/clock.h"
+#include "tap/faulty_link.h"
+#include "tap/memory_link.h"
+#include "tests/tap/test_frames.h"
+
+namespace tapstack::tap {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using test_frames::MakeFrame;
+using test_frames::SeqOf;
+
+const timers::TimePoint kT0 = timers::TimePoint{} + std::chrono::hours(1);
+
+// A pipe whose ends close with the test.
+struct Pipe {
+  Pipe() { EXPECT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0); }
+  ~Pipe() {
+    close(fds[0]);
+    close(fds[1]);
+  }
+  void Write() { ASSERT_EQ(write(fds[1], "x", 1), 1); }
+  int ReadAll() {
+    char buffer[64];
+    int total = 0;
+    ssize_t n;
+    while ((n = read(fds[0], buffer, sizeof(buffer))) > 0) total += static_cast<int>(n);
+    return total;
+  }
+  int fds[2];
+};
+
+TEST(EventLoopTest, DeliversFramesOfADeviceWithoutDescriptor) {
+  RealClock clock;
+  EventLoop loop(clock);
+  auto [a, b] = MemoryLink::CreatePair();
+  std::vector<std::uint64_t> seqs;
+  ASSERT_TRUE(loop.AttachDevice(*b, [&](std::span<const std::uint8_t> frame,
+                                        timers::TimePoint) { seqs.push_back(SeqOf(frame)); })
+                  .ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a->Send(MakeFrame(i), clock.Now()).ok());
+  // A generous cap: the frames are due now, so the loop must not sleep at all.
+  ASSERT_TRUE(loop.RunOnce(seconds(10)).ok());
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{0, 1, 2}));
+  EXPECT_EQ(loop.stats().frames, 3u);
+  EXPECT_EQ(loop.AttachDevice(*b, nullptr).code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST(EventLoopTest, SleepsUntilADelayedFrameIsDue) {
+  RealClock clock;
+  EventLoop loop(clock);
+  auto [a, b] = MemoryLink::CreatePair();
+  FaultyLink delayed(*a, {.min_delay = milliseconds(20), .max_delay = milliseconds(20)});
+  timers::TimePoint arrived{};
+  // The FaultyLink is attached first, so the frame it releases reaches b in the same iteration.
+  ASSERT_TRUE(loop.AttachDevice(delayed, [](auto, auto) {}).ok());
+  ASSERT_TRUE(loop.AttachDevice(*b,
+                                [&](auto, timers::TimePoint now) {
+                                  arrived = now;
+                                  loop.Stop();
+                                })
+                  .ok());
+  const timers::TimePoint sent = clock.Now();
+  ASSERT_TRUE(delayed.Send(MakeFrame(1), sent).ok());
+  ASSERT_TRUE(loop.Run().ok());
+  EXPECT_GE(arrived, sent + milliseconds(20));
+  EXPECT_GE(clock.Now(), sent + milliseconds(20));
+}
+
+TEST(EventLoopTest, VirtualClockNeverSleepsAndDeliversWhenTimeComes) {
+  VirtualClock clock(kT0);
+  EventLoop loop(clock);
+  auto [a, b] = MemoryLink::CreatePair();
+  FaultyLink delayed(*a, {.min_delay = milliseconds(10), .max_delay = milliseconds(10)});
+  std::vector<timers::TimePoint> arrivals;
+  ASSERT_TRUE(loop.AttachDevice(delayed, [](auto, auto) {}).ok());
+  ASSERT_TRUE(
+      loop.AttachDevice(*b, [&](auto, timers::TimePoint now) { arrivals.push_back(now); }).ok());
+  ASSERT_TRUE(delayed.Send(MakeFrame(1), clock.Now()).ok());
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_TRUE(arrivals.empty());
+  clock.Advance(milliseconds(9));
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_TRUE(arrivals.empty());
+  clock.Advance(milliseconds(1));
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_EQ(arrivals, std::vector<timers::TimePoint>{kT0 + milliseconds(10)});
+}
+
+TEST(EventLoopTest, TimerSourceFiresAtItsDeadlineOnVirtualTime) {
+  VirtualClock clock(kT0);
+  EventLoop loop(clock);
+  timers::TimePoint deadline = kT0 + seconds(5);
+  std::vector<timers::TimePoint> fired;
+  loop.SetTimerSource([&]() -> std::optional<timers::TimePoint> { return deadline; },
+                      [&](timers::TimePoint now) {
+                        fired.push_back(now);
+                        deadline = now + seconds(5);
+                      });
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  clock.Advance(milliseconds(4999));
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_TRUE(fired.empty());
+  clock.Advance(milliseconds(1));
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_EQ(fired, std::vector<timers::TimePoint>{kT0 + seconds(5)});
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_EQ(fired.size(), 1u);
+  EXPECT_EQ(loop.stats().timer_calls, 1u);
+}
+
+TEST(EventLoopTest, TimerSourceNeverFiresBeforeItsDeadlineOnRealTime) {
+  RealClock clock;
+  EventLoop loop(clock);
+  // 30.4 ms: not a whole number of milliseconds, so a rounded-down timeout would fire early.
+  std::vector<timers::Duration> offsets = {microseconds(30'400), microseconds(300),
+                                           milliseconds(2)};
+  for (timers::Duration offset : offsets) {
+    const timers::TimePoint deadline = clock.Now() + offset;
+    timers::TimePoint fired_at{};
+    int calls = 0;
+    loop.SetTimerSource([&]() -> std::optional<timers::TimePoint> { return deadline; },
+                        [&](timers::TimePoint now) {
+                          fired_at = now;
+                          ++calls;
+                          loop.Stop();
+                        });
+    ASSERT_TRUE(loop.Run().ok());
+    EXPECT_EQ(calls, 1);
+    EXPECT_GE(fired_at, deadline);
+    EXPECT_GE(clock.Now(), deadline);
+  }
+  loop.SetTimerSource(nullptr, nullptr);
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+}
+
+TEST(EventLoopTest, DoesNotSpinWhileWaitingForATimer) {
+  RealClock clock;
+  EventLoop loop(clock);
+  const timers::TimePoint deadline = clock.Now() + milliseconds(50);
+  loop.SetTimerSource([&]() -> std::optional<timers::TimePoint> { return deadline; },
+                      [&](timers::TimePoint) { loop.Stop(); });
+  ASSERT_TRUE(loop.Run().ok());
+  // One sleep of 50 ms, perhaps one more for a sub-millisecond remainder: never hundreds.
+  EXPECT_LE(loop.stats().iterations, 3u);
+}
+
+TEST(EventLoopTest, ReaderIsCalledWhenItsDescriptorIsReadable) {
+  RealClock clock;
+  EventLoop loop(clock);
+  Pipe pipe;
+  int calls = 0;
+  int bytes = 0;
+  ASSERT_TRUE(loop.AddReader(pipe.fds[0],
+                             [&] {
+                               ++calls;
+                               bytes += pipe.ReadAll();
+                             })
+                  .ok());
+  EXPECT_EQ(loop.AddReader(pipe.fds[0], [] {}).code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_EQ(calls, 0);
+  pipe.Write();
+  ASSERT_TRUE(loop.RunOnce(seconds(10)).ok());
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(bytes, 1);
+  ASSERT_TRUE(loop.RemoveReader(pipe.fds[0]).ok());
+  EXPECT_EQ(loop.RemoveReader(pipe.fds[0]).code(), absl::StatusCode::kNotFound);
+  pipe.Write();
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(EventLoopTest, StopFromACallbackEndsRun) {
+  RealClock clock;
+  EventLoop loop(clock);
+  Pipe pipe;
+  int calls = 0;
+  ASSERT_TRUE(
+      loop.AddReader(pipe.fds[0],
+                     [&] {
+                       ++calls;
+                       loop.Stop();  // left unread: level-triggered, it would fire again and again
+                     })
+          .ok());
+  pipe.Write();
+  ASSERT_TRUE(loop.Run().ok());
+  EXPECT_EQ(calls, 1);
+  // A callback may remove itself too.
+  ASSERT_TRUE(loop.RemoveReader(pipe.fds[0]).ok());
+  ASSERT_TRUE(loop.AddReader(pipe.fds[0],
+                             [&] {
+                               ++calls;
+                               EXPECT_TRUE(loop.RemoveReader(pipe.fds[0]).ok());
+                               loop.Stop();
+                             })
+                  .ok());
+  ASSERT_TRUE(loop.Run().ok());
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(EventLoopTest, StopBeforeRunMakesRunReturnAtOnce) {
+  RealClock clock;
+  EventLoop loop(clock);
+  loop.Stop();
+  ASSERT_TRUE(loop.Run().ok());  // would block forever otherwise: nothing to wait for
+  EXPECT_EQ(loop.stats().iterations, 0u);
+}
+
+TEST(EventLoopTest, KeepGoingEndsRun) {
+  VirtualClock clock(kT0);
+  EventLoop loop(clock);
+  int ticks = 0;
+  loop.SetTimerSource([&]() -> std::optional<timers::TimePoint> { return clock.Now(); },
+                      [&](timers::TimePoint) { ++ticks; });
+  ASSERT_TRUE(loop.Run([&] { return ticks < 5; }).ok());
+  EXPECT_EQ(ticks, 5);
+}
+
+TEST(EventLoopTest, CallbacksMayDetachTheirDeviceButNotReenterTheLoop) {
+  VirtualClock clock(kT0);
+  EventLoop loop(clock);
+  auto [a, b] = MemoryLink::CreatePair();
+  int frames = 0;
+  absl::Status nested;
+  ASSERT_TRUE(loop.AttachDevice(*b,
+                                [&](auto, auto) {
+                                  ++frames;
+                                  nested = loop.RunOnce(timers::Duration::zero());
+                                  EXPECT_TRUE(loop.DetachDevice(*b).ok());
+                                })
+                  .ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a->Send(MakeFrame(i), kT0).ok());
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_EQ(frames, 1);
+  EXPECT_EQ(nested.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(b->NextReadyTime(), kT0) << "the other frames stay queued";
+  EXPECT_EQ(loop.DetachDevice(*b).code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace tapstack::tap

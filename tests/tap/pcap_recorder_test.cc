@@ -1,0 +1,114 @@
+// PcapRecorder and PcapWriter, with tshark as the judge of the files they write.
+#include "tap/pcap_recorder.h"
+
+#include <gtest/gtest.h>
+#include <tins/arp.h>
+#include <tins/ethernetII.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "tap/memory_link.h"
+#include "tests/support/netns.h"
+#include "tests/tap/test_frames.h"
+
+namespace tapstack::tap {
+namespace {
+
+using std::chrono::milliseconds;
+using ::tapstack::testing::CommandResult;
+using ::tapstack::testing::RunCommand;
+using test_frames::MakeFrame;
+
+const timers::TimePoint kT0 = timers::TimePoint{} + std::chrono::seconds(1000);
+
+class PcapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(RunCommand("command -v tshark").exit_code, 0)
+        << "tshark is needed to check pcap files (scripts/install-deps.sh installs it)";
+    path_ = absl::StrCat(::testing::TempDir(), "tapstack_pcap_", getpid(), "_",
+                         ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".pcap");
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+
+  // tshark's output (standard error dropped: as root it warns about running as root).
+  std::string Tshark(const std::string& args) {
+    CommandResult r = RunCommand(absl::StrCat("tshark -r ", path_, " ", args, " 2>/dev/null"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return r.output;
+  }
+
+  std::vector<std::string> Lines(const std::string& text) {
+    return absl::StrSplit(absl::StripTrailingAsciiWhitespace(text), '\n', absl::SkipEmpty());
+  }
+
+  std::string path_;
+};
+
+TEST_F(PcapTest, RecordsEveryFrameSentAndReceived) {
+  auto [a, b] = MemoryLink::CreatePair();
+  absl::StatusOr<std::unique_ptr<PcapRecorder>> recorder = PcapRecorder::Open(std::move(a), path_);
+  ASSERT_TRUE(recorder.ok()) << recorder.status();
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE((*recorder)->Send(MakeFrame(i, 60 + i), kT0 + milliseconds(i)).ok());
+    ASSERT_TRUE(b->Send(MakeFrame(100 + i), kT0 + milliseconds(i)).ok());
+  }
+  std::vector<std::uint8_t> buffer(MaxFrameSize((*recorder)->mtu()));
+  int received = 0;
+  for (;;) {
+    absl::StatusOr<std::size_t> n = (*recorder)->Receive(buffer, kT0 + milliseconds(50));
+    ASSERT_TRUE(n.ok());
+    if (*n == 0) break;
+    ++received;
+  }
+  EXPECT_EQ(received, 30);
+  EXPECT_EQ((*recorder)->writer().frames_written(), 60u);
+  EXPECT_EQ((*recorder)->stats().frames_sent, 30u);  // the wrapped device's counters
+  (*recorder)->Close();
+
+  std::vector<std::string> numbers = Lines(Tshark("-T fields -e frame.number"));
+  ASSERT_EQ(numbers.size(), 60u);
+  EXPECT_EQ(numbers.back(), "60");
+  // Sizes and timestamps as given: frame i of the sent ones is 60 + i bytes, stamped T0 + i ms.
+  std::vector<std::string> first = Lines(Tshark("-c 3 -T fields -e frame.len -e frame.time_epoch"));
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0], "60\t1000.000000000");
+  EXPECT_EQ(first[2], "62\t1000.002000000");
+  // The received ones were recorded at the time Receive was called.
+  EXPECT_EQ(Lines(Tshark("-T fields -e frame.time_epoch")).back(), "1000.050000000");
+}
+
+TEST_F(PcapTest, TsharkDecodesAnArpRequest) {
+  absl::StatusOr<std::unique_ptr<PcapWriter>> writer = PcapWriter::Open(path_);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  Tins::EthernetII request =
+      Tins::ARP::make_arp_request("192.0.2.1", "192.0.2.2", "02:00:00:00:00:02");
+  const std::vector<std::uint8_t> bytes = request.serialize();
+  ASSERT_TRUE((*writer)->Write(MakeFrame(1), kT0).ok());
+  ASSERT_TRUE((*writer)->Write(bytes, kT0 + milliseconds(1)).ok());
+  ASSERT_TRUE((*writer)->Write(MakeFrame(2), kT0 + milliseconds(2)).ok());
+  (*writer)->Close();
+  EXPECT_EQ((*writer)->Write(bytes, kT0).code(), absl::StatusCode::kFailedPrecondition);
+
+  std::vector<std::string> arp = Lines(Tshark(
+      "-Y arp -T fields -e frame.number -e eth.dst -e eth.src -e arp.opcode -e arp.src.hw_mac "
+      "-e arp.src.proto_ipv4 -e arp.dst.proto_ipv4"));
+  ASSERT_EQ(arp.size(), 1u);
+  EXPECT_EQ(arp[0],
+            "2\tff:ff:ff:ff:ff:ff\t02:00:00:00:00:02\t1\t02:00:00:00:00:02\t192.0.2.2\t192.0.2.1");
+}
+
+TEST_F(PcapTest, OpenFailsOnAnUnwritablePath) {
+  absl::StatusOr<std::unique_ptr<PcapWriter>> writer = PcapWriter::Open("/nonexistent-dir/x.pcap");
+  EXPECT_EQ(writer.status().code(), absl::StatusCode::kNotFound) << writer.status();
+}
+
+}  // namespace
+}  // namespace tapstack::tap

@@ -1,0 +1,197 @@
+// TapDevice against the Linux kernel, inside a network namespace the test creates: the kernel
+// answers our ARP request. Needs root and /dev/net/tun (skips without, fails with REQUIRE_TAP=1).
+#include "tap/tap_device.h"
+
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <tins/arp.h>
+#include <tins/ethernetII.h>
+#include <tins/exceptions.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "tap/clock.h"
+#include "tap/event_loop.h"
+#include "tests/support/netns.h"
+
+namespace tapstack::tap {
+namespace {
+
+using ::tapstack::testing::CommandResult;
+using ::tapstack::testing::RunCommand;
+
+constexpr char kOurMac[] = "02:00:00:00:00:02";
+constexpr char kOurIp[] = "192.0.2.2";
+constexpr char kKernelIp[] = "192.0.2.1";
+
+class TapDeviceTest : public ::tapstack::testing::NetnsTest {
+ protected:
+  absl::StatusOr<std::unique_ptr<TapDevice>> OpenTap(const std::string& name, bool create = true,
+                                                     std::size_t mtu = 1500) {
+    return TapDevice::Open({.name = name, .netns = netns().name(), .create = create, .mtu = mtu});
+  }
+  bool LinkExists(const std::string& name) {
+    return RunCommand(absl::StrCat("ip -n ", netns().name(), " link show ", name)).exit_code == 0;
+  }
+};
+
+std::string OwnNetns() {
+  std::error_code error;
+  return std::filesystem::read_symlink("/proc/thread-self/ns/net", error).string();
+}
+
+TEST_F(TapDeviceTest, KernelAnswersOurArpRequest) {
+  const std::string before = OwnNetns();
+  absl::StatusOr<std::unique_ptr<TapDevice>> tap = OpenTap("tap0");
+  ASSERT_TRUE(tap.ok()) << tap.status();
+  EXPECT_EQ(OwnNetns(), before) << "Open() left the thread in the device's namespace";
+  EXPECT_EQ((*tap)->name(), "tap0");
+  EXPECT_EQ((*tap)->netns(), netns().name());
+  EXPECT_GE((*tap)->poll_fd(), 0);
+  ASSERT_TRUE(LinkExists("tap0"));
+  ASSERT_TRUE(
+      netns()
+          .RunOk(absl::StrCat("ip addr add ", kKernelIp, "/24 dev tap0 && ip link set tap0 up"))
+          .ok());
+  CommandResult mac = netns().Run("cat /sys/class/net/tap0/address");
+  ASSERT_EQ(mac.exit_code, 0) << mac.output;
+  const std::string kernel_mac(absl::StripTrailingAsciiWhitespace(mac.output));
+
+  RealClock clock;
+  EventLoop loop(clock);
+  std::optional<Tins::ARP> reply;
+  int other_frames = 0;
+  ASSERT_TRUE(loop.AttachDevice(**tap,
+                                [&](std::span<const std::uint8_t> frame, auto) {
+                                  try {
+                                    Tins::EthernetII eth(frame.data(),
+                                                         static_cast<std::uint32_t>(frame.size()));
+                                    const Tins::ARP* arp = eth.find_pdu<Tins::ARP>();
+                                    if (arp != nullptr && arp->opcode() == Tins::ARP::REPLY) {
+                                      reply = *arp;
+                                      loop.Stop();
+                                      return;
+                                    }
+                                  } catch (const Tins::exception_base&) {
+                                  }
+                                  ++other_frames;  // IPv6 router solicitations and the like
+                                })
+                  .ok());
+  const timers::TimePoint give_up = clock.Now() + std::chrono::seconds(5);
+  loop.SetTimerSource([&]() -> std::optional<timers::TimePoint> { return give_up; },
+                      [&](timers::TimePoint) { loop.Stop(); });
+
+  const std::vector<std::uint8_t> request =
+      Tins::ARP::make_arp_request(kKernelIp, kOurIp, kOurMac).serialize();
+  ASSERT_TRUE((*tap)->Send(request, clock.Now()).ok());
+  ASSERT_TRUE(loop.Run().ok());
+
+  ASSERT_TRUE(reply.has_value()) << "no ARP reply within 5 s; " << other_frames
+                                 << " other frames; stats: sent " << (*tap)->stats().frames_sent
+                                 << " received " << (*tap)->stats().frames_received;
+  EXPECT_EQ(reply->sender_ip_addr().to_string(), kKernelIp);
+  EXPECT_EQ(reply->sender_hw_addr().to_string(), kernel_mac);
+  EXPECT_EQ(reply->target_ip_addr().to_string(), kOurIp);
+  EXPECT_EQ(reply->target_hw_addr().to_string(), kOurMac);
+  EXPECT_EQ((*tap)->stats().frames_sent, 1u);
+  EXPECT_GE((*tap)->stats().frames_received, 1u);
+
+  // A device we created is not persistent: it goes away with the descriptor.
+  tap->reset();
+  EXPECT_FALSE(LinkExists("tap0"));
+}
+
+TEST_F(TapDeviceTest, AttachesToAnExistingDeviceAndNeedsOneWhenNotCreating) {
+  absl::StatusOr<std::unique_ptr<TapDevice>> missing = OpenTap("tap1", /*create=*/false);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
+  EXPECT_FALSE(LinkExists("tap1"));
+
+  ASSERT_TRUE(netns().RunOk("ip tuntap add dev tap1 mode tap").ok());
+  absl::StatusOr<std::unique_ptr<TapDevice>> attached = OpenTap("tap1", /*create=*/false);
+  ASSERT_TRUE(attached.ok()) << attached.status();
+  // Only one descriptor per (single-queue) device.
+  absl::StatusOr<std::unique_ptr<TapDevice>> second = OpenTap("tap1");
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
+  attached->reset();
+  EXPECT_TRUE(LinkExists("tap1")) << "a persistent device outlives our descriptor";
+}
+
+TEST_F(TapDeviceTest, RefusesAnInterfaceThatIsNotATap) {
+  // A veth (the kernel here has no dummy driver).
+  ASSERT_TRUE(netns().RunOk("ip link add veth0 type veth peer name veth1").ok());
+  absl::StatusOr<std::unique_ptr<TapDevice>> tap = OpenTap("veth0");
+  EXPECT_EQ(tap.status().code(), absl::StatusCode::kFailedPrecondition) << tap.status();
+}
+
+TEST_F(TapDeviceTest, SetsTheKernelMtu) {
+  absl::StatusOr<std::unique_ptr<TapDevice>> tap = OpenTap("tap0", true, 1400);
+  ASSERT_TRUE(tap.ok()) << tap.status();
+  EXPECT_EQ((*tap)->mtu(), 1400u);
+  CommandResult mtu = netns().Run("cat /sys/class/net/tap0/mtu");
+  EXPECT_EQ(mtu.output, "1400\n");
+}
+
+TEST_F(TapDeviceTest, NothingToReadIsZeroAndADownLinkCountsDrops) {
+  absl::StatusOr<std::unique_ptr<TapDevice>> tap = OpenTap("tap0");
+  ASSERT_TRUE(tap.ok()) << tap.status();
+  std::vector<std::uint8_t> buffer(MaxFrameSize(1500));
+  absl::StatusOr<std::size_t> n = (*tap)->Receive(buffer, timers::TimePoint{});
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 0u);
+  // The interface is down: the kernel refuses the frame, which is a counted drop, not an error.
+  const std::vector<std::uint8_t> request =
+      Tins::ARP::make_arp_request(kKernelIp, kOurIp, kOurMac).serialize();
+  EXPECT_TRUE((*tap)->Send(request, timers::TimePoint{}).ok());
+  const DeviceStats stats = (*tap)->stats();
+  EXPECT_EQ(stats.tx_dropped_link_down, 1u);
+  EXPECT_EQ(stats.frames_sent, 0u);
+  EXPECT_EQ((*tap)->Send(std::vector<std::uint8_t>(3), timers::TimePoint{}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Runs TapDevice::Open in a child process after `prepare` and returns the status code it got
+// (-1 when the child failed otherwise). The child changes only itself: its credentials, its mounts.
+int OpenCodeInChild(const std::function<bool()>& prepare) {
+  const pid_t child = fork();
+  if (child == 0) {
+    if (!prepare()) _exit(100);
+    absl::StatusOr<std::unique_ptr<TapDevice>> tap = TapDevice::Open({.name = "tap0"});
+    if (!tap.ok()) std::fprintf(stderr, "child: %s\n", tap.status().ToString().c_str());
+    _exit(static_cast<int>(tap.status().code()));
+  }
+  int status = 0;
+  if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status) == 100 ? -1 : WEXITSTATUS(status);
+}
+
+TEST_F(TapDeviceTest, WithoutPrivilegesIsPermissionDenied) {
+  const int code = OpenCodeInChild([] {
+    return setgroups(0, nullptr) == 0 && setresgid(65534, 65534, 65534) == 0 &&
+           setresuid(65534, 65534, 65534) == 0;
+  });
+  EXPECT_EQ(code, static_cast<int>(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(TapDeviceTest, MissingTunDeviceIsNotFound) {
+  // Hide /dev/net behind an empty tmpfs in a private mount namespace of the child.
+  const int code = OpenCodeInChild([] {
+    return unshare(CLONE_NEWNS) == 0 &&
+           mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+           mount("none", "/dev/net", "tmpfs", 0, nullptr) == 0;
+  });
+  EXPECT_EQ(code, static_cast<int>(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace tapstack::tap
