@@ -10,7 +10,7 @@ packages=(
   libabsl-dev libtins-dev libgtest-dev libgmock-dev libbenchmark-dev libevent-dev libuv1-dev
   libpcap-dev libssl-dev
   # tests: namespaces, TAP, firewall, captures, kernel peers
-  iproute2 nftables tshark netcat-openbsd python3 procps
+  iproute2 iputils-ping nftables tshark netcat-openbsd python3 procps
   # plots for docs/
   gnuplot-nox
 )

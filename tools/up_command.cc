@@ -1,5 +1,7 @@
 // `tapstack up`: brings the stack up on a TAP device. It answers ARP and ping, and with --ping it
-// resolves and pings a host itself. Runs until --duration passes or SIGINT/SIGTERM.
+// resolves and pings a host itself. Runs until --duration passes or SIGINT/SIGTERM; with --ping
+// and no --duration, until the pings are done. With --ping the exit status says whether every
+// echo request was answered.
 #include <cstdio>
 #include <string>
 
@@ -90,9 +92,10 @@ int RunUp(std::span<const std::string_view> raw_args) {
                               {}, now);
         ++pings_sent;
       }
-      // Done once every reply came, or one interval after the last request.
-      if (replies == ping_count) break;
-      if (pings_sent == ping_count && now >= ping_deadline() + ping_interval) break;
+      // Without --duration: done once every reply came, or one interval after the last request.
+      const bool pings_over = replies == ping_count ||
+                              (pings_sent == ping_count && now >= ping_deadline() + ping_interval);
+      if (pings_over && !duration) break;
     }
     std::chrono::nanoseconds wait = std::chrono::milliseconds(100);
     if (ping_target && pings_sent < ping_count) {

@@ -37,6 +37,7 @@ TEST_F(PingTest, KernelResolvesAndPingsOurStackAndWePingItBack) {
   EXPECT_EQ(ping.exit_code, 0) << ping.output;
   EXPECT_THAT(ping.output, ::testing::HasSubstr("5 received")) << ping.output;
   // Our own pings to the kernel (after resolving its MAC) all came back.
+  stack.Signal(SIGTERM);
   const std::optional<int> status = stack.Wait(std::chrono::seconds(20));
   ASSERT_TRUE(status.has_value()) << Output();
   EXPECT_EQ(*status, 0) << Output();
@@ -106,7 +107,7 @@ std::vector<std::string> MalformedFrames(const std::string& kernel_mac) {
   std::vector<std::string> hex;
   for (const auto& frame : frames) {
     hex.push_back(absl::BytesToHexString(
-        std::string_view(reinterpret_cast<const char*>(frame.data()), frame.size())));
+        absl::string_view(reinterpret_cast<const char*>(frame.data()), frame.size())));
   }
   return hex;
 }
