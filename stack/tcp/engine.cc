@@ -59,6 +59,12 @@ std::uint8_t TcpEngine::ReceiveWindowScale(std::size_t receive_buffer) const {
   return shift;
 }
 
+Seq TcpEngine::InitialSequenceNumber(const FourTuple& tuple) const {
+  if (config_.fixed_iss) return Seq(*config_.fixed_iss);
+  return isn_.Generate(tuple.local_address.value(), tuple.local_port, tuple.remote_address.value(),
+                       tuple.remote_port, Now());
+}
+
 Tcb* TcpEngine::Find(ConnectionId id) const {
   const auto it = by_id_.find(id);
   if (it == by_id_.end() || it->second->app_closed) return nullptr;
@@ -114,8 +120,8 @@ void TcpEngine::SetState(Tcb& tcb, State state) {
 
 void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
   if (send_reset && tcb.state != State::kSynSent && tcb.state != State::kTimeWait) {
-    SendReset(tcb.tuple, tcb.snd_nxt, tcb.rcv_nxt);
-    EmitTrace(Trace{.type = TraceType::kResetSent, .connection = tcb.id, .seq = tcb.snd_nxt.value()});
+    SendReset(tcb.tuple, tcb.snd_max, tcb.rcv_nxt);
+    EmitTrace(Trace{.type = TraceType::kResetSent, .connection = tcb.id, .seq = tcb.snd_max.value()});
   }
   if (!tcb.app_closed && !(tcb.passive_open && tcb.state == State::kSynReceived)) {
     Emit(Event{.type = EventType::kClosed, .connection = tcb.id, .error = error});
@@ -183,8 +189,7 @@ absl::StatusOr<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote,
   }
   Tcb& tcb = CreateTcb(tuple, options);
   tcb.rcv_wscale = ReceiveWindowScale(options.receive_buffer);
-  tcb.iss = isn_.Generate(tuple.local_address.value(), tuple.local_port, tuple.remote_address.value(),
-                          tuple.remote_port, Now());
+  tcb.iss = InitialSequenceNumber(tuple);
   tcb.snd_una = tcb.iss;
   tcb.snd_nxt = tcb.snd_max = tcb.iss + 1;
   SetState(tcb, State::kSynSent);

@@ -91,6 +91,7 @@ class TcpEngine {
   void EmitTrace(const Trace& trace);
   Duration Now() const;
   std::uint32_t InitialMss() const;
+  Seq InitialSequenceNumber(const FourTuple& tuple) const;
   std::uint8_t ReceiveWindowScale(std::size_t receive_buffer) const;
 
   // input.cc

@@ -83,7 +83,7 @@ void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
   SendKeepaliveProbe(tcb);
   ++tcb.keepalive_probes_unanswered;
   EmitTrace(Trace{.type = TraceType::kKeepaliveProbe, .connection = tcb.id,
-                  .seq = (tcb.snd_nxt - 1).value(),
+                  .seq = (tcb.snd_max - 1).value(),
                   .length = keepalive.send_garbage_byte ? 1u : 0u,
                   .number = tcb.keepalive_probes_unanswered, .count = keepalive.count});
   wheel_.ScheduleAfter(tcb.keepalive_timer, keepalive.interval);
@@ -96,7 +96,7 @@ void TcpEngine::SendKeepaliveProbe(Tcb& tcb) {
   const std::span<const std::uint8_t> payload =
       tcb.options.keepalive.send_garbage_byte ? std::span<const std::uint8_t>(kGarbage)
                                               : std::span<const std::uint8_t>();
-  SendSegment(tcb, tcb.snd_nxt - 1, wire::TcpFlags::kAck, payload);
+  SendSegment(tcb, tcb.snd_max - 1, wire::TcpFlags::kAck, payload);
   counters_.Increment(Counter::kTcpKeepaliveProbesSent);
 }
 

@@ -54,8 +54,7 @@ void TcpEngine::IngestListen(Listener& listener, const FourTuple& tuple,
   tcb.listener_port = listener.port;
   tcb.irs = Seq(segment.seq());
   tcb.rcv_nxt = tcb.irs + 1;
-  tcb.iss = isn_.Generate(tuple.local_address.value(), tuple.local_port, tuple.remote_address.value(),
-                          tuple.remote_port, Now());
+  tcb.iss = InitialSequenceNumber(tuple);
   tcb.snd_una = tcb.iss;
   tcb.snd_nxt = tcb.snd_max = tcb.iss + 1;
   ApplySynOptions(tcb, options);

@@ -66,7 +66,12 @@ void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
   }
 }
 
-void TcpEngine::SendAck(Tcb& tcb) { SendSegment(tcb, tcb.snd_nxt, wire::TcpFlags::kAck, {}); }
+void TcpEngine::SendAck(Tcb& tcb) {
+  // SND.NXT of RFC 9293 is the highest sequence number sent: after a timeout rewound snd_nxt for
+  // go-back-N, an ACK carrying the rewound value would fall below the peer's RCV.NXT and be
+  // dropped as unacceptable, ACK field and all.
+  SendSegment(tcb, tcb.snd_max, wire::TcpFlags::kAck, {});
+}
 
 void TcpEngine::ScheduleAck(Tcb& tcb, bool immediately) {
   if (immediately) {
@@ -91,7 +96,7 @@ void TcpEngine::SendRateLimitedAck(Tcb& tcb, bool is_keepalive_probe) {
   if (is_keepalive_probe) {
     counters_.Increment(Counter::kTcpPeerProbesAnswered);
     EmitTrace(Trace{.type = TraceType::kProbeAnswered, .connection = tcb.id,
-                    .seq = tcb.snd_nxt.value()});
+                    .seq = tcb.snd_max.value()});
   }
 }
 

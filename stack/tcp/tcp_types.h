@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -67,6 +68,9 @@ struct TcpConfig {
   Duration invalid_ack_ratelimit = milliseconds(200);
   std::size_t max_connections = 1 << 20;
   std::size_t max_half_open = 1024;  // SYN-RECEIVED connections across all listeners
+  // Tests and simulations only: every connection starts at this ISS instead of an RFC 6528 one,
+  // e.g. just below 2^32 so that sequence numbers wrap early in a transfer.
+  std::optional<std::uint32_t> fixed_iss;
   std::uint16_t ephemeral_port_first = 32768;
   std::uint16_t ephemeral_port_last = 60999;  // Linux ip_local_port_range
 };

@@ -260,6 +260,22 @@ TEST_F(Established, SendsDataAndRetransmitsWithBackoffUntilTimeout) {
   EXPECT_TRUE(tail.back().Has(TcpFlags::kRst)) << tail.back().Describe();
 }
 
+TEST_F(Established, AcksAfterATimeoutCarryTheHighestSequenceSent) {
+  // Regression: after a retransmission timeout rewinds SND.NXT (go-back-N), a pure ACK must still
+  // carry the highest sequence number sent, or the peer finds it below RCV.NXT and drops it.
+  ASSERT_FALSE(h_.stack().SetNoDelay(id_, true, h_.now()));
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(2920), h_.now()).bytes, 2920u);
+  ASSERT_EQ(h_.Take().size(), 2u);
+  h_.AdvanceBy(milliseconds(200));  // RTO: the first segment again
+  const Segment retransmission = h_.TakeOne();
+  EXPECT_EQ(retransmission.seq, Ours());
+  PeerSends(Pattern(10));  // peer data: we must ACK it
+  h_.AdvanceBy(milliseconds(40));
+  const Segment ack = h_.TakeOne();
+  EXPECT_TRUE(ack.payload.empty()) << ack.Describe();
+  EXPECT_EQ(ack.seq, Ours() + 2920) << "SEQ = the highest sequence number sent";
+}
+
 TEST_F(Established, NagleHoldsSmallSegmentsUntilAcked) {
   ASSERT_EQ(h_.stack().Send(id_, Pattern(10), h_.now()).bytes, 10u);
   EXPECT_EQ(h_.TakeOne().payload.size(), 10u);
