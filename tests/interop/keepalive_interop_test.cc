@@ -1,0 +1,285 @@
+// Keepalive against the Linux kernel over TAP (issue 5), with the real `tapstack nc` binary and
+// python3 kernel peers in namespaces the tests create. tshark on our captures is the external
+// oracle for what a probe and a probe's answer look like.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tests/interop/tap_fixture.h"
+
+namespace tapstack::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr int kPort = 7777;
+
+// The kernel's server: accepts one connection, says hello, then echoes lines until the peer
+// closes or `hold` seconds pass. When the file `die` appears it "crashes": SO_LINGER 0 makes
+// close() drop the socket at once (its RST is lost while the peer is unplugged).
+constexpr char kServer[] = R"(
+import os, socket, struct, sys, time
+port, hold, die = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('192.0.2.1', port)); s.listen(1)
+c, _ = s.accept(); c.sendall(b'hello\n'); c.settimeout(0.05)
+end = time.time() + hold
+while time.time() < end:
+    if os.path.exists(die):
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()
+        print('crashed', flush=True); sys.exit(0)
+    try:
+        data = c.recv(4096)
+    except socket.timeout:
+        continue
+    except OSError as e:
+        print('error', e.errno, flush=True); sys.exit(0)
+    if not data:
+        print('peer closed', flush=True); break
+    c.sendall(data)
+c.close(); print('server done', flush=True)
+)";
+
+// A kernel client with Linux keepalive at 1 s / 1 s / 3 that idles, then checks it still works.
+constexpr char kKeepaliveClient[] = R"(
+import socket, sys, time
+s = socket.create_connection(('192.0.2.2', int(sys.argv[1])))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+time.sleep(float(sys.argv[2]))
+err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+s.sendall(b'still here\n')
+time.sleep(0.5)
+err2 = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+s.close()
+print('ok' if err == 0 and err2 == 0 else 'error %d %d' % (err, err2), flush=True)
+)";
+
+struct JsonEvent {
+  double t;
+  std::string line;
+};
+
+std::vector<JsonEvent> Events(const std::string& path, const std::string& name) {
+  std::vector<JsonEvent> events;
+  const std::string content = ReadFile(path);
+  std::size_t start = 0;
+  while (start < content.size()) {
+    std::size_t end = content.find('\n', start);
+    if (end == std::string::npos) end = content.size();
+    const std::string line = content.substr(start, end - start);
+    start = end + 1;
+    if (line.find("\"event\":\"" + name + "\"") == std::string::npos) continue;
+    const std::size_t t = line.find("\"t\":");
+    events.push_back(JsonEvent{std::stod(line.substr(t + 4)), line});
+  }
+  return events;
+}
+
+class KeepaliveInteropTest : public TapTest {
+ protected:
+  void SetUp() override {
+    TapTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    events_ = TempPath("events.jsonl");
+    pcap_ = TempPath("capture.pcap");
+    die_ = TempPath("die");
+    server_out_ = TempPath("server.out");
+    fifo_ = TempPath("stdin.fifo");
+    ASSERT_EQ(mkfifo(fifo_.c_str(), 0600), 0);
+    // Held open read-write so the child's stdin stays open until CloseInput().
+    fifo_fd_ = open(fifo_.c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fifo_fd_, 0);
+  }
+  void TearDown() override {
+    CloseInput();
+    TapTest::TearDown();
+  }
+
+  void StartServer(double hold_seconds) {
+    const std::string script = TempPath("server.py");
+    WriteScript(script, kServer);
+    ASSERT_TRUE(netns()
+                    .RunOk(absl::StrCat("python3 ", script, " ", kPort, " ", hold_seconds, " ",
+                                        die_, " >", server_out_, " 2>&1 &"))
+                    .ok());
+    WaitFor([&] { return netns().Run(absl::StrCat("ss -ltn | grep -q :", kPort)).exit_code == 0; });
+  }
+
+  ChildProcess StartClient(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--events", events_, "--pcap", pcap_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(kKernelAddress);
+    args.push_back(std::to_string(kPort));
+    ChildProcess nc = StartTapstack("nc", args, fifo_);
+    WaitFor([&] { return Output().find("hello") != std::string::npos; });
+    return nc;
+  }
+
+  void Unplug(bool both_directions) {
+    // TESTBED.md, "a dead peer": everything from our stack is dropped in the peer's namespace;
+    // with both directions, what the peer sends is lost too.
+    ASSERT_TRUE(netns().RunOk("nft add table inet dead").ok());
+    ASSERT_TRUE(netns()
+                    .RunOk("nft add chain inet dead in '{ type filter hook input priority -300; }'")
+                    .ok());
+    ASSERT_TRUE(netns().RunOk("nft add rule inet dead in iifname tap0 drop").ok());
+    if (both_directions) {
+      ASSERT_TRUE(
+          netns().RunOk("nft add chain inet dead out '{ type filter hook output priority -300; }'")
+              .ok());
+      ASSERT_TRUE(netns().RunOk("nft add rule inet dead out oifname tap0 drop").ok());
+    }
+  }
+  void Replug() { ASSERT_TRUE(netns().RunOk("nft delete table inet dead").ok()); }
+
+  void Crash() {
+    std::FILE* file = std::fopen(die_.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fclose(file);
+    WaitFor([&] { return ReadFile(server_out_).find("crashed") != std::string::npos; });
+  }
+
+  void WriteInput(const std::string& text) {
+    ASSERT_EQ(write(fifo_fd_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  }
+  void CloseInput() {
+    if (fifo_fd_ >= 0) close(fifo_fd_);
+    fifo_fd_ = -1;
+  }
+
+  int Tshark(const std::string& filter) {
+    const CommandResult result = RunCommand(absl::StrCat(
+        "tshark -r ", pcap_, " -Y ", ShellQuote(filter), " -T fields -e frame.number 2>/dev/null"));
+    return static_cast<int>(std::count(result.output.begin(), result.output.end(), '\n'));
+  }
+
+  static void WriteScript(const std::string& path, const char* text) {
+    std::FILE* file = std::fopen(path.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fputs(text, file);
+    std::fclose(file);
+  }
+
+  void WaitFor(const std::function<bool()>& condition) {
+    // Waiting on real processes and the kernel, bounded; TCP logic itself is tested on a virtual
+    // clock elsewhere.
+    for (int i = 0; i < 100; ++i) {
+      if (condition()) return;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    FAIL() << "timed out waiting; tapstack output:\n" << Output();
+  }
+
+  std::string events_, pcap_, die_, server_out_, fifo_;
+  int fifo_fd_ = -1;
+};
+
+TEST_F(KeepaliveInteropTest, ProbesAnsweredByTheKernelKeepTheConnectionUp) {
+  StartServer(/*hold_seconds=*/6);
+  ChildProcess nc = StartClient({"--keepalive", "1s,1s,3"});
+  // The server closes after 6 idle seconds; then we close our side.
+  WaitFor([&] { return ReadFile(server_out_).find("server done") != std::string::npos; });
+  CloseInput();
+  ASSERT_EQ(nc.Wait(seconds(10)), 0) << Output();
+  const std::vector<JsonEvent> probes = Events(events_, "keepalive_probe");
+  const std::vector<JsonEvent> answers = Events(events_, "keepalive_answered");
+  EXPECT_GE(probes.size(), 4u);
+  EXPECT_EQ(answers.size(), probes.size()) << "every probe answered";
+  EXPECT_TRUE(Events(events_, "keepalive_timeout").empty());
+  // The external oracle: Wireshark's dissector recognises our probes and the kernel's answers.
+  EXPECT_GE(Tshark("tcp.analysis.keep_alive && ip.src == 192.0.2.2"), 4);
+  EXPECT_GE(Tshark("tcp.analysis.keep_alive_ack && ip.src == 192.0.2.1"), 4);
+}
+
+TEST_F(KeepaliveInteropTest, KernelProbesAreAnsweredByUs) {
+  ChildProcess nc = StartTapstack(
+      "nc", {"-l", "--events", events_, "--pcap", pcap_, std::to_string(kPort)}, fifo_);
+  WaitUntilStackAnswers();
+  const std::string script = TempPath("client.py");
+  WriteScript(script, kKeepaliveClient);
+  const CommandResult client = netns().Run(absl::StrCat("python3 ", script, " ", kPort, " 10"));
+  EXPECT_EQ(client.exit_code, 0) << client.output;
+  EXPECT_THAT(client.output, ::testing::HasSubstr("ok")) << "the kernel kept the connection";
+  CloseInput();
+  ASSERT_EQ(nc.Wait(seconds(10)), 0) << Output();
+  EXPECT_THAT(Output(), ::testing::HasSubstr("still here"));
+  EXPECT_GE(Events(events_, "peer_probe_answered").size(), 6u);
+  EXPECT_GE(Tshark("tcp.analysis.keep_alive && ip.src == 192.0.2.1"), 6);
+  EXPECT_GE(Tshark("tcp.analysis.keep_alive_ack && ip.src == 192.0.2.2"), 6);
+}
+
+TEST_F(KeepaliveInteropTest, DeadPeerIsFoundAfterCountProbesThenReset) {
+  StartServer(/*hold_seconds=*/60);
+  ChildProcess nc = StartClient({"--keepalive", "1s,1s,3"});
+  Unplug(/*both_directions=*/false);
+  const std::optional<int> status = nc.Wait(seconds(15));
+  ASSERT_TRUE(status.has_value()) << Output();
+  EXPECT_EQ(*status, 110) << "ETIMEDOUT\n" << Output();
+  const std::vector<JsonEvent> probes = Events(events_, "keepalive_probe");
+  const std::vector<JsonEvent> timeouts = Events(events_, "keepalive_timeout");
+  ASSERT_EQ(probes.size(), 3u) << ReadFile(events_);
+  ASSERT_EQ(timeouts.size(), 1u);
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    EXPECT_THAT(probes[i].line, ::testing::HasSubstr(absl::StrCat("\"probe\":", i + 1)));
+  }
+  // At the configured times: one interval between probes and between the last probe and the
+  // reset. Real time, so a generous tolerance, but never early.
+  for (std::size_t i = 1; i < probes.size(); ++i) {
+    EXPECT_GE(probes[i].t - probes[i - 1].t, 0.99);
+    EXPECT_LE(probes[i].t - probes[i - 1].t, 1.3);
+  }
+  EXPECT_GE(timeouts[0].t - probes.back().t, 0.99);
+  EXPECT_LE(timeouts[0].t - probes.back().t, 1.3);
+  EXPECT_FALSE(Events(events_, "reset_sent").empty());
+  EXPECT_EQ(Tshark("tcp.analysis.keep_alive && ip.src == 192.0.2.2"), 3);
+  EXPECT_EQ(Tshark("tcp.flags.reset == 1 && ip.src == 192.0.2.2"), 1);
+}
+
+TEST_F(KeepaliveInteropTest, RebootedPeerAnswersTheProbeWithReset) {
+  StartServer(/*hold_seconds=*/60);
+  ChildProcess nc = StartClient({"--keepalive", "2s,1s,5"});
+  Unplug(/*both_directions=*/true);
+  Crash();
+  Replug();
+  const auto replugged = std::chrono::steady_clock::now();
+  const std::optional<int> status = nc.Wait(seconds(10));
+  ASSERT_TRUE(status.has_value()) << Output();
+  EXPECT_EQ(*status, 104) << "ECONNRESET\n" << Output();
+  EXPECT_LE(std::chrono::steady_clock::now() - replugged, milliseconds(2500))
+      << "found by the next probe";
+  EXPECT_FALSE(Events(events_, "reset_received").empty());
+  EXPECT_GE(Tshark("tcp.analysis.keep_alive && ip.src == 192.0.2.2"), 1);
+}
+
+TEST_F(KeepaliveInteropTest, WithoutKeepaliveTheRebootIsOnlyFoundWhenWeSend) {
+  StartServer(/*hold_seconds=*/60);
+  ChildProcess nc = StartClient({});
+  Unplug(/*both_directions=*/true);
+  Crash();
+  Replug();
+  // Idle: nothing tells us the peer forgot the connection.
+  EXPECT_FALSE(nc.Wait(seconds(3)).has_value()) << "the stale connection looks alive";
+  WriteInput("are you there?\n");
+  const std::optional<int> status = nc.Wait(seconds(10));
+  ASSERT_TRUE(status.has_value()) << Output();
+  EXPECT_EQ(*status, 104) << "ECONNRESET, the classic PSH / RST\n" << Output();
+  EXPECT_EQ(Tshark("tcp.analysis.keep_alive && ip.src == 192.0.2.2"), 0);
+  EXPECT_GE(Tshark("tcp.flags.reset == 1 && ip.src == 192.0.2.1"), 1);
+}
+
+}  // namespace
+}  // namespace tapstack::testing
