@@ -281,5 +281,88 @@ TEST_F(KeepaliveInteropTest, WithoutKeepaliveTheRebootIsOnlyFoundWhenWeSend) {
   EXPECT_GE(Tshark("tcp.flags.reset == 1 && ip.src == 192.0.2.1"), 1);
 }
 
+// The second job of keepalive: our stack behind a real Linux NAT whose connection tracking
+// forgets an established connection after 3 idle seconds (TESTBED.md). The fixture's namespace
+// (with our TAP) is the NAT; the server lives in a second namespace behind a veth.
+class NatKeepaliveTest : public KeepaliveInteropTest {
+ protected:
+  void SetUp() override {
+    KeepaliveInteropTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    absl::StatusOr<std::unique_ptr<TestNetns>> server = TestNetns::Create();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ns_ = std::move(*server);
+    for (const std::string& command : {
+             absl::StrCat("ip link add vnat type veth peer name vsrv netns ", server_ns_->name()),
+             std::string("ip addr add 198.51.100.1/24 dev vnat"), std::string("ip link set vnat up"),
+             std::string("nft add table ip nat"),
+             std::string("nft add chain ip nat post '{ type nat hook postrouting priority 100; }'"),
+             std::string("nft add rule ip nat post oifname vnat masquerade"),
+             std::string("nft add table inet filter"),
+             std::string("nft add chain inet filter forwarding '{ type filter hook forward priority 0; }'"),
+             std::string("nft add rule inet filter forwarding ct state invalid drop"),
+             std::string("sysctl -qw net.ipv4.ip_forward=1"),
+             std::string("sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=3"),
+             std::string("sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0")}) {
+      ASSERT_TRUE(netns().RunOk(command).ok()) << command;
+    }
+    ASSERT_TRUE(server_ns_->RunOk("ip addr add 198.51.100.2/24 dev vsrv").ok());
+    ASSERT_TRUE(server_ns_->RunOk("ip link set vsrv up").ok());
+    (void)server_ns_->Run("sysctl -qw net.ipv4.tcp_invalid_ratelimit=0");
+    const std::string script = TempPath("server.py");
+    std::string text = kServer;
+    text.replace(text.find("192.0.2.1"), 9, "198.51.100.2");
+    WriteScript(script, text.c_str());
+    ASSERT_TRUE(server_ns_
+                    ->RunOk(absl::StrCat("python3 ", script, " ", kPort, " 120 ", die_, " >",
+                                         server_out_, " 2>&1 &"))
+                    .ok());
+    WaitFor([&] {
+      return server_ns_->Run(absl::StrCat("ss -ltn | grep -q :", kPort)).exit_code == 0;
+    });
+  }
+  void TearDown() override {
+    KeepaliveInteropTest::TearDown();
+    server_ns_.reset();
+  }
+
+  ChildProcess ConnectThroughNat(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--gateway", kKernelAddress, "--events", events_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("198.51.100.2");
+    args.push_back(std::to_string(kPort));
+    ChildProcess nc = StartTapstack("nc", args, fifo_);
+    WaitFor([&] { return Output().find("hello") != std::string::npos; });
+    return nc;
+  }
+
+  std::unique_ptr<TestNetns> server_ns_;
+};
+
+TEST_F(NatKeepaliveTest, WithoutKeepaliveTheNatForgetsTheIdleConnection) {
+  ChildProcess nc = ConnectThroughNat({"--user-timeout", "4s"});
+  std::this_thread::sleep_for(seconds(5));  // longer than the 3 s conntrack timeout
+  WriteInput("after the idle period\n");
+  const std::optional<int> status = nc.Wait(seconds(15));
+  ASSERT_TRUE(status.has_value()) << Output();
+  EXPECT_EQ(*status, 110) << "the data never got through: ETIMEDOUT\n" << Output();
+  EXPECT_THAT(Output(), ::testing::Not(::testing::HasSubstr("after the idle period")));
+}
+
+TEST_F(NatKeepaliveTest, KeepaliveKeepsTheNatEntryAcrossTenIdlePeriods) {
+  ChildProcess nc = ConnectThroughNat({"--keepalive", "1s,1s,3", "--user-timeout", "4s"});
+  for (int period = 1; period <= 10; ++period) {
+    std::this_thread::sleep_for(milliseconds(3500));  // each longer than the conntrack timeout
+    const std::string line = absl::StrCat("message ", period, "\n");
+    WriteInput(line);
+    WaitFor([&] { return Output().find(line) != std::string::npos; });  // echoed back
+    ASSERT_FALSE(HasFatalFailure()) << "lost after period " << period;
+  }
+  CloseInput();
+  ASSERT_EQ(nc.Wait(seconds(10)), 0) << Output();
+  EXPECT_GE(Events(events_, "keepalive_probe").size(), 20u);
+  EXPECT_TRUE(Events(events_, "keepalive_timeout").empty());
+}
+
 }  // namespace
 }  // namespace tapstack::testing
