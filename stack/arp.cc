@@ -8,8 +8,8 @@
 namespace tapstack {
 
 ArpCache::ArpCache(const ArpConfig& config, const InterfaceConfig& interface,
-                   EthernetOutput& output, timers::TimerWheel& wheel, Counters& counters)
-    : config_(config), interface_(interface), output_(output), wheel_(wheel),
+                   EthernetOutput& output, timers::TimerQueue& timers, Counters& counters)
+    : config_(config), interface_(interface), output_(output), timers_(timers),
       counters_(counters) {}
 
 void ArpCache::Ingest(std::span<const std::uint8_t> arp_packet) {
@@ -49,7 +49,7 @@ void ArpCache::Learn(wire::Ipv4Address address, const wire::MacAddress& mac, boo
   entry.mac = mac;
   entry.stale = false;
   entry.requests_sent = 0;
-  wheel_.ScheduleAfter(entry.timer, config_.entry_lifetime);
+  timers_.ScheduleAfter(entry.timer, config_.entry_lifetime);
   // Flush what waited for this resolution, in order.
   while (!entry.pending.empty()) {
     output_.Send(mac, wire::EtherType::kIpv4, entry.pending.front());
@@ -94,7 +94,7 @@ void ArpCache::SendRequest(Entry& entry) {
   output_.Send(wire::MacAddress::Broadcast(), wire::EtherType::kArp, packet);
   counters_.Increment(Counter::kTxArpRequests);
   ++entry.requests_sent;
-  wheel_.ScheduleAfter(entry.timer, config_.retry_interval);
+  timers_.ScheduleAfter(entry.timer, config_.retry_interval);
 }
 
 void ArpCache::OnEntryTimer(timers::Timer& timer) {

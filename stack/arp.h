@@ -23,7 +23,7 @@
 #include "stack/interface.h"
 #include "stack/wire/arp.h"
 #include "stack/wire/bytes.h"
-#include "timers/timer_wheel.h"
+#include "timers/timer_queue.h"
 
 namespace tapstack {
 
@@ -38,7 +38,7 @@ struct ArpConfig {
 class ArpCache {
  public:
   ArpCache(const ArpConfig& config, const InterfaceConfig& interface, EthernetOutput& output,
-           timers::TimerWheel& wheel, Counters& counters);
+           timers::TimerQueue& timers, Counters& counters);
 
   // Handles a received ARP packet: learns the sender (RFC 826 "merge"), answers requests for us.
   void Ingest(std::span<const std::uint8_t> arp_packet);
@@ -69,7 +69,7 @@ class ArpCache {
   ArpConfig config_;
   const InterfaceConfig& interface_;
   EthernetOutput& output_;
-  timers::TimerWheel& wheel_;
+  timers::TimerQueue& timers_;
   Counters& counters_;
   // node_hash_map: entries embed their timer, so they must not move when the table grows.
   absl::node_hash_map<wire::Ipv4Address, Entry> entries_;

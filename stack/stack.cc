@@ -24,17 +24,17 @@ std::uint16_t FirstIdentification(std::uint64_t seed) {
 
 Stack::Stack(const StackConfig& config, timers::TimePoint now, FrameSink sink)
     : interface_(WithMac(config.interface, config.random_seed)),
-      wheel_(now, timers::TimerWheelOptions{.resolution = config.timer_resolution}),
+      timers_(timers::MakeTimerQueue(config.timer_queue, now, config.timer_resolution)),
       ethernet_(*interface_.mac, std::move(sink), counters_),
-      arp_(config.arp, interface_, ethernet_, wheel_, counters_),
+      arp_(config.arp, interface_, ethernet_, *timers_, counters_),
       ip_(interface_, arp_, counters_, FirstIdentification(config.random_seed)),
       icmp_(ip_, counters_),
-      tcp_(config.tcp, interface_.address, interface_.mtu, ip_, wheel_, counters_,
+      tcp_(config.tcp, interface_.address, interface_.mtu, ip_, *timers_, counters_,
            config.random_seed) {}
 
 template <typename Call>
 auto Stack::AtTime(timers::TimePoint now, Call&& call) {
-  wheel_.Advance(now);
+  timers_->Advance(now);
   auto result = call();
   tcp_.FlushEvents();
   return result;

@@ -21,7 +21,7 @@
 #include "stack/ip_output.h"
 #include "stack/tcp/engine.h"
 #include "stack/tcp/tcp_types.h"
-#include "timers/timer_wheel.h"
+#include "timers/timer_queue.h"
 
 namespace tapstack {
 
@@ -33,6 +33,8 @@ struct StackConfig {
   // ISN secret). Tests fix it; the tools draw it from the OS.
   std::uint64_t random_seed = 0;
   timers::Duration timer_resolution = std::chrono::milliseconds(1);
+  // The hierarchical wheel; the heap and the sweep exist to compare against it (timer_queue.h).
+  timers::TimerQueueKind timer_queue = timers::TimerQueueKind::kWheel;
 };
 
 class Stack {
@@ -48,7 +50,7 @@ class Stack {
   // Runs every timer due at or before `now`.
   void Advance(timers::TimePoint now);
   // When Advance() next has work to do; nullopt when no timer is pending.
-  std::optional<timers::TimePoint> NextDeadline() const { return wheel_.NextDeadline(); }
+  std::optional<timers::TimePoint> NextDeadline() const { return timers_->NextDeadline(); }
 
   // Sends an ICMP echo request (resolving the next hop first if needed). Replies are reported to
   // the handler set with set_echo_reply_handler.
@@ -92,7 +94,7 @@ class Stack {
   const InterfaceConfig& interface() const { return interface_; }
   const Counters& counters() const { return counters_; }
   const ArpCache& arp() const { return arp_; }
-  const timers::TimerWheel& wheel() const { return wheel_; }
+  const timers::TimerQueue& timers() const { return *timers_; }
 
  private:
   void IngestFrame(std::span<const std::uint8_t> frame);
@@ -103,7 +105,7 @@ class Stack {
 
   InterfaceConfig interface_;  // with the MAC resolved
   Counters counters_;
-  timers::TimerWheel wheel_;
+  std::unique_ptr<timers::TimerQueue> timers_;
   EthernetOutput ethernet_;
   ArpCache arp_;
   IpOutput ip_;

@@ -42,6 +42,8 @@ class Timer : private TimerLink {
 
  private:
   friend class TimerWheel;
+  friend class HeapTimerQueue;
+  friend class SweepTimerQueue;
   friend struct TimerListOps;
 
   void Unlink() {

@@ -1,45 +1,14 @@
 #include "timers/timer_wheel.h"
 
+#include "timers/tick_clock.h"
+#include "timers/timer_list.h"
+
 #include <bit>
 #include <cassert>
 #include <functional>
 #include <limits>
 
 namespace tapstack::timers {
-
-// List operations on circular lists with a sentinel head. Friend of Timer so it can reach the
-// private links; kept out of the header because only the wheel uses it.
-struct TimerListOps {
-  static void InitHead(TimerLink& head) { head.next = head.prev = &head; }
-  static bool Empty(const TimerLink& head) { return head.next == &head; }
-
-  static void PushBack(TimerLink& head, Timer& timer) {
-    TimerLink* node = &timer;
-    node->prev = head.prev;
-    node->next = &head;
-    head.prev->next = node;
-    head.prev = node;
-  }
-
-  static Timer& PopFront(TimerLink& head) {
-    Timer& timer = *static_cast<Timer*>(head.next);
-    timer.Unlink();
-    return timer;
-  }
-
-  // Moves every node of `from` to the (empty) list `to`, leaving `from` empty.
-  static void TakeAll(TimerLink& from, TimerLink& to) {
-    if (Empty(from)) {
-      InitHead(to);
-      return;
-    }
-    to.next = from.next;
-    to.prev = from.prev;
-    to.next->prev = &to;
-    to.prev->next = &to;
-    InitHead(from);
-  }
-};
 
 namespace {
 
@@ -80,23 +49,15 @@ TimerWheel::~TimerWheel() {
 }
 
 Tick TimerWheel::DeadlineToTick(TimePoint deadline) const {
-  if (deadline <= origin_) return 0;
-  const auto since_origin = deadline - origin_;
-  const auto whole = since_origin / resolution_;
-  const bool partial = since_origin % resolution_ != Duration::zero();
-  return static_cast<Tick>(whole) + (partial ? 1 : 0);
+  return TickClock(origin_, resolution_).DeadlineToTick(deadline);
 }
 
 Tick TimerWheel::TimeToTick(TimePoint now) const {
-  if (now <= origin_) return 0;
-  return static_cast<Tick>((now - origin_) / resolution_);
+  return TickClock(origin_, resolution_).TimeToTick(now);
 }
 
 TimePoint TimerWheel::TickToTime(Tick tick) const {
-  // Saturate instead of overflowing the clock's representation for far-future ticks.
-  const auto max_ticks = static_cast<Tick>((TimePoint::max() - origin_) / resolution_);
-  if (tick >= max_ticks) return TimePoint::max();
-  return origin_ + resolution_ * static_cast<Duration::rep>(tick);
+  return TickClock(origin_, resolution_).TickToTime(tick);
 }
 
 void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {

@@ -28,27 +28,18 @@
 #include <optional>
 
 #include "timers/timer.h"
+#include "timers/timer_queue.h"
 
 namespace tapstack::timers {
-
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
-using Duration = Clock::duration;
 
 struct TimerWheelOptions {
   // Length of one tick. Deadlines are rounded up to a whole tick, the current time down.
   Duration resolution = std::chrono::milliseconds(1);
 };
 
-// Counts of what the wheel has done, for benchmarks and `--stats` output.
-struct TimerWheelStats {
-  std::uint64_t scheduled = 0;  // Schedule and Reschedule calls
-  std::uint64_t cancelled = 0;  // Cancel calls that found the timer pending
-  std::uint64_t fired = 0;
-  std::uint64_t cascaded = 0;  // timers moved down a level
-};
+using TimerWheelStats = TimerQueueStats;
 
-class TimerWheel {
+class TimerWheel final : public TimerQueue {
  public:
   static constexpr int kBitsPerLevel = 6;
   static constexpr int kSlotsPerLevel = 1 << kBitsPerLevel;
@@ -56,27 +47,28 @@ class TimerWheel {
 
   // `origin` is tick 0: the wheel's clock starts there.
   explicit TimerWheel(TimePoint origin, TimerWheelOptions options = {});
-  ~TimerWheel();
+  ~TimerWheel() override;
 
   TimerWheel(const TimerWheel&) = delete;
   TimerWheel& operator=(const TimerWheel&) = delete;
 
   // Arms `timer` to fire at `deadline`. A timer that is already pending is moved (as Reschedule).
-  void Schedule(Timer& timer, TimePoint deadline) { ScheduleTick(timer, DeadlineToTick(deadline)); }
-  void ScheduleAfter(Timer& timer, Duration delay) { Schedule(timer, now() + delay); }
+  void Schedule(Timer& timer, TimePoint deadline) override {
+    ScheduleTick(timer, DeadlineToTick(deadline));
+  }
   void Reschedule(Timer& timer, TimePoint deadline) { Schedule(timer, deadline); }
   // Disarms `timer`; a timer that is not pending is left alone.
-  void Cancel(Timer& timer);
+  void Cancel(Timer& timer) override;
 
   // Moves the clock to `now` and fires every timer due at or before it, in deadline order. A time
   // earlier than the current one is treated as the current one. Returns how many timers fired.
-  std::size_t Advance(TimePoint now) { return AdvanceToTick(TimeToTick(now)); }
+  std::size_t Advance(TimePoint now) override { return AdvanceToTick(TimeToTick(now)); }
 
   // The earliest time at which Advance() has work to do, or nullopt when no timer is pending. It is
   // never later than the earliest deadline; it is earlier when the earliest timer still sits on a
   // higher level (then it is the time that level's slot cascades), so an event loop that sleeps
   // until it wakes at most once per level on the way to a far deadline.
-  std::optional<TimePoint> NextDeadline() const;
+  std::optional<TimePoint> NextDeadline() const override;
 
   // Tick-level interface, for callers that keep their own integer time.
   void ScheduleTick(Timer& timer, Tick deadline);
@@ -84,11 +76,9 @@ class TimerWheel {
   std::optional<Tick> NextDeadlineTick() const;
 
   Tick now_tick() const { return now_; }
-  TimePoint now() const { return TickToTime(now_); }
+  TimePoint now() const override { return TickToTime(now_); }
   Duration resolution() const { return resolution_; }
-  const TimerWheelStats& stats() const { return stats_; }
-  // True when no timer is pending. Not on a hot path: it may walk the occupancy bitmaps.
-  bool empty() const { return !NextDeadlineTick().has_value(); }
+  const TimerQueueStats& stats() const override { return stats_; }
 
   // Conversions between wall time and ticks: deadlines round up (never early), "now" rounds down.
   Tick DeadlineToTick(TimePoint deadline) const;
@@ -118,7 +108,7 @@ class TimerWheel {
   std::array<Slots, kLevels> slots_;
   // Timers scheduled at or before now_: they fire at the start of the next Advance().
   TimerLink due_;
-  TimerWheelStats stats_;
+  TimerQueueStats stats_;
   bool advancing_ = false;
 };
 

@@ -29,16 +29,16 @@ constexpr std::uint32_t kIpAndTcpHeaders = 40;
 }  // namespace
 
 TcpEngine::TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, std::size_t mtu,
-                     IpOutput& ip, timers::TimerWheel& wheel, Counters& counters,
+                     IpOutput& ip, timers::TimerQueue& timers, Counters& counters,
                      std::uint64_t seed)
     : config_(config),
       local_address_(local_address),
       mtu_(mtu),
       ip_(ip),
-      wheel_(wheel),
+      timers_(timers),
       counters_(counters),
       isn_(SecretFromSeed(seed)),
-      origin_(wheel.now()) {
+      origin_(timers.now()) {
   const std::uint32_t range = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
   next_ephemeral_port_ =
       static_cast<std::uint16_t>(config_.ephemeral_port_first + std::mt19937_64(seed)() % range);
@@ -46,7 +46,7 @@ TcpEngine::TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, s
 
 TcpEngine::~TcpEngine() = default;
 
-Duration TcpEngine::Now() const { return wheel_.now() - origin_; }
+Duration TcpEngine::Now() const { return timers_.now() - origin_; }
 
 std::uint32_t TcpEngine::InitialMss() const {
   return static_cast<std::uint32_t>(mtu_) - kIpAndTcpHeaders;
@@ -98,16 +98,16 @@ void TcpEngine::SetState(Tcb& tcb, State state) {
     case State::kFinWait2:
       // An orphaned connection (the application closed it) must not wait forever for the
       // peer's FIN (Linux tcp_fin_timeout).
-      if (tcb.app_closed) wheel_.ScheduleAfter(tcb.time_wait_timer, config_.fin_wait_2_timeout);
+      if (tcb.app_closed) timers_.ScheduleAfter(tcb.time_wait_timer, config_.fin_wait_2_timeout);
       ArmKeepalive(tcb);
       break;
     case State::kTimeWait:
       // RFC 9293 3.10.7.4: 2MSL; nothing else runs in TIME-WAIT.
-      wheel_.Cancel(tcb.retransmit_timer);
-      wheel_.Cancel(tcb.persist_timer);
-      wheel_.Cancel(tcb.keepalive_timer);
-      wheel_.Cancel(tcb.user_timeout_timer);
-      wheel_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
+      timers_.Cancel(tcb.retransmit_timer);
+      timers_.Cancel(tcb.persist_timer);
+      timers_.Cancel(tcb.keepalive_timer);
+      timers_.Cancel(tcb.user_timeout_timer);
+      timers_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
       break;
     case State::kCloseWait:
       ArmKeepalive(tcb);
@@ -135,7 +135,7 @@ void TcpEngine::Free(Tcb& tcb) {
   for (timers::Timer* timer : {&tcb.retransmit_timer, &tcb.persist_timer, &tcb.delayed_ack_timer,
                                &tcb.keepalive_timer, &tcb.time_wait_timer,
                                &tcb.user_timeout_timer}) {
-    wheel_.Cancel(*timer);
+    timers_.Cancel(*timer);
   }
   if (tcb.listener_port != 0) {
     const auto listener = listeners_.find(tcb.listener_port);
@@ -282,7 +282,7 @@ std::error_code TcpEngine::Close(ConnectionId id) {
   if (tcb != nullptr) {
     tcb->app_closed = true;
     if (tcb->state == State::kFinWait2) {
-      wheel_.ScheduleAfter(tcb->time_wait_timer, config_.fin_wait_2_timeout);
+      timers_.ScheduleAfter(tcb->time_wait_timer, config_.fin_wait_2_timeout);
     }
   }
   return error;
@@ -303,9 +303,9 @@ std::error_code TcpEngine::SetUserTimeout(ConnectionId id, Duration user_timeout
   if (user_timeout < Duration::zero()) return Errno(EINVAL);
   tcb->options.user_timeout = user_timeout;
   if (user_timeout == Duration::zero()) {
-    wheel_.Cancel(tcb->user_timeout_timer);
+    timers_.Cancel(tcb->user_timeout_timer);
   } else if (tcb->flight_size() > 0) {
-    wheel_.ScheduleAfter(tcb->user_timeout_timer, user_timeout);
+    timers_.ScheduleAfter(tcb->user_timeout_timer, user_timeout);
   }
   return {};
 }

@@ -23,7 +23,7 @@
 #include "stack/tcp/tcb.h"
 #include "stack/tcp/tcp_types.h"
 #include "stack/wire/tcp.h"
-#include "timers/timer_wheel.h"
+#include "timers/timer_queue.h"
 
 namespace tapstack::tcp {
 
@@ -36,7 +36,7 @@ struct Listener {
 class TcpEngine {
  public:
   TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, std::size_t mtu,
-            IpOutput& ip, timers::TimerWheel& wheel, Counters& counters, std::uint64_t seed);
+            IpOutput& ip, timers::TimerQueue& timers, Counters& counters, std::uint64_t seed);
   ~TcpEngine();
 
   // --- From IPv4: one TCP segment addressed to us.
@@ -139,7 +139,7 @@ class TcpEngine {
   wire::Ipv4Address local_address_;
   std::size_t mtu_;
   IpOutput& ip_;
-  timers::TimerWheel& wheel_;
+  timers::TimerQueue& timers_;
   Counters& counters_;
   IsnGenerator isn_;
   timers::TimePoint origin_;

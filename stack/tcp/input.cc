@@ -127,7 +127,7 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
   tcb.snd_una = ack;
   if (tcb.syn_retransmissions == 0) tcb.rto.OnRttSample(Now() - tcb.rtt_start);
   tcb.rto.ResetBackoff();
-  wheel_.Cancel(tcb.retransmit_timer);
+  timers_.Cancel(tcb.retransmit_timer);
   tcb.snd_wnd = tcb.max_snd_wnd = segment.window();  // unscaled in a SYN
   tcb.snd_wl1 = tcb.irs;
   tcb.snd_wl2 = ack;
@@ -184,7 +184,7 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
     if (tcb.state == State::kTimeWait && fin) {
       // A retransmitted FIN: our last ACK was lost. Acknowledge again and restart 2MSL.
       SendAck(tcb);
-      wheel_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
+      timers_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
       return;
     }
     // A keepalive probe: SEQ = RCV.NXT - 1 with zero or one byte (RFC 1122 4.2.3.6).
@@ -254,7 +254,7 @@ void TcpEngine::UpdateSendWindow(Tcb& tcb, const wire::TcpView& segment) {
     tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, tcb.snd_wnd);
     tcb.snd_wl1 = seq;
     tcb.snd_wl2 = ack;
-    if (tcb.snd_wnd > 0) wheel_.Cancel(tcb.persist_timer);
+    if (tcb.snd_wnd > 0) timers_.Cancel(tcb.persist_timer);
   }
 }
 
@@ -280,7 +280,7 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t
     tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, tcb.snd_wnd);
     tcb.snd_wl1 = Seq(segment.seq());
     tcb.snd_wl2 = ack;
-    wheel_.Cancel(tcb.retransmit_timer);
+    timers_.Cancel(tcb.retransmit_timer);
     if (tcb.syn_retransmissions == 0) tcb.rto.OnRttSample(Now() - tcb.rtt_start);
     tcb.rto.ResetBackoff();
     SetState(tcb, tcb.fin_queued ? State::kFinWait1 : State::kEstablished);
@@ -321,12 +321,12 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t
       RetransmitFirstSegment(tcb);  // RFC 6582 partial ACK
     }
     if (tcb.flight_size() == 0) {
-      wheel_.Cancel(tcb.retransmit_timer);
-      wheel_.Cancel(tcb.user_timeout_timer);
+      timers_.Cancel(tcb.retransmit_timer);
+      timers_.Cancel(tcb.user_timeout_timer);
     } else {
       ArmRetransmitTimer(tcb);  // RFC 6298 5.3: restart on new data acknowledged
       if (tcb.options.user_timeout > Duration::zero()) {
-        wheel_.ScheduleAfter(tcb.user_timeout_timer, tcb.options.user_timeout);
+        timers_.ScheduleAfter(tcb.user_timeout_timer, tcb.options.user_timeout);
       }
     }
     if (tcb.want_writable && tcb.send_buffer.free_space() > 0) {
@@ -426,7 +426,7 @@ void TcpEngine::ProcessFin(Tcb& tcb) {
       SetState(tcb, State::kTimeWait);
       break;
     case State::kTimeWait:
-      wheel_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
+      timers_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
       break;
     default:
       break;

@@ -38,12 +38,12 @@ void TcpEngine::OnPeerActivity(Tcb& tcb) {
 
 void TcpEngine::ArmKeepalive(Tcb& tcb) {
   if (!KeepaliveRuns(tcb)) {
-    wheel_.Cancel(tcb.keepalive_timer);
+    timers_.Cancel(tcb.keepalive_timer);
     tcb.keepalive_probes_unanswered = 0;
     return;
   }
   // For the remainder of the idle period, counted from the last segment received.
-  wheel_.Schedule(tcb.keepalive_timer, origin_ + tcb.last_received + tcb.options.keepalive.idle);
+  timers_.Schedule(tcb.keepalive_timer, origin_ + tcb.last_received + tcb.options.keepalive.idle);
 }
 
 void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
@@ -54,7 +54,7 @@ void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
 
   if (tcb.keepalive_probes_unanswered == 0 && since_received < keepalive.idle) {
     // Traffic came since the timer was armed: sleep for the rest of the idle period.
-    wheel_.Schedule(tcb.keepalive_timer, origin_ + tcb.last_received + keepalive.idle);
+    timers_.Schedule(tcb.keepalive_timer, origin_ + tcb.last_received + keepalive.idle);
     return;
   }
   // With data in flight the retransmission timer owns the connection; with a zero window and
@@ -62,7 +62,7 @@ void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
   const bool data_waiting = tcb.send_buffer.size() > (tcb.snd_nxt - tcb.snd_una);
   if (tcb.flight_size() > 0 || (tcb.snd_wnd == 0 && data_waiting)) {
     tcb.keepalive_probes_unanswered = 0;
-    wheel_.ScheduleAfter(tcb.keepalive_timer, keepalive.idle);
+    timers_.ScheduleAfter(tcb.keepalive_timer, keepalive.idle);
     return;
   }
 
@@ -86,7 +86,7 @@ void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
                   .seq = (tcb.snd_max - 1).value(),
                   .length = keepalive.send_garbage_byte ? 1u : 0u,
                   .number = tcb.keepalive_probes_unanswered, .count = keepalive.count});
-  wheel_.ScheduleAfter(tcb.keepalive_timer, keepalive.interval);
+  timers_.ScheduleAfter(tcb.keepalive_timer, keepalive.interval);
 }
 
 void TcpEngine::SendKeepaliveProbe(Tcb& tcb) {

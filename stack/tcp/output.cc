@@ -62,7 +62,7 @@ void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
   if (flags & wire::TcpFlags::kAck) {
     // Every ACK we send carries RCV.NXT: a pending delayed ACK is now redundant.
     tcb.segments_unacked = 0;
-    wheel_.Cancel(tcb.delayed_ack_timer);
+    timers_.Cancel(tcb.delayed_ack_timer);
   }
 }
 
@@ -77,7 +77,7 @@ void TcpEngine::ScheduleAck(Tcb& tcb, bool immediately) {
   if (immediately) {
     SendAck(tcb);
   } else if (!tcb.delayed_ack_timer.is_scheduled()) {
-    wheel_.ScheduleAfter(tcb.delayed_ack_timer, config_.delayed_ack);
+    timers_.ScheduleAfter(tcb.delayed_ack_timer, config_.delayed_ack);
   }
 }
 
@@ -120,7 +120,7 @@ void TcpEngine::SendReset(const FourTuple& tuple, Seq seq, std::optional<Seq> ac
 }
 
 void TcpEngine::ArmRetransmitTimer(Tcb& tcb) {
-  wheel_.ScheduleAfter(tcb.retransmit_timer, tcb.rto.rto());
+  timers_.ScheduleAfter(tcb.retransmit_timer, tcb.rto.rto());
 }
 
 void TcpEngine::Output(Tcb& tcb) {
@@ -149,7 +149,7 @@ void TcpEngine::Output(Tcb& tcb) {
       } else if (unsent > 0 && tcb.snd_wnd == 0 && in_flight == 0 &&
                  !tcb.persist_timer.is_scheduled()) {
         // RFC 9293 3.8.6.1: a zero window must be probed, or a lost window update deadlocks us.
-        wheel_.ScheduleAfter(tcb.persist_timer, tcb.rto.rto());
+        timers_.ScheduleAfter(tcb.persist_timer, tcb.rto.rto());
       }
       return;
     }
@@ -181,9 +181,9 @@ void TcpEngine::Output(Tcb& tcb) {
     }
     if (!tcb.retransmit_timer.is_scheduled()) ArmRetransmitTimer(tcb);
     if (tcb.options.user_timeout > Duration::zero() && !tcb.user_timeout_timer.is_scheduled()) {
-      wheel_.ScheduleAfter(tcb.user_timeout_timer, tcb.options.user_timeout);
+      timers_.ScheduleAfter(tcb.user_timeout_timer, tcb.options.user_timeout);
     }
-    wheel_.Cancel(tcb.persist_timer);
+    timers_.Cancel(tcb.persist_timer);
   }
 }
 

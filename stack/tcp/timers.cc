@@ -73,7 +73,7 @@ void TcpEngine::OnPersistTimer(Tcb& tcb) {
   SendSegment(tcb, tcb.snd_nxt, wire::TcpFlags::kAck, std::span<const std::uint8_t>(&byte, 1));
   counters_.Increment(Counter::kTcpZeroWindowProbes);
   tcb.rto.Backoff();
-  wheel_.ScheduleAfter(tcb.persist_timer, tcb.rto.rto());
+  timers_.ScheduleAfter(tcb.persist_timer, tcb.rto.rto());
 }
 
 void TcpEngine::OnDelayedAckTimer(Tcb& tcb) {

@@ -199,7 +199,7 @@ TEST_F(LowerLayersTest, UnansweredResolutionRetriesThenDropsAndCounts) {
   EXPECT_EQ(Count(Counter::kTxArpRequests), 3u) << "max_requests is 3";
   EXPECT_EQ(Count(Counter::kDropArpUnresolved), 2u);
   EXPECT_EQ(stack_.arp().size(), 0u);
-  EXPECT_TRUE(stack_.wheel().empty());
+  EXPECT_TRUE(stack_.timers().empty());
 }
 
 TEST_F(LowerLayersTest, ExpiredEntriesAreConfirmedAgainThenForgotten) {

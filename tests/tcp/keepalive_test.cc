@@ -111,7 +111,7 @@ TEST_F(KeepaliveTest, AnswerResetsTheCountAndTheIdlePeriod) {
 
 TEST_F(KeepaliveTest, TrafficPostponesProbesWithoutReschedulingPerSegment) {
   ASSERT_FALSE(harness_.stack().SetKeepalive(id_, Canonical(), harness_.now()));
-  const std::uint64_t scheduled_before = harness_.stack().wheel().stats().scheduled;
+  const std::uint64_t scheduled_before = harness_.stack().timers().stats().scheduled;
   // The peer sends a byte every second for ten seconds; we never probe.
   std::uint32_t peer_seq = PeerSeq();
   for (int i = 0; i < 10; ++i) {
@@ -124,7 +124,7 @@ TEST_F(KeepaliveTest, TrafficPostponesProbesWithoutReschedulingPerSegment) {
   }
   // Lazy re-arming: the keepalive timer moved about once per idle period, not per segment
   // (each segment here also arms a delayed ACK, which fires; those are counted separately).
-  const std::uint64_t scheduled = harness_.stack().wheel().stats().scheduled - scheduled_before;
+  const std::uint64_t scheduled = harness_.stack().timers().stats().scheduled - scheduled_before;
   EXPECT_LE(scheduled, 10u /*delayed ACKs*/ + 4u /*keepalive re-arms*/);
   const timers::TimePoint last = harness_.now();
   harness_.AdvanceTo(last + seconds(3) - milliseconds(1));

@@ -1,0 +1,51 @@
+// Operations on circular doubly linked lists of Timers with a sentinel head, shared by the timer
+// queues (internal to timers/).
+#ifndef TAPSTACK_TIMERS_TIMER_LIST_H_
+#define TAPSTACK_TIMERS_TIMER_LIST_H_
+
+#include "timers/timer.h"
+
+namespace tapstack::timers {
+
+struct TimerListOps {
+  static void InitHead(TimerLink& head) { head.next = head.prev = &head; }
+  static bool Empty(const TimerLink& head) { return head.next == &head; }
+
+  static void PushBack(TimerLink& head, Timer& timer) {
+    TimerLink* node = &timer;
+    node->prev = head.prev;
+    node->next = &head;
+    head.prev->next = node;
+    head.prev = node;
+  }
+
+  static Timer& PopFront(TimerLink& head) {
+    Timer& timer = *static_cast<Timer*>(head.next);
+    timer.Unlink();
+    return timer;
+  }
+
+  static Timer& Front(TimerLink& head) { return *static_cast<Timer*>(head.next); }
+  static Timer& Of(TimerLink* link) { return *static_cast<Timer*>(link); }
+  static TimerLink* LinkOf(Timer& timer) { return &timer; }
+  static void Unlink(Timer& timer) { timer.Unlink(); }
+  static Tick& DeadlineOf(Timer& timer) { return timer.deadline_; }
+  static void Fire(Timer& timer) { timer.callback_(timer); }
+
+  // Moves every node of `from` to the (empty) list `to`, leaving `from` empty.
+  static void TakeAll(TimerLink& from, TimerLink& to) {
+    if (Empty(from)) {
+      InitHead(to);
+      return;
+    }
+    to.next = from.next;
+    to.prev = from.prev;
+    to.next->prev = &to;
+    to.prev->next = &to;
+    InitHead(from);
+  }
+};
+
+}  // namespace tapstack::timers
+
+#endif  // TAPSTACK_TIMERS_TIMER_LIST_H_

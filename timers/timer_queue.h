@@ -1,0 +1,67 @@
+// The timer facility as the stack sees it: schedule, cancel, advance, next deadline.
+//
+// TimerWheel is the implementation the stack uses. Two others exist only for comparison, so that
+// `tapstack sim --timers` and the benchmarks can show what the wheel saves: a binary heap
+// (O(log n) per operation, what libevent and libuv use) and a periodic sweep over every pending
+// timer (O(n) per tick, the way lwIP's slow timer and smoltcp's polling visit every connection).
+// All three follow the same rules (see timer_wheel.h): deadlines round up to a whole tick, timers
+// due in the same tick fire in scheduling order, a deadline at or before the current tick fires
+// at the start of the next Advance(). Given the same calls they fire the same timers at the same
+// ticks in the same order; only the cost differs.
+#ifndef TAPSTACK_TIMERS_TIMER_QUEUE_H_
+#define TAPSTACK_TIMERS_TIMER_QUEUE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "timers/timer.h"
+
+namespace tapstack::timers {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Duration = Clock::duration;
+
+// Counts of what a queue has done, for benchmarks and `--stats` output.
+struct TimerQueueStats {
+  std::uint64_t scheduled = 0;  // Schedule and Reschedule calls
+  std::uint64_t cancelled = 0;  // Cancel calls that found the timer pending
+  std::uint64_t fired = 0;
+  std::uint64_t cascaded = 0;   // wheel: timers moved down a level
+  std::uint64_t visited = 0;    // sweep: timers examined by scans
+};
+
+class TimerQueue {
+ public:
+  virtual ~TimerQueue() = default;
+
+  // Arms `timer` to fire at `deadline`; a pending timer is moved.
+  virtual void Schedule(Timer& timer, TimePoint deadline) = 0;
+  void ScheduleAfter(Timer& timer, Duration delay) { Schedule(timer, now() + delay); }
+  // Disarms `timer`; a timer that is not pending is left alone.
+  virtual void Cancel(Timer& timer) = 0;
+  // Moves the clock to `now` and fires every timer due by then. Returns how many fired.
+  virtual std::size_t Advance(TimePoint now) = 0;
+  // When Advance() next has work to do (never after the earliest deadline); nullopt when idle.
+  virtual std::optional<TimePoint> NextDeadline() const = 0;
+  virtual TimePoint now() const = 0;
+  virtual const TimerQueueStats& stats() const = 0;
+  bool empty() const { return !NextDeadline().has_value(); }
+};
+
+enum class TimerQueueKind { kWheel, kHeap, kSweep };
+
+std::string_view TimerQueueKindName(TimerQueueKind kind);  // "wheel", "heap", "sweep"
+std::optional<TimerQueueKind> ParseTimerQueueKind(std::string_view name);
+
+// A queue of `kind` whose tick 0 is `origin`, with ticks of `resolution`.
+std::unique_ptr<TimerQueue> MakeTimerQueue(TimerQueueKind kind, TimePoint origin,
+                                           Duration resolution = std::chrono::milliseconds(1));
+
+}  // namespace tapstack::timers
+
+#endif  // TAPSTACK_TIMERS_TIMER_QUEUE_H_
