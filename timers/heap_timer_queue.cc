@@ -1,5 +1,7 @@
 #include "timers/heap_timer_queue.h"
 
+#include "timers/timer_list.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -7,21 +9,25 @@
 namespace tapstack::timers {
 
 namespace {
-// The `prev` of a timer waiting on the due list: not an index into the heap.
-constexpr std::uintptr_t kDueIndex = std::numeric_limits<std::uintptr_t>::max();
+// The index of a timer waiting on the due list: not a position in the heap.
+constexpr Tick kDueIndex = std::numeric_limits<Tick>::max();
 }  // namespace
 
 HeapTimerQueue::HeapTimerQueue(TimePoint origin, Duration resolution)
-    : clock_(origin, resolution) {}
+    : clock_(origin, resolution) {
+  TimerListOps::InitHead(members_);
+  TimerListOps::InitHead(due_);
+}
 
 HeapTimerQueue::~HeapTimerQueue() {
-  for (const Entry& entry : heap_) entry.timer->next = entry.timer->prev = nullptr;
-  for (Timer* timer : due_) timer->next = timer->prev = nullptr;
+  // Only timers still alive are on the lists; heap entries may point at destroyed ones.
+  while (!TimerListOps::Empty(members_)) TimerListOps::PopFront(members_);
+  while (!TimerListOps::Empty(due_)) TimerListOps::PopFront(due_);
 }
 
 void HeapTimerQueue::Place(std::size_t index, const Entry& entry) {
   heap_[index] = entry;
-  entry.timer->prev = reinterpret_cast<TimerLink*>(static_cast<std::uintptr_t>(index));
+  entry.timer->deadline_ = index;
 }
 
 void HeapTimerQueue::SiftUp(std::size_t index) {
@@ -55,38 +61,31 @@ void HeapTimerQueue::Remove(std::size_t index) {
   if (index == heap_.size()) return;
   Place(index, last);
   SiftUp(index);
-  SiftDown(static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(last.timer->prev)));
+  SiftDown(static_cast<std::size_t>(last.timer->deadline_));
 }
 
 void HeapTimerQueue::Cancel(Timer& timer) {
-  if (timer.next != &marker_) return;
-  const auto index = reinterpret_cast<std::uintptr_t>(timer.prev);
-  if (index == kDueIndex) {
-    // Not found: it sits in the batch Advance() is firing, which skips unlinked timers.
-    const auto it = std::find(due_.begin(), due_.end(), &timer);
-    if (it != due_.end()) due_.erase(it);
-  } else {
-    Remove(static_cast<std::size_t>(index));
-  }
-  timer.next = timer.prev = nullptr;
+  if (!timer.is_scheduled()) return;
+  const Tick index = timer.deadline_;
+  if (index != kDueIndex) Remove(static_cast<std::size_t>(index));
+  timer.Unlink();
   ++stats_.cancelled;
 }
 
 void HeapTimerQueue::Schedule(Timer& timer, TimePoint deadline) {
-  if (timer.next == &marker_) {
+  if (timer.is_scheduled()) {
     const std::uint64_t cancelled = stats_.cancelled;
     Cancel(timer);
     stats_.cancelled = cancelled;
   }
   ++stats_.scheduled;
   const Tick tick = clock_.DeadlineToTick(deadline);
-  timer.deadline_ = tick;
-  timer.next = &marker_;
   if (tick <= now_) {
-    timer.prev = reinterpret_cast<TimerLink*>(kDueIndex);
-    due_.push_back(&timer);
+    timer.deadline_ = kDueIndex;
+    TimerListOps::PushBack(due_, timer);
     return;
   }
+  TimerListOps::PushBack(members_, timer);
   heap_.push_back(Entry{tick, next_sequence_++, &timer});
   SiftUp(heap_.size() - 1);
 }
@@ -96,24 +95,20 @@ std::size_t HeapTimerQueue::Advance(TimePoint now) {
   if (target < now_) target = now_;
   advancing_ = true;
   std::size_t fired = 0;
-  std::vector<Timer*> firing;
-  firing.swap(due_);
-  for (std::size_t i = 0; i < firing.size(); ++i) {
-    Timer* timer = firing[i];
-    // Skip timers cancelled or moved by an earlier callback of this batch.
-    if (timer->next != &marker_ || reinterpret_cast<std::uintptr_t>(timer->prev) != kDueIndex) {
-      continue;
-    }
-    if (std::find(due_.begin(), due_.end(), timer) != due_.end()) continue;  // re-armed for now
-    timer->next = timer->prev = nullptr;
+  // The due batch is detached first: what its callbacks make due again waits for the next call,
+  // and a timer cancelled or destroyed meanwhile simply leaves the list.
+  TimerLink firing;
+  TimerListOps::TakeAll(due_, firing);
+  while (!TimerListOps::Empty(firing)) {
+    Timer& timer = TimerListOps::PopFront(firing);
     ++fired;
-    timer->callback_(*timer);
+    timer.callback_(timer);
   }
   while (!heap_.empty() && heap_.front().deadline <= target) {
     now_ = heap_.front().deadline;
     Timer* timer = heap_.front().timer;
     Remove(0);
-    timer->next = timer->prev = nullptr;
+    timer->Unlink();
     ++fired;
     timer->callback_(*timer);
   }
@@ -124,7 +119,7 @@ std::size_t HeapTimerQueue::Advance(TimePoint now) {
 }
 
 std::optional<TimePoint> HeapTimerQueue::NextDeadline() const {
-  if (!due_.empty()) return clock_.TickToTime(now_);
+  if (!TimerListOps::Empty(due_)) return clock_.TickToTime(now_);
   if (heap_.empty()) return std::nullopt;
   return clock_.TickToTime(heap_.front().deadline);
 }

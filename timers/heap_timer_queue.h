@@ -1,8 +1,10 @@
 // A binary min-heap of timers, for comparison with the wheel only (see timer_queue.h).
 // O(log n) schedule, cancel and fire: the structure behind libevent's and libuv's timers.
 //
-// Owners must cancel a pending timer before destroying it (the stack always does): a Timer cannot
-// reach its queue, and the heap, unlike the wheel's lists, holds a pointer to it.
+// Pending timers are also kept on a membership list (their links), so a pending Timer that is
+// destroyed unlinks itself safely; its heap entry is then stale, so owners must cancel pending
+// timers before destroying them while the queue is in use (the stack always does). A pending
+// timer's deadline field holds its heap index: the entry keeps the deadline.
 #ifndef TAPSTACK_TIMERS_HEAP_TIMER_QUEUE_H_
 #define TAPSTACK_TIMERS_HEAP_TIMER_QUEUE_H_
 
@@ -45,8 +47,8 @@ class HeapTimerQueue final : public TimerQueue {
   std::uint64_t next_sequence_ = 0;
   std::vector<Entry> heap_;
   // Timers scheduled at or before now_: they fire at the start of the next Advance().
-  std::vector<Timer*> due_;
-  TimerLink marker_;  // a pending timer's `next` points here; its `prev` holds its heap index
+  TimerLink due_;
+  TimerLink members_;  // every timer pending in the heap
   bool advancing_ = false;
   TimerQueueStats stats_;
 };

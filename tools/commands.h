@@ -11,6 +11,7 @@ namespace tapstack::tools {
 int RunDemo(std::span<const std::string_view> args);
 int RunUp(std::span<const std::string_view> args);
 int RunNc(std::span<const std::string_view> args);
+int RunSim(std::span<const std::string_view> args);
 
 }  // namespace tapstack::tools
 

@@ -13,6 +13,7 @@ constexpr char kUsage[] =
     "  demo    replay keepalive on a virtual clock (the on-the-wire demo is not built yet)\n"
     "  up      run the stack on a TAP device: answer ARP and ping, optionally ping a host\n"
     "  nc      netcat over the stack: connect to HOST PORT, or listen with -l PORT\n"
+    "  sim     many keepalive connections on a virtual clock; dead peers checked to the tick\n"
     "  help    this text\n";
 
 }  // namespace
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   if (command == "demo") return tapstack::tools::RunDemo(rest);
   if (command == "up") return tapstack::tools::RunUp(rest);
   if (command == "nc") return tapstack::tools::RunNc(rest);
+  if (command == "sim") return tapstack::tools::RunSim(rest);
   std::fprintf(stderr, "tapstack: unknown command '%.*s'\n%s", static_cast<int>(command.size()),
                command.data(), kUsage);
   return 2;

@@ -104,7 +104,8 @@ class TcpEngine {
   bool SegmentAcceptable(const Tcb& tcb, Seq seq, std::uint32_t length) const;
   // Returns false when processing must stop (the segment was dropped or the TCB freed).
   bool ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t payload_len);
-  void ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> payload, bool fin);
+  // The segment's data and FIN. False when the connection was freed (data for a closed handle).
+  bool ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> payload, bool fin);
   void ProcessFin(Tcb& tcb);
   void UpdateSendWindow(Tcb& tcb, const wire::TcpView& segment);
   void ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options);

@@ -241,8 +241,7 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
   if (!ProcessAck(tcb, segment, static_cast<std::uint32_t>(segment.payload().size()))) return;
 
   // Seventh and eighth: the text and the FIN.
-  ProcessText(tcb, seq, payload, fin);
-  if (connections_.contains(tcb.tuple)) Output(tcb);
+  if (ProcessText(tcb, seq, payload, fin)) Output(tcb);
 }
 
 void TcpEngine::UpdateSendWindow(Tcb& tcb, const wire::TcpView& segment) {
@@ -365,7 +364,7 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t
   return true;
 }
 
-void TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> payload, bool fin) {
+bool TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> payload, bool fin) {
   const bool accepts_text = tcb.state == State::kEstablished || tcb.state == State::kFinWait1 ||
                             tcb.state == State::kFinWait2;
   std::size_t trimmed = 0;
@@ -373,7 +372,7 @@ void TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> pay
     if (tcb.app_closed) {
       // Nobody will ever read this (RFC 2525 2.17): reset, as Linux does for orphaned sockets.
       Terminate(tcb, {}, /*send_reset=*/true);
-      return;
+      return false;
     }
     const std::uint32_t offset = seq - tcb.rcv_nxt;
     const bool gap_before = tcb.receive_buffer.has_out_of_order();
@@ -402,6 +401,7 @@ void TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> pay
   } else if (tcb.peer_fin_seq && *tcb.peer_fin_seq == tcb.rcv_nxt) {
     ProcessFin(tcb);
   }
+  return true;
 }
 
 void TcpEngine::ProcessFin(Tcb& tcb) {

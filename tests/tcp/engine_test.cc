@@ -421,6 +421,19 @@ TEST_F(Established, AbortSendsResetAndCloseWithUnreadDataToo) {
   EXPECT_FALSE(ClosedError(h_).has_value()) << "no event after the application closed";
 }
 
+TEST_F(Established, DataAfterOurCloseIsResetAndTheConnectionFreed) {
+  // Regression (a use-after-free under ASan): the connection is freed while the segment that
+  // freed it is still being processed.
+  ASSERT_FALSE(h_.stack().Close(id_, h_.now()));
+  EXPECT_EQ(h_.TakeOne().flags, kFA);
+  acked_ = 1;
+  PeerSends(Pattern(20));
+  const std::vector<Segment> sent = h_.Take();
+  ASSERT_FALSE(sent.empty());
+  EXPECT_TRUE(sent.back().Has(TcpFlags::kRst)) << "nobody will read it (RFC 2525 2.17)";
+  EXPECT_EQ(h_.stack().tcp_connection_count(), 0u);
+}
+
 TEST_F(Established, StaleHandlesGiveNotConnected) {
   ASSERT_FALSE(h_.stack().Abort(id_, h_.now()));
   EXPECT_EQ(h_.stack().Send(id_, Pattern(1), h_.now()).error, std::errc::not_connected);

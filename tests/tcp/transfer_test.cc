@@ -9,10 +9,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/sha256.h"
-#include "tests/support/stack_pair.h"
+#include "tap/stack_pair.h"
 
 namespace tapstack::testing {
 namespace {
+
+using tap::StackPair;
+using tap::StackPairOptions;
 
 using std::chrono::milliseconds;
 

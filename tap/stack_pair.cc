@@ -1,11 +1,11 @@
-#include "tests/support/stack_pair.h"
+#include "tap/stack_pair.h"
 
 #include <algorithm>
 #include <vector>
 
 #include "tap/memory_link.h"
 
-namespace tapstack::testing {
+namespace tapstack::tap {
 
 const wire::Ipv4Address StackPair::kAddressA = *wire::Ipv4Address::Parse("192.0.2.2");
 const wire::Ipv4Address StackPair::kAddressB = *wire::Ipv4Address::Parse("192.0.2.1");
@@ -18,11 +18,13 @@ std::unique_ptr<tap::Device> MaybeFaulty(std::unique_ptr<tap::Device> device,
   return std::make_unique<tap::FaultyLink>(std::move(device), *faults);
 }
 
-StackConfig Config(wire::Ipv4Address address, const tcp::TcpConfig& tcp, std::uint64_t seed) {
+StackConfig Config(wire::Ipv4Address address, const StackPairOptions& options,
+                   std::uint64_t seed) {
   StackConfig config;
   config.interface.address = address;
   config.interface.prefix_len = 24;
-  config.tcp = tcp;
+  config.tcp = options.tcp;
+  config.timer_queue = options.timer_queue;
   config.random_seed = seed;
   return config;
 }
@@ -30,16 +32,18 @@ StackConfig Config(wire::Ipv4Address address, const tcp::TcpConfig& tcp, std::ui
 }  // namespace
 
 StackPair::StackPair(const StackPairOptions& options)
-    : clock_(timers::TimePoint{} + std::chrono::hours(1)) {
-  auto [end_a, end_b] = tap::MemoryLink::CreatePair(1500, 1 << 16);
+    : options_(options), clock_(timers::TimePoint{} + std::chrono::hours(1)) {
+  auto [end_a, end_b] = tap::MemoryLink::CreatePair(1500, options.queue_limit);
   link_a_ = MaybeFaulty(std::move(end_a), options.faults_a_to_b);
   link_b_ = MaybeFaulty(std::move(end_b), options.faults_b_to_a);
-  a_ = std::make_unique<Stack>(Config(kAddressA, options.tcp, 1), clock_.Now(),
+  a_ = std::make_unique<Stack>(Config(kAddressA, options, 1), clock_.Now(),
                                [this](std::span<const std::uint8_t> frame) {
+                                 if (options_.drop_a_to_b && options_.drop_a_to_b(frame)) return;
                                  (void)link_a_->Send(frame, clock_.Now());
                                });
-  b_ = std::make_unique<Stack>(Config(kAddressB, options.tcp, 2), clock_.Now(),
+  b_ = std::make_unique<Stack>(Config(kAddressB, options, 2), clock_.Now(),
                                [this](std::span<const std::uint8_t> frame) {
+                                 if (options_.drop_b_to_a && options_.drop_b_to_a(frame)) return;
                                  (void)link_b_->Send(frame, clock_.Now());
                                });
 }
@@ -53,7 +57,11 @@ void StackPair::Pump() {
       while (true) {
         const absl::StatusOr<std::size_t> got = link->Receive(buffer, clock_.Now());
         if (!got.ok() || *got == 0) break;
-        stack->Ingest(std::span(buffer).first(*got), clock_.Now());
+        const std::span<const std::uint8_t> frame = std::span(buffer).first(*got);
+        if (stack == a_.get() && options_.observe_b_to_a) {
+          options_.observe_b_to_a(frame, clock_.Now());
+        }
+        stack->Ingest(frame, clock_.Now());
         moved = true;
       }
     }
@@ -70,6 +78,18 @@ std::optional<timers::TimePoint> StackPair::NextEvent() const {
     if (t && (!next || *t < *next)) next = t;
   }
   return next;
+}
+
+bool StackPair::Step(timers::TimePoint limit) {
+  const std::optional<timers::TimePoint> next = NextEvent();
+  if (!next || *next > limit) {
+    clock_.Set(std::max(clock_.Now(), limit));
+    Pump();
+    return false;
+  }
+  clock_.Set(std::max(*next, clock_.Now()));
+  Pump();
+  return true;
 }
 
 bool StackPair::RunUntil(const std::function<bool()>& done, timers::Duration limit) {
@@ -89,4 +109,4 @@ bool StackPair::RunUntil(const std::function<bool()>& done, timers::Duration lim
   }
 }
 
-}  // namespace tapstack::testing
+}  // namespace tapstack::tap

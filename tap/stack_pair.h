@@ -1,10 +1,13 @@
 // Two stacks joined by an in-memory link on a virtual clock, each direction optionally wrapped in
-// a FaultyLink, for deterministic end-to-end tests and simulations. Time jumps from event to
-// event (a timer deadline or a delayed frame), so hours of virtual time cost only the work done.
-#ifndef TAPSTACK_TESTS_SUPPORT_STACK_PAIR_H_
-#define TAPSTACK_TESTS_SUPPORT_STACK_PAIR_H_
+// a FaultyLink, for deterministic end-to-end tests, benchmarks and `tapstack sim`. Time jumps from
+// event to event (a timer deadline or a delayed frame), so hours of virtual time cost only the
+// work done.
+#ifndef TAPSTACK_TAP_STACK_PAIR_H_
+#define TAPSTACK_TAP_STACK_PAIR_H_
 
+#include <cstdint>
 #include <functional>
+#include <span>
 #include <memory>
 #include <optional>
 
@@ -13,12 +16,21 @@
 #include "tap/device.h"
 #include "tap/faulty_link.h"
 
-namespace tapstack::testing {
+namespace tapstack::tap {
 
 struct StackPairOptions {
   tcp::TcpConfig tcp;
+  timers::TimerQueueKind timer_queue = timers::TimerQueueKind::kWheel;
   std::optional<tap::FaultOptions> faults_a_to_b;
   std::optional<tap::FaultOptions> faults_b_to_a;
+  // Frames a link holds before it drops (counted); large for simulations of many connections.
+  std::size_t queue_limit = 1 << 16;
+  // Frames from A for which this returns true never reach B: a way to make some peers "dead".
+  std::function<bool(std::span<const std::uint8_t> frame)> drop_a_to_b;
+  // The same for frames from B to A.
+  std::function<bool(std::span<const std::uint8_t> frame)> drop_b_to_a;
+  // Called for every frame delivered from B to A, with the time (for exactness checks).
+  std::function<void(std::span<const std::uint8_t> frame, timers::TimePoint now)> observe_b_to_a;
 };
 
 class StackPair {
@@ -34,6 +46,9 @@ class StackPair {
 
   // Processes everything due now: frames ready on either link, then timers.
   void Pump();
+  // Advances virtual time to the next event (or `limit`, whichever comes first) and pumps.
+  // Returns false when nothing is pending before `limit`.
+  bool Step(timers::TimePoint limit);
   // Advances virtual time event by event until `done()` holds or `limit` of virtual time passed.
   // Returns whether `done()` held.
   bool RunUntil(const std::function<bool()>& done, timers::Duration limit);
@@ -41,6 +56,7 @@ class StackPair {
  private:
   std::optional<timers::TimePoint> NextEvent() const;
 
+  StackPairOptions options_;
   tap::VirtualClock clock_;
   std::unique_ptr<tap::Device> link_a_;  // what A sends on and receives from
   std::unique_ptr<tap::Device> link_b_;
@@ -48,6 +64,6 @@ class StackPair {
   std::unique_ptr<Stack> b_;
 };
 
-}  // namespace tapstack::testing
+}  // namespace tapstack::tap
 
-#endif  // TAPSTACK_TESTS_SUPPORT_STACK_PAIR_H_
+#endif  // TAPSTACK_TAP_STACK_PAIR_H_

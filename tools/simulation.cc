@@ -1,0 +1,271 @@
+#include "tools/simulation.h"
+
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "stack/tcp/tcb.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
+#include "tap/stack_pair.h"
+
+namespace tapstack::tools {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr std::uint16_t kFirstServerPort = 10000;
+constexpr std::size_t kConnectionsPerServerPort = 25'000;  // within the 28232 ephemeral ports
+constexpr std::size_t kConnectBatch = 1000;                // per virtual millisecond
+constexpr auto kTrafficTick = milliseconds(100);
+
+double Seconds(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+long ResidentKib() {
+  long pages_total = 0;
+  long pages_resident = 0;
+  if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(statm, "%ld %ld", &pages_total, &pages_resident) != 2) pages_resident = 0;
+    std::fclose(statm);
+  }
+  return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+// Connection key from a frame: (port of A) << 16 | (port of B). Zero for anything not TCP.
+std::uint32_t KeyOf(std::span<const std::uint8_t> frame, bool from_a) {
+  const auto ethernet = wire::EthernetView::Parse(frame);
+  if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return 0;
+  const auto ip = wire::Ipv4View::Parse(ethernet->payload());
+  if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp) return 0;
+  const auto tcp = wire::TcpView::Parse(ip->payload());
+  if (!tcp.ok()) return 0;
+  const std::uint16_t a_port = from_a ? tcp->src_port() : tcp->dst_port();
+  const std::uint16_t b_port = from_a ? tcp->dst_port() : tcp->src_port();
+  return (std::uint32_t{a_port} << 16) | b_port;
+}
+
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(std::string name)
+      : name_(std::move(name)),
+        wall_(Seconds(CLOCK_MONOTONIC)),
+        cpu_(Seconds(CLOCK_PROCESS_CPUTIME_ID)) {}
+  PhaseCost Stop() const {
+    return PhaseCost{name_, Seconds(CLOCK_MONOTONIC) - wall_,
+                     Seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_};
+  }
+
+ private:
+  std::string name_;
+  double wall_;
+  double cpu_;
+};
+
+struct Connection {
+  tcp::ConnectionId ours;    // on stack A, with keepalive
+  tcp::ConnectionId theirs;  // on stack B, the peer
+  std::uint32_t key = 0;
+  bool dead = false;
+  bool closed = false;
+};
+
+}  // namespace
+
+SimReport RunSimulation(const SimOptions& options,
+                        const std::function<void(double, std::size_t)>& progress) {
+  SimReport report;
+  report.connections = options.connections;
+  report.tcb_bytes = sizeof(tcp::Tcb);
+
+  absl::flat_hash_set<std::uint32_t> dead_keys;
+  absl::flat_hash_map<std::uint32_t, timers::TimePoint> last_from_peer;
+  tap::StackPairOptions pair_options;
+  pair_options.timer_queue = options.timers;
+  pair_options.queue_limit = 1 << 22;
+  pair_options.tcp.max_connections = options.connections + 16;
+  pair_options.tcp.max_half_open = options.connections + 16;
+  pair_options.tcp.defaults.send_buffer = 16 * 1024;
+  pair_options.tcp.defaults.receive_buffer = 16 * 1024;
+  pair_options.drop_a_to_b = [&](std::span<const std::uint8_t> frame) {
+    return !dead_keys.empty() && dead_keys.contains(KeyOf(frame, /*from_a=*/true));
+  };
+  pair_options.drop_b_to_a = [&](std::span<const std::uint8_t> frame) {
+    return !dead_keys.empty() && dead_keys.contains(KeyOf(frame, /*from_a=*/false));
+  };
+  pair_options.observe_b_to_a = [&](std::span<const std::uint8_t> frame, timers::TimePoint now) {
+    ++report.segments_delivered;
+    if (const std::uint32_t key = KeyOf(frame, /*from_a=*/false); key != 0) {
+      last_from_peer[key] = now;
+    }
+  };
+  tap::StackPair pair(pair_options);
+  Stack& a = pair.a();
+  Stack& b = pair.b();
+
+  std::vector<Connection> connections(options.connections);
+  absl::flat_hash_map<std::uint64_t, std::size_t> index_by_ours;
+  absl::flat_hash_map<std::uint32_t, std::size_t> index_by_key;
+  std::vector<std::pair<tcp::Event, timers::TimePoint>> closed_events;
+  std::vector<std::uint8_t> scratch(4096);
+  std::size_t accepted = 0;
+
+  a.set_tcp_event_handler([&](const tcp::Event& event) {
+    switch (event.type) {
+      case tcp::EventType::kConnected: ++report.established; break;
+      case tcp::EventType::kReadable:
+        while (a.Receive(event.connection, scratch, pair.now()).bytes > 0) {
+        }
+        break;
+      case tcp::EventType::kClosed: closed_events.emplace_back(event, pair.now()); break;
+      default: break;
+    }
+  });
+  b.set_tcp_event_handler([&](const tcp::Event& event) {
+    if (event.type != tcp::EventType::kAcceptReady) return;
+    while (std::optional<tcp::ConnectionId> id = b.Accept(event.listener_port)) {
+      const std::optional<tcp::ConnectionInfo> info = b.Info(*id);
+      const std::uint32_t key = (std::uint32_t{info->remote_port} << 16) | info->local_port;
+      if (const auto it = index_by_key.find(key); it != index_by_key.end()) {
+        connections[it->second].theirs = *id;
+        ++accepted;
+      }
+    }
+  });
+
+  const long rss_before = ResidentKib();
+  // Phase 1: establish, a batch per virtual millisecond so that idle periods (and so probes)
+  // spread over time as they would in a real server.
+  PhaseTimer establish("establish");
+  const std::size_t server_ports =
+      (options.connections + kConnectionsPerServerPort - 1) / kConnectionsPerServerPort;
+  for (std::size_t port = 0; port < server_ports; ++port) {
+    (void)b.Listen(static_cast<std::uint16_t>(kFirstServerPort + port), 4096, pair.now());
+  }
+  const tcp::KeepaliveOptions keepalive{.enabled = true, .idle = options.idle,
+                                        .interval = options.interval, .count = options.count};
+  for (std::size_t i = 0; i < options.connections; ++i) {
+    const auto port = static_cast<std::uint16_t>(kFirstServerPort + i / kConnectionsPerServerPort);
+    absl::StatusOr<tcp::ConnectionId> id = a.Connect(tap::StackPair::kAddressB, port, pair.now());
+    if (!id.ok()) break;
+    Connection& connection = connections[i];
+    connection.ours = *id;
+    const std::optional<tcp::ConnectionInfo> info = a.Info(*id);
+    connection.key = (std::uint32_t{info->local_port} << 16) | info->remote_port;
+    index_by_ours[id->value] = i;
+    index_by_key[connection.key] = i;
+    (void)a.SetKeepalive(*id, keepalive, pair.now());
+    if ((i + 1) % kConnectBatch == 0 || i + 1 == options.connections) {
+      pair.Step(pair.now() + milliseconds(1));
+    }
+  }
+  while (accepted < options.connections && pair.Step(pair.now() + milliseconds(10))) {
+  }
+  report.phases.push_back(establish.Stop());
+  report.bytes_per_connection = static_cast<double>(ResidentKib() - rss_before) * 1024.0 /
+                                (2.0 * static_cast<double>(std::max<std::size_t>(1, accepted)));
+
+  // Phase 2: traffic, idling and probing; at dead_at some peers go silent for good.
+  PhaseTimer run("traffic+idle+probing");
+  std::mt19937_64 rng(options.seed);
+  const timers::TimePoint start = pair.now();
+  const timers::TimePoint end = start + options.duration;
+  const timers::TimePoint dead_time = start + options.dead_at;
+  timers::TimePoint next_traffic = start + kTrafficTick;
+  bool killed = false;
+  const std::size_t traffic_per_tick = static_cast<std::size_t>(
+      options.traffic * static_cast<double>(options.connections) *
+      std::chrono::duration<double>(kTrafficTick).count() + 0.5);
+  const std::uint8_t byte = 'x';
+  std::size_t alive = options.connections;
+  double last_progress = -1;
+  while (pair.now() < end) {
+    timers::TimePoint limit = std::min(end, next_traffic);
+    if (!killed) limit = std::min(limit, dead_time);
+    pair.Step(limit);
+    if (!killed && pair.now() >= dead_time) {
+      killed = true;
+      const auto dead_count = static_cast<std::size_t>(
+          options.dead_fraction * static_cast<double>(options.connections) + 0.5);
+      std::vector<std::size_t> order(options.connections);
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::shuffle(order.begin(), order.end(), rng);
+      for (std::size_t i = 0; i < dead_count && i < order.size(); ++i) {
+        connections[order[i]].dead = true;
+        dead_keys.insert(connections[order[i]].key);
+      }
+      report.dead = dead_keys.size();
+    }
+    if (pair.now() >= next_traffic) {
+      next_traffic += kTrafficTick;
+      std::uniform_int_distribution<std::size_t> pick(0, options.connections - 1);
+      for (std::size_t n = 0; n < traffic_per_tick; ++n) {
+        const Connection& connection = connections[pick(rng)];
+        if (connection.dead || connection.closed) continue;
+        (void)b.Send(connection.theirs, std::span(&byte, 1), pair.now());
+      }
+    }
+    for (const auto& [event, when] : closed_events) {
+      const auto it = index_by_ours.find(event.connection.value);
+      if (it == index_by_ours.end()) continue;
+      Connection& connection = connections[it->second];
+      connection.closed = true;
+      --alive;
+      if (!connection.dead) {
+        ++report.aborted_live;
+        continue;
+      }
+      const timers::TimePoint expected =
+          last_from_peer[connection.key] + options.idle + options.interval * options.count;
+      const bool exact = event.error == std::errc::timed_out && when == expected;
+      (exact ? report.aborted_dead_exact : report.aborted_dead_inexact) += 1;
+    }
+    closed_events.clear();
+    const double fraction = std::chrono::duration<double>(pair.now() - start) /
+                            std::chrono::duration<double>(options.duration);
+    if (progress && fraction - last_progress >= 0.01) {
+      last_progress = fraction;
+      progress(fraction, alive);
+    }
+  }
+  for (const Connection& connection : connections) {
+    if (connection.dead && !connection.closed) ++report.dead_not_aborted;
+  }
+  report.phases.push_back(run.Stop());
+  report.virtual_seconds = std::chrono::duration<double>(pair.now() - start).count();
+  report.probes_sent = a.counters()[Counter::kTcpKeepaliveProbesSent];
+  report.probes_answered = a.counters()[Counter::kTcpKeepaliveProbesAnswered];
+  for (const Stack* stack : {&a, &b}) {
+    const timers::TimerQueueStats& stats = stack->timers().stats();
+    report.timer_operations += stats.scheduled + stats.cancelled + stats.fired;
+  }
+
+  // Phase 3: teardown: every remaining connection aborted on both sides.
+  PhaseTimer teardown("teardown");
+  for (const Connection& connection : connections) {
+    if (!connection.closed) (void)a.Abort(connection.ours, pair.now());
+    (void)b.Abort(connection.theirs, pair.now());
+  }
+  pair.Pump();
+  report.phases.push_back(teardown.Stop());
+
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  report.peak_rss_kib = usage.ru_maxrss;
+  return report;
+}
+
+}  // namespace tapstack::tools

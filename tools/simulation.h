@@ -1,0 +1,65 @@
+// `tapstack sim`: many keepalive connections between two stacks on a virtual clock, some of whose
+// peers die at a chosen moment. Each abort is checked against the exact time keepalive promises:
+// the last segment from the peer + idle + count x interval.
+#ifndef TAPSTACK_TOOLS_SIMULATION_H_
+#define TAPSTACK_TOOLS_SIMULATION_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "timers/timer_queue.h"
+
+namespace tapstack::tools {
+
+struct SimOptions {
+  std::size_t connections = 10'000;
+  double dead_fraction = 0.0;
+  std::chrono::nanoseconds idle = std::chrono::seconds(60);
+  std::chrono::nanoseconds interval = std::chrono::seconds(10);
+  int count = 3;
+  double traffic = 0.0;  // segments per connection per virtual second, from the peer to us
+  std::chrono::nanoseconds duration = std::chrono::minutes(3);  // virtual, after establishment
+  std::chrono::nanoseconds dead_at = std::chrono::seconds(1);   // after establishment
+  timers::TimerQueueKind timers = timers::TimerQueueKind::kWheel;
+  std::uint64_t seed = 1;
+};
+
+struct PhaseCost {
+  std::string name;
+  double wall_seconds = 0;
+  double cpu_seconds = 0;
+};
+
+struct SimReport {
+  std::size_t connections = 0;
+  std::size_t established = 0;
+  std::size_t dead = 0;
+  std::size_t aborted_dead_exact = 0;    // dead peers aborted at exactly the promised time
+  std::size_t aborted_dead_inexact = 0;  // dead peers aborted at any other time
+  std::size_t aborted_live = 0;          // live connections that were aborted: always an error
+  std::size_t dead_not_aborted = 0;
+  std::uint64_t probes_sent = 0;
+  std::uint64_t probes_answered = 0;
+  std::uint64_t segments_delivered = 0;
+  std::uint64_t timer_operations = 0;
+  double virtual_seconds = 0;
+  std::vector<PhaseCost> phases;
+  long peak_rss_kib = 0;
+  double bytes_per_connection = 0;  // resident memory added per established connection, per side
+  std::size_t tcb_bytes = 0;        // sizeof the connection state alone
+
+  bool ok() const {
+    return established == connections && aborted_dead_exact == dead && aborted_dead_inexact == 0 &&
+           aborted_live == 0 && dead_not_aborted == 0;
+  }
+};
+
+// Runs the simulation. `progress(fraction_of_virtual_time, alive)` is called now and then.
+SimReport RunSimulation(const SimOptions& options,
+                        const std::function<void(double, std::size_t)>& progress);
+
+}  // namespace tapstack::tools
+
+#endif  // TAPSTACK_TOOLS_SIMULATION_H_
