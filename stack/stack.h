@@ -61,8 +61,10 @@ class Stack {
     icmp_.set_echo_reply_handler(std::move(handler));
   }
 
-  // --- TCP (RFC 9293). Every call takes the current time; events and traces are delivered to
-  // the handlers before the call returns, never from inside the engine's processing.
+  // --- TCP (RFC 9293). Every call takes the current time. Events are queued and delivered to the
+  // event handler before the call (or Ingest/Advance) returns, so the handler may call back into
+  // the stack. Traces are delivered synchronously from inside the engine: a trace handler must
+  // only record, never call back into the stack.
   absl::Status Listen(std::uint16_t port, int backlog, timers::TimePoint now);
   absl::Status StopListening(std::uint16_t port, timers::TimePoint now);
   std::optional<tcp::ConnectionId> Accept(std::uint16_t port);

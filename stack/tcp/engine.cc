@@ -131,7 +131,7 @@ void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
 }
 
 void TcpEngine::Free(Tcb& tcb) {
-  if (tcb.state == State::kSynReceived) --half_open_;
+  // The half-open count was settled by the state change to CLOSED (SetState).
   for (timers::Timer* timer : {&tcb.retransmit_timer, &tcb.persist_timer, &tcb.delayed_ack_timer,
                                &tcb.keepalive_timer, &tcb.time_wait_timer,
                                &tcb.user_timeout_timer}) {

@@ -157,6 +157,7 @@ class TcpEngine {
   std::function<void(const Event&)> event_handler_;
   std::function<void(const Trace&)> trace_handler_;
   std::vector<std::uint8_t> segment_buffer_;  // reused for every segment sent
+  std::vector<std::uint8_t> payload_buffer_;  // one segment's payload, read from a send buffer
 };
 
 }  // namespace tapstack::tcp

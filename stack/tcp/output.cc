@@ -125,7 +125,6 @@ void TcpEngine::ArmRetransmitTimer(Tcb& tcb) {
 
 void TcpEngine::Output(Tcb& tcb) {
   if (!SendsData(tcb.state)) return;
-  std::array<std::uint8_t, 65536> scratch;  // one segment's payload
   while (true) {
     const std::uint32_t sent_offset = tcb.snd_nxt - tcb.snd_una;
     const std::size_t buffered = tcb.send_buffer.size();
@@ -161,13 +160,14 @@ void TcpEngine::Output(Tcb& tcb) {
     const bool half_window = length >= tcb.max_snd_wnd / 2 && in_flight == 0;
     if (!full_segment && !may_send_short && !half_window) return;
 
-    tcb.send_buffer.Read(sent_offset, std::span<std::uint8_t>(scratch).first(length));
+    payload_buffer_.resize(length);
+    tcb.send_buffer.Read(sent_offset, payload_buffer_);
     const bool new_data = tcb.snd_nxt == tcb.snd_max;
     const bool retransmission = tcb.snd_nxt < tcb.snd_max;
     std::uint8_t flags = wire::TcpFlags::kAck;
     if (everything_queued) flags |= wire::TcpFlags::kPsh;
     const Seq seq = tcb.snd_nxt;
-    SendSegment(tcb, seq, flags, std::span<const std::uint8_t>(scratch).first(length));
+    SendSegment(tcb, seq, flags, payload_buffer_);
     tcb.snd_nxt += static_cast<std::uint32_t>(length);
     tcb.snd_max = Max(tcb.snd_max, tcb.snd_nxt);
     if (retransmission) {
@@ -196,10 +196,9 @@ void TcpEngine::RetransmitFirstSegment(Tcb& tcb) {
     if (tcb.fin_sent) SendSegment(tcb, tcb.snd_max - 1, wire::TcpFlags::kFin | wire::TcpFlags::kAck, {});
     return;
   }
-  std::array<std::uint8_t, 65536> scratch;
-  tcb.send_buffer.Read(0, std::span<std::uint8_t>(scratch).first(length));
-  SendSegment(tcb, tcb.snd_una, wire::TcpFlags::kAck,
-              std::span<const std::uint8_t>(scratch).first(length));
+  payload_buffer_.resize(length);
+  tcb.send_buffer.Read(0, payload_buffer_);
+  SendSegment(tcb, tcb.snd_una, wire::TcpFlags::kAck, payload_buffer_);
   tcb.rtt_seq.reset();  // Karn
   counters_.Increment(Counter::kTcpRetransmits);
   EmitTrace(Trace{.type = TraceType::kRetransmit, .connection = tcb.id,
