@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -415,8 +416,8 @@ class NcInteropTest : public TapTest {
     return *std::move(child);
   }
 
-  static std::string WriteTestFile(std::uint64_t bytes, std::uint64_t seed) {
-    const std::string path = TempPath("nc-input.bin");
+  std::string WriteTestFile(std::uint64_t bytes, std::uint64_t seed) {
+    const std::string path = ScratchPath("nc-input.bin");
     std::vector<std::uint8_t> content(bytes);
     PatternStream(seed).Fill(content);
     std::ofstream(path, std::ios::binary)
@@ -424,11 +425,27 @@ class NcInteropTest : public TapTest {
                static_cast<std::streamsize>(content.size()));
     return path;
   }
+
+  // A temporary file removed after a passing test (kept after a failure, to look at).
+  std::string ScratchPath(const std::string& stem) {
+    scratch_.push_back(TempPath(stem));
+    return scratch_.back();
+  }
+
+  void TearDown() override {
+    if (!HasFailure()) {
+      for (const std::string& path : scratch_) std::remove(path.c_str());
+    }
+    TapTest::TearDown();
+  }
+
+ private:
+  std::vector<std::string> scratch_;  // megabytes each
 };
 
 TEST_F(NcInteropTest, ListeningNcReceivesAFileFromTheKernel) {
   const std::string input = WriteTestFile(8 * kMiB, 12);
-  const std::string received = TempPath("nc-received.bin");
+  const std::string received = ScratchPath("nc-received.bin");
   // Standard input is empty: nc half-closes at once and keeps receiving.
   ChildProcess nc = StartNc({"-l", "5011"}, received, "");
   WaitUntilStackAnswers();
@@ -446,8 +463,8 @@ TEST_F(NcInteropTest, ListeningNcReceivesAFileFromTheKernel) {
 
 TEST_F(NcInteropTest, ConnectingNcSendsAFileToTheKernel) {
   const std::string input = WriteTestFile(8 * kMiB, 13);
-  const std::string saved = TempPath("kernel-received.bin");
-  const std::string nc_stdout = TempPath("nc-stdout.bin");
+  const std::string saved = ScratchPath("kernel-received.bin");
+  const std::string nc_stdout = ScratchPath("nc-stdout.bin");
   absl::StatusOr<std::unique_ptr<KernelPeer>> peer =
       KernelPeer::Start(netns().name(), {"server", "5012", "--save", saved});
   ASSERT_TRUE(peer.ok()) << peer.status();
