@@ -73,7 +73,10 @@ class NcSession {
       case tcp::EventType::kConnected: Begin(); break;
       case tcp::EventType::kReadable:
       case tcp::EventType::kPeerClosed: Drain(); break;
-      case tcp::EventType::kWritable: Pump(); break;
+      case tcp::EventType::kWritable:
+        Pump();
+        if (!input_pollable_) ReadInput();
+        break;
       case tcp::EventType::kClosed:
         closed_ = true;
         exit_code_ = event.error ? event.error.value() : 0;
@@ -99,24 +102,30 @@ class NcSession {
  private:
   void Begin() {
     fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
-    (void)rt_.loop().AddReader(STDIN_FILENO, [this] { ReadInput(); });
-    reading_input_ = true;
+    // epoll refuses regular files and /dev/null (EPERM): such input is always readable, so it is
+    // read whenever the connection has room for it (see ReadInput) instead of when epoll says so.
+    input_pollable_ = rt_.loop().AddReader(STDIN_FILENO, [this] { ReadInput(); }).ok();
+    reading_input_ = input_pollable_;
     ReadInput();
   }
 
   void ReadInput() {
-    if (!pending_.empty() || input_done_) return;
-    std::vector<std::uint8_t> buffer(64 * 1024);
-    const ssize_t n = read(STDIN_FILENO, buffer.data(), buffer.size());
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (n <= 0) {
-      input_eof_ = true;
-      StopReadingInput();
+    // Pollable input: one read per readiness callback. Otherwise read on until the send buffer
+    // is full (pending_ stays non-empty) or the input ends; kWritable calls back in here.
+    do {
+      if (!pending_.empty() || input_done_ || input_eof_) return;
+      std::vector<std::uint8_t> buffer(64 * 1024);
+      const ssize_t n = read(STDIN_FILENO, buffer.data(), buffer.size());
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+      if (n <= 0) {
+        input_eof_ = true;
+        StopReadingInput();
+        Pump();
+        return;
+      }
+      pending_.assign(buffer.begin(), buffer.begin() + n);
       Pump();
-      return;
-    }
-    pending_.assign(buffer.begin(), buffer.begin() + n);
-    Pump();
+    } while (!input_pollable_);
   }
 
   void Pump() {
@@ -133,7 +142,7 @@ class NcSession {
     if (input_eof_ && !input_done_) {
       input_done_ = true;
       (void)rt_.stack().Shutdown(*id_, rt_.Now());  // end of input: half-close
-    } else if (!input_eof_ && !reading_input_) {
+    } else if (!input_eof_ && !reading_input_ && input_pollable_) {
       (void)rt_.loop().AddReader(STDIN_FILENO, [this] { ReadInput(); });
       reading_input_ = true;
     }
@@ -166,6 +175,7 @@ class NcSession {
   EventLog& log_;
   std::optional<tcp::ConnectionId> id_;
   std::vector<std::uint8_t> pending_;
+  bool input_pollable_ = false;  // epoll watches standard input (a pipe, socket or terminal)
   bool reading_input_ = false;
   bool input_eof_ = false;
   bool input_done_ = false;

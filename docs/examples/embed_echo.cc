@@ -254,7 +254,7 @@ int main() {
         name, static_cast<unsigned long long>(counters[tapstack::Counter::kTxFrames]),
         static_cast<unsigned long long>(counters[tapstack::Counter::kTxTcpSegments]),
         static_cast<unsigned long long>(counters[tapstack::Counter::kTcpRetransmits]),
-        static_cast<unsigned long long>(stack->wheel().stats().fired),
+        static_cast<unsigned long long>(stack->timers().stats().fired),
         static_cast<unsigned long long>(counters.TotalDrops()));
   }
   return ok ? 0 : 1;

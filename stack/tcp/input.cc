@@ -189,6 +189,15 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
     }
     // A keepalive probe: SEQ = RCV.NXT - 1 with zero or one byte (RFC 1122 4.2.3.6).
     const bool keepalive_probe = seq == tcb.rcv_nxt - 1 && payload.size() <= 1 && !syn && !fin;
+    if (!payload.empty() && !syn && !keepalive_probe) {
+      // Data we already have, sent again because our ACK was lost or the peer went back to
+      // SND.UNA after a timeout: RFC 9293 3.10.7.4 asks for an ACK, and it must go every time or
+      // the peer's recovery waits for its next (backed-off) timeout. The rate limit is for ACKs
+      // that could feed an ACK loop (RFC 5961 7); data segments cannot, so Linux exempts them
+      // too (tcp_oow_rate_limited).
+      SendAck(tcb);
+      return;
+    }
     SendRateLimitedAck(tcb, keepalive_probe);
     return;
   }

@@ -217,6 +217,25 @@ TEST_F(Established, AcksEverySecondFullSegmentAtOnce) {
   EXPECT_EQ(ack.ack, PeerSeq());
 }
 
+TEST_F(Established, RetransmittedOldDataIsAcknowledgedEveryTime) {
+  // Our ACK was lost, so the peer sends data we already have again, several times in quick
+  // succession (a go-back-N after its timeout). Each copy is answered at once: rate-limiting these
+  // ACKs like challenge ACKs stalls the peer until its next, backed-off, timeout.
+  const std::uint32_t first = PeerSeq();
+  PeerSends(Pattern(1460));
+  PeerSends(Pattern(1460));
+  EXPECT_EQ(h_.TakeOne().ack, PeerSeq()) << "every second full segment is acknowledged at once";
+  for (int copy = 0; copy < 3; ++copy) {
+    h_.AdvanceBy(milliseconds(1));
+    h_.Inject(kPort, kPA, first, Ours(), 65535, Pattern(1460));
+    const Segment ack = h_.TakeOne();
+    EXPECT_TRUE(ack.Only(TcpFlags::kAck)) << ack.Describe();
+    EXPECT_EQ(ack.ack, PeerSeq()) << "copy " << copy;
+  }
+  EXPECT_EQ(h_.Count(Counter::kTcpRateLimitedAcks), 0u);
+  EXPECT_EQ(h_.stack().Info(id_)->receive_buffered, 2u * 1460) << "no byte taken twice";
+}
+
 TEST_F(Established, ReassemblesOutOfOrderSegments) {
   const Bytes first = Pattern(500, 1);
   const Bytes second = Pattern(500, 2);

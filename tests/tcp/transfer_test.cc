@@ -87,8 +87,8 @@ class BulkEndpoint {
 
   bool done() const { return closed_; }
   std::size_t received() const { return received_; }
-  std::string sent_digest() { return sent_hash_.HexDigest(); }
-  std::string received_digest() { return received_hash_.HexDigest(); }
+  std::string sent_digest() { return sent_hash_.FinishHex(); }
+  std::string received_digest() { return received_hash_.FinishHex(); }
 
  private:
   Stack& stack_;

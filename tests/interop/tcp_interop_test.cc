@@ -1,0 +1,484 @@
+// TCP against the Linux kernel over TAP (issue #4), in namespaces the tests create (TESTBED.md).
+//
+// The kernel's side is tests/interop/tcp_peer.py, run inside the namespace. Our side is either the
+// stack in this process on the namespace's TAP device (InProcessStack: the tests then see every
+// event and state), or the real `tapstack nc` binary. Every loop is capped by a wall-clock
+// deadline, so a bug fails the test instead of hanging it; transfers are checked with SHA-256 on
+// both ends (hashlib there, tests/support/sha256 here).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tests/interop/tap_fixture.h"
+#include "tests/interop/tcp_interop_support.h"
+
+namespace tapstack::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+constexpr char kServerAddress[] = "198.51.100.2";  // behind the router (TESTBED.md)
+constexpr char kRouterAddress[] = "198.51.100.1";
+
+class TcpInteropTest : public TapTest {
+ protected:
+  // Our stack in this process on tap0 as 192.0.2.2.
+  std::unique_ptr<InProcessStack> OpenStack(InProcessStackOptions options = {}) {
+    options.netns = netns().name();
+    absl::StatusOr<std::unique_ptr<InProcessStack>> stack = InProcessStack::Open(options);
+    EXPECT_TRUE(stack.ok()) << stack.status();
+    if (!stack.ok()) return nullptr;
+    WaitForOperstateUp();
+    return *std::move(stack);
+  }
+
+  // Attaching to the TAP turns its carrier on, but the kernel starts transmitting on it only once
+  // its link watcher has run (it may wait up to a second): until then what it sends us, its ARP
+  // answers first, is dropped, and the first exchange would take a 1 s retry.
+  void WaitForOperstateUp() {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (netns().Run("cat /sys/class/net/tap0/operstate").output.starts_with("up")) return;
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    ADD_FAILURE() << "tap0 never came up: " << netns().Run("ip link show tap0").output;
+  }
+
+  std::unique_ptr<KernelPeer> StartPeer(const std::vector<std::string>& args,
+                                        const std::string& in_netns = "") {
+    absl::StatusOr<std::unique_ptr<KernelPeer>> peer =
+        KernelPeer::Start(in_netns.empty() ? netns().name() : in_netns, args);
+    EXPECT_TRUE(peer.ok()) << peer.status();
+    return peer.ok() ? *std::move(peer) : nullptr;
+  }
+
+  // Runs `command` in the namespace while our stack keeps answering, and returns its exit code
+  // (-1 when it did not end within `timeout`).
+  int RunWhileServing(InProcessStack& stack, const std::string& command, milliseconds timeout) {
+    const std::string output = TempPath("command.out");
+    absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(
+        {"/bin/sh", "-c",
+         absl::StrCat("exec ip netns exec ", netns().name(), " sh -c ", ShellQuote(command))},
+        output);
+    EXPECT_TRUE(child.ok()) << child.status();
+    if (!child.ok()) return -1;
+    std::optional<int> status;
+    stack.RunUntil([&] { return (status = child->Wait(milliseconds(0))).has_value(); }, timeout);
+    EXPECT_TRUE(status.has_value()) << command << " did not finish: " << ReadFile(output);
+    return status.value_or(-1);
+  }
+
+  // Everything useful when a test fails.
+  static std::string Describe(InProcessStack& stack, const AppHost& apps,
+                              KernelPeer* peer = nullptr) {
+    std::ostringstream text;
+    std::size_t shown = 0;
+    for (const auto& app : apps.apps()) {
+      // Only unfinished connections, and a few of them: enough to see what is stuck.
+      if (app->Finished() || ++shown > 8) continue;
+      const std::optional<tcp::ConnectionInfo> info = stack.stack().Info(app->id());
+      text << "app " << app->id().value
+           << ": state=" << (info ? tcp::StateName(info->state) : "gone")
+           << " sent=" << app->bytes_sent() << " received=" << app->bytes_received()
+           << " peer_eof=" << app->peer_eof() << " shut=" << app->write_shut()
+           << " closed=" << app->closed() << " close_error=" << app->close_error().message()
+           << " io_error=" << app->io_error().message();
+      if (info) {
+        text << " snd_una=" << info->snd_una << " snd_nxt=" << info->snd_nxt
+             << " snd_wnd=" << info->snd_wnd << " cwnd=" << info->cwnd
+             << " rcv_wnd=" << info->rcv_wnd << " send_buffered=" << info->send_buffered
+             << " receive_buffered=" << info->receive_buffered;
+      }
+      text << "\n";
+    }
+    stack.stack().counters().ForEach([&](std::string_view name, std::uint64_t value) {
+      if (value != 0) text << name << "=" << value << " ";
+    });
+    if (const tap::FaultyLink* faulty = stack.faulty_link()) {
+      const tap::FaultStats& f = faulty->fault_stats();
+      text << "\nfaults: in=" << f.frames_in << " lost=" << f.lost << " reordered=" << f.reordered
+           << " released=" << f.released;
+    }
+    if (peer != nullptr) {
+      text << "\nkernel peer (exit "
+           << (peer->exit_code() ? std::to_string(*peer->exit_code()) : "running") << "):\n"
+           << peer->Output();
+    }
+    return text.str();
+  }
+};
+
+// 1. A kernel client sends 32 MiB to our listening stack, which echoes it; the kernel checks that
+// what came back hashes like what it sent, and we check that we received what it sent.
+TEST_F(TcpInteropTest, KernelClientSends32MiBAndOurStackEchoesIt) {
+  std::unique_ptr<InProcessStack> stack = OpenStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  ASSERT_TRUE(apps.Serve(5001, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
+  std::unique_ptr<KernelPeer> peer =
+      StartPeer({"client", kStackAddress, "5001", "--send", std::to_string(32 * kMiB), "--seed",
+                 "1", "--expect-echo"});
+  ASSERT_NE(peer, nullptr);
+  const bool done =
+      stack->RunUntil([&] { return peer->Exited() && apps.CountFinished() == 1; }, seconds(20));
+  ASSERT_TRUE(done) << Describe(*stack, apps, peer.get());
+  ASSERT_EQ(peer->exit_code(), 0) << Describe(*stack, apps, peer.get());
+  const auto results = peer->Results();
+  EXPECT_EQ(results.at("received_bytes"), std::to_string(32 * kMiB));
+  EXPECT_EQ(results.at("received_sha"), results.at("sent_sha")) << "the kernel's check";
+  const StreamApp& echo = *apps.apps().front();
+  EXPECT_EQ(echo.bytes_received(), 32 * kMiB);
+  EXPECT_EQ(echo.received_sha(), results.at("sent_sha")) << "our check";
+  EXPECT_FALSE(echo.close_error()) << echo.close_error().message();
+  EXPECT_FALSE(echo.io_error()) << echo.io_error().message();
+}
+
+// 2. Our client and a kernel server, 32 MiB each way at the same time.
+TEST_F(TcpInteropTest, OurClientAndKernelServerExchange32MiBEachWay) {
+  std::unique_ptr<InProcessStack> stack = OpenStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  std::unique_ptr<KernelPeer> peer =
+      StartPeer({"server", "5002", "--send", std::to_string(32 * kMiB), "--seed", "2"});
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(peer->WaitForKey("READY", seconds(10))) << peer->Output();
+  absl::StatusOr<StreamApp*> client =
+      apps.Connect(kKernelAddress, 5002, {.send_bytes = 32 * kMiB, .seed = 7});
+  ASSERT_TRUE(client.ok()) << client.status();
+  const bool done =
+      stack->RunUntil([&] { return peer->Exited() && (*client)->Finished(); }, seconds(20));
+  ASSERT_TRUE(done) << Describe(*stack, apps, peer.get());
+  ASSERT_EQ(peer->exit_code(), 0) << Describe(*stack, apps, peer.get());
+  const auto results = peer->Results();
+  EXPECT_EQ(results.at("received_bytes"), std::to_string(32 * kMiB));
+  EXPECT_EQ(results.at("received_sha"), (*client)->sent_sha()) << "ours, as the kernel got it";
+  EXPECT_EQ((*client)->bytes_received(), 32 * kMiB);
+  EXPECT_EQ((*client)->received_sha(), results.at("sent_sha")) << "the kernel's, as we got it";
+  EXPECT_FALSE((*client)->io_error()) << (*client)->io_error().message();
+  EXPECT_FALSE((*client)->close_error()) << (*client)->close_error().message();
+}
+
+// 3a. We shut down our write side first; the kernel sends only after it read our end of stream,
+// and we still receive all of it, in FIN-WAIT-1/2.
+TEST_F(TcpInteropTest, WeHalfCloseAndStillReceiveFromTheKernel) {
+  std::unique_ptr<InProcessStack> stack = OpenStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  std::unique_ptr<KernelPeer> peer = StartPeer(
+      {"server", "5003", "--send", std::to_string(kMiB), "--seed", "3", "--send-after-eof"});
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(peer->WaitForKey("READY", seconds(10))) << peer->Output();
+  absl::StatusOr<StreamApp*> client =
+      apps.Connect(kKernelAddress, 5003, {.send_bytes = 100'000, .seed = 8});
+  ASSERT_TRUE(client.ok()) << client.status();
+  const bool done =
+      stack->RunUntil([&] { return peer->Exited() && (*client)->Finished(); }, seconds(15));
+  ASSERT_TRUE(done) << Describe(*stack, apps, peer.get());
+  ASSERT_EQ(peer->exit_code(), 0) << Describe(*stack, apps, peer.get());
+  const auto results = peer->Results();
+  EXPECT_EQ(results.at("received_sha"), (*client)->sent_sha());
+  EXPECT_EQ((*client)->bytes_received(), kMiB);
+  EXPECT_EQ((*client)->received_sha(), results.at("sent_sha"));
+  // Every byte was read after our FIN went out (the kernel sends only once it has read our end of
+  // stream), most of it in FIN-WAIT-2: 1 MiB does not fit our 256 KiB window, so reading had to
+  // start before the kernel's FIN came. The last reads may find that FIN already in (TIME-WAIT).
+  const std::vector<tcp::State>& states = (*client)->states_while_receiving();
+  for (tcp::State state : states) {
+    EXPECT_TRUE(state == tcp::State::kFinWait1 || state == tcp::State::kFinWait2 ||
+                state == tcp::State::kTimeWait)
+        << tcp::StateName(state);
+  }
+  EXPECT_THAT(states, ::testing::Contains(tcp::State::kFinWait2));
+  EXPECT_FALSE((*client)->close_error()) << (*client)->close_error().message();
+}
+
+// 3b. The kernel sends, then shutdown(SHUT_WR), and only then reads: we send to it after its end
+// of stream (from CLOSE-WAIT) and it receives everything.
+TEST_F(TcpInteropTest, KernelHalfClosesAndStillReceivesFromUs) {
+  std::unique_ptr<InProcessStack> stack = OpenStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  ASSERT_TRUE(
+      apps.Serve(5004, 8, {.send_bytes = kMiB, .seed = 9, .send_after_peer_eof = true}).ok());
+  std::unique_ptr<KernelPeer> peer = StartPeer(
+      {"client", kStackAddress, "5004", "--send", "100000", "--seed", "4", "--sequential"});
+  ASSERT_NE(peer, nullptr);
+  const bool done =
+      stack->RunUntil([&] { return peer->Exited() && apps.CountFinished() == 1; }, seconds(15));
+  ASSERT_TRUE(done) << Describe(*stack, apps, peer.get());
+  ASSERT_EQ(peer->exit_code(), 0) << Describe(*stack, apps, peer.get());
+  const auto results = peer->Results();
+  const StreamApp& server = *apps.apps().front();
+  EXPECT_EQ(server.received_sha(), results.at("sent_sha"));
+  EXPECT_EQ(results.at("received_bytes"), std::to_string(kMiB));
+  EXPECT_EQ(results.at("received_sha"), server.sent_sha());
+  EXPECT_FALSE(server.close_error()) << server.close_error().message();
+  EXPECT_FALSE(server.io_error()) << server.io_error().message();
+}
+
+// 4a. Nobody listens on the kernel's port: its RST ends our SYN-SENT with ECONNREFUSED.
+TEST_F(TcpInteropTest, ConnectToClosedKernelPortIsRefused) {
+  std::unique_ptr<InProcessStack> stack = OpenStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  absl::StatusOr<StreamApp*> client = apps.Connect(kKernelAddress, 5005, {});
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE(stack->RunUntil([&] { return (*client)->closed(); }, seconds(10)))
+      << Describe(*stack, apps);
+  EXPECT_EQ((*client)->close_error(), tcp::Errno(ECONNREFUSED))
+      << (*client)->close_error().message();
+  EXPECT_FALSE((*client)->started()) << "never connected";
+  EXPECT_EQ(stack->stack().counters()[Counter::kTcpResetsReceived], 1u);
+}
+
+// 4b. The kernel connects to a port of ours nobody listens on: our RST makes it
+// ConnectionRefusedError.
+TEST_F(TcpInteropTest, KernelConnectingToOurClosedPortIsRefused) {
+  std::unique_ptr<InProcessStack> stack = OpenStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  ASSERT_TRUE(apps.Serve(5006, 8, {}).ok());  // a listener elsewhere must not matter
+  std::unique_ptr<KernelPeer> peer = StartPeer({"refused", kStackAddress, "5007"});
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(stack->RunUntil([&] { return peer->Exited(); }, seconds(15)))
+      << Describe(*stack, apps, peer.get());
+  EXPECT_EQ(peer->exit_code(), 0) << peer->Output();
+  EXPECT_EQ(peer->Results()["refused"], "1") << peer->Output();
+  EXPECT_THAT(peer->Output(), HasSubstr("ConnectionRefusedError"));
+  EXPECT_GE(stack->stack().counters()[Counter::kTcpResetsSent], 1u);
+  EXPECT_TRUE(apps.apps().empty());
+}
+
+// 5. The kernel aborts (SO_LINGER {1, 0}, then close): its RST reaches our application as
+// ECONNRESET.
+TEST_F(TcpInteropTest, KernelAbortIsConnectionResetForOurApplication) {
+  std::unique_ptr<InProcessStack> stack = OpenStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  ASSERT_TRUE(apps.Serve(5008, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
+  std::unique_ptr<KernelPeer> peer =
+      StartPeer({"abort", kStackAddress, "5008", "--send", "20000", "--seed", "5"});
+  ASSERT_NE(peer, nullptr);
+  const bool done =
+      stack->RunUntil([&] { return peer->Exited() && apps.CountClosed() == 1; }, seconds(15));
+  ASSERT_TRUE(done) << Describe(*stack, apps, peer.get());
+  EXPECT_EQ(peer->exit_code(), 0) << peer->Output();
+  EXPECT_EQ(peer->Results()["echoed"], "1");
+  const StreamApp& echo = *apps.apps().front();
+  EXPECT_EQ(echo.bytes_received(), 20000u);
+  EXPECT_EQ(echo.close_error(), tcp::Errno(ECONNRESET)) << echo.close_error().message();
+  EXPECT_FALSE(echo.peer_eof()) << "a reset is not an end of stream";
+  EXPECT_EQ(stack->stack().counters()[Counter::kTcpResetsReceived], 1u);
+  // The handle is gone: later calls say so instead of touching a dead connection.
+  std::vector<std::uint8_t> buffer(16);
+  EXPECT_EQ(stack->stack().Receive(echo.id(), buffer, stack->Now()).error, tcp::Errno(ENOTCONN));
+}
+
+// 6. A thousand kernel connections at once, each sending 1 KiB, half-closing and reading the echo
+// back before our end of stream.
+//
+// Limits: the burst brings up to 1000 SYNs at once and Linux's SYN retransmission waits 1 s, so
+// nothing may be refused for lack of room. TcpConfig::max_half_open is 2048 (default 1024) and the
+// listen backlog 1024 (Accept() runs on every kAcceptReady, so the queue stays short anyway).
+// The TAP's txqueuelen is raised to 5000 so the kernel's burst does not overflow the queue
+// between it and us.
+TEST_F(TcpInteropTest, ThousandConcurrentKernelConnectionsAllComplete) {
+  constexpr int kConnections = 1000;
+  ASSERT_TRUE(netns().RunOk("ip link set tap0 txqueuelen 5000").ok());
+  InProcessStackOptions options;
+  options.tcp.max_half_open = 2048;
+  std::unique_ptr<InProcessStack> stack = OpenStack(options);
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  ASSERT_TRUE(apps.Serve(5009, 1024, {.mode = StreamPlan::Mode::kEcho}).ok());
+  // Resolve each other's MAC first, so the SYN burst does not wait in the kernel's ARP queue.
+  ASSERT_EQ(RunWhileServing(*stack, absl::StrCat("ping -c 1 -W 2 ", kStackAddress), seconds(5)), 0);
+  std::unique_ptr<KernelPeer> peer =
+      StartPeer({"many", kStackAddress, "5009", "--count", std::to_string(kConnections), "--size",
+                 "1024", "--timeout", "18"});
+  ASSERT_NE(peer, nullptr);
+  const bool done = stack->RunUntil(
+      [&] { return peer->Exited() && apps.CountClosed() == kConnections; }, seconds(20));
+  ASSERT_TRUE(done) << "finished " << apps.CountFinished() << " of " << apps.apps().size() << "\n"
+                    << Describe(*stack, apps, peer.get());
+  EXPECT_EQ(peer->exit_code(), 0) << peer->Output();
+  EXPECT_EQ(peer->Results()["completed"], std::to_string(kConnections)) << peer->Output();
+  ASSERT_EQ(apps.apps().size(), static_cast<std::size_t>(kConnections));
+  for (const auto& app : apps.apps()) {
+    EXPECT_EQ(app->bytes_received(), 1024u);
+    EXPECT_EQ(app->bytes_sent(), 1024u);
+    EXPECT_TRUE(app->Finished());
+    EXPECT_FALSE(app->close_error()) << app->close_error().message();
+  }
+  EXPECT_EQ(stack->stack().counters()[Counter::kDropTcpHalfOpenFull], 0u);
+  EXPECT_EQ(stack->stack().counters()[Counter::kDropTcpAcceptQueueFull], 0u);
+  EXPECT_EQ(stack->stack().tcp_connection_count(), 0u) << "every connection closed and freed";
+}
+
+// 7. Loss both ways, reordering too: the kernel server sits behind a router namespace (the one
+// with tap0) whose forward chain drops 5% of what goes to us (nft numgen); our FaultyLink drops
+// 5% of what we send and holds 5% back behind the next frame. A router is used because a drop in
+// the kernel's own output path is reported to its TCP as a local send failure (and retried), not
+// lost on a wire; a drop while forwarding is a real loss for the sender.
+TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
+  constexpr std::uint64_t kBytes = 4 * kMiB;
+  absl::StatusOr<std::unique_ptr<TestNetns>> server_ns = TestNetns::Create();
+  ASSERT_TRUE(server_ns.ok()) << server_ns.status();
+  const std::string server = (*server_ns)->name();
+  for (const std::string& command : {
+           absl::StrCat("ip link add r0 type veth peer name p0 netns ", server),
+           absl::StrCat("ip addr add ", kRouterAddress, "/24 dev r0"),
+           std::string("ip link set r0 up"),
+           std::string("sysctl -qw net.ipv4.ip_forward=1"),
+           std::string("nft add table inet lossy"),
+           std::string(
+               "nft add chain inet lossy to_stack '{ type filter hook forward priority 0; }'"),
+           std::string("nft add rule inet lossy to_stack oifname tap0 numgen random mod 100 '<' 5 "
+                       "counter drop"),
+       }) {
+    ASSERT_TRUE(netns().RunOk(command).ok()) << command;
+  }
+  // gso_max_segs 1: the server's TCP hands the veth one segment per packet, so the router drops
+  // single segments rather than whole 64 KiB TSO bursts.
+  for (const std::string& command : {
+           absl::StrCat("ip addr add ", kServerAddress, "/24 dev p0"),
+           std::string("ip link set p0 up gso_max_segs 1"),
+           absl::StrCat("ip route add default via ", kRouterAddress),
+       }) {
+    ASSERT_TRUE((*server_ns)->RunOk(command).ok()) << command;
+  }
+  // Our stack offers neither timestamps nor SACK, so Linux takes no RTT sample from data it
+  // retransmitted (Karn) and cannot reset its backoff while it recovers the tail of the transfer:
+  // from the default 200 ms floor one unlucky tail reached a 13 s timeout. A 20 ms floor and a
+  // 1 s ceiling (per-namespace sysctls of recent kernels; ignored where missing) keep such
+  // stalls short without changing what is tested.
+  (void)(*server_ns)->Run("sysctl -qw net.ipv4.tcp_rto_min_us=20000 net.ipv4.tcp_rto_max_ms=1000");
+
+  InProcessStackOptions options;
+  options.gateway = kKernelAddress;
+  options.faults = tap::FaultOptions{.seed = 42, .loss = 0.05, .reorder = 0.05};
+  std::unique_ptr<InProcessStack> stack = OpenStack(options);
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  std::unique_ptr<KernelPeer> peer =
+      StartPeer({"server", "5010", "--send", std::to_string(kBytes), "--seed", "10"}, server);
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(peer->WaitForKey("READY", seconds(10))) << peer->Output();
+  absl::StatusOr<StreamApp*> client =
+      apps.Connect(kServerAddress, 5010, {.send_bytes = kBytes, .seed = 11});
+  ASSERT_TRUE(client.ok()) << client.status();
+  const bool done =
+      stack->RunUntil([&] { return peer->Exited() && (*client)->Finished(); }, seconds(20));
+  ASSERT_TRUE(done) << Describe(*stack, apps, peer.get());
+  ASSERT_EQ(peer->exit_code(), 0) << Describe(*stack, apps, peer.get());
+  const auto results = peer->Results();
+  EXPECT_EQ(results.at("received_bytes"), std::to_string(kBytes));
+  EXPECT_EQ(results.at("received_sha"), (*client)->sent_sha());
+  EXPECT_EQ((*client)->bytes_received(), kBytes);
+  EXPECT_EQ((*client)->received_sha(), results.at("sent_sha"));
+  // The faults really happened, both ways.
+  const tap::FaultStats& faults = stack->faulty_link()->fault_stats();
+  EXPECT_GT(faults.lost, 50u);
+  EXPECT_GT(faults.reordered, 50u);
+  const CommandResult rule = netns().Run("nft list chain inet lossy to_stack");
+  const std::size_t counter = rule.output.find("counter packets ");
+  ASSERT_NE(counter, std::string::npos) << rule.output;
+  EXPECT_GT(std::stoul(rule.output.substr(counter + 16)), 50u) << rule.output;
+  EXPECT_GT(stack->stack().counters()[Counter::kTcpRetransmits], 0u);
+}
+
+// 8. Issue #4's acceptance: the real `tapstack nc` moves a file each way, byte for byte.
+class NcInteropTest : public TapTest {
+ protected:
+  // `tapstack nc ARGS` on tap0 as 192.0.2.2, standard output to `stdout_path` (the received
+  // bytes, nothing else), standard error to Output().
+  ChildProcess StartNc(const std::vector<std::string>& args, const std::string& stdout_path,
+                       const std::string& stdin_path) {
+    std::string command = absl::StrCat("exec ", ShellQuote(TAPSTACK_BINARY), " nc --netns ",
+                                       ShellQuote(netns().name()), " --tap tap0 --addr ",
+                                       kStackAddress, "/24 --mac ", kStackMac, " --stats");
+    for (const std::string& arg : args) absl::StrAppend(&command, " ", ShellQuote(arg));
+    absl::StrAppend(&command, " >", ShellQuote(stdout_path));
+    absl::StatusOr<ChildProcess> child =
+        ChildProcess::Spawn({"/bin/sh", "-c", command}, output_path(), stdin_path);
+    EXPECT_TRUE(child.ok()) << child.status();
+    return *std::move(child);
+  }
+
+  std::string WriteTestFile(std::uint64_t bytes, std::uint64_t seed) {
+    const std::string path = ScratchPath("nc-input.bin");
+    std::vector<std::uint8_t> content(bytes);
+    PatternStream(seed).Fill(content);
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(content.data()),
+               static_cast<std::streamsize>(content.size()));
+    return path;
+  }
+
+  // A temporary file removed after a passing test (kept after a failure, to look at).
+  std::string ScratchPath(const std::string& stem) {
+    scratch_.push_back(TempPath(stem));
+    return scratch_.back();
+  }
+
+  void TearDown() override {
+    if (!HasFailure()) {
+      for (const std::string& path : scratch_) std::remove(path.c_str());
+    }
+    TapTest::TearDown();
+  }
+
+ private:
+  std::vector<std::string> scratch_;  // megabytes each
+};
+
+TEST_F(NcInteropTest, ListeningNcReceivesAFileFromTheKernel) {
+  const std::string input = WriteTestFile(8 * kMiB, 12);
+  const std::string received = ScratchPath("nc-received.bin");
+  // Standard input is empty: nc half-closes at once and keeps receiving.
+  ChildProcess nc = StartNc({"-l", "5011"}, received, "");
+  WaitUntilStackAnswers();
+  absl::StatusOr<std::unique_ptr<KernelPeer>> peer =
+      KernelPeer::Start(netns().name(), {"client", kStackAddress, "5011", "--send-file", input});
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  EXPECT_EQ((*peer)->Wait(seconds(20)), 0) << (*peer)->Output();
+  EXPECT_EQ(nc.Wait(seconds(10)), 0) << Output();
+  EXPECT_EQ((*peer)->Results()["received_bytes"], "0") << "nc had nothing to send";
+  const std::string sent = ReadFile(input);
+  const std::string got = ReadFile(received);
+  EXPECT_EQ(got.size(), sent.size());
+  EXPECT_TRUE(got == sent) << "the received file differs";
+}
+
+TEST_F(NcInteropTest, ConnectingNcSendsAFileToTheKernel) {
+  const std::string input = WriteTestFile(8 * kMiB, 13);
+  const std::string saved = ScratchPath("kernel-received.bin");
+  const std::string nc_stdout = ScratchPath("nc-stdout.bin");
+  absl::StatusOr<std::unique_ptr<KernelPeer>> peer =
+      KernelPeer::Start(netns().name(), {"server", "5012", "--save", saved});
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  ASSERT_TRUE((*peer)->WaitForKey("READY", seconds(10))) << (*peer)->Output();
+  ChildProcess nc = StartNc({kKernelAddress, "5012"}, nc_stdout, input);
+  EXPECT_EQ(nc.Wait(seconds(20)), 0) << Output();
+  EXPECT_EQ((*peer)->Wait(seconds(10)), 0) << (*peer)->Output();
+  const std::string sent = ReadFile(input);
+  const std::string got = ReadFile(saved);
+  EXPECT_EQ(got.size(), sent.size());
+  EXPECT_TRUE(got == sent) << "the kernel's copy differs";
+  EXPECT_EQ((*peer)->Results()["sent_bytes"], "0");
+  EXPECT_TRUE(ReadFile(nc_stdout).empty());
+}
+
+}  // namespace
+}  // namespace tapstack::testing

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""The Linux kernel's side of the TCP interop tests (tcp_interop_test.cc).
+
+Runs inside a test namespace (`ip netns exec`) and uses only the standard library. Every mode
+prints its findings as `key=value` lines on standard output, which the test parses, and exits 0
+only when its own checks passed. Data is deterministic: random.Random(seed).randbytes(n).
+
+Modes:
+  client HOST PORT   connect, then exchange (see the exchange options)
+  server PORT        listen, print READY, accept one connection, then exchange
+  refused HOST PORT  connect must fail with ConnectionRefusedError
+  abort HOST PORT    connect, send --send bytes, read their echo, then close with SO_LINGER {1, 0}
+  many HOST PORT     --count concurrent connections, each sends --size bytes, half-closes and
+                     must read the same bytes back before the end of stream
+Exchange options:
+  --send N --seed S  send N bytes, then shutdown(SHUT_WR); receive until end of stream
+  --send-file PATH   send the bytes of PATH instead
+  --save PATH        also write what was received to PATH
+  --sequential       send everything and shut down before receiving anything
+  --send-after-eof   receive until end of stream first, then send (the peer half-closed first)
+  --expect-echo      fail unless what came back is exactly what was sent
+"""
+
+import argparse
+import hashlib
+import random
+import resource
+import selectors
+import socket
+import struct
+import sys
+import threading
+import time
+
+TIMEOUT = 60  # seconds; the test's own deadline is shorter, this only stops a forgotten process
+
+
+def report(**values):
+    for key, value in values.items():
+        print(f"{key}={value}")
+    sys.stdout.flush()
+
+
+def payload_of(args):
+    if args.send_file:
+        with open(args.send_file, "rb") as f:
+            return f.read()
+    return random.Random(args.seed).randbytes(args.send)
+
+
+def exchange(sock, args):
+    payload = payload_of(args)
+    received = hashlib.sha256()
+    received_bytes = 0
+    saved = open(args.save, "wb") if args.save else None
+
+    def send():
+        sock.sendall(payload)
+        sock.shutdown(socket.SHUT_WR)
+
+    def receive():
+        nonlocal received_bytes
+        while True:
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                return
+            received.update(chunk)
+            received_bytes += len(chunk)
+            if saved:
+                saved.write(chunk)
+
+    if args.send_after_eof:
+        receive()
+        send()
+    elif args.sequential:
+        send()
+        receive()
+    else:
+        # Both directions at once: a large echo would otherwise fill both windows and deadlock.
+        sender = threading.Thread(target=send)
+        sender.start()
+        receive()
+        sender.join()
+    if saved:
+        saved.close()
+    sent_sha = hashlib.sha256(payload).hexdigest()
+    report(sent_bytes=len(payload), sent_sha=sent_sha, received_bytes=received_bytes,
+           received_sha=received.hexdigest())
+    if args.expect_echo and (received_bytes != len(payload) or received.hexdigest() != sent_sha):
+        report(error="echo differs from what was sent")
+        return 1
+    return 0
+
+
+def run_client(args):
+    sock = socket.create_connection((args.host, args.port), timeout=TIMEOUT)
+    with sock:
+        return exchange(sock, args)
+
+
+def run_server(args):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", args.port))
+    listener.listen(1)
+    listener.settimeout(TIMEOUT)
+    report(READY=1)
+    sock, address = listener.accept()
+    listener.close()
+    sock.settimeout(TIMEOUT)
+    report(peer=f"{address[0]}:{address[1]}")
+    with sock:
+        return exchange(sock, args)
+
+
+def run_refused(args):
+    try:
+        socket.create_connection((args.host, args.port), timeout=10).close()
+    except ConnectionRefusedError as error:
+        report(refused=1, error=repr(error))
+        return 0
+    except OSError as error:
+        report(refused=0, error=repr(error))
+        return 1
+    report(refused=0, error="connected")
+    return 1
+
+
+def run_abort(args):
+    sock = socket.create_connection((args.host, args.port), timeout=TIMEOUT)
+    data = random.Random(args.seed).randbytes(args.send)
+    sock.sendall(data)
+    echoed = b""
+    while len(echoed) < len(data):
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            break
+        echoed += chunk
+    report(echoed=int(echoed == data))
+    # l_onoff=1, l_linger=0: close() discards everything and sends RST (Linux tcp_disconnect).
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    report(aborted=1)
+    return 0 if echoed == data else 1
+
+
+class Stream:
+    def __init__(self, index, size):
+        self.index = index
+        # Different bytes on every connection, so a mixed-up stream cannot pass.
+        self.payload = random.Random(index).randbytes(size)
+        self.sent = 0
+        self.received = bytearray()
+        self.connected = False
+
+
+def run_many(args):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = args.count + 64
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(wanted, soft), hard), hard))
+    selector = selectors.DefaultSelector()
+    for index in range(args.count):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.connect_ex((args.host, args.port))
+        selector.register(sock, selectors.EVENT_WRITE, Stream(index, args.size))
+    completed = failed = 0
+    errors = {}
+    deadline = time.monotonic() + args.timeout
+    while completed + failed < args.count and time.monotonic() < deadline:
+        for key, mask in selector.select(timeout=0.5):
+            sock, stream = key.fileobj, key.data
+            try:
+                if not stream.connected:
+                    error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if error:
+                        raise OSError(error, "connect")
+                    stream.connected = True
+                if mask & selectors.EVENT_WRITE:
+                    stream.sent += sock.send(stream.payload[stream.sent:])
+                    if stream.sent == len(stream.payload):
+                        sock.shutdown(socket.SHUT_WR)
+                        selector.modify(sock, selectors.EVENT_READ, stream)
+                if mask & selectors.EVENT_READ:
+                    chunk = sock.recv(1 << 16)
+                    if chunk:
+                        stream.received += chunk
+                        continue
+                    selector.unregister(sock)
+                    sock.close()
+                    if stream.received == stream.payload:
+                        completed += 1
+                    else:
+                        failed += 1
+                        errors["echo differs"] = errors.get("echo differs", 0) + 1
+            except BlockingIOError:
+                pass
+            except OSError as error:
+                selector.unregister(sock)
+                sock.close()
+                failed += 1
+                errors[repr(error)] = errors.get(repr(error), 0) + 1
+    report(completed=completed, failed=failed, unfinished=args.count - completed - failed,
+           errors=errors)
+    return 0 if completed == args.count else 1
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["client", "server", "refused", "abort", "many"])
+    parser.add_argument("where", nargs="+", help="HOST PORT, or PORT for server")
+    parser.add_argument("--send", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--send-file")
+    parser.add_argument("--save")
+    parser.add_argument("--sequential", action="store_true")
+    parser.add_argument("--send-after-eof", action="store_true")
+    parser.add_argument("--expect-echo", action="store_true")
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--timeout", type=float, default=30)
+    args = parser.parse_args()
+    if args.mode == "server":
+        args.port = int(args.where[0])
+    else:
+        args.host, args.port = args.where[0], int(args.where[1])
+    return {"client": run_client, "server": run_server, "refused": run_refused,
+            "abort": run_abort, "many": run_many}[args.mode](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
