@@ -171,15 +171,9 @@ int RunDemo(std::span<const std::string_view> raw_args) {
     std::printf("removed %zu namespace(s) left by an earlier demo that was killed: %s\n",
                 stale.size(), absl::StrJoin(stale, " ").c_str());
   }
-  const auto ms = [](std::chrono::nanoseconds d) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-  };
-  std::printf(
-      "keepalive: idle %lld ms, interval %lld ms, count %d (--idle, --interval, --count)\n"
-      "namespaces: %s%d-*, removed at the end; pcap files: %s/\n",
-      static_cast<long long>(ms(settings.keepalive.idle)),
-      static_cast<long long>(ms(settings.keepalive.interval)), settings.keepalive.count,
-      demo::kNamespacePrefix, getpid(), settings.out_dir.c_str());
+  std::printf("%s (--idle, --interval, --count)\n", demo::KeepaliveText(settings).c_str());
+  std::printf("namespaces: %s%d-*, removed at the end; pcap files: %s/\n", demo::kNamespacePrefix,
+              getpid(), settings.out_dir.c_str());
   std::fflush(stdout);
 
   const auto started = std::chrono::steady_clock::now();

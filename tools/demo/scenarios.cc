@@ -67,12 +67,6 @@ std::string FormatSetting(Duration d) {
   return absl::StrCat(ms, " ms");
 }
 
-std::string KeepaliveText(const DemoSettings& settings) {
-  return absl::StrCat("keepalive idle ", FormatSetting(settings.keepalive.idle), ", interval ",
-                      FormatSetting(settings.keepalive.interval), ", count ",
-                      settings.keepalive.count);
-}
-
 tcp::KeepaliveOptions KeepaliveOn(const ScenarioContext& context) {
   tcp::KeepaliveOptions keepalive = context.settings.keepalive;
   keepalive.enabled = true;
@@ -577,6 +571,12 @@ const std::vector<Scenario>& AllScenarios() {
        RunNatWithKeepalive},
   };
   return scenarios;
+}
+
+std::string KeepaliveText(const DemoSettings& settings) {
+  return absl::StrCat("keepalive idle ", FormatSetting(settings.keepalive.idle), ", interval ",
+                      FormatSetting(settings.keepalive.interval), ", count ",
+                      settings.keepalive.count);
 }
 
 seconds ConntrackTimeout(const DemoSettings& settings) {

@@ -43,6 +43,9 @@ struct Scenario {
 
 const std::vector<Scenario>& AllScenarios();
 
+// "keepalive idle 2 s, interval 1 s, count 3".
+std::string KeepaliveText(const DemoSettings& settings);
+
 // The NAT's conntrack timeout for the settings: 3 s, or longer when the keepalive idle time is so
 // long that probes could never keep an entry alive for 3 s.
 std::chrono::seconds ConntrackTimeout(const DemoSettings& settings);
