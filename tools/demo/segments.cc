@@ -57,7 +57,6 @@ bool After(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(
 
 // What one side has sent and had acknowledged, as seen on the wire.
 struct SideState {
-  std::optional<std::uint32_t> isn;
   std::optional<std::uint32_t> snd_nxt;  // highest sequence number sent + 1
   std::optional<std::uint32_t> snd_una;  // highest acknowledgment received from the other side
   int probes_outstanding = 0;            // probes since the other side was last heard from
@@ -83,7 +82,8 @@ void Classify(std::vector<Segment>& segments) {
       }
     }
     receiver.last_was_probe = false;
-    receiver.probes_outstanding = 0;  // it heard from us, whatever we sent
+    // The prober heard from this side (whatever it was) if the segment got there.
+    if (segment.delivered) receiver.probes_outstanding = 0;
 
     const bool everything_acked = sender.snd_nxt.has_value() && sender.snd_una.has_value() &&
                                   *sender.snd_una == *sender.snd_nxt;
