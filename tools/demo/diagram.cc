@@ -21,7 +21,8 @@ constexpr int kTimeWidth = 11;  // "   12.345  "
 constexpr int kDirectSpan = 50;
 constexpr int kNatStackSpan = 44;
 constexpr int kNatServerSpan = 16;
-constexpr auto kIdleGap = std::chrono::seconds(1);
+// A little under a second, so that one-second probe intervals always show as gaps.
+constexpr auto kIdleGap = std::chrono::milliseconds(900);
 
 double Seconds(timers::Duration d) { return std::chrono::duration<double>(d).count(); }
 

@@ -35,8 +35,8 @@ struct DiagramSpec {
   int keepalive_count = 0;
 };
 
-// The diagram, lines ending in '\n'. Time gaps of a second or more between rows are shown as a
-// line of their own, so that idle periods stand out.
+// The diagram, lines ending in '\n'. Time gaps of about a second or more between rows are shown as
+// a line of their own, so that idle periods stand out.
 std::string RenderSequenceDiagram(const DiagramSpec& spec, const Recording& recording);
 
 }  // namespace tapstack::tools::demo
