@@ -6,8 +6,10 @@
 #include <functional>
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "stack/wire/tcp.h"
 #include "tools/demo/diagram.h"
@@ -107,6 +109,20 @@ std::optional<Duration> LastHeardFromPeer(const Conversation& conversation) {
     if (!segment.from_stack && segment.delivered) at = segment.at;
   }
   return at;
+}
+
+// The stack's counters that tell a scenario's story: keepalive, resets, retransmissions,
+// timeouts, and every dropped frame by reason. Zeros are left out.
+std::string CountersLine(const Stack& stack) {
+  std::vector<std::string> shown;
+  stack.counters().ForEach([&shown](std::string_view view, std::uint64_t value) {
+    const std::string name(view);
+    const bool tells = absl::StartsWith(name, "tcp_keepalive") ||
+                       absl::StartsWith(name, "tcp_resets") || name == "tcp_retransmits" ||
+                       name == "tcp_timeouts" || absl::StartsWith(name, "drop_");
+    if (tells && value > 0) shown.push_back(absl::StrCat(name, "=", value));
+  });
+  return shown.empty() ? "none" : absl::StrJoin(shown, " ");
 }
 
 // --- Setup
@@ -613,8 +629,10 @@ absl::StatusOr<Verdict> RunScenario(const Scenario& scenario, const DemoSettings
       context.session->StopRecording();
       std::fprintf(out, "\n%s\n",
                    RenderSequenceDiagram(context.diagram, context.session->recording()).c_str());
-      for (const std::string& pcap : context.pcaps)
+      std::fprintf(out, "    stack counters: %s\n", CountersLine(context.session->stack()).c_str());
+      for (const std::string& pcap : context.pcaps) {
         std::fprintf(out, "    pcap: %s\n", pcap.c_str());
+      }
     }
   }
   // Down in order: our stack (the TAP closes), the peer process, then the namespaces.
