@@ -50,11 +50,6 @@ std::vector<std::string> RemoveStaleNamespaces();
 // descriptor, which stays tied to that namespace). -1 from `open` becomes an error from errno.
 absl::StatusOr<int> OpenInNamespace(const std::string& netns, const std::function<int()>& open);
 
-// Whether the kernel side of the TAP in `ns` is operationally up. The kernel turns a TAP's
-// transmit queue on only when its link watcher sees the carrier our attaching raised, up to a
-// second later; until then it drops what it sends there (its ARP replies, for a start).
-absl::StatusOr<bool> TapIsUp(const class Namespace& ns);
-
 // One network namespace, deleted on destruction together with every process left in it.
 class Namespace {
  public:
@@ -86,6 +81,11 @@ class Namespace {
 
   std::string name_;
 };
+
+// Whether the kernel side of the TAP in `ns` is operationally up. The kernel turns a TAP's
+// transmit queue on only when its link watcher sees the carrier our attaching raised, up to a
+// second later; until then it drops what it sends there (its ARP replies, for a start).
+absl::StatusOr<bool> TapIsUp(const Namespace& ns);
 
 // Our TAP inside the peer's namespace: the Linux peer is the kernel at the other end of the TAP.
 class DirectTopology {
