@@ -235,7 +235,8 @@ INSTANTIATE_TEST_SUITE_P(Signals, DemoInterruptTest,
                                                                            : "SigtermBehindTheNat");
                          });
 
-// A demo killed outright (SIGKILL) cannot clean up; the next one removes what it left.
+// A demo killed outright (SIGKILL) cannot clean up; the next one removes what it left, also when
+// the dead demo's pid has been reused by another program.
 TEST(DemoStaleTest, NamespacesOfAKilledDemoAreRemovedByTheNext) {
   if (!RequireTapOrSkip()) return;
   // A pid that surely is not running: a child that has exited and been reaped.
@@ -245,6 +246,9 @@ TEST(DemoStaleTest, NamespacesOfAKilledDemoAreRemovedByTheNext) {
   waitpid(dead, nullptr, 0);
   const std::string stale = absl::StrCat(NamespacePrefix(dead), "s3");
   ASSERT_EQ(RunCommand("ip netns add " + stale).exit_code, 0);
+  // And a pid reused by another program since: this test's own pid (not a tapstack process).
+  const std::string reused = absl::StrCat(NamespacePrefix(getpid()), "s1");
+  ASSERT_EQ(RunCommand("ip netns add " + reused).exit_code, 0);
   // What the killed demo's peer would be: a process inside the stale namespace.
   absl::StatusOr<ChildProcess> leftover = ChildProcess::Spawn(
       {"/usr/bin/env", "ip", "netns", "exec", stale, "sleep", "600"}, TempPath("leftover.out"));
@@ -260,8 +264,10 @@ TEST(DemoStaleTest, NamespacesOfAKilledDemoAreRemovedByTheNext) {
   // Another demo running side by side (ctest -j) may have been first to remove it; either way
   // it must be gone, and its process with it.
   EXPECT_THAT(NamespacesOf(dead), IsEmpty());
+  EXPECT_THAT(NamespacesOf(getpid()), IsEmpty());
   EXPECT_EQ(leftover->Wait(seconds(5)), 128 + SIGKILL);
   RunCommand("ip netns del " + stale + " 2>/dev/null");
+  RunCommand("ip netns del " + reused + " 2>/dev/null");
   std::filesystem::remove_all(out_dir);
 }
 

@@ -27,7 +27,24 @@ std::string WithPrefix(wire::Ipv4Address address) {
   return absl::StrCat(address.ToString(), "/", kPrefixLength);
 }
 
-bool ProcessExists(int pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+std::string ReadSmallFile(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) return "";
+  char buffer[256];
+  const std::size_t n = std::fread(buffer, 1, sizeof(buffer), file);
+  std::fclose(file);
+  return std::string(buffer, n);
+}
+
+// Whether the demo that named a namespace after `pid` still runs: the pid exists and runs the
+// same program as this one. A pid reused by some other program after the demo died does not keep
+// the namespace alive; when in doubt (the name cannot be read) the namespace is left alone.
+bool DemoStillRuns(int pid) {
+  if (kill(pid, 0) != 0 && errno != EPERM) return false;
+  const std::string theirs = ReadSmallFile(absl::StrCat("/proc/", pid, "/comm"));
+  const std::string ours = ReadSmallFile("/proc/self/comm");
+  return theirs.empty() || ours.empty() || theirs == ours;
+}
 
 // Kills every process in the namespace, then deletes it. A process left inside would keep the
 // namespace alive (unnamed, unreachable) after `ip netns del` removed its name.
@@ -84,7 +101,7 @@ std::vector<std::string> RemoveStaleNamespaces() {
   for (const auto& entry : std::filesystem::directory_iterator(kNetnsDir, error)) {
     const std::string name = entry.path().filename().string();
     const std::optional<int> pid = DemoPidOfNamespace(name);
-    if (!pid.has_value() || *pid == getpid() || ProcessExists(*pid)) continue;
+    if (!pid.has_value() || *pid == getpid() || DemoStillRuns(*pid)) continue;
     if (DeleteNamespace(name)) removed.push_back(name);
   }
   return removed;

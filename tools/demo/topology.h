@@ -42,8 +42,8 @@ std::string NamespaceName(absl::string_view label);
 // The pid in a name "tsdemo-<pid>-<label>", nullopt for any other name.
 std::optional<int> DemoPidOfNamespace(absl::string_view name);
 
-// Deletes the namespaces of demos that no longer run (their pid is gone), after killing what
-// still runs inside them. Returns the names it deleted.
+// Deletes the namespaces of demos that no longer run (their pid is gone, or runs another program
+// now), after killing what still runs inside them. Returns the names it deleted.
 std::vector<std::string> RemoveStaleNamespaces();
 
 // Runs `open` with the calling thread inside the named namespace and returns its result (a file
