@@ -10,7 +10,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: tapstack COMMAND [ARGS...]\n"
     "commands:\n"
-    "  demo    replay keepalive on a virtual clock (the on-the-wire demo is not built yet)\n"
+    "  demo    keepalive against Linux peers in throwaway namespaces (needs root)\n"
     "  up      run the stack on a TAP device: answer ARP and ping, optionally ping a host\n"
     "  nc      netcat over the stack: connect to HOST PORT, or listen with -l PORT\n"
     "  sim     many keepalive connections on a virtual clock; dead peers checked to the tick\n"

@@ -1,0 +1,273 @@
+#include "tools/demo/segments.h"
+
+#include <algorithm>
+#include <array>
+
+#include "stack/wire/ethernet.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
+
+namespace tapstack::tools::demo {
+namespace {
+
+using wire::TcpFlags;
+
+struct ParsedTcp {
+  wire::Ipv4Address src, dst;
+  std::uint16_t src_port = 0, dst_port = 0;
+  std::uint32_t seq = 0, ack = 0;
+  std::uint8_t flags = 0;
+  std::uint16_t window = 0;
+  std::uint32_t payload_length = 0;
+};
+
+std::optional<ParsedTcp> ParseTcp(const std::vector<std::uint8_t>& frame) {
+  const absl::StatusOr<wire::EthernetView> ethernet = wire::EthernetView::Parse(frame);
+  if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return std::nullopt;
+  const absl::StatusOr<wire::Ipv4View> ip = wire::Ipv4View::Parse(ethernet->payload());
+  if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp || ip->is_fragment()) {
+    return std::nullopt;
+  }
+  const absl::StatusOr<wire::TcpView> tcp = wire::TcpView::Parse(ip->payload());
+  if (!tcp.ok()) return std::nullopt;
+  return ParsedTcp{.src = ip->src(),
+                   .dst = ip->dst(),
+                   .src_port = tcp->src_port(),
+                   .dst_port = tcp->dst_port(),
+                   .seq = tcp->seq(),
+                   .ack = tcp->ack(),
+                   .flags = tcp->flags(),
+                   .window = tcp->window(),
+                   .payload_length = static_cast<std::uint32_t>(tcp->payload().size())};
+}
+
+// A segment as a NAT leaves it: addresses and ports change, sequence space and flags do not.
+bool SameSegment(const ParsedTcp& a, const ParsedTcp& b) {
+  return a.seq == b.seq && a.ack == b.ack && a.flags == b.flags &&
+         a.payload_length == b.payload_length;
+}
+
+struct Candidate {
+  Segment segment;
+  ParsedTcp tcp;
+};
+
+// Wrap-around "a is after b" for 32-bit sequence numbers (RFC 9293 3.4).
+bool After(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) > 0; }
+
+// What one side has sent and had acknowledged, as seen on the wire.
+struct SideState {
+  std::optional<std::uint32_t> snd_nxt;  // highest sequence number sent + 1
+  std::optional<std::uint32_t> snd_una;  // highest acknowledgment received from the other side
+  int probes_outstanding = 0;            // probes since the other side was last heard from
+  bool last_was_probe = false;           // its latest segment was a probe
+};
+
+void Classify(std::vector<Segment>& segments) {
+  std::array<SideState, 2> sides;  // [0] our stack, [1] the peer
+  for (Segment& segment : segments) {
+    SideState& sender = sides[segment.from_stack ? 0 : 1];
+    SideState& receiver = sides[segment.from_stack ? 1 : 0];
+    const bool control =
+        segment.has(TcpFlags::kSyn) || segment.has(TcpFlags::kFin) || segment.has(TcpFlags::kRst);
+    const std::uint32_t length = segment.payload_length + (segment.has(TcpFlags::kSyn) ? 1u : 0u) +
+                                 (segment.has(TcpFlags::kFin) ? 1u : 0u);
+
+    // The other side's probe is answered by this segment if it is the next thing this side sends.
+    if (receiver.last_was_probe) {
+      const bool bare_ack = segment.has(TcpFlags::kAck) && !control && segment.payload_length == 0;
+      if (bare_ack || segment.has(TcpFlags::kRst)) {
+        segment.kind = SegmentKind::kKeepaliveAnswer;
+        segment.probe_number = receiver.probes_outstanding;
+      }
+    }
+    receiver.last_was_probe = false;
+    // The prober heard from this side (whatever it was) if the segment got there.
+    if (segment.delivered) receiver.probes_outstanding = 0;
+
+    const bool everything_acked = sender.snd_nxt.has_value() && sender.snd_una.has_value() &&
+                                  *sender.snd_una == *sender.snd_nxt;
+    const bool probe = !control && segment.payload_length <= 1 && everything_acked &&
+                       segment.seq == *sender.snd_nxt - 1;
+    if (probe) {
+      segment.kind = SegmentKind::kKeepaliveProbe;
+      segment.probe_number = ++sender.probes_outstanding;
+      sender.last_was_probe = true;
+    } else {
+      sender.last_was_probe = false;
+      if (length > 0 && sender.snd_nxt.has_value() && After(*sender.snd_nxt, segment.seq) &&
+          !segment.has(TcpFlags::kSyn)) {
+        segment.kind = SegmentKind::kRetransmission;
+      }
+      if (length > 0 && !segment.has(TcpFlags::kRst)) {
+        const std::uint32_t end = segment.seq + length;
+        if (!sender.snd_nxt.has_value() || After(end, *sender.snd_nxt)) sender.snd_nxt = end;
+      }
+    }
+    if (segment.has(TcpFlags::kAck) && !segment.has(TcpFlags::kRst)) {
+      if (!receiver.snd_una.has_value() || After(segment.ack, *receiver.snd_una)) {
+        receiver.snd_una = segment.ack;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string FlagNames(std::uint8_t flags) {
+  static constexpr std::array<std::pair<std::uint8_t, const char*>, 8> kNames = {{
+      {TcpFlags::kFin, "FIN"},
+      {TcpFlags::kSyn, "SYN"},
+      {TcpFlags::kRst, "RST"},
+      {TcpFlags::kPsh, "PSH"},
+      {TcpFlags::kAck, "ACK"},
+      {TcpFlags::kUrg, "URG"},
+      {TcpFlags::kEce, "ECE"},
+      {TcpFlags::kCwr, "CWR"},
+  }};
+  std::string names;
+  for (const auto& [bit, name] : kNames) {
+    if ((flags & bit) == 0) continue;
+    if (!names.empty()) names += ",";
+    names += name;
+  }
+  return names.empty() ? "none" : names;
+}
+
+Conversation ReadConversation(const Recording& recording, bool behind_nat) {
+  Conversation conversation;
+  // The connection: our first SYN, or else the first TCP segment on our link.
+  std::vector<std::pair<const RecordedFrame*, ParsedTcp>> ours;
+  for (const RecordedFrame& frame : recording.stack_link) {
+    if (std::optional<ParsedTcp> tcp = ParseTcp(frame.bytes)) ours.emplace_back(&frame, *tcp);
+  }
+  if (ours.empty()) return conversation;
+  auto first = std::find_if(ours.begin(), ours.end(), [](const auto& entry) {
+    return entry.first->outgoing && (entry.second.flags & TcpFlags::kSyn) &&
+           !(entry.second.flags & TcpFlags::kAck);
+  });
+  if (first == ours.end()) first = ours.begin();
+  const ParsedTcp& opening = first->second;
+  const bool opened_by_us = first->first->outgoing;
+  conversation.found = true;
+  conversation.stack_address = opened_by_us ? opening.src : opening.dst;
+  conversation.stack_port = opened_by_us ? opening.src_port : opening.dst_port;
+  conversation.peer_address = opened_by_us ? opening.dst : opening.src;
+  conversation.peer_port = opened_by_us ? opening.dst_port : opening.src_port;
+
+  std::vector<Candidate> stack_side;
+  for (const auto& [frame, tcp] : ours) {
+    const bool outgoing = frame->outgoing;
+    const std::uint16_t local_port = outgoing ? tcp.src_port : tcp.dst_port;
+    const std::uint16_t remote_port = outgoing ? tcp.dst_port : tcp.src_port;
+    const wire::Ipv4Address remote = outgoing ? tcp.dst : tcp.src;
+    if (local_port != conversation.stack_port || remote_port != conversation.peer_port ||
+        remote != conversation.peer_address) {
+      continue;
+    }
+    Segment segment{.at = frame->at, .order = frame->order, .from_stack = outgoing};
+    stack_side.push_back({segment, tcp});
+  }
+
+  std::vector<Candidate> rows;
+  if (!behind_nat) {
+    // Without a NAT, what we sent while the peer was unplugged never reached it.
+    for (Candidate& candidate : stack_side) {
+      if (candidate.segment.from_stack) {
+        bool unplugged = false;
+        for (const Note& note : recording.notes) {
+          if (note.order > candidate.segment.order) break;
+          if (note.kind == NoteKind::kPeerUnplugged) unplugged = true;
+          if (note.kind == NoteKind::kPeerReplugged) unplugged = false;
+        }
+        candidate.segment.delivered = !unplugged;
+      }
+      rows.push_back(candidate);
+    }
+  } else {
+    // The server's link: the same connection after the NAT rewrote our address and port.
+    std::vector<Candidate> server_side;
+    for (const RecordedFrame& frame : recording.server_link) {
+      std::optional<ParsedTcp> tcp = ParseTcp(frame.bytes);
+      if (!tcp) continue;
+      const std::uint16_t server_port = frame.outgoing ? tcp->src_port : tcp->dst_port;
+      if (server_port != conversation.peer_port) continue;
+      server_side.push_back(
+          {Segment{.at = frame.at, .order = frame.order, .from_stack = !frame.outgoing}, *tcp});
+    }
+    // Each link's frames are in their own order, but the two links are read at different moments
+    // of the loop: a reply can be recorded on our link before the capture of the server's link
+    // is read. So the same segment is matched first-come first-served in each direction, not by
+    // recording order, and a row takes the earlier of its two records.
+    std::vector<bool> server_used(server_side.size(), false);
+    std::vector<bool> stack_used(stack_side.size(), false);
+    const auto match = [&](const Candidate& sent, std::vector<Candidate>& seen_at,
+                           std::vector<bool>& used) -> const Candidate* {
+      for (std::size_t j = 0; j < seen_at.size(); ++j) {
+        if (used[j] || seen_at[j].segment.from_stack != sent.segment.from_stack ||
+            !SameSegment(seen_at[j].tcp, sent.tcp)) {
+          continue;
+        }
+        used[j] = true;
+        return &seen_at[j];
+      }
+      return nullptr;
+    };
+    // Ours: delivered when the same segment shows up arriving at the server.
+    for (std::size_t i = 0; i < stack_side.size(); ++i) {
+      Candidate& candidate = stack_side[i];
+      if (!candidate.segment.from_stack) continue;
+      stack_used[i] = true;
+      candidate.segment.delivered = match(candidate, server_side, server_used) != nullptr;
+      rows.push_back(candidate);
+    }
+    // The server's: delivered when the same segment arrives on our link.
+    for (Candidate& candidate : server_side) {
+      if (candidate.segment.from_stack) continue;
+      const Candidate* arrived = match(candidate, stack_side, stack_used);
+      candidate.segment.delivered = arrived != nullptr;
+      if (arrived != nullptr && arrived->segment.order < candidate.segment.order) {
+        candidate.segment.order = arrived->segment.order;
+        candidate.segment.at = arrived->segment.at;
+      }
+      rows.push_back(candidate);
+    }
+    // Whatever reached us without being seen leaving the server (the capture missed it, or the
+    // NAT made it up) still happened on our link.
+    for (std::size_t i = 0; i < stack_side.size(); ++i) {
+      if (!stack_used[i]) rows.push_back(stack_side[i]);
+    }
+    std::sort(rows.begin(), rows.end(), [](const Candidate& a, const Candidate& b) {
+      return a.segment.order < b.segment.order;
+    });
+  }
+
+  // Initial sequence numbers: each side's SYN, else the first sequence number it used.
+  std::optional<std::uint32_t> stack_isn, peer_isn;
+  for (const Candidate& row : rows) {
+    std::optional<std::uint32_t>& isn = row.segment.from_stack ? stack_isn : peer_isn;
+    if (row.tcp.flags & TcpFlags::kSyn) isn = row.tcp.seq;
+  }
+  for (const Candidate& row : rows) {
+    std::optional<std::uint32_t>& isn = row.segment.from_stack ? stack_isn : peer_isn;
+    if (!isn) isn = row.tcp.seq;
+  }
+  for (Candidate& row : rows) {
+    Segment& segment = row.segment;
+    segment.flags = row.tcp.flags;
+    segment.seq = row.tcp.seq;
+    segment.ack = row.tcp.ack;
+    segment.payload_length = row.tcp.payload_length;
+    segment.window = row.tcp.window;
+    const std::uint32_t own_isn = segment.from_stack ? stack_isn.value_or(0) : peer_isn.value_or(0);
+    const std::uint32_t other_isn =
+        segment.from_stack ? peer_isn.value_or(0) : stack_isn.value_or(0);
+    segment.relative_seq = row.tcp.seq - own_isn;
+    segment.relative_ack = row.tcp.ack - other_isn;
+    conversation.segments.push_back(segment);
+  }
+  Classify(conversation.segments);
+  return conversation;
+}
+
+}  // namespace tapstack::tools::demo

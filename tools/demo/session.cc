@@ -1,0 +1,256 @@
+#include "tools/demo/session.h"
+
+#include <cerrno>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "tools/demo/topology.h"
+
+namespace tapstack::tools::demo {
+
+std::string ErrnoName(int error) {
+  switch (error) {
+    case 0:
+      return "no error";
+    case ETIMEDOUT:
+      return "ETIMEDOUT";
+    case ECONNRESET:
+      return "ECONNRESET";
+    case ECONNREFUSED:
+      return "ECONNREFUSED";
+    case EPIPE:
+      return "EPIPE";
+    case ENOTCONN:
+      return "ENOTCONN";
+    default:
+      return absl::StrCat("errno ", error);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Session>> Session::Open(const SessionOptions& options,
+                                                       InterruptWatch& interrupt) {
+  std::unique_ptr<Session> session(new Session(interrupt));
+  if (absl::Status status = session->Init(options); !status.ok()) return status;
+  return session;
+}
+
+absl::Status Session::Init(const SessionOptions& options) {
+  absl::StatusOr<std::unique_ptr<tap::TapDevice>> tap =
+      tap::TapDevice::Open({.name = kTapName, .netns = options.netns, .create = false});
+  if (!tap.ok()) return tap.status();
+  tap_ = *std::move(tap);
+  recording_.origin = clock_.Now();
+  absl::StatusOr<std::unique_ptr<tap::PcapWriter>> pcap = tap::PcapWriter::Open(options.pcap_path);
+  if (!pcap.ok()) return pcap.status();
+  device_ = std::make_unique<RecordingDevice>(*tap_, recording_, *std::move(pcap));
+
+  if (!options.server_netns.empty()) {
+    absl::StatusOr<std::unique_ptr<tap::PcapWriter>> server_pcap =
+        tap::PcapWriter::Open(options.server_pcap_path);
+    if (!server_pcap.ok()) return server_pcap.status();
+    absl::StatusOr<std::unique_ptr<LinkCapture>> capture = LinkCapture::Open(
+        options.server_netns, options.server_link, recording_, *std::move(server_pcap));
+    if (!capture.ok()) return capture.status();
+    server_capture_ = *std::move(capture);
+  }
+
+  StackConfig config;
+  config.interface.address = kStackAddress;
+  config.interface.prefix_len = kPrefixLength;
+  config.interface.gateway = options.gateway;
+  config.random_seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+  stack_ = std::make_unique<Stack>(config, recording_.origin,
+                                   [this](std::span<const std::uint8_t> frame) {
+                                     // A full TAP queue is a counted drop in the device; TCP
+                                     // retransmits what mattered.
+                                     (void)device_->Send(frame, clock_.Now());
+                                   });
+  stack_->set_tcp_event_handler([this](const tcp::Event& event) { OnEvent(event); });
+  stack_->set_tcp_trace_handler([this](const tcp::Trace& trace) { OnTrace(trace); });
+
+  loop_ = std::make_unique<tap::EventLoop>(clock_);
+  if (absl::Status status = loop_->AttachDevice(
+          *device_, [this](std::span<const std::uint8_t> frame,
+                           timers::TimePoint now) { stack_->Ingest(frame, now); });
+      !status.ok()) {
+    return status;
+  }
+  loop_->SetTimerSource([this] { return stack_->NextDeadline(); },
+                        [this](timers::TimePoint now) { stack_->Advance(now); });
+  if (absl::Status status = loop_->AddReader(interrupt_.fd(),
+                                             [this] {
+                                               interrupt_.Check();
+                                               loop_->Stop();
+                                             });
+      !status.ok()) {
+    return status;
+  }
+  if (server_capture_ != nullptr) {
+    if (absl::Status status = loop_->AddReader(server_capture_->fd(),
+                                               [this] { server_capture_->Drain(clock_.Now()); });
+        !status.ok()) {
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+Session::~Session() {
+  // The loop goes first: it points at the device and the descriptors below.
+  loop_.reset();
+  stack_.reset();
+}
+
+void Session::StartTimeline() {
+  const timers::TimePoint now = clock_.Now();
+  recording_ = Recording{.origin = now};
+}
+
+void Session::Note(std::string text, NoteKind kind) {
+  recording_.AddNote(Elapsed(), kind, std::move(text));
+}
+
+absl::StatusOr<bool> Session::RunUntil(const std::function<bool()>& done,
+                                       timers::Duration timeout) {
+  const timers::TimePoint deadline = clock_.Now() + timeout;
+  while (true) {
+    if (interrupt_.Check()) return interrupt_.AsStatus();
+    if (done()) return true;
+    const timers::TimePoint now = clock_.Now();
+    if (now >= deadline) return false;
+    // A device error (the TAP vanished) would repeat forever: it ends the scenario instead.
+    if (absl::Status status = loop_->RunOnce(deadline - now); !status.ok()) return status;
+  }
+}
+
+absl::Status Session::Wait(timers::Duration duration) {
+  absl::StatusOr<bool> result = RunUntil([] { return false; }, duration);
+  return result.status();
+}
+
+absl::Status Session::Connect(wire::Ipv4Address remote, std::uint16_t port,
+                              const tcp::ConnectionOptions& options, timers::Duration timeout) {
+  absl::StatusOr<tcp::ConnectionId> id = stack_->Connect(remote, port, options, clock_.Now());
+  if (!id.ok()) return id.status();
+  app_.id = *id;
+  absl::StatusOr<bool> connected =
+      RunUntil([this] { return app_.connected || app_.closed.has_value(); }, timeout);
+  if (!connected.ok()) return connected.status();
+  if (app_.connected) return absl::OkStatus();
+  if (app_.closed) {
+    return absl::UnavailableError(absl::StrCat("connecting to ", remote.ToString(), ":", port,
+                                               " failed: ", ErrnoName(app_.closed->value())));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("no connection to ", remote.ToString(), ":", port, " within ",
+                   std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), " s"));
+}
+
+absl::Status Session::Send(absl::string_view data) {
+  if (!app_.id) return absl::FailedPreconditionError("no connection");
+  const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(data.data()),
+                                            data.size());
+  const tcp::IoResult sent = stack_->Send(*app_.id, bytes, clock_.Now());
+  if (!sent.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("send failed: ", ErrnoName(sent.error.value())));
+  }
+  if (sent.bytes != data.size()) return absl::ResourceExhaustedError("send buffer full");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Session::SendAndAwaitEcho(absl::string_view message,
+                                               timers::Duration timeout) {
+  const std::size_t before = app_.received.size();
+  if (absl::Status status = Send(message); !status.ok()) return status;
+  absl::StatusOr<bool> echoed = RunUntil(
+      [&] { return app_.received.size() >= before + message.size() || app_.closed.has_value(); },
+      timeout);
+  if (!echoed.ok()) return echoed.status();
+  return app_.received.size() >= before + message.size() &&
+         absl::string_view(app_.received).substr(before, message.size()) == message;
+}
+
+absl::Status Session::Shutdown() {
+  if (!app_.id) return absl::FailedPreconditionError("no connection");
+  const std::error_code error = stack_->Shutdown(*app_.id, clock_.Now());
+  if (error) return absl::FailedPreconditionError(ErrnoName(error.value()));
+  return absl::OkStatus();
+}
+
+std::optional<tcp::ConnectionInfo> Session::Info() const {
+  if (!app_.id) return std::nullopt;
+  return stack_->Info(*app_.id);
+}
+
+void Session::StopRecording() {
+  device_->ClosePcap();
+  if (server_capture_ != nullptr) server_capture_->ClosePcap();
+}
+
+void Session::Drain() {
+  std::uint8_t buffer[4096];
+  while (true) {
+    const tcp::IoResult got = stack_->Receive(*app_.id, buffer, clock_.Now());
+    if (!got.ok() || got.bytes == 0) return;  // EAGAIN, or end of stream
+    app_.received.append(reinterpret_cast<const char*>(buffer), got.bytes);
+  }
+}
+
+void Session::OnEvent(const tcp::Event& event) {
+  if (!app_.id || event.connection != *app_.id) return;
+  switch (event.type) {
+    case tcp::EventType::kConnected:
+      app_.connected = true;
+      break;
+    case tcp::EventType::kReadable:
+      Drain();
+      break;
+    case tcp::EventType::kPeerClosed:
+      Drain();
+      app_.peer_closed = true;
+      break;
+    case tcp::EventType::kClosed:
+      app_.closed = event.error;
+      app_.closed_at = Elapsed();
+      if (event.error) {
+        Note(absl::StrCat("the application gets ", ErrnoName(event.error.value()), " (",
+                          event.error.message(), ")"));
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void Session::OnTrace(const tcp::Trace& trace) {
+  if (!app_.id || trace.connection != *app_.id) return;
+  switch (trace.type) {
+    case tcp::TraceType::kStateChange:
+      app_.state = trace.to;
+      break;
+    case tcp::TraceType::kKeepaliveProbe:
+      ++app_.keepalive_probes;
+      break;
+    case tcp::TraceType::kKeepaliveAnswered:
+      ++app_.keepalive_answers;
+      break;
+    case tcp::TraceType::kKeepaliveTimeout:
+      app_.keepalive_gave_up = true;
+      Note(absl::StrCat("keepalive gives up: ", trace.number, " probes unanswered"));
+      break;
+    case tcp::TraceType::kResetReceived:
+      app_.reset_received = true;
+      break;
+    case tcp::TraceType::kResetSent:
+      app_.reset_sent = true;
+      break;
+    case tcp::TraceType::kRetransmit:
+      ++app_.retransmissions;
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace tapstack::tools::demo

@@ -1,0 +1,120 @@
+// Our stack, in-process, on the TAP device of a demo namespace for one scenario: the TAP (opened
+// inside the namespace), a recorder around it, the Stack, and the epoll loop on the real clock,
+// as `tapstack nc` runs them (tools/runtime.cc), plus the application side of one connection.
+//
+// Every wait runs the event loop, so frames and timers keep flowing while the script waits, and
+// every wait returns Cancelled as soon as SIGINT or SIGTERM arrives.
+#ifndef TAPSTACK_TOOLS_DEMO_SESSION_H_
+#define TAPSTACK_TOOLS_DEMO_SESSION_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "stack/stack.h"
+#include "tap/clock.h"
+#include "tap/event_loop.h"
+#include "tap/tap_device.h"
+#include "tools/demo/interrupt.h"
+#include "tools/demo/recording.h"
+
+namespace tapstack::tools::demo {
+
+struct SessionOptions {
+  std::string netns;  // the namespace holding the TAP
+  std::optional<wire::Ipv4Address> gateway;
+  std::string pcap_path;
+  // Behind a NAT: the server's link is captured too (its namespace, interface and pcap file).
+  std::string server_netns;
+  std::string server_link;
+  std::string server_pcap_path;
+};
+
+// What the application has seen of its one connection.
+struct AppView {
+  std::optional<tcp::ConnectionId> id;
+  bool connected = false;
+  bool peer_closed = false;               // the peer's FIN arrived
+  std::optional<std::error_code> closed;  // the connection is gone: why (empty when cleanly)
+  std::optional<timers::Duration> closed_at;
+  std::string received;  // every byte read, in order
+  tcp::State state = tcp::State::kClosed;
+  // From the stack's traces.
+  int keepalive_probes = 0;
+  int keepalive_answers = 0;  // answered probe rounds
+  bool keepalive_gave_up = false;
+  bool reset_received = false;
+  bool reset_sent = false;
+  int retransmissions = 0;
+};
+
+// "ETIMEDOUT", "ECONNRESET"... for the errors the demo expects; the number otherwise.
+std::string ErrnoName(int error);
+
+class Session {
+ public:
+  static absl::StatusOr<std::unique_ptr<Session>> Open(const SessionOptions& options,
+                                                       InterruptWatch& interrupt);
+  ~Session();
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  Stack& stack() { return *stack_; }
+  // Time since the scenario began (StartTimeline).
+  timers::Duration Elapsed() const { return clock_.Now() - recording_.origin; }
+  // Makes now time zero and forgets what was recorded so far (the pcap file keeps it): the
+  // scenario begins once its network is ready.
+  void StartTimeline();
+  // A note in the diagram, now.
+  void Note(std::string text, NoteKind kind = NoteKind::kInfo);
+
+  // Runs the loop until `done` returns true (true) or `timeout` passes (false); Cancelled when
+  // interrupted.
+  absl::StatusOr<bool> RunUntil(const std::function<bool()>& done, timers::Duration timeout);
+  // Runs the loop for `duration`; Cancelled when interrupted.
+  absl::Status Wait(timers::Duration duration);
+
+  // --- The application side of the connection.
+  // Opens it and waits until it is established; an error when it is not within `timeout`.
+  absl::Status Connect(wire::Ipv4Address remote, std::uint16_t port,
+                       const tcp::ConnectionOptions& options, timers::Duration timeout);
+  // Queues `data` for sending (all of it: the demo's messages are small).
+  absl::Status Send(absl::string_view data);
+  // Sends `message` and waits for the echo. True when the same bytes came back within `timeout`.
+  absl::StatusOr<bool> SendAndAwaitEcho(absl::string_view message, timers::Duration timeout);
+  // Half-close: our FIN after the queued data.
+  absl::Status Shutdown();
+  const AppView& app() const { return app_; }
+  std::optional<tcp::ConnectionInfo> Info() const;
+
+  // Completes the pcap files. The recording stays readable.
+  void StopRecording();
+  const Recording& recording() const { return recording_; }
+
+ private:
+  explicit Session(InterruptWatch& interrupt) : interrupt_(interrupt) {}
+  absl::Status Init(const SessionOptions& options);
+  void OnEvent(const tcp::Event& event);
+  void OnTrace(const tcp::Trace& trace);
+  void Drain();
+
+  InterruptWatch& interrupt_;
+  tap::RealClock clock_;
+  Recording recording_;
+  std::unique_ptr<tap::TapDevice> tap_;
+  std::unique_ptr<RecordingDevice> device_;
+  std::unique_ptr<LinkCapture> server_capture_;
+  std::unique_ptr<Stack> stack_;
+  std::unique_ptr<tap::EventLoop> loop_;
+  AppView app_;
+};
+
+}  // namespace tapstack::tools::demo
+
+#endif  // TAPSTACK_TOOLS_DEMO_SESSION_H_
