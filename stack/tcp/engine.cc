@@ -252,6 +252,10 @@ std::error_code TcpEngine::Shutdown(ConnectionId id) {
       Terminate(*tcb, {}, /*send_reset=*/false);
       return {};
     case State::kSynReceived:
+      // RFC 9293 3.10.4: the FIN waits until the handshake completes; the final ACK then moves
+      // the connection to FIN-WAIT-1 instead of ESTABLISHED (ProcessAck).
+      tcb->fin_queued = true;
+      return {};
     case State::kEstablished:
       // RFC 9293 3.10.4: the FIN follows the queued data; the state changes now.
       tcb->fin_queued = true;

@@ -150,6 +150,37 @@ TEST(TcpOpen, SimultaneousOpen) {
   EXPECT_THAT(EventTypes(h), ::testing::Contains(tcp::EventType::kConnected));
 }
 
+TEST(TcpOpen, CloseInSynReceivedSendsFinOnceTheHandshakeCompletes) {
+  TcpHarness h;
+  h.set_peer_port(9);
+  const absl::StatusOr<tcp::ConnectionId> id =
+      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  const Segment syn = h.TakeOne();
+  h.Inject(syn.src_port, TcpFlags::kSyn, 3000, 0, 1000);  // simultaneous open
+  h.Take();
+  ASSERT_EQ(h.stack().Info(*id)->state, State::kSynReceived);
+  ASSERT_FALSE(h.stack().Shutdown(*id, h.now()));
+  EXPECT_TRUE(h.Take().empty()) << "no FIN before the handshake completes";
+  h.Inject(syn.src_port, TcpFlags::kAck, 3001, syn.seq + 1, 1000);
+  const Segment fin = h.TakeOne();
+  EXPECT_EQ(fin.flags, kFA);
+  EXPECT_EQ(fin.seq, syn.seq + 1);
+  EXPECT_EQ(h.stack().Info(*id)->state, State::kFinWait1);
+}
+
+TEST(TcpOpen, CloseInSynSentFreesTheConnectionWithoutReset) {
+  TcpHarness h;
+  h.set_peer_port(9);
+  const absl::StatusOr<tcp::ConnectionId> id =
+      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  h.TakeOne();
+  ASSERT_FALSE(h.stack().Close(*id, h.now()));
+  EXPECT_TRUE(h.Take().empty());
+  EXPECT_EQ(h.stack().tcp_connection_count(), 0u);
+  h.AdvanceBy(seconds(10));
+  EXPECT_TRUE(h.Take().empty()) << "no SYN retransmission after the close";
+}
+
 TEST(TcpOpen, BadAckInSynReceivedGetsReset) {
   TcpHarness h;
   ASSERT_TRUE(h.stack().Listen(kPort, 4, h.now()).ok());
