@@ -384,17 +384,21 @@ void RegisterAll() {
   Register("dependent_load", "memory", &BM_DependentLoad);
 }
 
-// The processor's name for the results' context (Google Benchmark records caches and clock, not
-// the model), or "unknown".
+// The processor for the results' context, as /proc/cpuinfo names it plus its family and model
+// numbers (a virtual machine often reports only a generic name). Google Benchmark records caches
+// and clock, not the model.
 std::string CpuModel() {
   std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);) {
-    if (line.rfind("model name", 0) == 0) {
-      const std::size_t colon = line.find(':');
-      if (colon != std::string::npos && colon + 2 <= line.size()) return line.substr(colon + 2);
-    }
+  std::string name = "unknown", family, model;
+  for (std::string line; std::getline(cpuinfo, line) && line != "";) {
+    const std::size_t colon = line.find(": ");
+    if (colon == std::string::npos) continue;
+    const std::string value = line.substr(colon + 2);
+    if (line.rfind("model name", 0) == 0) name = value;
+    if (line.rfind("cpu family", 0) == 0) family = value;
+    if (line.rfind("model\t", 0) == 0) model = value;
   }
-  return "unknown";
+  return name + " (family " + family + ", model " + model + ")";
 }
 
 }  // namespace
