@@ -7,10 +7,13 @@ pending timers with one line per implementation (drawn by gnuplot from a generat
 markdown tables. Only the Python standard library and gnuplot are needed.
 
     python3 bench/plot_timers.py RESULTS.json [--img-dir docs/img] [--doc docs/timer-wheel.md]
+    python3 bench/plot_timers.py RESULTS.json --spread [--doc docs/timer-wheel.md]
 
 With --doc, the tables replace what stands between the markers
 `<!-- timer-bench-results:begin -->` and `<!-- timer-bench-results:end -->` in that file; without
-it they are printed.
+it they are printed. --spread draws nothing and instead tabulates, for a run made without
+--benchmark_report_aggregates_only, the minimum, median and maximum over repetitions of each
+benchmark (markers `timer-bench-spread`).
 """
 
 import argparse
@@ -28,7 +31,7 @@ WORKLOADS = {
     "reschedule": "re-arm a pending timer to now + idle",
     "keepalive_mix": "99 re-arms, 1 expiry in 100 operations, ticks included",
     "next_deadline": "ask for the earliest deadline",
-    "fire_all": "fire one timer (after a fill)",
+    "fire_all": "fire one timer, after arming them all",
 }
 
 # Implementations: label and colour; also their order in legends and tables.
@@ -47,12 +50,13 @@ REFERENCES = {"fire_all": ["dependent_load/memory"]}
 
 NAME = re.compile(r"^(?P<workload>[a-z_]+)/(?P<impl>[a-z_]+)/(?P<pending>\d+)(?:/manual_time)?$")
 
-BEGIN_MARK = "<!-- timer-bench-results:begin -->"
-END_MARK = "<!-- timer-bench-results:end -->"
+RESULTS_SECTION = "timer-bench-results"
+SPREAD_SECTION = "timer-bench-spread"
 
 
 def load(path):
-    """Returns (context, {(workload, impl, pending): {"ns_per_op", "bytes_per_timer", ...}})."""
+    """Returns (context, {(workload, impl, pending): {"ns_per_op", "bytes_per_timer"}},
+    {(workload, impl, pending): [ns_per_op of each repetition]})."""
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     aggregates, iterations = {}, {}
@@ -81,7 +85,8 @@ def load(path):
                 "ns_per_op": statistics.median(r["ns_per_op"] for r in runs),
                 "bytes_per_timer": runs[0]["bytes_per_timer"],
             }
-    return data.get("context", {}), results
+    repetitions = {key: [r["ns_per_op"] for r in runs] for key, runs in iterations.items()}
+    return data.get("context", {}), results, repetitions
 
 
 def machine(context):
@@ -188,12 +193,37 @@ def markdown(results, context):
     return "\n".join(out) + "\n"
 
 
-def update_doc(doc, table):
+def spread(repetitions, context):
+    out = [
+        f"Machine: {machine(context)}; ns per operation over repetitions "
+        "(each repetition's value is its median over batches).",
+        "",
+        "| benchmark | pending | repetitions | min | median | max |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    order = list(WORKLOADS) + ["dependent_load"]
+    impls = list(IMPLEMENTATIONS)
+    for (w, impl, p), values in sorted(
+        repetitions.items(),
+        key=lambda item: (order.index(item[0][0]) if item[0][0] in order else len(order),
+                          impls.index(item[0][1]) if item[0][1] in impls else len(impls),
+                          item[0][2]),
+    ):
+        label = IMPLEMENTATIONS.get(impl, (impl,))[0]
+        out.append(
+            f"| {w}: {label} | {p:,} | {len(values)} | {format_ns(min(values))} | "
+            f"{format_ns(statistics.median(values))} | {format_ns(max(values))} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def update_doc(doc, section, table):
+    begin_mark, end_mark = f"<!-- {section}:begin -->", f"<!-- {section}:end -->"
     text = doc.read_text(encoding="utf-8")
-    begin, end = text.find(BEGIN_MARK), text.find(END_MARK)
+    begin, end = text.find(begin_mark), text.find(end_mark)
     if begin < 0 or end < begin:
-        sys.exit(f"{doc}: markers {BEGIN_MARK} ... {END_MARK} not found")
-    text = text[: begin + len(BEGIN_MARK)] + "\n" + table + text[end:]
+        sys.exit(f"{doc}: markers {begin_mark} ... {end_mark} not found")
+    text = text[: begin + len(begin_mark)] + "\n" + table + text[end:]
     doc.write_text(text, encoding="utf-8")
 
 
@@ -202,11 +232,17 @@ def main():
     parser.add_argument("results", type=pathlib.Path, help="timer_bench JSON output")
     parser.add_argument("--img-dir", type=pathlib.Path, default=pathlib.Path("docs/img"))
     parser.add_argument("--doc", type=pathlib.Path, help="markdown file whose results section to replace")
+    parser.add_argument("--spread", action="store_true", help="tabulate min/median/max over repetitions")
     args = parser.parse_args()
 
-    context, results = load(args.results)
+    context, results, repetitions = load(args.results)
     if not results:
         sys.exit(f"{args.results}: no timer_bench results found")
+    if args.spread:
+        if not repetitions:
+            sys.exit(f"{args.results}: no per-repetition results (run without aggregates only)")
+        emit(spread(repetitions, context), args.doc, SPREAD_SECTION)
+        return
     args.img_dir.mkdir(parents=True, exist_ok=True)
     for workload in WORKLOADS:
         if not ordered_impls(results, workload):
@@ -216,10 +252,13 @@ def main():
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
         print(f"wrote {output}", file=sys.stderr)
 
-    table = markdown(results, context)
-    if args.doc:
-        update_doc(args.doc, table)
-        print(f"updated {args.doc}", file=sys.stderr)
+    emit(markdown(results, context), args.doc, RESULTS_SECTION)
+
+
+def emit(table, doc, section):
+    if doc:
+        update_doc(doc, section, table)
+        print(f"updated {doc}", file=sys.stderr)
     else:
         print(table, end="")
 
