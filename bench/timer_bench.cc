@@ -1,0 +1,438 @@
+// Timer benchmarks: the tapstack wheel against libevent (heap and common timeouts), libuv and an
+// indexed binary heap, at 1e3 to 1e6 pending timers (issue #2; results in docs/timer-wheel.md).
+//
+// Every workload follows the same rules, so the implementations differ only in their timers:
+//  - each timer belongs to one connection struct (bench/timer_drivers.h), and connections are
+//    visited in a random order fixed by a seed, so that at 1e6 timers each visit is a cache miss as
+//    it would be for a server's connections;
+//  - the clock advances one tick (1 ms) every kOpsPerTick operations;
+//  - one benchmark iteration is a batch of operations timed with the steady clock (manual
+//    time); the bookkeeping between batches (keeping the pending count constant, ticking the
+//    clock in the pure operation workloads) is outside the timed part. The counter ns_per_op is
+//    the median over batches of timed ns / operations (see TimedOps); for fire_all an operation
+//    is one fired timer.
+#include <benchmark/benchmark.h>
+#include <event2/event.h>
+#include <time.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "bench/timer_drivers.h"
+
+namespace tapstack::bench {
+namespace {
+
+constexpr std::size_t kOpsPerTick = 1000;
+// In the keepalive mix, one operation in this many arms a timer that expires at the next tick.
+constexpr std::size_t kExpiryEvery = 100;
+constexpr std::int64_t kPendingCounts[] = {1'000, 10'000, 100'000, 1'000'000};
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Operations per timed batch: a full tick's worth, but small enough next to the pending count that
+// schedule and cancel batches move it by at most an eighth.
+std::size_t BatchSize(std::size_t pending) { return std::min(kOpsPerTick, pending / 8); }
+
+// The order connections are visited in: a permutation of [0, count) from a fixed seed, built
+// once per count (a benchmark's setup runs again for every iteration count it tries).
+const std::vector<std::uint32_t>& ShuffledOrder(std::size_t count) {
+  static std::map<std::size_t, std::vector<std::uint32_t>> orders;
+  std::vector<std::uint32_t>& order = orders[count];
+  if (order.size() != count) {
+    order.resize(count);
+    for (std::size_t i = 0; i < count; ++i) order[i] = static_cast<std::uint32_t>(i);
+    std::mt19937_64 random(0x7a9574c3);
+    std::shuffle(order.begin(), order.end(), random);
+  }
+  return order;
+}
+
+// A pseudo-random value in [0, range) derived from `i` (SplitMix64's output mix): fixed offsets for
+// the pending population without a random generator's state in the loop.
+Ticks SpreadOf(std::size_t i, Ticks range) {
+  std::uint64_t z = i + 0x9e3779b97f4a7c15;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+  return (z ^ (z >> 31)) % range;
+}
+
+// Walks the shuffled order round and round; wraps with a compare instead of a modulo so the timed
+// loops pay no division.
+class Cursor {
+ public:
+  Cursor(const std::vector<std::uint32_t>& order, std::size_t position)
+      : order_(order), position_(position % order.size()) {}
+  std::size_t Next() {
+    const std::size_t connection = order_[position_];
+    if (++position_ == order_.size()) position_ = 0;
+    return connection;
+  }
+
+ private:
+  const std::vector<std::uint32_t>& order_;
+  std::size_t position_;
+};
+
+// Counts operations and ticks the driver's clock once per kOpsPerTick of them.
+template <typename Driver>
+class TickPacer {
+ public:
+  explicit TickPacer(Driver& driver) : driver_(driver) {}
+  void Count(std::size_t ops) {
+    ops_since_tick_ += ops;
+    while (ops_since_tick_ >= kOpsPerTick) {
+      driver_.Tick();
+      ops_since_tick_ -= kOpsPerTick;
+    }
+  }
+
+ private:
+  Driver& driver_;
+  std::size_t ops_since_tick_ = 0;
+};
+
+// Accumulates the timed batches of a benchmark and reports them. The headline counter, ns_per_op,
+// is the median over batches of each batch's ns per operation: on a machine shared with other
+// work, a batch during which the thread was preempted counts milliseconds of someone else's time,
+// and a handful of those move a mean far more than the timers do. ns_per_op_mean keeps the mean.
+class TimedOps {
+ public:
+  explicit TimedOps(benchmark::State& state) : state_(state) {}
+  void Start() { start_ = SteadyClock::now(); }
+  void Stop(std::size_t ops) {
+    const std::chrono::duration<double> elapsed = SteadyClock::now() - start_;
+    state_.SetIterationTime(elapsed.count());
+    seconds_ += elapsed.count();
+    ops_ += ops;
+    batch_ns_per_op_.push_back(elapsed.count() * 1e9 / static_cast<double>(ops));
+  }
+  void Report(std::size_t pending, std::size_t bytes_per_timer) {
+    state_.SetItemsProcessed(static_cast<std::int64_t>(ops_));
+    state_.counters["ns_per_op"] = MedianBatch();
+    state_.counters["ns_per_op_mean"] =
+        ops_ == 0 ? 0.0 : seconds_ * 1e9 / static_cast<double>(ops_);
+    state_.counters["bytes_per_timer"] = static_cast<double>(bytes_per_timer);
+    state_.counters["pending"] = static_cast<double>(pending);
+  }
+
+ private:
+  double MedianBatch() {
+    if (batch_ns_per_op_.empty()) return 0.0;
+    const auto middle = batch_ns_per_op_.begin() + batch_ns_per_op_.size() / 2;
+    std::nth_element(batch_ns_per_op_.begin(), middle, batch_ns_per_op_.end());
+    return *middle;
+  }
+
+  benchmark::State& state_;
+  SteadyClock::time_point start_;
+  double seconds_ = 0;
+  std::size_t ops_ = 0;
+  std::vector<double> batch_ns_per_op_;
+};
+
+// Arms `count` timers, in the shuffled order from `first`, over the second half of the idle time:
+// a spread-out population none of which expires during a run.
+template <typename Driver>
+void ArmPopulation(Driver& driver, const std::vector<std::uint32_t>& order, std::size_t first,
+                   std::size_t count) {
+  Cursor cursor(order, first);
+  for (std::size_t i = 0; i < count; ++i) {
+    driver.ArmBackground(cursor.Next(), SpreadOf(i, kKeepaliveIdleTicks / 2));
+  }
+}
+
+// schedule: arm timers that are not pending, with `pending` others pending. The connections form a
+// ring in shuffled order: a window of pending/8 of them is unarmed; each batch arms the window's
+// first `batch` connections (timed) and disarms as many just past its end (untimed), so the window
+// moves on and a connection is armed long after it was last touched, with a cold cache.
+template <typename Driver>
+void BM_Schedule(benchmark::State& state) {
+  const auto pending = static_cast<std::size_t>(state.range(0));
+  const std::size_t batch = BatchSize(pending);
+  const std::size_t window = pending / 8;
+  const auto& order = ShuffledOrder(pending + window);
+  Driver driver(order.size());
+  ArmPopulation(driver, order, window, pending);
+  Cursor window_front(order, 0);
+  Cursor window_end(order, window);
+  TickPacer<Driver> pacer(driver);
+  TimedOps timed(state);
+  for (auto _ : state) {
+    timed.Start();
+    for (std::size_t i = 0; i < batch; ++i) driver.ArmIdle(window_front.Next());
+    timed.Stop(batch);
+    for (std::size_t i = 0; i < batch; ++i) driver.Cancel(window_end.Next());
+    pacer.Count(batch);
+  }
+  timed.Report(pending, Driver::BytesPerTimer());
+}
+
+// cancel: disarm pending timers, the mirror image of schedule: each batch disarms the connections
+// just past the unarmed window (timed) and re-arms as many at its front (untimed).
+template <typename Driver>
+void BM_Cancel(benchmark::State& state) {
+  const auto pending = static_cast<std::size_t>(state.range(0));
+  const std::size_t batch = BatchSize(pending);
+  const std::size_t window = pending / 8;
+  const auto& order = ShuffledOrder(pending + window);
+  Driver driver(order.size());
+  ArmPopulation(driver, order, window, pending);
+  Cursor window_front(order, 0);
+  Cursor window_end(order, window);
+  TickPacer<Driver> pacer(driver);
+  TimedOps timed(state);
+  for (auto _ : state) {
+    timed.Start();
+    for (std::size_t i = 0; i < batch; ++i) driver.Cancel(window_end.Next());
+    timed.Stop(batch);
+    for (std::size_t i = 0; i < batch; ++i) driver.ArmIdle(window_front.Next());
+    pacer.Count(batch);
+  }
+  timed.Report(pending, Driver::BytesPerTimer());
+}
+
+// reschedule: the keepalive pattern. Traffic on a connection pushes its pending timer to
+// now + idle; every timer stays pending.
+template <typename Driver>
+void BM_Reschedule(benchmark::State& state) {
+  const auto pending = static_cast<std::size_t>(state.range(0));
+  const std::size_t batch = BatchSize(pending);
+  const auto& order = ShuffledOrder(pending);
+  Driver driver(pending);
+  ArmPopulation(driver, order, 0, pending);
+  Cursor cursor(order, 0);
+  TickPacer<Driver> pacer(driver);
+  TimedOps timed(state);
+  for (auto _ : state) {
+    timed.Start();
+    for (std::size_t i = 0; i < batch; ++i) driver.ArmIdle(cursor.Next());
+    timed.Stop(batch);
+    pacer.Count(batch);
+  }
+  timed.Report(pending, Driver::BytesPerTimer());
+}
+
+// next_deadline: what an event loop asks before it sleeps. Between timed batches of queries, a few
+// untimed re-arms and the clock change what the answer has to be found from. Only a few: a query
+// costs a nanosecond or so where a re-arm can cost hundreds, and the untimed part would otherwise
+// stretch the run a hundredfold.
+template <typename Driver>
+void BM_NextDeadline(benchmark::State& state) {
+  const auto pending = static_cast<std::size_t>(state.range(0));
+  const std::size_t batch = BatchSize(pending);
+  const auto& order = ShuffledOrder(pending);
+  Driver driver(pending);
+  ArmPopulation(driver, order, 0, pending);
+  Cursor cursor(order, 0);
+  TickPacer<Driver> pacer(driver);
+  const std::size_t rearms = std::max<std::size_t>(1, batch / 100);
+  TimedOps timed(state);
+  for (auto _ : state) {
+    timed.Start();
+    for (std::size_t i = 0; i < batch; ++i) benchmark::DoNotOptimize(driver.NextDeadline());
+    timed.Stop(batch);
+    for (std::size_t i = 0; i < rearms; ++i) driver.ArmIdle(cursor.Next());
+    pacer.Count(batch);
+  }
+  timed.Report(pending, Driver::BytesPerTimer());
+}
+
+// keepalive_mix: mostly re-arms to now + idle, and one operation in kExpiryEvery arms its timer to
+// expire at the next tick, whose callback re-arms it for idle (a probe answered). The ticks, with
+// their expiries and callbacks, are timed too.
+template <typename Driver>
+void BM_KeepaliveMix(benchmark::State& state) {
+  const auto pending = static_cast<std::size_t>(state.range(0));
+  const std::size_t batch = BatchSize(pending);
+  const auto& order = ShuffledOrder(pending);
+  Driver driver(pending);
+  ArmPopulation(driver, order, 0, pending);
+  driver.set_rearm_on_fire(true);
+  Cursor cursor(order, 0);
+  TickPacer<Driver> pacer(driver);
+  TimedOps timed(state);
+  std::size_t op = 0;
+  const std::uint64_t fired_before = driver.fired();
+  for (auto _ : state) {
+    timed.Start();
+    for (std::size_t i = 0; i < batch; ++i, ++op) {
+      if (op % kExpiryEvery == 0) {
+        driver.ArmDueNow(cursor.Next());
+      } else {
+        driver.ArmIdle(cursor.Next());
+      }
+    }
+    pacer.Count(batch);
+    timed.Stop(batch);
+  }
+  timed.Report(pending, Driver::BytesPerTimer());
+  state.counters["fired_per_op"] =
+      op == 0 ? 0.0 : static_cast<double>(driver.fired() - fired_before) / static_cast<double>(op);
+}
+
+// How long after its last event_add or uv_timer_start a real-clock library surely sees `ticks`
+// milliseconds as passed: both may read CLOCK_MONOTONIC_COARSE, which lags by up to its resolution.
+SteadyClock::duration RealClockWait(Ticks ticks) {
+  timespec resolution{};
+  clock_getres(CLOCK_MONOTONIC_COARSE, &resolution);
+  return std::chrono::milliseconds(ticks + 1) + std::chrono::seconds(resolution.tv_sec) +
+         std::chrono::nanoseconds(resolution.tv_nsec);
+}
+
+// fire_all: arm `pending` timers (untimed), then fire them all (timed); ns_per_op is per fired
+// timer. Deadlines are now + lead + a spread of pending/kOpsPerTick ticks, so about kOpsPerTick
+// timers share each tick. The wheel and the heap advance their clock to the first deadline and then
+// tick by tick. libevent and libuv cannot be given a time: the benchmark sleeps (untimed) until
+// every deadline has passed on the real clock, and one pass of their loop fires everything.
+template <typename Driver>
+void BM_FireAll(benchmark::State& state, Ticks lead) {
+  const auto pending = static_cast<std::size_t>(state.range(0));
+  const Ticks span = std::max<Ticks>(1, pending / kOpsPerTick);
+  const auto& order = ShuffledOrder(pending);
+  Driver driver(pending);
+  TimedOps timed(state);
+  std::uint64_t cascaded = 0;
+  for (auto _ : state) {
+    Cursor cursor(order, 0);
+    for (std::size_t i = 0; i < pending; ++i) driver.ArmIn(cursor.Next(), lead + SpreadOf(i, span));
+    if constexpr (!Driver::kVirtualClock) std::this_thread::sleep_for(RealClockWait(lead + span));
+    const std::uint64_t fired_before = driver.fired();
+    std::uint64_t cascaded_before = 0;
+    if constexpr (requires { driver.cascaded(); }) cascaded_before = driver.cascaded();
+
+    timed.Start();
+    if constexpr (Driver::kVirtualClock) {
+      driver.AdvanceTicks(lead - 1);  // nothing is due yet, but far timers cascade on the way
+      for (Ticks tick = 0; tick < span; ++tick) driver.Tick();
+    } else {
+      driver.Tick();
+    }
+    timed.Stop(pending);
+
+    if (driver.fired() - fired_before != pending) {
+      state.SkipWithError("fire_all: not every armed timer fired");
+      break;
+    }
+    if constexpr (requires { driver.cascaded(); }) cascaded += driver.cascaded() - cascaded_before;
+  }
+  timed.Report(pending, Driver::BytesPerTimer());
+  if constexpr (requires { driver.cascaded(); }) {
+    const auto timers = static_cast<double>(state.iterations()) * static_cast<double>(pending);
+    state.counters["cascades_per_timer"] =
+        timers == 0 ? 0.0 : static_cast<double>(cascaded) / timers;
+  }
+}
+
+// dependent_load/memory: not a timer structure but the floor under any that reaches its timers
+// one from the other, as walking a linked list does. The same count of 32-byte nodes (a Timer's
+// size) as connections, linked into one cycle in the shuffled order and followed pointer by
+// pointer: each load's address comes from the previous load, so cache misses cannot overlap.
+void BM_DependentLoad(benchmark::State& state) {
+  struct alignas(32) Node {
+    const Node* next;
+  };
+  const auto pending = static_cast<std::size_t>(state.range(0));
+  const auto& order = ShuffledOrder(pending);
+  std::vector<Node> nodes(pending);
+  for (std::size_t i = 0; i < pending; ++i) {
+    nodes[order[i]].next = &nodes[order[i + 1 == pending ? 0 : i + 1]];
+  }
+  const Node* node = &nodes[order[0]];
+  TimedOps timed(state);
+  for (auto _ : state) {
+    timed.Start();
+    for (std::size_t i = 0; i < kOpsPerTick; ++i) node = node->next;
+    benchmark::DoNotOptimize(node);
+    timed.Stop(kOpsPerTick);
+  }
+  timed.Report(pending, sizeof(Node));
+}
+
+template <typename Function>
+void Register(std::string_view workload, std::string_view implementation, Function function) {
+  const std::string name = std::string(workload) + "/" + std::string(implementation);
+  benchmark::internal::Benchmark* benchmark = benchmark::RegisterBenchmark(name.c_str(), function);
+  for (const std::int64_t pending : kPendingCounts) benchmark->Arg(pending);
+  benchmark->UseManualTime()->Unit(benchmark::kMicrosecond);
+}
+
+template <typename Driver>
+void RegisterWorkload(std::string_view workload, void (*function)(benchmark::State&)) {
+  Register(workload, Driver::kName, function);
+}
+
+// libevent has no public call that returns its next timeout, so it has no next_deadline line.
+template <typename Driver>
+void RegisterNextDeadline() {
+  if constexpr (requires(const Driver& driver) { driver.NextDeadline(); }) {
+    RegisterWorkload<Driver>("next_deadline", &BM_NextDeadline<Driver>);
+  }
+}
+
+template <typename Driver>
+void RegisterFireAll() {
+  Register("fire_all", Driver::kName,
+           [](benchmark::State& state) { BM_FireAll<Driver>(state, 1); });
+}
+
+// One line per implementation and workload; run order is workload by workload.
+template <typename... Drivers>
+void RegisterAll() {
+  (RegisterWorkload<Drivers>("schedule", &BM_Schedule<Drivers>), ...);
+  (RegisterWorkload<Drivers>("cancel", &BM_Cancel<Drivers>), ...);
+  (RegisterWorkload<Drivers>("reschedule", &BM_Reschedule<Drivers>), ...);
+  (RegisterWorkload<Drivers>("keepalive_mix", &BM_KeepaliveMix<Drivers>), ...);
+  (RegisterNextDeadline<Drivers>(), ...);
+  (RegisterFireAll<Drivers>(), ...);
+  // The wheel's cost depends on how far away deadlines are (each level crossed is one cascade);
+  // the heaps' does not. This line arms the same spread two hours ahead, as keepalive does.
+  Register("fire_all", "wheel_from_idle",
+           [](benchmark::State& state) { BM_FireAll<WheelDriver>(state, kKeepaliveIdleTicks); });
+  Register("dependent_load", "memory", &BM_DependentLoad);
+}
+
+// The processor for the results' context, as /proc/cpuinfo names it plus its family and model
+// numbers (a virtual machine often reports only a generic name). Google Benchmark records caches
+// and clock, not the model.
+std::string CpuModel() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string name = "unknown", family, model;
+  for (std::string line; std::getline(cpuinfo, line) && line != "";) {
+    const std::size_t colon = line.find(": ");
+    if (colon == std::string::npos) continue;
+    const std::string value = line.substr(colon + 2);
+    if (line.rfind("model name", 0) == 0) name = value;
+    if (line.rfind("cpu family", 0) == 0) family = value;
+    if (line.rfind("model\t", 0) == 0) model = value;
+  }
+  return name + " (family " + family + ", model " + model + ")";
+}
+
+}  // namespace
+}  // namespace tapstack::bench
+
+int main(int argc, char** argv) {
+  using namespace tapstack::bench;
+  RegisterAll<WheelDriver, HeapDriver, LibeventDriver<false>, LibeventDriver<true>, LibuvDriver>();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("cpu_model", CpuModel());
+  benchmark::AddCustomContext("ops_per_tick", std::to_string(kOpsPerTick));
+  benchmark::AddCustomContext("keepalive_idle_ms", std::to_string(kKeepaliveIdleTicks));
+  benchmark::AddCustomContext("libevent_version", event_get_version());
+  benchmark::AddCustomContext("libuv_version", uv_version_string());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
