@@ -24,9 +24,9 @@ class BlindAttackTest : public ::testing::Test {
  protected:
   void SetUp() override { id_ = harness_.EstablishPassive(kPort, kPeerIss); }
 
-  std::uint32_t RcvNxt() const { return harness_.stack().Info(id_)->rcv_nxt; }
-  std::uint32_t SndNxt() const { return harness_.stack().Info(id_)->snd_nxt; }
-  tcp::State State() const { return harness_.stack().Info(id_)->state; }
+  std::uint32_t RcvNxt() { return harness_.stack().Info(id_)->rcv_nxt; }
+  std::uint32_t SndNxt() { return harness_.stack().Info(id_)->snd_nxt; }
+  tcp::State State() { return harness_.stack().Info(id_)->state; }
 
   // What the application can read now.
   std::string ReadAll() {
