@@ -12,4 +12,11 @@ if(TAPSTACK_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(tapstack_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(TAPSTACK_BUILD_FUZZ)
+  # Coverage instrumentation for libFuzzer in every library, without libFuzzer's main(), plus the
+  # sanitizers that turn silent memory errors and UB into crashes the fuzzer reports.
+  target_compile_options(tapstack_build_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(tapstack_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
 install(TARGETS tapstack_build_flags EXPORT tapstackTargets)

@@ -1,0 +1,339 @@
+#include "tests/fuzz/fuzz_drivers.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+
+#include "stack/stack.h"
+#include "stack/wire/arp.h"
+#include "stack/wire/checksum.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/icmp.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
+#include "stack/wire/tcp_options.h"
+
+namespace tapstack::fuzz {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Reads every byte a span covers, so ASan sees any accessor that hands out a span past the input.
+std::uint32_t Touch(std::span<const std::uint8_t> bytes) {
+  std::uint32_t sum = 0;
+  for (std::uint8_t b : bytes) sum += b;
+  return sum;
+}
+
+void TouchOptions(std::span<const std::uint8_t> bytes) {
+  const absl::StatusOr<wire::TcpOptions> options = wire::ParseTcpOptions(bytes);
+  if (!options.ok()) return;
+  // Whatever parses must be writable again within the documented bounds.
+  std::uint8_t out[wire::kTcpMaxOptionsLen + 64];
+  const std::size_t written = wire::WriteTcpOptions(*options, out);
+  if (written > sizeof(out) || written % 4 != 0) std::abort();
+  for (const auto& block : options->sacks()) (void)(block.left + block.right);
+}
+
+void WireTcp(std::span<const std::uint8_t> bytes, const wire::Ipv4View* ip) {
+  const absl::StatusOr<wire::TcpView> tcp = wire::TcpView::Parse(bytes);
+  if (!tcp.ok()) return;
+  volatile std::uint32_t sink = tcp->src_port() + tcp->dst_port() + tcp->seq() + tcp->ack() +
+                                tcp->data_offset() + tcp->flags() + tcp->window() +
+                                tcp->checksum() + tcp->urgent_pointer();
+  if (tcp->header_len() + tcp->payload().size() != tcp->bytes().size()) std::abort();
+  sink = sink + Touch(tcp->options_bytes()) + Touch(tcp->payload());
+  if (ip != nullptr) sink = sink + tcp->checksum_valid(ip->src(), ip->dst());
+  TouchOptions(tcp->options_bytes());
+  const absl::StatusOr<wire::TcpRepr> repr = tcp->Repr();
+  if (repr.ok()) sink = sink + Touch(repr->payload);
+  (void)sink;
+}
+
+void WireIcmp(std::span<const std::uint8_t> bytes) {
+  const absl::StatusOr<wire::IcmpView> icmp = wire::IcmpView::Parse(bytes);
+  if (!icmp.ok()) return;
+  volatile std::uint32_t sink = static_cast<std::uint8_t>(icmp->type()) + icmp->code() +
+                                icmp->checksum() + icmp->checksum_valid() +
+                                icmp->echo_identifier() + icmp->echo_sequence() +
+                                icmp->next_hop_mtu() + Touch(icmp->payload());
+  // The quoted datagram of an error message is itself parsed by the stack (ICMP errors for TCP).
+  const absl::StatusOr<wire::Ipv4View> quoted = wire::Ipv4View::Parse(icmp->payload());
+  if (quoted.ok()) sink = sink + Touch(wire::IcmpErrorQuote(*quoted));
+  (void)sink;
+}
+
+void WireIpv4(std::span<const std::uint8_t> bytes) {
+  const absl::StatusOr<wire::Ipv4View> ip = wire::Ipv4View::Parse(bytes);
+  if (!ip.ok()) return;
+  volatile std::uint32_t sink =
+      ip->version() + ip->dscp_ecn() + ip->total_length() + ip->identification() +
+      ip->dont_fragment() + ip->more_fragments() + ip->fragment_offset() + ip->is_fragment() +
+      ip->ttl() + ip->protocol() + ip->header_checksum() + ip->header_checksum_valid() +
+      ip->src().value() + ip->dst().value() + Touch(ip->options()) + Touch(ip->header());
+  if (ip->header_len() + ip->payload().size() != ip->total_length()) std::abort();
+  (void)ip->Repr();
+  sink = sink + Touch(wire::IcmpErrorQuote(*ip));
+  (void)sink;
+  WireTcp(ip->payload(), &*ip);
+  WireIcmp(ip->payload());
+}
+
+// ---- stack_fuzz ----
+
+const wire::Ipv4Address kOurAddress = *wire::Ipv4Address::Parse("192.0.2.2");
+const wire::Ipv4Address kPeerAddress = *wire::Ipv4Address::Parse("192.0.2.1");
+const wire::MacAddress kOurMac = *wire::MacAddress::Parse("02:00:00:00:00:02");
+const wire::MacAddress kPeerMac = *wire::MacAddress::Parse("02:00:00:00:00:01");
+
+// The emitted-frame oracle: our stack must never send a frame the wire views reject.
+void CheckEmitted(std::span<const std::uint8_t> frame) {
+  const auto ethernet = wire::EthernetView::Parse(frame);
+  if (!ethernet.ok()) std::abort();
+  if (ethernet->ethertype() == wire::EtherType::kArp) {
+    if (!wire::ArpView::Parse(ethernet->payload()).ok()) std::abort();
+    return;
+  }
+  if (ethernet->ethertype() != wire::EtherType::kIpv4) std::abort();
+  const auto ip = wire::Ipv4View::Parse(ethernet->payload());
+  if (!ip.ok() || !ip->header_checksum_valid()) std::abort();
+  if (ip->protocol() == wire::IpProtocol::kTcp) {
+    const auto tcp = wire::TcpView::Parse(ip->payload());
+    if (!tcp.ok() || !tcp->checksum_valid(ip->src(), ip->dst())) std::abort();
+    if (!wire::ParseTcpOptions(tcp->options_bytes()).ok()) std::abort();
+  } else if (ip->protocol() == wire::IpProtocol::kIcmp) {
+    const auto icmp = wire::IcmpView::Parse(ip->payload());
+    if (!icmp.ok() || !icmp->checksum_valid()) std::abort();
+  }
+}
+
+// One fuzz input's world: the stack, its clock and the established connection.
+class Session {
+ public:
+  explicit Session(std::vector<Bytes>* emitted = nullptr)
+      : now_(timers::TimePoint{} + std::chrono::hours(24)),
+        emitted_(emitted),
+        stack_(MakeConfig(), now_, [this](std::span<const std::uint8_t> frame) {
+          CheckEmitted(frame);
+          if (emitted_ != nullptr) emitted_->emplace_back(frame.begin(), frame.end());
+          last_frame_.assign(frame.begin(), frame.end());
+        }) {
+    stack_.Ingest(ArpFrame(/*request=*/true), now_);  // teaches the stack the peer's MAC
+    if (!stack_.Listen(kListenPort, 8, now_).ok()) std::abort();
+    wire::TcpOptions syn_options;
+    syn_options.mss = 1460;
+    syn_options.window_scale = 7;
+    syn_options.sack_permitted = true;
+    syn_options.timestamps = wire::TcpOptions::Timestamps{1, 0};
+    stack_.Ingest(
+        TcpFrame(kPeerPort, kListenPort, wire::TcpFlags::kSyn, kPeerIss, 0, {}, syn_options), now_);
+    // The SYN-ACK carries our ISS.
+    const auto ethernet = wire::EthernetView::Parse(last_frame_);
+    const auto ip = wire::Ipv4View::Parse(ethernet->payload());
+    const auto syn_ack = wire::TcpView::Parse(ip->payload());
+    const std::uint32_t iss = syn_ack->seq();
+    wire::TcpOptions ack_options;
+    ack_options.timestamps = wire::TcpOptions::Timestamps{2, 1};
+    stack_.Ingest(TcpFrame(kPeerPort, kListenPort, wire::TcpFlags::kAck, kPeerIss + 1, iss + 1, {},
+                           ack_options),
+                  now_);
+    const std::optional<tcp::ConnectionId> id = stack_.Accept(kListenPort);
+    if (!id) std::abort();
+    connection_ = *id;
+    // Data in flight, so ACKs, SACKs, retransmission and the send path are reachable.
+    const Bytes data(4000, 'x');
+    stack_.Send(connection_, data, now_);
+  }
+
+  void Run(std::span<const std::uint8_t> data) {
+    while (data.size() >= 4) {
+      const std::size_t length = (std::size_t{data[0]} << 8) | data[1];
+      const std::uint8_t advance = data[2];
+      const std::uint8_t control = data[3];
+      data = data.subspan(4);
+      if (length > data.size()) break;
+      Bytes frame(data.begin(), data.begin() + length);
+      data = data.subspan(length);
+
+      now_ += advance < 200 ? timers::Duration(std::chrono::milliseconds(advance))
+                            : timers::Duration(std::chrono::seconds(advance - 199));
+      stack_.Advance(now_);
+      Rewrite(frame, control);
+      stack_.Ingest(frame, now_);
+      Application(control);
+    }
+    // Let every pending timer run out (retransmissions, keepalive, TIME-WAIT) in a bounded
+    // number of steps: a timer that keeps rescheduling itself at the same instant would hang here.
+    for (int i = 0; i < 64; ++i) {
+      const std::optional<timers::TimePoint> next = stack_.NextDeadline();
+      if (!next) break;
+      now_ = std::max(now_, *next);
+      stack_.Advance(now_);
+    }
+  }
+
+ private:
+  static StackConfig MakeConfig() {
+    StackConfig config;
+    config.interface.mac = kOurMac;
+    config.interface.address = kOurAddress;
+    config.interface.prefix_len = 24;
+    config.random_seed = 7;
+    config.tcp.max_half_open = 16;
+    config.tcp.max_connections = 64;
+    return config;
+  }
+
+  void Rewrite(Bytes& frame, std::uint8_t control) {
+    if ((control & kAddressToConnection) == 0) return;
+    if (frame.size() < wire::kEthernetHeaderLen) return;
+    kOurMac.ToBytes(&frame[0]);
+    kPeerMac.ToBytes(&frame[6]);
+    wire::StoreBe16(&frame[12], wire::EtherType::kIpv4);
+    std::span<std::uint8_t> ip = std::span(frame).subspan(wire::kEthernetHeaderLen);
+    if (ip.size() < wire::kIpv4MinHeaderLen) return;
+    ip[0] = static_cast<std::uint8_t>(0x40 | std::max(ip[0] & 0x0f, 5));
+    ip[9] = wire::IpProtocol::kTcp;
+    kPeerAddress.ToBytes(&ip[12]);
+    kOurAddress.ToBytes(&ip[16]);
+    const std::size_t header_len = std::size_t{ip[0] & 0x0fu} * 4;
+    if (ip.size() < header_len) return;
+    // The total length covers what is there (the fuzzer may still shorten it by keeping checksums
+    // and writing its own).
+    const std::size_t total = std::min<std::size_t>(ip.size(), 0xffff);
+    if ((control & kKeepChecksums) == 0) {
+      wire::StoreBe16(&ip[2], static_cast<std::uint16_t>(total));
+      ip[6] &= 0x40;  // no fragments
+      ip[7] = 0;
+    }
+    std::span<std::uint8_t> tcp = ip.subspan(header_len, total - header_len);
+    if (tcp.size() >= wire::kTcpMinHeaderLen) {
+      const std::optional<tcp::ConnectionInfo> info = stack_.Info(connection_);
+      if ((control & kToListener) == 0) {
+        wire::StoreBe16(&tcp[0], kPeerPort);
+        wire::StoreBe16(&tcp[2], info ? info->local_port : kListenPort);
+      } else {
+        wire::StoreBe16(&tcp[2], kListenPort);
+      }
+      if ((control & kRelativeNumbers) != 0 && info) {
+        wire::StoreBe32(&tcp[4], wire::LoadBe32(&tcp[4]) + info->rcv_nxt);
+        wire::StoreBe32(&tcp[8], wire::LoadBe32(&tcp[8]) + info->snd_una);
+      }
+    }
+    if ((control & kKeepChecksums) != 0) return;
+    wire::StoreBe16(&ip[10], 0);
+    wire::StoreBe16(&ip[10], wire::InternetChecksum(ip.first(header_len)));
+    if (tcp.size() >= wire::kTcpMinHeaderLen) {
+      wire::StoreBe16(&tcp[16], 0);
+      wire::StoreBe16(&tcp[16], wire::TransportChecksum(kPeerAddress, kOurAddress,
+                                                        wire::IpProtocol::kTcp, tcp));
+    }
+  }
+
+  void Application(std::uint8_t control) {
+    // Connections the listener completed are accepted (and kept) so its queue keeps moving.
+    while (stack_.Accept(kListenPort)) {
+    }
+    if ((control & kAppReceive) != 0) {
+      std::uint8_t buffer[4096];
+      stack_.Receive(connection_, buffer, now_);
+    }
+    if ((control & kAppSend) != 0) {
+      const Bytes data(1500, 'y');
+      stack_.Send(connection_, data, now_);
+    }
+    if ((control & kAppShutdown) != 0) stack_.Shutdown(connection_, now_);
+    if ((control & kAppClose) != 0) stack_.Close(connection_, now_);
+  }
+
+  timers::TimePoint now_;
+  std::vector<Bytes>* emitted_;
+  Bytes last_frame_;
+  Stack stack_;
+  tcp::ConnectionId connection_{};
+};
+
+}  // namespace
+
+void RunWireInput(std::span<const std::uint8_t> data) {
+  TouchOptions(data);
+  WireIpv4(data);
+  WireTcp(data, nullptr);
+  const absl::StatusOr<wire::EthernetView> ethernet = wire::EthernetView::Parse(data);
+  if (!ethernet.ok()) return;
+  volatile std::uint32_t sink = ethernet->dst().octets()[0] + ethernet->src().octets()[5] +
+                                ethernet->ethertype() + Touch(ethernet->payload());
+  (void)ethernet->Repr();
+  const absl::StatusOr<wire::ArpView> arp = wire::ArpView::Parse(ethernet->payload());
+  if (arp.ok()) {
+    const wire::ArpRepr repr = arp->Repr();
+    sink = sink + static_cast<std::uint16_t>(repr.op) + repr.sender_ip.value();
+  }
+  (void)sink;
+  WireIpv4(ethernet->payload());
+}
+
+Bytes TcpFrame(std::uint16_t src_port, std::uint16_t dst_port, std::uint8_t flags,
+               std::uint32_t seq, std::uint32_t ack, std::span<const std::uint8_t> payload,
+               const wire::TcpOptions& options) {
+  wire::TcpRepr tcp;
+  tcp.src_port = src_port;
+  tcp.dst_port = dst_port;
+  tcp.seq = seq;
+  tcp.ack = ack;
+  tcp.flags = flags;
+  tcp.window = 65535;
+  tcp.options = options;
+  tcp.payload = payload;
+  Bytes segment(wire::TcpHeaderLen(options) + payload.size());
+  segment.resize(wire::WriteTcp(tcp, kPeerAddress, kOurAddress, segment));
+  wire::Ipv4Repr ip;
+  ip.src = kPeerAddress;
+  ip.dst = kOurAddress;
+  ip.protocol = wire::IpProtocol::kTcp;
+  ip.payload_len = static_cast<std::uint16_t>(segment.size());
+  Bytes frame(wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen + segment.size());
+  wire::WriteEthernet(wire::EthernetRepr{kOurMac, kPeerMac, wire::EtherType::kIpv4}, frame);
+  wire::WriteIpv4Header(ip, std::span(frame).subspan(wire::kEthernetHeaderLen));
+  std::copy(segment.begin(), segment.end(),
+            frame.begin() + wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen);
+  return frame;
+}
+
+Bytes ArpFrame(bool request) {
+  const wire::ArpOp op = request ? wire::ArpOp::kRequest : wire::ArpOp::kReply;
+  Bytes frame(wire::kEthernetHeaderLen + wire::kArpPacketLen);
+  wire::WriteEthernet(
+      wire::EthernetRepr{op == wire::ArpOp::kRequest ? wire::MacAddress::Broadcast() : kOurMac,
+                         kPeerMac, wire::EtherType::kArp},
+      frame);
+  wire::WriteArp(
+      wire::ArpRepr{op, kPeerMac, kPeerAddress,
+                    op == wire::ArpOp::kRequest ? wire::MacAddress() : kOurMac, kOurAddress},
+      std::span(frame).subspan(wire::kEthernetHeaderLen));
+  return frame;
+}
+
+void RunStackInput(std::span<const std::uint8_t> data) {
+  Session session;
+  session.Run(data);
+}
+
+void AppendRecord(std::vector<std::uint8_t>& input, std::uint8_t advance, std::uint8_t control,
+                  std::span<const std::uint8_t> frame) {
+  input.push_back(static_cast<std::uint8_t>(frame.size() >> 8));
+  input.push_back(static_cast<std::uint8_t>(frame.size()));
+  input.push_back(advance);
+  input.push_back(control);
+  input.insert(input.end(), frame.begin(), frame.end());
+}
+
+std::vector<std::vector<std::uint8_t>> SetupFrames() {
+  std::vector<Bytes> emitted;
+  Session session(&emitted);
+  return emitted;
+}
+
+}  // namespace tapstack::fuzz

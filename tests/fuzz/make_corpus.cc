@@ -1,0 +1,193 @@
+// Writes the seed corpus of both fuzz targets into OUT_DIR/wire_fuzz and OUT_DIR/stack_fuzz:
+// frames built with the wire builders and the frames the stack itself sends during the fuzz
+// session's setup. Run by hand when the record format changes: make_corpus tests/fuzz/corpus
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "stack/wire/ethernet.h"
+#include "stack/wire/icmp.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
+#include "tests/fuzz/fuzz_drivers.h"
+
+namespace {
+
+using tapstack::fuzz::AppendRecord;
+using tapstack::fuzz::TcpFrame;
+using Bytes = std::vector<std::uint8_t>;
+namespace wire = tapstack::wire;
+namespace fuzz = tapstack::fuzz;
+
+void Write(const std::filesystem::path& path, const Bytes& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+}
+
+// An IPv4 frame from the peer to us carrying `payload` as `protocol`.
+Bytes IpFrame(std::uint8_t protocol, const Bytes& payload) {
+  const Bytes tcp = TcpFrame(1, 2, 0, 0, 0, {});  // for the Ethernet and IP header bytes
+  wire::Ipv4Repr ip;
+  ip.src = *wire::Ipv4Address::Parse("192.0.2.1");
+  ip.dst = *wire::Ipv4Address::Parse("192.0.2.2");
+  ip.protocol = protocol;
+  ip.payload_len = static_cast<std::uint16_t>(payload.size());
+  Bytes frame(tcp.begin(), tcp.begin() + wire::kEthernetHeaderLen);
+  frame.resize(wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen + payload.size());
+  wire::WriteIpv4Header(ip, std::span(frame).subspan(wire::kEthernetHeaderLen));
+  std::copy(payload.begin(), payload.end(),
+            frame.begin() + wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen);
+  return frame;
+}
+
+Bytes Echo() {
+  const Bytes data = {'p', 'i', 'n', 'g'};
+  Bytes icmp(wire::kIcmpHeaderLen + data.size());
+  wire::WriteIcmpEcho(wire::IcmpType::kEchoRequest, 7, 1, data, icmp);
+  return IpFrame(wire::IpProtocol::kIcmp, icmp);
+}
+
+// RFC 1191 "fragmentation needed" quoting a segment of the connection (our port 80 to the peer).
+Bytes FragNeeded(const Bytes& quoted_frame) {
+  const std::span<const std::uint8_t> quoted =
+      std::span(quoted_frame).subspan(wire::kEthernetHeaderLen);
+  Bytes icmp(wire::kIcmpHeaderLen + quoted.size());
+  wire::WriteIcmpDestinationUnreachable(wire::IcmpUnreachableCode::kFragmentationNeeded, quoted,
+                                        icmp);
+  return IpFrame(wire::IpProtocol::kIcmp, icmp);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_corpus OUT_DIR\n");
+    return 2;
+  }
+  const std::filesystem::path out = argv[1];
+  std::filesystem::create_directories(out / "wire_fuzz");
+  std::filesystem::create_directories(out / "stack_fuzz");
+  constexpr std::uint8_t kA = wire::TcpFlags::kAck;
+  constexpr std::uint8_t kS = wire::TcpFlags::kSyn;
+  constexpr std::uint8_t kF = wire::TcpFlags::kFin;
+  constexpr std::uint8_t kR = wire::TcpFlags::kRst;
+  constexpr std::uint8_t kP = wire::TcpFlags::kPsh;
+  const Bytes hundred(100, 'd');
+
+  // wire_fuzz: the stack's own frames, then one of each kind the stack receives.
+  int n = 0;
+  const auto wire_seed = [&](const Bytes& frame) {
+    Write(out / "wire_fuzz" / ("seed-" + std::to_string(n++)), frame);
+  };
+  for (const Bytes& frame : fuzz::SetupFrames()) wire_seed(frame);
+  wire_seed(fuzz::ArpFrame(true));
+  wire_seed(fuzz::ArpFrame(false));
+  wire_seed(Echo());
+  wire::TcpOptions all;
+  all.mss = 1460;
+  all.window_scale = 7;
+  all.timestamps = wire::TcpOptions::Timestamps{5, 6};
+  all.sack_block_count = 2;
+  all.sack_blocks[0] = {100, 200};
+  all.sack_blocks[1] = {300, 400};
+  wire_seed(TcpFrame(40000, 80, kA, 1, 2, hundred, all));
+  const Bytes data_frame = TcpFrame(80, 40000, kA | kP, 1, 2, hundred);
+  wire_seed(FragNeeded(data_frame));
+  Bytes with_ip_options = TcpFrame(40000, 80, kS, 1, 0, {});
+  // IHL 6 with a 4-byte no-op option block: exercises options() and header_len() > 20.
+  with_ip_options.insert(with_ip_options.begin() + wire::kEthernetHeaderLen + 20, {1, 1, 1, 0});
+  with_ip_options[wire::kEthernetHeaderLen] = 0x46;
+  wire_seed(with_ip_options);
+
+  // stack_fuzz: short conversations with the established connection. Relative numbers: SEQ 0 is
+  // RCV.NXT and ACK 0 is SND.UNA at the time the frame arrives.
+  n = 0;
+  const auto stack_seed = [&](const Bytes& input) {
+    Write(out / "stack_fuzz" / ("seed-" + std::to_string(n++)), input);
+  };
+  constexpr std::uint8_t kConn = fuzz::kAddressToConnection | fuzz::kRelativeNumbers;
+  const auto seg = [&](std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
+                       const Bytes& payload = {}, const wire::TcpOptions& options = {}) {
+    return TcpFrame(fuzz::kPeerPort, fuzz::kListenPort, flags, seq, ack, payload, options);
+  };
+  Bytes in;
+  // Data in order, acknowledged, read.
+  in.clear();
+  AppendRecord(in, 1, kConn, seg(kA | kP, 0, 1460, hundred));
+  AppendRecord(in, 50, kConn | fuzz::kAppReceive, seg(kA, 0, 1460));
+  stack_seed(in);
+  // Out of order, then the hole filled.
+  in.clear();
+  AppendRecord(in, 1, kConn, seg(kA, 100, 0, hundred));
+  AppendRecord(in, 1, kConn | fuzz::kAppReceive, seg(kA, 0, 0, hundred));
+  stack_seed(in);
+  // Three duplicate ACKs with SACK: fast retransmit.
+  in.clear();
+  wire::TcpOptions sack;
+  sack.sack_block_count = 1;
+  sack.sack_blocks[0] = {0, 0};
+  for (int i = 0; i < 4; ++i) AppendRecord(in, 5, kConn, seg(kA, 0, 0, {}, sack));
+  AppendRecord(in, 5, kConn | fuzz::kAppSend, seg(kA, 0, 4000));
+  stack_seed(in);
+  // Peer closes, we close: LAST-ACK, then everything acknowledged.
+  in.clear();
+  AppendRecord(in, 1, kConn, seg(kA | kF, 0, 4000));
+  AppendRecord(in, 1, kConn | fuzz::kAppReceive | fuzz::kAppClose, seg(kA, 1, 0));
+  AppendRecord(in, 1, kConn, seg(kA, 0, 1));
+  stack_seed(in);
+  // We close first: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT, then 2MSL passes.
+  in.clear();
+  AppendRecord(in, 1, kConn | fuzz::kAppClose, seg(kA, 0, 4000));
+  AppendRecord(in, 1, kConn, seg(kA, 0, 1));
+  AppendRecord(in, 1, kConn, seg(kA | kF, 0, 0));
+  AppendRecord(in, 255, kConn, seg(kA, 1, 0));
+  AppendRecord(in, 255, kConn, seg(kA | kF, 0, 0));
+  stack_seed(in);
+  // Resets: in-window inexact (challenge ACK), then exact.
+  in.clear();
+  AppendRecord(in, 1, kConn, seg(kR, 100, 0));
+  AppendRecord(in, 1, kConn, seg(kR, 0, 0));
+  stack_seed(in);
+  // SYN on the established connection (challenge ACK), data with a bad ACK.
+  in.clear();
+  AppendRecord(in, 1, kConn, seg(kS, 5, 0));
+  AppendRecord(in, 1, kConn, seg(kA, 0, 0x80000000u, hundred));
+  stack_seed(in);
+  // Zero window: persist timer and probes over seconds.
+  in.clear();
+  Bytes zero = seg(kA, 0, 1460);
+  zero[wire::kEthernetHeaderLen + 20 + 14] = 0;
+  zero[wire::kEthernetHeaderLen + 20 + 15] = 0;
+  AppendRecord(in, 1, kConn, zero);
+  AppendRecord(in, 210, kConn, zero);
+  AppendRecord(in, 230, kConn | fuzz::kAppSend, seg(kA, 0, 0));
+  stack_seed(in);
+  // Silence: retransmission timeouts and their backoff.
+  in.clear();
+  for (int i = 0; i < 6; ++i) AppendRecord(in, 220, 0, fuzz::ArpFrame(true));
+  stack_seed(in);
+  // A second peer connects to the listener and completes (its ACK is relative to nothing useful,
+  // the fuzzer has to learn the ISS).
+  in.clear();
+  AppendRecord(in, 1, fuzz::kAddressToConnection | fuzz::kToListener,
+               TcpFrame(40001, 80, kS, 5000, 0, {}, all));
+  AppendRecord(in, 1, fuzz::kAddressToConnection | fuzz::kToListener,
+               TcpFrame(40001, 80, kA, 5001, 0, {}));
+  stack_seed(in);
+  // Ping, ARP, and an ICMP "fragmentation needed" for the connection.
+  in.clear();
+  AppendRecord(in, 1, 0, Echo());
+  AppendRecord(in, 1, 0, fuzz::ArpFrame(false));
+  AppendRecord(in, 1, 0, FragNeeded(data_frame));
+  stack_seed(in);
+  // A window update and all data acknowledged, then more to send.
+  in.clear();
+  AppendRecord(in, 20, kConn | fuzz::kAppSend, seg(kA, 0, 4000));
+  AppendRecord(in, 20, kConn | fuzz::kAppShutdown, seg(kA, 0, 1500));
+  stack_seed(in);
+  std::printf("wrote the corpus to %s\n", argv[1]);
+  return 0;
+}
