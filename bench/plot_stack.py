@@ -38,7 +38,7 @@ def load(path):
     return results
 
 
-def plot(results, benchmark, counter, title, ylabel, path, logy=True):
+def plot(results, benchmark, counter, title, ylabel, path, logy=True, goal=None):
     series = sorted(s for (b, s) in results if b == benchmark)
     if not series:
         print(f"no {benchmark} results, skipping {path}", file=sys.stderr)
@@ -52,6 +52,8 @@ def plot(results, benchmark, counter, title, ylabel, path, logy=True):
                 for n, run in points:
                     f.write(f"{n} {run[counter]}\n")
             plots.append(f"'{data_path}' using 1:2 with linespoints lw 2 pt 7 title '{s}'")
+        if goal is not None:
+            plots.append(f"{goal[0]} with lines dt 2 lc rgb 'red' title '{goal[1]}'")
         script = "\n".join([
             "set terminal pngcairo size 900,560 font 'sans,11'",
             f"set output '{path}'",
@@ -79,7 +81,7 @@ def main():
     out = lambda name: os.path.join(args.out, name)
     plot(results, "keepalive_round", "ns_per_connection",
          "Full keepalive round (probe + answer), CPU per connection, both stacks",
-         "CPU ns per connection", out("keepalive_round.png"))
+         "CPU ns per connection", out("keepalive_round.png"), goal=(1000, "goal: 1 us at 1e6"))
     plot(results, "keepalive_segment", "ns_per_segment",
          "Receive path per segment: lazy keepalive vs re-arm per segment",
          "CPU ns per received segment", out("keepalive_segment.png"))
@@ -88,7 +90,8 @@ def main():
          "CPU ns per abort", out("keepalive_dead.png"))
     plot(results, "keepalive_memory", "rss_bytes_per_connection",
          "Memory per idle established connection (RSS delta / connections, per side)",
-         "bytes per connection", out("keepalive_memory.png"), logy=False)
+         "bytes per connection", out("keepalive_memory.png"), logy=False,
+         goal=(1024, "goal: 1 KiB"))
 
 
 if __name__ == "__main__":
