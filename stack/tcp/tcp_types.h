@@ -71,6 +71,11 @@ struct TcpConfig {
   // Tests and simulations only: every connection starts at this ISS instead of an RFC 6528 one,
   // e.g. just below 2^32 so that sequence numbers wrap early in a transfer.
   std::optional<std::uint32_t> fixed_iss;
+  // Benchmarks only (bench/keepalive_bench.cc): when true, every segment from the peer also
+  // reschedules the keepalive timer to last_received + idle, the naive design the lazy one
+  // (stack/tcp/keepalive.cc) is measured against. Behaviour is the same either way; only the
+  // per-segment cost differs.
+  bool keepalive_rearm_per_segment = false;
   std::uint16_t ephemeral_port_first = 32768;
   std::uint16_t ephemeral_port_last = 60999;  // Linux ip_local_port_range
 };

@@ -136,6 +136,42 @@ TEST_F(KeepaliveTest, TrafficPostponesProbesWithoutReschedulingPerSegment) {
   EXPECT_EQ(sent.back().ack, peer_seq);
 }
 
+// The benchmark-only naive design (TcpConfig::keepalive_rearm_per_segment) must behave exactly as
+// the lazy one, or bench/keepalive_bench.cc would compare different things; only its timer work
+// differs.
+TEST(KeepaliveRearmPerSegmentTest, SameProbeTimesWithATimerMovePerSegment) {
+  HarnessOptions options;
+  options.tcp.keepalive_rearm_per_segment = true;
+  TcpHarness harness(options);
+  const tcp::ConnectionId id = harness.EstablishPassive(kPort, kPeerIss);
+  const std::uint32_t our_next = harness.our_iss() + 1;
+  ASSERT_FALSE(harness.stack().SetKeepalive(
+      id,
+      tcp::KeepaliveOptions{
+          .enabled = true, .idle = seconds(3), .interval = seconds(2), .count = 4},
+      harness.now()));
+  const std::uint64_t scheduled_before = harness.stack().timers().stats().scheduled;
+  std::uint32_t peer_seq = kPeerIss + 1;
+  for (int i = 0; i < 10; ++i) {
+    harness.AdvanceBy(seconds(1));
+    const std::uint8_t byte = 'x';
+    harness.Inject(kPort, TcpFlags::kAck | TcpFlags::kPsh, peer_seq, our_next, 65535,
+                   std::span(&byte, 1));
+    ++peer_seq;
+    for (const Segment& s : harness.Take()) EXPECT_NE(s.seq, our_next - 1) << s.Describe();
+  }
+  // Every segment moved the keepalive timer (and armed a delayed ACK).
+  EXPECT_GE(harness.stack().timers().stats().scheduled - scheduled_before, 20u);
+  const timers::TimePoint last = harness.now();
+  harness.AdvanceTo(last + seconds(3) - milliseconds(1));
+  for (const Segment& s : harness.Take()) EXPECT_NE(s.seq, our_next - 1) << "early probe";
+  harness.AdvanceTo(last + seconds(3));
+  std::vector<Segment> sent = harness.Take();
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent.back().seq, our_next - 1);
+  EXPECT_EQ(sent.back().ack, peer_seq);
+}
+
 TEST_F(KeepaliveTest, OffByDefaultNothingSentForDays) {
   harness_.AdvanceBy(std::chrono::hours(24 * 3));
   EXPECT_TRUE(harness_.Take().empty());

@@ -1,0 +1,443 @@
+// Keepalive at scale (issue #7): N established connections between two full stacks on a virtual
+// clock (tap::StackPair), stack A with keepalive on every connection (idle 60 s, interval 10 s,
+// count 3, as `tapstack sim`), stack B the peer. For each timer queue (wheel, heap, sweep):
+//
+//   keepalive_segment/<queue>/<lazy|rearm>/N  ns per received segment: every connection receives
+//       one small segment, in random order, fed straight into A's input path. `lazy` is the
+//       stack's design (stamp last_received only); `rearm` sets
+//       TcpConfig::keepalive_rearm_per_segment, the naive design that reschedules the keepalive
+//       timer on every segment. Only A's work is timed.
+//   keepalive_round/<queue>/N  CPU ns per connection for one full keepalive round: every
+//       connection goes idle, is probed and answers. Both stacks' work is timed (A probing, B
+//       answering, A taking the answer), so A's own share is smaller.
+//   keepalive_dead/<queue>/N  CPU per abort: 1% of the peers go silent; after the first probe
+//       round (untimed) the timed part runs the second and third probes and the aborts, and
+//       includes the wheel/heap/sweep work of carrying the 99% live timers through that time.
+//   keepalive_memory/<queue>/N  bytes per idle established connection per side: the resident
+//       set (RSS) delta and the malloc'd bytes delta over establishing N connections on each
+//       stack, divided by 2N; and sizeof(tcp::Tcb).
+//
+// N runs over 1e3, 1e4, 1e5 and, with TAPSTACK_BENCH_MAX_CONNECTIONS=1000000 in the environment,
+// 1e6 (about 1.8 GiB and several seconds of setup per benchmark, so CI's smoke run skips it). The
+// sweep visits every pending timer on every Advance() and NextDeadline() (so on every received
+// frame), which makes it quadratic here: it stops at 1e4.
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "stack/counters.h"
+#include "stack/stack.h"
+#include "stack/tcp/tcb.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
+#include "tap/stack_pair.h"
+
+namespace tapstack {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr std::uint16_t kFirstServerPort = 10000;
+constexpr std::size_t kConnectionsPerServerPort = 25'000;  // within the 28232 ephemeral ports
+constexpr std::size_t kConnectBatch = 1000;                // per virtual millisecond
+constexpr std::size_t kSweepMaxConnections = 10'000;
+const tcp::KeepaliveOptions kKeepalive{
+    .enabled = true, .idle = seconds(60), .interval = seconds(10), .count = 3};
+
+std::int64_t CpuNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+long ResidentBytes() {
+  long pages_total = 0;
+  long pages_resident = 0;
+  if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(statm, "%ld %ld", &pages_total, &pages_resident) != 2) pages_resident = 0;
+    std::fclose(statm);
+  }
+  return pages_resident * sysconf(_SC_PAGESIZE);
+}
+
+// Bytes handed out by malloc (small chunks plus mmap'd ones): unlike RSS, not blurred by pages
+// the allocator keeps from earlier benchmarks.
+std::int64_t MallocedBytes() {
+  const struct mallinfo2 info = mallinfo2();
+  return static_cast<std::int64_t>(info.uordblks + info.hblkhd);
+}
+
+// Connection key from a frame: (port of A) << 16 | (port of B). Zero for anything not TCP.
+std::uint32_t KeyOf(std::span<const std::uint8_t> frame, bool from_a) {
+  const auto ethernet = wire::EthernetView::Parse(frame);
+  if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return 0;
+  const auto ip = wire::Ipv4View::Parse(ethernet->payload());
+  if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp) return 0;
+  const auto tcp = wire::TcpView::Parse(ip->payload());
+  if (!tcp.ok()) return 0;
+  const std::uint16_t a_port = from_a ? tcp->src_port() : tcp->dst_port();
+  const std::uint16_t b_port = from_a ? tcp->dst_port() : tcp->src_port();
+  return (std::uint32_t{a_port} << 16) | b_port;
+}
+
+struct Connection {
+  tcp::ConnectionId ours;    // on A, with keepalive
+  tcp::ConnectionId theirs;  // on B
+  std::uint32_t key = 0;
+  bool closed = false;
+};
+
+// N established connections between two stacks. The drop hooks consult this object, so it is
+// built in place and never moved.
+class World {
+ public:
+  World(timers::TimerQueueKind kind, std::size_t n, bool rearm_per_segment) : n_(n) {
+    // Bookkeeping of the benchmark itself is reserved before the memory baseline is taken.
+    connections_.resize(n);
+    index_by_key_.reserve(n);
+    captured_.reserve(n * 64);
+    captured_offsets_.reserve(n + 1);
+
+    tap::StackPairOptions options;
+    options.timer_queue = kind;
+    options.queue_limit = 1 << 22;
+    options.tcp.max_connections = n + 16;
+    options.tcp.max_half_open = n + 16;
+    // As `tapstack sim`: small buffers, since idle connections are the subject.
+    options.tcp.defaults.send_buffer = 16 * 1024;
+    options.tcp.defaults.receive_buffer = 16 * 1024;
+    options.tcp.keepalive_rearm_per_segment = rearm_per_segment;
+    options.drop_a_to_b = [this](std::span<const std::uint8_t> frame) {
+      return !dead_keys_.empty() && dead_keys_.contains(KeyOf(frame, /*from_a=*/true));
+    };
+    options.drop_b_to_a = [this](std::span<const std::uint8_t> frame) {
+      if (capture_b_to_a_) {
+        captured_.insert(captured_.end(), frame.begin(), frame.end());
+        captured_offsets_.push_back(captured_.size());
+        return true;
+      }
+      return !dead_keys_.empty() && dead_keys_.contains(KeyOf(frame, /*from_a=*/false));
+    };
+    pair_ = std::make_unique<tap::StackPair>(options);
+    Stack& a = pair_->a();
+    Stack& b = pair_->b();
+    a.set_tcp_event_handler([this, &a](const tcp::Event& event) {
+      if (event.type == tcp::EventType::kReadable) {
+        while (a.Receive(event.connection, scratch_, pair_->now()).bytes > 0) {
+        }
+      } else if (event.type == tcp::EventType::kClosed) {
+        ++closed_;
+      }
+    });
+    b.set_tcp_event_handler([this, &b](const tcp::Event& event) {
+      if (event.type != tcp::EventType::kAcceptReady) return;
+      while (std::optional<tcp::ConnectionId> id = b.Accept(event.listener_port)) {
+        const std::optional<tcp::ConnectionInfo> info = b.Info(*id);
+        const std::uint32_t key = (std::uint32_t{info->remote_port} << 16) | info->local_port;
+        if (const auto it = index_by_key_.find(key); it != index_by_key_.end()) {
+          connections_[it->second].theirs = *id;
+          ++accepted_;
+        }
+      }
+    });
+
+    // Resolve the neighbours first: while ARP is pending the stack holds only a few frames, and
+    // the SYNs of the first batch would otherwise wait a whole SYN timeout.
+    (void)a.SendEchoRequest(tap::StackPair::kAddressB, 1, 1, {}, now());
+    Settle();
+
+    malloc_trim(0);  // return what earlier benchmarks freed, so the RSS baseline is honest
+    const long rss_before = ResidentBytes();
+    const std::int64_t malloced_before = MallocedBytes();
+    // A batch per virtual millisecond, so idle periods and probes spread over time as they would
+    // on a real server rather than all landing in one tick.
+    const std::size_t server_ports =
+        (n + kConnectionsPerServerPort - 1) / kConnectionsPerServerPort;
+    for (std::size_t port = 0; port < server_ports; ++port) {
+      (void)b.Listen(static_cast<std::uint16_t>(kFirstServerPort + port), 4096, pair_->now());
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto port =
+          static_cast<std::uint16_t>(kFirstServerPort + i / kConnectionsPerServerPort);
+      absl::StatusOr<tcp::ConnectionId> id = a.Connect(tap::StackPair::kAddressB, port, now());
+      if (!id.ok()) return;
+      Connection& connection = connections_[i];
+      connection.ours = *id;
+      const std::optional<tcp::ConnectionInfo> info = a.Info(*id);
+      connection.key = (std::uint32_t{info->local_port} << 16) | info->remote_port;
+      index_by_key_[connection.key] = i;
+      (void)a.SetKeepalive(*id, kKeepalive, now());
+      if ((i + 1) % kConnectBatch == 0 || i + 1 == n) pair_->Step(now() + milliseconds(1));
+    }
+    (void)RunUntil([this] { return accepted_ == n_; }, seconds(60));
+    Settle();
+    rss_per_connection_ =
+        static_cast<double>(ResidentBytes() - rss_before) / (2.0 * static_cast<double>(n));
+    malloced_per_connection_ =
+        static_cast<double>(MallocedBytes() - malloced_before) / (2.0 * static_cast<double>(n));
+  }
+
+  bool ok() const {
+    return accepted_ == n_ && pair_->a().tcp_connection_count() == n_ &&
+           pair_->b().tcp_connection_count() == n_;
+  }
+  timers::TimePoint now() const { return pair_->now(); }
+  Stack& a() { return pair_->a(); }
+  Stack& b() { return pair_->b(); }
+  tap::StackPair& pair() { return *pair_; }
+  std::vector<Connection>& connections() { return connections_; }
+  double rss_per_connection() const { return rss_per_connection_; }
+  double malloced_per_connection() const { return malloced_per_connection_; }
+  std::size_t closed() const { return closed_; }
+  std::size_t accepted() const { return accepted_; }
+
+  // Runs everything due in the next 100 ms of virtual time (delayed ACKs are 40 ms).
+  void Settle() {
+    const timers::TimePoint until = now() + milliseconds(100);
+    while (pair_->Step(until)) {
+    }
+  }
+  // Runs event by event until `done` or `limit` of virtual time has passed.
+  bool RunUntil(const std::function<bool()>& done, timers::Duration limit) {
+    const timers::TimePoint end = now() + limit;
+    while (!done()) {
+      if (now() >= end) return false;
+      pair_->Step(end);
+    }
+    return true;
+  }
+
+  void set_capture(bool on) {
+    capture_b_to_a_ = on;
+    if (on) {
+      captured_.clear();
+      captured_offsets_.assign(1, 0);
+    }
+  }
+  std::size_t captured_count() const { return captured_offsets_.size() - 1; }
+  std::span<const std::uint8_t> captured(std::size_t i) const {
+    return std::span(captured_).subspan(captured_offsets_[i],
+                                        captured_offsets_[i + 1] - captured_offsets_[i]);
+  }
+  void KillPeer(const Connection& connection) { dead_keys_.insert(connection.key); }
+
+ private:
+  std::size_t n_;
+  std::unique_ptr<tap::StackPair> pair_;
+  std::vector<Connection> connections_;
+  absl::flat_hash_map<std::uint32_t, std::size_t> index_by_key_;
+  absl::flat_hash_set<std::uint32_t> dead_keys_;
+  std::vector<std::uint8_t> scratch_ = std::vector<std::uint8_t>(4096);
+  bool capture_b_to_a_ = false;
+  std::vector<std::uint8_t> captured_;
+  std::vector<std::size_t> captured_offsets_;
+  std::size_t accepted_ = 0;
+  std::size_t closed_ = 0;
+  double rss_per_connection_ = 0;
+  double malloced_per_connection_ = 0;
+};
+
+std::unique_ptr<World> MakeWorld(benchmark::State& state, timers::TimerQueueKind kind,
+                                 bool rearm_per_segment = false) {
+  auto world =
+      std::make_unique<World>(kind, static_cast<std::size_t>(state.range(0)), rearm_per_segment);
+  if (!world->ok()) {
+    std::fprintf(stderr, "accepted %zu, A %zu, B %zu of %zu\n", world->accepted(),
+                 world->a().tcp_connection_count(), world->b().tcp_connection_count(),
+                 world->connections().size());
+    state.SkipWithError("could not establish every connection");
+    return nullptr;
+  }
+  return world;
+}
+
+void KeepaliveSegment(benchmark::State& state, timers::TimerQueueKind kind, bool rearm) {
+  std::unique_ptr<World> world = MakeWorld(state, kind, rearm);
+  if (!world) return;
+  std::mt19937_64 rng(42);
+  const std::uint8_t byte = 'x';
+  std::vector<std::size_t> order(world->connections().size());
+  std::int64_t cpu_ns = 0;
+  std::uint64_t segments = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    // B sends one byte on every connection; the segments are caught before the link so that
+    // they can be fed to A in random order, and only A's work timed.
+    world->set_capture(true);
+    for (const Connection& connection : world->connections()) {
+      (void)world->b().Send(connection.theirs, std::span(&byte, 1), world->now());
+    }
+    world->set_capture(false);
+    order.resize(world->captured_count());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    state.ResumeTiming();
+    const std::int64_t start = CpuNanos();
+    for (const std::size_t i : order) world->a().Ingest(world->captured(i), world->now());
+    cpu_ns += CpuNanos() - start;
+    segments += order.size();
+    state.PauseTiming();
+    // A's delayed ACKs reach B, so every connection is idle again for the next iteration.
+    world->Settle();
+    state.ResumeTiming();
+  }
+  state.counters["ns_per_segment"] =
+      static_cast<double>(cpu_ns) / static_cast<double>(std::max<std::uint64_t>(1, segments));
+  state.counters["connections"] = static_cast<double>(state.range(0));
+}
+
+void KeepaliveRound(benchmark::State& state, timers::TimerQueueKind kind) {
+  std::unique_ptr<World> world = MakeWorld(state, kind);
+  if (!world) return;
+  const std::size_t n = world->connections().size();
+  std::int64_t cpu_ns = 0;
+  std::uint64_t rounds = 0;
+  for (auto _ : state) {
+    const std::uint64_t answered_before =
+        world->a().counters()[Counter::kTcpKeepaliveProbesAnswered];
+    const std::int64_t start = CpuNanos();
+    const bool done = world->RunUntil(
+        [&] {
+          return world->a().counters()[Counter::kTcpKeepaliveProbesAnswered] - answered_before >= n;
+        },
+        seconds(300));
+    cpu_ns += CpuNanos() - start;
+    ++rounds;
+    if (!done) {
+      state.SkipWithError("keepalive round did not complete");
+      return;
+    }
+  }
+  state.counters["ns_per_connection"] =
+      static_cast<double>(cpu_ns) / static_cast<double>(std::max<std::uint64_t>(1, rounds * n));
+  state.counters["connections"] = static_cast<double>(n);
+}
+
+void KeepaliveDead(benchmark::State& state, timers::TimerQueueKind kind) {
+  std::unique_ptr<World> world = MakeWorld(state, kind);
+  if (!world) return;
+  std::vector<Connection>& connections = world->connections();
+  std::mt19937_64 rng(7);
+  std::int64_t cpu_ns = 0;
+  std::uint64_t aborts = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<std::size_t> alive;
+    for (std::size_t i = 0; i < connections.size(); ++i) {
+      if (!connections[i].closed) alive.push_back(i);
+    }
+    std::shuffle(alive.begin(), alive.end(), rng);
+    const std::size_t dead = std::max<std::size_t>(1, alive.size() / 100);
+    for (std::size_t i = 0; i < dead; ++i) {
+      connections[alive[i]].closed = true;
+      world->KillPeer(connections[alive[i]]);
+    }
+    // Untimed: the idle period and the first probe, which the live peers answer (that is what
+    // keepalive_round measures).
+    const std::uint64_t sent_before = world->a().counters()[Counter::kTcpKeepaliveProbesSent];
+    const std::uint64_t live = alive.size() - dead;
+    bool done = world->RunUntil(
+        [&] {
+          return world->a().counters()[Counter::kTcpKeepaliveProbesSent] - sent_before >=
+                 live + dead;
+        },
+        seconds(300));
+    world->Settle();
+    const std::size_t closed_before = world->closed();
+    state.ResumeTiming();
+    const std::int64_t start = CpuNanos();
+    done = done &&
+           world->RunUntil([&] { return world->closed() - closed_before >= dead; }, seconds(300));
+    cpu_ns += CpuNanos() - start;
+    aborts += dead;
+    if (!done || world->closed() - closed_before != dead) {
+      state.SkipWithError("dead peers were not aborted as expected");
+      return;
+    }
+  }
+  state.counters["ns_per_abort"] =
+      static_cast<double>(cpu_ns) / static_cast<double>(std::max<std::uint64_t>(1, aborts));
+  state.counters["connections"] = static_cast<double>(state.range(0));
+}
+
+void KeepaliveMemory(benchmark::State& state, timers::TimerQueueKind kind) {
+  std::unique_ptr<World> world = MakeWorld(state, kind);
+  if (!world) return;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(world->a().tcp_connection_count());
+  }
+  state.counters["rss_bytes_per_connection"] = world->rss_per_connection();
+  state.counters["malloc_bytes_per_connection"] = world->malloced_per_connection();
+  state.counters["sizeof_tcb"] = static_cast<double>(sizeof(tcp::Tcb));
+  state.counters["connections"] = static_cast<double>(state.range(0));
+}
+
+std::size_t MaxConnections() {
+  if (const char* env = std::getenv("TAPSTACK_BENCH_MAX_CONNECTIONS")) {
+    return static_cast<std::size_t>(std::strtoull(env, nullptr, 10));
+  }
+  return 100'000;
+}
+
+void RegisterAll() {
+  const std::size_t max_n = MaxConnections();
+  for (const timers::TimerQueueKind kind :
+       {timers::TimerQueueKind::kWheel, timers::TimerQueueKind::kHeap,
+        timers::TimerQueueKind::kSweep}) {
+    const std::string queue(timers::TimerQueueKindName(kind));
+    std::vector<std::int64_t> sizes;
+    for (std::size_t n = 1000; n <= 1'000'000; n *= 10) {
+      if (n > max_n || (kind == timers::TimerQueueKind::kSweep && n > kSweepMaxConnections)) break;
+      sizes.push_back(static_cast<std::int64_t>(n));
+    }
+    const auto add = [&](benchmark::internal::Benchmark* bench) {
+      bench->ArgName("n")->Unit(benchmark::kMillisecond)->UseRealTime();
+      for (const std::int64_t n : sizes) bench->Arg(n);
+      return bench;
+    };
+    for (const bool rearm : {false, true}) {
+      add(benchmark::RegisterBenchmark(
+          ("keepalive_segment/" + queue + (rearm ? "/rearm" : "/lazy")).c_str(),
+          [kind, rearm](benchmark::State& state) { KeepaliveSegment(state, kind, rearm); }));
+    }
+    add(benchmark::RegisterBenchmark(
+        ("keepalive_round/" + queue).c_str(),
+        [kind](benchmark::State& state) { KeepaliveRound(state, kind); }));
+    // Each iteration kills 1% more peers; three iterations are plenty at any N.
+    add(benchmark::RegisterBenchmark(
+            ("keepalive_dead/" + queue).c_str(),
+            [kind](benchmark::State& state) { KeepaliveDead(state, kind); }))
+        ->Iterations(3);
+    add(benchmark::RegisterBenchmark(
+            ("keepalive_memory/" + queue).c_str(),
+            [kind](benchmark::State& state) { KeepaliveMemory(state, kind); }))
+        ->Iterations(1);
+  }
+}
+
+}  // namespace
+}  // namespace tapstack
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  tapstack::RegisterAll();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
