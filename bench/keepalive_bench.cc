@@ -41,9 +41,6 @@
 #include "stack/counters.h"
 #include "stack/stack.h"
 #include "stack/tcp/tcb.h"
-#include "stack/wire/ethernet.h"
-#include "stack/wire/ipv4.h"
-#include "stack/wire/tcp.h"
 #include "tap/stack_pair.h"
 
 namespace tapstack {
@@ -82,19 +79,6 @@ std::int64_t MallocedBytes() {
   return static_cast<std::int64_t>(info.uordblks + info.hblkhd);
 }
 
-// Connection key from a frame: (port of A) << 16 | (port of B). Zero for anything not TCP.
-std::uint32_t KeyOf(std::span<const std::uint8_t> frame, bool from_a) {
-  const auto ethernet = wire::EthernetView::Parse(frame);
-  if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return 0;
-  const auto ip = wire::Ipv4View::Parse(ethernet->payload());
-  if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp) return 0;
-  const auto tcp = wire::TcpView::Parse(ip->payload());
-  if (!tcp.ok()) return 0;
-  const std::uint16_t a_port = from_a ? tcp->src_port() : tcp->dst_port();
-  const std::uint16_t b_port = from_a ? tcp->dst_port() : tcp->src_port();
-  return (std::uint32_t{a_port} << 16) | b_port;
-}
-
 struct Connection {
   tcp::ConnectionId ours;    // on A, with keepalive
   tcp::ConnectionId theirs;  // on B
@@ -123,7 +107,7 @@ class World {
     options.tcp.defaults.receive_buffer = 16 * 1024;
     options.tcp.keepalive_rearm_per_segment = rearm_per_segment;
     options.drop_a_to_b = [this](std::span<const std::uint8_t> frame) {
-      return !dead_keys_.empty() && dead_keys_.contains(KeyOf(frame, /*from_a=*/true));
+      return !dead_keys_.empty() && dead_keys_.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/true));
     };
     options.drop_b_to_a = [this](std::span<const std::uint8_t> frame) {
       if (capture_b_to_a_) {
@@ -131,7 +115,7 @@ class World {
         captured_offsets_.push_back(captured_.size());
         return true;
       }
-      return !dead_keys_.empty() && dead_keys_.contains(KeyOf(frame, /*from_a=*/false));
+      return !dead_keys_.empty() && dead_keys_.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/false));
     };
     pair_ = std::make_unique<tap::StackPair>(options);
     Stack& a = pair_->a();

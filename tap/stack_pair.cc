@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "stack/wire/ethernet.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
 #include "tap/memory_link.h"
 
 namespace tapstack::tap {
@@ -46,6 +49,18 @@ StackPair::StackPair(const StackPairOptions& options)
                                  if (options_.drop_b_to_a && options_.drop_b_to_a(frame)) return;
                                  (void)link_b_->Send(frame, clock_.Now());
                                });
+}
+
+std::uint32_t StackPair::ConnectionKey(std::span<const std::uint8_t> frame, bool from_a) {
+  const auto ethernet = wire::EthernetView::Parse(frame);
+  if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return 0;
+  const auto ip = wire::Ipv4View::Parse(ethernet->payload());
+  if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp) return 0;
+  const auto tcp = wire::TcpView::Parse(ip->payload());
+  if (!tcp.ok()) return 0;
+  const std::uint16_t a_port = from_a ? tcp->src_port() : tcp->dst_port();
+  const std::uint16_t b_port = from_a ? tcp->dst_port() : tcp->src_port();
+  return (std::uint32_t{a_port} << 16) | b_port;
 }
 
 void StackPair::Pump() {

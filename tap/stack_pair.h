@@ -40,6 +40,10 @@ class StackPair {
 
   explicit StackPair(const StackPairOptions& options);
 
+  // A connection's key from one of its frames: (port on A) << 16 | (port on B); `from_a` says
+  // which stack sent the frame. Zero for anything that is not TCP over IPv4.
+  static std::uint32_t ConnectionKey(std::span<const std::uint8_t> frame, bool from_a);
+
   Stack& a() { return *a_; }
   Stack& b() { return *b_; }
   timers::TimePoint now() const { return clock_.Now(); }

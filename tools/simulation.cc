@@ -13,9 +13,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "stack/tcp/tcb.h"
-#include "stack/wire/ethernet.h"
-#include "stack/wire/ipv4.h"
-#include "stack/wire/tcp.h"
 #include "tap/stack_pair.h"
 
 namespace tapstack::tools {
@@ -43,19 +40,6 @@ long ResidentKib() {
     std::fclose(statm);
   }
   return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-// Connection key from a frame: (port of A) << 16 | (port of B). Zero for anything not TCP.
-std::uint32_t KeyOf(std::span<const std::uint8_t> frame, bool from_a) {
-  const auto ethernet = wire::EthernetView::Parse(frame);
-  if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return 0;
-  const auto ip = wire::Ipv4View::Parse(ethernet->payload());
-  if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp) return 0;
-  const auto tcp = wire::TcpView::Parse(ip->payload());
-  if (!tcp.ok()) return 0;
-  const std::uint16_t a_port = from_a ? tcp->src_port() : tcp->dst_port();
-  const std::uint16_t b_port = from_a ? tcp->dst_port() : tcp->src_port();
-  return (std::uint32_t{a_port} << 16) | b_port;
 }
 
 class PhaseTimer {
@@ -101,14 +85,14 @@ SimReport RunSimulation(const SimOptions& options,
   pair_options.tcp.defaults.send_buffer = 16 * 1024;
   pair_options.tcp.defaults.receive_buffer = 16 * 1024;
   pair_options.drop_a_to_b = [&](std::span<const std::uint8_t> frame) {
-    return !dead_keys.empty() && dead_keys.contains(KeyOf(frame, /*from_a=*/true));
+    return !dead_keys.empty() && dead_keys.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/true));
   };
   pair_options.drop_b_to_a = [&](std::span<const std::uint8_t> frame) {
-    return !dead_keys.empty() && dead_keys.contains(KeyOf(frame, /*from_a=*/false));
+    return !dead_keys.empty() && dead_keys.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/false));
   };
   pair_options.observe_b_to_a = [&](std::span<const std::uint8_t> frame, timers::TimePoint now) {
     ++report.segments_delivered;
-    if (const std::uint32_t key = KeyOf(frame, /*from_a=*/false); key != 0) {
+    if (const std::uint32_t key = tap::StackPair::ConnectionKey(frame, /*from_a=*/false); key != 0) {
       last_from_peer[key] = now;
     }
   };
