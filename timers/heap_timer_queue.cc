@@ -15,8 +15,8 @@ constexpr Tick kDueIndex = std::numeric_limits<Tick>::max();
 
 HeapTimerQueue::HeapTimerQueue(TimePoint origin, Duration resolution)
     : clock_(origin, resolution) {
-  TimerListOps::InitHead(members_);
-  TimerListOps::InitHead(due_);
+  TimerListOps::InitHead(members_, &pending_count_);
+  TimerListOps::InitHead(due_, &pending_count_);
 }
 
 HeapTimerQueue::~HeapTimerQueue() {
@@ -27,7 +27,7 @@ HeapTimerQueue::~HeapTimerQueue() {
 
 void HeapTimerQueue::Place(std::size_t index, const Entry& entry) {
   heap_[index] = entry;
-  entry.timer->deadline_ = index;
+  entry.timer->deadline = index;
 }
 
 void HeapTimerQueue::SiftUp(std::size_t index) {
@@ -61,14 +61,15 @@ void HeapTimerQueue::Remove(std::size_t index) {
   if (index == heap_.size()) return;
   Place(index, last);
   SiftUp(index);
-  SiftDown(static_cast<std::size_t>(last.timer->deadline_));
+  SiftDown(static_cast<std::size_t>(last.timer->deadline));
 }
 
 void HeapTimerQueue::Cancel(Timer& timer) {
   if (!timer.is_scheduled()) return;
-  const Tick index = timer.deadline_;
+  const Tick index = timer.deadline;
   if (index != kDueIndex) Remove(static_cast<std::size_t>(index));
   timer.Unlink();
+  --pending_count_;
   ++stats_.cancelled;
 }
 
@@ -79,9 +80,10 @@ void HeapTimerQueue::Schedule(Timer& timer, TimePoint deadline) {
     stats_.cancelled = cancelled;
   }
   ++stats_.scheduled;
+  ++pending_count_;
   const Tick tick = clock_.DeadlineToTick(deadline);
   if (tick <= now_) {
-    timer.deadline_ = kDueIndex;
+    timer.deadline = kDueIndex;
     TimerListOps::PushBack(due_, timer);
     return;
   }
@@ -97,20 +99,23 @@ std::size_t HeapTimerQueue::Advance(TimePoint now) {
   std::size_t fired = 0;
   // The due batch is detached first: what its callbacks make due again waits for the next call,
   // and a timer cancelled or destroyed meanwhile simply leaves the list.
-  TimerLink firing;
+  TimerListHead firing;
+  TimerListOps::InitHead(firing, &pending_count_);
   TimerListOps::TakeAll(due_, firing);
   while (!TimerListOps::Empty(firing)) {
     Timer& timer = TimerListOps::PopFront(firing);
+    --pending_count_;
     ++fired;
-    timer.callback_(timer);
+    timer.callback(timer);
   }
   while (!heap_.empty() && heap_.front().deadline <= target) {
     now_ = heap_.front().deadline;
     Timer* timer = heap_.front().timer;
     Remove(0);
     timer->Unlink();
+    --pending_count_;
     ++fired;
-    timer->callback_(*timer);
+    timer->callback(*timer);
   }
   now_ = target;
   advancing_ = false;

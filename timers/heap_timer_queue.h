@@ -47,8 +47,8 @@ class HeapTimerQueue final : public TimerQueue {
   std::uint64_t next_sequence_ = 0;
   std::vector<Entry> heap_;
   // Timers scheduled at or before now_: they fire at the start of the next Advance().
-  TimerLink due_;
-  TimerLink members_;  // every timer pending in the heap
+  TimerListHead due_;
+  TimerListHead members_;  // every timer pending in the heap
   bool advancing_ = false;
   TimerQueueStats stats_;
 };

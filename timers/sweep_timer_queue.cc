@@ -6,8 +6,8 @@ namespace tapstack::timers {
 
 SweepTimerQueue::SweepTimerQueue(TimePoint origin, Duration resolution)
     : clock_(origin, resolution) {
-  TimerListOps::InitHead(pending_);
-  TimerListOps::InitHead(due_);
+  TimerListOps::InitHead(pending_, &pending_count_);
+  TimerListOps::InitHead(due_, &pending_count_);
 }
 
 SweepTimerQueue::~SweepTimerQueue() {
@@ -16,7 +16,11 @@ SweepTimerQueue::~SweepTimerQueue() {
 }
 
 void SweepTimerQueue::Schedule(Timer& timer, TimePoint deadline) {
-  TimerListOps::Unlink(timer);
+  if (timer.is_scheduled()) {
+    TimerListOps::Unlink(timer);
+  } else {
+    ++pending_count_;
+  }
   ++stats_.scheduled;
   const Tick tick = clock_.DeadlineToTick(deadline);
   TimerListOps::DeadlineOf(timer) = tick;
@@ -26,6 +30,7 @@ void SweepTimerQueue::Schedule(Timer& timer, TimePoint deadline) {
 void SweepTimerQueue::Cancel(Timer& timer) {
   if (!timer.is_scheduled()) return;
   TimerListOps::Unlink(timer);
+  --pending_count_;
   ++stats_.cancelled;
 }
 
@@ -39,10 +44,11 @@ std::optional<Tick> SweepTimerQueue::EarliestTick() const {
   return earliest;
 }
 
-std::size_t SweepTimerQueue::FireList(TimerLink& list) {
+std::size_t SweepTimerQueue::FireList(TimerListHead& list) {
   std::size_t fired = 0;
   while (!TimerListOps::Empty(list)) {
     Timer& timer = TimerListOps::PopFront(list);
+    --pending_count_;
     ++fired;
     TimerListOps::Fire(timer);  // may destroy `timer`
   }
@@ -54,14 +60,15 @@ std::size_t SweepTimerQueue::Advance(TimePoint now) {
   Tick target = clock_.TimeToTick(now);
   if (target < now_) target = now_;
   std::size_t fired = 0;
-  TimerLink firing;
+  TimerListHead firing;
+  TimerListOps::InitHead(firing, &pending_count_);
   TimerListOps::TakeAll(due_, firing);
   fired += FireList(firing);
   // One scan finds the earliest tick, a second collects the timers due at it, in scheduling
   // order; repeat while that tick is within reach.
   for (std::optional<Tick> tick = EarliestTick(); tick && *tick <= target; tick = EarliestTick()) {
     now_ = *tick;
-    TimerListOps::InitHead(firing);
+    TimerListOps::InitHead(firing, &pending_count_);
     TimerLink* link = pending_.next;
     while (link != &pending_) {
       TimerLink* next = link->next;

@@ -25,12 +25,12 @@ class SweepTimerQueue final : public TimerQueue {
  private:
   // The earliest deadline among pending timers: a full scan.
   std::optional<Tick> EarliestTick() const;
-  std::size_t FireList(TimerLink& list);
+  std::size_t FireList(TimerListHead& list);
 
   TickClock clock_;
   Tick now_ = 0;
-  TimerLink pending_;  // every pending timer, in scheduling order
-  TimerLink due_;      // scheduled at or before now_: fire at the start of the next Advance()
+  TimerListHead pending_;  // every pending timer, in scheduling order
+  TimerListHead due_;      // scheduled at or before now_: fire at the start of the next Advance()
   mutable TimerQueueStats stats_;
 };
 

@@ -14,31 +14,57 @@ namespace tapstack::timers {
 // Integer time inside the wheel; one tick is the wheel's resolution (1 ms by default).
 using Tick = std::uint64_t;
 
-// Links of a circular doubly linked list. A wheel slot is a bare TimerLink acting as the list head;
-// every Timer is a TimerLink too, so unlinking needs no knowledge of which list holds the node.
+// Links of a circular doubly linked list. Every Timer is a TimerLink, and so is the sentinel head
+// of every list a queue keeps, so unlinking needs no knowledge of which list holds the node.
 struct TimerLink {
   TimerLink* next = nullptr;
   TimerLink* prev = nullptr;
 };
 
+class Timer;
+using TimerCallback = void (*)(Timer& timer);
+
+// What every node on a queue's lists carries after its links: a Timer or a list head. The two are
+// told apart by the callback (a head has none), so a walk along a list can find its head, and
+// through it the count of pending timers of the queue that owns the list (see ~Timer).
+struct TimerNode : TimerLink {
+  TimerCallback callback = nullptr;
+  union {
+    Tick deadline = 0;           // a Timer's deadline tick (the heap: its heap index)
+    std::size_t* pending_count;  // a head: its queue's count of pending timers
+  };
+};
+
+// The sentinel head of one of a queue's lists (internal to timers/).
+struct TimerListHead : TimerNode {};
+
 class TimerWheel;
 
-class Timer : private TimerLink {
+class Timer : private TimerNode {
  public:
   // Called once when the timer expires, after the timer has been unscheduled, so the callback may
   // schedule it again, cancel others or destroy the owner (and with it this timer).
-  using Callback = void (*)(Timer& timer);
+  using Callback = TimerCallback;
 
-  explicit Timer(Callback callback) noexcept : callback_(callback) {}
-  // Destroying a pending timer unlinks it: the wheel never calls a callback on a dead owner.
-  ~Timer() { Unlink(); }
+  explicit Timer(Callback timer_callback) noexcept { callback = timer_callback; }
+  // Destroying a pending timer unlinks it: the wheel never calls a callback on a dead owner. Its
+  // queue's pending count is kept right by walking the list to its head, which knows the count:
+  // O(timers on that list), paid only by owners that do not cancel before destroying (the stack
+  // always cancels, which is O(1)).
+  ~Timer() {
+    if (next == nullptr) return;
+    TimerLink* link = next;
+    while (static_cast<TimerNode*>(link)->callback != nullptr) link = link->next;
+    if (std::size_t* count = static_cast<TimerNode*>(link)->pending_count) --*count;
+    Unlink();
+  }
 
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
 
   bool is_scheduled() const { return next != nullptr; }
   // The tick the timer is due at; meaningful while it is scheduled.
-  Tick deadline_tick() const { return deadline_; }
+  Tick deadline_tick() const { return deadline; }
 
  private:
   friend class TimerWheel;
@@ -52,9 +78,6 @@ class Timer : private TimerLink {
     prev->next = next;
     next = prev = nullptr;
   }
-
-  Tick deadline_ = 0;
-  Callback callback_;
 };
 
 static_assert(sizeof(Timer) <= 32, "the timer node budget is 32 bytes");

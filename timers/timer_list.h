@@ -8,7 +8,11 @@
 namespace tapstack::timers {
 
 struct TimerListOps {
-  static void InitHead(TimerLink& head) { head.next = head.prev = &head; }
+  // An empty list whose timers count in `*pending_count` (the owning queue's count).
+  static void InitHead(TimerListHead& head, std::size_t* pending_count) {
+    head.next = head.prev = &head;
+    head.pending_count = pending_count;
+  }
   static bool Empty(const TimerLink& head) { return head.next == &head; }
 
   static void PushBack(TimerLink& head, Timer& timer) {
@@ -29,20 +33,18 @@ struct TimerListOps {
   static Timer& Of(TimerLink* link) { return *static_cast<Timer*>(link); }
   static TimerLink* LinkOf(Timer& timer) { return &timer; }
   static void Unlink(Timer& timer) { timer.Unlink(); }
-  static Tick& DeadlineOf(Timer& timer) { return timer.deadline_; }
-  static void Fire(Timer& timer) { timer.callback_(timer); }
+  static Tick& DeadlineOf(Timer& timer) { return timer.deadline; }
+  static void Fire(Timer& timer) { timer.callback(timer); }
 
-  // Moves every node of `from` to the (empty) list `to`, leaving `from` empty.
-  static void TakeAll(TimerLink& from, TimerLink& to) {
-    if (Empty(from)) {
-      InitHead(to);
-      return;
-    }
+  // Moves every node of `from` to the empty list `to`, leaving `from` empty. Both heads keep
+  // their count pointers: they must belong to the same queue.
+  static void TakeAll(TimerListHead& from, TimerListHead& to) {
+    if (Empty(from)) return;
     to.next = from.next;
     to.prev = from.prev;
     to.next->prev = &to;
     to.prev->next = &to;
-    InitHead(from);
+    from.next = from.prev = &from;
   }
 };
 

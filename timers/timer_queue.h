@@ -51,6 +51,13 @@ class TimerQueue {
   virtual TimePoint now() const = 0;
   virtual const TimerQueueStats& stats() const = 0;
   bool empty() const { return !NextDeadline().has_value(); }
+  // How many timers are scheduled right now: O(1), kept on every schedule, cancel and firing, and
+  // when a pending Timer is destroyed (timer.h). Zero once every owner has let its timers go, which
+  // is how tests check that nothing was left armed.
+  std::size_t pending_count() const { return pending_count_; }
+
+ protected:
+  std::size_t pending_count_ = 0;
 };
 
 enum class TimerQueueKind { kWheel, kHeap, kSweep };

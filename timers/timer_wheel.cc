@@ -32,9 +32,9 @@ TimerWheel::TimerWheel(TimePoint origin, TimerWheelOptions options)
     : origin_(origin), resolution_(options.resolution) {
   assert(resolution_ > Duration::zero());
   for (Slots& level : slots_) {
-    for (TimerLink& head : level) TimerListOps::InitHead(head);
+    for (TimerListHead& head : level) TimerListOps::InitHead(head, &pending_count_);
   }
-  TimerListOps::InitHead(due_);
+  TimerListOps::InitHead(due_, &pending_count_);
 }
 
 TimerWheel::~TimerWheel() {
@@ -43,7 +43,7 @@ TimerWheel::~TimerWheel() {
     while (!TimerListOps::Empty(head)) TimerListOps::PopFront(head);
   };
   for (Slots& level : slots_) {
-    for (TimerLink& head : level) detach_all(head);
+    for (TimerListHead& head : level) detach_all(head);
   }
   detach_all(due_);
 }
@@ -65,9 +65,11 @@ void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
     TimerLink* prev = timer.prev;
     timer.Unlink();
     ClearBitIfSlotEmptied(prev);
+  } else {
+    ++pending_count_;
   }
   ++stats_.scheduled;
-  timer.deadline_ = deadline;
+  timer.deadline = deadline;
   if (deadline <= now_) {
     // Due now. Deferring to the next Advance() keeps a self re-arming callback from livelocking.
     TimerListOps::PushBack(due_, timer);
@@ -81,6 +83,7 @@ void TimerWheel::Cancel(Timer& timer) {
   TimerLink* prev = timer.prev;
   timer.Unlink();
   ClearBitIfSlotEmptied(prev);
+  --pending_count_;
   ++stats_.cancelled;
 }
 
@@ -92,12 +95,12 @@ void TimerWheel::ClearBitIfSlotEmptied(TimerLink* head) {
   const auto first = reinterpret_cast<std::uintptr_t>(&slots_[0][0]);
   const auto end = first + sizeof(slots_);
   if (address < first || address >= end) return;
-  const std::size_t index = (address - first) / sizeof(TimerLink);
+  const std::size_t index = (address - first) / sizeof(TimerListHead);
   occupied_[index / kSlotsPerLevel] &= ~(std::uint64_t{1} << (index % kSlotsPerLevel));
 }
 
 void TimerWheel::Place(Timer& timer) {
-  const Tick deadline = timer.deadline_;
+  const Tick deadline = timer.deadline;
   assert(deadline >= now_);
   const Tick differing = deadline ^ now_;
   // The level is the 6-bit group holding the highest bit in which deadline and now differ; the
@@ -148,7 +151,8 @@ void TimerWheel::CascadeAtNow() {
     const std::uint64_t bit = std::uint64_t{1} << slot;
     if ((occupied_[level] & bit) == 0) continue;
     occupied_[level] &= ~bit;
-    TimerLink moving;
+    TimerListHead moving;
+    TimerListOps::InitHead(moving, &pending_count_);
     TimerListOps::TakeAll(slots_[level][slot], moving);
     while (!TimerListOps::Empty(moving)) {
       Timer& timer = TimerListOps::PopFront(moving);
@@ -158,13 +162,14 @@ void TimerWheel::CascadeAtNow() {
   }
 }
 
-std::size_t TimerWheel::FireList(TimerLink& list) {
+std::size_t TimerWheel::FireList(TimerListHead& list) {
   std::size_t fired = 0;
   // Pop one at a time: a callback may cancel or destroy timers still waiting on this list.
   while (!TimerListOps::Empty(list)) {
     Timer& timer = TimerListOps::PopFront(list);
+    --pending_count_;
     ++fired;
-    timer.callback_(timer);  // may destroy `timer`: do not touch it afterwards
+    timer.callback(timer);  // may destroy `timer`: do not touch it afterwards
   }
   stats_.fired += fired;
   return fired;
@@ -179,7 +184,8 @@ std::size_t TimerWheel::AdvanceToTick(Tick target) {
   // Timers made due at or before now_ since the last Advance(); those their callbacks make due
   // again wait for the next call.
   if (!TimerListOps::Empty(due_)) {
-    TimerLink firing;
+    TimerListHead firing;
+    TimerListOps::InitHead(firing, &pending_count_);
     TimerListOps::TakeAll(due_, firing);
     fired += FireList(firing);
   }
@@ -192,7 +198,8 @@ std::size_t TimerWheel::AdvanceToTick(Tick target) {
     const std::uint64_t bit = std::uint64_t{1} << slot;
     if ((occupied_[0] & bit) == 0) continue;
     occupied_[0] &= ~bit;
-    TimerLink firing;
+    TimerListHead firing;
+    TimerListOps::InitHead(firing, &pending_count_);
     TimerListOps::TakeAll(slots_[0][slot], firing);
     fired += FireList(firing);
   }

@@ -86,7 +86,7 @@ class TimerWheel final : public TimerQueue {
   TimePoint TickToTime(Tick tick) const;
 
  private:
-  using Slots = std::array<TimerLink, kSlotsPerLevel>;
+  using Slots = std::array<TimerListHead, kSlotsPerLevel>;
 
   // Puts an unlinked timer whose deadline is after now_ (or equal during a cascade) on its level.
   void Place(Timer& timer);
@@ -95,7 +95,7 @@ class TimerWheel final : public TimerQueue {
   // At now_, moves the timers of every higher-level slot that starts at now_ down the wheel.
   void CascadeAtNow();
   // Fires every timer on `list` (a detached list), in order. Returns how many fired.
-  std::size_t FireList(TimerLink& list);
+  std::size_t FireList(TimerListHead& list);
   // If `head` is a slot head whose list just became empty, clears its occupancy bit.
   void ClearBitIfSlotEmptied(TimerLink* head);
 
@@ -107,7 +107,7 @@ class TimerWheel final : public TimerQueue {
   mutable std::array<std::uint64_t, kLevels> occupied_{};
   std::array<Slots, kLevels> slots_;
   // Timers scheduled at or before now_: they fire at the start of the next Advance().
-  TimerLink due_;
+  TimerListHead due_;
   TimerQueueStats stats_;
   bool advancing_ = false;
 };

@@ -64,8 +64,12 @@ class Workload {
           EXPECT_GE(*next, queue_->now());
         }
       }
+      if (op % 256 == 0) {
+        EXPECT_EQ(queue_->pending_count(), ScheduledOwners()) << "op " << op;
+      }
     }
     while (const auto next = queue_->NextDeadline()) queue_->Advance(*next);
+    EXPECT_EQ(queue_->pending_count(), 0u);
     return log_;
   }
 
@@ -84,6 +88,11 @@ class Workload {
  private:
   int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   int RandomId() { return Uniform(0, static_cast<int>(owners_.size()) - 1); }
+  std::size_t ScheduledOwners() const {
+    std::size_t scheduled = 0;
+    for (const Owner& owner : owners_) scheduled += owner.timer.is_scheduled() ? 1 : 0;
+    return scheduled;
+  }
   std::int64_t RandomDelay() {
     switch (Uniform(0, 9)) {
       case 0: return -Uniform(0, 100);  // in the past

@@ -50,6 +50,7 @@ class Model {
   }
 
   bool IsScheduled(int id) const { return where_.contains(id); }
+  std::size_t pending() const { return where_.size(); }
 
   void BeginAdvance(Tick target) {
     target_ = std::max(target, now_);
@@ -126,11 +127,13 @@ class PropertyRun {
         Advance(RandomAdvanceTarget());
       }
       ASSERT_EQ(wheel_.now_tick(), model_.now());
+      ASSERT_EQ(wheel_.pending_count(), model_.pending());
     }
     // Drain: everything still pending must fire exactly as the model says.
     Advance(std::numeric_limits<Tick>::max());
     Advance(std::numeric_limits<Tick>::max());
     ASSERT_TRUE(wheel_.empty());
+    ASSERT_EQ(wheel_.pending_count(), 0u);
   }
 
   void OnFire(Owner& owner) {
