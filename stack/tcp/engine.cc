@@ -249,7 +249,16 @@ std::error_code TcpEngine::Shutdown(ConnectionId id) {
   if (tcb->fin_queued) return {};
   switch (tcb->state) {
     case State::kSynSent:
-      Terminate(*tcb, {}, /*send_reset=*/false);
+      if (tcb->send_buffer.size() == 0) {
+        // RFC 9293 3.10.4: CLOSE in SYN-SENT deletes the TCB; nothing was queued to send.
+        Terminate(*tcb, {}, /*send_reset=*/false);
+        return {};
+      }
+      // Data queued in SYN-SENT (RFC 9293 3.10.2: "queue the data for transmission after
+      // entering ESTABLISHED") was accepted from the application, so it must not vanish: as for
+      // CLOSE in SYN-RECEIVED (3.10.4), the FIN waits for the handshake and follows the data. The
+      // SYN-ACK then moves the connection to FIN-WAIT-1 (IngestSynSent).
+      tcb->fin_queued = true;
       return {};
     case State::kSynReceived:
       // RFC 9293 3.10.4: the FIN waits until the handshake completes; the final ACK then moves

@@ -111,7 +111,9 @@ class TcpEngine {
   void ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options);
 
   // output.cc
-  void Output(Tcb& tcb);  // sends what the windows, Nagle and the state allow
+  // Sends what the windows, Nagle and the state allow. `override_sws` lets one short segment go
+  // that sender-side SWS avoidance would hold back (the override timeout, RFC 1122 4.2.3.4).
+  void Output(Tcb& tcb, bool override_sws = false);
   void SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags, std::span<const std::uint8_t> payload,
                    bool with_syn_options = false);
   void SendAck(Tcb& tcb);

@@ -131,8 +131,9 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
   tcb.snd_wnd = tcb.max_snd_wnd = segment.window();  // unscaled in a SYN
   tcb.snd_wl1 = tcb.irs;
   tcb.snd_wl2 = ack;
-  SetState(tcb, State::kEstablished);
-  Emit(Event{.type = EventType::kConnected, .connection = tcb.id});
+  // A FIN queued in SYN-SENT behind queued data (Shutdown) goes out after that data now.
+  SetState(tcb, tcb.fin_queued ? State::kFinWait1 : State::kEstablished);
+  if (!tcb.app_closed) Emit(Event{.type = EventType::kConnected, .connection = tcb.id});
   SendAck(tcb);
   Output(tcb);
 }
@@ -159,6 +160,9 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
   // Keepalive bookkeeping costs one store per segment: any segment from the peer proves it alive.
   // The keepalive timer notices the new stamp when it fires (keepalive.cc).
   if (!Has(flags, wire::TcpFlags::kRst)) OnPeerActivity(tcb);
+  // Any segment answers our window probes (RFC 6429: the peer is alive, however long its window
+  // stays closed).
+  if (!Has(flags, wire::TcpFlags::kRst)) tcb.persist_probes_unanswered = 0;
 
   if (tcb.state == State::kSynReceived && syn && !Has(flags, wire::TcpFlags::kAck) &&
       seq == tcb.irs) {
@@ -299,6 +303,15 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t
     }
   }
 
+  if (tcb.window_probe_outstanding && ack == tcb.snd_max + 1) {
+    // The peer's window had opened (its update was lost or crossed our probe) and it kept the
+    // byte our zero-window probe carried (RFC 9293 3.8.6.1 probes with new data). That byte was
+    // sent, so its ACK is valid: counting it as sent now keeps the ACK from being refused as
+    // acknowledging unsent data below, which left both ends waiting for each other forever.
+    tcb.window_probe_outstanding = false;
+    tcb.snd_max = ack;
+    tcb.snd_nxt = ack;
+  }
   // RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT].
   if (ack > tcb.snd_max || ack < tcb.snd_una - tcb.max_snd_wnd) {
     counters_.Increment(Counter::kDropTcpBadAck);

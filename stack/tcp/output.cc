@@ -123,8 +123,17 @@ void TcpEngine::ArmRetransmitTimer(Tcb& tcb) {
   timers_.ScheduleAfter(tcb.retransmit_timer, tcb.rto.rto());
 }
 
-void TcpEngine::Output(Tcb& tcb) {
+void TcpEngine::Output(Tcb& tcb, bool override_sws) {
   if (!SendsData(tcb.state)) return;
+  // Data held back with nothing in flight has no retransmission timer to wake it: the window
+  // (zero, or too small for SWS avoidance to send into) only reopens by an ACK from the peer,
+  // and a lost window update would deadlock both ends. The persist timer probes then (RFC 9293
+  // 3.8.6.1), as Linux arms its probe timer whenever data waits and nothing is in flight.
+  auto arm_persist_if_stalled = [&](std::size_t unsent, std::uint32_t in_flight) {
+    if (unsent > 0 && in_flight == 0 && !tcb.persist_timer.is_scheduled()) {
+      timers_.ScheduleAfter(tcb.persist_timer, tcb.rto.rto());
+    }
+  };
   while (true) {
     const std::uint32_t sent_offset = tcb.snd_nxt - tcb.snd_una;
     const std::size_t buffered = tcb.send_buffer.size();
@@ -145,10 +154,8 @@ void TcpEngine::Output(Tcb& tcb) {
         tcb.snd_nxt += 1;
         tcb.snd_max = Max(tcb.snd_max, tcb.snd_nxt);
         if (!tcb.retransmit_timer.is_scheduled()) ArmRetransmitTimer(tcb);
-      } else if (unsent > 0 && tcb.snd_wnd == 0 && in_flight == 0 &&
-                 !tcb.persist_timer.is_scheduled()) {
-        // RFC 9293 3.8.6.1: a zero window must be probed, or a lost window update deadlocks us.
-        timers_.ScheduleAfter(tcb.persist_timer, tcb.rto.rto());
+      } else {
+        arm_persist_if_stalled(unsent, in_flight);
       }
       return;
     }
@@ -158,7 +165,11 @@ void TcpEngine::Output(Tcb& tcb) {
     const bool everything_queued = length == unsent;
     const bool may_send_short = (in_flight == 0 || tcb.options.no_delay) && everything_queued;
     const bool half_window = length >= tcb.max_snd_wnd / 2 && in_flight == 0;
-    if (!full_segment && !may_send_short && !half_window) return;
+    if (!full_segment && !may_send_short && !half_window && !override_sws) {
+      arm_persist_if_stalled(unsent, in_flight);
+      return;
+    }
+    override_sws = false;  // one segment only
 
     payload_buffer_.resize(length);
     tcb.send_buffer.Read(sent_offset, payload_buffer_);
@@ -168,6 +179,7 @@ void TcpEngine::Output(Tcb& tcb) {
     if (everything_queued) flags |= wire::TcpFlags::kPsh;
     const Seq seq = tcb.snd_nxt;
     SendSegment(tcb, seq, flags, payload_buffer_);
+    tcb.window_probe_outstanding = false;  // the probed byte now goes out as ordinary data
     tcb.snd_nxt += static_cast<std::uint32_t>(length);
     tcb.snd_max = Max(tcb.snd_max, tcb.snd_nxt);
     if (retransmission) {

@@ -65,7 +65,10 @@ struct Tcb {
   bool passive_open = false;
   std::uint16_t listener_port = 0;
   int syn_retransmissions = 0;
-  int retransmissions = 0;  // consecutive retransmission timeouts without progress
+  int retransmissions = 0;            // consecutive retransmission timeouts without progress
+  int persist_probes_unanswered = 0;  // window probes sent since the peer last sent anything
+  // A zero-window probe carried the byte at SND.MAX without counting it as sent (timers.cc).
+  bool window_probe_outstanding = false;
   int duplicate_acks = 0;
   int segments_unacked = 0;  // full segments received since our last ACK (delayed ACK rule)
 

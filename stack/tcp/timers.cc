@@ -59,18 +59,35 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
 }
 
 void TcpEngine::OnPersistTimer(Tcb& tcb) {
-  if (tcb.snd_wnd > 0 || !(tcb.state == State::kEstablished || tcb.state == State::kCloseWait ||
-                           tcb.state == State::kFinWait1 || tcb.state == State::kLastAck)) {
-    Output(tcb);
+  if (!(tcb.state == State::kEstablished || tcb.state == State::kCloseWait ||
+        tcb.state == State::kFinWait1 || tcb.state == State::kLastAck)) {
     return;
   }
   const std::uint32_t sent_offset = tcb.snd_nxt - tcb.snd_una;
-  if (tcb.send_buffer.size() <= sent_offset) return;
+  if (tcb.send_buffer.size() <= sent_offset || tcb.flight_size() > 0) return;
+  // RFC 6429 and RFC 9293 3.8.6.1 (MUST-37): the connection stays open for as long as the peer
+  // answers the probes, but probes nobody answers mean the peer is gone. Like Linux
+  // (tcp_probe_timer, bounded by tcp_retries2), give up after as many unanswered probes as
+  // retransmissions are allowed; any segment from the peer resets the count (input.cc).
+  if (tcb.persist_probes_unanswered >= tcb.options.max_retransmissions) {
+    counters_.Increment(Counter::kTcpTimeouts);
+    Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
+    return;
+  }
+  ++tcb.persist_probes_unanswered;
+  if (tcb.snd_wnd > 0) {
+    // A window too small for sender SWS avoidance to use: the override timeout (RFC 1122
+    // 4.2.3.4) sends what fits, which also draws the peer's current window.
+    Output(tcb, /*override_sws=*/true);
+    if (tcb.flight_size() == 0) timers_.ScheduleAfter(tcb.persist_timer, tcb.rto.rto());
+    return;
+  }
   // Probe with one byte of new data; SND.NXT stays, so the byte is sent for real once the window
-  // opens. Probes back off like retransmissions but never abort the connection by themselves.
+  // opens. Probes back off like retransmissions.
   std::uint8_t byte = 0;
   tcb.send_buffer.Read(sent_offset, std::span<std::uint8_t>(&byte, 1));
   SendSegment(tcb, tcb.snd_nxt, wire::TcpFlags::kAck, std::span<const std::uint8_t>(&byte, 1));
+  tcb.window_probe_outstanding = true;
   counters_.Increment(Counter::kTcpZeroWindowProbes);
   tcb.rto.Backoff();
   timers_.ScheduleAfter(tcb.persist_timer, tcb.rto.rto());

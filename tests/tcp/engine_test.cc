@@ -181,6 +181,64 @@ TEST(TcpOpen, CloseInSynSentFreesTheConnectionWithoutReset) {
   EXPECT_TRUE(h.Take().empty()) << "no SYN retransmission after the close";
 }
 
+TEST(TcpOpen, ShutdownInSynSentSendsTheQueuedDataThenTheFinAfterTheHandshake) {
+  // Found by the soak test: data queued in SYN-SENT (RFC 9293 3.10.2) was thrown away when the
+  // application shut down its side before the SYN-ACK came, and the connection ended as if
+  // closed cleanly. The FIN must wait for the handshake and follow the data (3.10.4).
+  TcpHarness h;
+  h.set_peer_port(9);
+  const absl::StatusOr<tcp::ConnectionId> id =
+      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  const Segment syn = h.TakeOne();
+  const Bytes request = Pattern(100);
+  ASSERT_EQ(h.stack().Send(*id, request, h.now()).bytes, request.size());
+  ASSERT_FALSE(h.stack().Shutdown(*id, h.now()));
+  EXPECT_TRUE(h.Take().empty()) << "nothing but the SYN before the handshake";
+  ASSERT_EQ(h.stack().Info(*id)->state, State::kSynSent);
+  EXPECT_EQ(h.stack().Send(*id, request, h.now()).error,
+            std::make_error_code(std::errc::broken_pipe))
+      << "no data after the shutdown";
+
+  h.Inject(syn.src_port, kSA, 777, syn.seq + 1, 1000);
+  Bytes data;
+  std::optional<std::uint32_t> fin_seq;
+  for (const Segment& segment : h.Take()) {
+    EXPECT_EQ(segment.ack, 778u);
+    if (!segment.payload.empty()) {
+      EXPECT_EQ(segment.seq, syn.seq + 1 + data.size());
+      data.insert(data.end(), segment.payload.begin(), segment.payload.end());
+    }
+    if (segment.Has(TcpFlags::kFin)) fin_seq = segment.seq + segment.payload.size();
+  }
+  EXPECT_EQ(data, request);
+  EXPECT_EQ(fin_seq, syn.seq + 1 + request.size()) << "the FIN follows the data";
+  EXPECT_EQ(h.stack().Info(*id)->state, State::kFinWait1);
+  h.Inject(syn.src_port, TcpFlags::kAck, 778, syn.seq + 2 + request.size(), 1000);
+  EXPECT_EQ(h.stack().Info(*id)->state, State::kFinWait2);
+  EXPECT_THAT(EventTypes(h), ::testing::ElementsAre(tcp::EventType::kConnected));
+}
+
+TEST(TcpOpen, CloseInSynSentWithQueuedDataDeliversItAsAnOrphan) {
+  TcpHarness h;
+  h.set_peer_port(9);
+  const absl::StatusOr<tcp::ConnectionId> id =
+      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  const Segment syn = h.TakeOne();
+  ASSERT_EQ(h.stack().Send(*id, Pattern(10), h.now()).bytes, 10u);
+  ASSERT_FALSE(h.stack().Close(*id, h.now()));
+  EXPECT_EQ(h.stack().tcp_connection_count(), 1u) << "kept until the data and FIN are sent";
+  h.Inject(syn.src_port, kSA, 777, syn.seq + 1, 1000);
+  bool fin = false;
+  std::size_t bytes = 0;
+  for (const Segment& segment : h.Take()) {
+    bytes += segment.payload.size();
+    fin = fin || segment.Has(TcpFlags::kFin);
+  }
+  EXPECT_EQ(bytes, 10u);
+  EXPECT_TRUE(fin);
+  EXPECT_TRUE(h.events().empty()) << "no events for a closed handle";
+}
+
 TEST(TcpOpen, BadAckInSynReceivedGetsReset) {
   TcpHarness h;
   ASSERT_TRUE(h.stack().Listen(kPort, 4, h.now()).ok());
@@ -368,6 +426,67 @@ TEST_F(Established, ZeroWindowIsProbedAndDataFlowsWhenItOpens) {
   const Segment data = h_.TakeOne();
   EXPECT_EQ(data.seq, Ours());
   EXPECT_EQ(data.payload.size(), 50u);
+}
+
+// The three below were found by the soak test (tests/tcp/soak_test.cc, slow readers and dead
+// peers behind a closed window).
+
+TEST_F(Established, ZeroWindowProbeByteKeptByThePeerIsAcknowledged) {
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours(), 0);
+  const Bytes data = Pattern(50);
+  ASSERT_EQ(h_.stack().Send(id_, data, h_.now()).bytes, 50u);
+  h_.AdvanceBy(milliseconds(200));
+  const Segment probe = h_.TakeOne();
+  ASSERT_EQ(probe.payload.size(), 1u);
+  // The window had reopened but its update was lost: the peer keeps the probe's byte and
+  // acknowledges it. That ACK is for a byte we did send, not "unsent data" (RFC 5961 5.2).
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + 1, 1000);
+  const Segment rest = h_.TakeOne();
+  EXPECT_EQ(rest.seq, Ours() + 1);
+  EXPECT_EQ(rest.payload, Bytes(data.begin() + 1, data.end()));
+  EXPECT_EQ(h_.Count(Counter::kDropTcpBadAck), 0u);
+}
+
+TEST_F(Established, WindowTooSmallForSwsAvoidanceIsProbedToo) {
+  // A window below one MSS, and data that does not fit: sender SWS avoidance holds it, and with
+  // nothing in flight only the persist timer can wake the connection if the update is lost.
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours(), 100);
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(2000), h_.now()).bytes, 2000u);
+  EXPECT_TRUE(h_.Take().empty()) << "SWS avoidance holds a 100-byte segment back";
+  EXPECT_EQ(h_.stack().Info(id_)->timers_pending, 1) << "the persist timer";
+  h_.AdvanceBy(milliseconds(200));
+  const Segment forced = h_.TakeOne();  // the override timeout (RFC 1122 4.2.3.4)
+  EXPECT_EQ(forced.seq, Ours());
+  EXPECT_EQ(forced.payload.size(), 100u);
+}
+
+TEST_F(Established, UnansweredZeroWindowProbesTimeOut) {
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours(), 0);
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(50), h_.now()).bytes, 50u);
+  h_.AdvanceBy(std::chrono::hours(1));
+  const std::vector<Segment> sent = h_.Take();
+  ASSERT_FALSE(sent.empty());
+  std::size_t probes = 0;
+  for (const Segment& segment : sent) probes += segment.payload.size() == 1 ? 1 : 0;
+  EXPECT_EQ(probes, 15u) << "max_retransmissions unanswered probes";
+  EXPECT_TRUE(sent.back().Has(TcpFlags::kRst));
+  EXPECT_EQ(ClosedError(h_), std::make_error_code(std::errc::timed_out));
+  EXPECT_EQ(h_.stack().tcp_connection_count(), 0u);
+}
+
+TEST_F(Established, AnsweredZeroWindowProbesKeepTheConnectionOpen) {
+  // RFC 9293 3.8.6.1 (MUST-37): a window may stay closed indefinitely while the peer answers.
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours(), 0);
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(50), h_.now()).bytes, 50u);
+  std::size_t probes = 0;
+  for (int i = 0; i < 30; ++i) {
+    h_.AdvanceBy(seconds(130));  // longer than the largest backoff (120 s)
+    probes += h_.Take().size();
+    h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours(), 0);  // still closed, but alive
+  }
+  EXPECT_GE(probes, 30u);
+  EXPECT_EQ(h_.stack().Info(id_)->state, State::kEstablished);
+  EXPECT_FALSE(ClosedError(h_).has_value());
 }
 
 TEST_F(Established, ActiveCloseThroughTimeWait) {
