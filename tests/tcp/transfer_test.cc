@@ -4,10 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <random>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/byte_stream.h"
 #include "tests/support/sha256.h"
 #include "tap/stack_pair.h"
 
@@ -18,28 +18,6 @@ using tap::StackPair;
 using tap::StackPairOptions;
 
 using std::chrono::milliseconds;
-
-// A reproducible byte stream, generated in chunks so 64 MiB never sits in memory at once.
-class ByteStream {
- public:
-  explicit ByteStream(std::uint64_t seed) : rng_(seed) {}
-  void Next(std::span<std::uint8_t> out) {
-    for (std::uint8_t& byte : out) {
-      if (available_ == 0) {
-        word_ = rng_();
-        available_ = 8;
-      }
-      byte = static_cast<std::uint8_t>(word_);
-      word_ >>= 8;
-      --available_;
-    }
-  }
-
- private:
-  std::mt19937_64 rng_;
-  std::uint64_t word_ = 0;
-  int available_ = 0;
-};
 
 // One side of a bidirectional bulk transfer: writes `total` bytes of its stream, reads the
 // peer's, hashing both, then half-closes and, after the peer's FIN, closes.
