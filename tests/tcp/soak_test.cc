@@ -852,8 +852,9 @@ TEST(SoakTest, MixedWorkloadOverFaultyLinksLeavesNothingBehind) {
     std::cout << (behaviour ? ", " : "") << BehaviourName(static_cast<Behaviour>(behaviour)) << " "
               << totals.by_behaviour[behaviour];
   }
-  std::cout << "), " << totals.bytes_delivered << " bytes delivered, virtual "
-            << Seconds(pair.now() - virtual_start) << " s, wall "
+  std::cout << "), " << both(Counter::kTcpActiveOpens) << " connects, "
+            << both(Counter::kTcpPassiveOpens) << " passive opens, " << totals.bytes_delivered
+            << " bytes delivered, virtual " << Seconds(pair.now() - virtual_start) << " s, wall "
             << Seconds(std::chrono::steady_clock::now() - wall_start) << " s; heap "
             << baseline.live_bytes << " -> " << end.live_bytes << " B; retransmits "
             << both(Counter::kTcpRetransmits) << ", fast retransmits "
