@@ -480,5 +480,69 @@ TEST_F(NcInteropTest, ConnectingNcSendsAFileToTheKernel) {
   EXPECT_TRUE(ReadFile(nc_stdout).empty());
 }
 
+// 9. A SYN flood over TAP: 100,000 SYNs from spoofed sources, written as raw frames into tap0 in
+// the namespace, while a kernel client connects to the same port and has 1 MiB echoed. The
+// half-open connections stop at the cap and the rest are answered with SYN cookies; the client
+// gets in with one.
+TEST_F(TcpInteropTest, SynFloodLeavesMemoryBoundedAndAKernelClientStillConnects) {
+  constexpr int kFloodSyns = 100'000;
+  InProcessStackOptions options;
+  options.tcp.max_half_open = 256;  // well below the flood, so that cookies carry most of it
+  std::unique_ptr<InProcessStack> stack = OpenStack(options);
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  ASSERT_TRUE(apps.Serve(5011, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
+  const Stack& ours = stack->stack();
+  std::size_t most_connections = 0;
+  const auto track = [&] {
+    most_connections = std::max(most_connections, ours.tcp_connection_count());
+  };
+
+  std::unique_ptr<KernelPeer> flood =
+      StartPeer({"synflood", kStackAddress, "5011", "--count", std::to_string(kFloodSyns), "--mac",
+                 kStackMac, "--seconds", "4", "--seed", "8"});
+  ASSERT_NE(flood, nullptr);
+  ASSERT_TRUE(stack->RunUntil(
+      [&] {
+        track();
+        return ours.counters()[Counter::kTcpSynCookiesSent] > 0;
+      },
+      seconds(20)))
+      << Describe(*stack, apps, flood.get());
+
+  // The half-open queue is full of spoofed connections: the client's SYN gets a cookie.
+  std::unique_ptr<KernelPeer> client =
+      StartPeer({"client", kStackAddress, "5011", "--send", std::to_string(kMiB), "--seed", "12",
+                 "--expect-echo"});
+  ASSERT_NE(client, nullptr);
+  const bool done = stack->RunUntil(
+      [&] {
+        track();
+        return client->Exited() && flood->Exited() && apps.CountFinished() == 1;
+      },
+      seconds(60));
+  ASSERT_TRUE(done) << Describe(*stack, apps, client.get()) << "\nflood: " << flood->Output();
+  ASSERT_EQ(client->exit_code(), 0) << Describe(*stack, apps, client.get());
+  ASSERT_EQ(flood->exit_code(), 0) << flood->Output();
+  EXPECT_EQ(flood->Results().at("flood_sent"), std::to_string(kFloodSyns));
+  EXPECT_EQ(client->Results().at("received_sha"), client->Results().at("sent_sha"));
+
+  const Counters& counters = ours.counters();
+  const std::uint64_t syns_seen =
+      counters[Counter::kTcpPassiveOpens] + counters[Counter::kTcpSynCookiesSent];
+  // Every SYN the kernel delivered to the TAP was answered one way or the other (the kernel may
+  // drop some when its TAP queue is full while we are busy; those never reach us).
+  EXPECT_GE(syns_seen, kFloodSyns * 9 / 10) << Describe(*stack, apps);
+  // The client's SYN, plus its retransmissions when the kernel lost our answer in the crowd
+  // (Linux tcp_syn_retries is 6).
+  EXPECT_LE(syns_seen, kFloodSyns + 1u + 6u);
+  EXPECT_EQ(counters[Counter::kTcpPassiveOpens], options.tcp.max_half_open + 1);
+  EXPECT_EQ(counters[Counter::kTcpSynCookiesAccepted], 1u);
+  EXPECT_LE(most_connections, options.tcp.max_half_open + 1);
+  EXPECT_LE(ours.tcp_half_open_count(), options.tcp.max_half_open);
+  RecordProperty("syns_seen", std::to_string(syns_seen));
+  RecordProperty("most_connections", std::to_string(most_connections));
+}
+
 }  // namespace
 }  // namespace tapstack::testing
