@@ -95,7 +95,7 @@ class KeepaliveInteropTest : public TapTest {
     TapTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     events_ = TempPath("events.jsonl");
-    pcap_ = TempPath("capture.pcap");
+    pcap_ = CapturePath().value_or(TempPath("capture.pcap"));
     die_ = TempPath("die");
     server_out_ = TempPath("server.out");
     fifo_ = TempPath("stdin.fifo");
