@@ -317,7 +317,9 @@ Bytes Serialize(const std::vector<Record>& records, std::string* shape) {
     const Record& record = records[i];
     const std::uint8_t advance = i == 0 ? 0 : EncodeAdvance(record.time - records[i - 1].time);
     AppendRecord(input, advance, record.control, record.frame);
-    absl::StrAppendFormat(shape, "%02x %s;", record.control, record.kind);
+    // Idle periods (keepalive, timeouts) make conversations differ; millisecond jitter does not.
+    const std::string idle = advance >= 200 ? absl::StrCat(" after ", advance - 199, " s") : "";
+    absl::StrAppendFormat(shape, "%02x %s%s;", record.control, record.kind, idle);
   }
   return input;
 }

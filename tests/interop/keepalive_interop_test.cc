@@ -327,7 +327,8 @@ class NatKeepaliveTest : public KeepaliveInteropTest {
   }
 
   ChildProcess ConnectThroughNat(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {"--gateway", kKernelAddress, "--events", events_};
+    std::vector<std::string> args = {"--gateway", kKernelAddress, "--events", events_, "--pcap",
+                                     pcap_};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("198.51.100.2");
     args.push_back(std::to_string(kPort));
