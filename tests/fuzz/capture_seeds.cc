@@ -148,18 +148,14 @@ std::string FrameShape(std::span<const std::uint8_t> frame) {
 
 // ---- TCP segments and connections ----
 
-// A TCP segment in an unfragmented IPv4 datagram, as far as replaying it needs.
-struct Segment {
-  wire::Ipv4Address src, dst;
-  std::uint16_t src_port = 0, dst_port = 0;
-  std::uint32_t seq = 0, ack = 0;
-  std::uint8_t flags = 0;
-  std::size_t payload_len = 0;
-  std::size_t tcp_offset = 0;  // of the TCP header in the frame
-  std::size_t frame_len = 0;   // Ethernet header + IP total length (no link padding)
+// The views of a frame that carries a TCP segment in an unfragmented IPv4 datagram; they point
+// into the captured frame.
+struct TcpInFrame {
+  wire::Ipv4View ip;
+  wire::TcpView tcp;
 };
 
-std::optional<Segment> ParseSegment(std::span<const std::uint8_t> frame) {
+std::optional<TcpInFrame> ParseTcpInFrame(std::span<const std::uint8_t> frame) {
   const auto ethernet = wire::EthernetView::Parse(frame);
   if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return std::nullopt;
   const auto ip = wire::Ipv4View::Parse(ethernet->payload());
@@ -168,21 +164,16 @@ std::optional<Segment> ParseSegment(std::span<const std::uint8_t> frame) {
   }
   const auto tcp = wire::TcpView::Parse(ip->payload());
   if (!tcp.ok()) return std::nullopt;
-  Segment segment;
-  segment.src = ip->src();
-  segment.dst = ip->dst();
-  segment.src_port = tcp->src_port();
-  segment.dst_port = tcp->dst_port();
-  segment.seq = tcp->seq();
-  segment.ack = tcp->ack();
-  segment.flags = tcp->flags();
-  segment.payload_len = tcp->payload().size();
-  segment.tcp_offset = wire::kEthernetHeaderLen + ip->header_len();
-  segment.frame_len = wire::kEthernetHeaderLen + ip->total_length();
-  return segment;
+  return TcpInFrame{*ip, *tcp};
 }
 
 bool Has(std::uint8_t flags, std::uint8_t bit) { return (flags & bit) != 0; }
+
+// RFC 9293 3.4 SEG.LEN: the data, and one each for SYN and FIN.
+std::uint32_t SequenceLength(const wire::TcpView& tcp) {
+  return static_cast<std::uint32_t>(tcp.payload().size()) +
+         (Has(tcp.flags(), TcpFlags::kSyn) ? 1 : 0) + (Has(tcp.flags(), TcpFlags::kFin) ? 1 : 0);
+}
 
 // The peer's address and port and our port.
 using ConnectionKey = std::tuple<std::uint32_t, std::uint16_t, std::uint16_t>;
@@ -190,8 +181,11 @@ using ConnectionKey = std::tuple<std::uint32_t, std::uint16_t, std::uint16_t>;
 // One peer segment of a connection, numbered for the fuzz target.
 struct PeerSegment {
   std::chrono::microseconds time{0};
-  Bytes frame;  // trimmed to frame_len
-  Segment segment;
+  Bytes frame;                 // up to the end of the IP datagram (no link padding)
+  std::size_t tcp_offset = 0;  // of the TCP header in `frame`
+  std::uint8_t flags = 0;
+  std::uint16_t src_port = 0;
+  bool carries_data = false;
   bool to_listener = false;
   std::uint32_t relative_seq = 0;  // SEQ - RCV.NXT of our captured stack
   std::int32_t newly_acked = 0;    // ACK - SND.UNA of our captured stack (<= 0: nothing new)
@@ -203,27 +197,31 @@ struct PeerSegment {
 // segments both sides sent (RFC 9293 3.3.1).
 class Connection {
  public:
-  void OnStackSegment(const Segment& segment) {
+  void OnStackSegment(const wire::TcpView& tcp) {
     // Our SYN counts as acknowledged: the fuzz target's connection is already established.
-    if (Has(segment.flags, TcpFlags::kSyn) && !snd_una_) snd_una_ = Seq(segment.seq) + 1;
-    if (Has(segment.flags, TcpFlags::kFin) && !stack_fin_end_) {
-      const std::uint32_t syn = Has(segment.flags, TcpFlags::kSyn) ? 1 : 0;
-      stack_fin_end_ = Seq(segment.seq) + syn + static_cast<std::uint32_t>(segment.payload_len) + 1;
+    if (Has(tcp.flags(), TcpFlags::kSyn) && !snd_una_) snd_una_ = Seq(tcp.seq()) + 1;
+    if (Has(tcp.flags(), TcpFlags::kFin) && !stack_fin_end_) {
+      stack_fin_end_ = Seq(tcp.seq()) + SequenceLength(tcp);
       stack_shut_pending_ = true;
     }
   }
 
-  PeerSegment OnPeerSegment(const Segment& segment, const CapturedFrame& captured) {
+  PeerSegment OnPeerSegment(const TcpInFrame& segment, const CapturedFrame& captured) {
+    const wire::TcpView& tcp = segment.tcp;
     PeerSegment peer;
     peer.time = captured.time;
+    peer.tcp_offset = wire::kEthernetHeaderLen + segment.ip.header_len();
     peer.frame.assign(captured.bytes.begin(),
-                      captured.bytes.begin() + static_cast<long>(segment.frame_len));
-    peer.segment = segment;
+                      captured.bytes.begin() +
+                          static_cast<long>(wire::kEthernetHeaderLen + segment.ip.total_length()));
+    peer.flags = tcp.flags();
+    peer.src_port = tcp.src_port();
+    peer.carries_data = !tcp.payload().empty();
     peer.stack_shut_before = stack_shut_pending_;
     stack_shut_pending_ = false;
-    const Seq seq(segment.seq);
-    const bool syn = Has(segment.flags, TcpFlags::kSyn);
-    if (syn && !Has(segment.flags, TcpFlags::kAck)) {
+    const Seq seq(tcp.seq());
+    const bool syn = Has(tcp.flags(), TcpFlags::kSyn);
+    if (syn && !Has(tcp.flags(), TcpFlags::kAck)) {
       // A new connection (or its retransmitted SYN): numbering starts again after it.
       peer.to_listener = true;
       rcv_nxt_ = seq + 1;
@@ -233,13 +231,9 @@ class Connection {
     if (!rcv_nxt_) rcv_nxt_ = seq + (syn ? 1 : 0);
     peer.relative_seq = seq - *rcv_nxt_;
     // RFC 9293 3.10.7.4: a RST carries no data to accept.
-    if (!Has(segment.flags, TcpFlags::kRst)) {
-      const std::uint32_t length = static_cast<std::uint32_t>(segment.payload_len) + (syn ? 1 : 0) +
-                                   (Has(segment.flags, TcpFlags::kFin) ? 1 : 0);
-      Accept(seq, length);
-    }
-    if (Has(segment.flags, TcpFlags::kAck)) {
-      const Seq ack(segment.ack);
+    if (!Has(tcp.flags(), TcpFlags::kRst)) Accept(seq, SequenceLength(tcp));
+    if (Has(tcp.flags(), TcpFlags::kAck)) {
+      const Seq ack(tcp.ack());
       if (!snd_una_) snd_una_ = ack;
       peer.newly_acked = static_cast<std::int32_t>(ack - *snd_una_);
       peer.acks_stack_fin = stack_fin_end_ && ack == *stack_fin_end_ && peer.newly_acked > 0;
@@ -377,7 +371,6 @@ std::vector<Record> ConnectionRecords(std::vector<PeerSegment> segments) {
   for (PeerSegment& peer : segments) {
     Record record;
     record.time = peer.time;
-    const Segment& segment = peer.segment;
     if (peer.stack_shut_before) {
       // The application shuts down after the record before, as ours did between the two.
       (records.empty() ? record.control : records.back().control) |= kAppShutdown;
@@ -387,16 +380,16 @@ std::vector<Record> ConnectionRecords(std::vector<PeerSegment> segments) {
     if (peer.to_listener) {
       record.control |= kAddressToConnection | kToListener;
       // The listener must see a new connection, not the established one's port.
-      if (segment.src_port == kPeerPort) {
-        wire::StoreBe16(&peer.frame[segment.tcp_offset], kPeerPort + 1);
+      if (peer.src_port == kPeerPort) {
+        wire::StoreBe16(&peer.frame[peer.tcp_offset], kPeerPort + 1);
       }
     } else {
       record.control |= kAddressToConnection | kRelativeNumbers;
-      if (segment.payload_len > 0 || Has(segment.flags, TcpFlags::kFin)) {
+      if (peer.carries_data || Has(peer.flags, TcpFlags::kFin)) {
         record.control |= kAppReceive;
       }
       std::uint32_t ack = 0;
-      if (Has(segment.flags, TcpFlags::kAck)) {
+      if (Has(peer.flags, TcpFlags::kAck)) {
         if (peer.newly_acked > 0) {
           const std::uint32_t wanted = static_cast<std::uint32_t>(peer.newly_acked);
           if (wanted > sender.queued_but_unacked() && !shut && !records.empty() &&
@@ -409,10 +402,10 @@ std::vector<Record> ConnectionRecords(std::vector<PeerSegment> segments) {
           ack = static_cast<std::uint32_t>(peer.newly_acked);  // as old as it was
         }
       }
-      wire::StoreBe32(&peer.frame[segment.tcp_offset + 4], peer.relative_seq);
-      wire::StoreBe32(&peer.frame[segment.tcp_offset + 8], ack);
+      wire::StoreBe32(&peer.frame[peer.tcp_offset + 4], peer.relative_seq);
+      wire::StoreBe32(&peer.frame[peer.tcp_offset + 8], ack);
     }
-    record.kind = absl::StrFormat("%02x%s", segment.flags, segment.payload_len > 0 ? " data" : "");
+    record.kind = absl::StrFormat("%02x%s", peer.flags, peer.carries_data ? " data" : "");
     record.frame = std::move(peer.frame);
     records.push_back(std::move(record));
   }
@@ -466,18 +459,20 @@ std::vector<CaptureSeed> StackSeedsFromCapture(std::span<const CapturedFrame> fr
   std::vector<ConnectionKey> order;  // by first appearance
   std::vector<Record> others;
   for (const CapturedFrame& captured : frames) {
-    const std::optional<Segment> segment = ParseSegment(captured.bytes);
+    const std::optional<TcpInFrame> segment = ParseTcpInFrame(captured.bytes);
     const bool from_peer = SentTowardsStack(captured.bytes, stack_mac);
-    if (segment && (from_peer || segment->src == kStackAddress)) {
+    if (segment && (from_peer || segment->ip.src() == kStackAddress)) {
+      const wire::Ipv4View& ip = segment->ip;
+      const wire::TcpView& tcp = segment->tcp;
       const ConnectionKey key =
-          from_peer ? ConnectionKey{segment->src.value(), segment->src_port, segment->dst_port}
-                    : ConnectionKey{segment->dst.value(), segment->dst_port, segment->src_port};
+          from_peer ? ConnectionKey{ip.src().value(), tcp.src_port(), tcp.dst_port()}
+                    : ConnectionKey{ip.dst().value(), tcp.dst_port(), tcp.src_port()};
       if (!connections.contains(key)) order.push_back(key);
       Connection& connection = connections[key];
       if (from_peer) {
         peer_segments[key].push_back(connection.OnPeerSegment(*segment, captured));
       } else {
-        connection.OnStackSegment(*segment);
+        connection.OnStackSegment(segment->tcp);
       }
       continue;
     }
