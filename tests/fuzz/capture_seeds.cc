@@ -274,13 +274,14 @@ class Connection {
   bool stack_shut_pending_ = false;
 };
 
-// The record format's clock advance (fuzz_drivers.h): milliseconds below 200, whole seconds up to
-// 56 above.
+// The record format's clock advance nearest to `gap` (fuzz_drivers.h): milliseconds up to 199,
+// then whole seconds from 1 to 56.
 std::uint8_t EncodeAdvance(std::chrono::microseconds gap) {
   using std::chrono::milliseconds;
   if (gap < milliseconds(200)) {
     return static_cast<std::uint8_t>(std::max<long long>(0, gap / milliseconds(1)));
   }
+  if (gap < milliseconds(600)) return 199;  // nearer to 199 ms than to 1 s
   const long long seconds = (gap + milliseconds(500)) / std::chrono::seconds(1);
   return static_cast<std::uint8_t>(199 + std::clamp<long long>(seconds, 1, 56));
 }
@@ -311,7 +312,7 @@ Bytes Serialize(const std::vector<Record>& records, std::string* shape) {
     const Record& record = records[i];
     const std::uint8_t advance = i == 0 ? 0 : EncodeAdvance(record.time - records[i - 1].time);
     AppendRecord(input, advance, record.control, record.frame);
-    // Idle periods (keepalive, timeouts) make conversations differ; millisecond jitter does not.
+    // Idle seconds (keepalive, timeouts) make conversations differ; millisecond jitter does not.
     const std::string idle = advance >= 200 ? absl::StrCat(" after ", advance - 199, " s") : "";
     absl::StrAppendFormat(shape, "%02x %s%s;", record.control, record.kind, idle);
   }

@@ -6,7 +6,9 @@
 //     handful of seeds, not thousands;
 //   - stack_fuzz seeds (the record format of fuzz_drivers.h): one per TCP connection, the peer's
 //     frames in capture order with the capture's time gaps, plus one for the frames that belong to
-//     no connection (ARP, ICMP, frames that do not parse).
+//     no connection (ARP, ICMP, frames that do not parse), delivered as captured. Their shape is
+//     the sequence of control bits, TCP flags, data or not, and the gaps that became whole
+//     seconds, so the thousand alike connections of one test give a few seeds.
 //
 // How a connection is replayed against the fuzz target's stack (fuzz_drivers.cc):
 //   - A SYN without ACK goes to the listener (kToListener), its options and sequence number as
@@ -17,12 +19,14 @@
 //     of bytes it newly acknowledged. So in-order data stays in order, retransmissions stay
 //     duplicates, a keepalive probe stays at RCV.NXT - 1 and an exact RST stays exact. Ports,
 //     addresses and checksums are rewritten by the fuzz target.
-//   - The fuzz connection has 4000 bytes in flight at the start. When the capture acknowledges
-//     more than the fuzz application has been asked to send, the record before asks for 1500
-//     more (kAppSend); an ACK is never made larger than what was asked for. When our captured
-//     stack sent its FIN, the record before asks the application to shut down (kAppShutdown), and
-//     the peer's ACK of that FIN acknowledges everything plus the FIN. Records with data or a FIN
-//     let the application read (kAppReceive).
+//   - The fuzz application has 4000 bytes queued at the start, of which its sender sends the full
+//     segments at once and the rest when nothing is in flight (Nagle). An ACK never covers more
+//     than that sender has sent by then, so the fuzz stack takes it (an ACK of unsent data would
+//     be dropped, with the segment's data). When the capture acknowledges more than is queued,
+//     the record before asks for 1500 more (kAppSend). When our captured stack sent its FIN, the
+//     record before asks the application to shut down (kAppShutdown), and the peer's ACK of that
+//     FIN acknowledges everything sent plus the FIN. Records with data or a FIN let the
+//     application read (kAppReceive).
 //   - Long connections keep their first kHeadRecords and last kTailRecords records (the middle of
 //     a bulk transfer repeats itself); relative numbering keeps what remains consistent.
 #ifndef TAPSTACK_TESTS_FUZZ_CAPTURE_SEEDS_H_
