@@ -321,6 +321,13 @@ void RunStackInput(std::span<const std::uint8_t> data) {
   session.Run(data);
 }
 
+std::vector<std::vector<std::uint8_t>> RunStackInputAndCollect(std::span<const std::uint8_t> data) {
+  std::vector<Bytes> emitted;
+  Session session(&emitted);
+  session.Run(data);
+  return emitted;
+}
+
 void AppendRecord(std::vector<std::uint8_t>& input, std::uint8_t advance, std::uint8_t control,
                   std::span<const std::uint8_t> frame) {
   input.push_back(static_cast<std::uint8_t>(frame.size() >> 8));
