@@ -1,8 +1,8 @@
 #include "tests/fuzz/capture_seeds.h"
 
-#include <pcap/pcap.h>
-
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -416,24 +416,59 @@ std::vector<Record> ConnectionRecords(std::vector<PeerSegment> segments) {
 }  // namespace
 
 absl::StatusOr<std::vector<CapturedFrame>> ReadPcap(const std::string& path) {
-  char error[PCAP_ERRBUF_SIZE] = {};
-  std::unique_ptr<pcap_t, decltype(&pcap_close)> pcap(pcap_open_offline(path.c_str(), error),
-                                                      &pcap_close);
-  if (pcap == nullptr) return absl::InvalidArgumentError(absl::StrCat(path, ": ", error));
-  if (pcap_datalink(pcap.get()) != DLT_EN10MB) {
+  // The classic pcap format (what tap::PcapWriter, tcpdump and tshark -F pcap write): a 24-byte
+  // file header whose magic number gives the byte order and the timestamp unit, then records of a
+  // 16-byte header (seconds, sub-seconds, captured length, wire length) and the captured bytes.
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  const std::vector<std::uint8_t> file((std::istreambuf_iterator<char>(in)),
+                                       std::istreambuf_iterator<char>());
+  constexpr std::size_t kFileHeader = 24, kRecordHeader = 16;
+  if (file.size() < kFileHeader)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": too short"));
+  const std::uint32_t magic = wire::LoadBe32(&file[0]);
+  bool swapped = false, nanoseconds = false;
+  switch (magic) {
+    case 0xa1b2c3d4:
+      break;
+    case 0xd4c3b2a1:
+      swapped = true;
+      break;
+    case 0xa1b23c4d:
+      nanoseconds = true;
+      break;
+    case 0x4d3cb2a1:
+      swapped = nanoseconds = true;
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(path, ": not a pcap file"));
+  }
+  const auto field = [&](std::size_t offset) {
+    const std::uint32_t value = wire::LoadBe32(&file[offset]);
+    return swapped ? __builtin_bswap32(value) : value;
+  };
+  constexpr std::uint32_t kLinktypeEthernet = 1;
+  if (field(20) != kLinktypeEthernet) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not an Ethernet capture"));
   }
   std::vector<CapturedFrame> frames;
-  pcap_pkthdr* header = nullptr;
-  const u_char* data = nullptr;
-  // 1: a frame; PCAP_ERROR_BREAK: the end of the file; PCAP_ERROR: a truncated last record.
-  while (pcap_next_ex(pcap.get(), &header, &data) == 1) {
-    if (header->caplen < header->len) continue;
-    CapturedFrame frame;
-    frame.time =
-        std::chrono::seconds(header->ts.tv_sec) + std::chrono::microseconds(header->ts.tv_usec);
-    frame.bytes.assign(data, data + header->caplen);
-    frames.push_back(std::move(frame));
+  std::size_t position = kFileHeader;
+  // A truncated last record (a capture cut off mid-write) ends the list.
+  while (file.size() - position >= kRecordHeader) {
+    const std::uint32_t seconds = field(position), fraction = field(position + 4);
+    const std::uint32_t captured = field(position + 8), on_wire = field(position + 12);
+    position += kRecordHeader;
+    if (captured > file.size() - position) break;
+    if (captured >= on_wire) {
+      CapturedFrame frame;
+      frame.time =
+          std::chrono::seconds(seconds) + (nanoseconds ? std::chrono::microseconds(fraction / 1000)
+                                                       : std::chrono::microseconds(fraction));
+      frame.bytes.assign(file.begin() + static_cast<std::ptrdiff_t>(position),
+                         file.begin() + static_cast<std::ptrdiff_t>(position + captured));
+      frames.push_back(std::move(frame));
+    }
+    position += captured;
   }
   return frames;
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -173,6 +174,19 @@ TEST_F(CaptureSeedsTest, ReadPcapKeepsTheFramesBeforeATruncatedRecord) {
 
 TEST_F(CaptureSeedsTest, ReadPcapFailsOnAMissingFile) {
   EXPECT_FALSE(ReadPcap(path_ + ".missing").ok());
+}
+
+TEST_F(CaptureSeedsTest, ReadPcapRejectsWhatIsNotAnEthernetPcap) {
+  for (const std::string& content :
+       {std::string("not a capture at all, just text long enough"), std::string("\xa1\xb2")}) {
+    std::ofstream(path_, std::ios::binary) << content;
+    EXPECT_FALSE(ReadPcap(path_).ok());
+  }
+  // A valid header with link type 101 (raw IP) instead of Ethernet.
+  std::string header("\xa1\xb2\xc3\xd4\x00\x02\x00\x04", 8);
+  header += std::string(12, '\0') + std::string("\x00\x00\x00\x65", 4);
+  std::ofstream(path_, std::ios::binary) << header;
+  EXPECT_FALSE(ReadPcap(path_).ok());
 }
 
 TEST_F(CaptureSeedsTest, WireSeedsAreThePeersFramesOnePerShape) {
