@@ -181,8 +181,10 @@ class Session {
     config.interface.address = kOurAddress;
     config.interface.prefix_len = 24;
     config.random_seed = 7;
-    config.tcp.max_half_open = 16;
-    config.tcp.max_connections = 64;
+    // Small limits, so that a few frames reach them: SYN cookies (RFC 4987) from the third
+    // concurrent SYN on, the connection-limit refusal from the 17th connection.
+    config.tcp.max_half_open = 2;
+    config.tcp.max_connections = 16;
     return config;
   }
 
