@@ -152,75 +152,81 @@ void ArmPopulation(Driver& driver, const std::vector<std::uint32_t>& order, std:
   }
 }
 
+// What the steady-state benchmarks start from: the connections in shuffled ring order, `pending`
+// timers armed over the second half of the idle time, and in front of them an unarmed window of
+// pending / window_divisor connections (none when 0); plus the tick pacing and the timing.
+template <typename Driver>
+struct SteadyState {
+  SteadyState(benchmark::State& state, std::size_t window_divisor)
+      : pending(static_cast<std::size_t>(state.range(0))),
+        batch(BatchSize(pending)),
+        window(window_divisor == 0 ? 0 : pending / window_divisor),
+        order(ShuffledOrder(pending + window)),
+        driver(order.size()),
+        pacer(driver),
+        timed(state) {
+    ArmPopulation(driver, order, window, pending);
+  }
+  void Report() { timed.Report(pending, Driver::BytesPerTimer()); }
+
+  const std::size_t pending;
+  const std::size_t batch;
+  const std::size_t window;
+  const std::vector<std::uint32_t>& order;
+  Driver driver;
+  TickPacer<Driver> pacer;
+  TimedOps timed;
+};
+
 // schedule: arm timers that are not pending, with `pending` others pending. The connections form a
 // ring in shuffled order: a window of pending/8 of them is unarmed; each batch arms the window's
 // first `batch` connections (timed) and disarms as many just past its end (untimed), so the window
 // moves on and a connection is armed long after it was last touched, with a cold cache.
 template <typename Driver>
 void BM_Schedule(benchmark::State& state) {
-  const auto pending = static_cast<std::size_t>(state.range(0));
-  const std::size_t batch = BatchSize(pending);
-  const std::size_t window = pending / 8;
-  const auto& order = ShuffledOrder(pending + window);
-  Driver driver(order.size());
-  ArmPopulation(driver, order, window, pending);
-  Cursor window_front(order, 0);
-  Cursor window_end(order, window);
-  TickPacer<Driver> pacer(driver);
-  TimedOps timed(state);
+  SteadyState<Driver> run(state, /*window_divisor=*/8);
+  Cursor window_front(run.order, 0);
+  Cursor window_end(run.order, run.window);
   for (auto _ : state) {
-    timed.Start();
-    for (std::size_t i = 0; i < batch; ++i) driver.ArmIdle(window_front.Next());
-    timed.Stop(batch);
-    for (std::size_t i = 0; i < batch; ++i) driver.Cancel(window_end.Next());
-    pacer.Count(batch);
+    run.timed.Start();
+    for (std::size_t i = 0; i < run.batch; ++i) run.driver.ArmIdle(window_front.Next());
+    run.timed.Stop(run.batch);
+    for (std::size_t i = 0; i < run.batch; ++i) run.driver.Cancel(window_end.Next());
+    run.pacer.Count(run.batch);
   }
-  timed.Report(pending, Driver::BytesPerTimer());
+  run.Report();
 }
 
 // cancel: disarm pending timers, the mirror image of schedule: each batch disarms the connections
 // just past the unarmed window (timed) and re-arms as many at its front (untimed).
 template <typename Driver>
 void BM_Cancel(benchmark::State& state) {
-  const auto pending = static_cast<std::size_t>(state.range(0));
-  const std::size_t batch = BatchSize(pending);
-  const std::size_t window = pending / 8;
-  const auto& order = ShuffledOrder(pending + window);
-  Driver driver(order.size());
-  ArmPopulation(driver, order, window, pending);
-  Cursor window_front(order, 0);
-  Cursor window_end(order, window);
-  TickPacer<Driver> pacer(driver);
-  TimedOps timed(state);
+  SteadyState<Driver> run(state, /*window_divisor=*/8);
+  Cursor window_front(run.order, 0);
+  Cursor window_end(run.order, run.window);
   for (auto _ : state) {
-    timed.Start();
-    for (std::size_t i = 0; i < batch; ++i) driver.Cancel(window_end.Next());
-    timed.Stop(batch);
-    for (std::size_t i = 0; i < batch; ++i) driver.ArmIdle(window_front.Next());
-    pacer.Count(batch);
+    run.timed.Start();
+    for (std::size_t i = 0; i < run.batch; ++i) run.driver.Cancel(window_end.Next());
+    run.timed.Stop(run.batch);
+    for (std::size_t i = 0; i < run.batch; ++i) run.driver.ArmIdle(window_front.Next());
+    run.pacer.Count(run.batch);
   }
-  timed.Report(pending, Driver::BytesPerTimer());
+  run.Report();
 }
 
 // reschedule: the keepalive pattern. Traffic on a connection pushes its pending timer to
 // now + idle; every timer stays pending.
 template <typename Driver>
 void BM_Reschedule(benchmark::State& state) {
-  const auto pending = static_cast<std::size_t>(state.range(0));
-  const std::size_t batch = BatchSize(pending);
-  const auto& order = ShuffledOrder(pending);
-  Driver driver(pending);
-  ArmPopulation(driver, order, 0, pending);
-  Cursor cursor(order, 0);
-  TickPacer<Driver> pacer(driver);
-  TimedOps timed(state);
+  SteadyState<Driver> run(state, /*window_divisor=*/0);
+  Cursor cursor(run.order, 0);
   for (auto _ : state) {
-    timed.Start();
-    for (std::size_t i = 0; i < batch; ++i) driver.ArmIdle(cursor.Next());
-    timed.Stop(batch);
-    pacer.Count(batch);
+    run.timed.Start();
+    for (std::size_t i = 0; i < run.batch; ++i) run.driver.ArmIdle(cursor.Next());
+    run.timed.Stop(run.batch);
+    run.pacer.Count(run.batch);
   }
-  timed.Report(pending, Driver::BytesPerTimer());
+  run.Report();
 }
 
 // next_deadline: what an event loop asks before it sleeps. Between timed batches of queries, a few
@@ -229,23 +235,17 @@ void BM_Reschedule(benchmark::State& state) {
 // stretch the run a hundredfold.
 template <typename Driver>
 void BM_NextDeadline(benchmark::State& state) {
-  const auto pending = static_cast<std::size_t>(state.range(0));
-  const std::size_t batch = BatchSize(pending);
-  const auto& order = ShuffledOrder(pending);
-  Driver driver(pending);
-  ArmPopulation(driver, order, 0, pending);
-  Cursor cursor(order, 0);
-  TickPacer<Driver> pacer(driver);
-  const std::size_t rearms = std::max<std::size_t>(1, batch / 100);
-  TimedOps timed(state);
+  SteadyState<Driver> run(state, /*window_divisor=*/0);
+  Cursor cursor(run.order, 0);
+  const std::size_t rearms = std::max<std::size_t>(1, run.batch / 100);
   for (auto _ : state) {
-    timed.Start();
-    for (std::size_t i = 0; i < batch; ++i) benchmark::DoNotOptimize(driver.NextDeadline());
-    timed.Stop(batch);
-    for (std::size_t i = 0; i < rearms; ++i) driver.ArmIdle(cursor.Next());
-    pacer.Count(batch);
+    run.timed.Start();
+    for (std::size_t i = 0; i < run.batch; ++i) benchmark::DoNotOptimize(run.driver.NextDeadline());
+    run.timed.Stop(run.batch);
+    for (std::size_t i = 0; i < rearms; ++i) run.driver.ArmIdle(cursor.Next());
+    run.pacer.Count(run.batch);
   }
-  timed.Report(pending, Driver::BytesPerTimer());
+  run.Report();
 }
 
 // keepalive_mix: mostly re-arms to now + idle, and one operation in kExpiryEvery arms its timer to
@@ -253,32 +253,27 @@ void BM_NextDeadline(benchmark::State& state) {
 // their expiries and callbacks, are timed too.
 template <typename Driver>
 void BM_KeepaliveMix(benchmark::State& state) {
-  const auto pending = static_cast<std::size_t>(state.range(0));
-  const std::size_t batch = BatchSize(pending);
-  const auto& order = ShuffledOrder(pending);
-  Driver driver(pending);
-  ArmPopulation(driver, order, 0, pending);
-  driver.set_rearm_on_fire(true);
-  Cursor cursor(order, 0);
-  TickPacer<Driver> pacer(driver);
-  TimedOps timed(state);
+  SteadyState<Driver> run(state, /*window_divisor=*/0);
+  run.driver.set_rearm_on_fire(true);
+  Cursor cursor(run.order, 0);
   std::size_t op = 0;
-  const std::uint64_t fired_before = driver.fired();
+  const std::uint64_t fired_before = run.driver.fired();
   for (auto _ : state) {
-    timed.Start();
-    for (std::size_t i = 0; i < batch; ++i, ++op) {
+    run.timed.Start();
+    for (std::size_t i = 0; i < run.batch; ++i, ++op) {
       if (op % kExpiryEvery == 0) {
-        driver.ArmDueNow(cursor.Next());
+        run.driver.ArmDueNow(cursor.Next());
       } else {
-        driver.ArmIdle(cursor.Next());
+        run.driver.ArmIdle(cursor.Next());
       }
     }
-    pacer.Count(batch);
-    timed.Stop(batch);
+    run.pacer.Count(run.batch);
+    run.timed.Stop(run.batch);
   }
-  timed.Report(pending, Driver::BytesPerTimer());
+  run.Report();
   state.counters["fired_per_op"] =
-      op == 0 ? 0.0 : static_cast<double>(driver.fired() - fired_before) / static_cast<double>(op);
+      op == 0 ? 0.0
+              : static_cast<double>(run.driver.fired() - fired_before) / static_cast<double>(op);
 }
 
 // How long after its last event_add or uv_timer_start a real-clock library surely sees `ticks`

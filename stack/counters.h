@@ -50,8 +50,14 @@ namespace tapstack {
   X(kDropTcpAcceptQueueFull, "drop_tcp_accept_queue_full")                        \
   X(kDropTcpOutOfOrderFull, "drop_tcp_out_of_order_full")                         \
   X(kDropTcpNoAck, "drop_tcp_no_ack")                                             \
+  X(kDropTcpBadSynCookie, "drop_tcp_bad_syn_cookie")                              \
+  X(kDropTcpMemoryLimit, "drop_tcp_memory_limit")                                 \
   X(kTcpActiveOpens, "tcp_active_opens")                                          \
   X(kTcpPassiveOpens, "tcp_passive_opens")                                        \
+  X(kTcpSynCookiesSent, "tcp_syn_cookies_sent")                                   \
+  X(kTcpSynCookiesAccepted, "tcp_syn_cookies_accepted")                           \
+  X(kTcpRefusedConnectionLimit, "tcp_refused_connection_limit")                   \
+  X(kTcpBytesBeyondWindow, "tcp_bytes_beyond_window")                             \
   X(kTcpResetsSent, "tcp_resets_sent")                                            \
   X(kTcpResetsReceived, "tcp_resets_received")                                    \
   X(kTcpRetransmits, "tcp_retransmits")                                           \

@@ -92,6 +92,9 @@ class Stack {
     tcp_.set_trace_handler(std::move(handler));
   }
   std::size_t tcp_connection_count() const { return tcp_.connection_count(); }
+  std::size_t tcp_half_open_count() const { return tcp_.half_open_count(); }
+  // Payload bytes held in all TCP send and receive buffers (TcpConfig::max_buffer_memory).
+  std::size_t tcp_buffered_bytes() const { return tcp_.buffered_bytes(); }
 
   const InterfaceConfig& interface() const { return interface_; }
   const Counters& counters() const { return counters_; }

@@ -14,8 +14,10 @@ namespace tapstack::tcp {
 
 namespace {
 
-std::array<std::uint8_t, 16> SecretFromSeed(std::uint64_t seed) {
-  std::mt19937_64 rng(seed ^ 0x7463'7073'6563'7265ULL);  // a stream of its own
+// A secret drawn from the stack's seed; each `stream` gives an unrelated one, so that the ISN and
+// SYN-cookie keys are independent.
+std::array<std::uint8_t, 16> SecretFromSeed(std::uint64_t seed, std::uint64_t stream) {
+  std::mt19937_64 rng(seed ^ stream);
   std::array<std::uint8_t, 16> secret{};
   for (std::size_t i = 0; i < secret.size(); i += 8) {
     const std::uint64_t word = rng();
@@ -37,7 +39,8 @@ TcpEngine::TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, s
       ip_(ip),
       timers_(timers),
       counters_(counters),
-      isn_(SecretFromSeed(seed)),
+      isn_(SecretFromSeed(seed, /*stream=*/0x7463'7073'6563'7265ULL)),
+      syn_cookies_(SecretFromSeed(seed, /*stream=*/0x7379'6e63'6f6f'6b69ULL)),
       origin_(timers.now()) {
   const std::uint32_t range = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
   next_ephemeral_port_ =
@@ -63,6 +66,18 @@ Seq TcpEngine::InitialSequenceNumber(const FourTuple& tuple) const {
   if (config_.fixed_iss) return Seq(*config_.fixed_iss);
   return isn_.Generate(tuple.local_address.value(), tuple.local_port, tuple.remote_address.value(),
                        tuple.remote_port, Now());
+}
+
+void TcpEngine::AccountBuffers(Tcb& tcb) {
+  const std::size_t held = tcb.send_buffer.size() + tcb.receive_buffer.readable() +
+                           tcb.receive_buffer.out_of_order_bytes();
+  buffered_bytes_ = buffered_bytes_ - tcb.accounted_buffer_bytes + held;
+  tcb.accounted_buffer_bytes = held;
+}
+
+std::size_t TcpEngine::BufferMemoryLeft() const {
+  return buffered_bytes_ < config_.max_buffer_memory ? config_.max_buffer_memory - buffered_bytes_
+                                                     : 0;
 }
 
 Tcb* TcpEngine::Find(ConnectionId id) const {
@@ -141,6 +156,7 @@ void TcpEngine::Free(Tcb& tcb) {
     const auto listener = listeners_.find(tcb.listener_port);
     if (listener != listeners_.end()) std::erase(listener->second.accept_queue, tcb.id);
   }
+  buffered_bytes_ -= tcb.accounted_buffer_bytes;
   by_id_.erase(tcb.id);
   connections_.erase(tcb.tuple);  // destroys tcb
 }
@@ -212,9 +228,17 @@ IoResult TcpEngine::Send(ConnectionId id, std::span<const std::uint8_t> data) {
       return IoResult{0, Errno(EPIPE)};
   }
   if (tcb->fin_queued) return IoResult{0, Errno(EPIPE)};
-  const std::size_t accepted = tcb->send_buffer.Write(data);
+  // The connection's own buffer bounds what it may hold (a full buffer: EAGAIN, as a non-blocking
+  // socket says); the stack-wide budget bounds all connections together (ENOBUFS).
+  const std::size_t memory_left = BufferMemoryLeft();
+  const std::size_t accepted =
+      tcb->send_buffer.Write(data.first(std::min(data.size(), memory_left)));
+  AccountBuffers(*tcb);
   if (accepted < data.size()) tcb->want_writable = true;
-  if (accepted == 0 && !data.empty()) return IoResult{0, Errno(EAGAIN)};
+  if (accepted == 0 && !data.empty()) {
+    return IoResult{0, Errno(tcb->send_buffer.free_space() > 0 && memory_left == 0 ? ENOBUFS
+                                                                                   : EAGAIN)};
+  }
   Output(*tcb);
   return IoResult{accepted, {}};
 }
@@ -224,6 +248,7 @@ IoResult TcpEngine::Receive(ConnectionId id, std::span<std::uint8_t> out) {
   if (tcb == nullptr) return IoResult{0, Errno(ENOTCONN)};
   const std::uint32_t window_before = static_cast<std::uint32_t>(tcb->receive_buffer.window());
   const std::size_t read = tcb->receive_buffer.Read(out);
+  AccountBuffers(*tcb);
   if (read > 0) {
     // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the reopened window only once it grew
     // by a full segment or half the buffer, and always when it was closed.

@@ -20,6 +20,7 @@
 #include "stack/counters.h"
 #include "stack/ip_output.h"
 #include "stack/tcp/isn.h"
+#include "stack/tcp/syn_cookie.h"
 #include "stack/tcp/tcb.h"
 #include "stack/tcp/tcp_types.h"
 #include "stack/wire/tcp.h"
@@ -69,6 +70,9 @@ class TcpEngine {
   void FlushEvents();
 
   std::size_t connection_count() const { return connections_.size(); }
+  std::size_t half_open_count() const { return half_open_; }
+  // Payload bytes held in all connections' send and receive buffers (TcpConfig::max_buffer_memory).
+  std::size_t buffered_bytes() const { return buffered_bytes_; }
   const TcpConfig& config() const { return config_; }
 
   // --- Timer entry points (timers.cc, keepalive.cc), called from the wheel.
@@ -93,6 +97,10 @@ class TcpEngine {
   std::uint32_t InitialMss() const;
   Seq InitialSequenceNumber(const FourTuple& tuple) const;
   std::uint8_t ReceiveWindowScale(std::size_t receive_buffer) const;
+  // Brings buffered_bytes_ up to date after the connection's buffers changed.
+  void AccountBuffers(Tcb& tcb);
+  // Room left under TcpConfig::max_buffer_memory.
+  std::size_t BufferMemoryLeft() const;
 
   // input.cc
   void IngestNoConnection(const wire::Ipv4Address& source, const wire::TcpView& segment,
@@ -121,6 +129,8 @@ class TcpEngine {
   // rate-limited per connection.
   void SendRateLimitedAck(Tcb& tcb, bool is_keepalive_probe);
   void SendReset(const FourTuple& tuple, Seq seq, std::optional<Seq> ack);
+  // Builds `segment` for `tuple` and hands it to IPv4; every segment we send goes through here.
+  void Transmit(const FourTuple& tuple, const wire::TcpRepr& segment);
   void RetransmitFirstSegment(Tcb& tcb);
   void ArmRetransmitTimer(Tcb& tcb);
   std::uint16_t AdvertisedWindow(const Tcb& tcb) const;
@@ -137,6 +147,13 @@ class TcpEngine {
   // listener.cc
   // Queues a connection that just became established for Accept(). False when it was freed.
   bool OnEstablishedFromListen(Tcb& tcb);
+  // RFC 4987 3.6: answers a SYN with a SYN-ACK whose ISN is a cookie, keeping no state.
+  void SendSynCookie(const FourTuple& tuple, const wire::TcpView& segment,
+                     const wire::TcpOptions& options);
+  // An ACK arrived for a listener with no connection: when it returns a valid cookie, the
+  // connection is rebuilt, ESTABLISHED, and the segment's data processed. False when it does not
+  // (the caller answers as for any stray ACK).
+  bool AcceptSynCookie(Listener& listener, const FourTuple& tuple, const wire::TcpView& segment);
 
   TcpConfig config_;
   wire::Ipv4Address local_address_;
@@ -145,6 +162,9 @@ class TcpEngine {
   timers::TimerQueue& timers_;
   Counters& counters_;
   IsnGenerator isn_;
+  SynCookies syn_cookies_;
+  std::optional<Duration> last_syn_cookie_sent_;  // cookies are checked only for a while after
+  std::size_t buffered_bytes_ = 0;
   timers::TimePoint origin_;
   std::uint64_t next_connection_id_ = 1;
   std::uint16_t next_ephemeral_port_;

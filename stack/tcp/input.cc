@@ -45,6 +45,9 @@ void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> b
     if (Has(flags, wire::TcpFlags::kRst)) {
       counters_.Increment(Counter::kDropTcpNoConnection);
     } else if (Has(flags, wire::TcpFlags::kAck)) {
+      if (!Has(flags, wire::TcpFlags::kSyn) && AcceptSynCookie(it->second, tuple, *segment)) {
+        return;
+      }
       counters_.Increment(Counter::kDropTcpNoConnection);
       SendReset(tuple, Seq(segment->ack()), std::nullopt);
     } else if (Has(flags, wire::TcpFlags::kSyn)) {
@@ -327,6 +330,7 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t
     const bool fin_acked = tcb.fin_sent && ack == tcb.snd_max;
     if (fin_acked) --data_acked;
     tcb.send_buffer.Acknowledge(std::min<std::size_t>(data_acked, tcb.send_buffer.size()));
+    AccountBuffers(tcb);
     tcb.snd_una = ack;
     if (tcb.snd_nxt < tcb.snd_una) tcb.snd_nxt = tcb.snd_una;
     // RFC 6298 (Karn): only segments sent once give RTT samples; rtt_seq is cleared on RTO.
@@ -396,10 +400,19 @@ bool TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> pay
       Terminate(tcb, {}, /*send_reset=*/true);
       return false;
     }
+    if (payload.size() > BufferMemoryLeft()) {
+      // The stack-wide budget is spent (TcpConfig::max_buffer_memory): drop the data, and say
+      // where we are so the peer retransmits once the application has read.
+      counters_.Increment(Counter::kDropTcpMemoryLimit);
+      ScheduleAck(tcb, /*immediately=*/true);
+      return true;
+    }
     const std::uint32_t offset = seq - tcb.rcv_nxt;
     const bool gap_before = tcb.receive_buffer.has_out_of_order();
     const InsertResult result = tcb.receive_buffer.Insert(offset, payload);
+    AccountBuffers(tcb);
     trimmed = result.trimmed;
+    if (trimmed > 0) counters_.Increment(Counter::kTcpBytesBeyondWindow, trimmed);
     if (result.dropped_out_of_order) counters_.Increment(Counter::kDropTcpOutOfOrderFull);
     const bool had_gap = offset > 0 || gap_before;
     tcb.rcv_nxt += static_cast<std::uint32_t>(result.advanced);

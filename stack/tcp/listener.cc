@@ -1,5 +1,6 @@
-// Passive opens: listening ports, the half-open (SYN-RECEIVED) connections they spawn, and the
-// queue of established connections waiting for Accept() (RFC 9293 3.10.1, 3.10.7.2).
+// Passive opens: listening ports, the half-open (SYN-RECEIVED) connections they spawn, SYN cookies
+// once those are too many (RFC 4987 3.6), and the queue of established connections waiting for
+// Accept() (RFC 9293 3.10.1, 3.10.7.2).
 #include <algorithm>
 #include <cerrno>
 
@@ -39,14 +40,24 @@ std::optional<ConnectionId> TcpEngine::Accept(std::uint16_t port) {
 
 void TcpEngine::IngestListen(Listener& listener, const FourTuple& tuple,
                              const wire::TcpView& segment, const wire::TcpOptions& options) {
-  // RFC 9293 3.10.7.2, third check: a SYN creates a connection in SYN-RECEIVED.
-  if (half_open_ >= config_.max_half_open ||
-      listener.accept_queue.size() >= static_cast<std::size_t>(listener.backlog)) {
-    counters_.Increment(Counter::kDropTcpHalfOpenFull);
+  // RFC 9293 3.10.7.2, third check: a SYN creates a connection in SYN-RECEIVED, within limits.
+  if (listener.accept_queue.size() >= static_cast<std::size_t>(listener.backlog)) {
+    // The application is not keeping up: drop, as Linux does, and let the client retry.
+    counters_.Increment(Counter::kDropTcpAcceptQueueFull);
     return;
   }
   if (connections_.size() >= config_.max_connections) {
-    counters_.Increment(Counter::kDropTcpHalfOpenFull);
+    counters_.Increment(Counter::kTcpRefusedConnectionLimit);
+    SendReset(tuple, Seq(0), Seq(segment.seq()) + 1);
+    return;
+  }
+  if (half_open_ >= config_.max_half_open) {
+    // A SYN flood, or a burst of clients: with cookies the SYN costs no memory at all.
+    if (config_.syn_cookies) {
+      SendSynCookie(tuple, segment, options);
+    } else {
+      counters_.Increment(Counter::kDropTcpHalfOpenFull);
+    }
     return;
   }
   Tcb& tcb = CreateTcb(tuple, config_.defaults);
@@ -67,6 +78,86 @@ void TcpEngine::IngestListen(Listener& listener, const FourTuple& tuple,
   SendSegment(tcb, tcb.iss, wire::TcpFlags::kSyn | wire::TcpFlags::kAck, {},
               /*with_syn_options=*/true);
   ArmRetransmitTimer(tcb);
+}
+
+void TcpEngine::SendSynCookie(const FourTuple& tuple, const wire::TcpView& segment,
+                              const wire::TcpOptions& options) {
+  const SynCookieTuple cookie_tuple{tuple.local_address.value(), tuple.local_port,
+                                    tuple.remote_address.value(), tuple.remote_port};
+  wire::TcpRepr syn_ack;
+  syn_ack.src_port = tuple.local_port;
+  syn_ack.dst_port = tuple.remote_port;
+  syn_ack.seq = syn_cookies_.Make(cookie_tuple, segment.seq(), options.mss, options.window_scale,
+                                  Now());
+  syn_ack.ack = segment.seq() + 1;
+  syn_ack.flags = wire::TcpFlags::kSyn | wire::TcpFlags::kAck;
+  // The same SYN-ACK a connection would send (SendSegment): unscaled window, our MSS, and window
+  // scaling only when the client offered it (RFC 7323 2.2).
+  const std::size_t receive_buffer = config_.defaults.receive_buffer;
+  syn_ack.window = static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer, 0xffff));
+  syn_ack.options.mss = static_cast<std::uint16_t>(InitialMss());
+  if (options.window_scale) syn_ack.options.window_scale = ReceiveWindowScale(receive_buffer);
+  Transmit(tuple, syn_ack);
+  counters_.Increment(Counter::kTcpSynCookiesSent);
+  last_syn_cookie_sent_ = Now();
+}
+
+bool TcpEngine::AcceptSynCookie(Listener& listener, const FourTuple& tuple,
+                                const wire::TcpView& segment) {
+  // Like Linux, only while cookies are in use: otherwise no ACK can be a cookie's, and checking
+  // would only give a blind attacker guesses for free.
+  if (!last_syn_cookie_sent_ || Now() - *last_syn_cookie_sent_ > 2 * SynCookies::kPeriod) {
+    return false;
+  }
+  const Seq client_isn = Seq(segment.seq()) - 1;
+  const Seq cookie = Seq(segment.ack()) - 1;
+  const std::optional<SynCookieSyn> syn = syn_cookies_.Check(
+      SynCookieTuple{tuple.local_address.value(), tuple.local_port, tuple.remote_address.value(),
+                     tuple.remote_port},
+      cookie.value(), client_isn.value(), Now());
+  if (!syn) {
+    counters_.Increment(Counter::kDropTcpBadSynCookie);
+    return false;
+  }
+  if (listener.accept_queue.size() >= static_cast<std::size_t>(listener.backlog)) {
+    // As for a SYN-RECEIVED connection: ignore the ACK; the client's retransmission of its data
+    // (or of this ACK's data) brings the cookie back once there is room.
+    counters_.Increment(Counter::kDropTcpAcceptQueueFull);
+    return true;
+  }
+  if (connections_.size() >= config_.max_connections) {
+    counters_.Increment(Counter::kTcpRefusedConnectionLimit);
+    SendReset(tuple, Seq(segment.ack()), std::nullopt);
+    return true;
+  }
+  // The TCB that SYN-RECEIVED would have held, rebuilt from the cookie and this ACK.
+  Tcb& tcb = CreateTcb(tuple, config_.defaults);
+  tcb.passive_open = true;
+  tcb.listener_port = listener.port;
+  tcb.irs = client_isn;
+  tcb.rcv_nxt = client_isn + 1;
+  tcb.iss = cookie;
+  tcb.snd_una = tcb.snd_nxt = tcb.snd_max = cookie + 1;
+  tcb.mss = std::clamp<std::uint32_t>(syn->mss, 64, InitialMss());
+  tcb.congestion.set_mss(tcb.mss);
+  if (syn->window_scale) {
+    tcb.snd_wscale = *syn->window_scale;
+    tcb.rcv_wscale = ReceiveWindowScale(tcb.options.receive_buffer);
+  }
+  tcb.snd_wnd = tcb.max_snd_wnd = static_cast<std::uint32_t>(segment.window()) << tcb.snd_wscale;
+  tcb.snd_wl1 = tcb.irs + 1;
+  tcb.snd_wl2 = tcb.snd_una;
+  counters_.Increment(Counter::kTcpPassiveOpens);
+  counters_.Increment(Counter::kTcpSynCookiesAccepted);
+  SetState(tcb, State::kEstablished);
+  if (!OnEstablishedFromListen(tcb)) return true;
+  // The ACK may carry data and even a FIN (RFC 9293 3.10.7.4, seventh and eighth).
+  const std::uint8_t flags = segment.flags();
+  if (ProcessText(tcb, Seq(segment.seq()), segment.payload(),
+                  (flags & wire::TcpFlags::kFin) != 0)) {
+    Output(tcb);
+  }
+  return true;
 }
 
 bool TcpEngine::OnEstablishedFromListen(Tcb& tcb) {

@@ -1,7 +1,6 @@
 // What to send and when: segmentization under the send and congestion windows, Nagle's algorithm,
 // FIN, ACK policy, resets, and the segment builder itself.
 #include <algorithm>
-#include <array>
 
 #include "stack/tcp/engine.h"
 #include "stack/wire/ipv4.h"
@@ -53,12 +52,7 @@ void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
     }
   }
   segment.payload = payload;
-  segment_buffer_.resize(wire::TcpHeaderLen(segment.options) + payload.size());
-  const std::size_t length =
-      wire::WriteTcp(segment, tcb.tuple.local_address, tcb.tuple.remote_address, segment_buffer_);
-  ip_.Send(tcb.tuple.remote_address, wire::IpProtocol::kTcp,
-           std::span<const std::uint8_t>(segment_buffer_).first(length));
-  counters_.Increment(Counter::kTxTcpSegments);
+  Transmit(tcb.tuple, segment);
   if (flags & wire::TcpFlags::kAck) {
     // Every ACK we send carries RCV.NXT: a pending delayed ACK is now redundant.
     tcb.segments_unacked = 0;
@@ -110,13 +104,17 @@ void TcpEngine::SendReset(const FourTuple& tuple, Seq seq, std::optional<Seq> ac
     segment.flags |= wire::TcpFlags::kAck;
     segment.ack = ack->value();
   }
-  std::array<std::uint8_t, 20> bytes{};
-  const std::size_t length =
-      wire::WriteTcp(segment, tuple.local_address, tuple.remote_address, bytes);
-  ip_.Send(tuple.remote_address, wire::IpProtocol::kTcp,
-           std::span<const std::uint8_t>(bytes).first(length));
-  counters_.Increment(Counter::kTxTcpSegments);
+  Transmit(tuple, segment);
   counters_.Increment(Counter::kTcpResetsSent);
+}
+
+void TcpEngine::Transmit(const FourTuple& tuple, const wire::TcpRepr& segment) {
+  segment_buffer_.resize(wire::TcpHeaderLen(segment.options) + segment.payload.size());
+  const std::size_t length =
+      wire::WriteTcp(segment, tuple.local_address, tuple.remote_address, segment_buffer_);
+  ip_.Send(tuple.remote_address, wire::IpProtocol::kTcp,
+           std::span<const std::uint8_t>(segment_buffer_).first(length));
+  counters_.Increment(Counter::kTxTcpSegments);
 }
 
 void TcpEngine::ArmRetransmitTimer(Tcb& tcb) {

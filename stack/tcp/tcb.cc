@@ -21,7 +21,7 @@ Tcb::Tcb(TcpEngine* engine, const ConnectionOptions& options, const RtoConfig& r
       options(options),
       mss(mss),
       send_buffer(options.send_buffer),
-      receive_buffer(options.receive_buffer, /*max_out_of_order_ranges=*/8),
+      receive_buffer(options.receive_buffer, kMaxOutOfOrderRanges),
       rto(rto_config),
       congestion(mss),
       retransmit_timer(&Dispatch<&Tcb::retransmit_timer, &TcpEngine::OnRetransmitTimer>),

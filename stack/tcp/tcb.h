@@ -33,6 +33,12 @@ struct FourTuple {
   }
 };
 
+// Disjoint out-of-order ranges one connection holds for reassembly; a segment that would need
+// more is dropped (counter drop_tcp_out_of_order_full), so a peer sending scattered fragments
+// cannot make reassembly bookkeeping grow. Eight is twice what four SACK blocks (RFC 2018 3) can
+// describe, enough for the loss patterns a real path produces.
+inline constexpr std::size_t kMaxOutOfOrderRanges = 8;
+
 struct Tcb {
   Tcb(TcpEngine* engine, const ConnectionOptions& options, const RtoConfig& rto_config,
       std::uint32_t mss);
@@ -84,6 +90,8 @@ struct Tcb {
 
   SendBuffer send_buffer;
   ReceiveBuffer receive_buffer;
+  // This connection's share of the engine's buffered_bytes_ (TcpConfig::max_buffer_memory).
+  std::size_t accounted_buffer_bytes = 0;
   RtoEstimator rto;
   NewReno congestion;
 

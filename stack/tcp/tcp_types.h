@@ -66,8 +66,20 @@ struct TcpConfig {
   // keepalive probe answers) per connection, as Linux's tcp_invalid_ratelimit (500 ms). Kept
   // well under one second so a peer probing once per second always gets its answer.
   Duration invalid_ack_ratelimit = milliseconds(200);
+  // Resource limits (docs/testing.md lists what each one does when reached, and its test).
+  // Connections of every state. At the limit Connect() fails with ENOBUFS and a listener refuses
+  // a new connection with a RST (counter tcp_refused_connection_limit).
   std::size_t max_connections = 1 << 20;
-  std::size_t max_half_open = 1024;  // SYN-RECEIVED connections across all listeners
+  // SYN-RECEIVED connections across all listeners. At the limit a listener answers SYNs with SYN
+  // cookies (RFC 4987 3.6) when syn_cookies is on, and drops them otherwise.
+  std::size_t max_half_open = 1024;
+  bool syn_cookies = true;
+  // Payload bytes held in the send and receive buffers of all connections together (each
+  // connection is further bounded by its ConnectionOptions::send_buffer and receive_buffer). At
+  // the limit Send() takes only what fits and returns ENOBUFS when nothing does, and arriving data
+  // is dropped (counter drop_tcp_memory_limit) for the peer to retransmit, as Linux does under
+  // tcp_mem pressure. Heap use is at most about twice this: buffers grow by doubling.
+  std::size_t max_buffer_memory = std::size_t{256} << 20;
   // Tests and simulations only: every connection starts at this ISS instead of an RFC 6528 one,
   // e.g. just below 2^32 so that sequence numbers wrap early in a transfer.
   std::optional<std::uint32_t> fixed_iss;

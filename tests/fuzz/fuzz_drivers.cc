@@ -181,8 +181,10 @@ class Session {
     config.interface.address = kOurAddress;
     config.interface.prefix_len = 24;
     config.random_seed = 7;
-    config.tcp.max_half_open = 16;
-    config.tcp.max_connections = 64;
+    // Small limits, so that a few frames reach them: SYN cookies (RFC 4987) from the third
+    // concurrent SYN on, the connection-limit refusal from the 17th connection.
+    config.tcp.max_half_open = 2;
+    config.tcp.max_connections = 16;
     return config;
   }
 
@@ -319,6 +321,13 @@ Bytes ArpFrame(bool request) {
 void RunStackInput(std::span<const std::uint8_t> data) {
   Session session;
   session.Run(data);
+}
+
+std::vector<std::vector<std::uint8_t>> RunStackInputAndCollect(std::span<const std::uint8_t> data) {
+  std::vector<Bytes> emitted;
+  Session session(&emitted);
+  session.Run(data);
+  return emitted;
 }
 
 void AppendRecord(std::vector<std::uint8_t>& input, std::uint8_t advance, std::uint8_t control,

@@ -34,6 +34,9 @@ inline constexpr std::uint8_t kAppClose = 0x80;     // the application closes
 // A record whose length runs past the input ends the input. Aborts (a crash for libFuzzer) when
 // the stack emits a frame that is not well-formed Ethernet/IPv4 with valid checksums.
 void RunStackInput(std::span<const std::uint8_t> data);
+// RunStackInput, returning every frame the stack emitted (the session's setup included): for tests
+// that check what a seed makes the stack do.
+std::vector<std::vector<std::uint8_t>> RunStackInputAndCollect(std::span<const std::uint8_t> data);
 
 inline constexpr std::uint16_t kListenPort = 80;
 inline constexpr std::uint16_t kPeerPort = 40000;

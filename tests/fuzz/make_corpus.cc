@@ -1,9 +1,14 @@
 // Writes the seed corpus of both fuzz targets into OUT_DIR/wire_fuzz and OUT_DIR/stack_fuzz:
-// frames built with the wire builders and the frames the stack itself sends during the fuzz
-// session's setup. Run by hand when the record format changes: make_corpus tests/fuzz/corpus
+//   make_corpus OUT_DIR [PCAP...]
+// Always the builder-made seeds ("seed-N"): frames built with the wire builders, the frames the
+// stack itself sends during the fuzz session's setup, and short hand-written conversations. Then,
+// for each pcap (captures of the interop tests and the demo; scripts/make-corpus.sh records them),
+// the seeds capture_seeds.h makes of what the kernel peer sent, named after the pcap. A seed whose
+// shape or bytes an earlier one already had is left out, across all pcaps.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -11,6 +16,7 @@
 #include "stack/wire/icmp.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/tcp.h"
+#include "tests/fuzz/capture_seeds.h"
 #include "tests/fuzz/fuzz_drivers.h"
 
 namespace {
@@ -60,11 +66,44 @@ Bytes FragNeeded(const Bytes& quoted_frame) {
   return IpFrame(wire::IpProtocol::kIcmp, icmp);
 }
 
+// Writes the seeds not seen before (by shape or by content) to `dir`; returns how many.
+int WriteNewSeeds(const std::filesystem::path& dir, const std::vector<fuzz::CaptureSeed>& seeds,
+                  std::set<std::string>& seen_shapes, std::set<Bytes>& seen_bytes) {
+  int written = 0;
+  for (const fuzz::CaptureSeed& seed : seeds) {
+    if (!seen_shapes.insert(seed.shape).second || !seen_bytes.insert(seed.bytes).second) continue;
+    Write(dir / seed.name, seed.bytes);
+    ++written;
+  }
+  return written;
+}
+
+// Seeds from each pcap; false when one cannot be read.
+bool WriteCaptureSeeds(const std::filesystem::path& out, std::span<char*> pcaps) {
+  std::set<std::string> wire_shapes, stack_shapes;
+  std::set<Bytes> wire_bytes, stack_bytes;
+  for (const char* path : pcaps) {
+    const absl::StatusOr<std::vector<fuzz::CapturedFrame>> frames = fuzz::ReadPcap(path);
+    if (!frames.ok()) {
+      std::fprintf(stderr, "make_corpus: %s\n", std::string(frames.status().message()).c_str());
+      return false;
+    }
+    const std::string label = std::filesystem::path(path).stem().string();
+    const int wire = WriteNewSeeds(out / "wire_fuzz", fuzz::WireSeedsFromCapture(*frames, label),
+                                   wire_shapes, wire_bytes);
+    const int stack = WriteNewSeeds(out / "stack_fuzz", fuzz::StackSeedsFromCapture(*frames, label),
+                                    stack_shapes, stack_bytes);
+    std::printf("%s: %zu frames, %d wire_fuzz and %d stack_fuzz seeds\n", path, frames->size(),
+                wire, stack);
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: make_corpus OUT_DIR\n");
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: make_corpus OUT_DIR [PCAP...]\n");
     return 2;
   }
   const std::filesystem::path out = argv[1];
@@ -188,6 +227,8 @@ int main(int argc, char** argv) {
   AppendRecord(in, 20, kConn | fuzz::kAppSend, seg(kA, 0, 4000));
   AppendRecord(in, 20, kConn | fuzz::kAppShutdown, seg(kA, 0, 1500));
   stack_seed(in);
+
+  if (!WriteCaptureSeeds(out, std::span(argv + 2, static_cast<std::size_t>(argc - 2)))) return 1;
   std::printf("wrote the corpus to %s\n", argv[1]);
   return 0;
 }

@@ -95,7 +95,7 @@ class KeepaliveInteropTest : public TapTest {
     TapTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     events_ = TempPath("events.jsonl");
-    pcap_ = TempPath("capture.pcap");
+    pcap_ = CapturePath().value_or(TempPath("capture.pcap"));
     die_ = TempPath("die");
     server_out_ = TempPath("server.out");
     fifo_ = TempPath("stdin.fifo");
@@ -327,7 +327,8 @@ class NatKeepaliveTest : public KeepaliveInteropTest {
   }
 
   ChildProcess ConnectThroughNat(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {"--gateway", kKernelAddress, "--events", events_};
+    std::vector<std::string> args = {"--gateway", kKernelAddress, "--events", events_, "--pcap",
+                                     pcap_};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("198.51.100.2");
     args.push_back(std::to_string(kPort));

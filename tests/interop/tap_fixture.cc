@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 #include <thread>
 
@@ -25,6 +26,12 @@ ChildProcess TapTest::StartTapstack(const std::string& subcommand,
                                    "--tap",         "tap0",          "--addr",
                                    std::string(kStackAddress) + "/24", "--mac", kStackMac};
   argv.insert(argv.end(), args.begin(), args.end());
+  // With TAPSTACK_PCAP_DIR set, every run records its traffic (unless the test records already).
+  if (std::find(args.begin(), args.end(), "--pcap") == args.end()) {
+    if (const std::optional<std::string> path = CapturePath()) {
+      argv.insert(argv.begin() + 2, {"--pcap", *path});
+    }
+  }
   absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, output_path_, input_path);
   EXPECT_TRUE(child.ok()) << child.status();
   return std::move(*child);

@@ -21,7 +21,8 @@ class TapTest : public NetnsTest {
  protected:
   void SetUp() override;
 
-  // Starts `tapstack SUBCOMMAND --netns NS --tap tap0 --addr 192.0.2.2/24 --mac ... ARGS`.
+  // Starts `tapstack SUBCOMMAND --netns NS --tap tap0 --addr 192.0.2.2/24 --mac ... ARGS`, with
+  // `--pcap CapturePath()` when TAPSTACK_PCAP_DIR is set and ARGS have no --pcap.
   ChildProcess StartTapstack(const std::string& subcommand, const std::vector<std::string>& args,
                              const std::string& input_path = "");
   // Waits until the stack answers ARP from the kernel side (the process attached to the TAP).

@@ -42,8 +42,17 @@ absl::StatusOr<std::unique_ptr<InProcessStack>> InProcessStack::Open(
   if (!tap.ok()) return tap.status();
   self->tap_ = *std::move(tap);
   self->device_ = self->tap_.get();
+  // Recorded next to the TAP, under any faults: the pcap holds what the kernel really exchanged
+  // with us.
+  if (const std::optional<std::string> path = CapturePath()) {
+    absl::StatusOr<std::unique_ptr<tap::PcapRecorder>> recorder =
+        tap::PcapRecorder::Open(*self->tap_, *path);
+    if (!recorder.ok()) return recorder.status();
+    self->recorder_ = *std::move(recorder);
+    self->device_ = self->recorder_.get();
+  }
   if (options.faults) {
-    self->faulty_ = std::make_unique<tap::FaultyLink>(*self->tap_, *options.faults);
+    self->faulty_ = std::make_unique<tap::FaultyLink>(*self->device_, *options.faults);
     self->device_ = self->faulty_.get();
   }
 

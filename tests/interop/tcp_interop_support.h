@@ -19,6 +19,7 @@
 #include "tap/clock.h"
 #include "tap/event_loop.h"
 #include "tap/faulty_link.h"
+#include "tap/pcap_recorder.h"
 #include "tap/tap_device.h"
 #include "tests/support/netns.h"
 #include "tests/support/process.h"
@@ -52,7 +53,8 @@ struct InProcessStackOptions {
 };
 
 // Our stack on a TAP device in a test namespace, driven by an EventLoop on the real clock, all in
-// the calling thread: the same wiring as tools/runtime.cc, minus signals and pcap.
+// the calling thread: the same wiring as tools/runtime.cc, minus signals. Records a pcap when
+// TAPSTACK_PCAP_DIR is set (CapturePath()).
 class InProcessStack {
  public:
   static absl::StatusOr<std::unique_ptr<InProcessStack>> Open(const InProcessStackOptions& options);
@@ -77,8 +79,10 @@ class InProcessStack {
 
   tap::RealClock clock_;
   std::unique_ptr<tap::TapDevice> tap_;
+  std::unique_ptr<tap::PcapRecorder> recorder_;  // around tap_ when CapturePath() is set
   std::unique_ptr<tap::FaultyLink> faulty_;
-  tap::Device* device_ = nullptr;  // what the stack sends through: the TAP or the FaultyLink
+  // What the stack sends through: the TAP, the recorder or the FaultyLink.
+  tap::Device* device_ = nullptr;
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<tap::EventLoop> loop_;
   absl::Status loop_status_;

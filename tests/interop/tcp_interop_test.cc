@@ -480,5 +480,135 @@ TEST_F(NcInteropTest, ConnectingNcSendsAFileToTheKernel) {
   EXPECT_TRUE(ReadFile(nc_stdout).empty());
 }
 
+// 9. A SYN flood over TAP: 100,000 SYNs from spoofed sources, written as raw frames into tap0 in
+// the namespace, while a kernel client connects to the same port and has 1 MiB echoed. The
+// half-open connections stop at the cap and the rest are answered with SYN cookies; the client
+// gets in with one.
+TEST_F(TcpInteropTest, SynFloodLeavesMemoryBoundedAndAKernelClientStillConnects) {
+  constexpr int kFloodSyns = 100'000;
+  InProcessStackOptions options;
+  options.tcp.max_half_open = 256;  // well below the flood, so that cookies carry most of it
+  std::unique_ptr<InProcessStack> stack = OpenStack(options);
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  ASSERT_TRUE(apps.Serve(5011, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
+  const Stack& ours = stack->stack();
+  std::size_t most_connections = 0;
+  const auto track = [&] {
+    most_connections = std::max(most_connections, ours.tcp_connection_count());
+  };
+
+  std::unique_ptr<KernelPeer> flood =
+      StartPeer({"synflood", kStackAddress, "5011", "--count", std::to_string(kFloodSyns), "--mac",
+                 kStackMac, "--seconds", "4", "--seed", "8"});
+  ASSERT_NE(flood, nullptr);
+  ASSERT_TRUE(stack->RunUntil(
+      [&] {
+        track();
+        return ours.counters()[Counter::kTcpSynCookiesSent] > 0;
+      },
+      seconds(20)))
+      << Describe(*stack, apps, flood.get());
+
+  // The half-open queue is full of spoofed connections: the client's SYN gets a cookie.
+  std::unique_ptr<KernelPeer> client =
+      StartPeer({"client", kStackAddress, "5011", "--send", std::to_string(kMiB), "--seed", "12",
+                 "--expect-echo"});
+  ASSERT_NE(client, nullptr);
+  const bool done = stack->RunUntil(
+      [&] {
+        track();
+        return client->Exited() && flood->Exited() && apps.CountFinished() == 1;
+      },
+      seconds(60));
+  ASSERT_TRUE(done) << Describe(*stack, apps, client.get()) << "\nflood: " << flood->Output();
+  ASSERT_EQ(client->exit_code(), 0) << Describe(*stack, apps, client.get());
+  ASSERT_EQ(flood->exit_code(), 0) << flood->Output();
+  EXPECT_EQ(flood->Results().at("flood_sent"), std::to_string(kFloodSyns));
+  EXPECT_EQ(client->Results().at("received_sha"), client->Results().at("sent_sha"));
+
+  const Counters& counters = ours.counters();
+  const std::uint64_t syns_seen =
+      counters[Counter::kTcpPassiveOpens] + counters[Counter::kTcpSynCookiesSent];
+  // Every SYN the kernel delivered to the TAP was answered one way or the other (the kernel may
+  // drop some when its TAP queue is full while we are busy; those never reach us).
+  EXPECT_GE(syns_seen, kFloodSyns * 9 / 10) << Describe(*stack, apps);
+  // The client's SYN, plus its retransmissions when the kernel lost our answer in the crowd
+  // (Linux tcp_syn_retries is 6).
+  EXPECT_LE(syns_seen, kFloodSyns + 1u + 6u);
+  EXPECT_EQ(counters[Counter::kTcpPassiveOpens], options.tcp.max_half_open + 1);
+  EXPECT_EQ(counters[Counter::kTcpSynCookiesAccepted], 1u);
+  EXPECT_LE(most_connections, options.tcp.max_half_open + 1);
+  EXPECT_LE(ours.tcp_half_open_count(), options.tcp.max_half_open);
+  RecordProperty("syns_seen", std::to_string(syns_seen));
+  RecordProperty("most_connections", std::to_string(most_connections));
+}
+
+// 10. Blind in-window attacks over TAP (RFC 5961): a Linux client has 16 MiB echoed and pauses for
+// 4 s after the first MiB. Meanwhile an off-path attacker who knows the 4-tuple and even where our
+// receive window lies (but not the exact sequence numbers) sends 30,000 RSTs, SYNs and data
+// segments into it, with the kernel's addresses. The connection survives, not one injected byte
+// reaches the application, and the challenge ACKs are rate-limited.
+TEST_F(TcpInteropTest, BlindInWindowAttackOnALiveTransferChangesNothing) {
+  constexpr int kAttackSegments = 30'000;
+  std::unique_ptr<InProcessStack> stack = OpenStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  ASSERT_TRUE(apps.Serve(5012, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
+  std::unique_ptr<KernelPeer> client =
+      StartPeer({"client", kStackAddress, "5012", "--send", std::to_string(16 * kMiB), "--seed",
+                 "13", "--expect-echo", "--pause-after", std::to_string(kMiB), "--pause", "4"});
+  ASSERT_NE(client, nullptr);
+  // The first MiB is in and echoed, and the client is silent: the window stays put.
+  ASSERT_TRUE(stack->RunUntil(
+      [&] {
+        return client->Results().contains("paused") && !apps.apps().empty() &&
+               apps.apps().front()->bytes_received() == kMiB &&
+               apps.apps().front()->bytes_sent() == kMiB;
+      },
+      seconds(20)))
+      << Describe(*stack, apps, client.get());
+
+  const std::optional<tcp::ConnectionInfo> info = stack->stack().Info(apps.apps().front()->id());
+  ASSERT_TRUE(info.has_value());
+  const auto attack_start = std::chrono::steady_clock::now();
+  std::unique_ptr<KernelPeer> attacker =
+      StartPeer({"blind", kStackAddress, "5012", "--src-port", std::to_string(info->remote_port),
+                 "--base", std::to_string(info->rcv_nxt), "--window", std::to_string(info->rcv_wnd),
+                 "--ack-base", std::to_string(info->snd_una), "--count",
+                 std::to_string(kAttackSegments), "--mac", kStackMac, "--seed", "14"});
+  ASSERT_NE(attacker, nullptr);
+  const bool done = stack->RunUntil(
+      [&] { return client->Exited() && attacker->Exited() && apps.CountFinished() == 1; },
+      seconds(60));
+  const auto attack_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - attack_start).count();
+  ASSERT_TRUE(done) << Describe(*stack, apps, client.get()) << "\nattacker: " << attacker->Output();
+  ASSERT_EQ(attacker->exit_code(), 0) << attacker->Output();
+  ASSERT_EQ(client->exit_code(), 0) << Describe(*stack, apps, client.get());
+
+  // Byte for byte, both ways: the kernel checked its echo, we check what we received.
+  const auto results = client->Results();
+  EXPECT_EQ(results.at("received_sha"), results.at("sent_sha"));
+  const StreamApp& echo = *apps.apps().front();
+  EXPECT_EQ(echo.received_sha(), results.at("sent_sha"));
+  EXPECT_FALSE(echo.close_error()) << echo.close_error().message();
+
+  const Counters& counters = stack->stack().counters();
+  EXPECT_EQ(counters[Counter::kTcpResetsReceived], 0u);
+  // Every RST and SYN was in the window (RFC 5961 3.2, 4.2), every data segment's ACK
+  // unacceptable (5.2): each asks for a challenge ACK, and the rate limit (one per
+  // invalid_ack_ratelimit, 200 ms) lets through only a handful.
+  const std::uint64_t challenges =
+      counters[Counter::kTcpChallengeAcks] + counters[Counter::kDropTcpBadAck];
+  const std::uint64_t suppressed = counters[Counter::kTcpRateLimitedAcks];
+  EXPECT_EQ(challenges, static_cast<std::uint64_t>(kAttackSegments));
+  ASSERT_LE(suppressed, challenges);
+  EXPECT_LE(challenges - suppressed, static_cast<std::uint64_t>(attack_seconds / 0.2) + 2)
+      << "over " << attack_seconds << " s";
+  RecordProperty("attack_seconds", std::to_string(attack_seconds));
+  RecordProperty("challenge_acks_sent", std::to_string(challenges - suppressed));
+}
+
 }  // namespace
 }  // namespace tapstack::testing

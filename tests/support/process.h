@@ -42,6 +42,11 @@ std::string ReadFile(const std::string& path);
 // A fresh path under the test temporary directory, unique per process and call.
 std::string TempPath(const std::string& stem);
 
+// Where an interop test records its traffic on the TAP device when TAPSTACK_PCAP_DIR is set:
+// DIR/<suite>.<test>[-N].pcap, N counting the calls within one test. scripts/make-corpus.sh sets
+// it to turn real traffic into the fuzz seed corpus. nullopt when the variable is unset or empty.
+std::optional<std::string> CapturePath();
+
 }  // namespace tapstack::testing
 
 #endif  // TAPSTACK_TESTS_SUPPORT_PROCESS_H_

@@ -148,19 +148,36 @@ void TcpHarness::Inject(std::uint16_t our_port, std::uint8_t flags, std::uint32_
   tcp.window = window;
   tcp.options = options;
   tcp.payload = payload;
-  Bytes segment(wire::TcpHeaderLen(options) + payload.size());
-  segment.resize(wire::WriteTcp(tcp, kPeerAddress, kOurAddress, segment));
+  stack_.Ingest(TcpFrame(kPeerMac, kPeerAddress, kOurMac, kOurAddress, tcp), now_);
+}
+
+std::string TcpHarness::ReadAll(tcp::ConnectionId id) {
+  std::string text;
+  std::uint8_t buffer[4096];
+  while (true) {
+    const tcp::IoResult read = stack_.Receive(id, buffer, now_);
+    if (!read.ok() || read.bytes == 0) break;
+    text.append(buffer, buffer + read.bytes);
+  }
+  return text;
+}
+
+Bytes TcpFrame(const wire::MacAddress& src_mac, wire::Ipv4Address src,
+               const wire::MacAddress& dst_mac, wire::Ipv4Address dst,
+               const wire::TcpRepr& segment) {
+  Bytes tcp(wire::TcpHeaderLen(segment.options) + segment.payload.size());
+  tcp.resize(wire::WriteTcp(segment, src, dst, tcp));
   wire::Ipv4Repr ip;
-  ip.src = kPeerAddress;
-  ip.dst = kOurAddress;
+  ip.src = src;
+  ip.dst = dst;
   ip.protocol = wire::IpProtocol::kTcp;
-  ip.payload_len = static_cast<std::uint16_t>(segment.size());
-  Bytes frame(wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen + segment.size());
-  wire::WriteEthernet(wire::EthernetRepr{kOurMac, kPeerMac, wire::EtherType::kIpv4}, frame);
+  ip.payload_len = static_cast<std::uint16_t>(tcp.size());
+  Bytes frame(wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen + tcp.size());
+  wire::WriteEthernet(wire::EthernetRepr{dst_mac, src_mac, wire::EtherType::kIpv4}, frame);
   wire::WriteIpv4Header(ip, std::span(frame).subspan(wire::kEthernetHeaderLen));
-  std::copy(segment.begin(), segment.end(),
+  std::copy(tcp.begin(), tcp.end(),
             frame.begin() + wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen);
-  stack_.Ingest(frame, now_);
+  return frame;
 }
 
 tcp::ConnectionId TcpHarness::EstablishPassive(std::uint16_t our_port, std::uint32_t peer_iss,

@@ -37,6 +37,11 @@ struct Segment {
 // Decodes a frame as Ethernet/IPv4/TCP; nullopt for anything else (ARP, ICMP).
 std::optional<Segment> DecodeTcp(std::span<const std::uint8_t> frame);
 
+// The Ethernet frame carrying `segment` from src to dst (IPv4 without options, checksums right).
+Bytes TcpFrame(const wire::MacAddress& src_mac, wire::Ipv4Address src,
+               const wire::MacAddress& dst_mac, wire::Ipv4Address dst,
+               const wire::TcpRepr& segment);
+
 struct HarnessOptions {
   std::uint16_t peer_port = 40000;
   tcp::TcpConfig tcp;
@@ -80,6 +85,9 @@ class TcpHarness {
   std::uint16_t our_port() const { return our_port_; }
   std::uint32_t our_iss() const { return our_iss_; }
   std::uint32_t peer_iss() const { return peer_iss_; }
+
+  // Everything the application can read on `id` now.
+  std::string ReadAll(tcp::ConnectionId id);
 
   const std::vector<tcp::Event>& events() const { return events_; }
   const std::vector<tcp::Trace>& traces() const { return traces_; }

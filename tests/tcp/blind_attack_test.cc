@@ -28,17 +28,7 @@ class BlindAttackTest : public ::testing::Test {
   std::uint32_t SndNxt() { return harness_.stack().Info(id_)->snd_nxt; }
   tcp::State State() { return harness_.stack().Info(id_)->state; }
 
-  // What the application can read now.
-  std::string ReadAll() {
-    std::string text;
-    std::uint8_t buffer[4096];
-    while (true) {
-      const tcp::IoResult read = harness_.stack().Receive(id_, buffer, harness_.now());
-      if (!read.ok() || read.bytes == 0) break;
-      text.append(buffer, buffer + read.bytes);
-    }
-    return text;
-  }
+  std::string ReadAll() { return harness_.ReadAll(id_); }
 
   // A challenge ACK is RFC 9293 3.10.7.4's <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
   void ExpectChallengeAck(const Segment& ack) {

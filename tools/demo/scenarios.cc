@@ -278,6 +278,19 @@ absl::StatusOr<IdleWatch> IdleWatchingTheNat(ScenarioContext& context, Duration 
   return watch;
 }
 
+// The opening most scenarios share: connect to `remote` with `options` and see a first message
+// come back. A message that does not come back is a failed expectation (`failure`), not an error:
+// the scenario carries on and its diagram shows what happened.
+absl::Status ConnectAndGreet(ScenarioContext& context, wire::Ipv4Address remote,
+                             const tcp::ConnectionOptions& options, std::string_view failure) {
+  DEMO_RETURN_IF_ERROR(
+      context.session->Connect(remote, context.scenario.port, options, kConnectTimeout));
+  absl::StatusOr<bool> echoed = context.session->SendAndAwaitEcho("hello\n", kEchoTimeout);
+  if (!echoed.ok()) return echoed.status();
+  context.verdict.Expect(*echoed, std::string(failure));
+  return absl::OkStatus();
+}
+
 // --- The scenarios
 
 absl::Status RunNormalConnection(ScenarioContext& context) {
@@ -323,11 +336,8 @@ absl::Status RunIdleWithKeepalive(ScenarioContext& context) {
   Session& session = *context.session;
   Verdict& verdict = context.verdict;
   const tcp::KeepaliveOptions keepalive = KeepaliveOn(context);
-  DEMO_RETURN_IF_ERROR(session.Connect(kTapKernelAddress, context.scenario.port,
-                                       {.keepalive = keepalive}, kConnectTimeout));
-  absl::StatusOr<bool> echoed = session.SendAndAwaitEcho("hello\n", kEchoTimeout);
-  if (!echoed.ok()) return echoed.status();
-  verdict.Expect(*echoed, "the first message did not come back");
+  DEMO_RETURN_IF_ERROR(ConnectAndGreet(context, kTapKernelAddress, {.keepalive = keepalive},
+                                       "the first message did not come back"));
   session.Note(absl::StrCat("idle; ", KeepaliveText(context.settings)));
   // Two rounds: each answer restarts the idle period.
   constexpr int kRounds = 2;
@@ -360,11 +370,8 @@ absl::Status RunDeadPeer(ScenarioContext& context) {
   Session& session = *context.session;
   Verdict& verdict = context.verdict;
   const tcp::KeepaliveOptions keepalive = KeepaliveOn(context);
-  DEMO_RETURN_IF_ERROR(session.Connect(kTapKernelAddress, context.scenario.port,
-                                       {.keepalive = keepalive}, kConnectTimeout));
-  absl::StatusOr<bool> echoed = session.SendAndAwaitEcho("hello\n", kEchoTimeout);
-  if (!echoed.ok()) return echoed.status();
-  verdict.Expect(*echoed, "the first message did not come back");
+  DEMO_RETURN_IF_ERROR(ConnectAndGreet(context, kTapKernelAddress, {.keepalive = keepalive},
+                                       "the first message did not come back"));
   DEMO_RETURN_IF_ERROR(session.Wait(milliseconds(300)));
   DEMO_RETURN_IF_ERROR(context.direct->Unplug());
   session.Note("peer unplugged: nft drops all its traffic on the link, both ways",
@@ -487,11 +494,8 @@ absl::Status RunNatWithoutKeepalive(ScenarioContext& context) {
   Session& session = *context.session;
   Verdict& verdict = context.verdict;
   const seconds timeout = ConntrackTimeout(context.settings);
-  DEMO_RETURN_IF_ERROR(session.Connect(kServerAddress, context.scenario.port,
-                                       {.user_timeout = kNatUserTimeout}, kConnectTimeout));
-  absl::StatusOr<bool> echoed = session.SendAndAwaitEcho("hello\n", kEchoTimeout);
-  if (!echoed.ok()) return echoed.status();
-  verdict.Expect(*echoed, "the first message did not come back through the NAT");
+  DEMO_RETURN_IF_ERROR(ConnectAndGreet(context, kServerAddress, {.user_timeout = kNatUserTimeout},
+                                       "the first message did not come back through the NAT"));
   session.Note(absl::StrCat("idle, no keepalive; the NAT forgets after ", timeout.count(),
                             " s without a packet"));
   absl::StatusOr<IdleWatch> watch = IdleWatchingTheNat(context, timeout + seconds(2));
@@ -537,11 +541,8 @@ absl::Status RunNatWithKeepalive(ScenarioContext& context) {
   Verdict& verdict = context.verdict;
   const seconds timeout = ConntrackTimeout(context.settings);
   const tcp::KeepaliveOptions keepalive = KeepaliveOn(context);
-  DEMO_RETURN_IF_ERROR(session.Connect(kServerAddress, context.scenario.port,
-                                       {.keepalive = keepalive}, kConnectTimeout));
-  absl::StatusOr<bool> echoed = session.SendAndAwaitEcho("hello\n", kEchoTimeout);
-  if (!echoed.ok()) return echoed.status();
-  verdict.Expect(*echoed, "the first message did not come back through the NAT");
+  DEMO_RETURN_IF_ERROR(ConnectAndGreet(context, kServerAddress, {.keepalive = keepalive},
+                                       "the first message did not come back through the NAT"));
   session.Note(absl::StrCat("idle; ", KeepaliveText(context.settings), "; the NAT forgets after ",
                             timeout.count(), " s"));
   absl::StatusOr<IdleWatch> watch = IdleWatchingTheNat(context, timeout + seconds(2));
