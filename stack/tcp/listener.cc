@@ -10,6 +10,15 @@
 
 namespace tapstack::tcp {
 
+namespace {
+
+SynCookieTuple CookieTupleOf(const FourTuple& tuple) {
+  return SynCookieTuple{tuple.local_address.value(), tuple.local_port, tuple.remote_address.value(),
+                        tuple.remote_port};
+}
+
+}  // namespace
+
 absl::Status TcpEngine::Listen(std::uint16_t port, int backlog) {
   if (port == 0) return absl::InvalidArgumentError("listen: port 0");
   if (listeners_.contains(port)) {
@@ -82,13 +91,11 @@ void TcpEngine::IngestListen(Listener& listener, const FourTuple& tuple,
 
 void TcpEngine::SendSynCookie(const FourTuple& tuple, const wire::TcpView& segment,
                               const wire::TcpOptions& options) {
-  const SynCookieTuple cookie_tuple{tuple.local_address.value(), tuple.local_port,
-                                    tuple.remote_address.value(), tuple.remote_port};
   wire::TcpRepr syn_ack;
   syn_ack.src_port = tuple.local_port;
   syn_ack.dst_port = tuple.remote_port;
-  syn_ack.seq = syn_cookies_.Make(cookie_tuple, segment.seq(), options.mss, options.window_scale,
-                                  Now());
+  syn_ack.seq = syn_cookies_.Make(CookieTupleOf(tuple), segment.seq(), options.mss,
+                                  options.window_scale, Now());
   syn_ack.ack = segment.seq() + 1;
   syn_ack.flags = wire::TcpFlags::kSyn | wire::TcpFlags::kAck;
   // The same SYN-ACK a connection would send (SendSegment): unscaled window, our MSS, and window
@@ -111,10 +118,8 @@ bool TcpEngine::AcceptSynCookie(Listener& listener, const FourTuple& tuple,
   }
   const Seq client_isn = Seq(segment.seq()) - 1;
   const Seq cookie = Seq(segment.ack()) - 1;
-  const std::optional<SynCookieSyn> syn = syn_cookies_.Check(
-      SynCookieTuple{tuple.local_address.value(), tuple.local_port, tuple.remote_address.value(),
-                     tuple.remote_port},
-      cookie.value(), client_isn.value(), Now());
+  const std::optional<SynCookieSyn> syn =
+      syn_cookies_.Check(CookieTupleOf(tuple), cookie.value(), client_isn.value(), Now());
   if (!syn) {
     counters_.Increment(Counter::kDropTcpBadSynCookie);
     return false;
@@ -167,8 +172,8 @@ bool TcpEngine::OnEstablishedFromListen(Tcb& tcb) {
     return false;
   }
   it->second.accept_queue.push_back(tcb.id);
-  Emit(Event{.type = EventType::kAcceptReady, .connection = tcb.id,
-             .listener_port = tcb.listener_port});
+  Emit(Event{
+      .type = EventType::kAcceptReady, .connection = tcb.id, .listener_port = tcb.listener_port});
   return true;
 }
 
