@@ -47,7 +47,12 @@ TcpEngine::TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, s
       static_cast<std::uint16_t>(config_.ephemeral_port_first + std::mt19937_64(seed)() % range);
 }
 
-TcpEngine::~TcpEngine() = default;
+TcpEngine::~TcpEngine() {
+  // Cancel every timer while the TCBs still exist: a Timer destroyed while pending has to walk its
+  // wheel slot to keep the queue's pending count right (timers/timer.h), and with many
+  // connections sharing a slot that teardown would be quadratic. Cancel is O(1).
+  for (auto& [tuple, tcb] : connections_) CancelTimers(*tcb);
+}
 
 Duration TcpEngine::Now() const { return timers_.now() - origin_; }
 
@@ -145,13 +150,17 @@ void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
   Free(tcb);
 }
 
-void TcpEngine::Free(Tcb& tcb) {
-  // The half-open count was settled by the state change to CLOSED (SetState).
+void TcpEngine::CancelTimers(Tcb& tcb) {
   for (timers::Timer* timer : {&tcb.retransmit_timer, &tcb.persist_timer, &tcb.delayed_ack_timer,
                                &tcb.keepalive_timer, &tcb.time_wait_timer,
                                &tcb.user_timeout_timer}) {
     timers_.Cancel(*timer);
   }
+}
+
+void TcpEngine::Free(Tcb& tcb) {
+  // The half-open count was settled by the state change to CLOSED (SetState).
+  CancelTimers(tcb);
   if (tcb.listener_port != 0) {
     const auto listener = listeners_.find(tcb.listener_port);
     if (listener != listeners_.end()) std::erase(listener->second.accept_queue, tcb.id);

@@ -91,6 +91,7 @@ class TcpEngine {
   // Ends the connection: optional RST, event to the application (unless it closed), freed.
   void Terminate(Tcb& tcb, std::error_code error, bool send_reset);
   void Free(Tcb& tcb);
+  void CancelTimers(Tcb& tcb);  // all six, O(1) each
   void Emit(Event event);
   void EmitTrace(const Trace& trace);
   Duration Now() const;
