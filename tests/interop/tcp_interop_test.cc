@@ -544,20 +544,22 @@ TEST_F(TcpInteropTest, SynFloodLeavesMemoryBoundedAndAKernelClientStillConnects)
   RecordProperty("most_connections", std::to_string(most_connections));
 }
 
-// 10. Blind in-window attacks over TAP (RFC 5961): a Linux client has 16 MiB echoed and pauses for
-// 4 s after the first MiB. Meanwhile an off-path attacker who knows the 4-tuple and even where our
-// receive window lies (but not the exact sequence numbers) sends 30,000 RSTs, SYNs and data
-// segments into it, with the kernel's addresses. The connection survives, not one injected byte
-// reaches the application, and the challenge ACKs are rate-limited.
+// 10. Blind in-window attacks over TAP (RFC 5961): a Linux client has 16 MiB echoed and pauses
+// after the first MiB until the attack is over. Meanwhile an off-path attacker who knows the
+// 4-tuple and even where our receive window lies (but not the exact sequence numbers) sends 30,000
+// RSTs, SYNs and data segments into it, with the kernel's addresses. The connection survives, not
+// one injected byte reaches the application, and the challenge ACKs are rate-limited.
 TEST_F(TcpInteropTest, BlindInWindowAttackOnALiveTransferChangesNothing) {
   constexpr int kAttackSegments = 30'000;
   std::unique_ptr<InProcessStack> stack = OpenStack();
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   ASSERT_TRUE(apps.Serve(5012, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
+  const std::string resume_file = TempPath("resume");
   std::unique_ptr<KernelPeer> client =
       StartPeer({"client", kStackAddress, "5012", "--send", std::to_string(16 * kMiB), "--seed",
-                 "13", "--expect-echo", "--pause-after", std::to_string(kMiB), "--pause", "4"});
+                 "13", "--expect-echo", "--pause-after", std::to_string(kMiB), "--pause", "60",
+                 "--resume-file", resume_file});
   ASSERT_NE(client, nullptr);
   // The first MiB is in and echoed, and the client is silent: the window stays put.
   ASSERT_TRUE(stack->RunUntil(
@@ -571,6 +573,12 @@ TEST_F(TcpInteropTest, BlindInWindowAttackOnALiveTransferChangesNothing) {
 
   const std::optional<tcp::ConnectionInfo> info = stack->stack().Info(apps.apps().front()->id());
   ASSERT_TRUE(info.has_value());
+  // Frames the kernel drops because our TAP queue is full (we are busy) never reach us; count
+  // them, so that every frame is accounted for.
+  const auto tap_tx_dropped = [&] {
+    return std::stoull(netns().Run("cat /sys/class/net/tap0/statistics/tx_dropped").output);
+  };
+  const std::uint64_t dropped_before = tap_tx_dropped();
   const auto attack_start = std::chrono::steady_clock::now();
   std::unique_ptr<KernelPeer> attacker =
       StartPeer({"blind", kStackAddress, "5012", "--src-port", std::to_string(info->remote_port),
@@ -578,14 +586,22 @@ TEST_F(TcpInteropTest, BlindInWindowAttackOnALiveTransferChangesNothing) {
                  "--ack-base", std::to_string(info->snd_una), "--count",
                  std::to_string(kAttackSegments), "--mac", kStackMac, "--seed", "14"});
   ASSERT_NE(attacker, nullptr);
-  const bool done = stack->RunUntil(
-      [&] { return client->Exited() && attacker->Exited() && apps.CountFinished() == 1; },
-      seconds(60));
+  ASSERT_TRUE(stack->RunUntil([&] { return attacker->Exited(); }, seconds(60)))
+      << attacker->Output();
+  ASSERT_EQ(attacker->exit_code(), 0) << attacker->Output();
+  stack->RunFor(milliseconds(200));  // what is still queued on the TAP
   const auto attack_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - attack_start).count();
-  ASSERT_TRUE(done) << Describe(*stack, apps, client.get()) << "\nattacker: " << attacker->Output();
-  ASSERT_EQ(attacker->exit_code(), 0) << attacker->Output();
+  const Counters attack_counters = stack->stack().counters();
+  const std::uint64_t dropped_by_kernel = tap_tx_dropped() - dropped_before;
+
+  // The attack is over: the client resumes and the transfer completes.
+  std::ofstream(resume_file) << "go\n";
+  const bool done =
+      stack->RunUntil([&] { return client->Exited() && apps.CountFinished() == 1; }, seconds(60));
+  ASSERT_TRUE(done) << Describe(*stack, apps, client.get());
   ASSERT_EQ(client->exit_code(), 0) << Describe(*stack, apps, client.get());
+  EXPECT_EQ(client->Results().at("resumed"), "file") << "the pause ended before the attack did";
 
   // Byte for byte, both ways: the kernel checked its echo, we check what we received.
   const auto results = client->Results();
@@ -594,20 +610,24 @@ TEST_F(TcpInteropTest, BlindInWindowAttackOnALiveTransferChangesNothing) {
   EXPECT_EQ(echo.received_sha(), results.at("sent_sha"));
   EXPECT_FALSE(echo.close_error()) << echo.close_error().message();
 
-  const Counters& counters = stack->stack().counters();
-  EXPECT_EQ(counters[Counter::kTcpResetsReceived], 0u);
+  EXPECT_EQ(stack->stack().counters()[Counter::kTcpResetsReceived], 0u);
+  const Counters& counters = attack_counters;
   // Every RST and SYN was in the window (RFC 5961 3.2, 4.2), every data segment's ACK
   // unacceptable (5.2): each asks for a challenge ACK, and the rate limit (one per
   // invalid_ack_ratelimit, 200 ms) lets through only a handful.
   const std::uint64_t challenges =
       counters[Counter::kTcpChallengeAcks] + counters[Counter::kDropTcpBadAck];
   const std::uint64_t suppressed = counters[Counter::kTcpRateLimitedAcks];
-  EXPECT_EQ(challenges, static_cast<std::uint64_t>(kAttackSegments));
+  EXPECT_LE(challenges, static_cast<std::uint64_t>(kAttackSegments));
+  EXPECT_GE(challenges + dropped_by_kernel, static_cast<std::uint64_t>(kAttackSegments))
+      << dropped_by_kernel << " dropped by the kernel";
+  EXPECT_LT(dropped_by_kernel, kAttackSegments / 10u);
   ASSERT_LE(suppressed, challenges);
   EXPECT_LE(challenges - suppressed, static_cast<std::uint64_t>(attack_seconds / 0.2) + 2)
       << "over " << attack_seconds << " s";
   RecordProperty("attack_seconds", std::to_string(attack_seconds));
   RecordProperty("challenge_acks_sent", std::to_string(challenges - suppressed));
+  RecordProperty("dropped_by_kernel", std::to_string(dropped_by_kernel));
 }
 
 }  // namespace

@@ -27,10 +27,12 @@ Exchange options:
   --sequential       send everything and shut down before receiving anything
   --send-after-eof   receive until end of stream first, then send (the peer half-closed first)
   --expect-echo      fail unless what came back is exactly what was sent
-  --pause S --pause-after N   send N bytes, print paused=1, stay silent S seconds, send the rest
+  --pause S --pause-after N   send N bytes, print paused=1, stay silent S seconds (or until
+                     --resume-file exists), print resumed=file|timeout, send the rest
 """
 
 import argparse
+import os
 import hashlib
 import random
 import resource
@@ -68,7 +70,13 @@ def exchange(sock, args):
             # An idle stretch in the middle of the stream (for the blind-attack test).
             sock.sendall(payload[:args.pause_after])
             report(paused=1)
-            time.sleep(args.pause)
+            deadline = time.monotonic() + args.pause
+            while time.monotonic() < deadline:
+                if args.resume_file and os.path.exists(args.resume_file):
+                    break
+                time.sleep(0.01)
+            report(resumed="file" if args.resume_file and os.path.exists(args.resume_file)
+                   else "timeout")
             sock.sendall(payload[args.pause_after:])
         else:
             sock.sendall(payload)
@@ -312,6 +320,7 @@ def main():
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--pause", type=float, default=0)
     parser.add_argument("--pause-after", type=int, default=0)
+    parser.add_argument("--resume-file")
     parser.add_argument("--device", default="tap0")
     parser.add_argument("--mac")
     parser.add_argument("--seconds", type=float, default=3)
