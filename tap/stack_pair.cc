@@ -107,6 +107,12 @@ bool StackPair::Step(timers::TimePoint limit) {
   return true;
 }
 
+void StackPair::RunFor(timers::Duration duration) {
+  const timers::TimePoint end = clock_.Now() + duration;
+  while (Step(end)) {
+  }
+}
+
 bool StackPair::RunUntil(const std::function<bool()>& done, timers::Duration limit) {
   const timers::TimePoint end = clock_.Now() + limit;
   int stalled = 0;  // events reported as due now that produce no progress: a bug, not a hang

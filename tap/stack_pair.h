@@ -53,8 +53,12 @@ class StackPair {
   // Advances virtual time to the next event (or `limit`, whichever comes first) and pumps.
   // Returns false when nothing is pending before `limit`.
   bool Step(timers::TimePoint limit);
+  // Advances virtual time event by event for exactly `duration`: afterwards now() is `duration`
+  // later, whatever happened (or did not) in between.
+  void RunFor(timers::Duration duration);
   // Advances virtual time event by event until `done()` holds or `limit` of virtual time passed.
-  // Returns whether `done()` held.
+  // Returns whether `done()` held. When it returns false because the next event lies beyond the
+  // limit, the clock stays where the last event left it (RunFor moves it to the end).
   bool RunUntil(const std::function<bool()>& done, timers::Duration limit);
 
  private:

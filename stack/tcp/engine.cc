@@ -74,8 +74,8 @@ Seq TcpEngine::InitialSequenceNumber(const FourTuple& tuple) const {
 }
 
 void TcpEngine::AccountBuffers(Tcb& tcb) {
-  const std::size_t held = tcb.send_buffer.size() + tcb.receive_buffer.readable() +
-                           tcb.receive_buffer.out_of_order_bytes();
+  const std::size_t held = tcb.sender.buffered() + tcb.receiver.buffer().readable() +
+                           tcb.receiver.buffer().out_of_order_bytes();
   buffered_bytes_ = buffered_bytes_ - tcb.accounted_buffer_bytes + held;
   tcb.accounted_buffer_bytes = held;
 }
@@ -96,7 +96,6 @@ Tcb& TcpEngine::CreateTcb(const FourTuple& tuple, const ConnectionOptions& optio
   tcb->id = ConnectionId{next_connection_id_++};
   tcb->tuple = tuple;
   tcb->last_received = Now();
-  tcb->rtt_start = Now();  // times the SYN
   Tcb& ref = *tcb;
   by_id_[ref.id] = &ref;
   connections_[tuple] = std::move(tcb);
@@ -140,8 +139,9 @@ void TcpEngine::SetState(Tcb& tcb, State state) {
 
 void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
   if (send_reset && tcb.state != State::kSynSent && tcb.state != State::kTimeWait) {
-    SendReset(tcb.tuple, tcb.snd_max, tcb.rcv_nxt);
-    EmitTrace(Trace{.type = TraceType::kResetSent, .connection = tcb.id, .seq = tcb.snd_max.value()});
+    SendReset(tcb.tuple, tcb.sender.snd_max(), tcb.receiver.rcv_nxt());
+    EmitTrace(Trace{.type = TraceType::kResetSent, .connection = tcb.id,
+                    .seq = tcb.sender.snd_max().value()});
   }
   if (!tcb.app_closed && !(tcb.passive_open && tcb.state == State::kSynReceived)) {
     Emit(Event{.type = EventType::kClosed, .connection = tcb.id, .error = error});
@@ -213,13 +213,11 @@ absl::StatusOr<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote,
     return absl::ResourceExhaustedError("connect: no free ephemeral port (EADDRNOTAVAIL)");
   }
   Tcb& tcb = CreateTcb(tuple, options);
-  tcb.rcv_wscale = ReceiveWindowScale(options.receive_buffer);
-  tcb.iss = InitialSequenceNumber(tuple);
-  tcb.snd_una = tcb.iss;
-  tcb.snd_nxt = tcb.snd_max = tcb.iss + 1;
+  tcb.receiver.set_window_shift(ReceiveWindowScale(options.receive_buffer));
+  tcb.sender.Start(InitialSequenceNumber(tuple), Now());
   SetState(tcb, State::kSynSent);
   counters_.Increment(Counter::kTcpActiveOpens);
-  SendSegment(tcb, tcb.iss, wire::TcpFlags::kSyn, {}, /*with_syn_options=*/true);
+  SendSegment(tcb, tcb.sender.iss(), wire::TcpFlags::kSyn, {}, /*with_syn_options=*/true);
   ArmRetransmitTimer(tcb);
   return tcb.id;
 }
@@ -236,17 +234,15 @@ IoResult TcpEngine::Send(ConnectionId id, std::span<const std::uint8_t> data) {
     default:
       return IoResult{0, Errno(EPIPE)};
   }
-  if (tcb->fin_queued) return IoResult{0, Errno(EPIPE)};
+  if (tcb->sender.fin_queued()) return IoResult{0, Errno(EPIPE)};
   // The connection's own buffer bounds what it may hold (a full buffer: EAGAIN, as a non-blocking
   // socket says); the stack-wide budget bounds all connections together (ENOBUFS).
   const std::size_t memory_left = BufferMemoryLeft();
-  const std::size_t accepted =
-      tcb->send_buffer.Write(data.first(std::min(data.size(), memory_left)));
+  const std::size_t accepted = tcb->sender.Write(data.first(std::min(data.size(), memory_left)));
   AccountBuffers(*tcb);
-  if (accepted < data.size()) tcb->want_writable = true;
+  if (accepted < data.size()) tcb->sender.set_want_writable();
   if (accepted == 0 && !data.empty()) {
-    return IoResult{0, Errno(tcb->send_buffer.free_space() > 0 && memory_left == 0 ? ENOBUFS
-                                                                                   : EAGAIN)};
+    return IoResult{0, Errno(tcb->sender.free_space() > 0 && memory_left == 0 ? ENOBUFS : EAGAIN)};
   }
   Output(*tcb);
   return IoResult{accepted, {}};
@@ -255,19 +251,12 @@ IoResult TcpEngine::Send(ConnectionId id, std::span<const std::uint8_t> data) {
 IoResult TcpEngine::Receive(ConnectionId id, std::span<std::uint8_t> out) {
   Tcb* tcb = Find(id);
   if (tcb == nullptr) return IoResult{0, Errno(ENOTCONN)};
-  const std::uint32_t window_before = static_cast<std::uint32_t>(tcb->receive_buffer.window());
-  const std::size_t read = tcb->receive_buffer.Read(out);
+  const std::size_t read = tcb->receiver.Read(out);
   AccountBuffers(*tcb);
   if (read > 0) {
-    // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce the reopened window only once it grew
-    // by a full segment or half the buffer, and always when it was closed.
-    const std::uint32_t window_after = static_cast<std::uint32_t>(tcb->receive_buffer.window());
-    const std::uint32_t threshold = std::min<std::uint32_t>(
-        tcb->mss, static_cast<std::uint32_t>(tcb->receive_buffer.capacity() / 2));
-    if (tcb->synchronized() && (window_before < tcb->mss ||
-                                window_after - window_before >= threshold)) {
-      SendAck(*tcb);
-    }
+    // RFC 9293 3.8.6.2.2 and RFC 1122 4.2.3.3: a pure window update only when the sender is
+    // running out of window and the edge moved far enough (Receiver::WindowUpdateDue).
+    if (tcb->synchronized() && tcb->receiver.WindowUpdateDue(tcb->sender.mss())) SendAck(*tcb);
     return IoResult{read, {}};
   }
   if (out.empty()) return IoResult{0, {}};
@@ -280,10 +269,10 @@ IoResult TcpEngine::Receive(ConnectionId id, std::span<std::uint8_t> out) {
 std::error_code TcpEngine::Shutdown(ConnectionId id) {
   Tcb* tcb = Find(id);
   if (tcb == nullptr) return Errno(ENOTCONN);
-  if (tcb->fin_queued) return {};
+  if (tcb->sender.fin_queued()) return {};
   switch (tcb->state) {
     case State::kSynSent:
-      if (tcb->send_buffer.size() == 0) {
+      if (tcb->sender.buffered() == 0) {
         // RFC 9293 3.10.4: CLOSE in SYN-SENT deletes the TCB; nothing was queued to send.
         Terminate(*tcb, {}, /*send_reset=*/false);
         return {};
@@ -292,20 +281,20 @@ std::error_code TcpEngine::Shutdown(ConnectionId id) {
       // entering ESTABLISHED") was accepted from the application, so it must not vanish: as for
       // CLOSE in SYN-RECEIVED (3.10.4), the FIN waits for the handshake and follows the data. The
       // SYN-ACK then moves the connection to FIN-WAIT-1 (IngestSynSent).
-      tcb->fin_queued = true;
+      tcb->sender.QueueFin();
       return {};
     case State::kSynReceived:
       // RFC 9293 3.10.4: the FIN waits until the handshake completes; the final ACK then moves
       // the connection to FIN-WAIT-1 instead of ESTABLISHED (ProcessAck).
-      tcb->fin_queued = true;
+      tcb->sender.QueueFin();
       return {};
     case State::kEstablished:
       // RFC 9293 3.10.4: the FIN follows the queued data; the state changes now.
-      tcb->fin_queued = true;
+      tcb->sender.QueueFin();
       SetState(*tcb, State::kFinWait1);
       break;
     case State::kCloseWait:
-      tcb->fin_queued = true;
+      tcb->sender.QueueFin();
       SetState(*tcb, State::kLastAck);
       break;
     default:
@@ -318,7 +307,7 @@ std::error_code TcpEngine::Shutdown(ConnectionId id) {
 std::error_code TcpEngine::Close(ConnectionId id) {
   Tcb* tcb = Find(id);
   if (tcb == nullptr) return Errno(ENOTCONN);
-  if (tcb->receive_buffer.readable() > 0) {
+  if (tcb->receiver.buffer().readable() > 0) {
     // RFC 2525 2.17: closing with unread data loses it; tell the peer with a RST, as Linux does.
     tcb->app_closed = true;
     Terminate(*tcb, {}, /*send_reset=*/true);
@@ -375,17 +364,17 @@ std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
       .remote_address = tcb.tuple.remote_address,
       .local_port = tcb.tuple.local_port,
       .remote_port = tcb.tuple.remote_port,
-      .iss = tcb.iss.value(),
-      .irs = tcb.irs.value(),
-      .snd_una = tcb.snd_una.value(),
-      .snd_nxt = tcb.snd_nxt.value(),
-      .rcv_nxt = tcb.rcv_nxt.value(),
-      .snd_wnd = tcb.snd_wnd,
-      .rcv_wnd = static_cast<std::uint32_t>(tcb.receive_buffer.window()),
-      .cwnd = tcb.congestion.cwnd(),
-      .mss = tcb.mss,
-      .send_buffered = tcb.send_buffer.size(),
-      .receive_buffered = tcb.receive_buffer.readable(),
+      .iss = tcb.sender.iss().value(),
+      .irs = tcb.receiver.irs().value(),
+      .snd_una = tcb.sender.snd_una().value(),
+      .snd_nxt = tcb.sender.snd_nxt().value(),
+      .rcv_nxt = tcb.receiver.rcv_nxt().value(),
+      .snd_wnd = tcb.sender.snd_wnd(),
+      .rcv_wnd = static_cast<std::uint32_t>(tcb.receiver.window()),
+      .cwnd = tcb.sender.cwnd(),
+      .mss = tcb.sender.mss(),
+      .send_buffered = tcb.sender.buffered(),
+      .receive_buffered = tcb.receiver.buffer().readable(),
       .keepalive_probes_unanswered = tcb.keepalive_probes_unanswered,
       .timers_pending = static_cast<int>(
           tcb.retransmit_timer.is_scheduled() + tcb.persist_timer.is_scheduled() +

@@ -9,6 +9,7 @@
 #define TAPSTACK_STACK_TCP_ENGINE_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,7 +32,8 @@ namespace tapstack::tcp {
 struct Listener {
   std::uint16_t port = 0;
   int backlog = 0;
-  std::vector<ConnectionId> accept_queue;  // established, waiting for Accept()
+  std::deque<ConnectionId> accept_queue;  // established, waiting for Accept(); pops in O(1)
+  bool full() const { return accept_queue.size() >= static_cast<std::size_t>(backlog); }
 };
 
 class TcpEngine {
@@ -110,13 +112,11 @@ class TcpEngine {
                     const wire::TcpOptions& options);
   void IngestSynSent(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
   void IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment);
-  bool SegmentAcceptable(const Tcb& tcb, Seq seq, std::uint32_t length) const;
   // Returns false when processing must stop (the segment was dropped or the TCB freed).
-  bool ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t payload_len);
+  bool ProcessAck(Tcb& tcb, const wire::TcpView& segment);
   // The segment's data and FIN. False when the connection was freed (data for a closed handle).
   bool ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> payload, bool fin);
   void ProcessFin(Tcb& tcb);
-  void UpdateSendWindow(Tcb& tcb, const wire::TcpView& segment);
   void ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options);
 
   // output.cc
@@ -132,14 +132,14 @@ class TcpEngine {
   void SendReset(const FourTuple& tuple, Seq seq, std::optional<Seq> ack);
   // Builds `segment` for `tuple` and hands it to IPv4; every segment we send goes through here.
   void Transmit(const FourTuple& tuple, const wire::TcpRepr& segment);
+  // Puts one of the sender's transmissions on the wire (payload read from the send buffer).
+  void SendTransmission(Tcb& tcb, const Transmission& transmission);
   void RetransmitFirstSegment(Tcb& tcb);
   void ArmRetransmitTimer(Tcb& tcb);
-  std::uint16_t AdvertisedWindow(const Tcb& tcb) const;
-  void ScheduleAck(Tcb& tcb, bool immediately);
 
   // keepalive.cc
-  // Called for every segment from the peer: stamps the time; resets the probe count if probes
-  // were out.
+  // Called for every acceptable segment from the peer: stamps the time; resets the probe count
+  // if probes were out.
   void OnPeerActivity(Tcb& tcb);
   void ArmKeepalive(Tcb& tcb);
   void SendKeepaliveProbe(Tcb& tcb);

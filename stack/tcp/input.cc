@@ -78,16 +78,17 @@ void TcpEngine::IngestNoConnection(const wire::Ipv4Address& source, const wire::
 
 void TcpEngine::ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options) {
   // RFC 9293 3.7.1: without an MSS option the peer takes 536; never more than our own MTU allows.
-  const std::uint32_t peer_mss = options.mss.value_or(536);
-  tcb.mss = std::clamp<std::uint32_t>(peer_mss, 64, InitialMss());
-  tcb.congestion.set_mss(tcb.mss);
+  const std::uint32_t peer_mss = std::clamp<std::uint32_t>(options.mss.value_or(536), 64,
+                                                           InitialMss());
   // RFC 7323 2.2: scaling is on only when both sides offered it.
   if (options.window_scale && (tcb.passive_open || tcb.state == State::kSynSent)) {
-    tcb.snd_wscale = std::min<std::uint8_t>(*options.window_scale, 14);
-    if (tcb.passive_open) tcb.rcv_wscale = ReceiveWindowScale(tcb.options.receive_buffer);
+    tcb.sender.ApplyPeerSyn(peer_mss, std::min<std::uint8_t>(*options.window_scale, 14));
+    if (tcb.passive_open) {
+      tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options.receive_buffer));
+    }
   } else {
-    tcb.snd_wscale = 0;
-    tcb.rcv_wscale = 0;
+    tcb.sender.ApplyPeerSyn(peer_mss, 0);
+    tcb.receiver.set_window_shift(0);
   }
 }
 
@@ -96,7 +97,8 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
   // RFC 9293 3.10.7.3.
   const std::uint8_t flags = segment.flags();
   const Seq ack(segment.ack());
-  if (Has(flags, wire::TcpFlags::kAck) && (ack <= tcb.iss || ack > tcb.snd_max)) {
+  if (Has(flags, wire::TcpFlags::kAck) &&
+      (ack <= tcb.sender.iss() || ack > tcb.sender.snd_max())) {
     counters_.Increment(Counter::kDropTcpBadAck);
     if (!Has(flags, wire::TcpFlags::kRst)) SendReset(tcb.tuple, ack, std::nullopt);
     return;
@@ -115,42 +117,26 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
     counters_.Increment(Counter::kDropTcpUnacceptable);
     return;
   }
-  tcb.irs = Seq(segment.seq());
-  tcb.rcv_nxt = tcb.irs + 1;
+  tcb.receiver.Start(Seq(segment.seq()));
   ApplySynOptions(tcb, options);
   tcb.last_received = Now();
   if (!Has(flags, wire::TcpFlags::kAck)) {
     // Simultaneous open: answer with our SYN again, now acknowledging theirs.
-    tcb.snd_wnd = tcb.max_snd_wnd = segment.window();
+    tcb.sender.SetInitialWindow(segment.window(), tcb.receiver.irs(), tcb.sender.iss());
     SetState(tcb, State::kSynReceived);
-    SendSegment(tcb, tcb.iss, wire::TcpFlags::kSyn | wire::TcpFlags::kAck, {},
+    SendSegment(tcb, tcb.sender.iss(), wire::TcpFlags::kSyn | wire::TcpFlags::kAck, {},
                 /*with_syn_options=*/true);
     return;
   }
-  tcb.snd_una = ack;
-  if (tcb.syn_retransmissions == 0) tcb.rto.OnRttSample(Now() - tcb.rtt_start);
-  tcb.rto.ResetBackoff();
+  tcb.sender.AcknowledgeSyn(ack);
+  tcb.sender.OnHandshakeComplete(Now());
   timers_.Cancel(tcb.retransmit_timer);
-  tcb.snd_wnd = tcb.max_snd_wnd = segment.window();  // unscaled in a SYN
-  tcb.snd_wl1 = tcb.irs;
-  tcb.snd_wl2 = ack;
+  tcb.sender.SetInitialWindow(segment.window(), tcb.receiver.irs(), ack);  // unscaled in a SYN
   // A FIN queued in SYN-SENT behind queued data (Shutdown) goes out after that data now.
-  SetState(tcb, tcb.fin_queued ? State::kFinWait1 : State::kEstablished);
+  SetState(tcb, tcb.sender.fin_queued() ? State::kFinWait1 : State::kEstablished);
   if (!tcb.app_closed) Emit(Event{.type = EventType::kConnected, .connection = tcb.id});
   SendAck(tcb);
   Output(tcb);
-}
-
-bool TcpEngine::SegmentAcceptable(const Tcb& tcb, Seq seq, std::uint32_t length) const {
-  // RFC 9293 3.10.7.4, the four cases of the acceptability test.
-  const auto window = static_cast<std::uint32_t>(tcb.receive_buffer.window());
-  const Seq window_end = tcb.rcv_nxt + window;
-  if (length == 0) {
-    return window == 0 ? seq == tcb.rcv_nxt : InHalfOpenRange(seq, tcb.rcv_nxt, window_end);
-  }
-  if (window == 0) return false;
-  return InHalfOpenRange(seq, tcb.rcv_nxt, window_end) ||
-         InHalfOpenRange(seq + (length - 1), tcb.rcv_nxt, window_end);
 }
 
 void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
@@ -159,24 +145,18 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
   std::span<const std::uint8_t> payload = segment.payload();
   bool syn = Has(flags, wire::TcpFlags::kSyn);
   const bool fin = Has(flags, wire::TcpFlags::kFin);
-
-  // Keepalive bookkeeping costs one store per segment: any segment from the peer proves it alive.
-  // The keepalive timer notices the new stamp when it fires (keepalive.cc).
-  if (!Has(flags, wire::TcpFlags::kRst)) OnPeerActivity(tcb);
-  // Any segment answers our window probes (RFC 6429: the peer is alive, however long its window
-  // stays closed).
-  if (!Has(flags, wire::TcpFlags::kRst)) tcb.persist_probes_unanswered = 0;
+  const Seq irs = tcb.receiver.irs();
 
   if (tcb.state == State::kSynReceived && syn && !Has(flags, wire::TcpFlags::kAck) &&
-      seq == tcb.irs) {
+      seq == irs) {
     // The peer retransmitted its SYN: our SYN-ACK was lost.
-    SendSegment(tcb, tcb.iss, wire::TcpFlags::kSyn | wire::TcpFlags::kAck, {},
+    SendSegment(tcb, tcb.sender.iss(), wire::TcpFlags::kSyn | wire::TcpFlags::kAck, {},
                 /*with_syn_options=*/true);
     return;
   }
 
   if (tcb.state == State::kSynReceived && !tcb.passive_open && syn &&
-      Has(flags, wire::TcpFlags::kAck) && seq == tcb.irs) {
+      Has(flags, wire::TcpFlags::kAck) && seq == irs) {
     // Simultaneous open: the peer's SYN-ACK repeats a SYN we already acknowledged. Its ACK still
     // completes the handshake (the RFC 9293 acceptability test alone would drop it).
     seq += 1;
@@ -185,7 +165,7 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
   const auto length = static_cast<std::uint32_t>(payload.size()) + (syn ? 1 : 0) + (fin ? 1 : 0);
 
   // First: is the segment in the window?
-  if (!SegmentAcceptable(tcb, seq, length)) {
+  if (!tcb.receiver.Acceptable(seq, length)) {
     counters_.Increment(Counter::kDropTcpUnacceptable);
     if (Has(flags, wire::TcpFlags::kRst)) return;
     if (tcb.state == State::kTimeWait && fin) {
@@ -194,8 +174,10 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
       timers_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
       return;
     }
-    // A keepalive probe: SEQ = RCV.NXT - 1 with zero or one byte (RFC 1122 4.2.3.6).
-    const bool keepalive_probe = seq == tcb.rcv_nxt - 1 && payload.size() <= 1 && !syn && !fin;
+    // A keepalive probe (RFC 1122 4.2.3.6). It proves nothing about the peer here: anyone on the
+    // path can forge an off-window segment with the right 4-tuple. Only the probe's answer, an
+    // acceptable ACK, would (see OnPeerActivity below).
+    const bool keepalive_probe = tcb.receiver.IsKeepaliveProbe(seq, payload.size()) && !syn && !fin;
     if (!payload.empty() && !syn && !keepalive_probe) {
       // Data we already have, sent again because our ACK was lost or the peer went back to
       // SND.UNA after a timeout: RFC 9293 3.10.7.4 asks for an ACK, and it must go every time or
@@ -209,8 +191,9 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
     return;
   }
   // Trim what precedes RCV.NXT (a retransmission overlapping what we have).
-  if (seq < tcb.rcv_nxt) {
-    const std::uint32_t skip = std::min<std::uint32_t>(tcb.rcv_nxt - seq, payload.size());
+  const Seq rcv_nxt = tcb.receiver.rcv_nxt();
+  if (seq < rcv_nxt) {
+    const std::uint32_t skip = std::min<std::uint32_t>(rcv_nxt - seq, payload.size());
     payload = payload.subspan(skip);
     seq += skip;
   }
@@ -218,7 +201,7 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
   // Second: RST (RFC 5961 3.2: only the exact next sequence number resets; in-window others get
   // a challenge ACK).
   if (Has(flags, wire::TcpFlags::kRst)) {
-    if (Seq(segment.seq()) != tcb.rcv_nxt) {
+    if (Seq(segment.seq()) != rcv_nxt) {
       counters_.Increment(Counter::kTcpChallengeAcks);
       SendRateLimitedAck(tcb, /*is_keepalive_probe=*/false);
       return;
@@ -242,6 +225,14 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
     }
   }
 
+  // An acceptable segment that is not a reset: the peer is alive. Keepalive costs one store per
+  // segment here, and the keepalive timer notices the new stamp when it fires (keepalive.cc). It
+  // also answers our window probes (RFC 6429: the peer is alive, however long its window stays
+  // closed). Like Linux, only an acceptable segment counts: an off-window one, which a blind
+  // attacker can forge, must not keep a dead connection alive.
+  OnPeerActivity(tcb);
+  tcb.sender.OnPeerAnsweredProbes();
+
   // Fourth: a SYN in a synchronized state (RFC 5961 4.2): challenge ACK, never a reset.
   if (syn) {
     counters_.Increment(Counter::kTcpChallengeAcks);
@@ -254,51 +245,34 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
     counters_.Increment(Counter::kDropTcpNoAck);
     return;
   }
-  if (!ProcessAck(tcb, segment, static_cast<std::uint32_t>(segment.payload().size()))) return;
+  if (!ProcessAck(tcb, segment)) return;
 
   // Seventh and eighth: the text and the FIN.
   if (ProcessText(tcb, seq, payload, fin)) Output(tcb);
 }
 
-void TcpEngine::UpdateSendWindow(Tcb& tcb, const wire::TcpView& segment) {
-  // RFC 9293 3.10.7.4: take the window from the newest segment only (SND.WL1/SND.WL2).
-  const Seq seq(segment.seq());
+bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
   const Seq ack(segment.ack());
-  if (tcb.snd_wl1 < seq || (tcb.snd_wl1 == seq && tcb.snd_wl2 <= ack)) {
-    tcb.snd_wnd = static_cast<std::uint32_t>(segment.window()) << tcb.snd_wscale;
-    tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, tcb.snd_wnd);
-    tcb.snd_wl1 = seq;
-    tcb.snd_wl2 = ack;
-    if (tcb.snd_wnd > 0) timers_.Cancel(tcb.persist_timer);
-  }
-}
-
-bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t payload_len) {
-  const Seq ack(segment.ack());
+  Sender& sender = tcb.sender;
   if (tcb.state == State::kSynReceived) {
-    if (!(tcb.snd_una < ack && ack <= tcb.snd_max)) {
+    if (!(sender.snd_una() < ack && ack <= sender.snd_max())) {
       counters_.Increment(Counter::kDropTcpBadAck);
       SendReset(tcb.tuple, ack, std::nullopt);
       return false;
     }
     if (tcb.passive_open && tcb.listener_port != 0) {
       const auto listener = listeners_.find(tcb.listener_port);
-      if (listener != listeners_.end() &&
-          listener->second.accept_queue.size() >=
-              static_cast<std::size_t>(listener->second.backlog)) {
+      if (listener != listeners_.end() && listener->second.full()) {
         // Like Linux, ignore the ACK while the accept queue is full; the SYN-ACK retransmits.
         counters_.Increment(Counter::kDropTcpAcceptQueueFull);
         return false;
       }
     }
-    tcb.snd_wnd = static_cast<std::uint32_t>(segment.window()) << tcb.snd_wscale;
-    tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, tcb.snd_wnd);
-    tcb.snd_wl1 = Seq(segment.seq());
-    tcb.snd_wl2 = ack;
+    sender.SetInitialWindow(std::uint32_t{segment.window()} << sender.window_shift(),
+                            Seq(segment.seq()), ack);
     timers_.Cancel(tcb.retransmit_timer);
-    if (tcb.syn_retransmissions == 0) tcb.rto.OnRttSample(Now() - tcb.rtt_start);
-    tcb.rto.ResetBackoff();
-    SetState(tcb, tcb.fin_queued ? State::kFinWait1 : State::kEstablished);
+    sender.OnHandshakeComplete(Now());
+    SetState(tcb, sender.fin_queued() ? State::kFinWait1 : State::kEstablished);
     if (tcb.passive_open) {
       if (!OnEstablishedFromListen(tcb)) return false;
     } else {
@@ -306,46 +280,19 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t
     }
   }
 
-  if (tcb.window_probe_outstanding && ack == tcb.snd_max + 1) {
-    // The peer's window had opened (its update was lost or crossed our probe) and it kept the
-    // byte our zero-window probe carried (RFC 9293 3.8.6.1 probes with new data). That byte was
-    // sent, so its ACK is valid: counting it as sent now keeps the ACK from being refused as
-    // acknowledging unsent data below, which left both ends waiting for each other forever.
-    tcb.window_probe_outstanding = false;
-    tcb.snd_max = ack;
-    tcb.snd_nxt = ack;
-  }
-  // RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT].
-  if (ack > tcb.snd_max || ack < tcb.snd_una - tcb.max_snd_wnd) {
+  const std::uint8_t flags = segment.flags();
+  const AckResult result = sender.OnAck(
+      Seq(segment.seq()), ack, segment.window(),
+      static_cast<std::uint32_t>(segment.payload().size()),
+      /*duplicate_candidate=*/!(flags & (wire::TcpFlags::kSyn | wire::TcpFlags::kFin)), Now());
+  if (!result.acceptable) {
     counters_.Increment(Counter::kDropTcpBadAck);
     SendRateLimitedAck(tcb, /*is_keepalive_probe=*/false);
     return false;
   }
-
-  const std::uint32_t window = static_cast<std::uint32_t>(segment.window()) << tcb.snd_wscale;
-  if (tcb.snd_una < ack) {
-    std::uint32_t acked = ack - tcb.snd_una;
-    std::uint32_t data_acked = acked;
-    if (tcb.snd_una == tcb.iss) --data_acked;  // our SYN
-    const bool fin_acked = tcb.fin_sent && ack == tcb.snd_max;
-    if (fin_acked) --data_acked;
-    tcb.send_buffer.Acknowledge(std::min<std::size_t>(data_acked, tcb.send_buffer.size()));
+  if (result.bytes_acked > 0) {
     AccountBuffers(tcb);
-    tcb.snd_una = ack;
-    if (tcb.snd_nxt < tcb.snd_una) tcb.snd_nxt = tcb.snd_una;
-    // RFC 6298 (Karn): only segments sent once give RTT samples; rtt_seq is cleared on RTO.
-    if (tcb.rtt_seq && *tcb.rtt_seq <= ack) {
-      tcb.rto.OnRttSample(Now() - tcb.rtt_start);
-      tcb.rtt_seq.reset();
-    }
-    tcb.rto.ResetBackoff();
-    tcb.retransmissions = 0;
-    tcb.duplicate_acks = 0;
-    if (tcb.congestion.OnNewAck(ack, acked)) {
-      counters_.Increment(Counter::kTcpFastRetransmits);
-      RetransmitFirstSegment(tcb);  // RFC 6582 partial ACK
-    }
-    if (tcb.flight_size() == 0) {
+    if (sender.flight_size() == 0) {
       timers_.Cancel(tcb.retransmit_timer);
       timers_.Cancel(tcb.user_timeout_timer);
     } else {
@@ -354,32 +301,25 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment, std::uint32_t
         timers_.ScheduleAfter(tcb.user_timeout_timer, tcb.options.user_timeout);
       }
     }
-    if (tcb.want_writable && tcb.send_buffer.free_space() > 0) {
-      tcb.want_writable = false;
-      if (!tcb.app_closed) Emit(Event{.type = EventType::kWritable, .connection = tcb.id});
-    }
-  } else if (ack == tcb.snd_una && payload_len == 0 &&
-             !(segment.flags() & (wire::TcpFlags::kSyn | wire::TcpFlags::kFin)) &&
-             tcb.flight_size() > 0 && window == tcb.snd_wnd) {
-    // RFC 5681 2, a duplicate ACK: it may signal a lost segment.
-    ++tcb.duplicate_acks;
-    if (tcb.congestion.OnDuplicateAck(tcb.snd_una, tcb.snd_max, tcb.flight_size())) {
-      counters_.Increment(Counter::kTcpFastRetransmits);
-      RetransmitFirstSegment(tcb);
+    if (result.writable && !tcb.app_closed) {
+      Emit(Event{.type = EventType::kWritable, .connection = tcb.id});
     }
   }
-  UpdateSendWindow(tcb, segment);
+  if (result.retransmit_first) {
+    counters_.Increment(Counter::kTcpFastRetransmits);
+    RetransmitFirstSegment(tcb);
+  }
+  if (result.window_opened) timers_.Cancel(tcb.persist_timer);
 
-  const bool our_fin_acked = tcb.fin_sent && tcb.snd_una == tcb.snd_max;
   switch (tcb.state) {
     case State::kFinWait1:
-      if (our_fin_acked) SetState(tcb, State::kFinWait2);
+      if (sender.fin_acknowledged()) SetState(tcb, State::kFinWait2);
       break;
     case State::kClosing:
-      if (our_fin_acked) SetState(tcb, State::kTimeWait);
+      if (sender.fin_acknowledged()) SetState(tcb, State::kTimeWait);
       break;
     case State::kLastAck:
-      if (our_fin_acked) {
+      if (sender.fin_acknowledged()) {
         Terminate(tcb, {}, /*send_reset=*/false);
         return false;
       }
@@ -404,46 +344,33 @@ bool TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> pay
       // The stack-wide budget is spent (TcpConfig::max_buffer_memory): drop the data, and say
       // where we are so the peer retransmits once the application has read.
       counters_.Increment(Counter::kDropTcpMemoryLimit);
-      ScheduleAck(tcb, /*immediately=*/true);
+      SendAck(tcb);
       return true;
     }
-    const std::uint32_t offset = seq - tcb.rcv_nxt;
-    const bool gap_before = tcb.receive_buffer.has_out_of_order();
-    const InsertResult result = tcb.receive_buffer.Insert(offset, payload);
+    const TextResult result = tcb.receiver.Insert(seq, payload);
     AccountBuffers(tcb);
     trimmed = result.trimmed;
     if (trimmed > 0) counters_.Increment(Counter::kTcpBytesBeyondWindow, trimmed);
     if (result.dropped_out_of_order) counters_.Increment(Counter::kDropTcpOutOfOrderFull);
-    const bool had_gap = offset > 0 || gap_before;
-    tcb.rcv_nxt += static_cast<std::uint32_t>(result.advanced);
     if (result.advanced > 0) Emit(Event{.type = EventType::kReadable, .connection = tcb.id});
-    // RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK out-of-order data and gap fills at once, otherwise
-    // every second full segment, otherwise within the delayed-ACK timeout.
-    if (had_gap || result.advanced == 0) {
-      ScheduleAck(tcb, /*immediately=*/true);
-    } else {
-      tcb.segments_unacked += 1;
-      ScheduleAck(tcb, /*immediately=*/tcb.segments_unacked >= 2);
+    if (result.ack == AckTiming::kNow) {
+      SendAck(tcb);
+    } else if (result.ack == AckTiming::kDelayed && !tcb.delayed_ack_timer.is_scheduled()) {
+      timers_.ScheduleAfter(tcb.delayed_ack_timer, config_.delayed_ack);
     }
   }
   if (fin && trimmed == 0) {
-    const Seq fin_seq = seq + static_cast<std::uint32_t>(payload.size());
-    if (fin_seq == tcb.rcv_nxt) {
-      ProcessFin(tcb);
-    } else if (tcb.rcv_nxt < fin_seq) {
-      tcb.peer_fin_seq = fin_seq;  // arrived ahead of missing data
-    }
-  } else if (tcb.peer_fin_seq && *tcb.peer_fin_seq == tcb.rcv_nxt) {
+    if (tcb.receiver.OnFin(seq + static_cast<std::uint32_t>(payload.size()))) ProcessFin(tcb);
+  } else if (tcb.receiver.TakeQueuedFin()) {
     ProcessFin(tcb);
   }
   return true;
 }
 
 void TcpEngine::ProcessFin(Tcb& tcb) {
-  // RFC 9293 3.10.7.4, eighth: the FIN takes one sequence number and is acknowledged at once.
-  tcb.peer_fin_seq.reset();
-  tcb.rcv_nxt += 1;
-  ScheduleAck(tcb, /*immediately=*/true);
+  // RFC 9293 3.10.7.4, eighth: the FIN took one sequence number (Receiver::OnFin) and is
+  // acknowledged at once.
+  SendAck(tcb);
   if (!tcb.app_closed && !tcb.peer_closed_signalled) {
     tcb.peer_closed_signalled = true;
     Emit(Event{.type = EventType::kPeerClosed, .connection = tcb.id});
@@ -454,8 +381,7 @@ void TcpEngine::ProcessFin(Tcb& tcb) {
       SetState(tcb, State::kCloseWait);
       break;
     case State::kFinWait1:
-      SetState(tcb, tcb.fin_sent && tcb.snd_una == tcb.snd_max ? State::kTimeWait
-                                                                : State::kClosing);
+      SetState(tcb, tcb.sender.fin_acknowledged() ? State::kTimeWait : State::kClosing);
       break;
     case State::kFinWait2:
       SetState(tcb, State::kTimeWait);

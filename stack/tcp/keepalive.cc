@@ -64,8 +64,7 @@ void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
   }
   // With data in flight the retransmission timer owns the connection; with a zero window and
   // data waiting, the persist timer does (RFC 1122 4.2.3.6 probes only an idle connection).
-  const bool data_waiting = tcb.send_buffer.size() > (tcb.snd_nxt - tcb.snd_una);
-  if (tcb.flight_size() > 0 || (tcb.snd_wnd == 0 && data_waiting)) {
+  if (tcb.flight_size() > 0 || (tcb.sender.snd_wnd() == 0 && tcb.sender.has_unsent_data())) {
     tcb.keepalive_probes_unanswered = 0;
     timers_.ScheduleAfter(tcb.keepalive_timer, keepalive.idle);
     return;
@@ -88,7 +87,7 @@ void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
   SendKeepaliveProbe(tcb);
   ++tcb.keepalive_probes_unanswered;
   EmitTrace(Trace{.type = TraceType::kKeepaliveProbe, .connection = tcb.id,
-                  .seq = (tcb.snd_max - 1).value(),
+                  .seq = (tcb.sender.snd_max() - 1).value(),
                   .length = keepalive.send_garbage_byte ? 1u : 0u,
                   .number = tcb.keepalive_probes_unanswered, .count = keepalive.count});
   timers_.ScheduleAfter(tcb.keepalive_timer, keepalive.interval);
@@ -101,7 +100,7 @@ void TcpEngine::SendKeepaliveProbe(Tcb& tcb) {
   const std::span<const std::uint8_t> payload =
       tcb.options.keepalive.send_garbage_byte ? std::span<const std::uint8_t>(kGarbage)
                                               : std::span<const std::uint8_t>();
-  SendSegment(tcb, tcb.snd_max - 1, wire::TcpFlags::kAck, payload);
+  SendSegment(tcb, tcb.sender.snd_max() - 1, wire::TcpFlags::kAck, payload);
   counters_.Increment(Counter::kTcpKeepaliveProbesSent);
 }
 

@@ -32,7 +32,7 @@ absl::Status TcpEngine::StopListening(std::uint16_t port) {
   const auto it = listeners_.find(port);
   if (it == listeners_.end()) return absl::NotFoundError(absl::StrCat("no listener on ", port));
   // Established connections nobody accepted are reset, as closing a listening socket does.
-  const std::vector<ConnectionId> unaccepted = std::move(it->second.accept_queue);
+  const std::deque<ConnectionId> unaccepted = std::move(it->second.accept_queue);
   listeners_.erase(it);
   for (ConnectionId id : unaccepted) Abort(id);
   return absl::OkStatus();
@@ -42,7 +42,7 @@ std::optional<ConnectionId> TcpEngine::Accept(std::uint16_t port) {
   const auto it = listeners_.find(port);
   if (it == listeners_.end() || it->second.accept_queue.empty()) return std::nullopt;
   const ConnectionId id = it->second.accept_queue.front();
-  it->second.accept_queue.erase(it->second.accept_queue.begin());
+  it->second.accept_queue.pop_front();
   if (Tcb* tcb = Find(id); tcb != nullptr) tcb->listener_port = 0;  // no longer the listener's
   return id;
 }
@@ -50,7 +50,7 @@ std::optional<ConnectionId> TcpEngine::Accept(std::uint16_t port) {
 void TcpEngine::IngestListen(Listener& listener, const FourTuple& tuple,
                              const wire::TcpView& segment, const wire::TcpOptions& options) {
   // RFC 9293 3.10.7.2, third check: a SYN creates a connection in SYN-RECEIVED, within limits.
-  if (listener.accept_queue.size() >= static_cast<std::size_t>(listener.backlog)) {
+  if (listener.full()) {
     // The application is not keeping up: drop, as Linux does, and let the client retry.
     counters_.Increment(Counter::kDropTcpAcceptQueueFull);
     return;
@@ -72,19 +72,14 @@ void TcpEngine::IngestListen(Listener& listener, const FourTuple& tuple,
   Tcb& tcb = CreateTcb(tuple, config_.defaults);
   tcb.passive_open = true;
   tcb.listener_port = listener.port;
-  tcb.irs = Seq(segment.seq());
-  tcb.rcv_nxt = tcb.irs + 1;
-  tcb.iss = InitialSequenceNumber(tuple);
-  tcb.snd_una = tcb.iss;
-  tcb.snd_nxt = tcb.snd_max = tcb.iss + 1;
+  tcb.receiver.Start(Seq(segment.seq()));
+  tcb.sender.Start(InitialSequenceNumber(tuple), Now());
   ApplySynOptions(tcb, options);
   // The window of a SYN is never scaled (RFC 7323 2.2).
-  tcb.snd_wnd = tcb.max_snd_wnd = segment.window();
-  tcb.snd_wl1 = tcb.irs;
-  tcb.snd_wl2 = tcb.iss;
+  tcb.sender.SetInitialWindow(segment.window(), tcb.receiver.irs(), tcb.sender.iss());
   SetState(tcb, State::kSynReceived);
   counters_.Increment(Counter::kTcpPassiveOpens);
-  SendSegment(tcb, tcb.iss, wire::TcpFlags::kSyn | wire::TcpFlags::kAck, {},
+  SendSegment(tcb, tcb.sender.iss(), wire::TcpFlags::kSyn | wire::TcpFlags::kAck, {},
               /*with_syn_options=*/true);
   ArmRetransmitTimer(tcb);
 }
@@ -124,7 +119,7 @@ bool TcpEngine::AcceptSynCookie(Listener& listener, const FourTuple& tuple,
     counters_.Increment(Counter::kDropTcpBadSynCookie);
     return false;
   }
-  if (listener.accept_queue.size() >= static_cast<std::size_t>(listener.backlog)) {
+  if (listener.full()) {
     // As for a SYN-RECEIVED connection: ignore the ACK; the client's retransmission of its data
     // (or of this ACK's data) brings the cookie back once there is room.
     counters_.Increment(Counter::kDropTcpAcceptQueueFull);
@@ -139,19 +134,15 @@ bool TcpEngine::AcceptSynCookie(Listener& listener, const FourTuple& tuple,
   Tcb& tcb = CreateTcb(tuple, config_.defaults);
   tcb.passive_open = true;
   tcb.listener_port = listener.port;
-  tcb.irs = client_isn;
-  tcb.rcv_nxt = client_isn + 1;
-  tcb.iss = cookie;
-  tcb.snd_una = tcb.snd_nxt = tcb.snd_max = cookie + 1;
-  tcb.mss = std::clamp<std::uint32_t>(syn->mss, 64, InitialMss());
-  tcb.congestion.set_mss(tcb.mss);
+  tcb.receiver.Start(client_isn);
+  tcb.sender.StartAcknowledged(cookie);
+  tcb.sender.ApplyPeerSyn(std::clamp<std::uint32_t>(syn->mss, 64, InitialMss()),
+                          syn->window_scale.value_or(0));
   if (syn->window_scale) {
-    tcb.snd_wscale = *syn->window_scale;
-    tcb.rcv_wscale = ReceiveWindowScale(tcb.options.receive_buffer);
+    tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options.receive_buffer));
   }
-  tcb.snd_wnd = tcb.max_snd_wnd = static_cast<std::uint32_t>(segment.window()) << tcb.snd_wscale;
-  tcb.snd_wl1 = tcb.irs + 1;
-  tcb.snd_wl2 = tcb.snd_una;
+  tcb.sender.SetInitialWindow(std::uint32_t{segment.window()} << tcb.sender.window_shift(),
+                              client_isn + 1, tcb.sender.snd_una());
   counters_.Increment(Counter::kTcpPassiveOpens);
   counters_.Increment(Counter::kTcpSynCookiesAccepted);
   SetState(tcb, State::kEstablished);

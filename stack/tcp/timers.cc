@@ -9,49 +9,42 @@
 namespace tapstack::tcp {
 
 void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
+  Sender& sender = tcb.sender;
   switch (tcb.state) {
     case State::kSynSent:
     case State::kSynReceived: {
       const int limit = tcb.state == State::kSynSent ? config_.syn_retries : config_.synack_retries;
-      if (tcb.syn_retransmissions >= limit) {
+      if (!sender.OnSynTimeout(limit)) {
         counters_.Increment(Counter::kTcpTimeouts);
         Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/false);
         return;
       }
-      ++tcb.syn_retransmissions;
-      tcb.rto.Backoff();
       const std::uint8_t flags = tcb.state == State::kSynSent
                                      ? wire::TcpFlags::kSyn
                                      : wire::TcpFlags::kSyn | wire::TcpFlags::kAck;
-      SendSegment(tcb, tcb.iss, flags, {}, /*with_syn_options=*/true);
+      SendSegment(tcb, sender.iss(), flags, {}, /*with_syn_options=*/true);
       counters_.Increment(Counter::kTcpRetransmits);
       EmitTrace(Trace{.type = TraceType::kRetransmit, .connection = tcb.id,
-                      .seq = tcb.iss.value()});
+                      .seq = sender.iss().value()});
       ArmRetransmitTimer(tcb);
       return;
     }
     default:
       break;
   }
-  if (tcb.flight_size() == 0) return;
-  if (tcb.retransmissions >= tcb.options.max_retransmissions) {
+  if (sender.flight_size() == 0) return;
+  if (!sender.OnRetransmitTimeout(tcb.options.max_retransmissions)) {
     counters_.Increment(Counter::kTcpTimeouts);
     Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
     return;
   }
-  // RFC 6298 5.4 to 5.6 and RFC 5681 3.1: back off, collapse the window, resend from SND.UNA.
-  ++tcb.retransmissions;
-  tcb.congestion.OnRetransmitTimeout(tcb.flight_size(), tcb.snd_max);
-  tcb.rto.Backoff();
-  tcb.rtt_seq.reset();
-  tcb.snd_nxt = tcb.snd_una;
-  if (tcb.fin_sent && tcb.send_buffer.size() == 0) {
+  if (sender.only_fin_outstanding()) {
     // Only the FIN is outstanding: resend it.
-    SendSegment(tcb, tcb.snd_una, wire::TcpFlags::kFin | wire::TcpFlags::kAck, {});
-    tcb.snd_nxt = tcb.snd_max;
+    SendSegment(tcb, sender.snd_una(), wire::TcpFlags::kFin | wire::TcpFlags::kAck, {});
+    sender.OnFinRetransmitted();
     counters_.Increment(Counter::kTcpRetransmits);
     EmitTrace(Trace{.type = TraceType::kRetransmit, .connection = tcb.id,
-                    .seq = tcb.snd_una.value()});
+                    .seq = sender.snd_una().value()});
   } else {
     Output(tcb);
   }
@@ -63,34 +56,30 @@ void TcpEngine::OnPersistTimer(Tcb& tcb) {
         tcb.state == State::kFinWait1 || tcb.state == State::kLastAck)) {
     return;
   }
-  const std::uint32_t sent_offset = tcb.snd_nxt - tcb.snd_una;
-  if (tcb.send_buffer.size() <= sent_offset || tcb.flight_size() > 0) return;
-  // RFC 6429 and RFC 9293 3.8.6.1 (MUST-37): the connection stays open for as long as the peer
-  // answers the probes, but probes nobody answers mean the peer is gone. Like Linux
-  // (tcp_probe_timer, bounded by tcp_retries2), give up after as many unanswered probes as
-  // retransmissions are allowed; any segment from the peer resets the count (input.cc).
-  if (tcb.persist_probes_unanswered >= tcb.options.max_retransmissions) {
-    counters_.Increment(Counter::kTcpTimeouts);
-    Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
-    return;
+  Sender& sender = tcb.sender;
+  switch (sender.OnPersistTimeout(tcb.options.max_retransmissions)) {
+    case Sender::PersistAction::kNothing:
+      return;
+    case Sender::PersistAction::kGiveUp:
+      counters_.Increment(Counter::kTcpTimeouts);
+      Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
+      return;
+    case Sender::PersistAction::kOverrideSws:
+      Output(tcb, /*override_sws=*/true);
+      if (sender.flight_size() == 0) timers_.ScheduleAfter(tcb.persist_timer, sender.rto());
+      return;
+    case Sender::PersistAction::kZeroWindowProbe: {
+      // Probe with one byte of new data (RFC 9293 3.8.6.1).
+      std::uint8_t byte = 0;
+      sender.ReadPayload(sender.snd_nxt() - sender.snd_una(), std::span<std::uint8_t>(&byte, 1));
+      SendSegment(tcb, sender.snd_nxt(), wire::TcpFlags::kAck,
+                  std::span<const std::uint8_t>(&byte, 1));
+      sender.OnZeroWindowProbeSent();
+      counters_.Increment(Counter::kTcpZeroWindowProbes);
+      timers_.ScheduleAfter(tcb.persist_timer, sender.rto());
+      return;
+    }
   }
-  ++tcb.persist_probes_unanswered;
-  if (tcb.snd_wnd > 0) {
-    // A window too small for sender SWS avoidance to use: the override timeout (RFC 1122
-    // 4.2.3.4) sends what fits, which also draws the peer's current window.
-    Output(tcb, /*override_sws=*/true);
-    if (tcb.flight_size() == 0) timers_.ScheduleAfter(tcb.persist_timer, tcb.rto.rto());
-    return;
-  }
-  // Probe with one byte of new data; SND.NXT stays, so the byte is sent for real once the window
-  // opens. Probes back off like retransmissions.
-  std::uint8_t byte = 0;
-  tcb.send_buffer.Read(sent_offset, std::span<std::uint8_t>(&byte, 1));
-  SendSegment(tcb, tcb.snd_nxt, wire::TcpFlags::kAck, std::span<const std::uint8_t>(&byte, 1));
-  tcb.window_probe_outstanding = true;
-  counters_.Increment(Counter::kTcpZeroWindowProbes);
-  tcb.rto.Backoff();
-  timers_.ScheduleAfter(tcb.persist_timer, tcb.rto.rto());
 }
 
 void TcpEngine::OnDelayedAckTimer(Tcb& tcb) {

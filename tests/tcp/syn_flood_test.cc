@@ -184,7 +184,7 @@ TEST(SynFlood, HundredThousandSpoofedSynsLeaveMemoryBoundedAndAClientGetsThrough
                pair.now());
     }
     if (batch == kClientStartsAfterBatch) client.Start();
-    pair.RunUntil([] { return false; }, milliseconds(10));
+    pair.RunFor(milliseconds(10));
     most_connections = std::max(most_connections, b.tcp_connection_count());
     most_arp_entries = std::max(most_arp_entries, b.arp().size());
     if (client_done_at_syn < 0 && client.done()) client_done_at_syn = (batch + 1) * kSynsPerBatch;

@@ -1,0 +1,83 @@
+#include "stack/tcp/receiver.h"
+
+#include <algorithm>
+
+namespace tapstack::tcp {
+
+Receiver::Receiver(std::size_t buffer_capacity) : buffer_(buffer_capacity, kMaxOutOfOrderRanges) {}
+
+void Receiver::Start(Seq irs) {
+  irs_ = irs;
+  rcv_nxt_ = irs + 1;
+  advertised_edge_ = rcv_nxt_;
+}
+
+bool Receiver::Acceptable(Seq seq, std::uint32_t length) const {
+  const auto window = static_cast<std::uint32_t>(buffer_.window());
+  const Seq window_end = rcv_nxt_ + window;
+  if (length == 0) {
+    return window == 0 ? seq == rcv_nxt_ : InHalfOpenRange(seq, rcv_nxt_, window_end);
+  }
+  if (window == 0) return false;
+  return InHalfOpenRange(seq, rcv_nxt_, window_end) ||
+         InHalfOpenRange(seq + (length - 1), rcv_nxt_, window_end);
+}
+
+TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload) {
+  const std::uint32_t offset = seq - rcv_nxt_;
+  const bool gap_before = buffer_.has_out_of_order();
+  const InsertResult stored = buffer_.Insert(offset, payload);
+  rcv_nxt_ += static_cast<std::uint32_t>(stored.advanced);
+  TextResult result{.advanced = stored.advanced,
+                    .trimmed = stored.trimmed,
+                    .dropped_out_of_order = stored.dropped_out_of_order};
+  if (offset > 0 || gap_before || stored.advanced == 0) {
+    // RFC 5681 4.2: out-of-order data, a gap being filled, or nothing new: ACK at once, so the
+    // sender sees duplicate ACKs (or the filled gap) without delay.
+    result.ack = AckTiming::kNow;
+  } else {
+    // RFC 1122 4.2.3.2: an ACK at least for every second segment, within the delayed-ACK timeout.
+    if (segments_unacked_ < 2) ++segments_unacked_;
+    result.ack = segments_unacked_ >= 2 ? AckTiming::kNow : AckTiming::kDelayed;
+  }
+  return result;
+}
+
+bool Receiver::OnFin(Seq fin_seq) {
+  if (fin_seq == rcv_nxt_) {
+    fin_queued_ = false;
+    rcv_nxt_ += 1;  // RFC 9293 3.10.7.4, eighth: the FIN takes one sequence number
+    return true;
+  }
+  if (rcv_nxt_ < fin_seq) {
+    fin_queued_ = true;  // ahead of missing data
+    queued_fin_ = fin_seq;
+  }
+  return false;
+}
+
+bool Receiver::TakeQueuedFin() { return fin_queued_ && OnFin(queued_fin_); }
+
+bool Receiver::WindowUpdateDue(std::uint32_t mss) const {
+  const Seq edge_now = rcv_nxt_ + (std::uint32_t{WindowField()} << rcv_wscale_);
+  if (!(advertised_edge_ < edge_now)) return false;
+  const std::size_t half_buffer = buffer_.capacity() / 2;
+  if (edge_now - advertised_edge_ < std::min<std::size_t>(mss, half_buffer)) return false;
+  const std::uint32_t room_left = rcv_nxt_ < advertised_edge_ ? advertised_edge_ - rcv_nxt_ : 0;
+  return room_left <= half_buffer;
+}
+
+std::uint16_t Receiver::WindowField() const {
+  return static_cast<std::uint16_t>(std::min<std::size_t>(buffer_.window() >> rcv_wscale_, 0xffff));
+}
+
+std::uint16_t Receiver::SynWindowField() const {
+  return static_cast<std::uint16_t>(std::min<std::size_t>(buffer_.window(), 0xffff));
+}
+
+void Receiver::OnAckSent(std::uint32_t window) {
+  segments_unacked_ = 0;
+  advertised_edge_ = rcv_nxt_ + window;
+}
+
+}  // namespace tapstack::tcp

@@ -1,0 +1,176 @@
+// The sending half of a connection: the send sequence space of RFC 9293 3.3.1 (SND.UNA, SND.NXT,
+// SND.WND, SND.WL1, SND.WL2, ISS), the send buffer, the retransmission timeout estimator (RFC
+// 6298), congestion control (RFC 5681 / RFC 6582) and the decisions of segmentization, Nagle,
+// sender-side SWS avoidance, retransmission and window probing.
+//
+// The sender keeps no timer and sends nothing itself. The connection asks it what to send next
+// (NextTransmission), tells it what went out (OnTransmitted), hands it every acceptable ACK
+// (OnAck) and every expiry of its retransmission and persist timers, and acts on the answers. That
+// keeps every SND.* variable private to this class and lets it be tested without a wire or a
+// clock. Later seams: a SACK scoreboard and RACK sit beside `congestion_`, fed from OnAck; the
+// congestion controller is the one member a CUBIC would replace.
+#ifndef TAPSTACK_STACK_TCP_SENDER_H_
+#define TAPSTACK_STACK_TCP_SENDER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "stack/tcp/congestion.h"
+#include "stack/tcp/rto.h"
+#include "stack/tcp/send_buffer.h"
+#include "stack/tcp/seq.h"
+#include "stack/tcp/tcp_types.h"
+
+namespace tapstack::tcp {
+
+// One segment the sender wants on the wire: `length` bytes of the send buffer from `seq` (offset
+// `offset` from SND.UNA), with or without a FIN after them.
+struct Transmission {
+  Seq seq;
+  std::size_t offset = 0;
+  std::uint32_t length = 0;
+  bool fin = false;
+  bool push = false;            // the segment empties the send buffer (PSH)
+  bool retransmission = false;  // it goes below SND.MAX again (go-back-N after a timeout)
+};
+
+// How the sender classified an ACK, and what the connection must do about it.
+struct AckResult {
+  bool acceptable = true;         // false: outside [SND.UNA - MAX.SND.WND, SND.MAX] (RFC 5961 5.2)
+  std::uint32_t bytes_acked = 0;  // sequence space newly acknowledged (SYN and FIN included)
+  bool retransmit_first = false;  // fast retransmit or an RFC 6582 partial ACK: resend SND.UNA
+  bool writable = false;          // buffer space freed for an application that wanted it
+  bool window_opened = false;     // the segment updated SND.WND (SND.WL1/WL2) to a non-zero value
+};
+
+class Sender {
+ public:
+  Sender(std::size_t buffer_capacity, const RtoConfig& rto_config, std::uint32_t mss);
+
+  // --- Opening (RFC 9293 3.10.1, 3.10.7.2, 3.10.7.3).
+  // Our SYN is sent with sequence number `iss` at `now` (its round trip is timed).
+  void Start(Seq iss, Duration now);
+  // A SYN cookie's connection: our SYN-ACK (sequence `iss`) is already acknowledged.
+  void StartAcknowledged(Seq iss);
+  // The peer's SYN options: its MSS (already clamped to what we can send) and window shift.
+  void ApplyPeerSyn(std::uint32_t mss, std::uint8_t window_shift);
+  // The window the peer offered in its SYN (never scaled, RFC 7323 2.2), or in the segment that
+  // completed a cookie's handshake (scaled); `wl1`/`wl2` name that segment (RFC 9293 3.10.7.4).
+  void SetInitialWindow(std::uint32_t window, Seq wl1, Seq wl2);
+  // SYN-SENT: the peer's SYN-ACK acknowledged our SYN with `ack`.
+  void AcknowledgeSyn(Seq ack) { snd_una_ = ack; }
+  // The handshake completed at `now`: the SYN's round trip is the first RTT sample, or, when the
+  // SYN had to be retransmitted, RFC 6298 5.7 sets the timeout back to 3 s.
+  void OnHandshakeComplete(Duration now);
+  // The SYN (or SYN-ACK) timed out: back off. Returns false once `limit` retries are spent.
+  bool OnSynTimeout(int limit);
+
+  // --- The application's data (RFC 9293 3.10.2, 3.10.4).
+  std::size_t Write(std::span<const std::uint8_t> data) { return buffer_.Write(data); }
+  void QueueFin() { fin_queued_ = true; }
+  void set_want_writable() { want_writable_ = true; }
+
+  // --- Output. The next segment that the windows, Nagle's algorithm (RFC 1122 4.2.3.4) and SWS
+  // avoidance allow, or nullopt. `override_sws` lets one short segment through (the override
+  // timeout of RFC 1122 4.2.3.4). Only meaningful in a state that sends data.
+  std::optional<Transmission> NextTransmission(bool no_delay, bool override_sws) const;
+  // The segment went out at `now`.
+  void OnTransmitted(const Transmission& transmission, Duration now);
+  // Copies `out.size()` bytes of the buffer at `offset` from SND.UNA (a segment's payload).
+  void ReadPayload(std::size_t offset, std::span<std::uint8_t> out) const {
+    buffer_.Read(offset, out);
+  }
+  // Data waits but nothing is in flight: only an ACK from the peer can restart output, so the
+  // persist timer must run (RFC 9293 3.8.6.1).
+  bool Stalled() const { return unsent() > 0 && in_flight() == 0; }
+  // Fast retransmission (RFC 5681 3.2, RFC 6582): the first segment at SND.UNA, resent without
+  // moving SND.NXT. nullopt when only a FIN remains and none was sent.
+  std::optional<Transmission> FirstSegment() const;
+  // A retransmission (fast or partial-ACK) of FirstSegment() went out.
+  void OnFirstSegmentRetransmitted() { rtt_timing_ = false; }  // Karn (RFC 6298 3)
+
+  // --- Input (RFC 9293 3.10.7.4, fifth: the ACK field). `seq`, `ack`, `raw_window` and
+  // `payload_len` come from the segment; `duplicate_candidate` says it carries no SYN or FIN.
+  AckResult OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
+                  bool duplicate_candidate, Duration now);
+
+  // --- Timers.
+  // RFC 6298 5.4 to 5.6: back off, collapse cwnd, go back to SND.UNA. False when
+  // `max_retransmissions` are spent (the connection times out).
+  bool OnRetransmitTimeout(int max_retransmissions);
+  // What the persist timer should do (RFC 9293 3.8.6.1, RFC 1122 4.2.3.4).
+  enum class PersistAction { kNothing, kGiveUp, kOverrideSws, kZeroWindowProbe };
+  PersistAction OnPersistTimeout(int max_probes);
+  // A zero-window probe of one byte at SND.NXT went out (SND.NXT stays: the byte is sent for real
+  // once the window opens).
+  void OnZeroWindowProbeSent();
+  // After a timeout, the FIN alone was sent again at SND.UNA: SND.NXT returns to SND.MAX.
+  void OnFinRetransmitted() { snd_nxt_ = snd_max_; }
+  // Any segment from the peer answers our window probes (RFC 6429).
+  void OnPeerAnsweredProbes() { persist_probes_unanswered_ = 0; }
+
+  // --- What the connection reads.
+  Seq iss() const { return iss_; }
+  Seq snd_una() const { return snd_una_; }
+  Seq snd_nxt() const { return snd_nxt_; }
+  // The highest sequence number sent: after a timeout SND.NXT goes back to SND.UNA (go-back-N)
+  // while ACKs up to SND.MAX stay acceptable, and every ACK we send carries SND.MAX.
+  Seq snd_max() const { return snd_max_; }
+  std::uint32_t snd_wnd() const { return snd_wnd_; }
+  std::uint32_t mss() const { return mss_; }
+  std::uint8_t window_shift() const { return snd_wscale_; }
+  std::uint32_t flight_size() const { return snd_max_ - snd_una_; }
+  std::uint32_t cwnd() const { return congestion_.cwnd(); }
+  bool fin_queued() const { return fin_queued_; }
+  bool fin_sent() const { return fin_sent_; }
+  // Our FIN went out and every byte up to it is acknowledged.
+  bool fin_acknowledged() const { return fin_sent_ && snd_una_ == snd_max_; }
+  // The retransmission of a FIN alone (everything before it is acknowledged).
+  bool only_fin_outstanding() const { return fin_sent_ && buffer_.size() == 0; }
+  bool has_unsent_data() const { return unsent() > 0; }
+  bool syn_retransmitted() const { return syn_retransmissions_ > 0; }
+  Duration rto() const { return rto_.rto(); }
+  const SendBuffer& buffer() const { return buffer_; }
+  std::size_t buffered() const { return buffer_.size(); }
+  std::size_t free_space() const { return buffer_.free_space(); }
+
+ private:
+  std::uint32_t in_flight() const { return snd_nxt_ - snd_una_; }
+  std::size_t unsent() const {
+    const std::uint32_t sent = in_flight();
+    return sent < buffer_.size() ? buffer_.size() - sent : 0;
+  }
+  // RFC 9293 3.10.7.4: take the window from the newest segment only (SND.WL1/SND.WL2).
+  void UpdateWindow(Seq seq, Seq ack, std::uint32_t window);
+
+  // Hot: what every ACK and every transmission reads and writes.
+  Seq snd_una_, snd_nxt_, snd_max_;
+  std::uint32_t snd_wnd_ = 0;      // scaled
+  std::uint32_t max_snd_wnd_ = 0;  // the largest window the peer offered (RFC 5961 5.2)
+  Seq snd_wl1_, snd_wl2_;
+  std::uint32_t mss_;            // effective send MSS
+  std::uint8_t snd_wscale_ = 0;  // the peer's shift, applied to its windows
+  bool fin_queued_ = false;      // the application closed or shut down the write side
+  bool fin_sent_ = false;
+  bool want_writable_ = false;
+  // A zero-window probe carried the byte at SND.MAX without counting it as sent.
+  bool window_probe_outstanding_ = false;
+  std::uint16_t syn_retransmissions_ = 0;
+  std::uint16_t retransmissions_ = 0;            // consecutive timeouts without progress
+  std::uint16_t persist_probes_unanswered_ = 0;  // window probes since the peer last spoke
+  // RTT timing of one segment at a time (Karn: never a retransmitted one).
+  bool rtt_timing_ = false;
+  Seq rtt_seq_;  // timed segment's end: an ACK at or past it gives the sample
+  Duration rtt_start_{};
+  NewReno congestion_;
+  SendBuffer buffer_;
+  Seq iss_;
+  // Colder: read once per RTT sample or timeout.
+  RtoEstimator rto_;
+};
+
+}  // namespace tapstack::tcp
+
+#endif  // TAPSTACK_STACK_TCP_SENDER_H_
