@@ -7,8 +7,42 @@
 
 namespace tapstack::tcp {
 
-void ByteRing::Reserve(std::size_t needed, std::size_t live, std::size_t limit) {
+RingPool::RingPool(std::size_t max_blocks) : max_blocks_(max_blocks) { free_.reserve(max_blocks_); }
+
+std::unique_ptr<std::uint8_t[]> RingPool::Take(std::size_t needed, std::size_t limit,
+                                               std::size_t& length) {
+  for (std::size_t i = 0; i < free_.size(); ++i) {
+    if (free_[i].length < needed || free_[i].length > std::max(needed, limit)) continue;
+    std::unique_ptr<std::uint8_t[]> storage = std::move(free_[i].storage);
+    length = free_[i].length;
+    free_[i] = std::move(free_.back());
+    free_.pop_back();
+    return storage;
+  }
+  return nullptr;
+}
+
+void RingPool::Give(std::unique_ptr<std::uint8_t[]> storage, std::size_t length) {
+  if (free_.size() < max_blocks_) free_.push_back(Block{std::move(storage), length});
+}
+
+std::size_t RingPool::free_bytes() const {
+  std::size_t total = 0;
+  for (const Block& block : free_) total += block.length;
+  return total;
+}
+
+void ByteRing::Reserve(std::size_t needed, std::size_t live, std::size_t limit, RingPool* pool) {
   if (needed <= length_) return;
+  if (length_ == 0 && pool != nullptr) {
+    std::size_t length = 0;
+    if (auto storage = pool->Take(needed, limit, length)) {
+      storage_ = std::move(storage);
+      length_ = length;
+      head_ = 0;
+      return;
+    }
+  }
   const std::size_t doubled = length_ > limit / 2 ? limit : 2 * length_;
   const std::size_t preferred = std::min(std::max(doubled, kMinimumAllocation), limit);
   Resize(std::max(needed, preferred), live);
@@ -52,7 +86,10 @@ void ByteRing::Consume(std::size_t count) {
   head_ = IndexOf(count);
 }
 
-void ByteRing::Release() {
+void ByteRing::Release(RingPool* pool) {
+  if (pool != nullptr && storage_ != nullptr) {
+    pool->Give(std::move(storage_), length_);
+  }
   storage_.reset();
   length_ = 0;
   head_ = 0;

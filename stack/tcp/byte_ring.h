@@ -11,8 +11,36 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 namespace tapstack::tcp {
+
+// Ring storage released by one connection's buffer and taken again by the next one that needs
+// storage, so that a connection whose buffers drain and refill with every segment (bulk receive,
+// request/response) reuses the same few blocks instead of allocating per segment, while an idle
+// connection still holds no buffer memory at all. Bounded: beyond `max_blocks` free blocks,
+// released storage goes back to the heap. One per engine; not thread-safe.
+class RingPool {
+ public:
+  explicit RingPool(std::size_t max_blocks = 16);
+
+  // A block of at least `needed` and at most `limit` bytes from the free ones, or nullptr.
+  std::unique_ptr<std::uint8_t[]> Take(std::size_t needed, std::size_t limit, std::size_t& length);
+  // Keeps `storage` (of `length` bytes) for a later Take, or frees it when the pool is full.
+  void Give(std::unique_ptr<std::uint8_t[]> storage, std::size_t length);
+
+  std::size_t free_blocks() const { return free_.size(); }
+  // Heap bytes held in free blocks.
+  std::size_t free_bytes() const;
+
+ private:
+  struct Block {
+    std::unique_ptr<std::uint8_t[]> storage;
+    std::size_t length = 0;
+  };
+  std::vector<Block> free_;  // capacity reserved up front: Give never allocates
+  std::size_t max_blocks_;
+};
 
 class ByteRing {
  public:
@@ -30,8 +58,9 @@ class ByteRing {
 
   // Makes positions [0, needed) addressable, keeping the contents of positions [0, live). Grows
   // geometrically (doubling, at least kMinimumAllocation) but not beyond `limit`, unless `needed`
-  // itself is larger. Requires live <= allocated_bytes().
-  void Reserve(std::size_t needed, std::size_t live, std::size_t limit);
+  // itself is larger. Requires live <= allocated_bytes(). Empty storage is taken from `pool`
+  // when it has a block that fits.
+  void Reserve(std::size_t needed, std::size_t live, std::size_t limit, RingPool* pool = nullptr);
 
   // Reallocates to exactly `length` bytes (releases when 0), keeping the contents of positions
   // [0, live). Requires live <= length and live <= allocated_bytes().
@@ -47,8 +76,8 @@ class ByteRing {
   // position 0.
   void Consume(std::size_t count);
 
-  // Frees the storage.
-  void Release();
+  // Frees the storage, into `pool` when one is given.
+  void Release(RingPool* pool = nullptr);
 
  private:
   // Index in storage_ of `position`.

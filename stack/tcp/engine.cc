@@ -108,7 +108,8 @@ void TcpEngine::SetState(Tcb& tcb, State state) {
   if (from == State::kSynReceived) --half_open_;
   if (state == State::kSynReceived) ++half_open_;
   tcb.state = state;
-  EmitTrace(Trace{.type = TraceType::kStateChange, .connection = tcb.id, .from = from, .to = state});
+  EmitTrace(
+      Trace{.type = TraceType::kStateChange, .connection = tcb.id, .from = from, .to = state});
   switch (state) {
     case State::kEstablished:
       tcb.last_received = Now();
@@ -140,8 +141,8 @@ void TcpEngine::SetState(Tcb& tcb, State state) {
 void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
   if (send_reset && tcb.state != State::kSynSent && tcb.state != State::kTimeWait) {
     SendReset(tcb.tuple, tcb.sender.snd_max(), tcb.receiver.rcv_nxt());
-    EmitTrace(Trace{.type = TraceType::kResetSent, .connection = tcb.id,
-                    .seq = tcb.sender.snd_max().value()});
+    EmitTrace(Trace{
+        .type = TraceType::kResetSent, .connection = tcb.id, .seq = tcb.sender.snd_max().value()});
   }
   if (!tcb.app_closed && !(tcb.passive_open && tcb.state == State::kSynReceived)) {
     Emit(Event{.type = EventType::kClosed, .connection = tcb.id, .error = error});
@@ -151,9 +152,9 @@ void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
 }
 
 void TcpEngine::CancelTimers(Tcb& tcb) {
-  for (timers::Timer* timer : {&tcb.retransmit_timer, &tcb.persist_timer, &tcb.delayed_ack_timer,
-                               &tcb.keepalive_timer, &tcb.time_wait_timer,
-                               &tcb.user_timeout_timer}) {
+  for (timers::Timer* timer :
+       {&tcb.retransmit_timer, &tcb.persist_timer, &tcb.delayed_ack_timer, &tcb.keepalive_timer,
+        &tcb.time_wait_timer, &tcb.user_timeout_timer}) {
     timers_.Cancel(*timer);
   }
 }
@@ -179,19 +180,18 @@ void TcpEngine::EmitTrace(const Trace& trace) {
 void TcpEngine::FlushEvents() {
   if (flushing_) return;  // a handler called back into the stack: the outer loop delivers
   flushing_ = true;
-  std::vector<Event> batch;
+  // Two vectors swapped back and forth keep their capacity: no allocation per flush.
   while (!pending_events_.empty()) {
-    batch.swap(pending_events_);
-    for (const Event& event : batch) {
+    flush_batch_.swap(pending_events_);
+    for (const Event& event : flush_batch_) {
       if (event_handler_) event_handler_(event);
     }
-    batch.clear();
+    flush_batch_.clear();
   }
   flushing_ = false;
 }
 
-absl::StatusOr<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote,
-                                                std::uint16_t remote_port,
+absl::StatusOr<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote, std::uint16_t remote_port,
                                                 const ConnectionOptions& options) {
   if (remote_port == 0) return absl::InvalidArgumentError("connect: port 0");
   if (connections_.size() >= config_.max_connections) {
@@ -238,7 +238,8 @@ IoResult TcpEngine::Send(ConnectionId id, std::span<const std::uint8_t> data) {
   // The connection's own buffer bounds what it may hold (a full buffer: EAGAIN, as a non-blocking
   // socket says); the stack-wide budget bounds all connections together (ENOBUFS).
   const std::size_t memory_left = BufferMemoryLeft();
-  const std::size_t accepted = tcb->sender.Write(data.first(std::min(data.size(), memory_left)));
+  const std::size_t accepted =
+      tcb->sender.Write(data.first(std::min(data.size(), memory_left)), &ring_pool_);
   AccountBuffers(*tcb);
   if (accepted < data.size()) tcb->sender.set_want_writable();
   if (accepted == 0 && !data.empty()) {
@@ -251,7 +252,7 @@ IoResult TcpEngine::Send(ConnectionId id, std::span<const std::uint8_t> data) {
 IoResult TcpEngine::Receive(ConnectionId id, std::span<std::uint8_t> out) {
   Tcb* tcb = Find(id);
   if (tcb == nullptr) return IoResult{0, Errno(ENOTCONN)};
-  const std::size_t read = tcb->receiver.Read(out);
+  const std::size_t read = tcb->receiver.Read(out, &ring_pool_);
   AccountBuffers(*tcb);
   if (read > 0) {
     // RFC 9293 3.8.6.2.2 and RFC 1122 4.2.3.3: a pure window update only when the sender is

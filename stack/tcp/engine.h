@@ -38,8 +38,8 @@ struct Listener {
 
 class TcpEngine {
  public:
-  TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, std::size_t mtu,
-            IpOutput& ip, timers::TimerQueue& timers, Counters& counters, std::uint64_t seed);
+  TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, std::size_t mtu, IpOutput& ip,
+            timers::TimerQueue& timers, Counters& counters, std::uint64_t seed);
   ~TcpEngine();
 
   // --- From IPv4: one TCP segment addressed to us.
@@ -75,6 +75,8 @@ class TcpEngine {
   std::size_t half_open_count() const { return half_open_; }
   // Payload bytes held in all connections' send and receive buffers (TcpConfig::max_buffer_memory).
   std::size_t buffered_bytes() const { return buffered_bytes_; }
+  // Heap bytes of drained buffer storage kept for reuse (RingPool; bounded).
+  std::size_t pooled_buffer_bytes() const { return ring_pool_.free_bytes(); }
   const TcpConfig& config() const { return config_; }
 
   // --- Timer entry points (timers.cc, keepalive.cc), called from the wheel.
@@ -175,7 +177,10 @@ class TcpEngine {
   absl::flat_hash_map<ConnectionId, Tcb*> by_id_;
   absl::flat_hash_map<std::uint16_t, Listener> listeners_;
 
+  // Buffer storage recycled between connections and between a buffer's drains and refills.
+  RingPool ring_pool_;
   std::vector<Event> pending_events_;
+  std::vector<Event> flush_batch_;
   bool flushing_ = false;
   std::function<void(const Event&)> event_handler_;
   std::function<void(const Trace&)> trace_handler_;

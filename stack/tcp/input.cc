@@ -78,8 +78,8 @@ void TcpEngine::IngestNoConnection(const wire::Ipv4Address& source, const wire::
 
 void TcpEngine::ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options) {
   // RFC 9293 3.7.1: without an MSS option the peer takes 536; never more than our own MTU allows.
-  const std::uint32_t peer_mss = std::clamp<std::uint32_t>(options.mss.value_or(536), 64,
-                                                           InitialMss());
+  const std::uint32_t peer_mss =
+      std::clamp<std::uint32_t>(options.mss.value_or(536), 64, InitialMss());
   // RFC 7323 2.2: scaling is on only when both sides offered it.
   if (options.window_scale && (tcb.passive_open || tcb.state == State::kSynSent)) {
     tcb.sender.ApplyPeerSyn(peer_mss, std::min<std::uint8_t>(*options.window_scale, 14));
@@ -97,8 +97,7 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
   // RFC 9293 3.10.7.3.
   const std::uint8_t flags = segment.flags();
   const Seq ack(segment.ack());
-  if (Has(flags, wire::TcpFlags::kAck) &&
-      (ack <= tcb.sender.iss() || ack > tcb.sender.snd_max())) {
+  if (Has(flags, wire::TcpFlags::kAck) && (ack <= tcb.sender.iss() || ack > tcb.sender.snd_max())) {
     counters_.Increment(Counter::kDropTcpBadAck);
     if (!Has(flags, wire::TcpFlags::kRst)) SendReset(tcb.tuple, ack, std::nullopt);
     return;
@@ -147,8 +146,7 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
   const bool fin = Has(flags, wire::TcpFlags::kFin);
   const Seq irs = tcb.receiver.irs();
 
-  if (tcb.state == State::kSynReceived && syn && !Has(flags, wire::TcpFlags::kAck) &&
-      seq == irs) {
+  if (tcb.state == State::kSynReceived && syn && !Has(flags, wire::TcpFlags::kAck) && seq == irs) {
     // The peer retransmitted its SYN: our SYN-ACK was lost.
     SendSegment(tcb, tcb.sender.iss(), wire::TcpFlags::kSyn | wire::TcpFlags::kAck, {},
                 /*with_syn_options=*/true);
@@ -281,10 +279,11 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
   }
 
   const std::uint8_t flags = segment.flags();
-  const AckResult result = sender.OnAck(
-      Seq(segment.seq()), ack, segment.window(),
-      static_cast<std::uint32_t>(segment.payload().size()),
-      /*duplicate_candidate=*/!(flags & (wire::TcpFlags::kSyn | wire::TcpFlags::kFin)), Now());
+  const AckResult result =
+      sender.OnAck(Seq(segment.seq()), ack, segment.window(),
+                   static_cast<std::uint32_t>(segment.payload().size()),
+                   /*duplicate_candidate=*/!(flags & (wire::TcpFlags::kSyn | wire::TcpFlags::kFin)),
+                   Now(), &ring_pool_);
   if (!result.acceptable) {
     counters_.Increment(Counter::kDropTcpBadAck);
     SendRateLimitedAck(tcb, /*is_keepalive_probe=*/false);
@@ -347,7 +346,7 @@ bool TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> pay
       SendAck(tcb);
       return true;
     }
-    const TextResult result = tcb.receiver.Insert(seq, payload);
+    const TextResult result = tcb.receiver.Insert(seq, payload, &ring_pool_);
     AccountBuffers(tcb);
     trimmed = result.trimmed;
     if (trimmed > 0) counters_.Increment(Counter::kTcpBytesBeyondWindow, trimmed);

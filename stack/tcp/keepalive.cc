@@ -34,7 +34,8 @@ void TcpEngine::OnPeerActivity(Tcb& tcb) {
   }
   // Probes were out and the peer spoke: the count starts over, and so does the idle period.
   counters_.Increment(Counter::kTcpKeepaliveProbesAnswered);
-  EmitTrace(Trace{.type = TraceType::kKeepaliveAnswered, .connection = tcb.id,
+  EmitTrace(Trace{.type = TraceType::kKeepaliveAnswered,
+                  .connection = tcb.id,
                   .number = tcb.keepalive_probes_unanswered,
                   .count = tcb.options.keepalive.count});
   tcb.keepalive_probes_unanswered = 0;
@@ -73,23 +74,26 @@ void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
   // Give up? With a user timeout set it decides instead of the count, as in Linux: abort once
   // the user timeout has passed since the last segment and at least one probe is unanswered.
   const Duration user_timeout = tcb.options.user_timeout;
-  const bool give_up =
-      user_timeout > Duration::zero()
-          ? tcb.keepalive_probes_unanswered > 0 && since_received >= user_timeout
-          : tcb.keepalive_probes_unanswered >= keepalive.count;
+  const bool give_up = user_timeout > Duration::zero()
+                           ? tcb.keepalive_probes_unanswered > 0 && since_received >= user_timeout
+                           : tcb.keepalive_probes_unanswered >= keepalive.count;
   if (give_up) {
     counters_.Increment(Counter::kTcpKeepaliveAborts);
-    EmitTrace(Trace{.type = TraceType::kKeepaliveTimeout, .connection = tcb.id,
-                    .number = tcb.keepalive_probes_unanswered, .count = keepalive.count});
+    EmitTrace(Trace{.type = TraceType::kKeepaliveTimeout,
+                    .connection = tcb.id,
+                    .number = tcb.keepalive_probes_unanswered,
+                    .count = keepalive.count});
     Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
     return;
   }
   SendKeepaliveProbe(tcb);
   ++tcb.keepalive_probes_unanswered;
-  EmitTrace(Trace{.type = TraceType::kKeepaliveProbe, .connection = tcb.id,
+  EmitTrace(Trace{.type = TraceType::kKeepaliveProbe,
+                  .connection = tcb.id,
                   .seq = (tcb.sender.snd_max() - 1).value(),
                   .length = keepalive.send_garbage_byte ? 1u : 0u,
-                  .number = tcb.keepalive_probes_unanswered, .count = keepalive.count});
+                  .number = tcb.keepalive_probes_unanswered,
+                  .count = keepalive.count});
   timers_.ScheduleAfter(tcb.keepalive_timer, keepalive.interval);
 }
 
@@ -97,9 +101,9 @@ void TcpEngine::SendKeepaliveProbe(Tcb& tcb) {
   // SEQ = SND.NXT - 1: a byte the peer has already acknowledged, so it is outside the peer's
   // window and RFC 9293 3.10.7.4 obliges the peer to answer with <SEQ=SND.NXT><ACK=RCV.NXT>.
   static constexpr std::uint8_t kGarbage[1] = {0};
-  const std::span<const std::uint8_t> payload =
-      tcb.options.keepalive.send_garbage_byte ? std::span<const std::uint8_t>(kGarbage)
-                                              : std::span<const std::uint8_t>();
+  const std::span<const std::uint8_t> payload = tcb.options.keepalive.send_garbage_byte
+                                                    ? std::span<const std::uint8_t>(kGarbage)
+                                                    : std::span<const std::uint8_t>();
   SendSegment(tcb, tcb.sender.snd_max() - 1, wire::TcpFlags::kAck, payload);
   counters_.Increment(Counter::kTcpKeepaliveProbesSent);
 }

@@ -75,7 +75,8 @@ void TcpEngine::SendRateLimitedAck(Tcb& tcb, bool is_keepalive_probe) {
   SendAck(tcb);
   if (is_keepalive_probe) {
     counters_.Increment(Counter::kTcpPeerProbesAnswered);
-    EmitTrace(Trace{.type = TraceType::kProbeAnswered, .connection = tcb.id,
+    EmitTrace(Trace{.type = TraceType::kProbeAnswered,
+                    .connection = tcb.id,
                     .seq = tcb.sender.snd_max().value()});
   }
 }
@@ -119,8 +120,10 @@ void TcpEngine::SendTransmission(Tcb& tcb, const Transmission& transmission) {
   SendSegment(tcb, transmission.seq, flags, payload_buffer_);
   if (transmission.retransmission) {
     counters_.Increment(Counter::kTcpRetransmits);
-    EmitTrace(Trace{.type = TraceType::kRetransmit, .connection = tcb.id,
-                    .seq = transmission.seq.value(), .length = transmission.length});
+    EmitTrace(Trace{.type = TraceType::kRetransmit,
+                    .connection = tcb.id,
+                    .seq = transmission.seq.value(),
+                    .length = transmission.length});
   }
 }
 

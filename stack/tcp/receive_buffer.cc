@@ -5,7 +5,8 @@
 
 namespace tapstack::tcp {
 
-InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint8_t> data) {
+InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint8_t> data,
+                                   RingPool* pool) {
   InsertResult result;
   // RFC 9293 3.10.7.4: keep only the part of the segment inside the receive window.
   const std::size_t window_size = window();
@@ -32,7 +33,7 @@ InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint
 
   // Copy only the bytes that fill gaps between held ranges: held bytes keep their first copy.
   const std::size_t held_extent = out_of_order_extent();
-  ring_.Reserve(readable_ + std::max(end, held_extent), readable_ + held_extent, capacity_);
+  ring_.Reserve(readable_ + std::max(end, held_extent), readable_ + held_extent, capacity_, pool);
   auto store = [&](std::size_t from, std::size_t to) {
     if (from < to) ring_.Write(readable_ + from, data.subspan(from - offset, to - from));
   };
@@ -73,16 +74,16 @@ InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint
       *latest_out_of_order_ -= result.advanced;
     }
   }
-  ReleaseIfEmpty();  // an emptied range list gives back any heap it grew
+  ReleaseIfEmpty(pool);  // an emptied range list gives back any heap it grew
   return result;
 }
 
-std::size_t ReceiveBuffer::Read(std::span<std::uint8_t> out) {
+std::size_t ReceiveBuffer::Read(std::span<std::uint8_t> out, RingPool* pool) {
   const std::size_t count = std::min(out.size(), readable_);
   ring_.Read(0, out.first(count));
   ring_.Consume(count);
   readable_ -= count;
-  ReleaseIfEmpty();
+  ReleaseIfEmpty(pool);
   return count;
 }
 
@@ -111,10 +112,10 @@ std::size_t ReceiveBuffer::allocated_bytes() const {
   return ring_.allocated_bytes() + range_heap;
 }
 
-void ReceiveBuffer::ReleaseIfEmpty() {
+void ReceiveBuffer::ReleaseIfEmpty(RingPool* pool) {
   if (!out_of_order_.empty()) return;
   out_of_order_.shrink_to_fit();  // back to inline storage if the list ever grew onto the heap
-  if (readable_ == 0) ring_.Release();
+  if (readable_ == 0) ring_.Release(pool);
 }
 
 }  // namespace tapstack::tcp

@@ -59,11 +59,14 @@ class ReceiveBuffer {
   //   - Data with offset > 0 is held out of order unless that would need more than
   //     max_out_of_order_ranges disjoint ranges; then the whole segment is dropped.
   // Returns how far RCV.NXT advances and what was cut or dropped.
-  InsertResult Insert(std::size_t offset, std::span<const std::uint8_t> data);
+  // Storage comes from `pool` when it has a fitting block, and returns to it when the buffer
+  // empties (byte_ring.h).
+  InsertResult Insert(std::size_t offset, std::span<const std::uint8_t> data,
+                      RingPool* pool = nullptr);
 
   // Moves up to out.size() in-order bytes to `out`, consuming them; returns the count. The window
   // opens by as much.
-  std::size_t Read(std::span<std::uint8_t> out);
+  std::size_t Read(std::span<std::uint8_t> out, RingPool* pool = nullptr);
 
   // In-order bytes waiting for the application.
   std::size_t readable() const { return readable_; }
@@ -91,7 +94,7 @@ class ReceiveBuffer {
     return out_of_order_.empty() ? 0 : out_of_order_.back().end;
   }
   // Frees all storage once nothing is held.
-  void ReleaseIfEmpty();
+  void ReleaseIfEmpty(RingPool* pool);
 
   ByteRing ring_;  // position 0: oldest readable byte; position readable_: RCV.NXT
   std::size_t capacity_;

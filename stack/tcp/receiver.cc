@@ -23,10 +23,10 @@ bool Receiver::Acceptable(Seq seq, std::uint32_t length) const {
          InHalfOpenRange(seq + (length - 1), rcv_nxt_, window_end);
 }
 
-TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload) {
+TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload, RingPool* pool) {
   const std::uint32_t offset = seq - rcv_nxt_;
   const bool gap_before = buffer_.has_out_of_order();
-  const InsertResult stored = buffer_.Insert(offset, payload);
+  const InsertResult stored = buffer_.Insert(offset, payload, pool);
   rcv_nxt_ += static_cast<std::uint32_t>(stored.advanced);
   TextResult result{.advanced = stored.advanced,
                     .trimmed = stored.trimmed,
@@ -61,10 +61,13 @@ bool Receiver::TakeQueuedFin() { return fin_queued_ && OnFin(queued_fin_); }
 bool Receiver::WindowUpdateDue(std::uint32_t mss) const {
   const Seq edge_now = rcv_nxt_ + (std::uint32_t{WindowField()} << rcv_wscale_);
   if (!(advertised_edge_ < edge_now)) return false;
-  const std::size_t half_buffer = buffer_.capacity() / 2;
-  if (edge_now - advertised_edge_ < std::min<std::size_t>(mss, half_buffer)) return false;
+  // Half of the largest window we can advertise: the buffer, or what the window field can carry
+  // without scaling.
+  const std::size_t half_window =
+      std::min<std::size_t>(buffer_.capacity(), std::size_t{0xffff} << rcv_wscale_) / 2;
+  if (edge_now - advertised_edge_ < std::min<std::size_t>(mss, half_window)) return false;
   const std::uint32_t room_left = rcv_nxt_ < advertised_edge_ ? advertised_edge_ - rcv_nxt_ : 0;
-  return room_left <= half_buffer;
+  return room_left <= half_window;
 }
 
 std::uint16_t Receiver::WindowField() const {

@@ -56,7 +56,7 @@ class Receiver {
   // (RFC 9293 3.10.7.4, seventh), and says when to acknowledge it: at once for out-of-order data
   // and gap fills (RFC 5681 4.2), for every second segment (RFC 1122 4.2.3.2), otherwise within
   // the delayed-ACK timeout.
-  TextResult Insert(Seq seq, std::span<const std::uint8_t> payload);
+  TextResult Insert(Seq seq, std::span<const std::uint8_t> payload, RingPool* pool);
   // The peer's FIN occupies `fin_seq` (RFC 9293 3.10.7.4, eighth). True when it is next in
   // sequence: it is consumed (RCV.NXT moves past it) and must be acknowledged at once. A FIN
   // ahead of missing data is remembered and taken by TakeQueuedFin once the gap fills.
@@ -64,12 +64,12 @@ class Receiver {
   bool TakeQueuedFin();
 
   // Moves in-order bytes to the application (RFC 9293 3.10.3).
-  std::size_t Read(std::span<std::uint8_t> out) { return buffer_.Read(out); }
+  std::size_t Read(std::span<std::uint8_t> out, RingPool* pool) { return buffer_.Read(out, pool); }
   // After a read: whether to send a window update now. RFC 1122 4.2.3.3 allows one only once the
-  // right edge can move by min(MSS, half the buffer) beyond the edge last advertised; like Linux
-  // (tcp_cleanup_rbuf) it is sent at once only when the sender has less than half the buffer
-  // left to send into, otherwise it rides on the next ACK, so a reader that keeps up does not
-  // defeat delayed ACKs.
+  // right edge can move by min(MSS, half the largest window) beyond the edge last advertised;
+  // like Linux (tcp_cleanup_rbuf) it is sent at once only when the sender has at most half the
+  // largest window left to send into, otherwise it rides on the next ACK, so a reader that keeps
+  // up does not defeat delayed ACKs.
   bool WindowUpdateDue(std::uint32_t mss) const;
 
   // The window field of a segment we send (scaled by our shift; a SYN's is never scaled,

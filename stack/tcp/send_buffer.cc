@@ -4,10 +4,10 @@
 
 namespace tapstack::tcp {
 
-std::size_t SendBuffer::Write(std::span<const std::uint8_t> data) {
+std::size_t SendBuffer::Write(std::span<const std::uint8_t> data, RingPool* pool) {
   const std::size_t accepted = std::min(data.size(), free_space());
   if (accepted == 0) return 0;
-  ring_.Reserve(size_ + accepted, size_, capacity_);
+  ring_.Reserve(size_ + accepted, size_, capacity_, pool);
   ring_.Write(size_, data.first(accepted));
   size_ += accepted;
   return accepted;
@@ -27,11 +27,11 @@ std::size_t SendBuffer::Read(std::size_t offset, std::span<std::uint8_t> out) co
   return count;
 }
 
-void SendBuffer::Acknowledge(std::size_t bytes) {
+void SendBuffer::Acknowledge(std::size_t bytes, RingPool* pool) {
   const std::size_t dropped = std::min(bytes, size_);
   ring_.Consume(dropped);
   size_ -= dropped;
-  if (size_ == 0) ring_.Release();
+  if (size_ == 0) ring_.Release(pool);
 }
 
 }  // namespace tapstack::tcp

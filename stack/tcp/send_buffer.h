@@ -22,7 +22,8 @@ class SendBuffer {
 
   // Appends as much of `data` as fits in free_space(); returns the number of bytes accepted (a
   // short count is the application's cue that the buffer is full, as with a non-blocking send).
-  std::size_t Write(std::span<const std::uint8_t> data);
+  // Storage comes from `pool` when it has a fitting block (byte_ring.h).
+  std::size_t Write(std::span<const std::uint8_t> data, RingPool* pool = nullptr);
 
   // Bytes held: sent but unacknowledged, plus not yet sent. Offset 0 is the byte at SND.UNA.
   std::size_t size() const { return size_; }
@@ -41,8 +42,9 @@ class SendBuffer {
 
   // Drops the `bytes` oldest bytes, which the peer has acknowledged (SND.UNA advanced over them).
   // The caller passes data bytes only: a SYN or FIN also occupies sequence space but never sat in
-  // this buffer. More than size() drops everything. Frees the storage when the buffer empties.
-  void Acknowledge(std::size_t bytes);
+  // this buffer. More than size() drops everything. Frees the storage (into `pool`, when given)
+  // when the buffer empties.
+  void Acknowledge(std::size_t bytes, RingPool* pool = nullptr);
 
   // Heap bytes held by the buffer; 0 whenever it is empty.
   std::size_t allocated_bytes() const { return ring_.allocated_bytes(); }

@@ -109,7 +109,7 @@ std::optional<Transmission> Sender::FirstSegment() const {
 }
 
 AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
-                        bool duplicate_candidate, Duration now) {
+                        bool duplicate_candidate, Duration now, RingPool* pool) {
   AckResult result;
   if (window_probe_outstanding_ && ack == snd_max_ + 1) {
     // The peer's window had opened (its update was lost or crossed our probe) and it kept the byte
@@ -130,7 +130,7 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     std::uint32_t data_acked = acked;
     if (snd_una_ == iss_) --data_acked;              // our SYN
     if (fin_sent_ && ack == snd_max_) --data_acked;  // our FIN
-    buffer_.Acknowledge(std::min<std::size_t>(data_acked, buffer_.size()));
+    buffer_.Acknowledge(std::min<std::size_t>(data_acked, buffer_.size()), pool);
     snd_una_ = ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     // RFC 6298 (Karn): only segments sent once give RTT samples; timing stops on a timeout.

@@ -68,7 +68,9 @@ class Sender {
   bool OnSynTimeout(int limit);
 
   // --- The application's data (RFC 9293 3.10.2, 3.10.4).
-  std::size_t Write(std::span<const std::uint8_t> data) { return buffer_.Write(data); }
+  std::size_t Write(std::span<const std::uint8_t> data, RingPool* pool) {
+    return buffer_.Write(data, pool);
+  }
   void QueueFin() { fin_queued_ = true; }
   void set_want_writable() { want_writable_ = true; }
 
@@ -93,8 +95,9 @@ class Sender {
 
   // --- Input (RFC 9293 3.10.7.4, fifth: the ACK field). `seq`, `ack`, `raw_window` and
   // `payload_len` come from the segment; `duplicate_candidate` says it carries no SYN or FIN.
+  // Acknowledged storage goes back to `pool` when the buffer empties.
   AckResult OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
-                  bool duplicate_candidate, Duration now);
+                  bool duplicate_candidate, Duration now, RingPool* pool);
 
   // --- Timers.
   // RFC 6298 5.4 to 5.6: back off, collapse cwnd, go back to SND.UNA. False when

@@ -57,11 +57,11 @@ struct ConnectionOptions {
 struct TcpConfig {
   ConnectionOptions defaults;
   RtoConfig rto;
-  int syn_retries = 6;     // Linux tcp_syn_retries
-  int synack_retries = 5;  // Linux tcp_synack_retries
-  Duration time_wait = std::chrono::seconds(60);         // 2MSL, as Linux's TCP_TIMEWAIT_LEN
+  int syn_retries = 6;                                     // Linux tcp_syn_retries
+  int synack_retries = 5;                                  // Linux tcp_synack_retries
+  Duration time_wait = std::chrono::seconds(60);           // 2MSL, as Linux's TCP_TIMEWAIT_LEN
   Duration fin_wait_2_timeout = std::chrono::seconds(60);  // Linux tcp_fin_timeout (orphans)
-  Duration delayed_ack = milliseconds(40);               // Linux's minimum delayed-ACK timeout
+  Duration delayed_ack = milliseconds(40);                 // Linux's minimum delayed-ACK timeout
   // Minimum gap between two ACKs answering out-of-window segments (RFC 5961 challenge ACKs and
   // keepalive probe answers) per connection, as Linux's tcp_invalid_ratelimit (500 ms). Kept
   // well under one second so a peer probing once per second always gets its answer.

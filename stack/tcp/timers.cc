@@ -24,8 +24,8 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
                                      : wire::TcpFlags::kSyn | wire::TcpFlags::kAck;
       SendSegment(tcb, sender.iss(), flags, {}, /*with_syn_options=*/true);
       counters_.Increment(Counter::kTcpRetransmits);
-      EmitTrace(Trace{.type = TraceType::kRetransmit, .connection = tcb.id,
-                      .seq = sender.iss().value()});
+      EmitTrace(
+          Trace{.type = TraceType::kRetransmit, .connection = tcb.id, .seq = sender.iss().value()});
       ArmRetransmitTimer(tcb);
       return;
     }
@@ -43,8 +43,8 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
     SendSegment(tcb, sender.snd_una(), wire::TcpFlags::kFin | wire::TcpFlags::kAck, {});
     sender.OnFinRetransmitted();
     counters_.Increment(Counter::kTcpRetransmits);
-    EmitTrace(Trace{.type = TraceType::kRetransmit, .connection = tcb.id,
-                    .seq = sender.snd_una().value()});
+    EmitTrace(Trace{
+        .type = TraceType::kRetransmit, .connection = tcb.id, .seq = sender.snd_una().value()});
   } else {
     Output(tcb);
   }

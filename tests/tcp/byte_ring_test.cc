@@ -71,5 +71,46 @@ TEST(ByteRingTest, ReadAndWriteAtEveryPositionAcrossTheWrap) {
   }
 }
 
+TEST(RingPoolTest, ReleasedStorageIsReusedByTheNextReserve) {
+  RingPool pool;
+  ByteRing first;
+  first.Reserve(1000, 0, 1 << 20, &pool);
+  const std::size_t length = first.allocated_bytes();
+  ASSERT_GE(length, 1000u);
+  first.Release(&pool);
+  EXPECT_EQ(first.allocated_bytes(), 0u);
+  EXPECT_EQ(pool.free_blocks(), 1u);
+  EXPECT_EQ(pool.free_bytes(), length);
+
+  ByteRing second;
+  second.Reserve(500, 0, 1 << 20, &pool);
+  EXPECT_EQ(second.allocated_bytes(), length) << "the pooled block, not a new one";
+  EXPECT_EQ(pool.free_blocks(), 0u);
+  const std::vector<std::uint8_t> data = Iota(500, 7);
+  second.Write(0, data);
+  std::vector<std::uint8_t> out(500);
+  second.Read(0, out);
+  EXPECT_EQ(out, data);
+}
+
+TEST(RingPoolTest, BlocksThatDoNotFitAreLeftAndThePoolIsBounded) {
+  RingPool pool(/*max_blocks=*/2);
+  for (int i = 0; i < 3; ++i) {
+    ByteRing ring;
+    ring.Reserve(4096, 0, 4096, &pool);
+    ring.Release(&pool);
+  }
+  EXPECT_EQ(pool.free_blocks(), 1u) << "each ring took the block the previous one gave back";
+  ByteRing big;
+  big.Reserve(8192, 0, 8192, &pool);
+  EXPECT_EQ(pool.free_blocks(), 1u) << "a 4096-byte block is too small for 8192";
+  ByteRing small;
+  small.Reserve(100, 0, 2048, &pool);
+  EXPECT_EQ(pool.free_blocks(), 1u) << "a 4096-byte block is beyond the 2048-byte limit";
+  big.Release(&pool);
+  small.Release(&pool);
+  EXPECT_EQ(pool.free_blocks(), 2u) << "bounded at max_blocks: the third block was freed";
+}
+
 }  // namespace
 }  // namespace tapstack::tcp

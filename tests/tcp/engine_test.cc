@@ -111,6 +111,27 @@ TEST(TcpOpen, SynRetriesThenTimesOut) {
   EXPECT_EQ(h.stack().tcp_connection_count(), 0u);
 }
 
+// RFC 6298 5.7: after the SYN had to be retransmitted, data transfer starts with a 3 s timeout
+// instead of what the backed-off SYN timer or the 1 s initial value would give.
+TEST(TcpOpen, RetransmissionTimeoutIsThreeSecondsAfterALostSyn) {
+  TcpHarness h;
+  const absl::StatusOr<tcp::ConnectionId> id =
+      h.stack().Connect(TcpHarness::kPeerAddress, h.peer_port(), h.now());
+  ASSERT_TRUE(id.ok());
+  const Segment syn = h.TakeOne();
+  h.AdvanceBy(seconds(1));  // the first SYN is lost; RFC 6298 2.1's 1 s timeout resends it
+  EXPECT_EQ(h.TakeOne().seq, syn.seq);
+  h.Inject(syn.src_port, TcpFlags::kSyn | TcpFlags::kAck, 7000, syn.seq + 1, 65535);
+  ASSERT_EQ(h.stack().Info(*id)->state, State::kEstablished);
+  h.Take();  // the ACK
+  ASSERT_EQ(h.stack().Send(*id, Pattern(100), h.now()).bytes, 100u);
+  ASSERT_EQ(h.TakeOne().payload.size(), 100u);
+  h.AdvanceBy(seconds(3) - milliseconds(1));
+  EXPECT_TRUE(h.Take().empty()) << "no retransmission before 3 s";
+  h.AdvanceBy(milliseconds(1));
+  EXPECT_EQ(h.TakeOne().payload.size(), 100u) << "retransmitted at 3 s";
+}
+
 TEST(TcpOpen, ConnectionRefusedByReset) {
   TcpHarness h;
   h.set_peer_port(9);
@@ -304,6 +325,49 @@ TEST_F(Established, AcksEverySecondFullSegmentAtOnce) {
   PeerSends(Pattern(1460));
   const Segment ack = h_.TakeOne();
   EXPECT_EQ(ack.ack, PeerSeq());
+}
+
+// RFC 1122 4.2.3.2 and 4.2.3.3: an application that reads every segment as it arrives must not
+// turn each read into a window update. In bulk receive, at most one pure ACK per two full-size
+// segments goes out.
+TEST_F(Established, ReaderThatKeepsUpDoesNotAcknowledgeEverySegment) {
+  Bytes out(1 << 16);
+  std::size_t acks = 0;
+  constexpr int kSegments = 100;
+  for (int i = 0; i < kSegments; ++i) {
+    PeerSends(Pattern(1460));
+    ASSERT_EQ(h_.stack().Receive(id_, out, h_.now()).bytes, 1460u);
+    for (const Segment& segment : h_.Take()) {
+      EXPECT_TRUE(segment.payload.empty());
+      ++acks;
+    }
+  }
+  EXPECT_EQ(acks, kSegments / 2u);
+}
+
+// RFC 1122 4.2.3.3: once the window is nearly closed, reading opens it, but the update goes only
+// when the right edge can move by at least one MSS; and then it goes at once, so the sender is not
+// left waiting on a window it cannot use.
+TEST_F(Established, WindowUpdateWaitsUntilTheEdgeMovesByAnMss) {
+  const std::size_t buffer = tcp::ConnectionOptions{}.receive_buffer;
+  // Fill the receive buffer without reading (the ACKs carry a shrinking window).
+  std::size_t filled = 0;
+  while (filled < buffer) {
+    const std::size_t n = std::min<std::size_t>(1460, buffer - filled);
+    PeerSends(Pattern(n));
+    filled += n;
+  }
+  h_.AdvanceBy(milliseconds(40));
+  h_.Take();
+  EXPECT_EQ(h_.stack().Info(id_)->rcv_wnd, 0u);
+  Bytes out(1000);
+  ASSERT_EQ(h_.stack().Receive(id_, out, h_.now()).bytes, 1000u);
+  EXPECT_TRUE(h_.Take().empty()) << "1000 bytes of room is less than an MSS: no update";
+  ASSERT_EQ(h_.stack().Receive(id_, out, h_.now()).bytes, 1000u);
+  const Segment update = h_.TakeOne();
+  EXPECT_TRUE(update.Only(TcpFlags::kAck));
+  EXPECT_EQ(update.ack, PeerSeq());
+  EXPECT_GT(update.window, 0);
 }
 
 TEST_F(Established, RetransmittedOldDataIsAcknowledgedEveryTime) {

@@ -89,6 +89,43 @@ TEST_F(KeepaliveTest, CanonicalSequenceAgainstASilentPeer) {
   EXPECT_TRUE(harness_.TakeOne().Has(TcpFlags::kRst));
 }
 
+// Only an acceptable segment proves the peer alive (as in Linux): anyone on the path can forge an
+// off-window segment with the connection's 4-tuple without knowing its sequence space, and that
+// must not keep a dead connection open. A forged segment every 300 ms changes nothing: the same
+// probes at the same times, then RST and ETIMEDOUT at idle + count x interval.
+TEST_F(KeepaliveTest, ForgedOffWindowSegmentsDoNotKeepADeadPeerAlive) {
+  ASSERT_FALSE(harness_.stack().SetKeepalive(id_, Canonical(), harness_.now()));
+  const timers::TimePoint last_received = established_at_;
+  std::vector<timers::TimePoint> probe_times;
+  std::optional<timers::TimePoint> reset_at;
+  for (timers::TimePoint t = last_received; t <= last_received + seconds(12);
+       t += milliseconds(100)) {
+    harness_.AdvanceTo(t);
+    for (const Segment& segment : harness_.Take()) {
+      if (segment.Has(TcpFlags::kRst)) {
+        reset_at = t;
+      } else if (segment.seq == OurNext() - 1) {
+        probe_times.push_back(t);
+      } else {
+        EXPECT_EQ(segment.seq, OurNext()) << "only challenge ACKs besides the probes";
+      }
+    }
+    if ((t - last_received) % milliseconds(300) == milliseconds(0) && !reset_at) {
+      // Far outside the receive window, and an ACK of nothing new: RFC 9293 3.10.7.4 drops it.
+      harness_.Inject(kPort, TcpFlags::kAck, PeerSeq() + 0x4000'0000u, OurNext(), 65535);
+    }
+  }
+  ASSERT_EQ(probe_times.size(), 4u);
+  for (int probe = 0; probe < 4; ++probe) {
+    EXPECT_EQ(probe_times[probe], last_received + seconds(3) + seconds(2) * probe);
+  }
+  ASSERT_TRUE(reset_at.has_value());
+  EXPECT_EQ(*reset_at, last_received + seconds(11));
+  ASSERT_EQ(ClosedEvents().size(), 1u);
+  EXPECT_EQ(ClosedEvents()[0].error, std::make_error_code(std::errc::timed_out));
+  EXPECT_GT(harness_.Count(Counter::kDropTcpUnacceptable), 30u);
+}
+
 TEST_F(KeepaliveTest, AnswerResetsTheCountAndTheIdlePeriod) {
   ASSERT_FALSE(harness_.stack().SetKeepalive(id_, Canonical(), harness_.now()));
   harness_.AdvanceTo(established_at_ + seconds(3));
