@@ -54,6 +54,13 @@ TcpEngine::~TcpEngine() {
   for (auto& [tuple, tcb] : connections_) CancelTimers(*tcb);
 }
 
+void TcpEngine::SetOptions(Tcb& tcb, const ConnectionOptions& options) {
+  if (options == *tcb.options) return;
+  const ConnectionOptions* previous = tcb.options;
+  tcb.options = options_.Acquire(options);
+  options_.Release(previous);
+}
+
 Duration TcpEngine::Now() const { return timers_.now() - origin_; }
 
 std::uint32_t TcpEngine::InitialMss() const {
@@ -92,7 +99,7 @@ Tcb* TcpEngine::Find(ConnectionId id) const {
 }
 
 Tcb& TcpEngine::CreateTcb(const FourTuple& tuple, const ConnectionOptions& options) {
-  auto tcb = std::make_unique<Tcb>(this, options, config_.rto, InitialMss());
+  auto tcb = std::make_unique<Tcb>(this, options_.Acquire(options), config_.rto, InitialMss());
   tcb->id = ConnectionId{next_connection_id_++};
   tcb->tuple = tuple;
   tcb->last_received = Now();
@@ -167,6 +174,7 @@ void TcpEngine::Free(Tcb& tcb) {
     if (listener != listeners_.end()) std::erase(listener->second.accept_queue, tcb.id);
   }
   buffered_bytes_ -= tcb.accounted_buffer_bytes;
+  options_.Release(tcb.options);
   by_id_.erase(tcb.id);
   connections_.erase(tcb.tuple);  // destroys tcb
 }
@@ -338,7 +346,9 @@ std::error_code TcpEngine::SetUserTimeout(ConnectionId id, Duration user_timeout
   Tcb* tcb = Find(id);
   if (tcb == nullptr) return Errno(ENOTCONN);
   if (user_timeout < Duration::zero()) return Errno(EINVAL);
-  tcb->options.user_timeout = user_timeout;
+  ConnectionOptions options = *tcb->options;
+  options.user_timeout = user_timeout;
+  SetOptions(*tcb, options);
   if (user_timeout == Duration::zero()) {
     timers_.Cancel(tcb->user_timeout_timer);
   } else if (tcb->flight_size() > 0) {
@@ -350,7 +360,9 @@ std::error_code TcpEngine::SetUserTimeout(ConnectionId id, Duration user_timeout
 std::error_code TcpEngine::SetNoDelay(ConnectionId id, bool no_delay) {
   Tcb* tcb = Find(id);
   if (tcb == nullptr) return Errno(ENOTCONN);
-  tcb->options.no_delay = no_delay;
+  ConnectionOptions options = *tcb->options;
+  options.no_delay = no_delay;
+  SetOptions(*tcb, options);
   if (no_delay) Output(*tcb);
   return {};
 }

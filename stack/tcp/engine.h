@@ -21,6 +21,7 @@
 #include "stack/counters.h"
 #include "stack/ip_output.h"
 #include "stack/tcp/isn.h"
+#include "stack/tcp/options_table.h"
 #include "stack/tcp/syn_cookie.h"
 #include "stack/tcp/tcb.h"
 #include "stack/tcp/tcp_types.h"
@@ -96,6 +97,8 @@ class TcpEngine {
   void Terminate(Tcb& tcb, std::error_code error, bool send_reset);
   void Free(Tcb& tcb);
   void CancelTimers(Tcb& tcb);  // all six, O(1) each
+  // Points the connection at the shared copy of `options` (OptionsTable).
+  void SetOptions(Tcb& tcb, const ConnectionOptions& options);
   void Emit(Event event);
   void EmitTrace(const Trace& trace);
   Duration Now() const;
@@ -177,6 +180,7 @@ class TcpEngine {
   absl::flat_hash_map<ConnectionId, Tcb*> by_id_;
   absl::flat_hash_map<std::uint16_t, Listener> listeners_;
 
+  OptionsTable options_;
   // Buffer storage recycled between connections and between a buffer's drains and refills.
   RingPool ring_pool_;
   std::vector<Event> pending_events_;

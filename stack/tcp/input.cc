@@ -84,7 +84,7 @@ void TcpEngine::ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options) {
   if (options.window_scale && (tcb.passive_open || tcb.state == State::kSynSent)) {
     tcb.sender.ApplyPeerSyn(peer_mss, std::min<std::uint8_t>(*options.window_scale, 14));
     if (tcb.passive_open) {
-      tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options.receive_buffer));
+      tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options->receive_buffer));
     }
   } else {
     tcb.sender.ApplyPeerSyn(peer_mss, 0);
@@ -296,8 +296,8 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
       timers_.Cancel(tcb.user_timeout_timer);
     } else {
       ArmRetransmitTimer(tcb);  // RFC 6298 5.3: restart on new data acknowledged
-      if (tcb.options.user_timeout > Duration::zero()) {
-        timers_.ScheduleAfter(tcb.user_timeout_timer, tcb.options.user_timeout);
+      if (tcb.options->user_timeout > Duration::zero()) {
+        timers_.ScheduleAfter(tcb.user_timeout_timer, tcb.options->user_timeout);
       }
     }
     if (result.writable && !tcb.app_closed) {

@@ -17,7 +17,7 @@
 namespace tapstack::tcp {
 
 bool TcpEngine::KeepaliveRuns(const Tcb& tcb) const {
-  if (!tcb.options.keepalive.enabled) return false;
+  if (!tcb.options->keepalive.enabled) return false;
   // Keepalive watches an established connection; in FIN-WAIT-2 it runs while the state lasts
   // (the peer may die before it sends its FIN). CLOSE-WAIT still has our direction open.
   return tcb.state == State::kEstablished || tcb.state == State::kCloseWait ||
@@ -37,7 +37,7 @@ void TcpEngine::OnPeerActivity(Tcb& tcb) {
   EmitTrace(Trace{.type = TraceType::kKeepaliveAnswered,
                   .connection = tcb.id,
                   .number = tcb.keepalive_probes_unanswered,
-                  .count = tcb.options.keepalive.count});
+                  .count = tcb.options->keepalive.count});
   tcb.keepalive_probes_unanswered = 0;
   ArmKeepalive(tcb);
 }
@@ -49,12 +49,12 @@ void TcpEngine::ArmKeepalive(Tcb& tcb) {
     return;
   }
   // For the remainder of the idle period, counted from the last segment received.
-  timers_.Schedule(tcb.keepalive_timer, origin_ + tcb.last_received + tcb.options.keepalive.idle);
+  timers_.Schedule(tcb.keepalive_timer, origin_ + tcb.last_received + tcb.options->keepalive.idle);
 }
 
 void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
   if (!KeepaliveRuns(tcb)) return;
-  const KeepaliveOptions& keepalive = tcb.options.keepalive;
+  const KeepaliveOptions& keepalive = tcb.options->keepalive;
   const Duration now = Now();
   const Duration since_received = now - tcb.last_received;
 
@@ -73,7 +73,7 @@ void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
 
   // Give up? With a user timeout set it decides instead of the count, as in Linux: abort once
   // the user timeout has passed since the last segment and at least one probe is unanswered.
-  const Duration user_timeout = tcb.options.user_timeout;
+  const Duration user_timeout = tcb.options->user_timeout;
   const bool give_up = user_timeout > Duration::zero()
                            ? tcb.keepalive_probes_unanswered > 0 && since_received >= user_timeout
                            : tcb.keepalive_probes_unanswered >= keepalive.count;
@@ -101,7 +101,7 @@ void TcpEngine::SendKeepaliveProbe(Tcb& tcb) {
   // SEQ = SND.NXT - 1: a byte the peer has already acknowledged, so it is outside the peer's
   // window and RFC 9293 3.10.7.4 obliges the peer to answer with <SEQ=SND.NXT><ACK=RCV.NXT>.
   static constexpr std::uint8_t kGarbage[1] = {0};
-  const std::span<const std::uint8_t> payload = tcb.options.keepalive.send_garbage_byte
+  const std::span<const std::uint8_t> payload = tcb.options->keepalive.send_garbage_byte
                                                     ? std::span<const std::uint8_t>(kGarbage)
                                                     : std::span<const std::uint8_t>();
   SendSegment(tcb, tcb.sender.snd_max() - 1, wire::TcpFlags::kAck, payload);
@@ -120,7 +120,9 @@ std::error_code TcpEngine::SetKeepalive(ConnectionId id, const KeepaliveOptions&
     return Errno(EINVAL);
   }
   const bool was_running = KeepaliveRuns(*tcb);
-  tcb->options.keepalive = keepalive;
+  ConnectionOptions options = *tcb->options;
+  options.keepalive = keepalive;
+  SetOptions(*tcb, options);
   if (KeepaliveRuns(*tcb) && was_running && tcb->keepalive_probes_unanswered > 0) {
     return {};  // probing is under way: the new interval applies from the next probe
   }

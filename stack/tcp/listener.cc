@@ -139,7 +139,7 @@ bool TcpEngine::AcceptSynCookie(Listener& listener, const FourTuple& tuple,
   tcb.sender.ApplyPeerSyn(std::clamp<std::uint32_t>(syn->mss, 64, InitialMss()),
                           syn->window_scale.value_or(0));
   if (syn->window_scale) {
-    tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options.receive_buffer));
+    tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options->receive_buffer));
   }
   tcb.sender.SetInitialWindow(std::uint32_t{segment.window()} << tcb.sender.window_shift(),
                               client_isn + 1, tcb.sender.snd_una());

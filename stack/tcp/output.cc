@@ -131,14 +131,14 @@ void TcpEngine::Output(Tcb& tcb, bool override_sws) {
   if (!SendsData(tcb.state)) return;
   Sender& sender = tcb.sender;
   while (const std::optional<Transmission> next =
-             sender.NextTransmission(tcb.options.no_delay, override_sws)) {
+             sender.NextTransmission(tcb.options->no_delay, override_sws)) {
     override_sws = false;  // one short segment only
     SendTransmission(tcb, *next);
     sender.OnTransmitted(*next, Now());
     if (!tcb.retransmit_timer.is_scheduled()) ArmRetransmitTimer(tcb);
     if (next->fin) return;
-    if (tcb.options.user_timeout > Duration::zero() && !tcb.user_timeout_timer.is_scheduled()) {
-      timers_.ScheduleAfter(tcb.user_timeout_timer, tcb.options.user_timeout);
+    if (tcb.options->user_timeout > Duration::zero() && !tcb.user_timeout_timer.is_scheduled()) {
+      timers_.ScheduleAfter(tcb.user_timeout_timer, tcb.options->user_timeout);
     }
     timers_.Cancel(tcb.persist_timer);
   }

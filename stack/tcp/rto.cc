@@ -18,9 +18,15 @@ Duration Clamp(Duration value, Duration low, Duration high) {
 
 }  // namespace
 
-RtoEstimator::RtoEstimator(RtoConfig config)
-    : config_(config), rto_without_sample_(config.initial) {
-  assert(config_.min <= config_.max);
+namespace {
+const RtoConfig kDefaultRtoConfig;
+}  // namespace
+
+RtoEstimator::RtoEstimator() : RtoEstimator(kDefaultRtoConfig) {}
+
+RtoEstimator::RtoEstimator(const RtoConfig& config)
+    : config_(&config), rto_without_sample_(config.initial) {
+  assert(config_->min <= config_->max);
 }
 
 void RtoEstimator::OnRttSample(Duration rtt) {
@@ -41,23 +47,23 @@ void RtoEstimator::OnRttSample(Duration rtt) {
 }
 
 Duration RtoEstimator::BaseRto() const {
-  if (!srtt_.has_value()) return Clamp(rto_without_sample_, config_.min, config_.max);
+  if (!srtt_.has_value()) return Clamp(rto_without_sample_, config_->min, config_->max);
   // RFC 6298 2.3: RTO <- SRTT + max(G, K * RTTVAR), saturating at max instead of overflowing.
-  const Duration::rep limit = config_.max.count();
+  const Duration::rep limit = config_->max.count();
   const Duration::rep variance_term =
       rttvar_.count() > limit / kVarianceFactor ? limit : rttvar_.count() * kVarianceFactor;
-  const Duration::rep spread = std::max(config_.granularity.count(), variance_term);
+  const Duration::rep spread = std::max(config_->granularity.count(), variance_term);
   const Duration::rep total =
       srtt_->count() > limit - std::min(spread, limit) ? limit : srtt_->count() + spread;
   // RFC 6298 2.4 (lower bound, configurable) and 2.5 (upper bound).
-  return Clamp(Duration(total), config_.min, config_.max);
+  return Clamp(Duration(total), config_->min, config_->max);
 }
 
 Duration RtoEstimator::rto() const {
   // RFC 6298 5.5: each backoff doubles the timeout; the maximum of 2.5 bounds the doubling.
   Duration timeout = BaseRto();
-  for (int i = 0; i < backoff_count_ && Duration::zero() < timeout && timeout < config_.max; ++i) {
-    timeout = timeout > config_.max / 2 ? config_.max : timeout * 2;
+  for (int i = 0; i < backoff_count_ && Duration::zero() < timeout && timeout < config_->max; ++i) {
+    timeout = timeout > config_->max / 2 ? config_->max : timeout * 2;
   }
   return timeout;
 }
@@ -69,7 +75,7 @@ void RtoEstimator::Backoff() {
 void RtoEstimator::OnEstablishedAfterSynLoss() {
   backoff_count_ = 0;
   if (!srtt_.has_value()) {
-    rto_without_sample_ = std::max(rto_without_sample_, config_.after_syn_loss);
+    rto_without_sample_ = std::max(rto_without_sample_, config_->after_syn_loss);
   }
 }
 

@@ -31,8 +31,12 @@ struct RtoConfig {
 
 class RtoEstimator {
  public:
-  // Requires config.min <= config.max.
-  explicit RtoEstimator(RtoConfig config = {});
+  // Uses the defaults of RtoConfig.
+  RtoEstimator();
+  // Requires config.min <= config.max. The configuration is shared, not copied (every connection
+  // of an engine uses the same one): it must outlive the estimator.
+  explicit RtoEstimator(const RtoConfig& config);
+  explicit RtoEstimator(RtoConfig&&) = delete;
 
   // Feeds one round-trip measurement R (RFC 6298 2.2 for the first, 2.3 after that, with
   // alpha = 1/8, beta = 1/4, K = 4). A negative R is taken as 0. Does not touch the backoff: the
@@ -60,13 +64,13 @@ class RtoEstimator {
   std::optional<Duration> srtt() const { return srtt_; }
   // RTTVAR; zero before the first sample.
   Duration rttvar() const { return rttvar_; }
-  const RtoConfig& config() const { return config_; }
+  const RtoConfig& config() const { return *config_; }
 
  private:
   // The timeout before backoff, clamped to [min, max].
   Duration BaseRto() const;
 
-  RtoConfig config_;
+  const RtoConfig* config_;
   std::optional<Duration> srtt_;
   Duration rttvar_{0};
   // Used instead of SRTT + max(G, K * RTTVAR) while there is no sample: the initial timeout, or

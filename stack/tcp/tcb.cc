@@ -15,11 +15,11 @@ void Dispatch(timers::Timer& timer) {
 
 }  // namespace
 
-Tcb::Tcb(TcpEngine* engine, const ConnectionOptions& options, const RtoConfig& rto_config,
+Tcb::Tcb(TcpEngine* engine, const ConnectionOptions* options, const RtoConfig& rto_config,
          std::uint32_t mss)
     : engine(engine),
-      sender(options.send_buffer, rto_config, mss),
-      receiver(options.receive_buffer),
+      sender(options->send_buffer, rto_config, mss),
+      receiver(options->receive_buffer),
       options(options),
       retransmit_timer(&Dispatch<&Tcb::retransmit_timer, &TcpEngine::OnRetransmitTimer>),
       persist_timer(&Dispatch<&Tcb::persist_timer, &TcpEngine::OnPersistTimer>),

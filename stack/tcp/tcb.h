@@ -37,7 +37,8 @@ struct FourTuple {
 // Layout (docs/architecture.md): what a data segment and a keepalive expiry touch comes first;
 // the configuration every connection shares is reached by pointer (engine->config()).
 struct Tcb {
-  Tcb(TcpEngine* engine, const ConnectionOptions& options, const RtoConfig& rto_config,
+  // `options` is the engine's shared copy (OptionsTable); `rto_config` the engine's.
+  Tcb(TcpEngine* engine, const ConnectionOptions* options, const RtoConfig& rto_config,
       std::uint32_t mss);
 
   TcpEngine* engine;
@@ -58,7 +59,7 @@ struct Tcb {
   Duration last_invalid_ack{};  // rate limit for challenge ACKs and probe answers
   // This connection's share of the engine's buffered_bytes_ (TcpConfig::max_buffer_memory).
   std::size_t accounted_buffer_bytes = 0;
-  ConnectionOptions options;
+  const ConnectionOptions* options;
 
   // Every timer of the connection, each on the stack's one wheel.
   timers::Timer retransmit_timer;

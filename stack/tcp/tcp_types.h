@@ -10,6 +10,7 @@
 #include <optional>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "stack/tcp/rto.h"
 #include "stack/wire/bytes.h"
@@ -39,6 +40,13 @@ struct KeepaliveOptions {
   // Send one garbage byte (SEQ = SND.NXT - 1, already acknowledged) instead of zero bytes, for
   // peers that ignore zero-length probes (RFC 1122 4.2.3.6 allows either).
   bool send_garbage_byte = false;
+
+  friend bool operator==(const KeepaliveOptions&, const KeepaliveOptions&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const KeepaliveOptions& k) {
+    return H::combine(std::move(h), k.enabled, k.idle.count(), k.interval.count(), k.count,
+                      k.send_garbage_byte);
+  }
 };
 
 struct ConnectionOptions {
@@ -52,6 +60,13 @@ struct ConnectionOptions {
   // this long. Zero: off.
   Duration user_timeout = Duration::zero();
   KeepaliveOptions keepalive;
+
+  friend bool operator==(const ConnectionOptions&, const ConnectionOptions&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const ConnectionOptions& o) {
+    return H::combine(std::move(h), o.no_delay, o.send_buffer, o.receive_buffer,
+                      o.max_retransmissions, o.user_timeout.count(), o.keepalive);
+  }
 };
 
 struct TcpConfig {

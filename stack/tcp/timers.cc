@@ -33,7 +33,7 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
       break;
   }
   if (sender.flight_size() == 0) return;
-  if (!sender.OnRetransmitTimeout(tcb.options.max_retransmissions)) {
+  if (!sender.OnRetransmitTimeout(tcb.options->max_retransmissions)) {
     counters_.Increment(Counter::kTcpTimeouts);
     Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
     return;
@@ -57,7 +57,7 @@ void TcpEngine::OnPersistTimer(Tcb& tcb) {
     return;
   }
   Sender& sender = tcb.sender;
-  switch (sender.OnPersistTimeout(tcb.options.max_retransmissions)) {
+  switch (sender.OnPersistTimeout(tcb.options->max_retransmissions)) {
     case Sender::PersistAction::kNothing:
       return;
     case Sender::PersistAction::kGiveUp:

@@ -28,7 +28,8 @@ TEST(RtoEstimatorTest, BeforeAnySampleTheInitialTimeoutApplies) {
 }
 
 TEST(RtoEstimatorTest, FirstSampleSetsSrttAndHalfOfItAsVariance) {
-  RtoEstimator estimator(Unclamped());
+  const RtoConfig config_for_test = Unclamped();
+  RtoEstimator estimator(config_for_test);
   estimator.OnRttSample(milliseconds(100));
   // RFC 6298 2.2: SRTT = R, RTTVAR = R/2, RTO = SRTT + max(G, 4 * RTTVAR) = 100 + 200.
   EXPECT_EQ(estimator.srtt(), milliseconds(100));
@@ -37,7 +38,8 @@ TEST(RtoEstimatorTest, FirstSampleSetsSrttAndHalfOfItAsVariance) {
 }
 
 TEST(RtoEstimatorTest, SubsequentSamplesSmoothWithAlphaAndBeta) {
-  RtoEstimator estimator(Unclamped());
+  const RtoConfig config_for_test = Unclamped();
+  RtoEstimator estimator(config_for_test);
   estimator.OnRttSample(milliseconds(100));
   estimator.OnRttSample(milliseconds(180));
   // RFC 6298 2.3: RTTVAR = 3/4 * 50 + 1/4 * |100 - 180| = 57.5 ms (with the old SRTT);
@@ -54,7 +56,8 @@ TEST(RtoEstimatorTest, SubsequentSamplesSmoothWithAlphaAndBeta) {
 }
 
 TEST(RtoEstimatorTest, ConvergesOnASteadyPath) {
-  RtoEstimator estimator(Unclamped());
+  const RtoConfig config_for_test = Unclamped();
+  RtoEstimator estimator(config_for_test);
   for (int i = 0; i < 200; ++i) estimator.OnRttSample(milliseconds(40));
   EXPECT_EQ(estimator.srtt(), milliseconds(40));
   // The variance decays towards zero; the granularity G then bounds the spread from below.
@@ -71,7 +74,8 @@ TEST(RtoEstimatorTest, GranularityIsTheLeastSpread) {
 }
 
 TEST(RtoEstimatorTest, NegativeSampleCountsAsZero) {
-  RtoEstimator estimator(Unclamped());
+  const RtoConfig config_for_test = Unclamped();
+  RtoEstimator estimator(config_for_test);
   estimator.OnRttSample(-milliseconds(5));
   EXPECT_EQ(estimator.srtt(), Duration::zero());
   EXPECT_EQ(estimator.rto(), milliseconds(1));  // G
