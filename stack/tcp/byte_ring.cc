@@ -38,7 +38,7 @@ void ByteRing::Reserve(std::size_t needed, std::size_t live, std::size_t limit, 
     std::size_t length = 0;
     if (auto storage = pool->Take(needed, limit, length)) {
       storage_ = std::move(storage);
-      length_ = length;
+      length_ = static_cast<std::uint32_t>(length);
       head_ = 0;
       return;
     }
@@ -57,7 +57,7 @@ void ByteRing::Resize(std::size_t length, std::size_t live) {
   auto storage = std::make_unique_for_overwrite<std::uint8_t[]>(length);
   Read(0, std::span<std::uint8_t>(storage.get(), live));
   storage_ = std::move(storage);
-  length_ = length;
+  length_ = static_cast<std::uint32_t>(length);
   head_ = 0;
 }
 
@@ -83,7 +83,7 @@ void ByteRing::Read(std::size_t position, std::span<std::uint8_t> out) const {
 void ByteRing::Consume(std::size_t count) {
   assert(count <= length_);
   if (length_ == 0) return;
-  head_ = IndexOf(count);
+  head_ = static_cast<std::uint32_t>(IndexOf(count));
 }
 
 void ByteRing::Release(RingPool* pool) {

@@ -84,8 +84,9 @@ class ByteRing {
   std::size_t IndexOf(std::size_t position) const;
 
   std::unique_ptr<std::uint8_t[]> storage_;
-  std::size_t length_ = 0;  // bytes in storage_
-  std::size_t head_ = 0;    // index in storage_ of position 0
+  // 32 bits: a buffer holds at most a TCP window (2^30 bytes), and a connection holds two rings.
+  std::uint32_t length_ = 0;  // bytes in storage_
+  std::uint32_t head_ = 0;    // index in storage_ of position 0
 };
 
 }  // namespace tapstack::tcp

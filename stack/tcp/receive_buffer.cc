@@ -19,6 +19,24 @@ InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint
   if (length == 0) return result;
   const std::size_t end = offset + length;
 
+  if (offset == 0 && !has_out_of_order()) {
+    // The common case, in-order data with nothing held beyond it.
+    ring_.Reserve(readable_ + length, readable_, capacity_, pool);
+    ring_.Write(readable_, data.first(length));
+    readable_ += static_cast<std::uint32_t>(length);
+    result.advanced = length;
+    return result;
+  }
+  if (offset > 0 && reassembly_ == nullptr) {
+    if (max_out_of_order_ranges_ == 0) {
+      result.dropped_out_of_order = true;
+      return result;
+    }
+    reassembly_ = std::make_unique<Reassembly>();
+  }
+  RangeList& out_of_order_ = reassembly_->ranges;
+  std::optional<std::size_t>& latest_out_of_order_ = reassembly_->latest;
+
   // The held ranges [first, last) overlap or touch [offset, end) and merge with it.
   const auto first = std::find_if(out_of_order_.begin(), out_of_order_.end(),
                                   [offset](const ByteRange& range) { return range.end >= offset; });
@@ -52,7 +70,7 @@ InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint
 
   if (!in_order) {
     out_of_order_.insert(after_merged, merged);
-    out_of_order_bytes_ += (merged.end - merged.begin) - merged_bytes;
+    out_of_order_bytes_ += static_cast<std::uint32_t>((merged.end - merged.begin) - merged_bytes);
     latest_out_of_order_ = offset;
     return result;
   }
@@ -60,8 +78,8 @@ InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint
   // The segment starts at RCV.NXT: it and every range it reached become readable, and the ranges
   // left over are renumbered from the new RCV.NXT.
   result.advanced = merged.end;
-  readable_ += result.advanced;
-  out_of_order_bytes_ -= merged_bytes;
+  readable_ += static_cast<std::uint32_t>(result.advanced);
+  out_of_order_bytes_ -= static_cast<std::uint32_t>(merged_bytes);
   for (ByteRange& range : out_of_order_) {
     assert(range.begin > result.advanced);
     range.begin -= result.advanced;
@@ -79,16 +97,19 @@ InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint
 }
 
 std::size_t ReceiveBuffer::Read(std::span<std::uint8_t> out, RingPool* pool) {
-  const std::size_t count = std::min(out.size(), readable_);
+  const std::size_t count = std::min<std::size_t>(out.size(), readable_);
   ring_.Read(0, out.first(count));
   ring_.Consume(count);
-  readable_ -= count;
+  readable_ -= static_cast<std::uint32_t>(count);
   ReleaseIfEmpty(pool);
   return count;
 }
 
 ReceiveBuffer::RangeList ReceiveBuffer::OutOfOrderRanges(std::size_t max_ranges) const {
   RangeList ranges;
+  if (!has_out_of_order()) return ranges;
+  const RangeList& out_of_order_ = reassembly_->ranges;
+  const std::optional<std::size_t>& latest_out_of_order_ = reassembly_->latest;
   const ByteRange* latest = nullptr;
   if (latest_out_of_order_.has_value()) {
     for (const ByteRange& range : out_of_order_) {
@@ -107,14 +128,16 @@ ReceiveBuffer::RangeList ReceiveBuffer::OutOfOrderRanges(std::size_t max_ranges)
 }
 
 std::size_t ReceiveBuffer::allocated_bytes() const {
+  if (reassembly_ == nullptr) return ring_.allocated_bytes();
+  const RangeList& ranges = reassembly_->ranges;
   const std::size_t range_heap =
-      out_of_order_.capacity() > kInlineRanges ? out_of_order_.capacity() * sizeof(ByteRange) : 0;
-  return ring_.allocated_bytes() + range_heap;
+      ranges.capacity() > kInlineRanges ? ranges.capacity() * sizeof(ByteRange) : 0;
+  return ring_.allocated_bytes() + sizeof(Reassembly) + range_heap;
 }
 
 void ReceiveBuffer::ReleaseIfEmpty(RingPool* pool) {
-  if (!out_of_order_.empty()) return;
-  out_of_order_.shrink_to_fit();  // back to inline storage if the list ever grew onto the heap
+  if (has_out_of_order()) return;
+  reassembly_.reset();  // gives back the range list, and any heap it grew
   if (readable_ == 0) ring_.Release(pool);
 }
 

@@ -11,8 +11,10 @@
 #ifndef TAPSTACK_STACK_TCP_RECEIVE_BUFFER_H_
 #define TAPSTACK_STACK_TCP_RECEIVE_BUFFER_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 
@@ -46,12 +48,16 @@ class ReceiveBuffer {
   // Ranges kept inline: one SACK option carries at most four blocks (RFC 2018 3).
   static constexpr std::size_t kInlineRanges = 4;
   using RangeList = absl::InlinedVector<ByteRange, kInlineRanges>;
+  // The largest window TCP can advertise (RFC 7323 2.3: 2^30 with the largest shift).
+  static constexpr std::size_t kMaxCapacity = std::size_t{1} << 30;
 
   // `capacity` bounds the payload held, in order plus out of order; `max_out_of_order_ranges`
   // bounds how fragmented the out-of-order data may become (0: every out-of-order segment is
   // dropped, as a receiver without reassembly would).
+  // Capacities beyond kMaxCapacity are clamped to it.
   ReceiveBuffer(std::size_t capacity, std::size_t max_out_of_order_ranges)
-      : capacity_(capacity), max_out_of_order_ranges_(max_out_of_order_ranges) {}
+      : capacity_(static_cast<std::uint32_t>(std::min(capacity, kMaxCapacity))),
+        max_out_of_order_ranges_(static_cast<std::uint32_t>(max_out_of_order_ranges)) {}
 
   // Stores `data`, whose first byte sits `offset` bytes after RCV.NXT.
   //   - Bytes beyond the window (offset window() and on) are trimmed and counted.
@@ -77,7 +83,7 @@ class ReceiveBuffer {
   std::size_t capacity() const { return capacity_; }
   std::size_t max_out_of_order_ranges() const { return max_out_of_order_ranges_; }
 
-  bool has_out_of_order() const { return !out_of_order_.empty(); }
+  bool has_out_of_order() const { return reassembly_ != nullptr && !reassembly_->ranges.empty(); }
   std::size_t out_of_order_bytes() const { return out_of_order_bytes_; }
 
   // Up to `max_ranges` ranges of out-of-order data held, for SACK blocks (RFC 2018). The range
@@ -85,27 +91,36 @@ class ReceiveBuffer {
   // first SACK block; the others follow in ascending order of offset.
   RangeList OutOfOrderRanges(std::size_t max_ranges = kInlineRanges) const;
 
-  // Heap bytes held by the buffer (payload storage and range list); 0 whenever it is empty.
+  // Heap bytes held by the buffer (payload storage and reassembly bookkeeping); 0 whenever it is
+  // empty.
   std::size_t allocated_bytes() const;
+  // The payload storage alone: never more than capacity() once the buffer has grown to it.
+  std::size_t payload_storage_bytes() const { return ring_.allocated_bytes(); }
 
  private:
   // One past the last out-of-order byte held, relative to RCV.NXT; 0 when there is none.
   std::size_t out_of_order_extent() const {
-    return out_of_order_.empty() ? 0 : out_of_order_.back().end;
+    return has_out_of_order() ? reassembly_->ranges.back().end : 0;
   }
   // Frees all storage once nothing is held.
   void ReleaseIfEmpty(RingPool* pool);
 
+  // What only a connection reassembling out-of-order data needs, kept off the connection (one
+  // pointer) while there is none: most connections never have any.
+  struct Reassembly {
+    // Disjoint, non-adjacent, ascending ranges of out-of-order data, relative to RCV.NXT.
+    RangeList ranges;
+    // Offset (from RCV.NXT) of the start of the latest out-of-order segment stored, if still held
+    // out of order: it names the range to report first.
+    std::optional<std::size_t> latest;
+  };
+
   ByteRing ring_;  // position 0: oldest readable byte; position readable_: RCV.NXT
-  std::size_t capacity_;
-  std::size_t max_out_of_order_ranges_;
-  std::size_t readable_ = 0;
-  std::size_t out_of_order_bytes_ = 0;
-  // Disjoint, non-adjacent, ascending ranges of out-of-order data, relative to RCV.NXT.
-  RangeList out_of_order_;
-  // Offset (from RCV.NXT) of the start of the latest out-of-order segment stored, if still held
-  // out of order: it names the range to report first.
-  std::optional<std::size_t> latest_out_of_order_;
+  std::uint32_t capacity_;
+  std::uint32_t max_out_of_order_ranges_;
+  std::uint32_t readable_ = 0;
+  std::uint32_t out_of_order_bytes_ = 0;
+  std::unique_ptr<Reassembly> reassembly_;  // null while no out-of-order data is held
 };
 
 }  // namespace tapstack::tcp
