@@ -130,8 +130,7 @@ void TcpEngine::SetState(Tcb& tcb, State state) {
       break;
     case State::kTimeWait:
       // RFC 9293 3.10.7.4: 2MSL; nothing else runs in TIME-WAIT.
-      timers_.Cancel(tcb.retransmit_timer);
-      timers_.Cancel(tcb.persist_timer);
+      timers_.Cancel(tcb.send_timer);
       timers_.Cancel(tcb.keepalive_timer);
       timers_.Cancel(tcb.user_timeout_timer);
       timers_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
@@ -160,7 +159,7 @@ void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
 
 void TcpEngine::CancelTimers(Tcb& tcb) {
   for (timers::Timer* timer :
-       {&tcb.retransmit_timer, &tcb.persist_timer, &tcb.delayed_ack_timer, &tcb.keepalive_timer,
+       {&tcb.send_timer, &tcb.delayed_ack_timer, &tcb.keepalive_timer,
         &tcb.time_wait_timer, &tcb.user_timeout_timer}) {
     timers_.Cancel(*timer);
   }
@@ -390,7 +389,7 @@ std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
       .receive_buffered = tcb.receiver.buffer().readable(),
       .keepalive_probes_unanswered = tcb.keepalive_probes_unanswered,
       .timers_pending = static_cast<int>(
-          tcb.retransmit_timer.is_scheduled() + tcb.persist_timer.is_scheduled() +
+          tcb.send_timer.is_scheduled() +
           tcb.delayed_ack_timer.is_scheduled() + tcb.keepalive_timer.is_scheduled() +
           tcb.time_wait_timer.is_scheduled() + tcb.user_timeout_timer.is_scheduled()),
   };

@@ -81,8 +81,7 @@ class TcpEngine {
   const TcpConfig& config() const { return config_; }
 
   // --- Timer entry points (timers.cc, keepalive.cc), called from the wheel.
-  void OnRetransmitTimer(Tcb& tcb);
-  void OnPersistTimer(Tcb& tcb);
+  void OnSendTimer(Tcb& tcb);  // retransmission or persist, as Tcb::send_timer_mode says
   void OnDelayedAckTimer(Tcb& tcb);
   void OnKeepaliveTimer(Tcb& tcb);
   void OnTimeWaitTimer(Tcb& tcb);
@@ -96,7 +95,7 @@ class TcpEngine {
   // Ends the connection: optional RST, event to the application (unless it closed), freed.
   void Terminate(Tcb& tcb, std::error_code error, bool send_reset);
   void Free(Tcb& tcb);
-  void CancelTimers(Tcb& tcb);  // all six, O(1) each
+  void CancelTimers(Tcb& tcb);  // all five, O(1) each
   // Points the connection at the shared copy of `options` (OptionsTable).
   void SetOptions(Tcb& tcb, const ConnectionOptions& options);
   void Emit(Event event);
@@ -140,7 +139,15 @@ class TcpEngine {
   // Puts one of the sender's transmissions on the wire (payload read from the send buffer).
   void SendTransmission(Tcb& tcb, const Transmission& transmission);
   void RetransmitFirstSegment(Tcb& tcb);
+  // The send timer (Tcb::send_timer) for retransmission or for the persist timer; cancelling one
+  // leaves the timer alone when it is armed for the other.
   void ArmRetransmitTimer(Tcb& tcb);
+  void ArmPersistTimer(Tcb& tcb);
+  void CancelRetransmitTimer(Tcb& tcb);
+  void CancelPersistTimer(Tcb& tcb);
+  // timers.cc
+  void OnRetransmitTimer(Tcb& tcb);
+  void OnPersistTimer(Tcb& tcb);
 
   // keepalive.cc
   // Called for every acceptable segment from the peer: stamps the time; resets the probe count

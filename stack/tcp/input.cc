@@ -129,7 +129,7 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
   }
   tcb.sender.AcknowledgeSyn(ack);
   tcb.sender.OnHandshakeComplete(Now());
-  timers_.Cancel(tcb.retransmit_timer);
+  CancelRetransmitTimer(tcb);
   tcb.sender.SetInitialWindow(segment.window(), tcb.receiver.irs(), ack);  // unscaled in a SYN
   // A FIN queued in SYN-SENT behind queued data (Shutdown) goes out after that data now.
   SetState(tcb, tcb.sender.fin_queued() ? State::kFinWait1 : State::kEstablished);
@@ -268,7 +268,7 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
     }
     sender.SetInitialWindow(std::uint32_t{segment.window()} << sender.window_shift(),
                             Seq(segment.seq()), ack);
-    timers_.Cancel(tcb.retransmit_timer);
+    CancelRetransmitTimer(tcb);
     sender.OnHandshakeComplete(Now());
     SetState(tcb, sender.fin_queued() ? State::kFinWait1 : State::kEstablished);
     if (tcb.passive_open) {
@@ -292,7 +292,7 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
   if (result.bytes_acked > 0) {
     AccountBuffers(tcb);
     if (sender.flight_size() == 0) {
-      timers_.Cancel(tcb.retransmit_timer);
+      CancelRetransmitTimer(tcb);
       timers_.Cancel(tcb.user_timeout_timer);
     } else {
       ArmRetransmitTimer(tcb);  // RFC 6298 5.3: restart on new data acknowledged
@@ -308,7 +308,7 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
     counters_.Increment(Counter::kTcpFastRetransmits);
     RetransmitFirstSegment(tcb);
   }
-  if (result.window_opened) timers_.Cancel(tcb.persist_timer);
+  if (result.window_opened) CancelPersistTimer(tcb);
 
   switch (tcb.state) {
     case State::kFinWait1:

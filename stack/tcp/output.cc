@@ -105,7 +105,29 @@ void TcpEngine::Transmit(const FourTuple& tuple, const wire::TcpRepr& segment) {
 }
 
 void TcpEngine::ArmRetransmitTimer(Tcb& tcb) {
-  timers_.ScheduleAfter(tcb.retransmit_timer, tcb.sender.rto());
+  tcb.send_timer_mode = SendTimerMode::kRetransmit;
+  timers_.ScheduleAfter(tcb.send_timer, tcb.sender.rto());
+}
+
+void TcpEngine::ArmPersistTimer(Tcb& tcb) {
+  tcb.send_timer_mode = SendTimerMode::kPersist;
+  timers_.ScheduleAfter(tcb.send_timer, tcb.sender.rto());
+}
+
+void TcpEngine::CancelRetransmitTimer(Tcb& tcb) {
+  if (tcb.send_timer_mode == SendTimerMode::kRetransmit) timers_.Cancel(tcb.send_timer);
+}
+
+void TcpEngine::CancelPersistTimer(Tcb& tcb) {
+  if (tcb.send_timer_mode == SendTimerMode::kPersist) timers_.Cancel(tcb.send_timer);
+}
+
+void TcpEngine::OnSendTimer(Tcb& tcb) {
+  if (tcb.send_timer_mode == SendTimerMode::kRetransmit) {
+    OnRetransmitTimer(tcb);
+  } else {
+    OnPersistTimer(tcb);
+  }
 }
 
 void TcpEngine::SendTransmission(Tcb& tcb, const Transmission& transmission) {
@@ -135,19 +157,20 @@ void TcpEngine::Output(Tcb& tcb, bool override_sws) {
     override_sws = false;  // one short segment only
     SendTransmission(tcb, *next);
     sender.OnTransmitted(*next, Now());
-    if (!tcb.retransmit_timer.is_scheduled()) ArmRetransmitTimer(tcb);
+    // Arming the retransmission timer also ends any persist period: data is in flight now.
+    if (!tcb.retransmit_timer_armed()) ArmRetransmitTimer(tcb);
     if (next->fin) return;
     if (tcb.options->user_timeout > Duration::zero() && !tcb.user_timeout_timer.is_scheduled()) {
       timers_.ScheduleAfter(tcb.user_timeout_timer, tcb.options->user_timeout);
     }
-    timers_.Cancel(tcb.persist_timer);
   }
   // Data held back with nothing in flight has no retransmission timer to wake it: the window
   // (zero, or too small for SWS avoidance to send into) only reopens by an ACK from the peer,
   // and a lost window update would deadlock both ends. The persist timer probes then (RFC 9293
-  // 3.8.6.1), as Linux arms its probe timer whenever data waits and nothing is in flight.
-  if (sender.Stalled() && !tcb.persist_timer.is_scheduled()) {
-    timers_.ScheduleAfter(tcb.persist_timer, sender.rto());
+  // 3.8.6.1), as Linux arms its probe timer whenever data waits and nothing is in flight. With
+  // data in flight (after a timeout rewound SND.NXT) the retransmission timer keeps the timer.
+  if (sender.Stalled() && sender.flight_size() == 0 && !tcb.persist_timer_armed()) {
+    ArmPersistTimer(tcb);
   }
 }
 

@@ -36,6 +36,9 @@ struct FourTuple {
 //
 // Layout (docs/architecture.md): what a data segment and a keepalive expiry touch comes first;
 // the configuration every connection shares is reached by pointer (engine->config()).
+// What the connection's send timer is armed for.
+enum class SendTimerMode : std::uint8_t { kRetransmit, kPersist };
+
 struct Tcb {
   // `options` is the engine's shared copy (OptionsTable); `rto_config` the engine's.
   Tcb(TcpEngine* engine, const ConnectionOptions* options, const RtoConfig& rto_config,
@@ -47,6 +50,7 @@ struct Tcb {
   bool peer_closed_signalled = false;
   bool passive_open = false;
   bool sent_invalid_ack = false;
+  SendTimerMode send_timer_mode = SendTimerMode::kRetransmit;
   std::uint8_t keepalive_probes_unanswered = 0;
   std::uint16_t listener_port = 0;
   // Keepalive (stack/tcp/keepalive.cc): the receive path only stamps last_received, and only for
@@ -61,15 +65,22 @@ struct Tcb {
   std::size_t accounted_buffer_bytes = 0;
   const ConnectionOptions* options;
 
-  // Every timer of the connection, each on the stack's one wheel.
-  timers::Timer retransmit_timer;
-  timers::Timer persist_timer;
+  // Every timer of the connection, each on the stack's one wheel. As in Linux, one timer serves
+  // retransmission and the persist (zero-window probe) timer: the first runs only while data is
+  // in flight, the second only while none is (send_timer_mode says which).
+  timers::Timer send_timer;
   timers::Timer delayed_ack_timer;
   timers::Timer keepalive_timer;
   timers::Timer time_wait_timer;  // TIME-WAIT 2MSL, and the FIN-WAIT-2 timeout
   timers::Timer user_timeout_timer;
 
   std::uint32_t flight_size() const { return sender.flight_size(); }
+  bool retransmit_timer_armed() const {
+    return send_timer.is_scheduled() && send_timer_mode == SendTimerMode::kRetransmit;
+  }
+  bool persist_timer_armed() const {
+    return send_timer.is_scheduled() && send_timer_mode == SendTimerMode::kPersist;
+  }
   bool synchronized() const {
     return state != State::kClosed && state != State::kListen && state != State::kSynSent &&
            state != State::kSynReceived;

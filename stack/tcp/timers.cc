@@ -66,7 +66,7 @@ void TcpEngine::OnPersistTimer(Tcb& tcb) {
       return;
     case Sender::PersistAction::kOverrideSws:
       Output(tcb, /*override_sws=*/true);
-      if (sender.flight_size() == 0) timers_.ScheduleAfter(tcb.persist_timer, sender.rto());
+      if (sender.flight_size() == 0) ArmPersistTimer(tcb);
       return;
     case Sender::PersistAction::kZeroWindowProbe: {
       // Probe with one byte of new data (RFC 9293 3.8.6.1).
@@ -76,7 +76,7 @@ void TcpEngine::OnPersistTimer(Tcb& tcb) {
                   std::span<const std::uint8_t>(&byte, 1));
       sender.OnZeroWindowProbeSent();
       counters_.Increment(Counter::kTcpZeroWindowProbes);
-      timers_.ScheduleAfter(tcb.persist_timer, sender.rto());
+      ArmPersistTimer(tcb);
       return;
     }
   }
