@@ -51,7 +51,7 @@ TcpEngine::~TcpEngine() {
   // Cancel every timer while the TCBs still exist: a Timer destroyed while pending has to walk its
   // wheel slot to keep the queue's pending count right (timers/timer.h), and with many
   // connections sharing a slot that teardown would be quadratic. Cancel is O(1).
-  for (auto& [tuple, tcb] : connections_) CancelTimers(*tcb);
+  for (const std::unique_ptr<Tcb>& tcb : connections_) CancelTimers(*tcb);
 }
 
 void TcpEngine::SetOptions(Tcb& tcb, const ConnectionOptions& options) {
@@ -105,7 +105,7 @@ Tcb& TcpEngine::CreateTcb(const FourTuple& tuple, const ConnectionOptions& optio
   tcb->last_received = Now();
   Tcb& ref = *tcb;
   by_id_[ref.id] = &ref;
-  connections_[tuple] = std::move(tcb);
+  connections_.insert(std::move(tcb));
   return ref;
 }
 
@@ -158,9 +158,8 @@ void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
 }
 
 void TcpEngine::CancelTimers(Tcb& tcb) {
-  for (timers::Timer* timer :
-       {&tcb.send_timer, &tcb.delayed_ack_timer, &tcb.keepalive_timer,
-        &tcb.time_wait_timer, &tcb.user_timeout_timer}) {
+  for (timers::Timer* timer : {&tcb.send_timer, &tcb.delayed_ack_timer, &tcb.keepalive_timer,
+                               &tcb.time_wait_timer, &tcb.user_timeout_timer}) {
     timers_.Cancel(*timer);
   }
 }
@@ -175,7 +174,8 @@ void TcpEngine::Free(Tcb& tcb) {
   buffered_bytes_ -= tcb.accounted_buffer_bytes;
   options_.Release(tcb.options);
   by_id_.erase(tcb.id);
-  connections_.erase(tcb.tuple);  // destroys tcb
+  const FourTuple tuple = tcb.tuple;  // the key must outlive the connection it names
+  connections_.erase(tuple);          // destroys tcb
 }
 
 void TcpEngine::Emit(Event event) { pending_events_.push_back(event); }
@@ -388,10 +388,10 @@ std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
       .send_buffered = tcb.sender.buffered(),
       .receive_buffered = tcb.receiver.buffer().readable(),
       .keepalive_probes_unanswered = tcb.keepalive_probes_unanswered,
-      .timers_pending = static_cast<int>(
-          tcb.send_timer.is_scheduled() +
-          tcb.delayed_ack_timer.is_scheduled() + tcb.keepalive_timer.is_scheduled() +
-          tcb.time_wait_timer.is_scheduled() + tcb.user_timeout_timer.is_scheduled()),
+      .timers_pending =
+          static_cast<int>(tcb.send_timer.is_scheduled() + tcb.delayed_ack_timer.is_scheduled() +
+                           tcb.keepalive_timer.is_scheduled() + tcb.time_wait_timer.is_scheduled() +
+                           tcb.user_timeout_timer.is_scheduled()),
   };
 }
 

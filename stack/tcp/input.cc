@@ -32,7 +32,7 @@ void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> b
   const std::uint8_t flags = segment->flags();
 
   if (const auto it = connections_.find(tuple); it != connections_.end()) {
-    Tcb& tcb = *it->second;
+    Tcb& tcb = **it;
     if (tcb.state == State::kSynSent) {
       IngestSynSent(tcb, *segment, *options);
     } else {
