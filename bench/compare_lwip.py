@@ -43,7 +43,7 @@ def figures(report):
 
 
 def ratio(ours, theirs):
-    return f"{ours / theirs:.2f}" if theirs else "-"
+    return f"{ours / theirs:.3g}" if theirs else "-"
 
 
 def transfer_table(results):
