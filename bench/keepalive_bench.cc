@@ -21,6 +21,16 @@
 // 1e6 (about 1.8 GiB and several seconds of setup per benchmark, so CI's smoke run skips it). The
 // sweep visits every pending timer on every Advance() and NextDeadline() (so on every received
 // frame), which makes it quadratic here: it stops at 1e4.
+//
+//   keepalive_idle/<wheel|lwip>/N  CPU ns per connection per second of virtual time while every
+//       connection is idle and no probe is due yet (50 s after establishment, keepalive idle 60 s):
+//       the cost of merely keeping N connections with keepalive. Both stacks timed.
+//
+// With Debian's liblwip found at build time, lwIP runs the same connections between two lwIP
+// netifs in this process (bench/lwip_pair.h): keepalive_idle/lwip, keepalive_round/lwip and
+// keepalive_memory/lwip. lwIP's tcp_slowtmr and tcp_fasttmr walk every pcb every 500 and 250 ms,
+// and its demultiplexer is a linear list (so setting up N connections and answering N probes are
+// quadratic in N); lwIP stops at 1e4 unless TAPSTACK_BENCH_LWIP_MAX_CONNECTIONS says otherwise.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <time.h>
@@ -42,6 +52,12 @@
 #include "stack/stack.h"
 #include "stack/tcp/tcb.h"
 #include "tap/stack_pair.h"
+
+#ifdef TAPSTACK_HAVE_LWIP
+#include "bench/lwip_pair.h"
+#include "lwip/ip.h"
+#include "lwip/tcp.h"
+#endif
 
 namespace tapstack {
 namespace {
@@ -107,7 +123,8 @@ class World {
     options.tcp.defaults.receive_buffer = 16 * 1024;
     options.tcp.keepalive_rearm_per_segment = rearm_per_segment;
     options.drop_a_to_b = [this](std::span<const std::uint8_t> frame) {
-      return !dead_keys_.empty() && dead_keys_.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/true));
+      return !dead_keys_.empty() &&
+             dead_keys_.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/true));
     };
     options.drop_b_to_a = [this](std::span<const std::uint8_t> frame) {
       if (capture_b_to_a_) {
@@ -115,7 +132,8 @@ class World {
         captured_offsets_.push_back(captured_.size());
         return true;
       }
-      return !dead_keys_.empty() && dead_keys_.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/false));
+      return !dead_keys_.empty() &&
+             dead_keys_.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/false));
     };
     pair_ = std::make_unique<tap::StackPair>(options);
     Stack& a = pair_->a();
@@ -359,6 +377,41 @@ void KeepaliveDead(benchmark::State& state, timers::TimerQueueKind kind) {
   state.counters["connections"] = static_cast<double>(state.range(0));
 }
 
+// keepalive_idle runs kIdleIterations steps of kIdleStep: 50 s, short of the 60 s keepalive idle
+// time, so no probe is due and what is measured is the cost of time passing.
+constexpr seconds kIdleStep{10};
+constexpr int kIdleIterations = 5;
+
+void ReportIdle(benchmark::State& state, std::int64_t cpu_ns, std::size_t n,
+                std::int64_t virtual_seconds) {
+  state.counters["ns_per_connection_second"] =
+      static_cast<double>(cpu_ns) /
+      (static_cast<double>(n) * static_cast<double>(std::max<std::int64_t>(1, virtual_seconds)));
+  state.counters["connections"] = static_cast<double>(n);
+}
+
+void KeepaliveIdle(benchmark::State& state, timers::TimerQueueKind kind) {
+  std::unique_ptr<World> world = MakeWorld(state, kind);
+  if (!world) return;
+  const std::size_t n = world->connections().size();
+  const std::uint64_t probes_before = world->a().counters()[Counter::kTcpKeepaliveProbesSent];
+  std::int64_t cpu_ns = 0;
+  std::int64_t virtual_seconds = 0;
+  for (auto _ : state) {
+    const timers::TimePoint until = world->now() + kIdleStep;
+    const std::int64_t start = CpuNanos();
+    while (world->pair().Step(until)) {
+    }
+    cpu_ns += CpuNanos() - start;
+    virtual_seconds += kIdleStep.count();
+  }
+  if (world->a().counters()[Counter::kTcpKeepaliveProbesSent] != probes_before) {
+    state.SkipWithError("a keepalive probe went out during the idle window");
+    return;
+  }
+  ReportIdle(state, cpu_ns, n, virtual_seconds);
+}
+
 void KeepaliveMemory(benchmark::State& state, timers::TimerQueueKind kind) {
   std::unique_ptr<World> world = MakeWorld(state, kind);
   if (!world) return;
@@ -370,6 +423,178 @@ void KeepaliveMemory(benchmark::State& state, timers::TimerQueueKind kind) {
   state.counters["sizeof_tcb"] = static_cast<double>(sizeof(tcp::Tcb));
   state.counters["connections"] = static_cast<double>(state.range(0));
 }
+
+#ifdef TAPSTACK_HAVE_LWIP
+constexpr std::uint16_t kLwipFirstClientPort = 30000;
+constexpr std::uint64_t kLwipSettleMs = 500;  // lwIP flushes delayed ACKs every 250 ms
+
+// N established connections between two lwIP netifs, keepalive on A's end of each (the same
+// idle, interval and count as tapstack's), B the peer. As World, but on lwIP's raw API.
+class LwipWorld {
+ public:
+  explicit LwipWorld(std::size_t n)
+      : n_(n), pair_(std::make_unique<bench::LwipPair>(bench::LwipPair::Options{})) {
+    clients_.reserve(n);
+    malloc_trim(0);
+    const std::int64_t malloced_before = MallocedBytes();
+    const std::size_t server_ports =
+        (n + kConnectionsPerServerPort - 1) / kConnectionsPerServerPort;
+    for (std::size_t port = 0; port < server_ports; ++port) {
+      tcp_pcb* listener = tcp_new();
+      tcp_bind_netif(listener, pair_->b());
+      if (tcp_bind(listener, &pair_->address_b(),
+                   static_cast<std::uint16_t>(kFirstServerPort + port)) != ERR_OK) {
+        return;
+      }
+      listener = tcp_listen(listener);
+      tcp_arg(listener, this);
+      tcp_accept(listener, [](void* arg, tcp_pcb* pcb, err_t err) -> err_t {
+        if (err != ERR_OK || pcb == nullptr) return ERR_VAL;
+        ++static_cast<LwipWorld*>(arg)->accepted_;
+        return ERR_OK;  // tcp_recv_null consumes anything that arrives
+      });
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      tcp_pcb* pcb = tcp_new();
+      if (pcb == nullptr) return;
+      tcp_arg(pcb, this);
+      // lwIP routes by destination only, and both netifs are on one subnet: pin A's end to A.
+      tcp_bind_netif(pcb, pair_->a());
+      // Explicit ports: lwIP's ephemeral range has 16384 ports, and the same client port serves
+      // every server port (the 4-tuples differ; lwIP wants SO_REUSEADDR for that).
+      if (n > kConnectionsPerServerPort) ip_set_option(pcb, SOF_REUSEADDR);
+      const auto client_port =
+          static_cast<std::uint16_t>(kLwipFirstClientPort + i % kConnectionsPerServerPort);
+      const auto server_port =
+          static_cast<std::uint16_t>(kFirstServerPort + i / kConnectionsPerServerPort);
+      // SO_KEEPALIVE and TCP_KEEPIDLE/KEEPINTVL/KEEPCNT on a raw pcb (LWIP_TCP_KEEPALIVE is on
+      // in Debian's build): the fields are in milliseconds.
+      ip_set_option(pcb, SOF_KEEPALIVE);
+      pcb->keep_idle =
+          static_cast<u32_t>(std::chrono::duration_cast<milliseconds>(kKeepalive.idle).count());
+      pcb->keep_intvl =
+          static_cast<u32_t>(std::chrono::duration_cast<milliseconds>(kKeepalive.interval).count());
+      pcb->keep_cnt = static_cast<u32_t>(kKeepalive.count);
+      if (tcp_bind(pcb, &pair_->address_a(), client_port) != ERR_OK ||
+          tcp_connect(pcb, &pair_->address_b(), server_port,
+                      [](void* arg, tcp_pcb*, err_t err) -> err_t {
+                        if (err == ERR_OK) ++static_cast<LwipWorld*>(arg)->connected_;
+                        return ERR_OK;
+                      }) != ERR_OK) {
+        tcp_abort(pcb);
+        return;
+      }
+      clients_.push_back(pcb);
+      if ((i + 1) % kConnectBatch == 0 || i + 1 == n) {
+        const std::uint64_t until = bench::LwipPair::now_ms() + 1;
+        while (pair_->Step(until)) {
+        }
+      }
+    }
+    (void)pair_->RunUntil([this] { return accepted_ == n_ && connected_ == n_; }, 60'000);
+    Settle();
+    malloced_per_connection_ =
+        static_cast<double>(MallocedBytes() - malloced_before) / (2.0 * static_cast<double>(n));
+  }
+
+  bool ok() const { return accepted_ == n_ && connected_ == n_; }
+  std::size_t size() const { return n_; }
+  bench::LwipPair& pair() { return *pair_; }
+  double malloced_per_connection() const { return malloced_per_connection_; }
+  std::size_t accepted() const { return accepted_; }
+  std::size_t connected() const { return connected_; }
+
+  void Settle() {
+    const std::uint64_t until = bench::LwipPair::now_ms() + kLwipSettleMs;
+    while (pair_->Step(until)) {
+    }
+  }
+
+ private:
+  std::size_t n_;
+  std::unique_ptr<bench::LwipPair> pair_;
+  std::vector<tcp_pcb*> clients_;
+  std::size_t accepted_ = 0;
+  std::size_t connected_ = 0;
+  double malloced_per_connection_ = 0;
+};
+
+std::unique_ptr<LwipWorld> MakeLwipWorld(benchmark::State& state) {
+  auto world = std::make_unique<LwipWorld>(static_cast<std::size_t>(state.range(0)));
+  if (!world->ok()) {
+    std::fprintf(stderr, "lwIP: connected %zu, accepted %zu of %zu\n", world->connected(),
+                 world->accepted(), world->size());
+    state.SkipWithError("lwIP could not establish every connection");
+    return nullptr;
+  }
+  return world;
+}
+
+void KeepaliveIdleLwip(benchmark::State& state) {
+  std::unique_ptr<LwipWorld> world = MakeLwipWorld(state);
+  if (!world) return;
+  const std::uint64_t frames_before = world->pair().frames_a_to_b();
+  std::int64_t cpu_ns = 0;
+  std::int64_t virtual_seconds = 0;
+  for (auto _ : state) {
+    const std::uint64_t until =
+        bench::LwipPair::now_ms() + static_cast<std::uint64_t>(milliseconds(kIdleStep).count());
+    const std::int64_t start = CpuNanos();
+    while (world->pair().Step(until)) {
+    }
+    cpu_ns += CpuNanos() - start;
+    virtual_seconds += kIdleStep.count();
+  }
+  if (world->pair().frames_a_to_b() != frames_before) {
+    state.SkipWithError("lwIP sent during the idle window");
+    return;
+  }
+  ReportIdle(state, cpu_ns, world->size(), virtual_seconds);
+}
+
+// As KeepaliveRound: every connection goes idle, A's end probes, B's end answers. A round is
+// complete when B has sent N frames (the answers: nothing else is sent while idle).
+void KeepaliveRoundLwip(benchmark::State& state) {
+  std::unique_ptr<LwipWorld> world = MakeLwipWorld(state);
+  if (!world) return;
+  const std::size_t n = world->size();
+  std::int64_t cpu_ns = 0;
+  std::uint64_t rounds = 0;
+  for (auto _ : state) {
+    const std::uint64_t answers_before = world->pair().frames_b_to_a();
+    const std::int64_t start = CpuNanos();
+    const bool done = world->pair().RunUntil(
+        [&] { return world->pair().frames_b_to_a() - answers_before >= n; }, 300'000);
+    cpu_ns += CpuNanos() - start;
+    ++rounds;
+    if (!done) {
+      state.SkipWithError("lwIP keepalive round did not complete");
+      return;
+    }
+  }
+  state.counters["ns_per_connection"] =
+      static_cast<double>(cpu_ns) / static_cast<double>(std::max<std::uint64_t>(1, rounds * n));
+  state.counters["connections"] = static_cast<double>(n);
+}
+
+void KeepaliveMemoryLwip(benchmark::State& state) {
+  std::unique_ptr<LwipWorld> world = MakeLwipWorld(state);
+  if (!world) return;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(world->size());
+  }
+  state.counters["malloc_bytes_per_connection"] = world->malloced_per_connection();
+  state.counters["sizeof_tcb"] = static_cast<double>(sizeof(tcp_pcb));
+  state.counters["connections"] = static_cast<double>(state.range(0));
+}
+
+std::size_t LwipMaxConnections() {
+  if (const char* env = std::getenv("TAPSTACK_BENCH_LWIP_MAX_CONNECTIONS")) {
+    return static_cast<std::size_t>(std::strtoull(env, nullptr, 10));
+  }
+  return 10'000;
+}
+#endif  // TAPSTACK_HAVE_LWIP
 
 std::size_t MaxConnections() {
   if (const char* env = std::getenv("TAPSTACK_BENCH_MAX_CONNECTIONS")) {
@@ -411,7 +636,30 @@ void RegisterAll() {
             ("keepalive_memory/" + queue).c_str(),
             [kind](benchmark::State& state) { KeepaliveMemory(state, kind); }))
         ->Iterations(1);
+    // The idle cost is the wheel's design against lwIP's walks; the other queues add nothing to
+    // that comparison.
+    if (kind == timers::TimerQueueKind::kWheel) {
+      add(benchmark::RegisterBenchmark(
+              ("keepalive_idle/" + queue).c_str(),
+              [kind](benchmark::State& state) { KeepaliveIdle(state, kind); }))
+          ->Iterations(kIdleIterations);
+    }
   }
+#ifdef TAPSTACK_HAVE_LWIP
+  std::vector<std::int64_t> lwip_sizes;
+  for (std::size_t n = 1000; n <= std::min(max_n, LwipMaxConnections()); n *= 10) {
+    lwip_sizes.push_back(static_cast<std::int64_t>(n));
+  }
+  const auto add_lwip = [&](const char* name, void (*run)(benchmark::State&)) {
+    benchmark::internal::Benchmark* bench = benchmark::RegisterBenchmark(name, run);
+    bench->ArgName("n")->Unit(benchmark::kMillisecond)->UseRealTime();
+    for (const std::int64_t n : lwip_sizes) bench->Arg(n);
+    return bench;
+  };
+  add_lwip("keepalive_round/lwip", KeepaliveRoundLwip);
+  add_lwip("keepalive_memory/lwip", KeepaliveMemoryLwip)->Iterations(1);
+  add_lwip("keepalive_idle/lwip", KeepaliveIdleLwip)->Iterations(kIdleIterations);
+#endif
 }
 
 }  // namespace

@@ -6,6 +6,11 @@
 // a network's speed: "bytes/s" is payload per second of CPU. Virtual time spent waiting for
 // retransmission timeouts costs nothing here, which is why throughput drops with loss only by the
 // extra work loss causes (retransmissions, duplicate ACKs, recovery).
+//
+// BM_TransferLwip runs the same transfer between two lwIP netifs (bench/lwip_pair.h) when the
+// build found Debian's liblwip, so both stacks are measured in the same run. Both report, from
+// the frames on the link (bench/segment_census.h): CPU ns per data segment sent by A (both ends
+// together), payload per CPU second, and pure ACKs from B per data segment from A.
 #include <benchmark/benchmark.h>
 #include <time.h>
 
@@ -14,9 +19,15 @@
 #include <optional>
 #include <vector>
 
+#include "bench/segment_census.h"
 #include "stack/counters.h"
 #include "stack/stack.h"
 #include "tap/stack_pair.h"
+
+#ifdef TAPSTACK_HAVE_LWIP
+#include "bench/lwip_pair.h"
+#include "lwip/tcp.h"
+#endif
 
 namespace tapstack {
 namespace {
@@ -33,18 +44,44 @@ std::int64_t CpuNanos() {
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
+// The figures both benchmarks report, from `census` over `iterations` and `cpu_ns` of CPU.
+void ReportTransfer(benchmark::State& state, const bench::SegmentCensus& census,
+                    std::uint64_t iterations, std::int64_t cpu_ns) {
+  const auto per_iteration = [iterations](std::uint64_t count) {
+    return static_cast<double>(count) / static_cast<double>(std::max<std::uint64_t>(1, iterations));
+  };
+  const double data_segments =
+      static_cast<double>(std::max<std::uint64_t>(1, census.data_segments_from_sender()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(iterations * kBytesPerIteration));
+  const double seconds_cpu = static_cast<double>(cpu_ns) * 1e-9;
+  state.counters["throughput_bytes_per_s"] =
+      static_cast<double>(iterations * kBytesPerIteration) / seconds_cpu;
+  state.counters["cpu_ns_per_segment"] = static_cast<double>(cpu_ns) / data_segments;
+  state.counters["segments_per_iteration"] = per_iteration(census.frames_from_sender());
+  state.counters["data_segments_per_iteration"] = per_iteration(census.data_segments_from_sender());
+  state.counters["pure_acks_per_data_segment"] =
+      static_cast<double>(census.pure_acks_from_receiver()) / data_segments;
+  state.counters["wire_retransmits_per_iteration"] = per_iteration(census.retransmitted_segments());
+}
+
 // state.range(0): loss in percent, applied independently to each direction.
 void BM_Transfer(benchmark::State& state) {
   const double loss = static_cast<double>(state.range(0)) / 100.0;
-  std::uint64_t segments_from_a = 0;  // every frame A sends, retransmissions included
+  // Counted only inside the timed loop; the handshake is not part of the figures.
+  bench::SegmentCensus census;
+  bool counting = false;
   tap::StackPairOptions options;
   if (loss > 0) {
     options.faults_a_to_b = tap::FaultOptions{.seed = 1, .loss = loss};
     options.faults_b_to_a = tap::FaultOptions{.seed = 2, .loss = loss};
   }
-  // The drop hook sees every frame A sends; it is the cheapest place to count them.
-  options.drop_a_to_b = [&segments_from_a](std::span<const std::uint8_t>) {
-    ++segments_from_a;
+  // The drop hooks see every frame each stack sends, before the FaultyLink drops any.
+  options.drop_a_to_b = [&](std::span<const std::uint8_t> frame) {
+    if (counting) census.CountFromSender(frame);
+    return false;
+  };
+  options.drop_b_to_a = [&](std::span<const std::uint8_t> frame) {
+    if (counting) census.CountFromReceiver(frame);
     return false;
   };
   tap::StackPair pair(options);
@@ -77,12 +114,11 @@ void BM_Transfer(benchmark::State& state) {
 
   const std::vector<std::uint8_t> data(64 * 1024, 'x');
   std::int64_t cpu_ns = 0;
-  std::uint64_t segments = 0;
   std::uint64_t iterations = 0;
   const std::uint64_t retransmits_before = a.counters()[Counter::kTcpRetransmits];
   for (auto _ : state) {
     const std::int64_t cpu_start = CpuNanos();
-    const std::uint64_t segments_start = segments_from_a;
+    counting = true;
     std::size_t sent = 0;
     received = 0;
     const timers::TimePoint give_up = pair.now() + std::chrono::hours(1);
@@ -97,26 +133,136 @@ void BM_Transfer(benchmark::State& state) {
       if (!pair.Step(pair.now() + seconds(10)) && pair.now() > give_up) break;
     }
     cpu_ns += CpuNanos() - cpu_start;
-    segments += segments_from_a - segments_start;
+    counting = false;
     ++iterations;
     if (received < kBytesPerIteration) {
       state.SkipWithError("transfer stalled");
       return;
     }
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(iterations * kBytesPerIteration));
-  const double seconds_cpu = static_cast<double>(cpu_ns) * 1e-9;
-  state.counters["throughput_bytes_per_s"] =
-      static_cast<double>(iterations * kBytesPerIteration) / seconds_cpu;
-  state.counters["cpu_ns_per_segment"] =
-      static_cast<double>(cpu_ns) / static_cast<double>(std::max<std::uint64_t>(1, segments));
-  state.counters["segments_per_iteration"] =
-      static_cast<double>(segments) / static_cast<double>(std::max<std::uint64_t>(1, iterations));
+  ReportTransfer(state, census, iterations, cpu_ns);
   state.counters["retransmits_per_iteration"] =
       static_cast<double>(a.counters()[Counter::kTcpRetransmits] - retransmits_before) /
       static_cast<double>(std::max<std::uint64_t>(1, iterations));
 }
 BENCHMARK(BM_Transfer)->ArgName("loss_pct")->Arg(0)->Arg(1)->Arg(5)->Unit(benchmark::kMillisecond);
+
+#ifdef TAPSTACK_HAVE_LWIP
+// B's side of the lwIP transfer: accepts one connection and consumes whatever arrives, as the
+// application on tapstack's B does.
+struct LwipReceiver {
+  tcp_pcb* connection = nullptr;
+  std::size_t received = 0;
+
+  static err_t Accept(void* arg, tcp_pcb* pcb, err_t err) {
+    if (err != ERR_OK || pcb == nullptr) return ERR_VAL;
+    auto* receiver = static_cast<LwipReceiver*>(arg);
+    receiver->connection = pcb;
+    tcp_arg(pcb, receiver);
+    tcp_recv(pcb, Receive);
+    return ERR_OK;
+  }
+  static err_t Receive(void* arg, tcp_pcb* pcb, pbuf* packet, err_t) {
+    if (packet == nullptr) return ERR_OK;  // FIN
+    static_cast<LwipReceiver*>(arg)->received += packet->tot_len;
+    tcp_recved(pcb, packet->tot_len);  // the application took it: open the window
+    pbuf_free(packet);
+    return ERR_OK;
+  }
+};
+
+// The same transfer between two lwIP netifs: one connection, 16 MiB per iteration from A to B,
+// the same loss on each direction. lwIP's buffers are its compile-time ones (TCP_SND_BUF and
+// TCP_WND 64 KiB in Debian's build).
+void BM_TransferLwip(benchmark::State& state) {
+  const double loss = static_cast<double>(state.range(0)) / 100.0;
+  bench::SegmentCensus census;
+  bool counting = false;
+  bench::LwipPair pair({
+      .loss_a_to_b = loss,
+      .loss_b_to_a = loss,
+      .observe_a_to_b =
+          [&](std::span<const std::uint8_t> frame) {
+            if (counting) census.CountFromSender(frame);
+          },
+      .observe_b_to_a =
+          [&](std::span<const std::uint8_t> frame) {
+            if (counting) census.CountFromReceiver(frame);
+          },
+  });
+
+  LwipReceiver receiver;
+  tcp_pcb* listener = tcp_new();
+  if (listener == nullptr) {
+    state.SkipWithError("lwIP tcp_new failed");
+    return;
+  }
+  tcp_bind_netif(listener, pair.b());
+  if (tcp_bind(listener, &pair.address_b(), kPort) != ERR_OK) {
+    state.SkipWithError("lwIP bind failed");
+    return;
+  }
+  listener = tcp_listen(listener);
+  tcp_arg(listener, &receiver);
+  tcp_accept(listener, LwipReceiver::Accept);
+
+  bool connected = false;
+  tcp_pcb* client = tcp_new();
+  tcp_bind_netif(client, pair.a());  // lwIP routes by destination only; pin each end to its netif
+  tcp_arg(client, &connected);
+  const err_t connect_error =
+      tcp_connect(client, &pair.address_b(), kPort, [](void* arg, tcp_pcb*, err_t err) -> err_t {
+        *static_cast<bool*>(arg) = err == ERR_OK;
+        return ERR_OK;
+      });
+  if (connect_error != ERR_OK ||
+      !pair.RunUntil([&] { return connected && receiver.connection != nullptr; }, 60'000)) {
+    state.SkipWithError("lwIP connect failed");
+    return;
+  }
+
+  const std::vector<std::uint8_t> data(64 * 1024, 'x');
+  std::int64_t cpu_ns = 0;
+  std::uint64_t iterations = 0;
+  for (auto _ : state) {
+    const std::int64_t cpu_start = CpuNanos();
+    counting = true;
+    std::size_t sent = 0;
+    receiver.received = 0;
+    const std::uint64_t give_up = bench::LwipPair::now_ms() + 3'600'000;
+    while (receiver.received < kBytesPerIteration) {
+      // As much as lwIP's send buffer takes (tcp_write copies), then let it send.
+      while (sent < kBytesPerIteration) {
+        const std::size_t want =
+            std::min<std::size_t>({data.size(), kBytesPerIteration - sent, tcp_sndbuf(client)});
+        if (want == 0 || tcp_write(client, data.data(), static_cast<u16_t>(want),
+                                   TCP_WRITE_FLAG_COPY) != ERR_OK) {
+          break;
+        }
+        sent += want;
+      }
+      tcp_output(client);
+      if (!pair.Step(bench::LwipPair::now_ms() + 10'000) && bench::LwipPair::now_ms() > give_up) {
+        break;
+      }
+    }
+    cpu_ns += CpuNanos() - cpu_start;
+    counting = false;
+    ++iterations;
+    if (receiver.received < kBytesPerIteration) {
+      state.SkipWithError("lwIP transfer stalled");
+      return;
+    }
+  }
+  ReportTransfer(state, census, iterations, cpu_ns);
+}
+BENCHMARK(BM_TransferLwip)
+    ->ArgName("loss_pct")
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(5)
+    ->Unit(benchmark::kMillisecond);
+#endif  // TAPSTACK_HAVE_LWIP
 
 }  // namespace
 }  // namespace tapstack

@@ -9,6 +9,8 @@ packages=(
   # libraries
   libabsl-dev libtins-dev libgtest-dev libgmock-dev libbenchmark-dev libevent-dev libuv1-dev
   libpcap-dev libssl-dev
+  # benchmarks: lwIP as a peer (optional for the build)
+  liblwip-dev
   # tests: namespaces, TAP, firewall, captures, kernel peers
   iproute2 iputils-ping nftables tshark netcat-openbsd python3 procps
   # plots for docs/
