@@ -29,6 +29,7 @@
 #include "stack/tcp/tcp_types.h"
 #include "stack/wire/tcp.h"
 #include "timers/timer_queue.h"
+#include "timers/timer_queue_ref.h"
 
 namespace tapstack::tcp {
 
@@ -174,7 +175,7 @@ class TcpEngine {
   wire::Ipv4Address local_address_;
   std::size_t mtu_;
   IpOutput& ip_;
-  timers::TimerQueue& timers_;
+  timers::TimerQueueRef timers_;  // the wheel without a virtual call (timer_queue_ref.h)
   Counters& counters_;
   IsnGenerator isn_;
   SynCookies syn_cookies_;
