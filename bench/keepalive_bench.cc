@@ -176,7 +176,7 @@ class World {
     for (std::size_t i = 0; i < n; ++i) {
       const auto port =
           static_cast<std::uint16_t>(kFirstServerPort + i / kConnectionsPerServerPort);
-      absl::StatusOr<tcp::ConnectionId> id = a.Connect(tap::StackPair::kAddressB, port, now());
+      tcp::Result<tcp::ConnectionId> id = a.Connect(tap::StackPair::kAddressB, port, now());
       if (!id.ok()) return;
       Connection& connection = connections_[i];
       connection.ours = *id;

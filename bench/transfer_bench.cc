@@ -101,11 +101,11 @@ void BM_Transfer(benchmark::State& state) {
       }
     }
   });
-  if (!b.Listen(kPort, 16, pair.now()).ok()) {
+  if (b.Listen(kPort, 16, pair.now())) {
     state.SkipWithError("listen failed");
     return;
   }
-  const absl::StatusOr<tcp::ConnectionId> client =
+  const tcp::Result<tcp::ConnectionId> client =
       a.Connect(tap::StackPair::kAddressB, kPort, pair.now());
   if (!client.ok() || !pair.RunUntil([&] { return server.has_value(); }, seconds(60))) {
     state.SkipWithError("connect failed");

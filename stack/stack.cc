@@ -112,24 +112,24 @@ void Stack::Advance(timers::TimePoint now) {
   AtTime(now, [] { return true; });
 }
 
-absl::Status Stack::Listen(std::uint16_t port, int backlog, timers::TimePoint now) {
+std::error_code Stack::Listen(std::uint16_t port, int backlog, timers::TimePoint now) {
   return AtTime(now, [&] { return tcp_.Listen(port, backlog); });
 }
 
-absl::Status Stack::StopListening(std::uint16_t port, timers::TimePoint now) {
+std::error_code Stack::StopListening(std::uint16_t port, timers::TimePoint now) {
   return AtTime(now, [&] { return tcp_.StopListening(port); });
 }
 
 std::optional<tcp::ConnectionId> Stack::Accept(std::uint16_t port) { return tcp_.Accept(port); }
 
-absl::StatusOr<tcp::ConnectionId> Stack::Connect(wire::Ipv4Address remote, std::uint16_t port,
-                                                 timers::TimePoint now) {
+tcp::Result<tcp::ConnectionId> Stack::Connect(wire::Ipv4Address remote, std::uint16_t port,
+                                              timers::TimePoint now) {
   return Connect(remote, port, tcp_.config().defaults, now);
 }
 
-absl::StatusOr<tcp::ConnectionId> Stack::Connect(wire::Ipv4Address remote, std::uint16_t port,
-                                                 const tcp::ConnectionOptions& options,
-                                                 timers::TimePoint now) {
+tcp::Result<tcp::ConnectionId> Stack::Connect(wire::Ipv4Address remote, std::uint16_t port,
+                                              const tcp::ConnectionOptions& options,
+                                              timers::TimePoint now) {
   return AtTime(now, [&] { return tcp_.Connect(remote, port, options); });
 }
 
@@ -172,7 +172,8 @@ std::error_code Stack::SetNoDelay(tcp::ConnectionId id, bool no_delay, timers::T
 bool Stack::SendEchoRequest(wire::Ipv4Address destination, std::uint16_t identifier,
                             std::uint16_t sequence, std::span<const std::uint8_t> payload,
                             timers::TimePoint now) {
-  return AtTime(now, [&] { return icmp_.SendEchoRequest(destination, identifier, sequence, payload); });
+  return AtTime(now,
+                [&] { return icmp_.SendEchoRequest(destination, identifier, sequence, payload); });
 }
 
 }  // namespace tapstack

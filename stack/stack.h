@@ -65,14 +65,15 @@ class Stack {
   // event handler before the call (or Ingest/Advance) returns, so the handler may call back into
   // the stack. Traces are delivered synchronously from inside the engine: a trace handler must
   // only record, never call back into the stack.
-  absl::Status Listen(std::uint16_t port, int backlog, timers::TimePoint now);
-  absl::Status StopListening(std::uint16_t port, timers::TimePoint now);
+  // Errors: EINVAL (port 0), EADDRINUSE; StopListening: ENOENT.
+  std::error_code Listen(std::uint16_t port, int backlog, timers::TimePoint now);
+  std::error_code StopListening(std::uint16_t port, timers::TimePoint now);
   std::optional<tcp::ConnectionId> Accept(std::uint16_t port);
-  absl::StatusOr<tcp::ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t port,
-                                            timers::TimePoint now);
-  absl::StatusOr<tcp::ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t port,
-                                            const tcp::ConnectionOptions& options,
-                                            timers::TimePoint now);
+  tcp::Result<tcp::ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t port,
+                                         timers::TimePoint now);
+  tcp::Result<tcp::ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t port,
+                                         const tcp::ConnectionOptions& options,
+                                         timers::TimePoint now);
   tcp::IoResult Send(tcp::ConnectionId id, std::span<const std::uint8_t> data,
                      timers::TimePoint now);
   tcp::IoResult Receive(tcp::ConnectionId id, std::span<std::uint8_t> out, timers::TimePoint now);

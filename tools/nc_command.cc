@@ -52,8 +52,8 @@ absl::StatusOr<tcp::KeepaliveOptions> ParseKeepalive(std::string_view text) {
   if (!in_range(*idle) || !in_range(*interval)) {
     return absl::InvalidArgumentError("keepalive idle and interval must be 1ms to 32767s");
   }
-  return tcp::KeepaliveOptions{.enabled = true, .idle = *idle, .interval = *interval,
-                               .count = static_cast<int>(*count)};
+  return tcp::KeepaliveOptions{
+      .enabled = true, .idle = *idle, .interval = *interval, .count = static_cast<int>(*count)};
 }
 
 class NcSession {
@@ -70,9 +70,13 @@ class NcSession {
     }
     if (!id_ || event.connection != *id_) return;
     switch (event.type) {
-      case tcp::EventType::kConnected: Begin(); break;
+      case tcp::EventType::kConnected:
+        Begin();
+        break;
       case tcp::EventType::kReadable:
-      case tcp::EventType::kPeerClosed: Drain(); break;
+      case tcp::EventType::kPeerClosed:
+        Drain();
+        break;
       case tcp::EventType::kWritable:
         Pump();
         if (!input_pollable_) ReadInput();
@@ -85,7 +89,8 @@ class NcSession {
         }
         rt_.loop().Stop();
         break;
-      default: break;
+      default:
+        break;
     }
   }
 
@@ -234,16 +239,17 @@ int RunNc(std::span<const std::string_view> raw_args) {
   rt.stack().set_tcp_trace_handler([&](const tcp::Trace& t) { log->Write(t, rt.Now()); });
 
   if (listen) {
-    if (absl::Status s = rt.stack().Listen(static_cast<std::uint16_t>(*port), 1, rt.Now());
-        !s.ok()) {
-      std::fprintf(stderr, "tapstack nc: %s\n", std::string(s.message()).c_str());
+    if (const std::error_code error =
+            rt.stack().Listen(static_cast<std::uint16_t>(*port), 1, rt.Now())) {
+      std::fprintf(stderr, "tapstack nc: listen on port %lld: %s\n", *port,
+                   error.message().c_str());
       return 1;
     }
   } else {
-    absl::StatusOr<tcp::ConnectionId> id =
+    tcp::Result<tcp::ConnectionId> id =
         rt.stack().Connect(*host, static_cast<std::uint16_t>(*port), rt.Now());
     if (!id.ok()) {
-      std::fprintf(stderr, "tapstack nc: %s\n", std::string(id.status().message()).c_str());
+      std::fprintf(stderr, "tapstack nc: connect: %s\n", id.error().message().c_str());
       return 1;
     }
     session.id() = *id;

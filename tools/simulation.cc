@@ -147,7 +147,7 @@ SimReport RunSimulation(const SimOptions& options,
                                         .interval = options.interval, .count = options.count};
   for (std::size_t i = 0; i < options.connections; ++i) {
     const auto port = static_cast<std::uint16_t>(kFirstServerPort + i / kConnectionsPerServerPort);
-    absl::StatusOr<tcp::ConnectionId> id = a.Connect(tap::StackPair::kAddressB, port, pair.now());
+    tcp::Result<tcp::ConnectionId> id = a.Connect(tap::StackPair::kAddressB, port, pair.now());
     if (!id.ok()) break;
     Connection& connection = connections[i];
     connection.ours = *id;

@@ -182,14 +182,14 @@ int main() {
   });
 
   // 7. Open. Both calls take the current time, like every entry point of the stack.
-  if (absl::Status status = server.Listen(kEchoPort, /*backlog=*/4, clock.Now()); !status.ok()) {
-    std::fprintf(stderr, "listen: %s\n", status.ToString().c_str());
+  if (const std::error_code error = server.Listen(kEchoPort, /*backlog=*/4, clock.Now())) {
+    std::fprintf(stderr, "listen: %s\n", error.message().c_str());
     return 1;
   }
-  absl::StatusOr<tcp::ConnectionId> connected =
+  tcp::Result<tcp::ConnectionId> connected =
       client.Connect(kServerAddress, kEchoPort, clock.Now());
   if (!connected.ok()) {
-    std::fprintf(stderr, "connect: %s\n", connected.status().ToString().c_str());
+    std::fprintf(stderr, "connect: %s\n", connected.error().message().c_str());
     return 1;
   }
   client_connection = *connected;

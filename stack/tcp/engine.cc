@@ -198,11 +198,11 @@ void TcpEngine::FlushEvents() {
   flushing_ = false;
 }
 
-absl::StatusOr<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote, std::uint16_t remote_port,
-                                                const ConnectionOptions& options) {
-  if (remote_port == 0) return absl::InvalidArgumentError("connect: port 0");
+Result<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote, std::uint16_t remote_port,
+                                        const ConnectionOptions& options) {
+  if (remote_port == 0) return Errno(EINVAL);
   if (connections_.size() >= config_.max_connections) {
-    return absl::ResourceExhaustedError("connect: connection limit reached (ENOBUFS)");
+    return Errno(ENOBUFS);  // TcpConfig::max_connections
   }
   // Ephemeral port: walk the range from a random start until the 4-tuple is free.
   const std::uint32_t range = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
@@ -217,7 +217,7 @@ absl::StatusOr<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote, std::u
     tuple.local_port = 0;
   }
   if (tuple.local_port == 0) {
-    return absl::ResourceExhaustedError("connect: no free ephemeral port (EADDRNOTAVAIL)");
+    return Errno(EADDRNOTAVAIL);  // no free ephemeral port
   }
   Tcb& tcb = CreateTcb(tuple, options);
   tcb.receiver.set_window_shift(ReceiveWindowScale(options.receive_buffer));

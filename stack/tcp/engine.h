@@ -50,10 +50,14 @@ class TcpEngine {
   void Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> segment);
 
   // --- The application's calls (RFC 9293 3.10.1 to 3.10.6).
-  absl::Status Listen(std::uint16_t port, int backlog);
-  absl::Status StopListening(std::uint16_t port);
+  // EINVAL for port 0, EADDRINUSE when the port already listens.
+  std::error_code Listen(std::uint16_t port, int backlog);
+  // ENOENT when nothing listens on the port.
+  std::error_code StopListening(std::uint16_t port);
   std::optional<ConnectionId> Accept(std::uint16_t port);
-  absl::StatusOr<ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t remote_port,
+  // EINVAL for port 0, ENOBUFS at TcpConfig::max_connections, EADDRNOTAVAIL when no ephemeral
+  // port is free.
+  Result<ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t remote_port,
                                        const ConnectionOptions& options);
   IoResult Send(ConnectionId id, std::span<const std::uint8_t> data);
   IoResult Receive(ConnectionId id, std::span<std::uint8_t> out);

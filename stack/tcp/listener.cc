@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "stack/tcp/engine.h"
 
 namespace tapstack::tcp {
@@ -19,23 +17,23 @@ SynCookieTuple CookieTupleOf(const FourTuple& tuple) {
 
 }  // namespace
 
-absl::Status TcpEngine::Listen(std::uint16_t port, int backlog) {
-  if (port == 0) return absl::InvalidArgumentError("listen: port 0");
+std::error_code TcpEngine::Listen(std::uint16_t port, int backlog) {
+  if (port == 0) return Errno(EINVAL);
   if (listeners_.contains(port)) {
-    return absl::AlreadyExistsError(absl::StrCat("listen: port ", port, " in use (EADDRINUSE)"));
+    return Errno(EADDRINUSE);
   }
   listeners_[port] = Listener{.port = port, .backlog = std::clamp(backlog, 1, 4096)};
-  return absl::OkStatus();
+  return {};
 }
 
-absl::Status TcpEngine::StopListening(std::uint16_t port) {
+std::error_code TcpEngine::StopListening(std::uint16_t port) {
   const auto it = listeners_.find(port);
-  if (it == listeners_.end()) return absl::NotFoundError(absl::StrCat("no listener on ", port));
+  if (it == listeners_.end()) return Errno(ENOENT);
   // Established connections nobody accepted are reset, as closing a listening socket does.
   const std::deque<ConnectionId> unaccepted = std::move(it->second.accept_queue);
   listeners_.erase(it);
   for (ConnectionId id : unaccepted) Abort(id);
-  return absl::OkStatus();
+  return {};
 }
 
 std::optional<ConnectionId> TcpEngine::Accept(std::uint16_t port) {

@@ -4,6 +4,7 @@
 #ifndef TAPSTACK_STACK_TCP_TCP_TYPES_H_
 #define TAPSTACK_STACK_TCP_TCP_TYPES_H_
 
+#include <cassert>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -183,6 +184,30 @@ struct ConnectionInfo {
 };
 
 inline std::error_code Errno(int value) { return std::error_code(value, std::generic_category()); }
+
+// A value or the error that prevented it: the one error model of the API (errors are
+// std::error_code values in the POSIX category), in the shape of C++23's std::expected.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}                      // NOLINT: implicit by design
+  Result(std::error_code error) : error_(error) { assert(error_); }  // NOLINT: implicit by design
+
+  bool ok() const { return !error_; }
+  explicit operator bool() const { return ok(); }
+  std::error_code error() const { return error_; }
+  // Requires ok().
+  const T& value() const {
+    assert(ok());
+    return value_;
+  }
+  const T& operator*() const { return value(); }
+  const T* operator->() const { return &value(); }
+
+ private:
+  T value_{};
+  std::error_code error_;
+};
 
 }  // namespace tapstack::tcp
 

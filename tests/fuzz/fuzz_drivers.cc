@@ -121,7 +121,7 @@ class Session {
           last_frame_.assign(frame.begin(), frame.end());
         }) {
     stack_.Ingest(ArpFrame(/*request=*/true), now_);  // teaches the stack the peer's MAC
-    if (!stack_.Listen(kListenPort, 8, now_).ok()) std::abort();
+    if (stack_.Listen(kListenPort, 8, now_)) std::abort();
     wire::TcpOptions syn_options;
     syn_options.mss = 1460;
     syn_options.window_scale = 7;

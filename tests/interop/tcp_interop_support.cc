@@ -216,15 +216,18 @@ AppHost::AppHost(InProcessStack& host) : host_(host) {
 
 absl::Status AppHost::Serve(std::uint16_t port, int backlog, StreamPlan plan) {
   served_[port] = plan;
-  return host_.stack().Listen(port, backlog, host_.Now());
+  if (const std::error_code error = host_.stack().Listen(port, backlog, host_.Now())) {
+    return absl::UnavailableError("listen: " + error.message());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<StreamApp*> AppHost::Connect(const std::string& address, std::uint16_t port,
                                             StreamPlan plan) {
   const std::optional<wire::Ipv4Address> remote = wire::Ipv4Address::Parse(address);
   if (!remote) return absl::InvalidArgumentError("bad address " + address);
-  absl::StatusOr<tcp::ConnectionId> id = host_.stack().Connect(*remote, port, host_.Now());
-  if (!id.ok()) return id.status();
+  tcp::Result<tcp::ConnectionId> id = host_.stack().Connect(*remote, port, host_.Now());
+  if (!id.ok()) return absl::UnavailableError("connect: " + id.error().message());
   apps_.push_back(std::make_unique<StreamApp>(host_, *id, plan));
   by_id_[id->value] = apps_.back().get();
   return apps_.back().get();

@@ -184,7 +184,7 @@ tcp::ConnectionId TcpHarness::EstablishPassive(std::uint16_t our_port, std::uint
                                                std::uint16_t peer_window) {
   our_port_ = our_port;
   peer_iss_ = peer_iss;
-  EXPECT_TRUE(stack_.Listen(our_port, 16, now_).ok());
+  EXPECT_FALSE(stack_.Listen(our_port, 16, now_));
   wire::TcpOptions syn_options;
   syn_options.mss = 1460;
   Inject(our_port, wire::TcpFlags::kSyn, peer_iss, 0, peer_window, {}, syn_options);
@@ -203,7 +203,7 @@ tcp::ConnectionId TcpHarness::EstablishActive(std::uint16_t peer_port, std::uint
                                               std::uint16_t peer_window) {
   options_.peer_port = peer_port;
   peer_iss_ = peer_iss;
-  const absl::StatusOr<tcp::ConnectionId> id = stack_.Connect(kPeerAddress, peer_port, now_);
+  const tcp::Result<tcp::ConnectionId> id = stack_.Connect(kPeerAddress, peer_port, now_);
   EXPECT_TRUE(id.ok());
   const Segment syn = Take().at(0);
   EXPECT_TRUE(syn.Only(wire::TcpFlags::kSyn)) << syn.Describe();
@@ -216,7 +216,7 @@ tcp::ConnectionId TcpHarness::EstablishActive(std::uint16_t peer_port, std::uint
   const Segment ack = Take().at(0);
   EXPECT_TRUE(ack.Only(wire::TcpFlags::kAck)) << ack.Describe();
   EXPECT_EQ(ack.ack, peer_iss + 1);
-  return id.value_or(tcp::ConnectionId{});
+  return id.ok() ? *id : tcp::ConnectionId{};
 }
 
 }  // namespace tapstack::testing

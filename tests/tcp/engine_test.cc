@@ -43,7 +43,7 @@ std::optional<std::error_code> ClosedError(const TcpHarness& h) {
 
 TEST(TcpOpen, PassiveOpenSendsSynAckWithOptionsAndQueuesForAccept) {
   TcpHarness h;
-  ASSERT_TRUE(h.stack().Listen(kPort, 4, h.now()).ok());
+  ASSERT_FALSE(h.stack().Listen(kPort, 4, h.now()));
   wire::TcpOptions options;
   options.mss = 1200;
   options.window_scale = 7;
@@ -68,7 +68,7 @@ TEST(TcpOpen, PassiveOpenSendsSynAckWithOptionsAndQueuesForAccept) {
 
 TEST(TcpOpen, SynAckWithoutPeerScalingOffersNone) {
   TcpHarness h;
-  ASSERT_TRUE(h.stack().Listen(kPort, 4, h.now()).ok());
+  ASSERT_FALSE(h.stack().Listen(kPort, 4, h.now()));
   h.Inject(kPort, TcpFlags::kSyn, 1000, 0, 65535);
   const Segment syn_ack = h.TakeOne();
   EXPECT_FALSE(syn_ack.options.window_scale.has_value());
@@ -77,7 +77,7 @@ TEST(TcpOpen, SynAckWithoutPeerScalingOffersNone) {
 TEST(TcpOpen, ActiveOpenOffersMssAndScalingThenConnects) {
   TcpHarness h;
   h.set_peer_port(9);
-  const absl::StatusOr<tcp::ConnectionId> id =
+  const tcp::Result<tcp::ConnectionId> id =
       h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   ASSERT_TRUE(id.ok());
   const Segment syn = h.TakeOne();
@@ -115,7 +115,7 @@ TEST(TcpOpen, SynRetriesThenTimesOut) {
 // instead of what the backed-off SYN timer or the 1 s initial value would give.
 TEST(TcpOpen, RetransmissionTimeoutIsThreeSecondsAfterALostSyn) {
   TcpHarness h;
-  const absl::StatusOr<tcp::ConnectionId> id =
+  const tcp::Result<tcp::ConnectionId> id =
       h.stack().Connect(TcpHarness::kPeerAddress, h.peer_port(), h.now());
   ASSERT_TRUE(id.ok());
   const Segment syn = h.TakeOne();
@@ -155,7 +155,7 @@ TEST(TcpOpen, ResetWithUnacceptableAckInSynSentIsIgnored) {
 TEST(TcpOpen, SimultaneousOpen) {
   TcpHarness h;
   h.set_peer_port(9);
-  const absl::StatusOr<tcp::ConnectionId> id =
+  const tcp::Result<tcp::ConnectionId> id =
       h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   const Segment syn = h.TakeOne();
   // The peer's own SYN crosses ours.
@@ -174,7 +174,7 @@ TEST(TcpOpen, SimultaneousOpen) {
 TEST(TcpOpen, CloseInSynReceivedSendsFinOnceTheHandshakeCompletes) {
   TcpHarness h;
   h.set_peer_port(9);
-  const absl::StatusOr<tcp::ConnectionId> id =
+  const tcp::Result<tcp::ConnectionId> id =
       h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   const Segment syn = h.TakeOne();
   h.Inject(syn.src_port, TcpFlags::kSyn, 3000, 0, 1000);  // simultaneous open
@@ -192,7 +192,7 @@ TEST(TcpOpen, CloseInSynReceivedSendsFinOnceTheHandshakeCompletes) {
 TEST(TcpOpen, CloseInSynSentFreesTheConnectionWithoutReset) {
   TcpHarness h;
   h.set_peer_port(9);
-  const absl::StatusOr<tcp::ConnectionId> id =
+  const tcp::Result<tcp::ConnectionId> id =
       h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   h.TakeOne();
   ASSERT_FALSE(h.stack().Close(*id, h.now()));
@@ -208,7 +208,7 @@ TEST(TcpOpen, ShutdownInSynSentSendsTheQueuedDataThenTheFinAfterTheHandshake) {
   // closed cleanly. The FIN must wait for the handshake and follow the data (3.10.4).
   TcpHarness h;
   h.set_peer_port(9);
-  const absl::StatusOr<tcp::ConnectionId> id =
+  const tcp::Result<tcp::ConnectionId> id =
       h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   const Segment syn = h.TakeOne();
   const Bytes request = Pattern(100);
@@ -242,7 +242,7 @@ TEST(TcpOpen, ShutdownInSynSentSendsTheQueuedDataThenTheFinAfterTheHandshake) {
 TEST(TcpOpen, CloseInSynSentWithQueuedDataDeliversItAsAnOrphan) {
   TcpHarness h;
   h.set_peer_port(9);
-  const absl::StatusOr<tcp::ConnectionId> id =
+  const tcp::Result<tcp::ConnectionId> id =
       h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   const Segment syn = h.TakeOne();
   ASSERT_EQ(h.stack().Send(*id, Pattern(10), h.now()).bytes, 10u);
@@ -262,7 +262,7 @@ TEST(TcpOpen, CloseInSynSentWithQueuedDataDeliversItAsAnOrphan) {
 
 TEST(TcpOpen, BadAckInSynReceivedGetsReset) {
   TcpHarness h;
-  ASSERT_TRUE(h.stack().Listen(kPort, 4, h.now()).ok());
+  ASSERT_FALSE(h.stack().Listen(kPort, 4, h.now()));
   h.Inject(kPort, TcpFlags::kSyn, 1000, 0, 65535);
   const Segment syn_ack = h.TakeOne();
   h.Inject(kPort, TcpFlags::kAck, 1001, syn_ack.seq + 50, 65535);

@@ -485,11 +485,11 @@ void Round::Plan(Session& s, Dice& dice) {
 void Round::Start(Session& s) {
   Stack& stack = *s.initiator.stack;
   const wire::Ipv4Address peer = s.a_initiates ? StackPair::kAddressB : StackPair::kAddressA;
-  const absl::StatusOr<tcp::ConnectionId> id =
+  const tcp::Result<tcp::ConnectionId> id =
       s.connect_options ? stack.Connect(peer, s.port, *s.connect_options, now())
                         : stack.Connect(peer, s.port, now());
   if (!id.ok()) {
-    ADD_FAILURE() << "round " << number_ << " session " << s.index << ": " << id.status();
+    ADD_FAILURE() << "round " << number_ << " session " << s.index << ": " << id.error().message();
     s.initiator.closed_event = true;  // nothing more will happen to it
     s.acceptor.expect = Expect::kUnused;
     AfterProgress(s);
@@ -786,8 +786,8 @@ TEST(SoakTest, MixedWorkloadOverFaultyLinksLeavesNothingBehind) {
 
   Soak soak(seed);
   StackPair& pair = soak.pair();
-  ASSERT_TRUE(pair.a().Listen(kServicePort, 4096, pair.now()).ok());
-  ASSERT_TRUE(pair.b().Listen(kServicePort, 4096, pair.now()).ok());
+  ASSERT_FALSE(pair.a().Listen(kServicePort, 4096, pair.now()));
+  ASSERT_FALSE(pair.b().Listen(kServicePort, 4096, pair.now()));
   const TimePoint virtual_start = pair.now();
   Dice dice(seed);
   SoakTotals totals;

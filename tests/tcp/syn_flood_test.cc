@@ -88,9 +88,9 @@ class Client {
   }
 
   void Start() {
-    const absl::StatusOr<tcp::ConnectionId> id =
+    const tcp::Result<tcp::ConnectionId> id =
         pair_.a().Connect(StackPair::kAddressB, kPort, pair_.now());
-    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_TRUE(id.ok()) << id.error().message();
     id_ = *id;
   }
 
@@ -158,7 +158,7 @@ TEST(SynFlood, HundredThousandSpoofedSynsLeaveMemoryBoundedAndAClientGetsThrough
   const tcp::TcpConfig defaults;  // the limits under test are the defaults
   StackPair pair(tap::StackPairOptions{.tcp = defaults});
   Stack& b = pair.b();
-  ASSERT_TRUE(b.Listen(kPort, 128, pair.now()).ok());
+  ASSERT_FALSE(b.Listen(kPort, 128, pair.now()));
   EchoServer server(pair);
   Client client(pair);
 

@@ -113,8 +113,8 @@ TEST_P(TransferTest, BothWaysByteIdenticalOverAFaultyLinkAndCleanClose) {
     if (e.type == tcp::EventType::kAcceptReady) server.Attach(*pair.b().Accept(5001));
     if (e.type == tcp::EventType::kClosed) closed.push_back(e);
   });
-  ASSERT_TRUE(pair.b().Listen(5001, 8, pair.now()).ok());
-  absl::StatusOr<tcp::ConnectionId> id = pair.a().Connect(StackPair::kAddressB, 5001, pair.now());
+  ASSERT_FALSE(pair.b().Listen(5001, 8, pair.now()));
+  tcp::Result<tcp::ConnectionId> id = pair.a().Connect(StackPair::kAddressB, 5001, pair.now());
   ASSERT_TRUE(id.ok());
   client.Attach(*id);
   const bool finished = pair.RunUntil(

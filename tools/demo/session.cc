@@ -130,8 +130,8 @@ absl::Status Session::Wait(timers::Duration duration) {
 
 absl::Status Session::Connect(wire::Ipv4Address remote, std::uint16_t port,
                               const tcp::ConnectionOptions& options, timers::Duration timeout) {
-  absl::StatusOr<tcp::ConnectionId> id = stack_->Connect(remote, port, options, clock_.Now());
-  if (!id.ok()) return id.status();
+  tcp::Result<tcp::ConnectionId> id = stack_->Connect(remote, port, options, clock_.Now());
+  if (!id.ok()) return absl::UnavailableError("connect: " + id.error().message());
   app_.id = *id;
   absl::StatusOr<bool> connected =
       RunUntil([this] { return app_.connected || app_.closed.has_value(); }, timeout);
