@@ -18,12 +18,12 @@ void Dispatch(timers::Timer& timer) {
 Tcb::Tcb(TcpEngine* engine, const ConnectionOptions* options, const RtoConfig& rto_config,
          std::uint32_t mss)
     : engine(engine),
+      options(options),
+      keepalive_timer(&Dispatch<&Tcb::keepalive_timer, &TcpEngine::OnKeepaliveTimer>),
       sender(options->send_buffer, rto_config, mss),
       receiver(options->receive_buffer),
-      options(options),
       send_timer(&Dispatch<&Tcb::send_timer, &TcpEngine::OnSendTimer>),
       delayed_ack_timer(&Dispatch<&Tcb::delayed_ack_timer, &TcpEngine::OnDelayedAckTimer>),
-      keepalive_timer(&Dispatch<&Tcb::keepalive_timer, &TcpEngine::OnKeepaliveTimer>),
       time_wait_timer(&Dispatch<&Tcb::time_wait_timer, &TcpEngine::OnTimeWaitTimer>),
       user_timeout_timer(&Dispatch<&Tcb::user_timeout_timer, &TcpEngine::OnUserTimeoutTimer>) {}
 

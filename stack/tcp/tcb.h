@@ -44,7 +44,9 @@ struct Tcb {
   Tcb(TcpEngine* engine, const ConnectionOptions* options, const RtoConfig& rto_config,
       std::uint32_t mss);
 
+  // Line 0 (bytes 0-63): what the demux, every segment and every keepalive expiry read first.
   TcpEngine* engine;
+  FourTuple tuple;  // the demux key (TcpEngine::connections_ hashes and compares it here)
   State state = State::kClosed;
   bool app_closed = false;  // Close() called: the handle is released, no events are delivered
   bool peer_closed_signalled = false;
@@ -52,27 +54,28 @@ struct Tcb {
   bool sent_invalid_ack = false;
   SendTimerMode send_timer_mode = SendTimerMode::kRetransmit;
   std::uint8_t keepalive_probes_unanswered = 0;
-  std::uint16_t listener_port = 0;
   // Keepalive (stack/tcp/keepalive.cc): the receive path only stamps last_received, and only for
   // an acceptable segment.
   Duration last_received{};
+  const ConnectionOptions* options;  // shared (OptionsTable)
+  // Every timer of the connection, each on the stack's one wheel. The keepalive timer sits in
+  // the first lines so that a keepalive round touches as few lines per connection as it can.
+  timers::Timer keepalive_timer;
+  // Then the two halves: the sender's hot fields (SND.*) first, the receiver's (RCV.*) after it.
   Sender sender;
   Receiver receiver;
+  // As in Linux, one timer serves retransmission and the persist (zero-window probe) timer: the
+  // first runs only while data is in flight, the second only while none is (send_timer_mode).
+  timers::Timer send_timer;
+  timers::Timer delayed_ack_timer;
+  timers::Timer time_wait_timer;  // TIME-WAIT 2MSL, and the FIN-WAIT-2 timeout
+  timers::Timer user_timeout_timer;
+  // Cold: read by the API and rare events.
   ConnectionId id;
-  FourTuple tuple;
   Duration last_invalid_ack{};  // rate limit for challenge ACKs and probe answers
   // This connection's share of the engine's buffered_bytes_ (TcpConfig::max_buffer_memory).
   std::size_t accounted_buffer_bytes = 0;
-  const ConnectionOptions* options;
-
-  // Every timer of the connection, each on the stack's one wheel. As in Linux, one timer serves
-  // retransmission and the persist (zero-window probe) timer: the first runs only while data is
-  // in flight, the second only while none is (send_timer_mode says which).
-  timers::Timer send_timer;
-  timers::Timer delayed_ack_timer;
-  timers::Timer keepalive_timer;
-  timers::Timer time_wait_timer;  // TIME-WAIT 2MSL, and the FIN-WAIT-2 timeout
-  timers::Timer user_timeout_timer;
+  std::uint16_t listener_port = 0;
 
   std::uint32_t flight_size() const { return sender.flight_size(); }
   bool retransmit_timer_armed() const {

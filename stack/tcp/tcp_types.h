@@ -109,7 +109,7 @@ struct TcpConfig {
 };
 
 // RFC 9293 3.3.2.
-enum class State {
+enum class State : std::uint8_t {
   kClosed,
   kListen,
   kSynSent,
