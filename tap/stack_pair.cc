@@ -35,7 +35,9 @@ StackConfig Config(wire::Ipv4Address address, const StackPairOptions& options,
 }  // namespace
 
 StackPair::StackPair(const StackPairOptions& options)
-    : options_(options), clock_(timers::TimePoint{} + std::chrono::hours(1)) {
+    : options_(options),
+      clock_(timers::TimePoint{} + std::chrono::hours(1)),
+      receive_buffer_(tap::MaxFrameSize(1500)) {
   auto [end_a, end_b] = tap::MemoryLink::CreatePair(1500, options.queue_limit);
   link_a_ = MaybeFaulty(std::move(end_a), options.faults_a_to_b);
   link_b_ = MaybeFaulty(std::move(end_b), options.faults_b_to_a);
@@ -64,7 +66,7 @@ std::uint32_t StackPair::ConnectionKey(std::span<const std::uint8_t> frame, bool
 }
 
 void StackPair::Pump() {
-  std::vector<std::uint8_t> buffer(tap::MaxFrameSize(1500));
+  std::vector<std::uint8_t>& buffer = receive_buffer_;
   bool moved = true;
   while (moved) {
     moved = false;

@@ -10,6 +10,7 @@
 #include <span>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "stack/stack.h"
 #include "tap/clock.h"
@@ -66,6 +67,7 @@ class StackPair {
   std::unique_ptr<tap::Device> link_b_;
   std::unique_ptr<Stack> a_;
   std::unique_ptr<Stack> b_;
+  std::vector<std::uint8_t> receive_buffer_;  // Pump's, kept so that a pump allocates nothing
 };
 
 }  // namespace tapstack::tap
