@@ -48,6 +48,14 @@ void Stack::Ingest(std::span<const std::uint8_t> frame, timers::TimePoint now) {
   });
 }
 
+void Stack::IngestBurst(std::span<const std::span<const std::uint8_t>> frames,
+                        timers::TimePoint now) {
+  AtTime(now, [&] {
+    for (const std::span<const std::uint8_t> frame : frames) IngestFrame(frame);
+    return true;
+  });
+}
+
 void Stack::IngestFrame(std::span<const std::uint8_t> frame) {
   counters_.Increment(Counter::kRxFrames);
   const absl::StatusOr<wire::EthernetView> ethernet = wire::EthernetView::Parse(frame);
