@@ -14,7 +14,7 @@ ArpCache::ArpCache(const ArpConfig& config, const InterfaceConfig& interface,
       counters_(counters) {}
 
 void ArpCache::Ingest(std::span<const std::uint8_t> arp_packet) {
-  const absl::StatusOr<wire::ArpView> view = wire::ArpView::Parse(arp_packet);
+  const wire::Parsed<wire::ArpView> view = wire::ArpView::Parse(arp_packet);
   if (!view.ok()) {
     counters_.Increment(Counter::kDropArpMalformed);
     return;
