@@ -212,9 +212,8 @@ absl::Status EventLoop::DrainBursts(Source& source, timers::TimePoint now) {
     if (count > 0) {  // frames read before an error are still delivered
       stats_.frames += count;
       ++stats_.bursts;
-      source.on_burst(std::span<const std::span<const std::uint8_t>>(source.burst_frames.data(),
-                                                                     count),
-                      now);
+      source.on_burst(
+          std::span<const std::span<const std::uint8_t>>(source.burst_frames.data(), count), now);
     }
     total += count;
     if (!error.ok()) return error;

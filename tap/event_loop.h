@@ -122,10 +122,10 @@ class EventLoop {
     int fd = -1;
     Device* device = nullptr;  // null for readers
     std::function<void()> on_readable;
-    FrameHandler on_frame;  // devices attached with AttachDevice
-    BurstHandler on_burst;  // devices attached with AttachDeviceBursts
+    FrameHandler on_frame;             // devices attached with AttachDevice
+    BurstHandler on_burst;             // devices attached with AttachDeviceBursts
     std::vector<std::uint8_t> buffer;  // on_frame devices only
-    std::vector<std::vector<std::uint8_t>> burst_buffers;   // on_burst devices only
+    std::vector<std::vector<std::uint8_t>> burst_buffers;     // on_burst devices only
     std::vector<std::span<const std::uint8_t>> burst_frames;  // the filled part of each
     bool ready = false;                // the descriptor was reported readable this iteration
     bool removed = false;              // detached during dispatch

@@ -14,9 +14,10 @@
 //
 // Frames waiting for their release time sit in a queue ordered by release time (equal times keep
 // send order): a binary heap keyed by (release time, send order) over buffers taken from a free
-// list, so after warm-up a steady flow of frames allocates nothing, whatever the faults. They are handed to the wrapped device, stamped with their release time, by the
-// next Send, Receive or Flush whose `now` has reached it. NextReadyTime() includes the earliest
-// pending release, so an event loop wakes up then and calls Receive, which releases them.
+// list, so after warm-up a steady flow of frames allocates nothing, whatever the faults. They are
+// handed to the wrapped device, stamped with their release time, by the next Send, Receive or Flush
+// whose `now` has reached it. NextReadyTime() includes the earliest pending release, so an event
+// loop wakes up then and calls Receive, which releases them.
 #ifndef TAPSTACK_TAP_FAULTY_LINK_H_
 #define TAPSTACK_TAP_FAULTY_LINK_H_
 

@@ -74,8 +74,9 @@ class FrameRing {
 // What both endpoints share: one ring per direction. rings[i] holds frames for endpoint i.
 struct LinkState {
   LinkState(std::size_t mtu, std::size_t queue_limit)
-      : mtu(mtu), rings{FrameRing(queue_limit, MaxFrameSize(mtu)),
-                        FrameRing(queue_limit, MaxFrameSize(mtu))} {}
+      : mtu(mtu),
+        rings{FrameRing(queue_limit, MaxFrameSize(mtu)),
+              FrameRing(queue_limit, MaxFrameSize(mtu))} {}
   std::size_t mtu;
   FrameRing rings[2];
   bool alive[2] = {true, true};

@@ -75,10 +75,8 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
   // Every frame ready in one wakeup goes to the stack as one burst: its timers advance and its
   // events are delivered once per burst, not once per frame.
   absl::Status status = loop_->AttachDeviceBursts(
-      *active_device_,
-      [this](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint now) {
-        stack_->IngestBurst(frames, now);
-      });
+      *active_device_, [this](std::span<const std::span<const std::uint8_t>> frames,
+                              timers::TimePoint now) { stack_->IngestBurst(frames, now); });
   if (!status.ok()) return status;
   loop_->SetTimerSource([this] { return stack_->NextDeadline(); },
                         [this](timers::TimePoint now) { stack_->Advance(now); });

@@ -44,9 +44,9 @@ std::uint16_t SumWords(const std::uint8_t* data, std::size_t length) {
         acc[lane] += (word & 0xffffffffu) + (word >> 32);
       }
     }
-    total += Fold((acc[0] & 0xffffffffu) + (acc[0] >> 32) + (acc[1] & 0xffffffffu) +
-                  (acc[1] >> 32) + (acc[2] & 0xffffffffu) + (acc[2] >> 32) +
-                  (acc[3] & 0xffffffffu) + (acc[3] >> 32));
+    total +=
+        Fold((acc[0] & 0xffffffffu) + (acc[0] >> 32) + (acc[1] & 0xffffffffu) + (acc[1] >> 32) +
+             (acc[2] & 0xffffffffu) + (acc[2] >> 32) + (acc[3] & 0xffffffffu) + (acc[3] >> 32));
   }
   while (length >= 8) {
     std::uint64_t word;

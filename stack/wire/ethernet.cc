@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <span>
 
-
 namespace tapstack::wire {
 
 Parsed<EthernetView> EthernetView::Parse(std::span<const std::uint8_t> frame) {

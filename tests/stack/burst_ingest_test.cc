@@ -127,8 +127,8 @@ TEST(BurstIngestTest, SameFramesAndEventsAsFrameByFrameAndEventsOncePerBurst) {
 
     // Next event: whatever deadline comes first, at least a millisecond on.
     std::optional<timers::TimePoint> next;
-    for (const auto deadline : {client.NextDeadline(), by_frame.stack.NextDeadline(),
-                                by_burst.stack.NextDeadline()}) {
+    for (const auto deadline :
+         {client.NextDeadline(), by_frame.stack.NextDeadline(), by_burst.stack.NextDeadline()}) {
       if (deadline && (!next || *deadline < *next)) next = deadline;
     }
     now = std::max(now + milliseconds(1), next.value_or(now + milliseconds(1)));

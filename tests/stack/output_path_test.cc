@@ -65,11 +65,12 @@ class OutputPathTest : public ::testing::Test {
   OutputPathTest()
       : timers_(timers::MakeTimerQueue(timers::TimerQueueKind::kWheel, kStart,
                                        std::chrono::milliseconds(1))),
-        ethernet_(kOurMac,
-                  [this](std::span<const std::uint8_t> frame) {
-                    sent_.emplace_back(frame.begin(), frame.end());
-                  },
-                  counters_),
+        ethernet_(
+            kOurMac,
+            [this](std::span<const std::uint8_t> frame) {
+              sent_.emplace_back(frame.begin(), frame.end());
+            },
+            counters_),
         arp_(ArpConfig{.max_pending_packets = 4}, interface_, ethernet_, *timers_, counters_),
         ip_(interface_, arp_, counters_, kFirstIdentification) {}
 
@@ -90,11 +91,10 @@ class OutputPathTest : public ::testing::Test {
 
   // Sends `segment` the way TcpEngine::Transmit does.
   bool SendInPlace(const wire::TcpRepr& segment) {
-    return ip_.Send(kPeerIp, wire::IpProtocol::kTcp,
-                    wire::TcpHeaderLen(segment.options) + segment.payload.size(),
-                    [&](std::span<std::uint8_t> out) {
-                      return wire::WriteTcp(segment, kOurIp, kPeerIp, out);
-                    });
+    return ip_.Send(
+        kPeerIp, wire::IpProtocol::kTcp,
+        wire::TcpHeaderLen(segment.options) + segment.payload.size(),
+        [&](std::span<std::uint8_t> out) { return wire::WriteTcp(segment, kOurIp, kPeerIp, out); });
   }
 
   InterfaceConfig interface_ = Interface();
@@ -115,9 +115,8 @@ TEST_F(OutputPathTest, InPlaceFramesAreByteIdenticalToCopiedFrames) {
     // Full segments, empty ones and everything between, in random order: a short frame after a
     // long one must still be padded with zeros, not with the previous frame's bytes.
     const std::size_t max_payload = 1500 - 20 - wire::TcpHeaderLen(segment.options);
-    const Bytes payload =
-        RandomBytes(rng, RandomInt<int>(rng, 0, 3) == 0 ? 0 : RandomInt<std::size_t>(rng, 0,
-                                                                                     max_payload));
+    const Bytes payload = RandomBytes(
+        rng, RandomInt<int>(rng, 0, 3) == 0 ? 0 : RandomInt<std::size_t>(rng, 0, max_payload));
     segment.payload = payload;
     sent_.clear();
     ASSERT_TRUE(SendInPlace(segment)) << i;

@@ -263,8 +263,7 @@ class FakeDescriptorDevice : public Device {
   absl::Status Send(std::span<const std::uint8_t>, timers::TimePoint) override {
     return absl::OkStatus();
   }
-  absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
-                                      timers::TimePoint) override {
+  absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint) override {
     ++receive_calls;
     if (next_ == frames_.size()) {
       pipe_.ReadAll();
@@ -292,13 +291,13 @@ TEST(EventLoopTest, BurstDeviceIsDrainedInOneWakeup) {
   for (int i = 0; i < 150; ++i) device.Queue(MakeFrame(i));
   std::vector<std::size_t> burst_sizes;
   std::vector<std::uint64_t> seqs;
-  ASSERT_TRUE(loop.AttachDeviceBursts(
-                      device,
-                      [&](std::span<const std::span<const std::uint8_t>> frames,
-                          timers::TimePoint) {
-                        burst_sizes.push_back(frames.size());
-                        for (const auto frame : frames) seqs.push_back(SeqOf(frame));
-                      })
+  ASSERT_TRUE(loop.AttachDeviceBursts(device,
+                                      [&](std::span<const std::span<const std::uint8_t>> frames,
+                                          timers::TimePoint) {
+                                        burst_sizes.push_back(frames.size());
+                                        for (const auto frame : frames)
+                                          seqs.push_back(SeqOf(frame));
+                                      })
                   .ok());
   // A generous cap: the descriptor is readable, so the loop must not sleep at all.
   ASSERT_TRUE(loop.RunOnce(seconds(10)).ok());
@@ -316,12 +315,10 @@ TEST(EventLoopTest, BurstDeviceWithoutDescriptorOnVirtualTime) {
   EventLoop loop(clock);
   auto [a, b] = MemoryLink::CreatePair();
   std::vector<std::size_t> burst_sizes;
-  ASSERT_TRUE(loop.AttachDeviceBursts(*b,
-                                      [&](std::span<const std::span<const std::uint8_t>> frames,
-                                          timers::TimePoint) {
-                                        burst_sizes.push_back(frames.size());
-                                      })
-                  .ok());
+  ASSERT_TRUE(
+      loop.AttachDeviceBursts(*b, [&](std::span<const std::span<const std::uint8_t>> frames,
+                                      timers::TimePoint) { burst_sizes.push_back(frames.size()); })
+          .ok());
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(a->Send(MakeFrame(i), kT0).ok());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(a->Send(MakeFrame(i), kT0 + milliseconds(1)).ok());
   ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());

@@ -22,10 +22,10 @@ namespace {
 
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
-using testing::CurrentHeapUsage;
-using testing::HeapCountingActive;
 using test_frames::MakeFrame;
 using test_frames::SeqOf;
+using testing::CurrentHeapUsage;
+using testing::HeapCountingActive;
 
 const timers::TimePoint kT0 = timers::TimePoint{} + std::chrono::hours(1);
 
@@ -46,10 +46,9 @@ struct Flow {
 
 // Sends `count` frames on `sender`, `per_step` at a time, 250 µs apart, and receives everything
 // ready on `receiver` after each step.
-void RunFlow(Device& sender, Device& receiver,
-             const std::vector<std::vector<std::uint8_t>>& frames, std::size_t count,
-             std::size_t per_step, timers::TimePoint& now, std::vector<std::uint8_t>& buffer,
-             Flow& flow) {
+void RunFlow(Device& sender, Device& receiver, const std::vector<std::vector<std::uint8_t>>& frames,
+             std::size_t count, std::size_t per_step, timers::TimePoint& now,
+             std::vector<std::uint8_t>& buffer, Flow& flow) {
   std::size_t next = 0;
   while (next < count) {
     for (std::size_t i = 0; i < per_step && next < count; ++i, ++next) {

@@ -103,8 +103,7 @@ TEST(ChecksumAccumulatorTest, WideAddEqualsSixteenBitLoop) {
     // Some buffers all 0xff or all zero, where carries and the zero representation are extreme.
     const int fill = RandomInt<int>(rng, 0, 9);
     for (std::size_t k = 0; k < length; ++k) {
-      storage[offset + k] =
-          fill == 0 ? 0x00 : fill == 1 ? 0xff : static_cast<std::uint8_t>(rng());
+      storage[offset + k] = fill == 0 ? 0x00 : fill == 1 ? 0xff : static_cast<std::uint8_t>(rng());
     }
     const std::span<const std::uint8_t> bytes(storage.data() + offset, length);
     const std::uint16_t expected = ReferenceChecksum(bytes);
@@ -115,10 +114,9 @@ TEST(ChecksumAccumulatorTest, WideAddEqualsSixteenBitLoop) {
     std::size_t pieces = 0;
     while (!rest.empty()) {
       // Mostly short pieces (headers, odd bytes), sometimes everything that is left.
-      const std::size_t piece = RandomBool(rng)
-                                    ? RandomInt<std::size_t>(rng, 0, std::min<std::size_t>(
-                                                                         rest.size(), 9))
-                                    : RandomInt<std::size_t>(rng, 0, rest.size());
+      const std::size_t piece =
+          RandomBool(rng) ? RandomInt<std::size_t>(rng, 0, std::min<std::size_t>(rest.size(), 9))
+                          : RandomInt<std::size_t>(rng, 0, rest.size());
       accumulator.Add(rest.first(piece));
       rest = rest.subspan(piece);
       ++pieces;

@@ -208,8 +208,7 @@ TEST(MalformedTest, SampleFramesParseCompletely) {
   EXPECT_TRUE(tcp->Repr().ok());
 
   const Bytes icmp_frame = IcmpFrame();
-  const Parsed<Ipv4View> icmp_ip =
-      Ipv4View::Parse(EthernetView::Parse(icmp_frame)->payload());
+  const Parsed<Ipv4View> icmp_ip = Ipv4View::Parse(EthernetView::Parse(icmp_frame)->payload());
   ASSERT_TRUE(icmp_ip.ok()) << icmp_ip.error();
   EXPECT_EQ(icmp_ip->header_len(), 24u);
   EXPECT_TRUE(icmp_ip->header_checksum_valid());
@@ -295,9 +294,9 @@ TEST(MalformedTest, IcmpFrameTruncatedAtEveryLength) {
       const Bytes ip_bytes(prefix.begin() + ip_start, prefix.end());
       // A 24-byte header (IHL 6), then a total length that only the whole frame holds.
       const ParseError expected = ip_bytes.size() < kIpv4MinHeaderLen ? ParseError::kTruncatedHeader
-                                  : ip_bytes.size() < 24               ? ParseError::kHeaderPastBuffer
-                                  : len < frame.size() ? ParseError::kTotalLengthPastBuffer
-                                                       : ParseError::kNone;
+                                  : ip_bytes.size() < 24 ? ParseError::kHeaderPastBuffer
+                                  : len < frame.size()   ? ParseError::kTotalLengthPastBuffer
+                                                         : ParseError::kNone;
       EXPECT_EQ(ReasonOf(Ipv4View::Parse(ip_bytes)), expected) << len;
       TouchAllLayers(ip_bytes);
     }
@@ -336,8 +335,8 @@ TEST(MalformedTest, IpHeaderWithOptionsTruncatedAtEveryLength) {
     Bytes prefix = Prefix(datagram, len);
     if (len >= 4) StoreBe16(&prefix[2], static_cast<std::uint16_t>(len));
     const ParseError expected = len < kIpv4MinHeaderLen ? ParseError::kTruncatedHeader
-                                : len < 24                ? ParseError::kHeaderPastBuffer
-                                                          : ParseError::kNone;
+                                : len < 24              ? ParseError::kHeaderPastBuffer
+                                                        : ParseError::kNone;
     EXPECT_EQ(ReasonOf(Ipv4View::Parse(prefix)), expected) << len;
     TouchAllLayers(prefix);
   }
