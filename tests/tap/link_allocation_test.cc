@@ -1,17 +1,21 @@
 // The in-memory links recycle their frame storage: once warmed up, a steady flow of frames through
 // a MemoryLink, or through a FaultyLink that loses, duplicates, corrupts, delays and reorders them,
 // makes no call to operator new at all. This binary links tests/support/heap_counter.cc, which
-// replaces the global operator new to count the calls.
+// replaces the global operator new to count the calls. The event loop's burst path is held to the
+// same rule: a wakeup that drains a device allocates nothing.
 //
 // Nothing inside a measured stretch asserts (a failed assertion builds a message): mismatches are
 // counted and checked afterwards.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "tap/clock.h"
+#include "tap/event_loop.h"
 #include "tap/faulty_link.h"
 #include "tap/memory_link.h"
 #include "tests/support/heap_counter.h"
@@ -123,6 +127,40 @@ TEST(LinkAllocationTest, FaultyLinkAllocatesNothingAfterWarmUp) {
   EXPECT_GT(stats.delayed, stats_before.delayed);
   EXPECT_GT(flow.out_of_order, 9u);
   EXPECT_GT(flow.received, 9'000u);
+}
+
+TEST(LinkAllocationTest, EventLoopBurstWakeupsAllocateNothing) {
+  ASSERT_TRUE(HeapCountingActive()) << "this binary must link tests/support/heap_counter.cc";
+  const std::vector<std::vector<std::uint8_t>> frames = Frames(100);
+  VirtualClock clock(kT0);
+  EventLoop loop(clock);
+  auto [a, b] = MemoryLink::CreatePair(1500, 256);
+  std::uint64_t delivered = 0;
+  std::uint64_t largest_burst = 0;
+  ASSERT_TRUE(loop.AttachDeviceBursts(
+                      *b,
+                      [&](std::span<const std::span<const std::uint8_t>> burst, timers::TimePoint) {
+                        delivered += burst.size();
+                        largest_burst = std::max<std::uint64_t>(largest_burst, burst.size());
+                      })
+                  .ok());
+  // Each wakeup finds 100 frames ready: two bursts, 64 and 36.
+  auto wakeups = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      for (const std::vector<std::uint8_t>& frame : frames) (void)a->Send(frame, clock.Now());
+      (void)loop.RunOnce(timers::Duration::zero());
+      clock.Advance(microseconds(100));
+    }
+  };
+  wakeups(10);
+  const std::uint64_t before = CurrentHeapUsage().allocations;
+  wakeups(100);
+  const std::uint64_t allocations = CurrentHeapUsage().allocations - before;
+
+  EXPECT_EQ(allocations, 0u);
+  EXPECT_EQ(delivered, 110u * 100u);
+  EXPECT_EQ(largest_burst, EventLoop::kMaxBurstFrames);
+  EXPECT_EQ(loop.stats().bursts, 110u * 2u);
 }
 
 }  // namespace
