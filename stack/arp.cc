@@ -1,5 +1,6 @@
 #include "stack/arp.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -13,7 +14,7 @@ ArpCache::ArpCache(const ArpConfig& config, const InterfaceConfig& interface,
       counters_(counters) {}
 
 void ArpCache::Ingest(std::span<const std::uint8_t> arp_packet) {
-  const absl::StatusOr<wire::ArpView> view = wire::ArpView::Parse(arp_packet);
+  const wire::Parsed<wire::ArpView> view = wire::ArpView::Parse(arp_packet);
   if (!view.ok()) {
     counters_.Increment(Counter::kDropArpMalformed);
     return;
@@ -58,15 +59,22 @@ void ArpCache::Learn(wire::Ipv4Address address, const wire::MacAddress& mac, boo
 }
 
 void ArpCache::SendIpv4(wire::Ipv4Address next_hop, std::span<const std::uint8_t> ip_packet) {
+  SendIpv4(next_hop, ip_packet.size(), [ip_packet](std::span<std::uint8_t> out) {
+    std::copy(ip_packet.begin(), ip_packet.end(), out.begin());
+    return ip_packet.size();
+  });
+}
+
+bool ArpCache::SendIpv4(wire::Ipv4Address next_hop, std::size_t packet_length,
+                        PayloadWriter write_packet) {
   auto it = entries_.find(next_hop);
   if (it != entries_.end() && it->second.mac) {
-    output_.Send(*it->second.mac, wire::EtherType::kIpv4, ip_packet);
-    return;
+    return output_.Send(*it->second.mac, wire::EtherType::kIpv4, packet_length, write_packet);
   }
   if (it == entries_.end()) {
     if (entries_.size() >= config_.max_entries) {
       counters_.Increment(Counter::kDropArpTableFull);
-      return;
+      return false;
     }
     it = entries_.try_emplace(next_hop, this).first;
     it->second.address = next_hop;
@@ -75,9 +83,14 @@ void ArpCache::SendIpv4(wire::Ipv4Address next_hop, std::span<const std::uint8_t
   Entry& entry = it->second;
   if (entry.pending.size() >= config_.max_pending_packets) {
     counters_.Increment(Counter::kDropArpQueueFull);
-    return;
+    return false;
   }
-  entry.pending.emplace_back(ip_packet.begin(), ip_packet.end());
+  std::vector<std::uint8_t>& packet = entry.pending.emplace_back(packet_length);
+  if (write_packet(packet) != packet_length) {
+    entry.pending.pop_back();
+    return false;
+  }
+  return true;
 }
 
 std::optional<wire::MacAddress> ArpCache::Lookup(wire::Ipv4Address address) const {

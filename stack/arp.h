@@ -47,6 +47,12 @@ class ArpCache {
   // resolution (queued, bounded; dropped and counted when resolution fails).
   void SendIpv4(wire::Ipv4Address next_hop, std::span<const std::uint8_t> ip_packet);
 
+  // The same, with the packet written by `write_packet` (`packet_length` bytes): straight into the
+  // outgoing frame when the MAC is known, into a queued buffer of its own otherwise (the rare case,
+  // and the only one that copies). Returns false when the packet was not taken: no room in the
+  // table or the queue (counted), or the writer wrote less than asked.
+  bool SendIpv4(wire::Ipv4Address next_hop, std::size_t packet_length, PayloadWriter write_packet);
+
   std::optional<wire::MacAddress> Lookup(wire::Ipv4Address address) const;
   std::size_t size() const { return entries_.size(); }
 

@@ -8,7 +8,7 @@ namespace tapstack {
 Icmp::Icmp(IpOutput& ip, Counters& counters) : ip_(ip), counters_(counters) {}
 
 void Icmp::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> message) {
-  const absl::StatusOr<wire::IcmpView> view = wire::IcmpView::Parse(message);
+  const wire::Parsed<wire::IcmpView> view = wire::IcmpView::Parse(message);
   if (!view.ok()) {
     counters_.Increment(Counter::kDropIcmpMalformed);
     return;

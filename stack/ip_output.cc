@@ -15,7 +15,15 @@ std::size_t IpOutput::max_payload() const { return interface_.mtu - wire::kIpv4M
 
 bool IpOutput::Send(wire::Ipv4Address destination, std::uint8_t protocol,
                     std::span<const std::uint8_t> payload) {
-  if (payload.size() > max_payload()) {
+  return Send(destination, protocol, payload.size(), [payload](std::span<std::uint8_t> out) {
+    std::copy(payload.begin(), payload.end(), out.begin());
+    return payload.size();
+  });
+}
+
+bool IpOutput::Send(wire::Ipv4Address destination, std::uint8_t protocol,
+                    std::size_t payload_length, PayloadWriter write_payload) {
+  if (payload_length > max_payload()) {
     counters_.Increment(Counter::kDropIpv4TooBig);
     return false;
   }
@@ -33,12 +41,17 @@ bool IpOutput::Send(wire::Ipv4Address destination, std::uint8_t protocol,
   // a counter from a random start is enough.
   header.identification = next_identification_++;
   header.dont_fragment = true;
-  header.payload_len = static_cast<std::uint16_t>(payload.size());
-  packet_.resize(wire::kIpv4MinHeaderLen + payload.size());
-  wire::WriteIpv4Header(header, packet_);
-  std::copy(payload.begin(), payload.end(), packet_.begin() + wire::kIpv4MinHeaderLen);
-  arp_.SendIpv4(*next_hop, packet_);
-  return true;
+  header.payload_len = static_cast<std::uint16_t>(payload_length);
+  const std::size_t packet_length = wire::kIpv4MinHeaderLen + payload_length;
+  return arp_.SendIpv4(*next_hop, packet_length, [&](std::span<std::uint8_t> packet) {
+    // The payload first: the header's checksum does not depend on it, and a writer that fails
+    // leaves nothing to finish.
+    const std::size_t written =
+        write_payload(packet.subspan(wire::kIpv4MinHeaderLen, payload_length));
+    if (written != payload_length) return std::size_t{0};
+    wire::WriteIpv4Header(header, packet);
+    return packet.size();
+  });
 }
 
 }  // namespace tapstack

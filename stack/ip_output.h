@@ -1,10 +1,13 @@
 // IPv4 out (RFC 791, RFC 1122 3.3.1): header, route to the next hop, hand to ARP.
+//
+// The in-place Send has the transport write its segment directly into the frame EthernetOutput
+// will send, behind the 14 + 20 bytes of Ethernet and IPv4 headroom; the IPv4 header is written in
+// front of it. A segment is thus copied once on its way out, by the transport's own writer.
 #ifndef TAPSTACK_STACK_IP_OUTPUT_H_
 #define TAPSTACK_STACK_IP_OUTPUT_H_
 
 #include <cstdint>
 #include <span>
-#include <vector>
 
 #include "stack/arp.h"
 #include "stack/counters.h"
@@ -23,6 +26,13 @@ class IpOutput {
   bool Send(wire::Ipv4Address destination, std::uint8_t protocol,
             std::span<const std::uint8_t> payload);
 
+  // The same with the payload written in place: `write_payload` gets the `payload_length` bytes
+  // behind the IPv4 header in the outgoing frame (or in ARP's queue while the next hop resolves)
+  // and returns how many it wrote. Returns false when nothing was sent or queued: no route, too
+  // big, ARP could not take it, or the writer wrote less than asked.
+  bool Send(wire::Ipv4Address destination, std::uint8_t protocol, std::size_t payload_length,
+            PayloadWriter write_payload);
+
   // The largest payload one packet carries.
   std::size_t max_payload() const;
 
@@ -31,7 +41,6 @@ class IpOutput {
   ArpCache& arp_;
   Counters& counters_;
   std::uint16_t next_identification_;
-  std::vector<std::uint8_t> packet_;  // reused for every packet
 };
 
 }  // namespace tapstack

@@ -48,9 +48,17 @@ void Stack::Ingest(std::span<const std::uint8_t> frame, timers::TimePoint now) {
   });
 }
 
+void Stack::IngestBurst(std::span<const std::span<const std::uint8_t>> frames,
+                        timers::TimePoint now) {
+  AtTime(now, [&] {
+    for (const std::span<const std::uint8_t> frame : frames) IngestFrame(frame);
+    return true;
+  });
+}
+
 void Stack::IngestFrame(std::span<const std::uint8_t> frame) {
   counters_.Increment(Counter::kRxFrames);
-  const absl::StatusOr<wire::EthernetView> ethernet = wire::EthernetView::Parse(frame);
+  const wire::Parsed<wire::EthernetView> ethernet = wire::EthernetView::Parse(frame);
   if (!ethernet.ok()) {
     counters_.Increment(Counter::kDropEthernetMalformed);
     return;
@@ -74,7 +82,7 @@ void Stack::IngestFrame(std::span<const std::uint8_t> frame) {
 }
 
 void Stack::IngestIpv4(std::span<const std::uint8_t> packet) {
-  const absl::StatusOr<wire::Ipv4View> ip = wire::Ipv4View::Parse(packet);
+  const wire::Parsed<wire::Ipv4View> ip = wire::Ipv4View::Parse(packet);
   if (!ip.ok()) {
     counters_.Increment(Counter::kDropIpv4Malformed);
     return;

@@ -47,6 +47,12 @@ class Stack {
 
   // Processes one received Ethernet frame. Anything it cannot use is dropped and counted.
   void Ingest(std::span<const std::uint8_t> frame, timers::TimePoint now);
+  // Processes frames that arrived together (one wakeup's worth from a device), in order, exactly
+  // as Ingest would each of them at `now`, except that the timers are advanced once before the
+  // first and the TCP events delivered once after the last. The frames and the events are the
+  // same as from frame-by-frame Ingest as long as the event handler does not call back into the
+  // stack; when it does (say, Receive on kReadable), it now does so once per burst.
+  void IngestBurst(std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint now);
   // Runs every timer due at or before `now`.
   void Advance(timers::TimePoint now);
   // When Advance() next has work to do; nullopt when no timer is pending.

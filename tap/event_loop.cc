@@ -99,16 +99,29 @@ absl::Status EventLoop::RemoveReader(int fd) {
 }
 
 absl::Status EventLoop::AttachDevice(Device& device, FrameHandler on_frame) {
+  auto source = std::make_shared<Source>();
+  source->on_frame = std::move(on_frame);
+  source->buffer.resize(MaxFrameSize(device.mtu()));
+  return Attach(device, std::move(source));
+}
+
+absl::Status EventLoop::AttachDeviceBursts(Device& device, BurstHandler on_burst) {
+  auto source = std::make_shared<Source>();
+  source->on_burst = std::move(on_burst);
+  source->burst_buffers.assign(kMaxBurstFrames,
+                               std::vector<std::uint8_t>(MaxFrameSize(device.mtu())));
+  source->burst_frames.resize(kMaxBurstFrames);
+  return Attach(device, std::move(source));
+}
+
+absl::Status EventLoop::Attach(Device& device, std::shared_ptr<Source> source) {
   if (!init_status_.ok()) return init_status_;
   for (const auto& d : devices_) {
     if (d->device == &device) return absl::AlreadyExistsError("device is already attached");
   }
   const std::uint64_t id = next_id_++;
-  auto source = std::make_shared<Source>();
   source->fd = device.poll_fd();
   source->device = &device;
-  source->on_frame = std::move(on_frame);
-  source->buffer.resize(MaxFrameSize(device.mtu()));
   if (source->fd >= 0) {
     if (ids_by_fd_.contains(source->fd)) {
       return absl::AlreadyExistsError(
@@ -175,6 +188,40 @@ absl::Status EventLoop::Drain(Source& source, timers::TimePoint now) {
   return absl::OkStatus();
 }
 
+absl::Status EventLoop::DrainBursts(Source& source, timers::TimePoint now) {
+  std::size_t total = 0;
+  while (total < kMaxFramesPerDeviceWakeup && !source.removed) {
+    const std::size_t limit = std::min(kMaxBurstFrames, kMaxFramesPerDeviceWakeup - total);
+    std::size_t count = 0;
+    bool drained = false;
+    absl::Status error;
+    for (; count < limit; ++count) {
+      absl::StatusOr<std::size_t> n = source.device->Receive(source.burst_buffers[count], now);
+      if (!n.ok()) {
+        ++stats_.receive_errors;
+        error = n.status();
+        break;
+      }
+      if (*n == 0) {
+        drained = true;
+        break;
+      }
+      source.burst_frames[count] =
+          std::span<const std::uint8_t>(source.burst_buffers[count].data(), *n);
+    }
+    if (count > 0) {  // frames read before an error are still delivered
+      stats_.frames += count;
+      ++stats_.bursts;
+      source.on_burst(
+          std::span<const std::span<const std::uint8_t>>(source.burst_frames.data(), count), now);
+    }
+    total += count;
+    if (!error.ok()) return error;
+    if (drained) break;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status EventLoop::RunOnce(std::optional<timers::Duration> max_wait) {
   if (!init_status_.ok()) return init_status_;
   if (in_run_once_) {
@@ -224,7 +271,7 @@ absl::Status EventLoop::RunOnce(std::optional<timers::Duration> max_wait) {
     const bool ready = std::exchange(source->ready, false);
     std::optional<timers::TimePoint> queued = source->device->NextReadyTime();
     if (!ready && !(queued.has_value() && *queued <= now)) continue;
-    absl::Status s = Drain(*source, now);
+    absl::Status s = source->on_burst ? DrainBursts(*source, now) : Drain(*source, now);
     if (!s.ok() && first_error.ok()) first_error = std::move(s);
   }
   dispatch_.clear();

@@ -7,7 +7,9 @@
 //      passes, whichever is first;
 //   3. reads the clock once, and with that `now`: calls the readers whose descriptors are ready;
 //      drains every device whose descriptor is ready or whose NextReadyTime() has come, passing
-//      each frame to its handler; then, if the timer source's deadline has come, calls on_time.
+//      each frame to its handler, or, for a device attached with AttachDeviceBursts, every frame
+//      ready (up to kMaxBurstFrames at a time) to its handler in one call; then, if the timer
+//      source's deadline has come, calls on_time.
 //
 // Sleep precision: epoll_wait takes whole milliseconds, so the wait is rounded UP to the next
 // millisecond. The loop therefore never wakes before a deadline (and never spins on a deadline
@@ -47,6 +49,7 @@ struct EventLoopStats {
   std::uint64_t iterations = 0;      // RunOnce calls that waited
   std::uint64_t reader_calls = 0;    // AddReader callbacks run
   std::uint64_t frames = 0;          // frames handed to device handlers
+  std::uint64_t bursts = 0;          // burst handler calls (each with one frame or more)
   std::uint64_t timer_calls = 0;     // on_time calls
   std::uint64_t receive_errors = 0;  // Device::Receive failures (also returned by RunOnce)
 };
@@ -55,6 +58,10 @@ class EventLoop {
  public:
   using FrameHandler =
       std::function<void(std::span<const std::uint8_t> frame, timers::TimePoint now)>;
+  // Frames received together in one wakeup, in arrival order. The spans point into buffers owned
+  // by the loop and are valid only during the call.
+  using BurstHandler = std::function<void(std::span<const std::span<const std::uint8_t>> frames,
+                                          timers::TimePoint now)>;
   using DeadlineSource = std::function<std::optional<timers::TimePoint>()>;
   using TimeHandler = std::function<void(timers::TimePoint now)>;
 
@@ -62,6 +69,9 @@ class EventLoop {
   // practice, but a flooding device cannot starve the timers and the other devices. What is left
   // keeps the descriptor readable (or NextReadyTime due), so the next iteration does not sleep.
   static constexpr std::size_t kMaxFramesPerDeviceWakeup = 1024;
+  // The most frames one burst handler call carries; a device with more ready gets several calls
+  // in the same wakeup. Each burst device has this many frame buffers, allocated when attached.
+  static constexpr std::size_t kMaxBurstFrames = 64;
 
   // `clock` must outlive the loop. A failure to create the epoll instance is returned by every
   // later call.
@@ -80,6 +90,11 @@ class EventLoop {
   // MaxFrameSize(device.mtu()) bytes owned by the loop and reused (the span is valid only during
   // the call). The device must stay alive until detached or the loop is destroyed.
   absl::Status AttachDevice(Device& device, FrameHandler on_frame);
+  // The same, but every frame ready in one wakeup (up to kMaxBurstFrames per call) goes to
+  // `on_burst` at once: read into kMaxBurstFrames buffers of MaxFrameSize(device.mtu()) bytes owned
+  // by the loop, allocated here and reused, so a wakeup allocates nothing. A stack's IngestBurst
+  // is the handler this is for: its timers advance and its events are delivered once per burst.
+  absl::Status AttachDeviceBursts(Device& device, BurstHandler on_burst);
   absl::Status DetachDevice(Device& device);
 
   // The loop sleeps until next_deadline() at most, and calls on_time(now) once now has reached it.
@@ -107,8 +122,11 @@ class EventLoop {
     int fd = -1;
     Device* device = nullptr;  // null for readers
     std::function<void()> on_readable;
-    FrameHandler on_frame;
-    std::vector<std::uint8_t> buffer;  // devices only
+    FrameHandler on_frame;             // devices attached with AttachDevice
+    BurstHandler on_burst;             // devices attached with AttachDeviceBursts
+    std::vector<std::uint8_t> buffer;  // on_frame devices only
+    std::vector<std::vector<std::uint8_t>> burst_buffers;     // on_burst devices only
+    std::vector<std::span<const std::uint8_t>> burst_frames;  // the filled part of each
     bool ready = false;                // the descriptor was reported readable this iteration
     bool removed = false;              // detached during dispatch
   };
@@ -120,7 +138,9 @@ class EventLoop {
 
   std::optional<timers::TimePoint> NextWakeup() const;
   absl::Status Watch(int fd, std::uint64_t id);
+  absl::Status Attach(Device& device, std::shared_ptr<Source> source);
   absl::Status Drain(Source& source, timers::TimePoint now);
+  absl::Status DrainBursts(Source& source, timers::TimePoint now);
 
   Clock& clock_;
   absl::Status init_status_;

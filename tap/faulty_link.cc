@@ -54,7 +54,7 @@ absl::Status FaultyLink::Send(std::span<const std::uint8_t> frame, timers::TimeP
     ++fault_stats_.lost;
     return flushed;
   }
-  std::vector<std::uint8_t> bytes(frame.begin(), frame.end());
+  std::vector<std::uint8_t> bytes = TakeBuffer(frame);
   if (u_corrupt < options_.corrupt) {
     const std::size_t bits = bytes.size() * 8;
     const std::size_t bit =
@@ -70,22 +70,39 @@ absl::Status FaultyLink::Send(std::span<const std::uint8_t> frame, timers::TimeP
 
   if (u_reorder < options_.reorder) {
     ++fault_stats_.reordered;
-    for (int i = 0; i < copies; ++i) {
-      held_.push_back({bytes, release, release + options_.reorder_timeout});
-    }
+    const timers::TimePoint give_up = release + options_.reorder_timeout;
+    if (copies == 2) held_.push_back({TakeBuffer(bytes), release, give_up});
+    held_.push_back({std::move(bytes), release, give_up});
   } else {
-    if (copies == 2) queue_.emplace(release, bytes);
-    queue_.emplace(release, std::move(bytes));
+    if (copies == 2) Enqueue(release, TakeBuffer(bytes));
+    Enqueue(release, std::move(bytes));
     ReleaseHeld(release);
   }
   absl::Status released = Flush(now);
   return flushed.ok() ? released : flushed;
 }
 
+std::vector<std::uint8_t> FaultyLink::TakeBuffer(std::span<const std::uint8_t> frame) {
+  std::vector<std::uint8_t> bytes;
+  if (!free_buffers_.empty()) {
+    bytes = std::move(free_buffers_.back());
+    free_buffers_.pop_back();
+  } else {
+    bytes.reserve(MaxFrameSize(inner_->mtu()));  // any later frame fits without growing it
+  }
+  bytes.assign(frame.begin(), frame.end());
+  return bytes;
+}
+
+void FaultyLink::Enqueue(timers::TimePoint release, std::vector<std::uint8_t> bytes) {
+  queue_.push_back(Queued{release, next_order_++, std::move(bytes)});
+  std::push_heap(queue_.begin(), queue_.end(), ReleasedLater{});
+}
+
 void FaultyLink::ReleaseHeld(std::optional<timers::TimePoint> overtaker) {
   for (Held& h : held_) {
-    queue_.emplace(overtaker.has_value() ? std::max(h.release, *overtaker) : h.give_up,
-                   std::move(h.bytes));
+    Enqueue(overtaker.has_value() ? std::max(h.release, *overtaker) : h.give_up,
+            std::move(h.bytes));
   }
   held_.clear();
 }
@@ -104,19 +121,19 @@ absl::Status FaultyLink::Flush(timers::TimePoint now) {
     ReleaseHeld(std::nullopt);
   }
   absl::Status first_error;
-  while (!queue_.empty() && queue_.begin()->first <= now) {
-    auto node = queue_.extract(queue_.begin());
+  while (!queue_.empty() && queue_.front().release <= now) {
+    std::pop_heap(queue_.begin(), queue_.end(), ReleasedLater{});
+    Queued due = std::move(queue_.back());
+    queue_.pop_back();
     if (blackhole_) {
       ++fault_stats_.blackholed;
-      continue;
-    }
-    absl::Status s = inner_->Send(node.mapped(), node.key());
-    if (s.ok()) {
+    } else if (absl::Status s = inner_->Send(due.bytes, due.release); s.ok()) {
       ++fault_stats_.released;
     } else {
       ++fault_stats_.release_errors;
       if (first_error.ok()) first_error = s;
     }
+    free_buffers_.push_back(std::move(due.bytes));
   }
   return first_error;
 }
@@ -134,7 +151,7 @@ std::optional<timers::TimePoint> FaultyLink::NextReadyTime() const {
   auto consider = [&next](timers::TimePoint t) {
     if (!next.has_value() || t < *next) next = t;
   };
-  if (!queue_.empty()) consider(queue_.begin()->first);
+  if (!queue_.empty()) consider(queue_.front().release);
   if (std::optional<timers::TimePoint> give_up = EarliestGiveUp()) consider(*give_up);
   return next;
 }

@@ -13,19 +13,21 @@
 // output, whatever the timing of the calls.
 //
 // Frames waiting for their release time sit in a queue ordered by release time (equal times keep
-// send order). They are handed to the wrapped device, stamped with their release time, by the
-// next Send, Receive or Flush whose `now` has reached it. NextReadyTime() includes the earliest
-// pending release, so an event loop wakes up then and calls Receive, which releases them.
+// send order): a binary heap keyed by (release time, send order) over buffers taken from a free
+// list, so after warm-up a steady flow of frames allocates nothing, whatever the faults. They are
+// handed to the wrapped device, stamped with their release time, by the next Send, Receive or Flush
+// whose `now` has reached it. NextReadyTime() includes the earliest pending release, so an event
+// loop wakes up then and calls Receive, which releases them.
 #ifndef TAPSTACK_TAP_FAULTY_LINK_H_
 #define TAPSTACK_TAP_FAULTY_LINK_H_
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "tap/device.h"
@@ -100,6 +102,17 @@ class FaultyLink : public Device {
     timers::TimePoint release;  // when it would have gone out had it not been held
     timers::TimePoint give_up;  // release + reorder_timeout: goes out then if nothing overtook it
   };
+  struct Queued {
+    timers::TimePoint release;
+    std::uint64_t order;  // ties on release go out in the order they were queued
+    std::vector<std::uint8_t> bytes;
+  };
+  // std::push_heap keeps the largest on top: "larger" here means released later.
+  struct ReleasedLater {
+    bool operator()(const Queued& a, const Queued& b) const {
+      return a.release != b.release ? a.release > b.release : a.order > b.order;
+    }
+  };
 
   double Uniform01();
   timers::Duration DrawDelay(double u) const;
@@ -107,16 +120,19 @@ class FaultyLink : public Device {
   // nothing overtook them in time, each at its give_up time.
   void ReleaseHeld(std::optional<timers::TimePoint> overtaker);
   std::optional<timers::TimePoint> EarliestGiveUp() const;
+  // A buffer holding a copy of `frame`, recycled from the free list when one is there.
+  std::vector<std::uint8_t> TakeBuffer(std::span<const std::uint8_t> frame);
+  void Enqueue(timers::TimePoint release, std::vector<std::uint8_t> bytes);
 
   std::unique_ptr<Device> owned_;
   Device* inner_;
   FaultOptions options_;
   std::mt19937_64 rng_;
   bool blackhole_ = false;
-  // Release time -> frame. A multimap inserts equal keys after the existing ones, which keeps
-  // frames due at the same time in send order.
-  std::multimap<timers::TimePoint, std::vector<std::uint8_t>> queue_;
+  std::vector<Queued> queue_;  // a heap under ReleasedLater: the next frame due is front()
+  std::uint64_t next_order_ = 0;
   std::vector<Held> held_;  // in send order
+  std::vector<std::vector<std::uint8_t>> free_buffers_;  // released frames' storage, for reuse
   FaultStats fault_stats_;
 };
 

@@ -2,22 +2,83 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
+#include <span>
 #include <vector>
 
 namespace tapstack::tap {
 namespace {
 
-struct QueuedFrame {
-  std::vector<std::uint8_t> bytes;
-  timers::TimePoint ready;
+// One direction's frames in flight: a ring of slots, each holding one frame's bytes in a vector
+// that keeps its capacity. Slots are added lazily, up to the queue limit, and then reused, so a
+// steady flow of frames allocates nothing once the ring has grown to its working size and each
+// slot has held a full-size frame.
+class FrameRing {
+ public:
+  FrameRing(std::size_t limit, std::size_t slot_capacity)
+      : limit_(limit), slot_capacity_(slot_capacity) {}
+
+  bool empty() const { return count_ == 0; }
+  bool full() const { return count_ >= limit_; }
+  std::size_t size() const { return count_; }
+
+  // Appends a copy of `frame`. The caller checks full() first.
+  void Push(std::span<const std::uint8_t> frame, timers::TimePoint ready) {
+    if (count_ == slots_.size()) Grow();
+    Slot& slot = slots_[(head_ + count_) % slots_.size()];
+    if (slot.bytes.capacity() < slot_capacity_) slot.bytes.reserve(slot_capacity_);
+    slot.bytes.assign(frame.begin(), frame.end());
+    slot.ready = ready;
+    ++count_;
+  }
+
+  // The oldest frame; only when !empty().
+  std::span<const std::uint8_t> front() const { return slots_[head_].bytes; }
+  timers::TimePoint front_ready() const { return slots_[head_].ready; }
+
+  void Pop() {
+    head_ = (head_ + 1) % slots_.size();
+    --count_;
+  }
+
+  void Clear() {
+    head_ = 0;
+    count_ = 0;
+  }
+
+ private:
+  struct Slot {
+    std::vector<std::uint8_t> bytes;
+    timers::TimePoint ready;
+  };
+
+  // Doubles the ring (within the limit), moving the frames in flight to its front in order.
+  void Grow() {
+    const std::size_t new_size =
+        std::min(limit_, std::max<std::size_t>(kInitialSlots, 2 * slots_.size()));
+    std::vector<Slot> grown(new_size);
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      grown[i] = std::move(slots_[(head_ + i) % slots_.size()]);
+    }
+    slots_ = std::move(grown);
+    head_ = 0;
+  }
+
+  static constexpr std::size_t kInitialSlots = 16;
+  std::size_t limit_;
+  std::size_t slot_capacity_;  // a full-size frame: a slot never grows twice
+  std::vector<Slot> slots_;
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
 };
 
-// What both endpoints share: one queue per direction. queues[i] holds frames for endpoint i.
+// What both endpoints share: one ring per direction. rings[i] holds frames for endpoint i.
 struct LinkState {
+  LinkState(std::size_t mtu, std::size_t queue_limit)
+      : mtu(mtu),
+        rings{FrameRing(queue_limit, MaxFrameSize(mtu)),
+              FrameRing(queue_limit, MaxFrameSize(mtu))} {}
   std::size_t mtu;
-  std::size_t queue_limit;
-  std::deque<QueuedFrame> queues[2];
+  FrameRing rings[2];
   bool alive[2] = {true, true};
 };
 
@@ -28,7 +89,7 @@ class MemoryLinkEndpoint : public Device {
   ~MemoryLinkEndpoint() override {
     state_->alive[side_] = false;
     // Nobody will read these any more.
-    state_->queues[side_].clear();
+    state_->rings[side_].Clear();
   }
 
   absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override {
@@ -39,12 +100,12 @@ class MemoryLinkEndpoint : public Device {
       ++stats.tx_dropped_link_down;
       return absl::OkStatus();
     }
-    std::deque<QueuedFrame>& queue = state_->queues[peer];
-    if (queue.size() >= state_->queue_limit) {
+    FrameRing& ring = state_->rings[peer];
+    if (ring.full()) {
       ++stats.tx_dropped_queue_full;
       return absl::OkStatus();
     }
-    queue.push_back({std::vector<std::uint8_t>(frame.begin(), frame.end()), now});
+    ring.Push(frame, now);
     ++stats.frames_sent;
     stats.bytes_sent += frame.size();
     return absl::OkStatus();
@@ -52,27 +113,29 @@ class MemoryLinkEndpoint : public Device {
 
   absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
                                       timers::TimePoint now) override {
-    std::deque<QueuedFrame>& queue = state_->queues[side_];
+    FrameRing& ring = state_->rings[side_];
     DeviceStats& stats = mutable_stats();
-    while (!queue.empty() && queue.front().ready <= now) {
-      QueuedFrame frame = std::move(queue.front());
-      queue.pop_front();
-      if (frame.bytes.size() > buffer.size()) {
+    while (!ring.empty() && ring.front_ready() <= now) {
+      const std::span<const std::uint8_t> frame = ring.front();
+      const std::size_t length = frame.size();
+      if (length > buffer.size()) {
+        ring.Pop();
         ++stats.rx_dropped_too_big;
         continue;
       }
-      std::copy(frame.bytes.begin(), frame.bytes.end(), buffer.begin());
+      std::copy(frame.begin(), frame.end(), buffer.begin());
+      ring.Pop();
       ++stats.frames_received;
-      stats.bytes_received += frame.bytes.size();
-      return frame.bytes.size();
+      stats.bytes_received += length;
+      return length;
     }
     return 0;
   }
 
   std::optional<timers::TimePoint> NextReadyTime() const override {
-    const std::deque<QueuedFrame>& queue = state_->queues[side_];
-    if (queue.empty()) return std::nullopt;
-    return queue.front().ready;
+    const FrameRing& ring = state_->rings[side_];
+    if (ring.empty()) return std::nullopt;
+    return ring.front_ready();
   }
 
   std::size_t mtu() const override { return state_->mtu; }
@@ -86,9 +149,7 @@ class MemoryLinkEndpoint : public Device {
 
 std::pair<std::unique_ptr<Device>, std::unique_ptr<Device>> MemoryLink::CreatePair(
     std::size_t mtu, std::size_t queue_limit) {
-  auto state = std::make_shared<LinkState>();
-  state->mtu = mtu;
-  state->queue_limit = queue_limit;
+  auto state = std::make_shared<LinkState>(mtu, queue_limit);
   return {std::make_unique<MemoryLinkEndpoint>(state, 0),
           std::make_unique<MemoryLinkEndpoint>(state, 1)};
 }

@@ -35,7 +35,10 @@ StackConfig Config(wire::Ipv4Address address, const StackPairOptions& options,
 }  // namespace
 
 StackPair::StackPair(const StackPairOptions& options)
-    : options_(options), clock_(timers::TimePoint{} + std::chrono::hours(1)) {
+    : options_(options),
+      clock_(timers::TimePoint{} + std::chrono::hours(1)),
+      burst_buffers_(kBurstFrames, std::vector<std::uint8_t>(tap::MaxFrameSize(1500))),
+      burst_frames_(kBurstFrames) {
   auto [end_a, end_b] = tap::MemoryLink::CreatePair(1500, options.queue_limit);
   link_a_ = MaybeFaulty(std::move(end_a), options.faults_a_to_b);
   link_b_ = MaybeFaulty(std::move(end_b), options.faults_b_to_a);
@@ -64,19 +67,28 @@ std::uint32_t StackPair::ConnectionKey(std::span<const std::uint8_t> frame, bool
 }
 
 void StackPair::Pump() {
-  std::vector<std::uint8_t> buffer(tap::MaxFrameSize(1500));
   bool moved = true;
   while (moved) {
     moved = false;
     for (auto [link, stack] : {std::pair{link_a_.get(), a_.get()}, {link_b_.get(), b_.get()}}) {
-      while (true) {
-        const absl::StatusOr<std::size_t> got = link->Receive(buffer, clock_.Now());
-        if (!got.ok() || *got == 0) break;
-        const std::span<const std::uint8_t> frame = std::span(buffer).first(*got);
-        if (stack == a_.get() && options_.observe_b_to_a) {
-          options_.observe_b_to_a(frame, clock_.Now());
+      bool drained = false;
+      while (!drained) {
+        std::size_t count = 0;
+        while (count < kBurstFrames) {
+          const absl::StatusOr<std::size_t> got =
+              link->Receive(burst_buffers_[count], clock_.Now());
+          if (!got.ok() || *got == 0) {
+            drained = true;
+            break;
+          }
+          const std::span<const std::uint8_t> frame = std::span(burst_buffers_[count]).first(*got);
+          if (stack == a_.get() && options_.observe_b_to_a) {
+            options_.observe_b_to_a(frame, clock_.Now());
+          }
+          burst_frames_[count++] = frame;
         }
-        stack->Ingest(frame, clock_.Now());
+        if (count == 0) break;
+        stack->IngestBurst(std::span(burst_frames_).first(count), clock_.Now());
         moved = true;
       }
     }

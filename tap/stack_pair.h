@@ -7,9 +7,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <span>
 #include <memory>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "stack/stack.h"
 #include "tap/clock.h"
@@ -48,7 +49,8 @@ class StackPair {
   Stack& b() { return *b_; }
   timers::TimePoint now() const { return clock_.Now(); }
 
-  // Processes everything due now: frames ready on either link, then timers.
+  // Processes everything due now: frames ready on either link, each link's ready frames handed to
+  // its stack as bursts (Stack::IngestBurst, up to 64 frames), then timers.
   void Pump();
   // Advances virtual time to the next event (or `limit`, whichever comes first) and pumps.
   // Returns false when nothing is pending before `limit`.
@@ -70,6 +72,11 @@ class StackPair {
   std::unique_ptr<tap::Device> link_b_;
   std::unique_ptr<Stack> a_;
   std::unique_ptr<Stack> b_;
+  // Pump's burst: up to kBurstFrames frames read from one link, handed to its stack at once.
+  // Kept across calls so that a pump allocates nothing.
+  static constexpr std::size_t kBurstFrames = 64;
+  std::vector<std::vector<std::uint8_t>> burst_buffers_;
+  std::vector<std::span<const std::uint8_t>> burst_frames_;
 };
 
 }  // namespace tapstack::tap

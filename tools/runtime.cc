@@ -72,10 +72,11 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
                                      (void)active_device_->Send(frame, clock_.Now());
                                    });
   loop_ = std::make_unique<tap::EventLoop>(clock_);
-  absl::Status status = loop_->AttachDevice(
-      *active_device_, [this](std::span<const std::uint8_t> frame, timers::TimePoint now) {
-        stack_->Ingest(frame, now);
-      });
+  // Every frame ready in one wakeup goes to the stack as one burst: its timers advance and its
+  // events are delivered once per burst, not once per frame.
+  absl::Status status = loop_->AttachDeviceBursts(
+      *active_device_, [this](std::span<const std::span<const std::uint8_t>> frames,
+                              timers::TimePoint now) { stack_->IngestBurst(frames, now); });
   if (!status.ok()) return status;
   loop_->SetTimerSource([this] { return stack_->NextDeadline(); },
                         [this](timers::TimePoint now) { stack_->Advance(now); });

@@ -13,7 +13,7 @@ bool Has(std::uint8_t flags, std::uint8_t flag) { return (flags & flag) != 0; }
 }  // namespace
 
 void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> bytes) {
-  const absl::StatusOr<wire::TcpView> segment = wire::TcpView::Parse(bytes);
+  const wire::Parsed<wire::TcpView> segment = wire::TcpView::Parse(bytes);
   if (!segment.ok()) {
     counters_.Increment(Counter::kDropTcpMalformed);
     return;
@@ -22,7 +22,7 @@ void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> b
     counters_.Increment(Counter::kDropTcpBadChecksum);
     return;
   }
-  const absl::StatusOr<wire::TcpOptions> options = wire::ParseTcpOptions(segment->options_bytes());
+  const wire::Parsed<wire::TcpOptions> options = wire::ParseTcpOptions(segment->options_bytes());
   if (!options.ok()) {
     counters_.Increment(Counter::kDropTcpMalformed);
     return;

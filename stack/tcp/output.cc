@@ -96,11 +96,11 @@ void TcpEngine::SendReset(const FourTuple& tuple, Seq seq, std::optional<Seq> ac
 }
 
 void TcpEngine::Transmit(const FourTuple& tuple, const wire::TcpRepr& segment) {
-  segment_buffer_.resize(wire::TcpHeaderLen(segment.options) + segment.payload.size());
-  const std::size_t length =
-      wire::WriteTcp(segment, tuple.local_address, tuple.remote_address, segment_buffer_);
-  ip_.Send(tuple.remote_address, wire::IpProtocol::kTcp,
-           std::span<const std::uint8_t>(segment_buffer_).first(length));
+  // Written in place into the outgoing frame: the payload is copied once, by WriteTcp.
+  const std::size_t length = wire::TcpHeaderLen(segment.options) + segment.payload.size();
+  ip_.Send(tuple.remote_address, wire::IpProtocol::kTcp, length, [&](std::span<std::uint8_t> out) {
+    return wire::WriteTcp(segment, tuple.local_address, tuple.remote_address, out);
+  });
   counters_.Increment(Counter::kTxTcpSegments);
 }
 

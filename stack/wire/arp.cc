@@ -4,9 +4,6 @@
 #include <cstdint>
 #include <span>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "stack/wire/ethernet.h"
 
 namespace tapstack::wire {
@@ -16,31 +13,18 @@ constexpr std::size_t kArpFixedLen = 8;  // hardware/protocol types and lengths,
 
 }  // namespace
 
-absl::StatusOr<ArpView> ArpView::Parse(std::span<const std::uint8_t> packet) {
-  if (packet.size() < kArpFixedLen) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("arp: packet of ", packet.size(), " bytes is shorter than the fixed header"));
-  }
+Parsed<ArpView> ArpView::Parse(std::span<const std::uint8_t> packet) {
+  if (packet.size() < kArpFixedLen) return ParseError::kTruncatedHeader;
   const std::uint16_t hardware_type = LoadBe16(&packet[0]);
   const std::uint16_t protocol_type = LoadBe16(&packet[2]);
   const std::uint8_t hardware_len = packet[4];
   const std::uint8_t protocol_len = packet[5];
-  if (hardware_type != kArpHardwareEthernet) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("arp: hardware type ", hardware_type, " is not Ethernet"));
-  }
-  if (protocol_type != EtherType::kIpv4) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("arp: protocol type 0x", absl::Hex(protocol_type), " is not IPv4"));
-  }
+  if (hardware_type != kArpHardwareEthernet) return ParseError::kUnsupportedHardwareType;
+  if (protocol_type != EtherType::kIpv4) return ParseError::kUnsupportedProtocolType;
   if (hardware_len != MacAddress::kLength || protocol_len != Ipv4Address::kLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("arp: address lengths ", hardware_len, "/", protocol_len, " are not 6/4"));
+    return ParseError::kBadAddressLength;
   }
-  if (packet.size() < kArpPacketLen) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("arp: packet of ", packet.size(), " bytes is shorter than 28"));
-  }
+  if (packet.size() < kArpPacketLen) return ParseError::kTruncatedHeader;
   return ArpView(packet.first(kArpPacketLen));
 }
 

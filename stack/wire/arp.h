@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <span>
 
-#include "absl/status/statusor.h"
 #include "stack/wire/bytes.h"
+#include "stack/wire/parse_result.h"
 
 namespace tapstack::wire {
 
@@ -34,10 +34,12 @@ struct ArpRepr {
 
 // A read-only view over an ARP packet (an Ethernet payload). Parse accepts only hardware type
 // Ethernet with 6-byte addresses and protocol type IPv4 with 4-byte addresses, and at least 28
-// bytes; bytes beyond 28 (Ethernet padding) are ignored.
+// bytes; bytes beyond 28 (Ethernet padding) are ignored. Errors: kTruncatedHeader (under 8 bytes,
+// or under 28 once the types and lengths are known good), kUnsupportedHardwareType,
+// kUnsupportedProtocolType, kBadAddressLength.
 class ArpView {
  public:
-  static absl::StatusOr<ArpView> Parse(std::span<const std::uint8_t> packet);
+  static Parsed<ArpView> Parse(std::span<const std::uint8_t> packet);
 
   ArpOp op() const { return static_cast<ArpOp>(LoadBe16(&packet_[6])); }
   MacAddress sender_mac() const { return MacAddress::FromBytes(&packet_[8]); }

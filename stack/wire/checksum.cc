@@ -1,7 +1,10 @@
 #include "stack/wire/checksum.h"
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 namespace tapstack::wire {
@@ -13,6 +16,60 @@ std::uint16_t Fold(std::uint64_t sum) {
   return static_cast<std::uint16_t>(sum);
 }
 
+// The bulk of the work: the one's complement sum of `bytes` (even-aligned in the stream, any
+// length) as big-endian 16-bit words, folded to 16 bits. Zero only when every byte is zero, so
+// adding it to sum_ gives exactly what adding the words one by one would have (same residue modulo
+// 0xffff, same zero/non-zero), and Finish() is unchanged.
+//
+// Eight bytes are loaded at a time in host order (memcpy: no alignment requirement) and split into
+// two 32-bit halves that go into 64-bit accumulators, which leaves 32 bits of headroom for carries
+// and so needs no carry handling in the loop. Four accumulators keep the additions independent so
+// the CPU (or the vectoriser) can overlap them. On a little-endian host every word is then read
+// with its bytes swapped; the one's complement sum is byte-order independent up to one final swap
+// (RFC 1071 2(B)), which is applied after folding.
+std::uint16_t SumWords(const std::uint8_t* data, std::size_t length) {
+  // Each 32-byte step adds less than 2^34 to each accumulator: folding every 2^28 steps keeps
+  // them far below 2^64 for any length.
+  constexpr std::size_t kStepBytes = 32;
+  constexpr std::size_t kStepsPerFold = std::size_t{1} << 28;
+  std::uint64_t total = 0;  // folded partial results, host order
+  while (length >= kStepBytes) {
+    std::uint64_t acc[4] = {0, 0, 0, 0};
+    std::size_t steps = std::min(length / kStepBytes, kStepsPerFold);
+    length -= steps * kStepBytes;
+    for (; steps > 0; --steps, data += kStepBytes) {
+      for (int lane = 0; lane < 4; ++lane) {
+        std::uint64_t word;
+        std::memcpy(&word, data + 8 * lane, sizeof(word));
+        acc[lane] += (word & 0xffffffffu) + (word >> 32);
+      }
+    }
+    total +=
+        Fold((acc[0] & 0xffffffffu) + (acc[0] >> 32) + (acc[1] & 0xffffffffu) + (acc[1] >> 32) +
+             (acc[2] & 0xffffffffu) + (acc[2] >> 32) + (acc[3] & 0xffffffffu) + (acc[3] >> 32));
+  }
+  while (length >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, data, sizeof(word));
+    total += (word & 0xffffffffu) + (word >> 32);
+    data += 8;
+    length -= 8;
+  }
+  // Fewer than 8 bytes left (an even number: the caller keeps an odd last byte): zero-padding them
+  // to a whole load adds nothing to the sum.
+  if (length > 0) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, data, length);
+    total += (word & 0xffffffffu) + (word >> 32);
+  }
+  const std::uint16_t folded = Fold(total);
+  if constexpr (std::endian::native == std::endian::little) {
+    return static_cast<std::uint16_t>((folded << 8) | (folded >> 8));
+  } else {
+    return folded;
+  }
+}
+
 }  // namespace
 
 void ChecksumAccumulator::Add(std::span<const std::uint8_t> bytes) {
@@ -22,7 +79,10 @@ void ChecksumAccumulator::Add(std::span<const std::uint8_t> bytes) {
     has_pending_byte_ = false;
     i = 1;
   }
-  for (; i + 1 < bytes.size(); i += 2) sum_ += LoadBe16(&bytes[i]);
+  // From here the bytes start on a word boundary of the stream; an odd last byte waits.
+  const std::size_t even_length = (bytes.size() - i) & ~std::size_t{1};
+  if (even_length > 0) sum_ += SumWords(bytes.data() + i, even_length);
+  i += even_length;
   if (i < bytes.size()) {
     has_pending_byte_ = true;
     pending_byte_ = bytes[i];

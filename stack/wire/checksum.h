@@ -18,6 +18,9 @@ namespace tapstack::wire {
 // pieces of any length: an odd-length piece leaves its last byte waiting for the first byte of the
 // next piece, so the result is the same as for one contiguous buffer. A trailing odd byte is padded
 // with a zero byte at Finish() (RFC 1071 1, step (1)).
+//
+// Add reads eight bytes at a time (any alignment) and sums them in host order, swapping once at the
+// end (RFC 1071 2(B)); the result is bit-for-bit what a 16-bit word loop gives.
 class ChecksumAccumulator {
  public:
   void Add(std::span<const std::uint8_t> bytes);
@@ -30,7 +33,9 @@ class ChecksumAccumulator {
   std::uint16_t Finish() const;
 
  private:
-  std::uint64_t sum_ = 0;  // 16-bit words added without folding; cannot overflow below 2^48 bytes
+  // 16-bit words, and each Add's bulk folded to 16 bits, added without folding; zero only when
+  // every byte added was zero. Cannot overflow below 2^47 calls or bytes.
+  std::uint64_t sum_ = 0;
   bool has_pending_byte_ = false;
   std::uint8_t pending_byte_ = 0;  // the high half of a word whose low half has not arrived yet
 };

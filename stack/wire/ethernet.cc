@@ -4,17 +4,10 @@
 #include <cstdint>
 #include <span>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
-
 namespace tapstack::wire {
 
-absl::StatusOr<EthernetView> EthernetView::Parse(std::span<const std::uint8_t> frame) {
-  if (frame.size() < kEthernetHeaderLen) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ethernet: frame of ", frame.size(), " bytes is shorter than the header"));
-  }
+Parsed<EthernetView> EthernetView::Parse(std::span<const std::uint8_t> frame) {
+  if (frame.size() < kEthernetHeaderLen) return ParseError::kTruncatedHeader;
   return EthernetView(frame);
 }
 

@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <span>
 
-#include "absl/status/statusor.h"
 #include "stack/wire/bytes.h"
+#include "stack/wire/parse_result.h"
 
 namespace tapstack::wire {
 
@@ -38,8 +38,8 @@ struct EthernetRepr {
 // can read outside `frame`. The view does not own the bytes: they must outlive it.
 class EthernetView {
  public:
-  // Fails (InvalidArgument) when the frame is shorter than the 14-byte header.
-  static absl::StatusOr<EthernetView> Parse(std::span<const std::uint8_t> frame);
+  // Fails with kTruncatedHeader when the frame is shorter than the 14-byte header.
+  static Parsed<EthernetView> Parse(std::span<const std::uint8_t> frame);
 
   MacAddress dst() const { return MacAddress::FromBytes(&frame_[0]); }
   MacAddress src() const { return MacAddress::FromBytes(&frame_[6]); }

@@ -6,9 +6,6 @@
 #include <cstring>
 #include <span>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "stack/wire/checksum.h"
 
 namespace tapstack::wire {
@@ -31,11 +28,8 @@ std::size_t WriteIcmpMessage(std::uint8_t type, std::uint8_t code, std::uint32_t
 
 }  // namespace
 
-absl::StatusOr<IcmpView> IcmpView::Parse(std::span<const std::uint8_t> message) {
-  if (message.size() < kIcmpHeaderLen) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("icmp: message of ", message.size(), " bytes is shorter than the header"));
-  }
+Parsed<IcmpView> IcmpView::Parse(std::span<const std::uint8_t> message) {
+  if (message.size() < kIcmpHeaderLen) return ParseError::kTruncatedHeader;
   return IcmpView(message);
 }
 

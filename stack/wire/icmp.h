@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <span>
 
-#include "absl/status/statusor.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/parse_result.h"
 
 namespace tapstack::wire {
 
@@ -35,10 +35,11 @@ struct IcmpUnreachableCode {
 };
 
 // A read-only view over one ICMP message (an IPv4 payload, exactly as long as the datagram says).
-// Parse only requires the 8-byte header; the checksum is checked by checksum_valid().
+// Parse only requires the 8-byte header (kTruncatedHeader otherwise); the checksum is checked by
+// checksum_valid().
 class IcmpView {
  public:
-  static absl::StatusOr<IcmpView> Parse(std::span<const std::uint8_t> message);
+  static Parsed<IcmpView> Parse(std::span<const std::uint8_t> message);
 
   IcmpType type() const { return static_cast<IcmpType>(message_[0]); }
   std::uint8_t code() const { return message_[1]; }

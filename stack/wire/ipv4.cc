@@ -4,40 +4,19 @@
 #include <cstdint>
 #include <span>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "stack/wire/checksum.h"
 
 namespace tapstack::wire {
 
-absl::StatusOr<Ipv4View> Ipv4View::Parse(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < kIpv4MinHeaderLen) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ipv4: ", bytes.size(), " bytes are shorter than the header"));
-  }
-  const unsigned version = bytes[0] >> 4;
-  if (version != 4) {
-    return absl::InvalidArgumentError(absl::StrCat("ipv4: version ", version, " is not 4"));
-  }
+Parsed<Ipv4View> Ipv4View::Parse(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < kIpv4MinHeaderLen) return ParseError::kTruncatedHeader;
+  if ((bytes[0] >> 4) != 4) return ParseError::kBadVersion;
   const std::size_t header_len = std::size_t{bytes[0] & 0x0fu} * 4;
-  if (header_len < kIpv4MinHeaderLen) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ipv4: header length ", header_len, " is below 20"));
-  }
-  if (header_len > bytes.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ipv4: header length ", header_len, " exceeds ", bytes.size(), " bytes"));
-  }
+  if (header_len < kIpv4MinHeaderLen) return ParseError::kBadHeaderLength;
+  if (header_len > bytes.size()) return ParseError::kHeaderPastBuffer;
   const std::size_t total_length = LoadBe16(&bytes[2]);
-  if (total_length < header_len) {
-    return absl::InvalidArgumentError(absl::StrCat("ipv4: total length ", total_length,
-                                                   " is below the header length ", header_len));
-  }
-  if (total_length > bytes.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ipv4: total length ", total_length, " exceeds ", bytes.size(), " bytes"));
-  }
+  if (total_length < header_len) return ParseError::kTotalLengthBelowHeader;
+  if (total_length > bytes.size()) return ParseError::kTotalLengthPastBuffer;
   return Ipv4View(bytes.first(total_length));
 }
 

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <span>
 
-#include "absl/status/statusor.h"
 #include "stack/wire/bytes.h"
+#include "stack/wire/parse_result.h"
 
 namespace tapstack::wire {
 
@@ -46,10 +46,12 @@ struct Ipv4Repr {
 // IHL >= 5, IHL * 4 <= bytes, and IHL * 4 <= total length <= bytes; afterwards no accessor reads
 // outside the given bytes. Bytes beyond the total length (Ethernet padding) are not part of the
 // datagram: payload() ends at the total length. The header checksum is not checked by Parse; ask
-// header_checksum_valid().
+// header_checksum_valid(). Errors, in the order checked: kTruncatedHeader (under 20 bytes),
+// kBadVersion, kBadHeaderLength (IHL < 5), kHeaderPastBuffer, kTotalLengthBelowHeader,
+// kTotalLengthPastBuffer.
 class Ipv4View {
  public:
-  static absl::StatusOr<Ipv4View> Parse(std::span<const std::uint8_t> bytes);
+  static Parsed<Ipv4View> Parse(std::span<const std::uint8_t> bytes);
 
   std::uint8_t version() const { return datagram_[0] >> 4; }                        // always 4
   std::size_t header_len() const { return std::size_t{datagram_[0] & 0x0fu} * 4; }  // in bytes

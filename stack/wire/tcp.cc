@@ -5,28 +5,16 @@
 #include <cstring>
 #include <span>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/ipv4.h"
 
 namespace tapstack::wire {
 
-absl::StatusOr<TcpView> TcpView::Parse(std::span<const std::uint8_t> segment) {
-  if (segment.size() < kTcpMinHeaderLen) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tcp: segment of ", segment.size(), " bytes is shorter than the header"));
-  }
+Parsed<TcpView> TcpView::Parse(std::span<const std::uint8_t> segment) {
+  if (segment.size() < kTcpMinHeaderLen) return ParseError::kTruncatedHeader;
   const std::size_t header_len = static_cast<std::size_t>(segment[12] >> 4) * 4;
-  if (header_len < kTcpMinHeaderLen) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tcp: data offset ", header_len / 4, " is below 5"));
-  }
-  if (header_len > segment.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tcp: header length ", header_len, " exceeds ", segment.size(), " bytes"));
-  }
+  if (header_len < kTcpMinHeaderLen) return ParseError::kBadHeaderLength;
+  if (header_len > segment.size()) return ParseError::kHeaderPastBuffer;
   return TcpView(segment);
 }
 
@@ -34,9 +22,9 @@ bool TcpView::checksum_valid(Ipv4Address src, Ipv4Address dst) const {
   return TransportChecksum(src, dst, IpProtocol::kTcp, segment_) == 0;
 }
 
-absl::StatusOr<TcpRepr> TcpView::Repr() const {
-  absl::StatusOr<TcpOptions> options = ParseTcpOptions(options_bytes());
-  if (!options.ok()) return options.status();
+Parsed<TcpRepr> TcpView::Repr() const {
+  const Parsed<TcpOptions> options = ParseTcpOptions(options_bytes());
+  if (!options.ok()) return options.error();
   TcpRepr repr;
   repr.src_port = src_port();
   repr.dst_port = dst_port();

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <span>
 
-#include "absl/status/statusor.h"
 #include "stack/wire/bytes.h"
+#include "stack/wire/parse_result.h"
 #include "stack/wire/tcp_options.h"
 
 namespace tapstack::wire {
@@ -51,10 +51,11 @@ struct TcpRepr {
 // A read-only view over one TCP segment. Parse validates length >= 20, data offset >= 5 and
 // data offset * 4 <= length; afterwards no accessor reads outside the segment. Options are not
 // parsed (ParseTcpOptions(options_bytes()) does that) and the checksum is not checked
-// (checksum_valid()).
+// (checksum_valid()). Errors: kTruncatedHeader (under 20 bytes), kBadHeaderLength (data offset
+// below 5), kHeaderPastBuffer.
 class TcpView {
  public:
-  static absl::StatusOr<TcpView> Parse(std::span<const std::uint8_t> segment);
+  static Parsed<TcpView> Parse(std::span<const std::uint8_t> segment);
 
   std::uint16_t src_port() const { return LoadBe16(&segment_[0]); }
   std::uint16_t dst_port() const { return LoadBe16(&segment_[2]); }
@@ -76,9 +77,9 @@ class TcpView {
   std::span<const std::uint8_t> payload() const { return segment_.subspan(header_len()); }
   std::span<const std::uint8_t> bytes() const { return segment_; }
 
-  // Parses the options too, so fails when they are malformed. The payload points into the view's
-  // bytes.
-  absl::StatusOr<TcpRepr> Repr() const;
+  // Parses the options too, so fails (with ParseTcpOptions' error) when they are malformed. The
+  // payload points into the view's bytes.
+  Parsed<TcpRepr> Repr() const;
 
  private:
   explicit TcpView(std::span<const std::uint8_t> segment) : segment_(segment) {}

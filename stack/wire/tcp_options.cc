@@ -5,9 +5,6 @@
 #include <cstdint>
 #include <span>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "stack/wire/bytes.h"
 
 namespace tapstack::wire {
@@ -19,11 +16,6 @@ constexpr std::size_t kSackPermittedOptionLen = 2;
 constexpr std::size_t kTimestampsOptionLen = 10;
 constexpr std::size_t kSackOptionBaseLen = 2;
 constexpr std::size_t kSackBlockLen = 8;
-
-absl::Status WrongLength(const char* option_name, std::size_t length) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("tcp options: ", option_name, " with length ", length));
-}
 
 }  // namespace
 
@@ -38,7 +30,7 @@ bool operator==(const TcpOptions& a, const TcpOptions& b) {
          std::equal(a_sacks.begin(), a_sacks.end(), b_sacks.begin());
 }
 
-absl::StatusOr<TcpOptions> ParseTcpOptions(std::span<const std::uint8_t> bytes) {
+Parsed<TcpOptions> ParseTcpOptions(std::span<const std::uint8_t> bytes) {
   TcpOptions options;
   std::size_t pos = 0;
   while (pos < bytes.size()) {
@@ -49,31 +41,22 @@ absl::StatusOr<TcpOptions> ParseTcpOptions(std::span<const std::uint8_t> bytes) 
       continue;
     }
     // Every other option is kind, length (counting kind and length bytes), data (RFC 9293 3.1).
-    if (pos + 1 >= bytes.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tcp options: kind ", kind, " has no length byte"));
-    }
+    if (pos + 1 >= bytes.size()) return ParseError::kOptionTruncated;
     const std::size_t length = bytes[pos + 1];
-    if (length < 2) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tcp options: kind ", kind, " with length ", length));
-    }
-    if (length > bytes.size() - pos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tcp options: kind ", kind, " of length ", length, " runs past the header"));
-    }
+    if (length < 2) return ParseError::kOptionBadLength;
+    if (length > bytes.size() - pos) return ParseError::kOptionPastEnd;
     const std::uint8_t* data = &bytes[pos + 2];
     switch (kind) {
       case TcpOptionKind::kMaxSegmentSize:
-        if (length != kMssOptionLen) return WrongLength("MSS", length);
+        if (length != kMssOptionLen) return ParseError::kOptionWrongLength;
         options.mss = LoadBe16(data);
         break;
       case TcpOptionKind::kWindowScale:
-        if (length != kWindowScaleOptionLen) return WrongLength("window scale", length);
+        if (length != kWindowScaleOptionLen) return ParseError::kOptionWrongLength;
         options.window_scale = data[0];
         break;
       case TcpOptionKind::kSackPermitted:
-        if (length != kSackPermittedOptionLen) return WrongLength("SACK-permitted", length);
+        if (length != kSackPermittedOptionLen) return ParseError::kOptionWrongLength;
         options.sack_permitted = true;
         break;
       case TcpOptionKind::kSack: {
@@ -81,7 +64,7 @@ absl::StatusOr<TcpOptions> ParseTcpOptions(std::span<const std::uint8_t> bytes) 
         const std::size_t block_count = block_bytes / kSackBlockLen;
         if (block_bytes % kSackBlockLen != 0 || block_count == 0 ||
             block_count > TcpOptions::kMaxSackBlocks) {
-          return WrongLength("SACK", length);
+          return ParseError::kOptionWrongLength;
         }
         for (std::size_t i = 0; i < block_count; ++i) {
           options.sack_blocks[i] = {LoadBe32(data + i * kSackBlockLen),
@@ -91,7 +74,7 @@ absl::StatusOr<TcpOptions> ParseTcpOptions(std::span<const std::uint8_t> bytes) 
         break;
       }
       case TcpOptionKind::kTimestamps:
-        if (length != kTimestampsOptionLen) return WrongLength("timestamps", length);
+        if (length != kTimestampsOptionLen) return ParseError::kOptionWrongLength;
         options.timestamps = TcpOptions::Timestamps{LoadBe32(data), LoadBe32(data + 4)};
         break;
       default:  // unknown: skipped

@@ -19,7 +19,7 @@
 #include <optional>
 #include <span>
 
-#include "absl/status/statusor.h"
+#include "stack/wire/parse_result.h"
 
 namespace tapstack::wire {
 
@@ -70,9 +70,10 @@ struct TcpOptions {
 };
 
 // Parses the option bytes of a TCP header (TcpView::options_bytes()). Stops at end-of-list; the
-// bytes after it are padding. Fails (InvalidArgument) on an option length of 0 or 1, an option
-// running past the end of `bytes`, or a known option with a length other than its own.
-absl::StatusOr<TcpOptions> ParseTcpOptions(std::span<const std::uint8_t> bytes);
+// bytes after it are padding. Fails with kOptionTruncated (a kind with no length byte),
+// kOptionBadLength (a length of 0 or 1), kOptionPastEnd (an option running past the end of
+// `bytes`) or kOptionWrongLength (a known option with a length other than its own).
+Parsed<TcpOptions> ParseTcpOptions(std::span<const std::uint8_t> bytes);
 
 // The length of the options WriteTcpOptions writes, a multiple of 4. It may exceed
 // kTcpMaxOptionsLen (say, four SACK blocks with timestamps): such options cannot be sent.

@@ -111,12 +111,15 @@ std::string OptionKinds(std::span<const std::uint8_t> options) {
   return kinds;
 }
 
+// Why a parser refused a frame, as text for the shape.
+std::string Reason(wire::ParseError error) { return std::string(wire::ParseErrorMessage(error)); }
+
 std::string FrameShape(std::span<const std::uint8_t> frame) {
   const auto ethernet = wire::EthernetView::Parse(frame);
   if (!ethernet.ok()) return absl::StrCat("runt ", frame.size());
   if (ethernet->ethertype() == wire::EtherType::kArp) {
     const auto arp = wire::ArpView::Parse(ethernet->payload());
-    if (!arp.ok()) return absl::StrCat("arp bad: ", arp.status().message());
+    if (!arp.ok()) return absl::StrCat("arp bad: ", Reason(arp.error()));
     return absl::StrCat("arp op ", static_cast<int>(arp->op()), " len ",
                         SizeClass(ethernet->payload().size()));
   }
@@ -125,7 +128,7 @@ std::string FrameShape(std::span<const std::uint8_t> frame) {
                            ethernet->dst().IsMulticast() ? " group" : "");
   }
   const auto ip = wire::Ipv4View::Parse(ethernet->payload());
-  if (!ip.ok()) return absl::StrCat("ipv4 bad: ", ip.status().message());
+  if (!ip.ok()) return absl::StrCat("ipv4 bad: ", Reason(ip.error()));
   std::string shape =
       absl::StrCat("ipv4 hl ", ip->header_len(), " proto ", ip->protocol(), " frag ",
                    ip->is_fragment(), " csum ", ip->header_checksum_valid(), " pad ",
@@ -133,13 +136,13 @@ std::string FrameShape(std::span<const std::uint8_t> frame) {
   if (ip->is_fragment()) return shape;
   if (ip->protocol() == wire::IpProtocol::kTcp) {
     const auto tcp = wire::TcpView::Parse(ip->payload());
-    if (!tcp.ok()) return absl::StrCat(shape, " tcp bad: ", tcp.status().message());
+    if (!tcp.ok()) return absl::StrCat(shape, " tcp bad: ", Reason(tcp.error()));
     absl::StrAppendFormat(&shape, " tcp flags %02x options %s data %s csum %d", tcp->flags(),
                           OptionKinds(tcp->options_bytes()), SizeClass(tcp->payload().size()),
                           tcp->checksum_valid(ip->src(), ip->dst()));
   } else if (ip->protocol() == wire::IpProtocol::kIcmp) {
     const auto icmp = wire::IcmpView::Parse(ip->payload());
-    if (!icmp.ok()) return absl::StrCat(shape, " icmp bad: ", icmp.status().message());
+    if (!icmp.ok()) return absl::StrCat(shape, " icmp bad: ", Reason(icmp.error()));
     absl::StrAppend(&shape, " icmp ", static_cast<int>(icmp->type()), "/", icmp->code(), " data ",
                     SizeClass(icmp->payload().size()), " csum ", icmp->checksum_valid());
   }

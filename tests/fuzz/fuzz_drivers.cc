@@ -28,7 +28,7 @@ std::uint32_t Touch(std::span<const std::uint8_t> bytes) {
 }
 
 void TouchOptions(std::span<const std::uint8_t> bytes) {
-  const absl::StatusOr<wire::TcpOptions> options = wire::ParseTcpOptions(bytes);
+  const wire::Parsed<wire::TcpOptions> options = wire::ParseTcpOptions(bytes);
   if (!options.ok()) return;
   // Whatever parses must be writable again within the documented bounds.
   std::uint8_t out[wire::kTcpMaxOptionsLen + 64];
@@ -38,7 +38,7 @@ void TouchOptions(std::span<const std::uint8_t> bytes) {
 }
 
 void WireTcp(std::span<const std::uint8_t> bytes, const wire::Ipv4View* ip) {
-  const absl::StatusOr<wire::TcpView> tcp = wire::TcpView::Parse(bytes);
+  const wire::Parsed<wire::TcpView> tcp = wire::TcpView::Parse(bytes);
   if (!tcp.ok()) return;
   volatile std::uint32_t sink = tcp->src_port() + tcp->dst_port() + tcp->seq() + tcp->ack() +
                                 tcp->data_offset() + tcp->flags() + tcp->window() +
@@ -47,26 +47,26 @@ void WireTcp(std::span<const std::uint8_t> bytes, const wire::Ipv4View* ip) {
   sink = sink + Touch(tcp->options_bytes()) + Touch(tcp->payload());
   if (ip != nullptr) sink = sink + tcp->checksum_valid(ip->src(), ip->dst());
   TouchOptions(tcp->options_bytes());
-  const absl::StatusOr<wire::TcpRepr> repr = tcp->Repr();
+  const wire::Parsed<wire::TcpRepr> repr = tcp->Repr();
   if (repr.ok()) sink = sink + Touch(repr->payload);
   (void)sink;
 }
 
 void WireIcmp(std::span<const std::uint8_t> bytes) {
-  const absl::StatusOr<wire::IcmpView> icmp = wire::IcmpView::Parse(bytes);
+  const wire::Parsed<wire::IcmpView> icmp = wire::IcmpView::Parse(bytes);
   if (!icmp.ok()) return;
   volatile std::uint32_t sink = static_cast<std::uint8_t>(icmp->type()) + icmp->code() +
                                 icmp->checksum() + icmp->checksum_valid() +
                                 icmp->echo_identifier() + icmp->echo_sequence() +
                                 icmp->next_hop_mtu() + Touch(icmp->payload());
   // The quoted datagram of an error message is itself parsed by the stack (ICMP errors for TCP).
-  const absl::StatusOr<wire::Ipv4View> quoted = wire::Ipv4View::Parse(icmp->payload());
+  const wire::Parsed<wire::Ipv4View> quoted = wire::Ipv4View::Parse(icmp->payload());
   if (quoted.ok()) sink = sink + Touch(wire::IcmpErrorQuote(*quoted));
   (void)sink;
 }
 
 void WireIpv4(std::span<const std::uint8_t> bytes) {
-  const absl::StatusOr<wire::Ipv4View> ip = wire::Ipv4View::Parse(bytes);
+  const wire::Parsed<wire::Ipv4View> ip = wire::Ipv4View::Parse(bytes);
   if (!ip.ok()) return;
   volatile std::uint32_t sink =
       ip->version() + ip->dscp_ecn() + ip->total_length() + ip->identification() +
@@ -263,12 +263,12 @@ void RunWireInput(std::span<const std::uint8_t> data) {
   TouchOptions(data);
   WireIpv4(data);
   WireTcp(data, nullptr);
-  const absl::StatusOr<wire::EthernetView> ethernet = wire::EthernetView::Parse(data);
+  const wire::Parsed<wire::EthernetView> ethernet = wire::EthernetView::Parse(data);
   if (!ethernet.ok()) return;
   volatile std::uint32_t sink = ethernet->dst().octets()[0] + ethernet->src().octets()[5] +
                                 ethernet->ethertype() + Touch(ethernet->payload());
   (void)ethernet->Repr();
-  const absl::StatusOr<wire::ArpView> arp = wire::ArpView::Parse(ethernet->payload());
+  const wire::Parsed<wire::ArpView> arp = wire::ArpView::Parse(ethernet->payload());
   if (arp.ok()) {
     const wire::ArpRepr repr = arp->Repr();
     sink = sink + static_cast<std::uint16_t>(repr.op) + repr.sender_ip.value();

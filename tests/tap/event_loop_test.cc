@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -250,6 +251,82 @@ TEST(EventLoopTest, CallbacksMayDetachTheirDeviceButNotReenterTheLoop) {
   EXPECT_EQ(nested.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(b->NextReadyTime(), kT0) << "the other frames stay queued";
   EXPECT_EQ(loop.DetachDevice(*b).code(), absl::StatusCode::kNotFound);
+}
+
+// A device with a descriptor, like a TAP device: a pipe that is readable while frames wait.
+class FakeDescriptorDevice : public Device {
+ public:
+  void Queue(std::vector<std::uint8_t> frame) {
+    if (frames_.empty()) pipe_.Write();
+    frames_.push_back(std::move(frame));
+  }
+  absl::Status Send(std::span<const std::uint8_t>, timers::TimePoint) override {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint) override {
+    ++receive_calls;
+    if (next_ == frames_.size()) {
+      pipe_.ReadAll();
+      return 0;
+    }
+    const std::vector<std::uint8_t>& frame = frames_[next_++];
+    std::copy(frame.begin(), frame.end(), buffer.begin());
+    return frame.size();
+  }
+  int poll_fd() const override { return pipe_.fds[0]; }
+  std::size_t mtu() const override { return 1500; }
+
+  int receive_calls = 0;
+
+ private:
+  Pipe pipe_;
+  std::vector<std::vector<std::uint8_t>> frames_;
+  std::size_t next_ = 0;
+};
+
+TEST(EventLoopTest, BurstDeviceIsDrainedInOneWakeup) {
+  RealClock clock;
+  EventLoop loop(clock);
+  FakeDescriptorDevice device;
+  for (int i = 0; i < 150; ++i) device.Queue(MakeFrame(i));
+  std::vector<std::size_t> burst_sizes;
+  std::vector<std::uint64_t> seqs;
+  ASSERT_TRUE(loop.AttachDeviceBursts(device,
+                                      [&](std::span<const std::span<const std::uint8_t>> frames,
+                                          timers::TimePoint) {
+                                        burst_sizes.push_back(frames.size());
+                                        for (const auto frame : frames)
+                                          seqs.push_back(SeqOf(frame));
+                                      })
+                  .ok());
+  // A generous cap: the descriptor is readable, so the loop must not sleep at all.
+  ASSERT_TRUE(loop.RunOnce(seconds(10)).ok());
+  EXPECT_EQ(loop.stats().iterations, 1u);
+  EXPECT_EQ(burst_sizes, (std::vector<std::size_t>{64, 64, 22}));
+  ASSERT_EQ(seqs.size(), 150u);
+  for (std::uint64_t i = 0; i < 150; ++i) EXPECT_EQ(seqs[i], i);
+  EXPECT_EQ(loop.stats().frames, 150u);
+  EXPECT_EQ(loop.stats().bursts, 3u);
+  EXPECT_EQ(device.receive_calls, 151) << "every frame, then the empty read that ends the drain";
+}
+
+TEST(EventLoopTest, BurstDeviceWithoutDescriptorOnVirtualTime) {
+  VirtualClock clock(kT0);
+  EventLoop loop(clock);
+  auto [a, b] = MemoryLink::CreatePair();
+  std::vector<std::size_t> burst_sizes;
+  ASSERT_TRUE(
+      loop.AttachDeviceBursts(*b, [&](std::span<const std::span<const std::uint8_t>> frames,
+                                      timers::TimePoint) { burst_sizes.push_back(frames.size()); })
+          .ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(a->Send(MakeFrame(i), kT0).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a->Send(MakeFrame(i), kT0 + milliseconds(1)).ok());
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_EQ(burst_sizes, (std::vector<std::size_t>{5})) << "only the frames due now";
+  clock.Set(kT0 + milliseconds(1));
+  ASSERT_TRUE(loop.RunOnce(timers::Duration::zero()).ok());
+  EXPECT_EQ(burst_sizes, (std::vector<std::size_t>{5, 3}));
+  EXPECT_EQ(loop.AttachDevice(*b, nullptr).code(), absl::StatusCode::kAlreadyExists);
 }
 
 }  // namespace

@@ -21,8 +21,8 @@ const std::vector<std::uint8_t> kRequest = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 10,   0,    0, 2};  // target
 
 TEST(ArpTest, ParsesKnownRequest) {
-  const absl::StatusOr<ArpView> view = ArpView::Parse(kRequest);
-  ASSERT_TRUE(view.ok()) << view.status();
+  const Parsed<ArpView> view = ArpView::Parse(kRequest);
+  ASSERT_TRUE(view.ok()) << view.error();
   EXPECT_EQ(view->op(), ArpOp::kRequest);
   EXPECT_EQ(view->sender_mac(), MacAddress({0x02, 0, 0, 0, 0, 0x01}));
   EXPECT_EQ(view->sender_ip(), Ipv4Address(10, 0, 0, 1));
@@ -41,8 +41,8 @@ TEST(ArpTest, WritesKnownRequest) {
 TEST(ArpTest, IgnoresEthernetPadding) {
   std::vector<std::uint8_t> padded = kRequest;
   padded.resize(46, 0);
-  const absl::StatusOr<ArpView> view = ArpView::Parse(padded);
-  ASSERT_TRUE(view.ok()) << view.status();
+  const Parsed<ArpView> view = ArpView::Parse(padded);
+  ASSERT_TRUE(view.ok()) << view.error();
   EXPECT_EQ(view->Repr(), ArpView::Parse(kRequest)->Repr());
 }
 
@@ -61,9 +61,12 @@ TEST(ArpTest, RejectsOtherHardwareAndProtocols) {
   for (const Case& c : cases) {
     std::vector<std::uint8_t> packet = kRequest;
     std::copy(c.bytes.begin(), c.bytes.end(), packet.begin() + c.offset);
-    const absl::StatusOr<ArpView> view = ArpView::Parse(packet);
+    const Parsed<ArpView> view = ArpView::Parse(packet);
     ASSERT_FALSE(view.ok()) << c.offset;
-    EXPECT_EQ(view.status().code(), absl::StatusCode::kInvalidArgument);
+    const ParseError expected = c.offset == 0   ? ParseError::kUnsupportedHardwareType
+                                : c.offset == 2 ? ParseError::kUnsupportedProtocolType
+                                                : ParseError::kBadAddressLength;
+    EXPECT_EQ(view.error(), expected) << c.offset;
   }
 }
 
@@ -86,8 +89,8 @@ TEST(ArpTest, RoundTripsRandomPackets) {
     const ArpRepr repr = RandomArpRepr(rng);
     std::vector<std::uint8_t> packet(kArpPacketLen);
     ASSERT_EQ(WriteArp(repr, packet), kArpPacketLen);
-    const absl::StatusOr<ArpView> view = ArpView::Parse(packet);
-    ASSERT_TRUE(view.ok()) << view.status();
+    const Parsed<ArpView> view = ArpView::Parse(packet);
+    ASSERT_TRUE(view.ok()) << view.error();
     EXPECT_EQ(view->Repr(), repr);
   }
 }

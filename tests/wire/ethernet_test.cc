@@ -22,8 +22,8 @@ TEST(EthernetTest, ParsesKnownFrame) {
                                            0x02, 0x00, 0x00, 0x00, 0x00, 0x01,  // source
                                            0x08, 0x06,                          // ARP
                                            0xaa, 0xbb};
-  const absl::StatusOr<EthernetView> view = EthernetView::Parse(frame);
-  ASSERT_TRUE(view.ok()) << view.status();
+  const Parsed<EthernetView> view = EthernetView::Parse(frame);
+  ASSERT_TRUE(view.ok()) << view.error();
   EXPECT_EQ(view->dst(), MacAddress::Broadcast());
   EXPECT_EQ(view->src(), MacAddress({0x02, 0, 0, 0, 0, 0x01}));
   EXPECT_EQ(view->ethertype(), EtherType::kArp);
@@ -34,7 +34,7 @@ TEST(EthernetTest, ParsesKnownFrame) {
 
 TEST(EthernetTest, HeaderAloneHasEmptyPayload) {
   const std::vector<std::uint8_t> frame(kEthernetHeaderLen, 0);
-  const absl::StatusOr<EthernetView> view = EthernetView::Parse(frame);
+  const Parsed<EthernetView> view = EthernetView::Parse(frame);
   ASSERT_TRUE(view.ok());
   EXPECT_TRUE(view->payload().empty());
 }
@@ -42,9 +42,9 @@ TEST(EthernetTest, HeaderAloneHasEmptyPayload) {
 TEST(EthernetTest, RejectsShortFrames) {
   for (std::size_t len = 0; len < kEthernetHeaderLen; ++len) {
     const std::vector<std::uint8_t> frame(len, 0);
-    const absl::StatusOr<EthernetView> view = EthernetView::Parse(frame);
+    const Parsed<EthernetView> view = EthernetView::Parse(frame);
     ASSERT_FALSE(view.ok());
-    EXPECT_EQ(view.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(view.error(), ParseError::kTruncatedHeader);
   }
 }
 
@@ -72,8 +72,8 @@ TEST(EthernetTest, RoundTripsRandomHeaders) {
     std::vector<std::uint8_t> frame(kEthernetHeaderLen + payload.size());
     ASSERT_EQ(WriteEthernet(repr, frame), kEthernetHeaderLen);
     std::copy(payload.begin(), payload.end(), frame.begin() + kEthernetHeaderLen);
-    const absl::StatusOr<EthernetView> view = EthernetView::Parse(frame);
-    ASSERT_TRUE(view.ok()) << view.status();
+    const Parsed<EthernetView> view = EthernetView::Parse(frame);
+    ASSERT_TRUE(view.ok()) << view.error();
     EXPECT_EQ(view->Repr(), repr);
     EXPECT_TRUE(
         std::equal(view->payload().begin(), view->payload().end(), payload.begin(), payload.end()));

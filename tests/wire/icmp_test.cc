@@ -24,8 +24,8 @@ TEST(IcmpTest, ParsesKnownEchoRequest) {
   std::vector<std::uint8_t> message = {0x08, 0x00, 0x00, 0x00, 0x12, 0x34,
                                        0x00, 0x01, 0x61, 0x62, 0x61, 0x62};
   StoreBe16(&message[2], InternetChecksum(message));
-  const absl::StatusOr<IcmpView> view = IcmpView::Parse(message);
-  ASSERT_TRUE(view.ok()) << view.status();
+  const Parsed<IcmpView> view = IcmpView::Parse(message);
+  ASSERT_TRUE(view.ok()) << view.error();
   EXPECT_EQ(view->type(), IcmpType::kEchoRequest);
   EXPECT_EQ(view->code(), 0);
   EXPECT_TRUE(view->checksum_valid());
@@ -40,9 +40,9 @@ TEST(IcmpTest, ParsesKnownEchoRequest) {
 TEST(IcmpTest, RejectsMessagesShorterThanTheHeader) {
   for (std::size_t len = 0; len < kIcmpHeaderLen; ++len) {
     const std::vector<std::uint8_t> message(len, 0);
-    const absl::StatusOr<IcmpView> view = IcmpView::Parse(message);
+    const Parsed<IcmpView> view = IcmpView::Parse(message);
     ASSERT_FALSE(view.ok());
-    EXPECT_EQ(view.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(view.error(), ParseError::kTruncatedHeader);
   }
   EXPECT_TRUE(IcmpView::Parse(std::vector<std::uint8_t>(kIcmpHeaderLen, 0)).ok());
 }
@@ -56,8 +56,8 @@ TEST(IcmpTest, EchoRoundTrips) {
     const std::vector<std::uint8_t> payload = RandomBytes(rng, RandomInt<std::size_t>(rng, 0, 99));
     std::vector<std::uint8_t> out(kIcmpHeaderLen + payload.size());
     ASSERT_EQ(WriteIcmpEcho(type, identifier, sequence, payload, out), out.size());
-    const absl::StatusOr<IcmpView> view = IcmpView::Parse(out);
-    ASSERT_TRUE(view.ok()) << view.status();
+    const Parsed<IcmpView> view = IcmpView::Parse(out);
+    ASSERT_TRUE(view.ok()) << view.error();
     EXPECT_EQ(view->type(), type);
     EXPECT_EQ(view->code(), 0);
     EXPECT_TRUE(view->checksum_valid());
@@ -75,7 +75,7 @@ TEST(IcmpTest, EchoReplyMayBeWrittenOverTheRequest) {
   ASSERT_EQ(WriteIcmpEcho(IcmpType::kEchoRequest, 7, 9, data, buffer), 16u);
   const std::span<const std::uint8_t> request_payload = IcmpView::Parse(buffer)->payload();
   ASSERT_EQ(WriteIcmpEcho(IcmpType::kEchoReply, 7, 9, request_payload, buffer), 16u);
-  const absl::StatusOr<IcmpView> reply = IcmpView::Parse(buffer);
+  const Parsed<IcmpView> reply = IcmpView::Parse(buffer);
   EXPECT_EQ(reply->type(), IcmpType::kEchoReply);
   EXPECT_TRUE(reply->checksum_valid());
   EXPECT_TRUE(
@@ -101,15 +101,15 @@ TEST(IcmpTest, DestinationUnreachableQuotesHeaderAndEightBytes) {
   ASSERT_EQ(WriteIpv4Header(repr, datagram), 20u);
   datagram[0] = 0x46;  // IHL 6; the checksum no longer matters here
   for (std::size_t i = 24; i < 36; ++i) datagram[i] = static_cast<std::uint8_t>(i);
-  const absl::StatusOr<Ipv4View> original = Ipv4View::Parse(datagram);
-  ASSERT_TRUE(original.ok()) << original.status();
+  const Parsed<Ipv4View> original = Ipv4View::Parse(datagram);
+  ASSERT_TRUE(original.ok()) << original.error();
   const std::span<const std::uint8_t> quote = IcmpErrorQuote(*original);
   ASSERT_EQ(quote.size(), 32u);
   EXPECT_EQ(quote.data(), datagram.data());
 
   std::vector<std::uint8_t> out(kIcmpHeaderLen + quote.size());
   ASSERT_EQ(WriteIcmpDestinationUnreachable(IcmpUnreachableCode::kPort, quote, out), out.size());
-  const absl::StatusOr<IcmpView> view = IcmpView::Parse(out);
+  const Parsed<IcmpView> view = IcmpView::Parse(out);
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->type(), IcmpType::kDestinationUnreachable);
   EXPECT_EQ(view->code(), IcmpUnreachableCode::kPort);
@@ -124,7 +124,7 @@ TEST(IcmpTest, QuoteOfShortPayloadTakesWhatThereIs) {
   Ipv4Repr repr;
   repr.payload_len = 3;
   ASSERT_EQ(WriteIpv4Header(repr, datagram), 20u);
-  const absl::StatusOr<Ipv4View> original = Ipv4View::Parse(datagram);
+  const Parsed<Ipv4View> original = Ipv4View::Parse(datagram);
   ASSERT_TRUE(original.ok());
   EXPECT_EQ(IcmpErrorQuote(*original).size(), 23u);
 }

@@ -26,14 +26,14 @@ std::vector<std::uint8_t> KnownDatagram() {
   return datagram;
 }
 
-absl::StatusCode ParseCode(const std::vector<std::uint8_t>& bytes) {
-  return Ipv4View::Parse(bytes).status().code();
+ParseError ParseErrorOf(const std::vector<std::uint8_t>& bytes) {
+  return Ipv4View::Parse(bytes).error();
 }
 
 TEST(Ipv4Test, ParsesKnownDatagram) {
   const std::vector<std::uint8_t> datagram = KnownDatagram();
-  const absl::StatusOr<Ipv4View> view = Ipv4View::Parse(datagram);
-  ASSERT_TRUE(view.ok()) << view.status();
+  const Parsed<Ipv4View> view = Ipv4View::Parse(datagram);
+  ASSERT_TRUE(view.ok()) << view.error();
   EXPECT_EQ(view->version(), 4);
   EXPECT_EQ(view->header_len(), 20u);
   EXPECT_EQ(view->dscp_ecn(), 0);
@@ -57,7 +57,7 @@ TEST(Ipv4Test, ParsesKnownDatagram) {
 TEST(Ipv4Test, DetectsCorruptHeaderChecksum) {
   std::vector<std::uint8_t> datagram = KnownDatagram();
   datagram[8] = 63;  // TTL changed without fixing the checksum
-  const absl::StatusOr<Ipv4View> view = Ipv4View::Parse(datagram);
+  const Parsed<Ipv4View> view = Ipv4View::Parse(datagram);
   ASSERT_TRUE(view.ok());
   EXPECT_FALSE(view->header_checksum_valid());
 }
@@ -65,7 +65,7 @@ TEST(Ipv4Test, DetectsCorruptHeaderChecksum) {
 TEST(Ipv4Test, PayloadEndsAtTotalLengthNotAtFrameEnd) {
   std::vector<std::uint8_t> datagram = KnownDatagram();
   datagram.resize(datagram.size() + 18, 0xee);  // Ethernet padding
-  const absl::StatusOr<Ipv4View> view = Ipv4View::Parse(datagram);
+  const Parsed<Ipv4View> view = Ipv4View::Parse(datagram);
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->payload().size(), 95u);
   EXPECT_EQ(view->bytes().size(), 115u);
@@ -79,8 +79,8 @@ TEST(Ipv4Test, SkipsOptionsAndChecksumsThem) {
                                         10,   0,    0,    2,    0x01, 0x07, 0x03, 0x04,
                                         0x00, 0x00, 0x00, 0x00, 0xaa, 0xbb, 0xcc, 0xdd};
   StoreBe16(&datagram[10], InternetChecksum(std::span(datagram).first(28)));
-  const absl::StatusOr<Ipv4View> view = Ipv4View::Parse(datagram);
-  ASSERT_TRUE(view.ok()) << view.status();
+  const Parsed<Ipv4View> view = Ipv4View::Parse(datagram);
+  ASSERT_TRUE(view.ok()) << view.error();
   EXPECT_EQ(view->header_len(), 28u);
   EXPECT_EQ(view->options().size(), 8u);
   EXPECT_EQ(view->options()[1], 0x07);
@@ -108,7 +108,7 @@ TEST(Ipv4Test, RejectsOtherVersions) {
   for (int version : {0, 5, 6, 15}) {
     std::vector<std::uint8_t> datagram = KnownDatagram();
     datagram[0] = static_cast<std::uint8_t>(version << 4 | 5);
-    EXPECT_EQ(ParseCode(datagram), absl::StatusCode::kInvalidArgument) << version;
+    EXPECT_EQ(ParseErrorOf(datagram), ParseError::kBadVersion) << version;
   }
 }
 
@@ -116,7 +116,7 @@ TEST(Ipv4Test, RejectsHeaderLengthBelowFive) {
   for (int ihl = 0; ihl < 5; ++ihl) {
     std::vector<std::uint8_t> datagram = KnownDatagram();
     datagram[0] = static_cast<std::uint8_t>(0x40 | ihl);
-    EXPECT_EQ(ParseCode(datagram), absl::StatusCode::kInvalidArgument) << ihl;
+    EXPECT_EQ(ParseErrorOf(datagram), ParseError::kBadHeaderLength) << ihl;
   }
 }
 
@@ -125,31 +125,30 @@ TEST(Ipv4Test, RejectsHeaderLengthBeyondTheBytes) {
   datagram.resize(40);
   StoreBe16(&datagram[2], 40);
   datagram[0] = 0x4f;  // 60-byte header in 40 bytes
-  const absl::StatusOr<Ipv4View> view = Ipv4View::Parse(datagram);
+  const Parsed<Ipv4View> view = Ipv4View::Parse(datagram);
   ASSERT_FALSE(view.ok());
-  EXPECT_EQ(view.status().message(), "ipv4: header length 60 exceeds 40 bytes");
+  EXPECT_EQ(view.error(), ParseError::kHeaderPastBuffer);
 }
 
 TEST(Ipv4Test, RejectsTotalLengthBeyondTheBytes) {
   std::vector<std::uint8_t> datagram = KnownDatagram();
   datagram.resize(40);
   StoreBe16(&datagram[2], 60);
-  const absl::StatusOr<Ipv4View> view = Ipv4View::Parse(datagram);
+  const Parsed<Ipv4View> view = Ipv4View::Parse(datagram);
   ASSERT_FALSE(view.ok());
-  EXPECT_EQ(view.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(view.status().message(), "ipv4: total length 60 exceeds 40 bytes");
+  EXPECT_EQ(view.error(), ParseError::kTotalLengthPastBuffer);
 }
 
 TEST(Ipv4Test, RejectsTotalLengthBelowTheHeaderLength) {
   for (int total_length : {0, 1, 19}) {
     std::vector<std::uint8_t> datagram = KnownDatagram();
     StoreBe16(&datagram[2], static_cast<std::uint16_t>(total_length));
-    EXPECT_EQ(ParseCode(datagram), absl::StatusCode::kInvalidArgument) << total_length;
+    EXPECT_EQ(ParseErrorOf(datagram), ParseError::kTotalLengthBelowHeader) << total_length;
   }
   std::vector<std::uint8_t> with_options = KnownDatagram();
   with_options[0] = 0x46;  // 24-byte header, total length 23
   StoreBe16(&with_options[2], 23);
-  EXPECT_EQ(ParseCode(with_options), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseErrorOf(with_options), ParseError::kTotalLengthBelowHeader);
   StoreBe16(&with_options[2], 24);  // header only: valid, empty payload
   ASSERT_TRUE(Ipv4View::Parse(with_options).ok());
   EXPECT_TRUE(Ipv4View::Parse(with_options)->payload().empty());
@@ -194,8 +193,8 @@ TEST(Ipv4Test, RoundTripsRandomHeaders) {
     std::vector<std::uint8_t> datagram(20 + payload.size() + RandomInt<std::size_t>(rng, 0, 3));
     ASSERT_EQ(WriteIpv4Header(repr, datagram), 20u);
     std::copy(payload.begin(), payload.end(), datagram.begin() + 20);
-    const absl::StatusOr<Ipv4View> view = Ipv4View::Parse(datagram);
-    ASSERT_TRUE(view.ok()) << view.status();
+    const Parsed<Ipv4View> view = Ipv4View::Parse(datagram);
+    ASSERT_TRUE(view.ok()) << view.error();
     EXPECT_EQ(view->Repr(), repr);
     EXPECT_TRUE(view->header_checksum_valid());
     EXPECT_FALSE(view->is_fragment());

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "stack/wire/arp.h"
@@ -20,6 +21,12 @@
 
 namespace tapstack::wire {
 namespace {
+
+// The reason a parser gave: ParseError::kNone when it accepted the bytes.
+template <typename T>
+ParseError ReasonOf(const Parsed<T>& parsed) {
+  return parsed.error();
+}
 
 using testing::RandomBool;
 using testing::RandomBytes;
@@ -37,7 +44,7 @@ std::uint64_t Touch(std::span<const std::uint8_t> bytes) {
 }
 
 std::uint64_t TouchTcpOptions(std::span<const std::uint8_t> bytes) {
-  const absl::StatusOr<TcpOptions> options = ParseTcpOptions(bytes);
+  const Parsed<TcpOptions> options = ParseTcpOptions(bytes);
   if (!options.ok()) return 1;
   EXPECT_LE(options->sack_block_count, TcpOptions::kMaxSackBlocks);
   std::uint64_t sum = options->mss.value_or(0) + options->window_scale.value_or(0);
@@ -47,7 +54,7 @@ std::uint64_t TouchTcpOptions(std::span<const std::uint8_t> bytes) {
 }
 
 std::uint64_t TouchTcp(std::span<const std::uint8_t> bytes, Ipv4Address src, Ipv4Address dst) {
-  const absl::StatusOr<TcpView> view = TcpView::Parse(bytes);
+  const Parsed<TcpView> view = TcpView::Parse(bytes);
   if (!view.ok()) return 1;
   EXPECT_GE(view->header_len(), kTcpMinHeaderLen);
   EXPECT_EQ(view->header_len(), kTcpMinHeaderLen + view->options_bytes().size());
@@ -57,13 +64,13 @@ std::uint64_t TouchTcp(std::span<const std::uint8_t> bytes, Ipv4Address src, Ipv
                       view->urgent_pointer() + view->checksum_valid(src, dst);
   sum += Touch(view->options_bytes()) + Touch(view->payload()) + Touch(view->bytes());
   sum += TouchTcpOptions(view->options_bytes());
-  const absl::StatusOr<TcpRepr> repr = view->Repr();
+  const Parsed<TcpRepr> repr = view->Repr();
   if (repr.ok()) sum += Touch(repr->payload);
   return sum;
 }
 
 std::uint64_t TouchIcmp(std::span<const std::uint8_t> bytes) {
-  const absl::StatusOr<IcmpView> view = IcmpView::Parse(bytes);
+  const Parsed<IcmpView> view = IcmpView::Parse(bytes);
   if (!view.ok()) return 1;
   EXPECT_EQ(kIcmpHeaderLen + view->payload().size(), bytes.size());
   return static_cast<std::uint64_t>(view->type()) + view->code() + view->checksum() +
@@ -72,7 +79,7 @@ std::uint64_t TouchIcmp(std::span<const std::uint8_t> bytes) {
 }
 
 std::uint64_t TouchIpv4(std::span<const std::uint8_t> bytes) {
-  const absl::StatusOr<Ipv4View> view = Ipv4View::Parse(bytes);
+  const Parsed<Ipv4View> view = Ipv4View::Parse(bytes);
   if (!view.ok()) return 1;
   EXPECT_EQ(view->version(), 4);
   EXPECT_GE(view->header_len(), kIpv4MinHeaderLen);
@@ -93,7 +100,7 @@ std::uint64_t TouchIpv4(std::span<const std::uint8_t> bytes) {
 }
 
 std::uint64_t TouchArp(std::span<const std::uint8_t> bytes) {
-  const absl::StatusOr<ArpView> view = ArpView::Parse(bytes);
+  const Parsed<ArpView> view = ArpView::Parse(bytes);
   if (!view.ok()) return 1;
   const ArpRepr repr = view->Repr();
   return static_cast<std::uint64_t>(view->op()) + view->sender_ip().value() +
@@ -102,7 +109,7 @@ std::uint64_t TouchArp(std::span<const std::uint8_t> bytes) {
 }
 
 std::uint64_t TouchEthernet(std::span<const std::uint8_t> frame) {
-  const absl::StatusOr<EthernetView> view = EthernetView::Parse(frame);
+  const Parsed<EthernetView> view = EthernetView::Parse(frame);
   if (!view.ok()) return 1;
   EXPECT_EQ(kEthernetHeaderLen + view->payload().size(), frame.size());
   std::uint64_t sum = view->dst().octets()[0] + view->src().octets()[0] + view->ethertype() +
@@ -192,21 +199,20 @@ Bytes ArpFrame() {
 
 TEST(MalformedTest, SampleFramesParseCompletely) {
   const Bytes tcp_frame = TcpFrame();
-  const absl::StatusOr<Ipv4View> ip = Ipv4View::Parse(EthernetView::Parse(tcp_frame)->payload());
-  ASSERT_TRUE(ip.ok()) << ip.status();
+  const Parsed<Ipv4View> ip = Ipv4View::Parse(EthernetView::Parse(tcp_frame)->payload());
+  ASSERT_TRUE(ip.ok()) << ip.error();
   EXPECT_TRUE(ip->header_checksum_valid());
-  const absl::StatusOr<TcpView> tcp = TcpView::Parse(ip->payload());
-  ASSERT_TRUE(tcp.ok()) << tcp.status();
+  const Parsed<TcpView> tcp = TcpView::Parse(ip->payload());
+  ASSERT_TRUE(tcp.ok()) << tcp.error();
   EXPECT_TRUE(tcp->checksum_valid(kIpA, kIpB));
   EXPECT_TRUE(tcp->Repr().ok());
 
   const Bytes icmp_frame = IcmpFrame();
-  const absl::StatusOr<Ipv4View> icmp_ip =
-      Ipv4View::Parse(EthernetView::Parse(icmp_frame)->payload());
-  ASSERT_TRUE(icmp_ip.ok()) << icmp_ip.status();
+  const Parsed<Ipv4View> icmp_ip = Ipv4View::Parse(EthernetView::Parse(icmp_frame)->payload());
+  ASSERT_TRUE(icmp_ip.ok()) << icmp_ip.error();
   EXPECT_EQ(icmp_ip->header_len(), 24u);
   EXPECT_TRUE(icmp_ip->header_checksum_valid());
-  const absl::StatusOr<IcmpView> icmp = IcmpView::Parse(icmp_ip->payload());
+  const Parsed<IcmpView> icmp = IcmpView::Parse(icmp_ip->payload());
   ASSERT_TRUE(icmp.ok());
   EXPECT_TRUE(icmp->checksum_valid());
 
@@ -225,16 +231,24 @@ TEST(MalformedTest, TcpFrameTruncatedAtEveryLength) {
   for (std::size_t len = 0; len <= frame.size(); ++len) {
     const Bytes prefix = Prefix(frame, len);
     TouchAllLayers(prefix);
-    EXPECT_EQ(EthernetView::Parse(prefix).ok(), len >= kEthernetHeaderLen) << len;
+    EXPECT_EQ(ReasonOf(EthernetView::Parse(prefix)),
+              len >= kEthernetHeaderLen ? ParseError::kNone : ParseError::kTruncatedHeader)
+        << len;
     if (len >= ip_start) {
       const Bytes ip_bytes(prefix.begin() + ip_start, prefix.end());
       // The total length covers the whole datagram: any cut is a datagram too short.
-      EXPECT_EQ(Ipv4View::Parse(ip_bytes).ok(), len == frame.size()) << len;
+      const ParseError expected = ip_bytes.size() < kIpv4MinHeaderLen ? ParseError::kTruncatedHeader
+                                  : len < frame.size() ? ParseError::kTotalLengthPastBuffer
+                                                       : ParseError::kNone;
+      EXPECT_EQ(ReasonOf(Ipv4View::Parse(ip_bytes)), expected) << len;
       TouchAllLayers(ip_bytes);
     }
     if (len >= tcp_start) {
       const Bytes tcp_bytes(prefix.begin() + tcp_start, prefix.end());
-      EXPECT_EQ(TcpView::Parse(tcp_bytes).ok(), len >= tcp_header_end) << len;
+      const ParseError expected = tcp_bytes.size() < kTcpMinHeaderLen ? ParseError::kTruncatedHeader
+                                  : len < tcp_header_end ? ParseError::kHeaderPastBuffer
+                                                         : ParseError::kNone;
+      EXPECT_EQ(ReasonOf(TcpView::Parse(tcp_bytes)), expected) << len;
       TouchAllLayers(tcp_bytes);
     }
     if (len >= tcp_start + kTcpMinHeaderLen) {
@@ -252,12 +266,19 @@ TEST(MalformedTest, TcpOptionsTruncatedAtEveryLength) {
   const Bytes frame = TcpFrame();
   const std::size_t options_start = kEthernetHeaderLen + kIpv4MinHeaderLen + 20;
   const Bytes options(frame.begin() + options_start, frame.begin() + options_start + 40);
-  // Lengths at which a cut leaves only whole options (NOPs count as whole options).
+  // Lengths at which a cut leaves only whole options (NOPs count as whole options), and those
+  // at which it leaves an option's kind byte without its length byte; any other cut leaves an
+  // option whose length runs past the end.
   const std::vector<std::size_t> whole = {0, 4, 5, 6, 16, 17, 20, 21, 22, 40};
+  const std::vector<std::size_t> kind_only = {1, 7, 18, 23};
   for (std::size_t len = 0; len <= options.size(); ++len) {
     const Bytes prefix = Prefix(options, len);
-    const bool expect_ok = std::find(whole.begin(), whole.end(), len) != whole.end();
-    EXPECT_EQ(ParseTcpOptions(prefix).ok(), expect_ok) << len;
+    const ParseError expected =
+        std::find(whole.begin(), whole.end(), len) != whole.end() ? ParseError::kNone
+        : std::find(kind_only.begin(), kind_only.end(), len) != kind_only.end()
+            ? ParseError::kOptionTruncated
+            : ParseError::kOptionPastEnd;
+    EXPECT_EQ(ReasonOf(ParseTcpOptions(prefix)), expected) << len;
     TouchAllLayers(prefix);
   }
 }
@@ -271,12 +292,20 @@ TEST(MalformedTest, IcmpFrameTruncatedAtEveryLength) {
     TouchAllLayers(prefix);
     if (len >= ip_start) {
       const Bytes ip_bytes(prefix.begin() + ip_start, prefix.end());
-      EXPECT_EQ(Ipv4View::Parse(ip_bytes).ok(), len == frame.size()) << len;
+      // A 24-byte header (IHL 6), then a total length that only the whole frame holds.
+      const ParseError expected = ip_bytes.size() < kIpv4MinHeaderLen ? ParseError::kTruncatedHeader
+                                  : ip_bytes.size() < 24 ? ParseError::kHeaderPastBuffer
+                                  : len < frame.size()   ? ParseError::kTotalLengthPastBuffer
+                                                         : ParseError::kNone;
+      EXPECT_EQ(ReasonOf(Ipv4View::Parse(ip_bytes)), expected) << len;
       TouchAllLayers(ip_bytes);
     }
     if (len >= icmp_start) {
       const Bytes icmp_bytes(prefix.begin() + icmp_start, prefix.end());
-      EXPECT_EQ(IcmpView::Parse(icmp_bytes).ok(), len >= icmp_start + kIcmpHeaderLen) << len;
+      EXPECT_EQ(ReasonOf(IcmpView::Parse(icmp_bytes)), len >= icmp_start + kIcmpHeaderLen
+                                                           ? ParseError::kNone
+                                                           : ParseError::kTruncatedHeader)
+          << len;
       TouchAllLayers(icmp_bytes);
     }
   }
@@ -289,7 +318,10 @@ TEST(MalformedTest, ArpFrameTruncatedAtEveryLength) {
     TouchAllLayers(prefix);
     if (len >= kEthernetHeaderLen) {
       const Bytes arp_bytes(prefix.begin() + kEthernetHeaderLen, prefix.end());
-      EXPECT_EQ(ArpView::Parse(arp_bytes).ok(), arp_bytes.size() >= kArpPacketLen) << len;
+      EXPECT_EQ(ReasonOf(ArpView::Parse(arp_bytes)), arp_bytes.size() >= kArpPacketLen
+                                                         ? ParseError::kNone
+                                                         : ParseError::kTruncatedHeader)
+          << len;
       TouchAllLayers(arp_bytes);
     }
   }
@@ -302,7 +334,10 @@ TEST(MalformedTest, IpHeaderWithOptionsTruncatedAtEveryLength) {
   for (std::size_t len = 0; len <= datagram.size(); ++len) {
     Bytes prefix = Prefix(datagram, len);
     if (len >= 4) StoreBe16(&prefix[2], static_cast<std::uint16_t>(len));
-    EXPECT_EQ(Ipv4View::Parse(prefix).ok(), len >= 24) << len;
+    const ParseError expected = len < kIpv4MinHeaderLen ? ParseError::kTruncatedHeader
+                                : len < 24              ? ParseError::kHeaderPastBuffer
+                                                        : ParseError::kNone;
+    EXPECT_EQ(ReasonOf(Ipv4View::Parse(prefix)), expected) << len;
     TouchAllLayers(prefix);
   }
 }
@@ -353,6 +388,25 @@ TEST(MalformedTest, RandomOptionBytes) {
     const TcpOptions options = RandomTcpOptions(rng);
     out.resize(WriteTcpOptions(options, out));
     EXPECT_TRUE(ParseTcpOptions(out).ok());
+  }
+}
+
+TEST(MalformedTest, EveryReasonHasItsOwnMessage) {
+  const ParseError reasons[] = {
+      ParseError::kTruncatedHeader,         ParseError::kBadVersion,
+      ParseError::kBadHeaderLength,         ParseError::kHeaderPastBuffer,
+      ParseError::kTotalLengthBelowHeader,  ParseError::kTotalLengthPastBuffer,
+      ParseError::kUnsupportedHardwareType, ParseError::kUnsupportedProtocolType,
+      ParseError::kBadAddressLength,        ParseError::kOptionTruncated,
+      ParseError::kOptionBadLength,         ParseError::kOptionPastEnd,
+      ParseError::kOptionWrongLength,
+  };
+  std::vector<std::string_view> messages;
+  for (const ParseError reason : reasons) {
+    const std::string_view message = ParseErrorMessage(reason);
+    EXPECT_FALSE(message.empty());
+    EXPECT_EQ(std::find(messages.begin(), messages.end(), message), messages.end()) << message;
+    messages.push_back(message);
   }
 }
 

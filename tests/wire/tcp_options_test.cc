@@ -30,11 +30,11 @@ TcpOptions LinuxSynOptions() {
   return options;
 }
 
-absl::StatusCode ParseCode(const Bytes& bytes) { return ParseTcpOptions(bytes).status().code(); }
+ParseError ParseErrorOf(const Bytes& bytes) { return ParseTcpOptions(bytes).error(); }
 
 TEST(TcpOptionsTest, ParsesLinuxSynOptions) {
-  const absl::StatusOr<TcpOptions> options = ParseTcpOptions(kLinuxSynOptions);
-  ASSERT_TRUE(options.ok()) << options.status();
+  const Parsed<TcpOptions> options = ParseTcpOptions(kLinuxSynOptions);
+  ASSERT_TRUE(options.ok()) << options.error();
   EXPECT_EQ(*options, LinuxSynOptions());
   EXPECT_EQ(options->sack_block_count, 0u);
 }
@@ -56,15 +56,15 @@ TEST(TcpOptionsTest, EmptyAndPaddingOnly) {
 
 TEST(TcpOptionsTest, StopsAtEndOfList) {
   // After EOL come padding bytes, even ones that would not parse as options.
-  const absl::StatusOr<TcpOptions> options = ParseTcpOptions(Bytes{2, 4, 0x05, 0xb4, 0, 2, 1, 9});
-  ASSERT_TRUE(options.ok()) << options.status();
+  const Parsed<TcpOptions> options = ParseTcpOptions(Bytes{2, 4, 0x05, 0xb4, 0, 2, 1, 9});
+  ASSERT_TRUE(options.ok()) << options.error();
   EXPECT_EQ(options->mss, 1460);
 }
 
 TEST(TcpOptionsTest, SkipsUnknownKindsByTheirLength) {
-  const absl::StatusOr<TcpOptions> options =
+  const Parsed<TcpOptions> options =
       ParseTcpOptions(Bytes{30, 4, 2, 4, 254, 2, 3, 3, 9, 1, 6, 3, 4, 0});
-  ASSERT_TRUE(options.ok()) << options.status();
+  ASSERT_TRUE(options.ok()) << options.error();
   EXPECT_EQ(options->mss, std::nullopt);  // the 2, 4 inside kind 30 is data, not an MSS option
   EXPECT_EQ(options->window_scale, 9);
   EXPECT_FALSE(options->sack_permitted);
@@ -78,8 +78,8 @@ TEST(TcpOptionsTest, ParsesOneToFourSackBlocks) {
       StoreBe32(&bytes[bytes.size() - 8], static_cast<std::uint32_t>(0x100 + i));
       StoreBe32(&bytes[bytes.size() - 4], static_cast<std::uint32_t>(0x200 + i));
     }
-    const absl::StatusOr<TcpOptions> options = ParseTcpOptions(bytes);
-    ASSERT_TRUE(options.ok()) << options.status();
+    const Parsed<TcpOptions> options = ParseTcpOptions(bytes);
+    ASSERT_TRUE(options.ok()) << options.error();
     ASSERT_EQ(options->sack_block_count, count);
     for (std::size_t i = 0; i < count; ++i) {
       EXPECT_EQ(options->sacks()[i].left, 0x100u + i);
@@ -89,25 +89,25 @@ TEST(TcpOptionsTest, ParsesOneToFourSackBlocks) {
 }
 
 TEST(TcpOptionsTest, LastOccurrenceWins) {
-  const absl::StatusOr<TcpOptions> options = ParseTcpOptions(Bytes{2, 4, 0, 1, 2, 4, 0, 2});
+  const Parsed<TcpOptions> options = ParseTcpOptions(Bytes{2, 4, 0, 1, 2, 4, 0, 2});
   ASSERT_TRUE(options.ok());
   EXPECT_EQ(options->mss, 2);
 }
 
 TEST(TcpOptionsTest, RejectsLengthZeroOrOne) {
-  EXPECT_EQ(ParseCode(Bytes{2, 0, 0, 0}), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseCode(Bytes{2, 1, 0, 0}), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseCode(Bytes{99, 0, 0, 0}), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseCode(Bytes{99, 1, 0, 0}), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseErrorOf(Bytes{2, 0, 0, 0}), ParseError::kOptionBadLength);
+  EXPECT_EQ(ParseErrorOf(Bytes{2, 1, 0, 0}), ParseError::kOptionBadLength);
+  EXPECT_EQ(ParseErrorOf(Bytes{99, 0, 0, 0}), ParseError::kOptionBadLength);
+  EXPECT_EQ(ParseErrorOf(Bytes{99, 1, 0, 0}), ParseError::kOptionBadLength);
 }
 
 TEST(TcpOptionsTest, RejectsOptionsRunningPastTheHeader) {
-  EXPECT_EQ(ParseCode(Bytes{1, 1, 2, 4, 5}), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseCode(Bytes{8, 10, 0, 0, 0, 0, 0, 0, 0}), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseCode(Bytes{99, 40, 0, 0}), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseErrorOf(Bytes{1, 1, 2, 4, 5}), ParseError::kOptionPastEnd);
+  EXPECT_EQ(ParseErrorOf(Bytes{8, 10, 0, 0, 0, 0, 0, 0, 0}), ParseError::kOptionPastEnd);
+  EXPECT_EQ(ParseErrorOf(Bytes{99, 40, 0, 0}), ParseError::kOptionPastEnd);
   // A kind byte with no room for its length byte.
-  EXPECT_EQ(ParseCode(Bytes{1, 1, 1, 3}), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseCode(Bytes{99}), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseErrorOf(Bytes{1, 1, 1, 3}), ParseError::kOptionTruncated);
+  EXPECT_EQ(ParseErrorOf(Bytes{99}), ParseError::kOptionTruncated);
 }
 
 TEST(TcpOptionsTest, RejectsKnownOptionsWithWrongLength) {
@@ -126,13 +126,13 @@ TEST(TcpOptionsTest, RejectsKnownOptionsWithWrongLength) {
       {5, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},  // SACK, a block and a byte
   };
   for (const Bytes& bytes : cases) {
-    const absl::StatusOr<TcpOptions> options = ParseTcpOptions(bytes);
+    const Parsed<TcpOptions> options = ParseTcpOptions(bytes);
     ASSERT_FALSE(options.ok()) << "kind " << int{bytes[0]} << " length " << int{bytes[1]};
-    EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(options.error(), ParseError::kOptionWrongLength);
   }
   Bytes five_blocks = {5, 42};
   five_blocks.resize(42, 0);
-  EXPECT_EQ(ParseCode(five_blocks), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseErrorOf(five_blocks), ParseError::kOptionWrongLength);
 }
 
 TEST(TcpOptionsTest, LengthsOfEachLayout) {
@@ -189,8 +189,8 @@ TEST(TcpOptionsTest, RoundTripsRandomOptionSets) {
     ASSERT_EQ(len, TcpOptionsLen(options));
     ASSERT_EQ(len % 4, 0u);
     out.resize(len);
-    const absl::StatusOr<TcpOptions> parsed = ParseTcpOptions(out);
-    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    const Parsed<TcpOptions> parsed = ParseTcpOptions(out);
+    ASSERT_TRUE(parsed.ok()) << parsed.error();
     EXPECT_EQ(*parsed, options);
   }
 }

@@ -49,8 +49,8 @@ void ExpectSameRepr(const TcpRepr& actual, const TcpRepr& expected) {
 
 TEST(TcpTest, ParsesKnownSyn) {
   const Bytes segment = KnownSyn();
-  const absl::StatusOr<TcpView> view = TcpView::Parse(segment);
-  ASSERT_TRUE(view.ok()) << view.status();
+  const Parsed<TcpView> view = TcpView::Parse(segment);
+  ASSERT_TRUE(view.ok()) << view.error();
   EXPECT_EQ(view->src_port(), 40000);
   EXPECT_EQ(view->dst_port(), 80);
   EXPECT_EQ(view->seq(), 0x01020304u);
@@ -64,7 +64,7 @@ TEST(TcpTest, ParsesKnownSyn) {
   EXPECT_TRUE(view->payload().empty());
   EXPECT_TRUE(view->checksum_valid(kClient, kServer));
   EXPECT_FALSE(view->checksum_valid(kClient, Ipv4Address(10, 0, 0, 3)));
-  const absl::StatusOr<TcpOptions> options = ParseTcpOptions(view->options_bytes());
+  const Parsed<TcpOptions> options = ParseTcpOptions(view->options_bytes());
   ASSERT_TRUE(options.ok());
   EXPECT_EQ(options->mss, 1460);
   EXPECT_EQ(options->window_scale, 7);
@@ -98,18 +98,18 @@ TEST(TcpTest, RejectsDataOffsetBelowFive) {
   for (int data_offset = 0; data_offset < 5; ++data_offset) {
     Bytes segment = KnownSyn();
     segment[12] = static_cast<std::uint8_t>(data_offset << 4);
-    const absl::StatusOr<TcpView> view = TcpView::Parse(segment);
+    const Parsed<TcpView> view = TcpView::Parse(segment);
     ASSERT_FALSE(view.ok()) << data_offset;
-    EXPECT_EQ(view.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(view.error(), ParseError::kBadHeaderLength);
   }
 }
 
 TEST(TcpTest, RejectsDataOffsetBeyondTheSegment) {
   Bytes segment = KnownSyn();  // 28 bytes
   segment[12] = 0x80;          // 32-byte header
-  const absl::StatusOr<TcpView> view = TcpView::Parse(segment);
+  const Parsed<TcpView> view = TcpView::Parse(segment);
   ASSERT_FALSE(view.ok());
-  EXPECT_EQ(view.status().message(), "tcp: header length 32 exceeds 28 bytes");
+  EXPECT_EQ(view.error(), ParseError::kHeaderPastBuffer);
   segment[12] = 0xf0;
   EXPECT_FALSE(TcpView::Parse(segment).ok());
   segment[12] = 0x70;
@@ -119,16 +119,17 @@ TEST(TcpTest, RejectsDataOffsetBeyondTheSegment) {
 TEST(TcpTest, RejectsSegmentsShorterThanTheHeader) {
   const Bytes segment = KnownSyn();
   for (std::size_t len = 0; len < kTcpMinHeaderLen; ++len) {
-    EXPECT_FALSE(TcpView::Parse(std::span(segment).first(len)).ok()) << len;
+    EXPECT_EQ(TcpView::Parse(std::span(segment).first(len)).error(), ParseError::kTruncatedHeader)
+        << len;
   }
 }
 
 TEST(TcpTest, ReprFailsOnMalformedOptions) {
   Bytes segment = KnownSyn();
   segment[21] = 3;  // MSS with length 3
-  const absl::StatusOr<TcpView> view = TcpView::Parse(segment);
+  const Parsed<TcpView> view = TcpView::Parse(segment);
   ASSERT_TRUE(view.ok());
-  EXPECT_FALSE(view->Repr().ok());
+  EXPECT_EQ(view->Repr().error(), ParseError::kOptionWrongLength);
 }
 
 TEST(TcpTest, WriteRefusesWhatDoesNotFit) {
@@ -167,12 +168,12 @@ TEST(TcpTest, RoundTripsRandomSegments) {
     const Ipv4Address dst = RandomIpv4(rng);
     Bytes segment(TcpHeaderLen(repr.options) + payload.size());
     ASSERT_EQ(WriteTcp(repr, src, dst, segment), segment.size());
-    const absl::StatusOr<TcpView> view = TcpView::Parse(segment);
-    ASSERT_TRUE(view.ok()) << view.status();
+    const Parsed<TcpView> view = TcpView::Parse(segment);
+    ASSERT_TRUE(view.ok()) << view.error();
     EXPECT_TRUE(view->checksum_valid(src, dst));
     EXPECT_EQ(view->header_len(), TcpHeaderLen(repr.options));
-    const absl::StatusOr<TcpRepr> parsed = view->Repr();
-    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    const Parsed<TcpRepr> parsed = view->Repr();
+    ASSERT_TRUE(parsed.ok()) << parsed.error();
     ExpectSameRepr(*parsed, repr);
   }
 }

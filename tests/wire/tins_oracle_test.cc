@@ -151,8 +151,8 @@ TEST(TinsOracleTest, EthernetTinsWritesWeRead) {
     ethernet /= Tins::RawPDU(payload);
     const Bytes frame = ethernet.serialize();
 
-    const absl::StatusOr<EthernetView> view = EthernetView::Parse(frame);
-    ASSERT_TRUE(view.ok()) << view.status();
+    const Parsed<EthernetView> view = EthernetView::Parse(frame);
+    ASSERT_TRUE(view.ok()) << view.error();
     EXPECT_EQ(view->Repr(), (EthernetRepr{dst, src, ethertype}));
     ASSERT_GE(view->payload().size(), payload.size());
     EXPECT_TRUE(std::equal(payload.begin(), payload.end(), view->payload().begin()));
@@ -201,11 +201,11 @@ TEST(TinsOracleTest, ArpTinsWritesWeRead) {
         Tins::EthernetII(ToTins(RandomMac(rng)), ToTins(RandomMac(rng))) / arp;
     const Bytes frame = ethernet.serialize();
 
-    const absl::StatusOr<EthernetView> outer = EthernetView::Parse(frame);
+    const Parsed<EthernetView> outer = EthernetView::Parse(frame);
     ASSERT_TRUE(outer.ok());
     EXPECT_EQ(outer->ethertype(), EtherType::kArp);
-    const absl::StatusOr<ArpView> view = ArpView::Parse(outer->payload());
-    ASSERT_TRUE(view.ok()) << view.status();
+    const Parsed<ArpView> view = ArpView::Parse(outer->payload());
+    ASSERT_TRUE(view.ok()) << view.error();
     EXPECT_EQ(view->Repr(), repr);
   }
 }
@@ -260,10 +260,10 @@ TEST(TinsOracleTest, Ipv4TinsWritesWeRead) {
     const Bytes frame = ethernet.serialize();
     const Tins::IP& sent = ethernet.rfind_pdu<Tins::IP>();
 
-    const absl::StatusOr<EthernetView> outer = EthernetView::Parse(frame);
+    const Parsed<EthernetView> outer = EthernetView::Parse(frame);
     ASSERT_TRUE(outer.ok());
-    const absl::StatusOr<Ipv4View> view = Ipv4View::Parse(outer->payload());
-    ASSERT_TRUE(view.ok()) << view.status();
+    const Parsed<Ipv4View> view = Ipv4View::Parse(outer->payload());
+    ASSERT_TRUE(view.ok()) << view.error();
     EXPECT_EQ(view->header_len(), sent.header_size());
     EXPECT_EQ(view->options().size(), sent.header_size() - 20);
     EXPECT_EQ(view->dscp_ecn(), sent.tos());
@@ -425,13 +425,13 @@ TEST(TinsOracleTest, TcpTinsWritesWeRead) {
     const Tins::TCP& sent = ethernet.rfind_pdu<Tins::TCP>();
     ASSERT_LE(sent.header_size(), kTcpMaxHeaderLen);
 
-    const absl::StatusOr<EthernetView> outer = EthernetView::Parse(frame);
+    const Parsed<EthernetView> outer = EthernetView::Parse(frame);
     ASSERT_TRUE(outer.ok());
-    const absl::StatusOr<Ipv4View> ip = Ipv4View::Parse(outer->payload());
-    ASSERT_TRUE(ip.ok()) << ip.status();
+    const Parsed<Ipv4View> ip = Ipv4View::Parse(outer->payload());
+    ASSERT_TRUE(ip.ok()) << ip.error();
     EXPECT_TRUE(ip->header_checksum_valid());
-    const absl::StatusOr<TcpView> view = TcpView::Parse(ip->payload());
-    ASSERT_TRUE(view.ok()) << view.status();
+    const Parsed<TcpView> view = TcpView::Parse(ip->payload());
+    ASSERT_TRUE(view.ok()) << view.error();
     EXPECT_EQ(view->src_port(), sent.sport());
     EXPECT_EQ(view->dst_port(), sent.dport());
     EXPECT_EQ(view->seq(), sent.seq());
@@ -442,8 +442,8 @@ TEST(TinsOracleTest, TcpTinsWritesWeRead) {
     EXPECT_EQ(view->header_len(), sent.header_size());
     EXPECT_EQ(view->checksum(), sent.checksum());
     EXPECT_TRUE(view->checksum_valid(src, dst));
-    const absl::StatusOr<TcpOptions> options = ParseTcpOptions(view->options_bytes());
-    ASSERT_TRUE(options.ok()) << options.status() << " at " << i;
+    const Parsed<TcpOptions> options = ParseTcpOptions(view->options_bytes());
+    ASSERT_TRUE(options.ok()) << options.error() << " at " << i;
     EXPECT_EQ(*options, expected_options) << i;
     EXPECT_TRUE(
         std::equal(view->payload().begin(), view->payload().end(), payload.begin(), payload.end()));
@@ -504,11 +504,11 @@ TEST(TinsOracleTest, IcmpTinsWritesWeRead) {
     if (!payload.empty()) ethernet /= Tins::RawPDU(payload);
     const Bytes frame = ethernet.serialize();
 
-    const absl::StatusOr<Ipv4View> ip = Ipv4View::Parse(EthernetView::Parse(frame)->payload());
-    ASSERT_TRUE(ip.ok()) << ip.status();
+    const Parsed<Ipv4View> ip = Ipv4View::Parse(EthernetView::Parse(frame)->payload());
+    ASSERT_TRUE(ip.ok()) << ip.error();
     EXPECT_EQ(ip->protocol(), IpProtocol::kIcmp);
-    const absl::StatusOr<IcmpView> view = IcmpView::Parse(ip->payload());
-    ASSERT_TRUE(view.ok()) << view.status();
+    const Parsed<IcmpView> view = IcmpView::Parse(ip->payload());
+    ASSERT_TRUE(view.ok()) << view.error();
     EXPECT_EQ(view->type(), request ? IcmpType::kEchoRequest : IcmpType::kEchoReply);
     EXPECT_EQ(view->code(), 0);
     EXPECT_EQ(view->echo_identifier(), identifier);

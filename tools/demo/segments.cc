@@ -22,13 +22,13 @@ struct ParsedTcp {
 };
 
 std::optional<ParsedTcp> ParseTcp(const std::vector<std::uint8_t>& frame) {
-  const absl::StatusOr<wire::EthernetView> ethernet = wire::EthernetView::Parse(frame);
+  const wire::Parsed<wire::EthernetView> ethernet = wire::EthernetView::Parse(frame);
   if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return std::nullopt;
-  const absl::StatusOr<wire::Ipv4View> ip = wire::Ipv4View::Parse(ethernet->payload());
+  const wire::Parsed<wire::Ipv4View> ip = wire::Ipv4View::Parse(ethernet->payload());
   if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp || ip->is_fragment()) {
     return std::nullopt;
   }
-  const absl::StatusOr<wire::TcpView> tcp = wire::TcpView::Parse(ip->payload());
+  const wire::Parsed<wire::TcpView> tcp = wire::TcpView::Parse(ip->payload());
   if (!tcp.ok()) return std::nullopt;
   return ParsedTcp{.src = ip->src(),
                    .dst = ip->dst(),

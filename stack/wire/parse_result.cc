@@ -1,0 +1,46 @@
+#include "stack/wire/parse_result.h"
+
+#include <ostream>
+#include <string_view>
+
+namespace tapstack::wire {
+
+std::string_view ParseErrorMessage(ParseError error) {
+  switch (error) {
+    case ParseError::kNone:
+      return "no error";
+    case ParseError::kTruncatedHeader:
+      return "fewer bytes than the header";
+    case ParseError::kBadVersion:
+      return "IPv4 version field is not 4";
+    case ParseError::kBadHeaderLength:
+      return "header length field below 5 words";
+    case ParseError::kHeaderPastBuffer:
+      return "header length field exceeds the bytes received";
+    case ParseError::kTotalLengthBelowHeader:
+      return "IPv4 total length is smaller than the header";
+    case ParseError::kTotalLengthPastBuffer:
+      return "IPv4 total length exceeds the bytes received";
+    case ParseError::kUnsupportedHardwareType:
+      return "ARP hardware type is not Ethernet";
+    case ParseError::kUnsupportedProtocolType:
+      return "ARP protocol type is not IPv4";
+    case ParseError::kBadAddressLength:
+      return "ARP address lengths are not 6 and 4";
+    case ParseError::kOptionTruncated:
+      return "TCP option has no length byte";
+    case ParseError::kOptionBadLength:
+      return "TCP option length below 2";
+    case ParseError::kOptionPastEnd:
+      return "TCP option runs past the end of the header";
+    case ParseError::kOptionWrongLength:
+      return "TCP option has the wrong length for its kind";
+  }
+  return "unknown parse error";
+}
+
+std::ostream& operator<<(std::ostream& out, ParseError error) {
+  return out << ParseErrorMessage(error);
+}
+
+}  // namespace tapstack::wire
