@@ -80,6 +80,16 @@ void ByteRing::Read(std::size_t position, std::span<std::uint8_t> out) const {
   std::memcpy(out.data() + first_run, storage_.get(), out.size() - first_run);
 }
 
+std::array<std::span<const std::uint8_t>, 2> ByteRing::Peek(std::size_t position,
+                                                            std::size_t count) const {
+  if (count == 0) return {};
+  assert(position + count <= length_);
+  const std::size_t index = IndexOf(position);
+  const std::size_t first_run = std::min<std::size_t>(count, length_ - index);
+  return {std::span<const std::uint8_t>(storage_.get() + index, first_run),
+          std::span<const std::uint8_t>(storage_.get(), count - first_run)};
+}
+
 void ByteRing::Consume(std::size_t count) {
   assert(count <= length_);
   if (length_ == 0) return;

@@ -7,6 +7,7 @@
 #ifndef TAPSTACK_STACK_TCP_BYTE_RING_H_
 #define TAPSTACK_STACK_TCP_BYTE_RING_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -71,6 +72,9 @@ class ByteRing {
 
   // Copies positions [position, position + out.size()), which must be addressable, into `out`.
   void Read(std::size_t position, std::span<std::uint8_t> out) const;
+  // Positions [position, position + count), which must be addressable, as at most two runs of
+  // the storage (the second empty unless the range wraps): for copying them without a bounce.
+  std::array<std::span<const std::uint8_t>, 2> Peek(std::size_t position, std::size_t count) const;
 
   // Moves the head forward by `count` bytes (count <= allocated_bytes()); position `count` becomes
   // position 0.

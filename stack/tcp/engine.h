@@ -58,7 +58,7 @@ class TcpEngine {
   // EINVAL for port 0, ENOBUFS at TcpConfig::max_connections, EADDRNOTAVAIL when no ephemeral
   // port is free.
   Result<ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t remote_port,
-                                       const ConnectionOptions& options);
+                               const ConnectionOptions& options);
   IoResult Send(ConnectionId id, std::span<const std::uint8_t> data);
   IoResult Receive(ConnectionId id, std::span<std::uint8_t> out);
   std::error_code Shutdown(ConnectionId id);  // half-close: FIN after the queued data
@@ -134,8 +134,10 @@ class TcpEngine {
   // Sends what the windows, Nagle and the state allow. `override_sws` lets one short segment go
   // that sender-side SWS avoidance would hold back (the override timeout, RFC 1122 4.2.3.4).
   void Output(Tcb& tcb, bool override_sws = false);
+  // `payload_continued` follows `payload` (the second run of a wrapped send buffer).
   void SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags, std::span<const std::uint8_t> payload,
-                   bool with_syn_options = false);
+                   bool with_syn_options = false,
+                   std::span<const std::uint8_t> payload_continued = {});
   void SendAck(Tcb& tcb);
   // ACK answering an unacceptable segment (RFC 9293 3.10.7.4, RFC 5961 challenge ACK),
   // rate-limited per connection.
@@ -216,8 +218,6 @@ class TcpEngine {
   bool flushing_ = false;
   std::function<void(const Event&)> event_handler_;
   std::function<void(const Trace&)> trace_handler_;
-  std::vector<std::uint8_t> segment_buffer_;  // reused for every segment sent
-  std::vector<std::uint8_t> payload_buffer_;  // one segment's payload, read from a send buffer
 };
 
 }  // namespace tapstack::tcp

@@ -25,7 +25,8 @@ bool SendsData(State state) {
 }  // namespace
 
 void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
-                            std::span<const std::uint8_t> payload, bool with_syn_options) {
+                            std::span<const std::uint8_t> payload, bool with_syn_options,
+                            std::span<const std::uint8_t> payload_continued) {
   wire::TcpRepr segment;
   segment.src_port = tcb.tuple.local_port;
   segment.dst_port = tcb.tuple.remote_port;
@@ -44,6 +45,7 @@ void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
     }
   }
   segment.payload = payload;
+  segment.payload_continued = payload_continued;
   Transmit(tcb.tuple, segment);
   if (flags & wire::TcpFlags::kAck) {
     // Every ACK we send carries RCV.NXT and our window: a pending delayed ACK is now redundant,
@@ -96,8 +98,9 @@ void TcpEngine::SendReset(const FourTuple& tuple, Seq seq, std::optional<Seq> ac
 }
 
 void TcpEngine::Transmit(const FourTuple& tuple, const wire::TcpRepr& segment) {
-  // Written in place into the outgoing frame: the payload is copied once, by WriteTcp.
-  const std::size_t length = wire::TcpHeaderLen(segment.options) + segment.payload.size();
+  // Written in place into the outgoing frame: the payload is copied once, by WriteTcp, from
+  // wherever it lies (for data, the send buffer itself).
+  const std::size_t length = wire::TcpHeaderLen(segment.options) + segment.payload_size();
   ip_.Send(tuple.remote_address, wire::IpProtocol::kTcp, length, [&](std::span<std::uint8_t> out) {
     return wire::WriteTcp(segment, tuple.local_address, tuple.remote_address, out);
   });
@@ -135,11 +138,10 @@ void TcpEngine::SendTransmission(Tcb& tcb, const Transmission& transmission) {
     SendSegment(tcb, transmission.seq, wire::TcpFlags::kFin | wire::TcpFlags::kAck, {});
     return;
   }
-  payload_buffer_.resize(transmission.length);
-  tcb.sender.ReadPayload(transmission.offset, payload_buffer_);
   std::uint8_t flags = wire::TcpFlags::kAck;
   if (transmission.push) flags |= wire::TcpFlags::kPsh;
-  SendSegment(tcb, transmission.seq, flags, payload_buffer_);
+  const auto [payload, payload_continued] = tcb.sender.PayloadOf(transmission);
+  SendSegment(tcb, transmission.seq, flags, payload, /*with_syn_options=*/false, payload_continued);
   if (transmission.retransmission) {
     counters_.Increment(Counter::kTcpRetransmits);
     EmitTrace(Trace{.type = TraceType::kRetransmit,

@@ -40,6 +40,12 @@ class SendBuffer {
   // out.size() when the buffer ends first, 0 when offset >= size().
   std::size_t Read(std::size_t offset, std::span<std::uint8_t> out) const;
 
+  // The `count` bytes at `offset` from SND.UNA, as at most two runs of the storage; requires
+  // offset + count <= size(). For building a segment without copying the payload first.
+  std::array<std::span<const std::uint8_t>, 2> Peek(std::size_t offset, std::size_t count) const {
+    return ring_.Peek(offset, count);
+  }
+
   // Drops the `bytes` oldest bytes, which the peer has acknowledged (SND.UNA advanced over them).
   // The caller passes data bytes only: a SYN or FIN also occupies sequence space but never sat in
   // this buffer. More than size() drops everything. Frees the storage (into `pool`, when given)

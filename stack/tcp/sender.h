@@ -80,6 +80,10 @@ class Sender {
   std::optional<Transmission> NextTransmission(bool no_delay, bool override_sws) const;
   // The segment went out at `now`.
   void OnTransmitted(const Transmission& transmission, Duration now);
+  // A transmission's payload, in place in the send buffer (at most two runs).
+  std::array<std::span<const std::uint8_t>, 2> PayloadOf(const Transmission& transmission) const {
+    return buffer_.Peek(transmission.offset, transmission.length);
+  }
   // Copies `out.size()` bytes of the buffer at `offset` from SND.UNA (a segment's payload).
   void ReadPayload(std::size_t offset, std::span<std::uint8_t> out) const {
     buffer_.Read(offset, out);

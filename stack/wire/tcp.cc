@@ -46,7 +46,7 @@ std::size_t WriteTcp(const TcpRepr& repr, Ipv4Address src, Ipv4Address dst,
                      std::span<std::uint8_t> out) {
   const std::size_t options_len = TcpOptionsLen(repr.options);
   const std::size_t header_len = kTcpMinHeaderLen + options_len;
-  const std::size_t segment_len = header_len + repr.payload.size();
+  const std::size_t segment_len = header_len + repr.payload_size();
   if (header_len > kTcpMaxHeaderLen || segment_len > 0xffff || out.size() < segment_len) return 0;
   if (WriteTcpOptions(repr.options, out.subspan(kTcpMinHeaderLen)) != options_len) return 0;
   StoreBe16(&out[0], repr.src_port);
@@ -60,6 +60,10 @@ std::size_t WriteTcp(const TcpRepr& repr, Ipv4Address src, Ipv4Address dst,
   StoreBe16(&out[18], repr.urgent_pointer);
   if (!repr.payload.empty()) {
     std::memcpy(&out[header_len], repr.payload.data(), repr.payload.size());
+  }
+  if (!repr.payload_continued.empty()) {
+    std::memcpy(&out[header_len + repr.payload.size()], repr.payload_continued.data(),
+                repr.payload_continued.size());
   }
   StoreBe16(&out[16], TransportChecksum(src, dst, IpProtocol::kTcp, out.first(segment_len)));
   return segment_len;

@@ -46,6 +46,11 @@ struct TcpRepr {
   std::uint16_t urgent_pointer = 0;
   TcpOptions options;
   std::span<const std::uint8_t> payload;
+  // More payload, sent right after `payload`: a sender whose buffer is a ring hands over the two
+  // runs of a wrapped segment without first copying them together.
+  std::span<const std::uint8_t> payload_continued;
+
+  std::size_t payload_size() const { return payload.size() + payload_continued.size(); }
 };
 
 // A read-only view over one TCP segment. Parse validates length >= 20, data offset >= 5 and
