@@ -11,11 +11,12 @@ namespace {
 // One direction's frames in flight: a ring of slots, each holding one frame's bytes in a vector
 // that keeps its capacity. Slots are added lazily, up to the queue limit, and then reused, so a
 // steady flow of frames allocates nothing once the ring has grown to its working size and each
-// slot has held a full-size frame.
+// slot has held a full-size frame. A slot is not given a full-size frame up front: it grows to a
+// full frame only when it first carries a frame larger than kSmallFrame, so a burst of 60-byte
+// keepalive probes through a deep queue does not cost a full frame of memory per slot.
 class FrameRing {
  public:
-  FrameRing(std::size_t limit, std::size_t slot_capacity)
-      : limit_(limit), slot_capacity_(slot_capacity) {}
+  FrameRing(std::size_t limit, std::size_t full_frame) : limit_(limit), full_frame_(full_frame) {}
 
   bool empty() const { return count_ == 0; }
   bool full() const { return count_ >= limit_; }
@@ -25,7 +26,10 @@ class FrameRing {
   void Push(std::span<const std::uint8_t> frame, timers::TimePoint ready) {
     if (count_ == slots_.size()) Grow();
     Slot& slot = slots_[(head_ + count_) % slots_.size()];
-    if (slot.bytes.capacity() < slot_capacity_) slot.bytes.reserve(slot_capacity_);
+    if (frame.size() > slot.bytes.capacity()) {
+      slot.bytes.reserve(frame.size() > kSmallFrame ? std::max(full_frame_, frame.size())
+                                                    : frame.size());
+    }
     slot.bytes.assign(frame.begin(), frame.end());
     slot.ready = ready;
     ++count_;
@@ -64,8 +68,11 @@ class FrameRing {
   }
 
   static constexpr std::size_t kInitialSlots = 16;
+  // Pure ACKs, keepalive probes and the like (an Ethernet frame with IPv4 and TCP headers and
+  // a few options).
+  static constexpr std::size_t kSmallFrame = 128;
   std::size_t limit_;
-  std::size_t slot_capacity_;  // a full-size frame: a slot never grows twice
+  std::size_t full_frame_;
   std::vector<Slot> slots_;
   std::size_t head_ = 0;
   std::size_t count_ = 0;
