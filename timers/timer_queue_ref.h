@@ -33,7 +33,6 @@ class TimerQueueRef {
   }
   TimePoint now() const { return wheel_ != nullptr ? wheel_->now() : queue_.now(); }
 
-  TimerQueue& queue() const { return queue_; }
 
  private:
   TimerQueue& queue_;

@@ -137,9 +137,7 @@ class Sender {
   // The retransmission of a FIN alone (everything before it is acknowledged).
   bool only_fin_outstanding() const { return fin_sent_ && buffer_.size() == 0; }
   bool has_unsent_data() const { return unsent() > 0; }
-  bool syn_retransmitted() const { return syn_retransmissions_ > 0; }
   Duration rto() const { return rto_.rto(); }
-  const SendBuffer& buffer() const { return buffer_; }
   std::size_t buffered() const { return buffer_.size(); }
   std::size_t free_space() const { return buffer_.free_space(); }
 
