@@ -5,7 +5,7 @@
 //   keepalive_segment/<queue>/<lazy|rearm>/N  ns per received segment: every connection receives
 //       one small segment, in random order, fed straight into A's input path. `lazy` is the
 //       stack's design (stamp last_received only); `rearm` sets
-//       TcpConfig::keepalive_rearm_per_segment, the naive design that reschedules the keepalive
+//       Stack::RearmKeepaliveOnEverySegmentForBenchmark, the naive design that reschedules the keepalive
 //       timer on every segment. Only A's work is timed.
 //   keepalive_round/<queue>/N  CPU ns per connection for one full keepalive round: every
 //       connection goes idle, is probed and answers. Both stacks' work is timed (A probing, B
@@ -121,7 +121,6 @@ class World {
     // As `tapstack sim`: small buffers, since idle connections are the subject.
     options.tcp.defaults.send_buffer = 16 * 1024;
     options.tcp.defaults.receive_buffer = 16 * 1024;
-    options.tcp.keepalive_rearm_per_segment = rearm_per_segment;
     options.drop_a_to_b = [this](std::span<const std::uint8_t> frame) {
       return !dead_keys_.empty() &&
              dead_keys_.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/true));
@@ -137,6 +136,7 @@ class World {
     };
     pair_ = std::make_unique<tap::StackPair>(options);
     Stack& a = pair_->a();
+    a.RearmKeepaliveOnEverySegmentForBenchmark(rearm_per_segment);
     Stack& b = pair_->b();
     a.set_tcp_event_handler([this, &a](const tcp::Event& event) {
       if (event.type == tcp::EventType::kReadable) {

@@ -105,6 +105,11 @@ class Stack {
   // Heap bytes of drained TCP buffer storage kept for reuse by the next buffer that fills (at
   // most 16 blocks), so that buffers draining and refilling per segment do not allocate.
   std::size_t tcp_pooled_buffer_bytes() const { return tcp_.pooled_buffer_bytes(); }
+  // For the keepalive benchmark only, never part of a configuration: see
+  // TcpEngine::RearmKeepaliveOnEverySegmentForBenchmark.
+  void RearmKeepaliveOnEverySegmentForBenchmark(bool on) {
+    tcp_.RearmKeepaliveOnEverySegmentForBenchmark(on);
+  }
 
   const InterfaceConfig& interface() const { return interface_; }
   const Counters& counters() const { return counters_; }

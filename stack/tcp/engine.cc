@@ -125,15 +125,14 @@ void TcpEngine::SetState(Tcb& tcb, State state) {
     case State::kFinWait2:
       // An orphaned connection (the application closed it) must not wait forever for the
       // peer's FIN (Linux tcp_fin_timeout).
-      if (tcb.app_closed) timers_.ScheduleAfter(tcb.time_wait_timer, config_.fin_wait_2_timeout);
-      ArmKeepalive(tcb);
+      if (tcb.app_closed) timers_.ScheduleAfter(tcb.keepalive_timer, config_.fin_wait_2_timeout);
+      ArmKeepalive(tcb);  // leaves the timer to the FIN-WAIT-2 timeout of an orphan
       break;
     case State::kTimeWait:
-      // RFC 9293 3.10.7.4: 2MSL; nothing else runs in TIME-WAIT.
+      // RFC 9293 3.10.7.4: 2MSL, on the keepalive timer; nothing else runs in TIME-WAIT.
       timers_.Cancel(tcb.send_timer);
-      timers_.Cancel(tcb.keepalive_timer);
-      timers_.Cancel(tcb.user_timeout_timer);
-      timers_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
+      tcb.keepalive_probes_unanswered = 0;
+      timers_.ScheduleAfter(tcb.keepalive_timer, config_.time_wait);
       break;
     case State::kCloseWait:
       ArmKeepalive(tcb);
@@ -158,8 +157,7 @@ void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
 }
 
 void TcpEngine::CancelTimers(Tcb& tcb) {
-  for (timers::Timer* timer : {&tcb.send_timer, &tcb.delayed_ack_timer, &tcb.keepalive_timer,
-                               &tcb.time_wait_timer, &tcb.user_timeout_timer}) {
+  for (timers::Timer* timer : {&tcb.send_timer, &tcb.delayed_ack_timer, &tcb.keepalive_timer}) {
     timers_.Cancel(*timer);
   }
 }
@@ -326,7 +324,9 @@ std::error_code TcpEngine::Close(ConnectionId id) {
   if (tcb != nullptr) {
     tcb->app_closed = true;
     if (tcb->state == State::kFinWait2) {
-      timers_.ScheduleAfter(tcb->time_wait_timer, config_.fin_wait_2_timeout);
+      // An orphan now: the keepalive timer bounds FIN-WAIT-2 instead of probing.
+      tcb->keepalive_probes_unanswered = 0;
+      timers_.ScheduleAfter(tcb->keepalive_timer, config_.fin_wait_2_timeout);
     }
   }
   return error;
@@ -348,10 +348,11 @@ std::error_code TcpEngine::SetUserTimeout(ConnectionId id, Duration user_timeout
   ConnectionOptions options = *tcb->options;
   options.user_timeout = user_timeout;
   SetOptions(*tcb, options);
-  if (user_timeout == Duration::zero()) {
-    timers_.Cancel(tcb->user_timeout_timer);
-  } else if (tcb->flight_size() > 0) {
-    timers_.ScheduleAfter(tcb->user_timeout_timer, user_timeout);
+  if (tcb->retransmit_timer_armed() && tcb->synchronized()) {
+    // The new timeout counts from now for the data in flight (it had no deadline, or another);
+    // the retransmission timer restarts, due no later than it.
+    tcb->unacknowledged_since = Now();
+    ArmRetransmitTimer(*tcb);
   }
   return {};
 }
@@ -390,8 +391,7 @@ std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
       .keepalive_probes_unanswered = tcb.keepalive_probes_unanswered,
       .timers_pending =
           static_cast<int>(tcb.send_timer.is_scheduled() + tcb.delayed_ack_timer.is_scheduled() +
-                           tcb.keepalive_timer.is_scheduled() + tcb.time_wait_timer.is_scheduled() +
-                           tcb.user_timeout_timer.is_scheduled()),
+                           tcb.keepalive_timer.is_scheduled()),
   };
 }
 

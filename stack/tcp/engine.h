@@ -86,13 +86,17 @@ class TcpEngine {
   // Heap bytes of drained buffer storage kept for reuse (RingPool; bounded).
   std::size_t pooled_buffer_bytes() const { return ring_pool_.free_bytes(); }
   const TcpConfig& config() const { return config_; }
+  // The keepalive benchmark measures the stack's lazy keepalive (keepalive.cc) against the naive
+  // design, which reschedules the keepalive timer to last_received + idle on every segment from
+  // the peer. This switch turns the naive one on; behaviour is the same either way, only the
+  // per-segment cost differs. It is not part of TcpConfig: nothing but that comparison needs it.
+  void RearmKeepaliveOnEverySegmentForBenchmark(bool on) { keepalive_rearm_per_segment_ = on; }
 
   // --- Timer entry points (timers.cc, keepalive.cc), called from the wheel.
   void OnSendTimer(Tcb& tcb);  // retransmission or persist, as Tcb::send_timer_mode says
   void OnDelayedAckTimer(Tcb& tcb);
+  // Keepalive, or the end of an orphaned FIN-WAIT-2 or of TIME-WAIT, as the state says.
   void OnKeepaliveTimer(Tcb& tcb);
-  void OnTimeWaitTimer(Tcb& tcb);
-  void OnUserTimeoutTimer(Tcb& tcb);
 
  private:
   // engine.cc
@@ -102,7 +106,7 @@ class TcpEngine {
   // Ends the connection: optional RST, event to the application (unless it closed), freed.
   void Terminate(Tcb& tcb, std::error_code error, bool send_reset);
   void Free(Tcb& tcb);
-  void CancelTimers(Tcb& tcb);  // all five, O(1) each
+  void CancelTimers(Tcb& tcb);  // all three, O(1) each
   // Points the connection at the shared copy of `options` (OptionsTable).
   void SetOptions(Tcb& tcb, const ConnectionOptions& options);
   void Emit(Event event);
@@ -149,11 +153,14 @@ class TcpEngine {
   void SendTransmission(Tcb& tcb, const Transmission& transmission);
   void RetransmitFirstSegment(Tcb& tcb);
   // The send timer (Tcb::send_timer) for retransmission or for the persist timer; cancelling one
-  // leaves the timer alone when it is armed for the other.
+  // leaves the timer alone when it is armed for the other. The retransmission timer is due no
+  // later than the user timeout.
   void ArmRetransmitTimer(Tcb& tcb);
   void ArmPersistTimer(Tcb& tcb);
   void CancelRetransmitTimer(Tcb& tcb);
   void CancelPersistTimer(Tcb& tcb);
+  // Data has waited for its ACK as long as the user timeout allows (RFC 5482, RFC 9293 3.8.3).
+  bool UserTimeoutExpired(const Tcb& tcb) const;
   // timers.cc
   void OnRetransmitTimer(Tcb& tcb);
   void OnPersistTimer(Tcb& tcb);
@@ -165,6 +172,9 @@ class TcpEngine {
   void ArmKeepalive(Tcb& tcb);
   void SendKeepaliveProbe(Tcb& tcb);
   bool KeepaliveRuns(const Tcb& tcb) const;
+  // The keepalive timer times the end of the connection instead: an orphaned FIN-WAIT-2 (the
+  // FIN-WAIT-2 timeout) or TIME-WAIT (2MSL).
+  bool KeepaliveTimerEndsConnection(const Tcb& tcb) const;
 
   // listener.cc
   // Queues a connection that just became established for Accept(). False when it was freed.
@@ -191,6 +201,7 @@ class TcpEngine {
   std::uint64_t next_connection_id_ = 1;
   std::uint16_t next_ephemeral_port_;
   std::size_t half_open_ = 0;
+  bool keepalive_rearm_per_segment_ = false;  // RearmKeepaliveOnEverySegmentForBenchmark
 
   // The demux table holds the connections themselves, hashed and compared by their 4-tuple: a
   // slot is one pointer (8 bytes) instead of a key and a pointer (24), which at a million

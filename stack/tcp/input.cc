@@ -169,7 +169,7 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
     if (tcb.state == State::kTimeWait && fin) {
       // A retransmitted FIN: our last ACK was lost. Acknowledge again and restart 2MSL.
       SendAck(tcb);
-      timers_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
+      timers_.ScheduleAfter(tcb.keepalive_timer, config_.time_wait);
       return;
     }
     // A keepalive probe (RFC 1122 4.2.3.6). It proves nothing about the peer here: anyone on the
@@ -293,12 +293,10 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
     AccountBuffers(tcb);
     if (sender.flight_size() == 0) {
       CancelRetransmitTimer(tcb);
-      timers_.Cancel(tcb.user_timeout_timer);
     } else {
-      ArmRetransmitTimer(tcb);  // RFC 6298 5.3: restart on new data acknowledged
-      if (tcb.options->user_timeout > Duration::zero()) {
-        timers_.ScheduleAfter(tcb.user_timeout_timer, tcb.options->user_timeout);
-      }
+      // RFC 6298 5.3: restart on new data acknowledged; the user timeout starts over too.
+      tcb.unacknowledged_since = Now();
+      ArmRetransmitTimer(tcb);
     }
     if (result.writable && !tcb.app_closed) {
       Emit(Event{.type = EventType::kWritable, .connection = tcb.id});
@@ -386,7 +384,7 @@ void TcpEngine::ProcessFin(Tcb& tcb) {
       SetState(tcb, State::kTimeWait);
       break;
     case State::kTimeWait:
-      timers_.ScheduleAfter(tcb.time_wait_timer, config_.time_wait);
+      timers_.ScheduleAfter(tcb.keepalive_timer, config_.time_wait);
       break;
     default:
       break;

@@ -109,7 +109,21 @@ void TcpEngine::Transmit(const FourTuple& tuple, const wire::TcpRepr& segment) {
 
 void TcpEngine::ArmRetransmitTimer(Tcb& tcb) {
   tcb.send_timer_mode = SendTimerMode::kRetransmit;
-  timers_.ScheduleAfter(tcb.send_timer, tcb.sender.rto());
+  Duration delay = tcb.sender.rto();
+  const Duration user_timeout = tcb.options->user_timeout;
+  if (user_timeout > Duration::zero() && tcb.synchronized()) {
+    // Never sleep past the user timeout, so that the connection is aborted when it is reached
+    // and not at the next backed-off retransmission (Linux: tcp_clamp_rto_to_user_timeout).
+    const Duration left = tcb.unacknowledged_since + user_timeout - Now();
+    delay = std::clamp(left, Duration::zero(), delay);
+  }
+  timers_.ScheduleAfter(tcb.send_timer, delay);
+}
+
+bool TcpEngine::UserTimeoutExpired(const Tcb& tcb) const {
+  const Duration user_timeout = tcb.options->user_timeout;
+  return user_timeout > Duration::zero() && tcb.synchronized() &&
+         Now() - tcb.unacknowledged_since >= user_timeout;
 }
 
 void TcpEngine::ArmPersistTimer(Tcb& tcb) {
@@ -157,14 +171,13 @@ void TcpEngine::Output(Tcb& tcb, bool override_sws) {
   while (const std::optional<Transmission> next =
              sender.NextTransmission(tcb.options->no_delay, override_sws)) {
     override_sws = false;  // one short segment only
+    // The user timeout counts from the first byte sent with nothing in flight.
+    if (sender.flight_size() == 0) tcb.unacknowledged_since = Now();
     SendTransmission(tcb, *next);
     sender.OnTransmitted(*next, Now());
     // Arming the retransmission timer also ends any persist period: data is in flight now.
     if (!tcb.retransmit_timer_armed()) ArmRetransmitTimer(tcb);
     if (next->fin) return;
-    if (tcb.options->user_timeout > Duration::zero() && !tcb.user_timeout_timer.is_scheduled()) {
-      timers_.ScheduleAfter(tcb.user_timeout_timer, tcb.options->user_timeout);
-    }
   }
   // Data held back with nothing in flight has no retransmission timer to wake it: the window
   // (zero, or too small for SWS avoidance to send into) only reopens by an ACK from the peer,

@@ -23,9 +23,7 @@ Tcb::Tcb(TcpEngine* engine, const ConnectionOptions* options, const RtoConfig& r
       sender(options->send_buffer, rto_config, mss),
       receiver(options->receive_buffer),
       send_timer(&Dispatch<&Tcb::send_timer, &TcpEngine::OnSendTimer>),
-      delayed_ack_timer(&Dispatch<&Tcb::delayed_ack_timer, &TcpEngine::OnDelayedAckTimer>),
-      time_wait_timer(&Dispatch<&Tcb::time_wait_timer, &TcpEngine::OnTimeWaitTimer>),
-      user_timeout_timer(&Dispatch<&Tcb::user_timeout_timer, &TcpEngine::OnUserTimeoutTimer>) {}
+      delayed_ack_timer(&Dispatch<&Tcb::delayed_ack_timer, &TcpEngine::OnDelayedAckTimer>) {}
 
 std::string_view StateName(State state) {
   switch (state) {

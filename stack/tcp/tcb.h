@@ -59,18 +59,25 @@ struct Tcb {
   Duration last_received{};
   const ConnectionOptions* options;  // shared (OptionsTable)
   // Every timer of the connection, each on the stack's one wheel. The keepalive timer sits in
-  // the first lines so that a keepalive round touches as few lines per connection as it can.
+  // the first lines so that a keepalive round touches as few lines per connection as it can. As
+  // Linux's keepalive timer does, it also times the end of a connection keepalive no longer
+  // watches: the FIN-WAIT-2 timeout of an orphan and TIME-WAIT's 2MSL (the state says which,
+  // TcpEngine::KeepaliveTimerEndsConnection).
   timers::Timer keepalive_timer;
   // Then the two halves: the sender's hot fields (SND.*) first, the receiver's (RCV.*) after it.
   Sender sender;
   Receiver receiver;
   // As in Linux, one timer serves retransmission and the persist (zero-window probe) timer: the
   // first runs only while data is in flight, the second only while none is (send_timer_mode).
+  // The user timeout has no timer of its own either: the retransmission timer never sleeps past
+  // it and aborts when it is reached (TcpEngine::ArmRetransmitTimer, as Linux's
+  // tcp_clamp_rto_to_user_timeout).
   timers::Timer send_timer;
   timers::Timer delayed_ack_timer;
-  timers::Timer time_wait_timer;  // TIME-WAIT 2MSL, and the FIN-WAIT-2 timeout
-  timers::Timer user_timeout_timer;
   // Cold: read by the API and rare events.
+  // The user timeout (RFC 5482) counts from here: when data went out with nothing in flight, or
+  // when an ACK last acknowledged new data.
+  Duration unacknowledged_since{};
   ConnectionId id;
   Duration last_invalid_ack{};  // rate limit for challenge ACKs and probe answers
   // This connection's share of the engine's buffered_bytes_ (TcpConfig::max_buffer_memory).

@@ -99,11 +99,6 @@ struct TcpConfig {
   // Tests and simulations only: every connection starts at this ISS instead of an RFC 6528 one,
   // e.g. just below 2^32 so that sequence numbers wrap early in a transfer.
   std::optional<std::uint32_t> fixed_iss;
-  // Benchmarks only (bench/keepalive_bench.cc): when true, every segment from the peer also
-  // reschedules the keepalive timer to last_received + idle, the naive design the lazy one
-  // (stack/tcp/keepalive.cc) is measured against. Behaviour is the same either way; only the
-  // per-segment cost differs.
-  bool keepalive_rearm_per_segment = false;
   std::uint16_t ephemeral_port_first = 32768;
   std::uint16_t ephemeral_port_last = 60999;  // Linux ip_local_port_range
 };
@@ -180,7 +175,7 @@ struct ConnectionInfo {
   std::uint32_t snd_wnd, rcv_wnd, cwnd, mss;
   std::size_t send_buffered, receive_buffered;
   int keepalive_probes_unanswered;
-  int timers_pending;  // of the connection's six timers, how many are scheduled
+  int timers_pending;  // of the connection's three timers, how many are scheduled
 };
 
 inline std::error_code Errno(int value) { return std::error_code(value, std::generic_category()); }

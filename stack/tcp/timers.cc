@@ -1,6 +1,7 @@
 // The connection timers other than keepalive, each on the stack's timer wheel: retransmission
-// (RFC 6298), persist (RFC 9293 3.8.6.1), delayed ACK (RFC 1122 4.2.3.2), TIME-WAIT (2MSL) with
-// the FIN-WAIT-2 timeout, and the user timeout (RFC 5482).
+// (RFC 6298) with the user timeout (RFC 5482), persist (RFC 9293 3.8.6.1) and delayed ACK
+// (RFC 1122 4.2.3.2). TIME-WAIT and the FIN-WAIT-2 timeout ride on the keepalive timer
+// (keepalive.cc).
 #include <algorithm>
 #include <cerrno>
 
@@ -33,7 +34,7 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
       break;
   }
   if (sender.flight_size() == 0) return;
-  if (!sender.OnRetransmitTimeout(tcb.options->max_retransmissions)) {
+  if (UserTimeoutExpired(tcb) || !sender.OnRetransmitTimeout(tcb.options->max_retransmissions)) {
     counters_.Increment(Counter::kTcpTimeouts);
     Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
     return;
@@ -84,17 +85,6 @@ void TcpEngine::OnPersistTimer(Tcb& tcb) {
 
 void TcpEngine::OnDelayedAckTimer(Tcb& tcb) {
   if (tcb.synchronized() || tcb.state == State::kSynReceived) SendAck(tcb);
-}
-
-void TcpEngine::OnTimeWaitTimer(Tcb& tcb) {
-  // TIME-WAIT's 2MSL ran out, or an orphaned FIN-WAIT-2 waited long enough for the peer's FIN.
-  Terminate(tcb, {}, /*send_reset=*/false);
-}
-
-void TcpEngine::OnUserTimeoutTimer(Tcb& tcb) {
-  if (tcb.flight_size() == 0) return;
-  counters_.Increment(Counter::kTcpTimeouts);
-  Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
 }
 
 }  // namespace tapstack::tcp

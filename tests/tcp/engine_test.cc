@@ -575,6 +575,77 @@ TEST_F(Established, ActiveCloseThroughTimeWait) {
   EXPECT_EQ(h_.stack().tcp_connection_count(), 0u) << "2MSL after the last FIN";
 }
 
+// RFC 5482 / RFC 9293 3.8.3: data unacknowledged for the user timeout aborts the connection at
+// that moment, not at the next backed-off retransmission (the RTO here reaches 1.6 s and more).
+TEST_F(Established, UserTimeoutAbortsWhenDataWaitsThatLong) {
+  ASSERT_FALSE(h_.stack().SetUserTimeout(id_, milliseconds(2500), h_.now()));
+  const timers::TimePoint sent_at = h_.now();
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(100), h_.now()).bytes, 100u);
+  EXPECT_EQ(h_.TakeOne().payload.size(), 100u);
+  // Retransmissions at 200, 600, 1400 ms; the next would be at 3000 ms.
+  while (!ClosedError(h_).has_value()) h_.AdvanceBy(milliseconds(1));
+  EXPECT_EQ(h_.now() - sent_at, milliseconds(2500));
+  EXPECT_EQ(ClosedError(h_), std::make_error_code(std::errc::timed_out));
+  const std::vector<Segment> sent = h_.Take();
+  ASSERT_FALSE(sent.empty());
+  EXPECT_TRUE(sent.back().Has(TcpFlags::kRst)) << sent.back().Describe();
+  EXPECT_EQ(h_.Count(Counter::kTcpRetransmits), 3u);
+}
+
+// An ACK of new data starts the user timeout over: progress, however slow, keeps the connection.
+TEST_F(Established, UserTimeoutCountsFromTheLastProgress) {
+  ASSERT_FALSE(h_.stack().SetUserTimeout(id_, seconds(2), h_.now()));
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(300), h_.now()).bytes, 300u);
+  h_.Take();
+  for (int i = 1; i <= 2; ++i) {
+    h_.AdvanceBy(milliseconds(1500));
+    h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + 100 * i, 65535);
+  }
+  EXPECT_FALSE(ClosedError(h_).has_value()) << "3 s after the send, but 0 s after progress";
+  h_.AdvanceBy(milliseconds(1999));
+  EXPECT_FALSE(ClosedError(h_).has_value());
+  h_.AdvanceBy(milliseconds(1));
+  EXPECT_EQ(ClosedError(h_), std::make_error_code(std::errc::timed_out));
+}
+
+// An application that closes and walks away leaves an orphan in FIN-WAIT-2 when the peer
+// acknowledges our FIN but never sends its own: it is freed after the FIN-WAIT-2 timeout (Linux
+// tcp_fin_timeout), without a RST, keepalive or not.
+TEST_F(Established, OrphanInFinWait2IsFreedAfterTheTimeout) {
+  ASSERT_FALSE(h_.stack().SetKeepalive(
+      id_, tcp::KeepaliveOptions{.enabled = true, .idle = seconds(5), .interval = seconds(1),
+                                 .count = 3},
+      h_.now()));
+  ASSERT_FALSE(h_.stack().Close(id_, h_.now()));
+  EXPECT_EQ(h_.TakeOne().flags, kFA);
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + 1, 65535);
+  EXPECT_EQ(h_.stack().tcp_connection_count(), 1u);
+  h_.AdvanceBy(seconds(60) - milliseconds(1));
+  EXPECT_EQ(h_.stack().tcp_connection_count(), 1u);
+  EXPECT_TRUE(h_.Take().empty()) << "no keepalive probe on an orphan";
+  h_.AdvanceBy(milliseconds(1));
+  EXPECT_EQ(h_.stack().tcp_connection_count(), 0u);
+  EXPECT_TRUE(h_.Take().empty()) << "no RST either";
+}
+
+// An application that still holds its half-closed connection keeps keepalive in FIN-WAIT-2: a
+// dead peer is found after idle + count x interval.
+TEST_F(Established, KeepaliveWatchesAHalfClosedConnectionInFinWait2) {
+  ASSERT_FALSE(h_.stack().SetKeepalive(
+      id_, tcp::KeepaliveOptions{.enabled = true, .idle = seconds(5), .interval = seconds(1),
+                                 .count = 3},
+      h_.now()));
+  ASSERT_FALSE(h_.stack().Shutdown(id_, h_.now()));
+  EXPECT_EQ(h_.TakeOne().flags, kFA);
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + 1, 65535);
+  ASSERT_EQ(h_.stack().Info(id_)->state, State::kFinWait2);
+  h_.AdvanceBy(seconds(5));
+  const Segment probe = h_.TakeOne();
+  EXPECT_EQ(probe.seq, Ours());  // SND.NXT - 1: the FIN's sequence number
+  h_.AdvanceBy(seconds(3));
+  EXPECT_EQ(ClosedError(h_), std::make_error_code(std::errc::timed_out));
+}
+
 TEST_F(Established, PassiveCloseThroughLastAck) {
   h_.Inject(kPort, kFA, PeerSeq(), Ours(), 65535);
   EXPECT_EQ(h_.TakeOne().ack, PeerSeq() + 1);

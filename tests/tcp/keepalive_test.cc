@@ -173,13 +173,12 @@ TEST_F(KeepaliveTest, TrafficPostponesProbesWithoutReschedulingPerSegment) {
   EXPECT_EQ(sent.back().ack, peer_seq);
 }
 
-// The benchmark-only naive design (TcpConfig::keepalive_rearm_per_segment) must behave exactly as
+// The benchmark-only naive design (Stack::RearmKeepaliveOnEverySegmentForBenchmark) must behave exactly as
 // the lazy one, or bench/keepalive_bench.cc would compare different things; only its timer work
 // differs.
 TEST(KeepaliveRearmPerSegmentTest, SameProbeTimesWithATimerMovePerSegment) {
-  HarnessOptions options;
-  options.tcp.keepalive_rearm_per_segment = true;
-  TcpHarness harness(options);
+  TcpHarness harness;
+  harness.stack().RearmKeepaliveOnEverySegmentForBenchmark(true);
   const tcp::ConnectionId id = harness.EstablishPassive(kPort, kPeerIss);
   const std::uint32_t our_next = harness.our_iss() + 1;
   ASSERT_FALSE(harness.stack().SetKeepalive(
