@@ -51,7 +51,8 @@ TcpEngine::~TcpEngine() {
   // Cancel every timer while the TCBs still exist: a Timer destroyed while pending has to walk its
   // wheel slot to keep the queue's pending count right (timers/timer.h), and with many
   // connections sharing a slot that teardown would be quadratic. Cancel is O(1).
-  for (const std::unique_ptr<Tcb>& tcb : connections_) CancelTimers(*tcb);
+  // The slab destroys the connections afterwards.
+  for (const auto& [tuple, index] : connections_) CancelTimers(slab_.At(index));
 }
 
 void TcpEngine::SetOptions(Tcb& tcb, const ConnectionOptions& options) {
@@ -93,20 +94,16 @@ std::size_t TcpEngine::BufferMemoryLeft() const {
 }
 
 Tcb* TcpEngine::Find(ConnectionId id) const {
-  const auto it = by_id_.find(id);
-  if (it == by_id_.end() || it->second->app_closed) return nullptr;
-  return it->second;
+  Tcb* tcb = slab_.Find(id);
+  return tcb == nullptr || tcb->app_closed ? nullptr : tcb;
 }
 
 Tcb& TcpEngine::CreateTcb(const FourTuple& tuple, const ConnectionOptions& options) {
-  auto tcb = std::make_unique<Tcb>(this, options_.Acquire(options), config_.rto, InitialMss());
-  tcb->id = ConnectionId{next_connection_id_++};
-  tcb->tuple = tuple;
-  tcb->last_received = Now();
-  Tcb& ref = *tcb;
-  by_id_[ref.id] = &ref;
-  connections_.insert(std::move(tcb));
-  return ref;
+  Tcb& tcb = slab_.Create(this, options_.Acquire(options), config_.rto, InitialMss());
+  tcb.tuple = tuple;
+  tcb.last_received = Now();
+  connections_.emplace(tuple, ConnectionSlab::IndexOf(tcb));
+  return tcb;
 }
 
 void TcpEngine::SetState(Tcb& tcb, State state) {
@@ -171,9 +168,8 @@ void TcpEngine::Free(Tcb& tcb) {
   }
   buffered_bytes_ -= tcb.accounted_buffer_bytes;
   options_.Release(tcb.options);
-  by_id_.erase(tcb.id);
-  const FourTuple tuple = tcb.tuple;  // the key must outlive the connection it names
-  connections_.erase(tuple);          // destroys tcb
+  connections_.erase(tcb.tuple);
+  slab_.Destroy(tcb);
 }
 
 void TcpEngine::Emit(Event event) { pending_events_.push_back(event); }
@@ -204,7 +200,7 @@ Result<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote, std::uint16_t 
   }
   // Ephemeral port: walk the range from a random start until the 4-tuple is free.
   const std::uint32_t range = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
-  FourTuple tuple{local_address_, 0, remote, remote_port};
+  FourTuple tuple{.local_address = local_address_, .remote_address = remote, .remote_port = remote_port};
   for (std::uint32_t attempt = 0; attempt < range; ++attempt) {
     const std::uint16_t port = next_ephemeral_port_;
     next_ephemeral_port_ = port == config_.ephemeral_port_last
@@ -368,9 +364,9 @@ std::error_code TcpEngine::SetNoDelay(ConnectionId id, bool no_delay) {
 }
 
 std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
-  const auto it = by_id_.find(id);
-  if (it == by_id_.end()) return std::nullopt;
-  const Tcb& tcb = *it->second;
+  const Tcb* found = slab_.Find(id);
+  if (found == nullptr) return std::nullopt;
+  const Tcb& tcb = *found;
   return ConnectionInfo{
       .state = tcb.state,
       .local_address = tcb.tuple.local_address,

@@ -12,6 +12,27 @@ bool Has(std::uint8_t flags, std::uint8_t flag) { return (flags & flag) != 0; }
 
 }  // namespace
 
+FourTuple TcpEngine::TupleOf(wire::Ipv4Address source, std::span<const std::uint8_t> segment) const {
+  return FourTuple{.local_address = local_address_,
+                   .remote_address = source,
+                   .local_port = wire::LoadBe16(&segment[2]),
+                   .remote_port = wire::LoadBe16(&segment[0])};
+}
+
+void TcpEngine::PrefetchDemux(wire::Ipv4Address source,
+                              std::span<const std::uint8_t> segment) const {
+  if (segment.size() < 4) return;
+  connections_.prefetch(TupleOf(source, segment));
+}
+
+void TcpEngine::PrefetchConnection(wire::Ipv4Address source,
+                                   std::span<const std::uint8_t> segment) const {
+  if (segment.size() < 4) return;
+  if (const auto it = connections_.find(TupleOf(source, segment)); it != connections_.end()) {
+    slab_.Prefetch(it->second);
+  }
+}
+
 void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> bytes) {
   const wire::Parsed<wire::TcpView> segment = wire::TcpView::Parse(bytes);
   if (!segment.ok()) {
@@ -28,11 +49,14 @@ void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> b
     return;
   }
   counters_.Increment(Counter::kRxTcp);
-  const FourTuple tuple{local_address_, segment->dst_port(), source, segment->src_port()};
+  const FourTuple tuple{.local_address = local_address_,
+                        .remote_address = source,
+                        .local_port = segment->dst_port(),
+                        .remote_port = segment->src_port()};
   const std::uint8_t flags = segment->flags();
 
   if (const auto it = connections_.find(tuple); it != connections_.end()) {
-    Tcb& tcb = **it;
+    Tcb& tcb = slab_.At(it->second);
     if (tcb.state == State::kSynSent) {
       IngestSynSent(tcb, *segment, *options);
     } else {
@@ -66,7 +90,10 @@ void TcpEngine::IngestNoConnection(const wire::Ipv4Address& source, const wire::
   counters_.Increment(Counter::kDropTcpNoConnection);
   const std::uint8_t flags = segment.flags();
   if (Has(flags, wire::TcpFlags::kRst)) return;
-  const FourTuple tuple{local_address_, segment.dst_port(), source, segment.src_port()};
+  const FourTuple tuple{.local_address = local_address_,
+                        .remote_address = source,
+                        .local_port = segment.dst_port(),
+                        .remote_port = segment.src_port()};
   if (Has(flags, wire::TcpFlags::kAck)) {
     SendReset(tuple, Seq(segment.ack()), std::nullopt);
   } else {

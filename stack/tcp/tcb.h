@@ -18,10 +18,11 @@ class TcpEngine;
 
 // The demux key. One interface means one local address, but it is kept for clarity and so that
 // more addresses can come later without changing the table.
+// Addresses first, then ports: 12 bytes without padding (the demux table stores it).
 struct FourTuple {
   wire::Ipv4Address local_address;
-  std::uint16_t local_port = 0;
   wire::Ipv4Address remote_address;
+  std::uint16_t local_port = 0;
   std::uint16_t remote_port = 0;
   friend bool operator==(const FourTuple&, const FourTuple&) = default;
   template <typename H>
@@ -46,7 +47,7 @@ struct Tcb {
 
   // Line 0 (bytes 0-63): what the demux, every segment and every keepalive expiry read first.
   TcpEngine* engine;
-  FourTuple tuple;  // the demux key (TcpEngine::connections_ hashes and compares it here)
+  FourTuple tuple;  // the demux key (TcpEngine::connections_ holds a copy)
   State state = State::kClosed;
   bool app_closed = false;  // Close() called: the handle is released, no events are delivered
   bool peer_closed_signalled = false;

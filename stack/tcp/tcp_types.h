@@ -21,8 +21,9 @@ namespace tapstack::tcp {
 using Duration = std::chrono::steady_clock::duration;
 using std::chrono::milliseconds;
 
-// An opaque handle. Handles are never reused within one Stack, so a stale handle is detected
-// (ENOTCONN) rather than aliasing a newer connection.
+// An opaque handle: the connection's slot and the slot's generation (stack/tcp/connection_slab.h).
+// A stale handle is detected (ENOTCONN) rather than aliasing a newer connection: a handle could
+// only come back after its slot had been reused 2^31 times. A connection's handle is never 0.
 struct ConnectionId {
   std::uint64_t value = 0;
   friend bool operator==(ConnectionId, ConnectionId) = default;
