@@ -102,9 +102,11 @@ class Stack {
   std::size_t tcp_half_open_count() const { return tcp_.half_open_count(); }
   // Payload bytes held in all TCP send and receive buffers (TcpConfig::max_buffer_memory).
   std::size_t tcp_buffered_bytes() const { return tcp_.buffered_bytes(); }
-  // Heap bytes of drained TCP buffer storage kept for reuse by the next buffer that fills (at
-  // most 16 blocks), so that buffers draining and refilling per segment do not allocate.
+  // Heap bytes (and blocks) of drained TCP buffer storage kept for reuse by the next buffer that
+  // fills (at most 64 blocks and 4 MiB), so that buffers draining and refilling per segment do not
+  // allocate.
   std::size_t tcp_pooled_buffer_bytes() const { return tcp_.pooled_buffer_bytes(); }
+  std::size_t tcp_pooled_buffer_blocks() const { return tcp_.pooled_buffer_blocks(); }
   // For the keepalive benchmark only, never part of a configuration: see
   // TcpEngine::RearmKeepaliveOnEverySegmentForBenchmark.
   void RearmKeepaliveOnEverySegmentForBenchmark(bool on) {

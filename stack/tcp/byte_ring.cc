@@ -7,7 +7,10 @@
 
 namespace tapstack::tcp {
 
-RingPool::RingPool(std::size_t max_blocks) : max_blocks_(max_blocks) { free_.reserve(max_blocks_); }
+RingPool::RingPool(std::size_t max_blocks, std::size_t max_bytes)
+    : max_blocks_(max_blocks), max_bytes_(max_bytes) {
+  free_.reserve(max_blocks_);
+}
 
 std::unique_ptr<std::uint8_t[]> RingPool::Take(std::size_t needed, std::size_t limit,
                                                std::size_t& length) {
@@ -15,6 +18,7 @@ std::unique_ptr<std::uint8_t[]> RingPool::Take(std::size_t needed, std::size_t l
     if (free_[i].length < needed || free_[i].length > std::max(needed, limit)) continue;
     std::unique_ptr<std::uint8_t[]> storage = std::move(free_[i].storage);
     length = free_[i].length;
+    free_bytes_ -= length;
     free_[i] = std::move(free_.back());
     free_.pop_back();
     return storage;
@@ -23,13 +27,9 @@ std::unique_ptr<std::uint8_t[]> RingPool::Take(std::size_t needed, std::size_t l
 }
 
 void RingPool::Give(std::unique_ptr<std::uint8_t[]> storage, std::size_t length) {
-  if (free_.size() < max_blocks_) free_.push_back(Block{std::move(storage), length});
-}
-
-std::size_t RingPool::free_bytes() const {
-  std::size_t total = 0;
-  for (const Block& block : free_) total += block.length;
-  return total;
+  if (free_.size() >= max_blocks_ || free_bytes_ + length > max_bytes_) return;  // freed
+  free_bytes_ += length;
+  free_.push_back(Block{std::move(storage), length});
 }
 
 void ByteRing::Reserve(std::size_t needed, std::size_t live, std::size_t limit, RingPool* pool) {

@@ -19,11 +19,17 @@ namespace tapstack::tcp {
 // Ring storage released by one connection's buffer and taken again by the next one that needs
 // storage, so that a connection whose buffers drain and refill with every segment (bulk receive,
 // request/response) reuses the same few blocks instead of allocating per segment, while an idle
-// connection still holds no buffer memory at all. Bounded: beyond `max_blocks` free blocks,
-// released storage goes back to the heap. One per engine; not thread-safe.
+// connection still holds no buffer memory at all. Bounded: beyond `max_blocks` free blocks or
+// `max_bytes` in them, released storage goes back to the heap. The default block count covers a
+// burst (Stack::IngestBurst takes up to 64 frames, and the application drains what they brought
+// only after the burst): a burst of small segments to 64 idle connections then fills 64 buffers
+// from the pool and gives them back, with no malloc. One per engine; not thread-safe.
 class RingPool {
  public:
-  explicit RingPool(std::size_t max_blocks = 16);
+  static constexpr std::size_t kDefaultMaxBlocks = 64;
+  static constexpr std::size_t kDefaultMaxBytes = std::size_t{4} << 20;
+  explicit RingPool(std::size_t max_blocks = kDefaultMaxBlocks,
+                    std::size_t max_bytes = kDefaultMaxBytes);
 
   // A block of at least `needed` and at most `limit` bytes from the free ones, or nullptr.
   std::unique_ptr<std::uint8_t[]> Take(std::size_t needed, std::size_t limit, std::size_t& length);
@@ -32,7 +38,7 @@ class RingPool {
 
   std::size_t free_blocks() const { return free_.size(); }
   // Heap bytes held in free blocks.
-  std::size_t free_bytes() const;
+  std::size_t free_bytes() const { return free_bytes_; }
 
  private:
   struct Block {
@@ -40,7 +46,9 @@ class RingPool {
     std::size_t length = 0;
   };
   std::vector<Block> free_;  // capacity reserved up front: Give never allocates
+  std::size_t free_bytes_ = 0;
   std::size_t max_blocks_;
+  std::size_t max_bytes_;
 };
 
 class ByteRing {

@@ -65,10 +65,8 @@ class ConnectionSlab {
   // Asks the CPU to bring every line of slot `index` into the cache: a burst of segments looks
   // up its connections ahead of processing them (Stack::IngestBurst).
   void Prefetch(std::uint32_t index) const {
-    const auto* lines = reinterpret_cast<const char*>(&SlotAt(index));
-    for (std::size_t offset = 0; offset < sizeof(Slot); offset += 64) {
-      __builtin_prefetch(lines + offset, /*rw=*/1);
-    }
+    PrefetchLines(reinterpret_cast<const char*>(&SlotAt(index)),
+                  std::make_index_sequence<sizeof(Slot) / 64>());
   }
   std::size_t size() const { return size_; }
 
@@ -83,6 +81,13 @@ class ConnectionSlab {
   static constexpr std::uint32_t kSlotsPerRegion = kRegionBytes / sizeof(Slot);
   static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
 
+  template <std::size_t... Line>
+  static void PrefetchLines(const char* slot, std::index_sequence<Line...>) {
+    (__builtin_prefetch(slot + 64 * Line), ...);
+    // GCC 12 takes a function whose only work is __builtin_prefetch for one without side effects
+    // and deletes the calls to it; an empty volatile asm statement is a side effect it must keep.
+    asm volatile("" : : "r"(slot));
+  }
   Slot& SlotAt(std::uint32_t index) const {
     return regions_[index / kSlotsPerRegion][index % kSlotsPerRegion];
   }

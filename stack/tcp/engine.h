@@ -100,6 +100,7 @@ class TcpEngine {
   std::size_t buffered_bytes() const { return buffered_bytes_; }
   // Heap bytes of drained buffer storage kept for reuse (RingPool; bounded).
   std::size_t pooled_buffer_bytes() const { return ring_pool_.free_bytes(); }
+  std::size_t pooled_buffer_blocks() const { return ring_pool_.free_blocks(); }
   const TcpConfig& config() const { return config_; }
   // The keepalive benchmark measures the stack's lazy keepalive (keepalive.cc) against the naive
   // design, which reschedules the keepalive timer to last_received + idle on every segment from

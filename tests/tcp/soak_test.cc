@@ -818,6 +818,7 @@ TEST(SoakTest, MixedWorkloadOverFaultyLinksLeavesNothingBehind) {
     // at the end of a round depends on which buffers drained last.
     for (Stack* stack : {&pair.a(), &pair.b()}) {
       usage.live_bytes -= static_cast<std::int64_t>(stack->tcp_pooled_buffer_bytes());
+      usage.live_blocks -= static_cast<std::int64_t>(stack->tcp_pooled_buffer_blocks());
     }
     std::cout << "[ soak     ] round " << number << ": virtual "
               << Seconds(pair.now() - virtual_start) << " s, wall "
@@ -829,6 +830,7 @@ TEST(SoakTest, MixedWorkloadOverFaultyLinksLeavesNothingBehind) {
   HeapUsage end = CurrentHeapUsage();
   for (Stack* stack : {&pair.a(), &pair.b()}) {
     end.live_bytes -= static_cast<std::int64_t>(stack->tcp_pooled_buffer_bytes());
+    end.live_blocks -= static_cast<std::int64_t>(stack->tcp_pooled_buffer_blocks());
   }
   // The slack covers what may legitimately differ between two empty stacks: a hash table or a
   // vector that reached a larger capacity in a later round's peak. A leak of even 16 bytes per
