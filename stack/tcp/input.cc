@@ -43,7 +43,11 @@ void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> b
     counters_.Increment(Counter::kDropTcpBadChecksum);
     return;
   }
-  const wire::Parsed<wire::TcpOptions> options = wire::ParseTcpOptions(segment->options_bytes());
+  // Most segments carry no options: skip the parser's work for them.
+  const std::span<const std::uint8_t> option_bytes = segment->options_bytes();
+  const wire::Parsed<wire::TcpOptions> options =
+      option_bytes.empty() ? wire::Parsed<wire::TcpOptions>(wire::TcpOptions{})
+                           : wire::ParseTcpOptions(option_bytes);
   if (!options.ok()) {
     counters_.Increment(Counter::kDropTcpMalformed);
     return;
