@@ -39,8 +39,8 @@ class ConnectionSlab {
   Tcb& Create(Args&&... args) {
     const std::uint32_t index = TakeFreeSlot();
     Slot& slot = SlotAt(index);
-    ++slot.generation;  // odd: in use
     Tcb* tcb = new (slot.storage) Tcb(std::forward<Args>(args)...);
+    ++slot.generation;  // odd: in use (only once the connection exists)
     tcb->id = ConnectionId{(std::uint64_t{slot.generation} << 32) | index};
     ++size_;
     return *tcb;
