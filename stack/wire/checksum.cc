@@ -27,10 +27,7 @@ std::uint16_t Fold(std::uint64_t sum) {
 // the CPU (or the vectoriser) can overlap them. On a little-endian host every word is then read
 // with its bytes swapped; the one's complement sum is byte-order independent up to one final swap
 // (RFC 1071 2(B)), which is applied after folding.
-// With kCopy, each word read is also stored to `out` (the same length as the input): the one
-// pass over the payload that a send makes anyway (copy and checksum fused).
-template <bool kCopy>
-std::uint16_t SumWords(const std::uint8_t* data, std::size_t length, std::uint8_t* out) {
+std::uint16_t SumWords(const std::uint8_t* data, std::size_t length) {
   // Each 32-byte step adds less than 2^34 to each accumulator: folding every 2^28 steps keeps
   // them far below 2^64 for any length.
   constexpr std::size_t kStepBytes = 32;
@@ -44,10 +41,8 @@ std::uint16_t SumWords(const std::uint8_t* data, std::size_t length, std::uint8_
       for (int lane = 0; lane < 4; ++lane) {
         std::uint64_t word;
         std::memcpy(&word, data + 8 * lane, sizeof(word));
-        if constexpr (kCopy) std::memcpy(out + 8 * lane, &word, sizeof(word));
         acc[lane] += (word & 0xffffffffu) + (word >> 32);
       }
-      if constexpr (kCopy) out += kStepBytes;
     }
     total +=
         Fold((acc[0] & 0xffffffffu) + (acc[0] >> 32) + (acc[1] & 0xffffffffu) + (acc[1] >> 32) +
@@ -56,10 +51,6 @@ std::uint16_t SumWords(const std::uint8_t* data, std::size_t length, std::uint8_
   while (length >= 8) {
     std::uint64_t word;
     std::memcpy(&word, data, sizeof(word));
-    if constexpr (kCopy) {
-      std::memcpy(out, &word, sizeof(word));
-      out += 8;
-    }
     total += (word & 0xffffffffu) + (word >> 32);
     data += 8;
     length -= 8;
@@ -69,7 +60,6 @@ std::uint16_t SumWords(const std::uint8_t* data, std::size_t length, std::uint8_
   if (length > 0) {
     std::uint64_t word = 0;
     std::memcpy(&word, data, length);
-    if constexpr (kCopy) std::memcpy(out, data, length);
     total += (word & 0xffffffffu) + (word >> 32);
   }
   const std::uint16_t folded = Fold(total);
@@ -82,32 +72,21 @@ std::uint16_t SumWords(const std::uint8_t* data, std::size_t length, std::uint8_
 
 }  // namespace
 
-template <bool kCopy>
-void ChecksumAccumulator::AddBytes(std::span<const std::uint8_t> bytes, std::uint8_t* out) {
+void ChecksumAccumulator::Add(std::span<const std::uint8_t> bytes) {
   std::size_t i = 0;
   if (has_pending_byte_ && !bytes.empty()) {
     sum_ += (std::uint32_t{pending_byte_} << 8) | bytes[0];
-    if constexpr (kCopy) out[0] = bytes[0];
     has_pending_byte_ = false;
     i = 1;
   }
   // From here the bytes start on a word boundary of the stream; an odd last byte waits.
   const std::size_t even_length = (bytes.size() - i) & ~std::size_t{1};
-  if (even_length > 0) sum_ += SumWords<kCopy>(bytes.data() + i, even_length, out + i);
+  if (even_length > 0) sum_ += SumWords(bytes.data() + i, even_length);
   i += even_length;
   if (i < bytes.size()) {
-    if constexpr (kCopy) out[i] = bytes[i];
     has_pending_byte_ = true;
     pending_byte_ = bytes[i];
   }
-}
-
-void ChecksumAccumulator::Add(std::span<const std::uint8_t> bytes) {
-  AddBytes</*kCopy=*/false>(bytes, nullptr);
-}
-
-void ChecksumAccumulator::AddCopy(std::span<const std::uint8_t> bytes, std::uint8_t* out) {
-  AddBytes</*kCopy=*/true>(bytes, out);
 }
 
 void ChecksumAccumulator::AddU16(std::uint16_t value) {

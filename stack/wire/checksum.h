@@ -24,9 +24,6 @@ namespace tapstack::wire {
 class ChecksumAccumulator {
  public:
   void Add(std::span<const std::uint8_t> bytes);
-  // Add, and copy `bytes` to `out` (bytes.size() bytes, not overlapping) in the same pass: the
-  // payload of a segment we send is read once, not once to copy and once to checksum.
-  void AddCopy(std::span<const std::uint8_t> bytes, std::uint8_t* out);
   // Adds `value` as the next two bytes in network order.
   void AddU16(std::uint16_t value);
   // Adds `value` as the next four bytes in network order.
@@ -36,9 +33,6 @@ class ChecksumAccumulator {
   std::uint16_t Finish() const;
 
  private:
-  template <bool kCopy>
-  void AddBytes(std::span<const std::uint8_t> bytes, std::uint8_t* out);
-
   // 16-bit words, and each Add's bulk folded to 16 bits, added without folding; zero only when
   // every byte added was zero. Cannot overflow below 2^47 calls or bytes.
   std::uint64_t sum_ = 0;

@@ -126,43 +126,6 @@ TEST(ChecksumAccumulatorTest, WideAddEqualsSixteenBitLoop) {
   }
 }
 
-// AddCopy (the send path's fused copy and checksum) sums exactly as Add does and leaves an exact
-// copy, for pieces of any length at any source and destination alignment, odd bytes included.
-TEST(ChecksumAccumulatorTest, AddCopySumsAsAddAndCopiesEveryByte) {
-  Rng rng(1071'3);
-  std::vector<std::uint8_t> source(3000 + 16);
-  std::vector<std::uint8_t> destination(3000 + 16);
-  for (int i = 0; i < 2000; ++i) {
-    const std::size_t length = RandomInt<std::size_t>(rng, 0, 3000);
-    const std::size_t from = RandomInt<std::size_t>(rng, 0, 15);
-    const std::size_t to = RandomInt<std::size_t>(rng, 0, 15);
-    for (std::size_t k = 0; k < length; ++k) source[from + k] = static_cast<std::uint8_t>(rng());
-    std::fill(destination.begin(), destination.end(), 0xa5);
-    const std::span<const std::uint8_t> bytes(source.data() + from, length);
-
-    ChecksumAccumulator copying;
-    // A header of odd or even length first, as a segment's would be.
-    const std::size_t lead = RandomInt<std::size_t>(rng, 0, std::min<std::size_t>(length, 41));
-    copying.Add(bytes.first(lead));
-    std::copy(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(lead),
-              destination.begin() + static_cast<std::ptrdiff_t>(to));
-    std::size_t done = lead;
-    while (done < length) {
-      const std::size_t piece = RandomInt<std::size_t>(rng, 1, length - done);
-      copying.AddCopy(bytes.subspan(done, piece), destination.data() + to + done);
-      done += piece;
-    }
-    ASSERT_EQ(copying.Finish(), ReferenceChecksum(bytes)) << "length " << length;
-    ASSERT_TRUE(std::equal(bytes.begin(), bytes.end(),
-                           destination.begin() + static_cast<std::ptrdiff_t>(to)))
-        << "length " << length << " from " << from << " to " << to;
-    EXPECT_EQ(destination[to + length], 0xa5) << "nothing written past the end";
-    if (to > 0) {
-      EXPECT_EQ(destination[to - 1], 0xa5) << "nothing written before the start";
-    }
-  }
-}
-
 TEST(ChecksumAccumulatorTest, AddU16AndAddU32AreNetworkOrderBytes) {
   // Also after an odd-length piece, where the words straddle a 16-bit boundary.
   for (const std::size_t prefix_len : {0, 1, 2, 3}) {
