@@ -1,11 +1,9 @@
 #include "stack/interface.h"
 
+#include <errno.h>
+
 #include <charconv>
 #include <random>
-#include <string>
-
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 
 namespace tapstack {
 
@@ -27,11 +25,11 @@ std::optional<wire::Ipv4Address> NextHop(const InterfaceConfig& config,
   return config.gateway;
 }
 
-absl::StatusOr<std::pair<wire::Ipv4Address, int>> ParseAddressWithPrefix(std::string_view text) {
+Result<std::pair<wire::Ipv4Address, int>> ParseAddressWithPrefix(std::string_view text) {
   const std::size_t slash = text.find('/');
   const std::string_view address_text = text.substr(0, slash);
   const std::optional<wire::Ipv4Address> address = wire::Ipv4Address::Parse(address_text);
-  if (!address) return absl::InvalidArgumentError(absl::StrCat("bad IPv4 address '", std::string(text), "'"));
+  if (!address) return Errno(EINVAL);
   int prefix_len = 32;
   if (slash != std::string_view::npos) {
     const std::string_view prefix_text = text.substr(slash + 1);
@@ -39,8 +37,7 @@ absl::StatusOr<std::pair<wire::Ipv4Address, int>> ParseAddressWithPrefix(std::st
         std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix_len);
     if (error != std::errc() || end != prefix_text.data() + prefix_text.size() || prefix_len < 0 ||
         prefix_len > 32) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad prefix length in '", std::string(text), "' (expected 0 to 32)"));
+      return Errno(EINVAL);
     }
   }
   return std::make_pair(*address, prefix_len);

@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
+#include <utility>
 
-#include "absl/status/statusor.h"
+#include "stack/result.h"
 #include "stack/wire/bytes.h"
 
 namespace tapstack {
@@ -31,8 +33,9 @@ wire::MacAddress RandomLocalMac(std::uint64_t seed);
 std::optional<wire::Ipv4Address> NextHop(const InterfaceConfig& config,
                                          wire::Ipv4Address destination);
 
-// Parses "192.0.2.2/24" into address and prefix length.
-absl::StatusOr<std::pair<wire::Ipv4Address, int>> ParseAddressWithPrefix(std::string_view text);
+// Parses "192.0.2.2/24" (or "192.0.2.2", prefix 32) into address and prefix length. EINVAL for a
+// bad address or a prefix length outside 0 to 32, as inet_pton and friends answer.
+Result<std::pair<wire::Ipv4Address, int>> ParseAddressWithPrefix(std::string_view text);
 
 }  // namespace tapstack
 

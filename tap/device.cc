@@ -1,17 +1,14 @@
 #include "tap/device.h"
 
-#include "absl/strings/str_cat.h"
+#include <errno.h>
 
 namespace tapstack::tap {
 
-absl::Status Device::CheckSendSize(std::span<const std::uint8_t> frame) {
-  if (frame.size() >= kEthernetHeaderSize && frame.size() <= MaxFrameSize(mtu())) {
-    return absl::OkStatus();
-  }
+std::error_code Device::CheckSendSize(std::span<const std::uint8_t> frame) {
+  if (frame.size() >= kEthernetHeaderSize && frame.size() <= MaxFrameSize(mtu())) return {};
   ++stats_.tx_dropped_invalid;
-  return absl::InvalidArgumentError(
-      absl::StrCat("frame of ", frame.size(), " bytes: an Ethernet frame needs ",
-                   kEthernetHeaderSize, " to ", MaxFrameSize(mtu()), " bytes"));
+  // As a datagram socket answers: too long is EMSGSIZE, anything else malformed is EINVAL.
+  return Errno(frame.size() > MaxFrameSize(mtu()) ? EMSGSIZE : EINVAL);
 }
 
 }  // namespace tapstack::tap

@@ -6,6 +6,10 @@
 //
 // Time is always passed in, never read: a device works the same under a RealClock and under a
 // VirtualClock driven by a test. Devices are single-threaded, like the event loop that drives them.
+//
+// Errors follow the project's one model (stack/result.h): std::error_code values in the POSIX
+// category. They carry no text: Send and Receive run once per frame, so a failure costs no more
+// than a success, and the caller that reports it adds the context it knows.
 #ifndef TAPSTACK_TAP_DEVICE_H_
 #define TAPSTACK_TAP_DEVICE_H_
 
@@ -13,9 +17,9 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <system_error>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
+#include "stack/result.h"
 #include "timers/timer_wheel.h"
 
 namespace tapstack::tap {
@@ -56,16 +60,16 @@ class Device {
   virtual ~Device() = default;
 
   // Sends one Ethernet frame. Never blocks: a frame that cannot go out now is dropped and counted.
-  // A frame shorter than kEthernetHeaderSize or longer than MaxFrameSize(mtu()) is a caller bug:
-  // it is counted as tx_dropped_invalid and InvalidArgument is returned.
-  virtual absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) = 0;
+  // Returns an empty error_code when the frame was taken or dropped as counted. A frame shorter
+  // than kEthernetHeaderSize (EINVAL) or longer than MaxFrameSize(mtu()) (EMSGSIZE) is a caller
+  // bug: it is counted as tx_dropped_invalid and the error is returned.
+  virtual std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) = 0;
 
   // Copies one received frame that is ready at `now` into `buffer`; returns its length, 0 when
   // none is ready. A frame larger than `buffer` is dropped (rx_dropped_too_big) and the next one is
   // tried, so a buffer of MaxFrameSize(mtu()) bytes never loses a frame. An error means the device
-  // itself failed (a closed or removed interface), not a bad frame.
-  virtual absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
-                                              timers::TimePoint now) = 0;
+  // itself failed (EBADF, EIO, ENODEV...: a closed or removed interface), not a bad frame.
+  virtual Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) = 0;
 
   // A descriptor that becomes readable when Receive may return a frame, or -1 (then the loop polls
   // via NextReadyTime).
@@ -85,8 +89,9 @@ class Device {
  protected:
   DeviceStats& mutable_stats() { return stats_; }
 
-  // Checks the size of a frame about to be sent; counts and explains a bad one.
-  absl::Status CheckSendSize(std::span<const std::uint8_t> frame);
+  // Checks the size of a frame about to be sent; counts a bad one as tx_dropped_invalid and
+  // returns EINVAL (shorter than an Ethernet header) or EMSGSIZE (longer than MaxFrameSize(mtu())).
+  std::error_code CheckSendSize(std::span<const std::uint8_t> frame);
 
  private:
   DeviceStats stats_;

@@ -11,8 +11,6 @@
 #include <limits>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-
 namespace tapstack::tap {
 namespace {
 
@@ -37,15 +35,15 @@ int TimeoutMs(timers::TimePoint now, std::optional<timers::TimePoint> wakeup,
 EventLoop::EventLoop(Clock& clock) : clock_(clock) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) {
-    init_status_ = absl::ErrnoToStatus(errno, "epoll_create1");
+    init_error_ = Errno(errno);
     return;
   }
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) {
-    init_status_ = absl::ErrnoToStatus(errno, "eventfd");
+    init_error_ = Errno(errno);
     return;
   }
-  init_status_ = Watch(wake_fd_, kWakeId);
+  init_error_ = Watch(wake_fd_, kWakeId);
 }
 
 EventLoop::~EventLoop() {
@@ -53,59 +51,50 @@ EventLoop::~EventLoop() {
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
-absl::Status EventLoop::Watch(int fd, std::uint64_t id) {
+std::error_code EventLoop::Watch(int fd, std::uint64_t id) {
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.u64 = id;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
-    const int error = errno;
-    if (error == EEXIST) {
-      return absl::AlreadyExistsError(absl::StrCat("descriptor ", fd, " is already watched"));
-    }
-    return absl::ErrnoToStatus(error, absl::StrCat("epoll_ctl ADD ", fd));
-  }
-  return absl::OkStatus();
+  // EEXIST when the descriptor is already in the set, as for AddReader's own check.
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) return Errno(errno);
+  return {};
 }
 
-absl::Status EventLoop::AddReader(int fd, std::function<void()> on_readable) {
-  if (!init_status_.ok()) return init_status_;
-  if (ids_by_fd_.contains(fd)) {
-    return absl::AlreadyExistsError(absl::StrCat("descriptor ", fd, " is already watched"));
-  }
+std::error_code EventLoop::AddReader(int fd, std::function<void()> on_readable) {
+  if (init_error_) return init_error_;
+  if (ids_by_fd_.contains(fd)) return Errno(EEXIST);
   const std::uint64_t id = next_id_++;
-  if (absl::Status s = Watch(fd, id); !s.ok()) return s;
+  if (std::error_code error = Watch(fd, id)) return error;
   auto source = std::make_shared<Source>();
   source->fd = fd;
   source->on_readable = std::move(on_readable);
   sources_.emplace(id, std::move(source));
   ids_by_fd_.emplace(fd, id);
-  return absl::OkStatus();
+  return {};
 }
 
-absl::Status EventLoop::RemoveReader(int fd) {
+std::error_code EventLoop::RemoveReader(int fd) {
   auto it = ids_by_fd_.find(fd);
-  if (it == ids_by_fd_.end() || sources_.at(it->second)->device != nullptr) {
-    return absl::NotFoundError(absl::StrCat("descriptor ", fd, " is not a reader of this loop"));
-  }
+  if (it == ids_by_fd_.end() || sources_.at(it->second)->device != nullptr) return Errno(ENOENT);
   auto source = sources_.find(it->second);
   source->second->removed = true;
   sources_.erase(source);
   ids_by_fd_.erase(it);
   // The descriptor may already be closed, which removed it from the epoll set by itself.
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr) != 0 && errno != EBADF && errno != ENOENT) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("epoll_ctl DEL ", fd));
+    return Errno(errno);
   }
-  return absl::OkStatus();
+  return {};
 }
 
-absl::Status EventLoop::AttachDevice(Device& device, FrameHandler on_frame) {
+std::error_code EventLoop::AttachDevice(Device& device, FrameHandler on_frame) {
   auto source = std::make_shared<Source>();
   source->on_frame = std::move(on_frame);
   source->buffer.resize(MaxFrameSize(device.mtu()));
   return Attach(device, std::move(source));
 }
 
-absl::Status EventLoop::AttachDeviceBursts(Device& device, BurstHandler on_burst) {
+std::error_code EventLoop::AttachDeviceBursts(Device& device, BurstHandler on_burst) {
   auto source = std::make_shared<Source>();
   source->on_burst = std::move(on_burst);
   source->burst_buffers.assign(kMaxBurstFrames,
@@ -114,31 +103,28 @@ absl::Status EventLoop::AttachDeviceBursts(Device& device, BurstHandler on_burst
   return Attach(device, std::move(source));
 }
 
-absl::Status EventLoop::Attach(Device& device, std::shared_ptr<Source> source) {
-  if (!init_status_.ok()) return init_status_;
+std::error_code EventLoop::Attach(Device& device, std::shared_ptr<Source> source) {
+  if (init_error_) return init_error_;
   for (const auto& d : devices_) {
-    if (d->device == &device) return absl::AlreadyExistsError("device is already attached");
+    if (d->device == &device) return Errno(EEXIST);
   }
   const std::uint64_t id = next_id_++;
   source->fd = device.poll_fd();
   source->device = &device;
   if (source->fd >= 0) {
-    if (ids_by_fd_.contains(source->fd)) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("descriptor ", source->fd, " of the device is already watched"));
-    }
-    if (absl::Status s = Watch(source->fd, id); !s.ok()) return s;
+    if (ids_by_fd_.contains(source->fd)) return Errno(EEXIST);
+    if (std::error_code error = Watch(source->fd, id)) return error;
     ids_by_fd_.emplace(source->fd, id);
   }
   sources_.emplace(id, source);
   devices_.push_back(std::move(source));
-  return absl::OkStatus();
+  return {};
 }
 
-absl::Status EventLoop::DetachDevice(Device& device) {
+std::error_code EventLoop::DetachDevice(Device& device) {
   auto it = std::find_if(devices_.begin(), devices_.end(),
                          [&device](const auto& d) { return d->device == &device; });
-  if (it == devices_.end()) return absl::NotFoundError("device is not attached to this loop");
+  if (it == devices_.end()) return Errno(ENOENT);
   std::shared_ptr<Source> source = *it;
   devices_.erase(it);
   source->removed = true;
@@ -148,12 +134,12 @@ absl::Status EventLoop::DetachDevice(Device& device) {
     ids_by_fd_.erase(source->fd);
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, source->fd, nullptr) != 0 && errno != EBADF &&
         errno != ENOENT) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("epoll_ctl DEL ", source->fd));
+      return Errno(errno);
     }
   } else {
     std::erase_if(sources_, [&source](const auto& entry) { return entry.second == source; });
   }
-  return absl::OkStatus();
+  return {};
 }
 
 void EventLoop::SetTimerSource(DeadlineSource next_deadline, TimeHandler on_time) {
@@ -174,32 +160,32 @@ std::optional<timers::TimePoint> EventLoop::NextWakeup() const {
   return wakeup;
 }
 
-absl::Status EventLoop::Drain(Source& source, timers::TimePoint now) {
+std::error_code EventLoop::Drain(Source& source, timers::TimePoint now) {
   for (std::size_t i = 0; i < kMaxFramesPerDeviceWakeup && !source.removed; ++i) {
-    absl::StatusOr<std::size_t> n = source.device->Receive(source.buffer, now);
+    const Result<std::size_t> n = source.device->Receive(source.buffer, now);
     if (!n.ok()) {
       ++stats_.receive_errors;
-      return n.status();
+      return n.error();
     }
     if (*n == 0) break;
     ++stats_.frames;
     source.on_frame(std::span<const std::uint8_t>(source.buffer.data(), *n), now);
   }
-  return absl::OkStatus();
+  return {};
 }
 
-absl::Status EventLoop::DrainBursts(Source& source, timers::TimePoint now) {
+std::error_code EventLoop::DrainBursts(Source& source, timers::TimePoint now) {
   std::size_t total = 0;
   while (total < kMaxFramesPerDeviceWakeup && !source.removed) {
     const std::size_t limit = std::min(kMaxBurstFrames, kMaxFramesPerDeviceWakeup - total);
     std::size_t count = 0;
     bool drained = false;
-    absl::Status error;
+    std::error_code error;
     for (; count < limit; ++count) {
-      absl::StatusOr<std::size_t> n = source.device->Receive(source.burst_buffers[count], now);
+      const Result<std::size_t> n = source.device->Receive(source.burst_buffers[count], now);
       if (!n.ok()) {
         ++stats_.receive_errors;
-        error = n.status();
+        error = n.error();
         break;
       }
       if (*n == 0) {
@@ -216,17 +202,16 @@ absl::Status EventLoop::DrainBursts(Source& source, timers::TimePoint now) {
           std::span<const std::span<const std::uint8_t>>(source.burst_frames.data(), count), now);
     }
     total += count;
-    if (!error.ok()) return error;
+    if (error) return error;
     if (drained) break;
   }
-  return absl::OkStatus();
+  return {};
 }
 
-absl::Status EventLoop::RunOnce(std::optional<timers::Duration> max_wait) {
-  if (!init_status_.ok()) return init_status_;
-  if (in_run_once_) {
-    return absl::FailedPreconditionError("EventLoop::RunOnce called from one of its callbacks");
-  }
+std::error_code EventLoop::RunOnce(std::optional<timers::Duration> max_wait) {
+  if (init_error_) return init_error_;
+  // A loop waiting on itself, as pthread_join on the calling thread answers.
+  if (in_run_once_) return Errno(EDEADLK);
   in_run_once_ = true;
   struct Reset {
     bool& flag;
@@ -238,7 +223,7 @@ absl::Status EventLoop::RunOnce(std::optional<timers::Duration> max_wait) {
   const int timeout = TimeoutMs(clock_.Now(), NextWakeup(), max_wait);
   int count = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout);
   if (count < 0) {
-    if (errno != EINTR) return absl::ErrnoToStatus(errno, "epoll_wait");
+    if (errno != EINTR) return Errno(errno);
     count = 0;  // a signal: treat as a short sleep, then do what is due
   }
   const timers::TimePoint now = clock_.Now();
@@ -264,15 +249,16 @@ absl::Status EventLoop::RunOnce(std::optional<timers::Duration> max_wait) {
     }
   }
 
-  absl::Status first_error;
+  std::error_code first_error;
   dispatch_.assign(devices_.begin(), devices_.end());
   for (const std::shared_ptr<Source>& source : dispatch_) {
     if (source->removed) continue;
     const bool ready = std::exchange(source->ready, false);
     std::optional<timers::TimePoint> queued = source->device->NextReadyTime();
     if (!ready && !(queued.has_value() && *queued <= now)) continue;
-    absl::Status s = source->on_burst ? DrainBursts(*source, now) : Drain(*source, now);
-    if (!s.ok() && first_error.ok()) first_error = std::move(s);
+    const std::error_code error =
+        source->on_burst ? DrainBursts(*source, now) : Drain(*source, now);
+    if (error && !first_error) first_error = error;
   }
   dispatch_.clear();
 
@@ -286,15 +272,15 @@ absl::Status EventLoop::RunOnce(std::optional<timers::Duration> max_wait) {
   return first_error;
 }
 
-absl::Status EventLoop::Run(std::function<bool()> keep_going) {
-  absl::Status status;
+std::error_code EventLoop::Run(std::function<bool()> keep_going) {
+  std::error_code error;
   while (!stop_requested_.load()) {
     if (keep_going && !keep_going()) break;
-    status = RunOnce(std::nullopt);
-    if (!status.ok()) break;
+    error = RunOnce(std::nullopt);
+    if (error) break;
   }
   stop_requested_.store(false);
-  return status;
+  return error;
 }
 
 void EventLoop::Stop() {

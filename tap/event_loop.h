@@ -26,6 +26,9 @@
 // Callbacks may call AddReader, RemoveReader, AttachDevice, DetachDevice, SetTimerSource and
 // Stop, including on themselves; they must not call RunOnce or Run. Stop() may also be called from
 // another thread or a signal handler.
+//
+// Errors are std::error_code values in the POSIX category (stack/result.h): those of epoll and of
+// the devices' Receive as they come, and EEXIST, ENOENT or EDEADLK for misuse, as documented below.
 #ifndef TAPSTACK_TAP_EVENT_LOOP_H_
 #define TAPSTACK_TAP_EVENT_LOOP_H_
 
@@ -36,10 +39,10 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <system_error>
 #include <unordered_map>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "tap/clock.h"
 #include "tap/device.h"
 
@@ -73,8 +76,8 @@ class EventLoop {
   // in the same wakeup. Each burst device has this many frame buffers, allocated when attached.
   static constexpr std::size_t kMaxBurstFrames = 64;
 
-  // `clock` must outlive the loop. A failure to create the epoll instance is returned by every
-  // later call.
+  // `clock` must outlive the loop. A failure to create the epoll instance (its errno: EMFILE,
+  // ENOMEM...) is returned by every later call.
   explicit EventLoop(Clock& clock);
   ~EventLoop();
 
@@ -82,20 +85,24 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   // Calls `on_readable` whenever `fd` is readable (level-triggered: until it is read), or has hung
-  // up or failed. The loop does not own `fd`. AlreadyExists if `fd` is already watched.
-  absl::Status AddReader(int fd, std::function<void()> on_readable);
-  absl::Status RemoveReader(int fd);
+  // up or failed. The loop does not own `fd`. EEXIST if `fd` is already watched; epoll_ctl's errno
+  // if epoll refuses it (EBADF, EPERM for a regular file...).
+  std::error_code AddReader(int fd, std::function<void()> on_readable);
+  // ENOENT if `fd` is not a reader of this loop.
+  std::error_code RemoveReader(int fd);
 
   // Delivers every frame `device` receives to `on_frame`, through a buffer of
   // MaxFrameSize(device.mtu()) bytes owned by the loop and reused (the span is valid only during
-  // the call). The device must stay alive until detached or the loop is destroyed.
-  absl::Status AttachDevice(Device& device, FrameHandler on_frame);
+  // the call). The device must stay alive until detached or the loop is destroyed. EEXIST if the
+  // device, or its descriptor, is already attached.
+  std::error_code AttachDevice(Device& device, FrameHandler on_frame);
   // The same, but every frame ready in one wakeup (up to kMaxBurstFrames per call) goes to
   // `on_burst` at once: read into kMaxBurstFrames buffers of MaxFrameSize(device.mtu()) bytes owned
   // by the loop, allocated here and reused, so a wakeup allocates nothing. A stack's IngestBurst
   // is the handler this is for: its timers advance and its events are delivered once per burst.
-  absl::Status AttachDeviceBursts(Device& device, BurstHandler on_burst);
-  absl::Status DetachDevice(Device& device);
+  std::error_code AttachDeviceBursts(Device& device, BurstHandler on_burst);
+  // ENOENT if `device` is not attached to this loop.
+  std::error_code DetachDevice(Device& device);
 
   // The loop sleeps until next_deadline() at most, and calls on_time(now) once now has reached it.
   // next_deadline is asked again every iteration. Replaces any earlier source; pass empty
@@ -104,12 +111,13 @@ class EventLoop {
 
   // One iteration (see the top of this file). `max_wait` caps the sleep; nullopt: sleep until a
   // descriptor, device or deadline needs attention (forever if none ever does). Returns the first
-  // error from epoll or a device's Receive; handlers have still run for everything else.
-  absl::Status RunOnce(std::optional<timers::Duration> max_wait);
+  // error from epoll or a device's Receive; handlers have still run for everything else. EDEADLK
+  // when called from one of the loop's own callbacks.
+  std::error_code RunOnce(std::optional<timers::Duration> max_wait);
 
   // Iterates until Stop() is called or keep_going (asked before each iteration) returns false.
   // A Stop() that comes while Run is not running makes the next Run return at once.
-  absl::Status Run(std::function<bool()> keep_going = nullptr);
+  std::error_code Run(std::function<bool()> keep_going = nullptr);
 
   // Makes Run return after the current iteration, waking it if it sleeps.
   void Stop();
@@ -127,8 +135,8 @@ class EventLoop {
     std::vector<std::uint8_t> buffer;  // on_frame devices only
     std::vector<std::vector<std::uint8_t>> burst_buffers;     // on_burst devices only
     std::vector<std::span<const std::uint8_t>> burst_frames;  // the filled part of each
-    bool ready = false;                // the descriptor was reported readable this iteration
-    bool removed = false;              // detached during dispatch
+    bool ready = false;    // the descriptor was reported readable this iteration
+    bool removed = false;  // detached during dispatch
   };
 
   struct TimerSource {
@@ -137,13 +145,13 @@ class EventLoop {
   };
 
   std::optional<timers::TimePoint> NextWakeup() const;
-  absl::Status Watch(int fd, std::uint64_t id);
-  absl::Status Attach(Device& device, std::shared_ptr<Source> source);
-  absl::Status Drain(Source& source, timers::TimePoint now);
-  absl::Status DrainBursts(Source& source, timers::TimePoint now);
+  std::error_code Watch(int fd, std::uint64_t id);
+  std::error_code Attach(Device& device, std::shared_ptr<Source> source);
+  std::error_code Drain(Source& source, timers::TimePoint now);
+  std::error_code DrainBursts(Source& source, timers::TimePoint now);
 
   Clock& clock_;
-  absl::Status init_status_;
+  std::error_code init_error_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd that Stop() writes to
   std::atomic<bool> stop_requested_{false};

@@ -13,7 +13,7 @@ FaultyLink::FaultyLink(std::unique_ptr<Device> inner, FaultOptions options)
 FaultyLink::FaultyLink(Device& inner, FaultOptions options)
     : inner_(&inner), options_(options), rng_(options.seed) {
   // Negative or inverted delay bounds would make "uniform in [min, max]" meaningless; clamp them
-  // rather than fail, since a constructor cannot return a Status.
+  // rather than fail, since a constructor cannot return an error.
   options_.min_delay = std::max(options_.min_delay, timers::Duration::zero());
   options_.max_delay = std::max(options_.max_delay, options_.min_delay);
   options_.reorder_timeout = std::max(options_.reorder_timeout, timers::Duration::zero());
@@ -32,10 +32,10 @@ timers::Duration FaultyLink::DrawDelay(double u) const {
   return options_.min_delay + timers::Duration(offset);
 }
 
-absl::Status FaultyLink::Send(std::span<const std::uint8_t> frame, timers::TimePoint now) {
-  if (absl::Status s = CheckSendSize(frame); !s.ok()) return s;
+std::error_code FaultyLink::Send(std::span<const std::uint8_t> frame, timers::TimePoint now) {
+  if (std::error_code error = CheckSendSize(frame)) return error;
   // Frames due before this one go first.
-  absl::Status flushed = Flush(now);
+  const std::error_code flushed = Flush(now);
   ++fault_stats_.frames_in;
 
   // Always six draws per frame, so one frame's fate never shifts the decisions for later frames.
@@ -78,8 +78,8 @@ absl::Status FaultyLink::Send(std::span<const std::uint8_t> frame, timers::TimeP
     Enqueue(release, std::move(bytes));
     ReleaseHeld(release);
   }
-  absl::Status released = Flush(now);
-  return flushed.ok() ? released : flushed;
+  const std::error_code released = Flush(now);
+  return flushed ? flushed : released;
 }
 
 std::vector<std::uint8_t> FaultyLink::TakeBuffer(std::span<const std::uint8_t> frame) {
@@ -115,34 +115,33 @@ std::optional<timers::TimePoint> FaultyLink::EarliestGiveUp() const {
   return earliest;
 }
 
-absl::Status FaultyLink::Flush(timers::TimePoint now) {
+std::error_code FaultyLink::Flush(timers::TimePoint now) {
   // Held frames nobody overtook in time go out at the end of their wait.
   if (std::optional<timers::TimePoint> give_up = EarliestGiveUp(); give_up && *give_up <= now) {
     ReleaseHeld(std::nullopt);
   }
-  absl::Status first_error;
+  std::error_code first_error;
   while (!queue_.empty() && queue_.front().release <= now) {
     std::pop_heap(queue_.begin(), queue_.end(), ReleasedLater{});
     Queued due = std::move(queue_.back());
     queue_.pop_back();
     if (blackhole_) {
       ++fault_stats_.blackholed;
-    } else if (absl::Status s = inner_->Send(due.bytes, due.release); s.ok()) {
+    } else if (const std::error_code error = inner_->Send(due.bytes, due.release); !error) {
       ++fault_stats_.released;
     } else {
       ++fault_stats_.release_errors;
-      if (first_error.ok()) first_error = s;
+      if (!first_error) first_error = error;
     }
     free_buffers_.push_back(std::move(due.bytes));
   }
   return first_error;
 }
 
-absl::StatusOr<std::size_t> FaultyLink::Receive(std::span<std::uint8_t> buffer,
-                                                timers::TimePoint now) {
+Result<std::size_t> FaultyLink::Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) {
   // A release the wrapped device refuses is counted (release_errors and its tx_errors) rather
   // than returned: returning it here would lose the frame being received.
-  Flush(now).IgnoreError();
+  (void)Flush(now);
   return inner_->Receive(buffer, now);
 }
 

@@ -71,11 +71,10 @@ class FaultyLink : public Device {
 
   // Applies the faults and releases what is due at `now`. Returns an error the wrapped device gave
   // for a released frame (the frame given here has been taken all the same).
-  absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
+  std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
   // Releases what is due at `now` (errors from that are counted, not returned), then receives from
   // the wrapped device.
-  absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
-                                      timers::TimePoint now) override;
+  Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override;
   int poll_fd() const override { return inner_->poll_fd(); }
   std::optional<timers::TimePoint> NextReadyTime() const override;
   std::size_t mtu() const override { return inner_->mtu(); }
@@ -85,7 +84,7 @@ class FaultyLink : public Device {
 
   // Hands every frame whose release time is at or before `now` to the wrapped device. Returns the
   // first error the wrapped device gave (the remaining due frames are still released).
-  absl::Status Flush(timers::TimePoint now);
+  std::error_code Flush(timers::TimePoint now);
 
   // While on, every frame is dropped: those sent and those whose release time comes.
   void SetBlackhole(bool on) { blackhole_ = on; }
@@ -131,7 +130,7 @@ class FaultyLink : public Device {
   bool blackhole_ = false;
   std::vector<Queued> queue_;  // a heap under ReleasedLater: the next frame due is front()
   std::uint64_t next_order_ = 0;
-  std::vector<Held> held_;  // in send order
+  std::vector<Held> held_;                               // in send order
   std::vector<std::vector<std::uint8_t>> free_buffers_;  // released frames' storage, for reuse
   FaultStats fault_stats_;
 };

@@ -99,27 +99,26 @@ class MemoryLinkEndpoint : public Device {
     state_->rings[side_].Clear();
   }
 
-  absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override {
-    if (absl::Status s = CheckSendSize(frame); !s.ok()) return s;
+  std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override {
+    if (std::error_code error = CheckSendSize(frame)) return error;
     const int peer = 1 - side_;
     DeviceStats& stats = mutable_stats();
     if (!state_->alive[peer]) {
       ++stats.tx_dropped_link_down;
-      return absl::OkStatus();
+      return {};
     }
     FrameRing& ring = state_->rings[peer];
     if (ring.full()) {
       ++stats.tx_dropped_queue_full;
-      return absl::OkStatus();
+      return {};
     }
     ring.Push(frame, now);
     ++stats.frames_sent;
     stats.bytes_sent += frame.size();
-    return absl::OkStatus();
+    return {};
   }
 
-  absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
-                                      timers::TimePoint now) override {
+  Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override {
     FrameRing& ring = state_->rings[side_];
     DeviceStats& stats = mutable_stats();
     while (!ring.empty() && ring.front_ready() <= now) {

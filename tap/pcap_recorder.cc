@@ -7,35 +7,33 @@ namespace tapstack::tap {
 PcapRecorder::PcapRecorder(Device& inner, std::unique_ptr<PcapWriter> writer)
     : inner_(&inner), writer_(std::move(writer)) {}
 
-absl::StatusOr<std::unique_ptr<PcapRecorder>> PcapRecorder::Open(std::unique_ptr<Device> inner,
-                                                                 const std::string& path) {
-  absl::StatusOr<std::unique_ptr<PcapRecorder>> recorder = Open(*inner, path);
+Result<std::unique_ptr<PcapRecorder>> PcapRecorder::Open(std::unique_ptr<Device> inner,
+                                                         const std::string& path) {
+  Result<std::unique_ptr<PcapRecorder>> recorder = Open(*inner, path);
   if (recorder.ok()) (*recorder)->owned_ = std::move(inner);
   return recorder;
 }
 
-absl::StatusOr<std::unique_ptr<PcapRecorder>> PcapRecorder::Open(Device& inner,
-                                                                 const std::string& path) {
-  absl::StatusOr<std::unique_ptr<PcapWriter>> writer = PcapWriter::Open(path);
-  if (!writer.ok()) return writer.status();
-  return std::make_unique<PcapRecorder>(inner, *std::move(writer));
+Result<std::unique_ptr<PcapRecorder>> PcapRecorder::Open(Device& inner, const std::string& path) {
+  Result<std::unique_ptr<PcapWriter>> writer = PcapWriter::Open(path);
+  if (!writer.ok()) return writer.error();
+  return std::make_unique<PcapRecorder>(inner, std::move(writer).value());
 }
 
 void PcapRecorder::Record(std::span<const std::uint8_t> frame, timers::TimePoint now) {
   // After Close() the writer refuses on purpose: recording was switched off, not broken.
   if (!writer_->is_open()) return;
-  if (!writer_->Write(frame, now).ok()) ++record_errors_;
+  if (writer_->Write(frame, now)) ++record_errors_;
 }
 
-absl::Status PcapRecorder::Send(std::span<const std::uint8_t> frame, timers::TimePoint now) {
-  absl::Status sent = inner_->Send(frame, now);
-  if (sent.ok()) Record(frame, now);
-  return sent;
+std::error_code PcapRecorder::Send(std::span<const std::uint8_t> frame, timers::TimePoint now) {
+  const std::error_code error = inner_->Send(frame, now);
+  if (!error) Record(frame, now);
+  return error;
 }
 
-absl::StatusOr<std::size_t> PcapRecorder::Receive(std::span<std::uint8_t> buffer,
-                                                  timers::TimePoint now) {
-  absl::StatusOr<std::size_t> received = inner_->Receive(buffer, now);
+Result<std::size_t> PcapRecorder::Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) {
+  Result<std::size_t> received = inner_->Receive(buffer, now);
   if (received.ok() && *received > 0) Record(buffer.first(*received), now);
   return received;
 }

@@ -20,19 +20,18 @@ namespace tapstack::tap {
 class PcapRecorder : public Device {
  public:
   // Records into a new file at `path`, wrapping a device it owns or one owned elsewhere (which
-  // must outlive the recorder).
-  static absl::StatusOr<std::unique_ptr<PcapRecorder>> Open(std::unique_ptr<Device> inner,
-                                                            const std::string& path);
-  static absl::StatusOr<std::unique_ptr<PcapRecorder>> Open(Device& inner, const std::string& path);
+  // must outlive the recorder). Errors are PcapWriter::Open's.
+  static Result<std::unique_ptr<PcapRecorder>> Open(std::unique_ptr<Device> inner,
+                                                    const std::string& path);
+  static Result<std::unique_ptr<PcapRecorder>> Open(Device& inner, const std::string& path);
   PcapRecorder(Device& inner, std::unique_ptr<PcapWriter> writer);
 
-  // Records the frame once the wrapped device accepted it (OkStatus; it may still have counted it
+  // Records the frame once the wrapped device accepted it (no error; it may still have counted it
   // as a drop, as a capture on a real interface would still show it). A frame that cannot be
   // recorded is counted in record_errors(), never turned into a failed Send or Receive: the
   // capture is a side show, the traffic is not.
-  absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
-  absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
-                                      timers::TimePoint now) override;
+  std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
+  Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override;
   int poll_fd() const override { return inner_->poll_fd(); }
   std::optional<timers::TimePoint> NextReadyTime() const override {
     return inner_->NextReadyTime();

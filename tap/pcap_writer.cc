@@ -14,8 +14,6 @@
 #include <exception>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-
 namespace tapstack::tap {
 namespace {
 
@@ -40,37 +38,35 @@ PcapWriter::PcapWriter(std::string path, std::unique_ptr<Tins::PacketWriter> wri
 
 PcapWriter::~PcapWriter() = default;
 
-absl::StatusOr<std::unique_ptr<PcapWriter>> PcapWriter::Open(const std::string& path) {
+Result<std::unique_ptr<PcapWriter>> PcapWriter::Open(const std::string& path) {
   // Create the file ourselves first: libtins 4.0 reads the pcap handle it has just freed when it
   // builds the exception for a file it cannot open (a use-after-free under ASan), and errno gives
   // a better message anyway.
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create pcap file ", path));
+  if (fd < 0) return Errno(errno);
   close(fd);
   try {
     auto writer =
         std::make_unique<Tins::PacketWriter>(path, Tins::DataLinkType<Tins::EthernetII>());
     return std::unique_ptr<PcapWriter>(new PcapWriter(path, std::move(writer)));
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("cannot open pcap file ", path, ": ", e.what()));
+  } catch (const std::exception&) {
+    return Errno(EIO);
   }
 }
 
-absl::Status PcapWriter::Write(std::span<const std::uint8_t> frame, timers::TimePoint now) {
-  if (writer_ == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("pcap file ", path_, " is closed"));
-  }
+std::error_code PcapWriter::Write(std::span<const std::uint8_t> frame, timers::TimePoint now) {
+  if (writer_ == nullptr) return Errno(EBADF);
   // A RawPDU writes the bytes exactly as given: a corrupted or truncated frame is recorded as it
   // was, where parsing it into an EthernetII first could fail or re-serialize it differently.
   Tins::RawPDU raw(frame.data(), static_cast<std::uint32_t>(frame.size()));
   Tins::Packet packet(raw, Tins::Timestamp(ToTimeval(now)));
   try {
     writer_->write(packet);
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("writing to pcap file ", path_, ": ", e.what()));
+  } catch (const std::exception&) {
+    return Errno(EIO);
   }
   ++frames_written_;
-  return absl::OkStatus();
+  return {};
 }
 
 void PcapWriter::Close() { writer_.reset(); }

@@ -13,9 +13,9 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <system_error>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
+#include "stack/result.h"
 #include "timers/timer_wheel.h"
 
 namespace Tins {
@@ -26,15 +26,17 @@ namespace tapstack::tap {
 
 class PcapWriter {
  public:
-  // Creates (or truncates) `path`.
-  static absl::StatusOr<std::unique_ptr<PcapWriter>> Open(const std::string& path);
+  // Creates (or truncates) `path`. Errors are those of open(2) (ENOENT for a missing directory,
+  // EACCES...), or EIO when libpcap cannot start the file.
+  static Result<std::unique_ptr<PcapWriter>> Open(const std::string& path);
   ~PcapWriter();
 
   PcapWriter(const PcapWriter&) = delete;
   PcapWriter& operator=(const PcapWriter&) = delete;
 
-  // Appends one frame. FailedPrecondition after Close().
-  absl::Status Write(std::span<const std::uint8_t> frame, timers::TimePoint now);
+  // Appends one frame. EBADF after Close() (as a write to a closed descriptor), EIO when libpcap
+  // fails to write.
+  std::error_code Write(std::span<const std::uint8_t> frame, timers::TimePoint now);
   // Flushes and closes the file. Idempotent.
   void Close();
 

@@ -21,8 +21,7 @@ std::unique_ptr<tap::Device> MaybeFaulty(std::unique_ptr<tap::Device> device,
   return std::make_unique<tap::FaultyLink>(std::move(device), *faults);
 }
 
-StackConfig Config(wire::Ipv4Address address, const StackPairOptions& options,
-                   std::uint64_t seed) {
+StackConfig Config(wire::Ipv4Address address, const StackPairOptions& options, std::uint64_t seed) {
   StackConfig config;
   config.interface.address = address;
   config.interface.prefix_len = 24;
@@ -75,8 +74,7 @@ void StackPair::Pump() {
       while (!drained) {
         std::size_t count = 0;
         while (count < kBurstFrames) {
-          const absl::StatusOr<std::size_t> got =
-              link->Receive(burst_buffers_[count], clock_.Now());
+          const Result<std::size_t> got = link->Receive(burst_buffers_[count], clock_.Now());
           if (!got.ok() || *got == 0) {
             drained = true;
             break;
@@ -99,9 +97,8 @@ void StackPair::Pump() {
 
 std::optional<timers::TimePoint> StackPair::NextEvent() const {
   std::optional<timers::TimePoint> next;
-  for (std::optional<timers::TimePoint> t :
-       {a_->NextDeadline(), b_->NextDeadline(), link_a_->NextReadyTime(),
-        link_b_->NextReadyTime()}) {
+  for (std::optional<timers::TimePoint> t : {a_->NextDeadline(), b_->NextDeadline(),
+                                             link_a_->NextReadyTime(), link_b_->NextReadyTime()}) {
     if (t && (!next || *t < *next)) next = t;
   }
   return next;

@@ -10,13 +10,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <utility>
-
-#include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 
 namespace tapstack::tap {
 namespace {
@@ -41,8 +40,6 @@ class ScopedFd {
   int fd_;
 };
 
-std::string ErrnoText(int error) { return std::strerror(error); }
-
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-' || c == '.';
@@ -50,58 +47,29 @@ bool IsNameChar(char c) {
 
 // The kernel accepts more (anything but '/', ':' and whitespace), but names that need quoting in
 // a shell or look like a printf pattern ("tap%d") only cause trouble in tests and scripts.
-absl::Status ValidateName(absl::string_view what, absl::string_view name, std::size_t max_length) {
-  if (name.empty() || name.size() > max_length || name == "." || name == "..") {
-    return absl::InvalidArgumentError(absl::StrCat("invalid ", what, " name '", name,
-                                                   "': needs 1 to ", max_length,
-                                                   " characters, not '.' or '..'"));
-  }
-  for (char c : name) {
-    if (!IsNameChar(c)) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid ", what, " name '", name,
-                                                     "': only letters, digits, '_', '-' and '.'"));
-    }
-  }
-  return absl::OkStatus();
+bool ValidName(std::string_view name, std::size_t max_length) {
+  if (name.empty() || name.size() > max_length || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), IsNameChar);
 }
+
+std::string NetnsPath(const std::string& netns) { return "/var/run/netns/" + netns; }
 
 // Moves the calling thread into a named network namespace and back out when destroyed.
 class NetnsGuard {
  public:
-  // Does nothing when `netns` is empty.
-  absl::Status Enter(const std::string& netns) {
-    if (netns.empty()) return absl::OkStatus();
+  // Does nothing when `netns` is empty. ENOENT when the namespace does not exist; otherwise the
+  // errno of the open(2) or setns(2) that failed (EPERM without CAP_SYS_ADMIN).
+  std::error_code Enter(const std::string& netns) {
+    if (netns.empty()) return {};
     // thread-self, not self: setns changes only the calling thread, and /proc/self/ns/net would
     // be the main thread's namespace.
     original_.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (original_.get() < 0) {
-      return absl::ErrnoToStatus(errno, "opening /proc/thread-self/ns/net");
-    }
-    const std::string path = absl::StrCat("/var/run/netns/", netns);
-    ScopedFd target(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (target.get() < 0) {
-      const int error = errno;
-      if (error == ENOENT) {
-        return absl::NotFoundError(absl::StrCat("network namespace '", netns, "' does not exist (",
-                                                path, " is missing; create it with `ip netns add ",
-                                                netns, "`)"));
-      }
-      if (error == EACCES || error == EPERM) {
-        return absl::PermissionDeniedError(
-            absl::StrCat("opening ", path, ": ", ErrnoText(error), " (needs root)"));
-      }
-      return absl::ErrnoToStatus(error, absl::StrCat("opening ", path));
-    }
-    if (setns(target.get(), CLONE_NEWNET) != 0) {
-      const int error = errno;
-      if (error == EPERM) {
-        return absl::PermissionDeniedError(
-            absl::StrCat("entering network namespace '", netns, "' needs root or CAP_SYS_ADMIN"));
-      }
-      return absl::ErrnoToStatus(error, absl::StrCat("setns into '", netns, "'"));
-    }
+    if (original_.get() < 0) return Errno(errno);
+    ScopedFd target(open(NetnsPath(netns).c_str(), O_RDONLY | O_CLOEXEC));
+    if (target.get() < 0) return Errno(errno);
+    if (setns(target.get(), CLONE_NEWNET) != 0) return Errno(errno);
     entered_ = true;
-    return absl::OkStatus();
+    return {};
   }
 
   ~NetnsGuard() {
@@ -120,100 +88,92 @@ class NetnsGuard {
   bool entered_ = false;
 };
 
-absl::Status OpenError(int error) {
-  if (error == ENOENT || error == ENODEV || error == ENXIO) {
-    return absl::NotFoundError(
-        "/dev/net/tun is missing: load the tun module (`modprobe tun` as root)");
-  }
-  if (error == EACCES || error == EPERM) {
-    return absl::PermissionDeniedError("opening /dev/net/tun needs root or CAP_NET_ADMIN: " +
-                                       ErrnoText(error));
-  }
-  return absl::ErrnoToStatus(error, "opening /dev/net/tun");
-}
-
-absl::Status SetIffError(int error, const std::string& name) {
-  switch (error) {
-    case EPERM:
-    case EACCES:
-      return absl::PermissionDeniedError(absl::StrCat(
-          "attaching to TAP device '", name, "' needs root or CAP_NET_ADMIN: ", ErrnoText(error)));
-    case EBUSY:
-      return absl::FailedPreconditionError(
-          absl::StrCat("TAP device '", name, "' is already attached to another descriptor"));
-    case EINVAL:
-      return absl::FailedPreconditionError(absl::StrCat(
-          "interface '", name, "' exists and is not a TAP device without packet info"));
-    default:
-      return absl::ErrnoToStatus(error, absl::StrCat("TUNSETIFF '", name, "'"));
-  }
-}
-
 // Makes the kernel's MTU for `name` equal to `mtu`; runs inside the device's namespace.
-absl::Status MatchMtu(const std::string& name, std::size_t mtu) {
+std::error_code MatchMtu(const std::string& name, std::size_t mtu) {
   ScopedFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (sock.get() < 0) return absl::ErrnoToStatus(errno, "socket for MTU ioctls");
+  if (sock.get() < 0) return Errno(errno);
   ifreq ifr{};
   std::memcpy(ifr.ifr_name, name.data(), name.size());
-  if (ioctl(sock.get(), SIOCGIFMTU, &ifr) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("SIOCGIFMTU '", name, "'"));
-  }
-  if (static_cast<std::size_t>(ifr.ifr_mtu) == mtu) return absl::OkStatus();
+  if (ioctl(sock.get(), SIOCGIFMTU, &ifr) != 0) return Errno(errno);
+  if (static_cast<std::size_t>(ifr.ifr_mtu) == mtu) return {};
   ifr.ifr_mtu = static_cast<int>(mtu);
-  if (ioctl(sock.get(), SIOCSIFMTU, &ifr) != 0) {
-    const int error = errno;
-    if (error == EPERM) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("setting the MTU of '", name, "' needs root or CAP_NET_ADMIN"));
-    }
-    return absl::ErrnoToStatus(error, absl::StrCat("setting the MTU of '", name, "' to ", mtu));
-  }
-  return absl::OkStatus();
+  if (ioctl(sock.get(), SIOCSIFMTU, &ifr) != 0) return Errno(errno);
+  return {};
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TapDevice>> TapDevice::Open(const TapOptions& options) {
-  if (absl::Status s = ValidateName("interface", options.name, IFNAMSIZ - 1); !s.ok()) return s;
-  if (!options.netns.empty()) {
-    // The name becomes a path under /var/run/netns: no '/' and no "..".
-    if (absl::Status s = ValidateName("network namespace", options.netns, 255); !s.ok()) return s;
-  }
+Result<std::unique_ptr<TapDevice>> TapDevice::Open(const TapOptions& options) {
+  if (!ValidName(options.name, IFNAMSIZ - 1)) return Errno(EINVAL);
+  // The name becomes a path under /var/run/netns: no '/' and no "..".
+  if (!options.netns.empty() && !ValidName(options.netns, 255)) return Errno(EINVAL);
   // 68: the smallest MTU IPv4 allows (RFC 791); 65535: the largest the IP length field can use.
-  if (options.mtu < 68 || options.mtu > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("MTU ", options.mtu, " is outside [68, 65535]"));
-  }
+  if (options.mtu < 68 || options.mtu > 65535) return Errno(EINVAL);
 
   NetnsGuard netns;
-  if (absl::Status s = netns.Enter(options.netns); !s.ok()) return s;
+  if (std::error_code error = netns.Enter(options.netns)) return error;
 
   ScopedFd fd(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
-  if (fd.get() < 0) return OpenError(errno);
+  if (fd.get() < 0) return Errno(errno);
 
-  if (!options.create && if_nametoindex(options.name.c_str()) == 0) {
-    return absl::NotFoundError(absl::StrCat(
-        "no interface '", options.name, "' in ",
-        options.netns.empty() ? std::string("the current network namespace")
-                              : absl::StrCat("network namespace '", options.netns, "'"),
-        " (TapOptions.create is false)"));
-  }
+  // ENODEV, as an ioctl on a missing interface answers, and distinct from a missing namespace.
+  if (!options.create && if_nametoindex(options.name.c_str()) == 0) return Errno(ENODEV);
 
   ifreq ifr{};
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
   std::memcpy(ifr.ifr_name, options.name.data(), options.name.size());
-  if (ioctl(fd.get(), TUNSETIFF, &ifr) != 0) return SetIffError(errno, options.name);
+  if (ioctl(fd.get(), TUNSETIFF, &ifr) != 0) return Errno(errno);
   std::string name(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
 
-  if (absl::Status s = MatchMtu(name, options.mtu); !s.ok()) return s;
+  if (std::error_code error = MatchMtu(name, options.mtu)) return error;
 
   return std::unique_ptr<TapDevice>(
       new TapDevice(fd.release(), std::move(name), options.netns, options.mtu));
 }
 
+std::string DescribeOpenError(const TapOptions& options, std::error_code error) {
+  std::string text = "cannot open TAP device '" + options.name + "'";
+  if (!options.netns.empty()) text += " in network namespace '" + options.netns + "'";
+  text += ": " + error.message();
+  const std::string where = options.netns.empty() ? std::string("the current network namespace")
+                                                  : "network namespace '" + options.netns + "'";
+  std::string hint;
+  if (error == std::errc::invalid_argument) {
+    if (!ValidName(options.name, IFNAMSIZ - 1)) {
+      hint = "an interface name has 1 to 15 characters from [A-Za-z0-9_.-], not '.' or '..'";
+    } else if (!options.netns.empty() && !ValidName(options.netns, 255)) {
+      hint = "a namespace name has 1 to 255 characters from [A-Za-z0-9_.-], not '.' or '..'";
+    } else if (options.mtu < 68 || options.mtu > 65535) {
+      hint = "MTU " + std::to_string(options.mtu) + " is outside [68, 65535]";
+    } else {
+      hint = "interface '" + options.name + "' exists and is not a TAP device without packet info";
+    }
+  } else if (error == std::errc::no_such_file_or_directory) {
+    // Both a missing namespace and a missing /dev/net/tun give ENOENT; look again to say which.
+    if (!options.netns.empty() && access(NetnsPath(options.netns).c_str(), F_OK) != 0) {
+      hint = NetnsPath(options.netns) + " is missing: create the namespace with `ip netns add " +
+             options.netns + "`";
+    } else {
+      hint = "/dev/net/tun is missing: load the tun module (`modprobe tun` as root)";
+    }
+  } else if (error == std::errc::no_such_device) {
+    hint = options.create ? "/dev/net/tun has no driver: load the tun module (`modprobe tun`)"
+                          : "no interface '" + options.name + "' in " + where +
+                                " (TapOptions.create is false)";
+  } else if (error == std::errc::operation_not_permitted || error == std::errc::permission_denied) {
+    hint = options.netns.empty() ? "needs root or CAP_NET_ADMIN"
+                                 : "needs root, or CAP_NET_ADMIN and CAP_SYS_ADMIN";
+  } else if (error == std::errc::device_or_resource_busy) {
+    hint = "it is already attached to another descriptor";
+  }
+  if (!hint.empty()) text += " (" + hint + ")";
+  return text;
+}
+
 TapDevice::~TapDevice() { close(fd_); }
 
-absl::Status TapDevice::Send(std::span<const std::uint8_t> frame, timers::TimePoint /*now*/) {
-  if (absl::Status s = CheckSendSize(frame); !s.ok()) return s;
+std::error_code TapDevice::Send(std::span<const std::uint8_t> frame, timers::TimePoint /*now*/) {
+  if (std::error_code error = CheckSendSize(frame)) return error;
   DeviceStats& stats = mutable_stats();
   ssize_t n;
   do {
@@ -223,28 +183,26 @@ absl::Status TapDevice::Send(std::span<const std::uint8_t> frame, timers::TimePo
     const int error = errno;
     if (error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS) {
       ++stats.tx_dropped_queue_full;
-      return absl::OkStatus();
+      return {};
     }
     if (error == EIO) {
       ++stats.tx_dropped_link_down;
-      return absl::OkStatus();
+      return {};
     }
     ++stats.tx_errors;
-    return absl::ErrnoToStatus(error, absl::StrCat("writing a frame to TAP device '", name_, "'"));
+    return Errno(error);
   }
   // The tun driver takes a whole frame or nothing; a short count would be a kernel bug.
   if (static_cast<std::size_t>(n) != frame.size()) {
     ++stats.tx_errors;
-    return absl::InternalError(
-        absl::StrCat("TAP device '", name_, "' took ", n, " of ", frame.size(), " bytes"));
+    return Errno(EIO);
   }
   ++stats.frames_sent;
   stats.bytes_sent += frame.size();
-  return absl::OkStatus();
+  return {};
 }
 
-absl::StatusOr<std::size_t> TapDevice::Receive(std::span<std::uint8_t> buffer,
-                                               timers::TimePoint /*now*/) {
+Result<std::size_t> TapDevice::Receive(std::span<std::uint8_t> buffer, timers::TimePoint /*now*/) {
   DeviceStats& stats = mutable_stats();
   for (;;) {
     // One spare byte after the buffer: a read that reaches it proves the frame was larger than
@@ -255,10 +213,9 @@ absl::StatusOr<std::size_t> TapDevice::Receive(std::span<std::uint8_t> buffer,
     if (n < 0) {
       const int error = errno;
       if (error == EINTR) continue;
-      if (error == EAGAIN || error == EWOULDBLOCK) return 0;
+      if (error == EAGAIN || error == EWOULDBLOCK) return std::size_t{0};
       ++stats.rx_errors;
-      return absl::ErrnoToStatus(error,
-                                 absl::StrCat("reading a frame from TAP device '", name_, "'"));
+      return Errno(error);
     }
     if (static_cast<std::size_t>(n) > buffer.size()) {
       ++stats.rx_dropped_too_big;

@@ -17,6 +17,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <system_error>
 
 #include "tap/device.h"
 
@@ -37,23 +38,27 @@ struct TapOptions {
 
 class TapDevice : public Device {
  public:
-  // Errors: InvalidArgument for a bad interface or namespace name or MTU; NotFound when
-  // /dev/net/tun is missing (the tun module is not loaded), the namespace does not exist, or
-  // create is false and the interface does not exist; PermissionDenied without root or
-  // CAP_NET_ADMIN; FailedPrecondition when the interface exists but is not a TAP device or is
-  // already attached to another process.
-  static absl::StatusOr<std::unique_ptr<TapDevice>> Open(const TapOptions& options);
+  // Errors are the errno of the check or system call that failed:
+  //   EINVAL  a bad interface or namespace name or MTU (checked before any system call), or an
+  //           interface of that name that is not a TAP device without packet info (TUNSETIFF);
+  //   ENOENT  the namespace does not exist, or /dev/net/tun is missing (ENODEV or ENXIO when the
+  //           node is there but the tun module is not loaded);
+  //   ENODEV  create is false and the interface does not exist;
+  //   EPERM, EACCES  without root or CAP_NET_ADMIN (CAP_SYS_ADMIN too to enter a namespace);
+  //   EBUSY   the interface is already attached to another descriptor.
+  // The code alone does not say which step failed; DescribeOpenError() does, for messages.
+  static Result<std::unique_ptr<TapDevice>> Open(const TapOptions& options);
   ~TapDevice() override;
 
   TapDevice(const TapDevice&) = delete;
   TapDevice& operator=(const TapDevice&) = delete;
 
   // EAGAIN/ENOBUFS (kernel queue full) count as tx_dropped_queue_full, EIO (interface down) as
-  // tx_dropped_link_down; both return OkStatus.
-  absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
-  // Returns 0 on EAGAIN. The descriptor is non-blocking.
-  absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
-                                      timers::TimePoint now) override;
+  // tx_dropped_link_down; both return no error. Other write(2) failures are returned as they
+  // come (EIO when the kernel took part of a frame, which it never should).
+  std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
+  // Returns 0 on EAGAIN, and readv(2)'s errno on failure. The descriptor is non-blocking.
+  Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override;
   int poll_fd() const override { return fd_; }
   std::size_t mtu() const override { return mtu_; }
 
@@ -70,6 +75,13 @@ class TapDevice : public Device {
   std::string netns_;
   std::size_t mtu_;
 };
+
+// A sentence for a person about an error TapDevice::Open(options) returned: which device and
+// namespace, the error, and what most likely caused it ("cannot open TAP device 'tap0' in network
+// namespace 'lab': No such file or directory (network namespace 'lab' does not exist ...)").
+// Kept apart from Open so that Open builds no text; this may look at the file system again (to
+// tell a missing namespace from a missing /dev/net/tun), so call it right after the failure.
+std::string DescribeOpenError(const TapOptions& options, std::error_code error);
 
 }  // namespace tapstack::tap
 

@@ -109,7 +109,7 @@ class NcSession {
     fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
     // epoll refuses regular files and /dev/null (EPERM): such input is always readable, so it is
     // read whenever the connection has room for it (see ReadInput) instead of when epoll says so.
-    input_pollable_ = rt_.loop().AddReader(STDIN_FILENO, [this] { ReadInput(); }).ok();
+    input_pollable_ = !rt_.loop().AddReader(STDIN_FILENO, [this] { ReadInput(); });
     reading_input_ = input_pollable_;
     ReadInput();
   }
@@ -255,8 +255,8 @@ int RunNc(std::span<const std::string_view> raw_args) {
     session.id() = *id;
   }
   while (!rt.interrupted() && !session.Finished()) {
-    if (absl::Status status = rt.loop().RunOnce(std::chrono::milliseconds(100)); !status.ok()) {
-      std::fprintf(stderr, "tapstack nc: %s\n", std::string(status.message()).c_str());
+    if (const std::error_code error = rt.loop().RunOnce(std::chrono::milliseconds(100))) {
+      std::fprintf(stderr, "tapstack nc: %s\n", rt.DescribeLoopError(error).c_str());
       return 1;
     }
   }

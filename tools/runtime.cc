@@ -20,8 +20,12 @@ absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
   if (auto pcap = args.Get("--pcap")) options.pcap_path = *pcap;
   const std::optional<std::string> address = args.Get("--addr");
   if (!address) return absl::InvalidArgumentError("--addr ADDRESS/PREFIX is required");
-  absl::StatusOr<std::pair<wire::Ipv4Address, int>> parsed = ParseAddressWithPrefix(*address);
-  if (!parsed.ok()) return parsed.status();
+  const Result<std::pair<wire::Ipv4Address, int>> parsed = ParseAddressWithPrefix(*address);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --addr '", *address, "': expected an IPv4 address and a prefix length of 0 to 32, ",
+        "as 192.0.2.2/24"));
+  }
   options.stack.interface.address = parsed->first;
   options.stack.interface.prefix_len = parsed->second;
   if (auto gateway = args.Get("--gateway")) {
@@ -39,7 +43,8 @@ absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
     if (!value.ok()) return value.status();
     options.stack.interface.mtu = static_cast<std::size_t>(*value);
   }
-  options.stack.random_seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+  options.stack.random_seed =
+      std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   return options;
 }
 
@@ -54,15 +59,21 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
   tap_options.name = options.tap_name;
   tap_options.netns = options.netns;
   tap_options.mtu = options.stack.interface.mtu;
-  absl::StatusOr<std::unique_ptr<tap::TapDevice>> tap = tap::TapDevice::Open(tap_options);
-  if (!tap.ok()) return tap.status();
-  tap_ = std::move(*tap);
+  Result<std::unique_ptr<tap::TapDevice>> tap = tap::TapDevice::Open(tap_options);
+  if (!tap.ok()) {
+    return absl::UnavailableError(tap::DescribeOpenError(tap_options, tap.error()));
+  }
+  tap_name_ = (*tap)->name();
+  tap_ = std::move(tap).value();
   active_device_ = tap_.get();
   if (!options.pcap_path.empty()) {
-    absl::StatusOr<std::unique_ptr<tap::PcapRecorder>> recorder =
+    Result<std::unique_ptr<tap::PcapRecorder>> recorder =
         tap::PcapRecorder::Open(*tap_, options.pcap_path);
-    if (!recorder.ok()) return recorder.status();
-    device_ = std::move(*recorder);
+    if (!recorder.ok()) {
+      return absl::UnavailableError(absl::StrCat("cannot create pcap file ", options.pcap_path,
+                                                 ": ", recorder.error().message()));
+    }
+    device_ = std::move(recorder).value();
     active_device_ = device_.get();
   }
   stack_ = std::make_unique<Stack>(options.stack, clock_.Now(),
@@ -74,10 +85,13 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
   loop_ = std::make_unique<tap::EventLoop>(clock_);
   // Every frame ready in one wakeup goes to the stack as one burst: its timers advance and its
   // events are delivered once per burst, not once per frame.
-  absl::Status status = loop_->AttachDeviceBursts(
+  const std::error_code attached = loop_->AttachDeviceBursts(
       *active_device_, [this](std::span<const std::span<const std::uint8_t>> frames,
                               timers::TimePoint now) { stack_->IngestBurst(frames, now); });
-  if (!status.ok()) return status;
+  if (attached) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot watch the TAP device with epoll: ", attached.message()));
+  }
   loop_->SetTimerSource([this] { return stack_->NextDeadline(); },
                         [this](timers::TimePoint now) { stack_->Advance(now); });
 
@@ -89,18 +103,30 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
   sigprocmask(SIG_BLOCK, &signals, nullptr);
   signal_fd_ = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
   if (signal_fd_ < 0) return absl::InternalError("signalfd failed");
-  return loop_->AddReader(signal_fd_, [this] {
+  const std::error_code watched = loop_->AddReader(signal_fd_, [this] {
     signalfd_siginfo info;
     while (read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
     }
     interrupted_ = true;
     loop_->Stop();
   });
+  if (watched) {
+    return absl::InternalError(
+        absl::StrCat("cannot watch the signal descriptor with epoll: ", watched.message()));
+  }
+  return absl::OkStatus();
 }
 
 StackRuntime::~StackRuntime() {
   if (loop_ && signal_fd_ >= 0) (void)loop_->RemoveReader(signal_fd_);
   if (signal_fd_ >= 0) close(signal_fd_);
+}
+
+std::string StackRuntime::DescribeLoopError(std::error_code error) const {
+  // Receive on the TAP is what fails in practice (EIO, EBADF once the interface is gone); an
+  // epoll_wait error would be a bug of ours.
+  return absl::StrCat("reading TAP device '", tap_name_,
+                      "' (or waiting in epoll) failed: ", error.message());
 }
 
 void StackRuntime::PrintStats(std::FILE* out) const {

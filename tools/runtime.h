@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 
 #include "absl/status/statusor.h"
 #include "stack/stack.h"
@@ -27,7 +28,7 @@ struct RuntimeOptions {
 
 // The options every TAP command shares; `Args` must have been parsed with kRuntimeValued.
 inline const std::set<std::string> kRuntimeValued = {"--tap", "--netns", "--addr", "--gateway",
-                                                     "--mac", "--pcap", "--mtu"};
+                                                     "--mac", "--pcap",  "--mtu"};
 absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args);
 
 class StackRuntime {
@@ -43,11 +44,16 @@ class StackRuntime {
   // Every counter, one "name value" line each.
   void PrintStats(std::FILE* out) const;
 
+  // A message for an error loop().RunOnce returned. The loop's errors are bare errno values; the
+  // device's name is the context they need.
+  std::string DescribeLoopError(std::error_code error) const;
+
  private:
   StackRuntime() = default;
   absl::Status Init(const RuntimeOptions& options);
 
   tap::RealClock clock_;
+  std::string tap_name_;
   std::unique_ptr<tap::Device> tap_;
   std::unique_ptr<tap::Device> device_;  // the TAP, or a pcap recorder around it
   tap::Device* active_device_ = nullptr;

@@ -14,7 +14,8 @@ namespace tapstack::tools {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: tapstack up --addr ADDRESS/PREFIX [--tap NAME] [--netns NS] [--gateway IP] [--mac MAC]\n"
+    "usage: tapstack up --addr ADDRESS/PREFIX [--tap NAME] [--netns NS] [--gateway IP]"
+    " [--mac MAC]\n"
     "                   [--mtu N] [--pcap FILE] [--ping IP [--count N] [--interval DURATION]]\n"
     "                   [--duration DURATION] [--stats]\n";
 
@@ -102,8 +103,8 @@ int RunUp(std::span<const std::string_view> raw_args) {
       wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::max(ping_deadline() - now, timers::Duration::zero())));
     }
-    if (absl::Status status = rt.loop().RunOnce(wait); !status.ok()) {
-      std::fprintf(stderr, "tapstack up: %s\n", std::string(status.message()).c_str());
+    if (const std::error_code error = rt.loop().RunOnce(wait)) {
+      std::fprintf(stderr, "tapstack up: %s\n", rt.DescribeLoopError(error).c_str());
       return 1;
     }
   }

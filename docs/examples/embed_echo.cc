@@ -23,8 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
+#include "stack/result.h"
 #include "stack/stack.h"
 #include "tap/clock.h"
 #include "tap/device.h"
@@ -186,8 +185,7 @@ int main() {
     std::fprintf(stderr, "listen: %s\n", error.message().c_str());
     return 1;
   }
-  tcp::Result<tcp::ConnectionId> connected =
-      client.Connect(kServerAddress, kEchoPort, clock.Now());
+  tcp::Result<tcp::ConnectionId> connected = client.Connect(kServerAddress, kEchoPort, clock.Now());
   if (!connected.ok()) {
     std::fprintf(stderr, "connect: %s\n", connected.error().message().c_str());
     return 1;
@@ -222,7 +220,7 @@ int main() {
       moved = false;
       for (const Port& port : ports) {
         while (true) {
-          const absl::StatusOr<std::size_t> length = port.device->Receive(frame, now);
+          const tapstack::Result<std::size_t> length = port.device->Receive(frame, now);
           if (!length.ok() || *length == 0) break;
           port.stack->Ingest(std::span(frame).first(*length), now);
           moved = true;

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <random>
 
-#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
 namespace tapstack::tcp {
@@ -200,7 +199,8 @@ Result<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote, std::uint16_t 
   }
   // Ephemeral port: walk the range from a random start until the 4-tuple is free.
   const std::uint32_t range = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
-  FourTuple tuple{.local_address = local_address_, .remote_address = remote, .remote_port = remote_port};
+  FourTuple tuple{
+      .local_address = local_address_, .remote_address = remote, .remote_port = remote_port};
   for (std::uint32_t attempt = 0; attempt < range; ++attempt) {
     const std::uint16_t port = next_ephemeral_port_;
     next_ephemeral_port_ = port == config_.ephemeral_port_last

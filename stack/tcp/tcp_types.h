@@ -13,6 +13,7 @@
 #include <system_error>
 #include <utility>
 
+#include "stack/result.h"
 #include "stack/tcp/rto.h"
 #include "stack/wire/bytes.h"
 
@@ -179,31 +180,10 @@ struct ConnectionInfo {
   int timers_pending;  // of the connection's three timers, how many are scheduled
 };
 
-inline std::error_code Errno(int value) { return std::error_code(value, std::generic_category()); }
-
-// A value or the error that prevented it: the one error model of the API (errors are
-// std::error_code values in the POSIX category), in the shape of C++23's std::expected.
+// The error model (stack/result.h) under the names the engine has always used.
+using ::tapstack::Errno;
 template <typename T>
-class Result {
- public:
-  Result(T value) : value_(std::move(value)) {}                      // NOLINT: implicit by design
-  Result(std::error_code error) : error_(error) { assert(error_); }  // NOLINT: implicit by design
-
-  bool ok() const { return !error_; }
-  explicit operator bool() const { return ok(); }
-  std::error_code error() const { return error_; }
-  // Requires ok().
-  const T& value() const {
-    assert(ok());
-    return value_;
-  }
-  const T& operator*() const { return value(); }
-  const T* operator->() const { return &value(); }
-
- private:
-  T value_{};
-  std::error_code error_;
-};
+using Result = ::tapstack::Result<T>;
 
 }  // namespace tapstack::tcp
 

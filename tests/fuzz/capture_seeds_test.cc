@@ -133,10 +133,10 @@ class CaptureSeedsTest : public ::testing::Test {
 
   // Writes `frames` to the pcap, the n-th at t0 + times[n].
   void WritePcap(const std::vector<Bytes>& frames, const std::vector<milliseconds>& times) {
-    absl::StatusOr<std::unique_ptr<tap::PcapWriter>> writer = tap::PcapWriter::Open(path_);
-    ASSERT_TRUE(writer.ok()) << writer.status();
+    Result<std::unique_ptr<tap::PcapWriter>> writer = tap::PcapWriter::Open(path_);
+    ASSERT_TRUE(writer.ok()) << writer.error().message();
     for (std::size_t i = 0; i < frames.size(); ++i) {
-      ASSERT_TRUE((*writer)->Write(frames[i], kT0 + times[i]).ok());
+      ASSERT_FALSE((*writer)->Write(frames[i], kT0 + times[i]));
     }
     (*writer)->Close();
   }

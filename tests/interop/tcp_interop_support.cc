@@ -37,18 +37,22 @@ void PatternStream::Fill(std::span<std::uint8_t> out) {
 absl::StatusOr<std::unique_ptr<InProcessStack>> InProcessStack::Open(
     const InProcessStackOptions& options) {
   std::unique_ptr<InProcessStack> self(new InProcessStack());
-  absl::StatusOr<std::unique_ptr<tap::TapDevice>> tap =
-      tap::TapDevice::Open({.name = options.tap_name, .netns = options.netns, .create = false});
-  if (!tap.ok()) return tap.status();
-  self->tap_ = *std::move(tap);
+  const tap::TapOptions tap_options{
+      .name = options.tap_name, .netns = options.netns, .create = false};
+  Result<std::unique_ptr<tap::TapDevice>> tap = tap::TapDevice::Open(tap_options);
+  if (!tap.ok()) return absl::UnavailableError(tap::DescribeOpenError(tap_options, tap.error()));
+  self->tap_ = std::move(tap).value();
   self->device_ = self->tap_.get();
   // Recorded next to the TAP, under any faults: the pcap holds what the kernel really exchanged
   // with us.
   if (const std::optional<std::string> path = CapturePath()) {
-    absl::StatusOr<std::unique_ptr<tap::PcapRecorder>> recorder =
+    Result<std::unique_ptr<tap::PcapRecorder>> recorder =
         tap::PcapRecorder::Open(*self->tap_, *path);
-    if (!recorder.ok()) return recorder.status();
-    self->recorder_ = *std::move(recorder);
+    if (!recorder.ok()) {
+      return absl::UnavailableError("cannot create pcap file " + *path + ": " +
+                                    recorder.error().message());
+    }
+    self->recorder_ = std::move(recorder).value();
     self->device_ = self->recorder_.get();
   }
   if (options.faults) {
@@ -73,11 +77,11 @@ absl::StatusOr<std::unique_ptr<InProcessStack>> InProcessStack::Open(
                                            (void)raw->device_->Send(frame, raw->clock_.Now());
                                          });
   self->loop_ = std::make_unique<tap::EventLoop>(self->clock_);
-  absl::Status attached = self->loop_->AttachDevice(
+  const std::error_code attached = self->loop_->AttachDevice(
       *self->device_, [raw](std::span<const std::uint8_t> frame, timers::TimePoint now) {
         raw->stack_->Ingest(frame, now);
       });
-  if (!attached.ok()) return attached;
+  if (attached) return absl::UnavailableError("attaching the TAP device: " + attached.message());
   self->loop_->SetTimerSource([raw] { return raw->stack_->NextDeadline(); },
                               [raw](timers::TimePoint now) { raw->stack_->Advance(now); });
   return self;
@@ -89,8 +93,8 @@ bool InProcessStack::RunUntil(const std::function<bool()>& done,
   while (!done()) {
     if (std::chrono::steady_clock::now() >= deadline) return done();
     // A short cap on the sleep so that `done` (often a child process's exit) is seen promptly.
-    absl::Status status = loop_->RunOnce(std::chrono::milliseconds(2));
-    if (!status.ok() && loop_status_.ok()) loop_status_ = status;
+    const std::error_code error = loop_->RunOnce(std::chrono::milliseconds(2));
+    if (error && !loop_error_) loop_error_ = error;
   }
   return true;
 }

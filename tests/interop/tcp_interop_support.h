@@ -72,7 +72,7 @@ class InProcessStack {
   // Runs the loop for `duration`, whatever happens.
   void RunFor(std::chrono::milliseconds duration);
   // The first loop error RunUntil saw (a device failure), if any.
-  const absl::Status& loop_status() const { return loop_status_; }
+  std::error_code loop_error() const { return loop_error_; }
 
  private:
   InProcessStack() = default;
@@ -85,7 +85,7 @@ class InProcessStack {
   tap::Device* device_ = nullptr;
   std::unique_ptr<Stack> stack_;
   std::unique_ptr<tap::EventLoop> loop_;
-  absl::Status loop_status_;
+  std::error_code loop_error_;
 };
 
 // What an application does with one connection.

@@ -58,16 +58,16 @@ Bytes Ipv4(wire::Ipv4Address src, wire::Ipv4Address dst, std::uint8_t protocol,
 
 Bytes EchoRequest(std::uint16_t id, std::uint16_t seq, const Bytes& data) {
   Bytes message(wire::kIcmpHeaderLen + data.size());
-  message.resize(
-      wire::WriteIcmpEcho(wire::IcmpType::kEchoRequest, id, seq, data, message));
+  message.resize(wire::WriteIcmpEcho(wire::IcmpType::kEchoRequest, id, seq, data, message));
   return message;
 }
 
 class LowerLayersTest : public ::testing::Test {
  protected:
-  LowerLayersTest() : stack_(Config(), kStart, [this](std::span<const std::uint8_t> frame) {
-                          sent_.emplace_back(frame.begin(), frame.end());
-                        }) {}
+  LowerLayersTest()
+      : stack_(Config(), kStart, [this](std::span<const std::uint8_t> frame) {
+          sent_.emplace_back(frame.begin(), frame.end());
+        }) {}
 
   static StackConfig Config() {
     StackConfig config;
@@ -164,8 +164,8 @@ TEST_F(LowerLayersTest, ResolvesNextHopQueuesThenFlushesInOrder) {
   EXPECT_EQ(request->Repr().target_ip, kPeerIp);
   EXPECT_TRUE(wire::EthernetView::Parse(sent_[0])->dst().IsBroadcast());
 
-  Ingest(Ethernet(kOurMac, wire::EtherType::kArp,
-                  Arp(wire::ArpOp::kReply, kPeerIp, kOurIp, kOurMac)));
+  Ingest(
+      Ethernet(kOurMac, wire::EtherType::kArp, Arp(wire::ArpOp::kReply, kPeerIp, kOurIp, kOurMac)));
   ASSERT_EQ(sent_.size(), 3u);
   for (std::uint16_t seq = 1; seq <= 2; ++seq) {
     const auto eth = wire::EthernetView::Parse(sent_[seq]);
@@ -221,8 +221,8 @@ TEST_F(LowerLayersTest, ExpiredEntriesAreConfirmedAgainThenForgotten) {
 TEST_F(LowerLayersTest, ConfirmedStaleEntryStays) {
   PeerArpsForUs();
   AdvanceBy(milliseconds(60'000));
-  Ingest(Ethernet(kOurMac, wire::EtherType::kArp,
-                  Arp(wire::ArpOp::kReply, kPeerIp, kOurIp, kOurMac)));
+  Ingest(
+      Ethernet(kOurMac, wire::EtherType::kArp, Arp(wire::ArpOp::kReply, kPeerIp, kOurIp, kOurMac)));
   AdvanceBy(milliseconds(10'000));
   EXPECT_EQ(Count(Counter::kTxArpRequests), 1u);
   EXPECT_EQ(stack_.arp().Lookup(kPeerIp), kPeerMac);
@@ -259,9 +259,9 @@ TEST_F(LowerLayersTest, EveryBadFrameIsDroppedAndCounted) {
   Ingest(Ethernet(kOurMac, wire::EtherType::kIpv4, bad_checksum));
   EXPECT_EQ(Count(Counter::kDropIpv4BadChecksum), 1u);
 
-  Ingest(Ethernet(kOurMac, wire::EtherType::kIpv4,
-                  Ipv4(kPeerIp, *wire::Ipv4Address::Parse("192.0.2.3"), wire::IpProtocol::kIcmp,
-                       echo)));
+  Ingest(Ethernet(
+      kOurMac, wire::EtherType::kIpv4,
+      Ipv4(kPeerIp, *wire::Ipv4Address::Parse("192.0.2.3"), wire::IpProtocol::kIcmp, echo)));
   EXPECT_EQ(Count(Counter::kDropIpv4NotForUs), 1u);
 
   Ingest(Ethernet(kOurMac, wire::EtherType::kIpv4, Ipv4(kPeerIp, kOurIp, 17, Bytes(8, 0))));
@@ -321,9 +321,9 @@ TEST(InterfaceTest, ParsesAddressWithPrefix) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->first, kOurIp);
   EXPECT_EQ(parsed->second, 24);
-  EXPECT_FALSE(ParseAddressWithPrefix("192.0.2.2/33").ok());
-  EXPECT_FALSE(ParseAddressWithPrefix("192.0.2/24").ok());
-  EXPECT_FALSE(ParseAddressWithPrefix("192.0.2.2/x").ok());
+  EXPECT_EQ(ParseAddressWithPrefix("192.0.2.2/33").error(), std::errc::invalid_argument);
+  EXPECT_EQ(ParseAddressWithPrefix("192.0.2/24").error(), std::errc::invalid_argument);
+  EXPECT_EQ(ParseAddressWithPrefix("192.0.2.2/x").error(), std::errc::invalid_argument);
 }
 
 }  // namespace

@@ -22,8 +22,8 @@ std::vector<std::uint64_t> ReceiveAll(Device& device, timers::TimePoint now) {
   std::vector<std::uint8_t> buffer(MaxFrameSize(device.mtu()));
   std::vector<std::uint64_t> seqs;
   for (;;) {
-    absl::StatusOr<std::size_t> n = device.Receive(buffer, now);
-    EXPECT_TRUE(n.ok()) << n.status();
+    Result<std::size_t> n = device.Receive(buffer, now);
+    EXPECT_TRUE(n.ok()) << n.error().message();
     if (!n.ok() || *n == 0) return seqs;
     seqs.push_back(SeqOf(std::span(buffer.data(), *n)));
   }
@@ -31,7 +31,7 @@ std::vector<std::uint64_t> ReceiveAll(Device& device, timers::TimePoint now) {
 
 TEST(MemoryLinkTest, DeliversInOrderToThePeer) {
   auto [a, b] = MemoryLink::CreatePair();
-  for (std::uint64_t i = 0; i < 100; ++i) ASSERT_TRUE(a->Send(MakeFrame(i), kT0).ok());
+  for (std::uint64_t i = 0; i < 100; ++i) ASSERT_FALSE(a->Send(MakeFrame(i), kT0));
   EXPECT_TRUE(ReceiveAll(*a, kT0).empty()) << "a frame came back to its sender";
   std::vector<std::uint64_t> seqs = ReceiveAll(*b, kT0);
   ASSERT_EQ(seqs.size(), 100u);
@@ -45,8 +45,8 @@ TEST(MemoryLinkTest, DeliversInOrderToThePeer) {
 
 TEST(MemoryLinkTest, DirectionsAreIndependent) {
   auto [a, b] = MemoryLink::CreatePair();
-  ASSERT_TRUE(a->Send(MakeFrame(1), kT0).ok());
-  ASSERT_TRUE(b->Send(MakeFrame(2), kT0).ok());
+  ASSERT_FALSE(a->Send(MakeFrame(1), kT0));
+  ASSERT_FALSE(b->Send(MakeFrame(2), kT0));
   EXPECT_EQ(ReceiveAll(*a, kT0), std::vector<std::uint64_t>{2});
   EXPECT_EQ(ReceiveAll(*b, kT0), std::vector<std::uint64_t>{1});
 }
@@ -54,7 +54,7 @@ TEST(MemoryLinkTest, DirectionsAreIndependent) {
 TEST(MemoryLinkTest, FrameIsReadyAtTheTimeItWasSent) {
   auto [a, b] = MemoryLink::CreatePair();
   EXPECT_EQ(b->NextReadyTime(), std::nullopt);
-  ASSERT_TRUE(a->Send(MakeFrame(7), kT0 + milliseconds(10)).ok());
+  ASSERT_FALSE(a->Send(MakeFrame(7), kT0 + milliseconds(10)));
   EXPECT_EQ(b->NextReadyTime(), kT0 + milliseconds(10));
   EXPECT_TRUE(ReceiveAll(*b, kT0).empty());
   EXPECT_EQ(ReceiveAll(*b, kT0 + milliseconds(10)), std::vector<std::uint64_t>{7});
@@ -63,12 +63,12 @@ TEST(MemoryLinkTest, FrameIsReadyAtTheTimeItWasSent) {
 
 TEST(MemoryLinkTest, QueueIsBoundedAndDropsAreCounted) {
   auto [a, b] = MemoryLink::CreatePair(1500, 4);
-  for (std::uint64_t i = 0; i < 6; ++i) ASSERT_TRUE(a->Send(MakeFrame(i), kT0).ok());
+  for (std::uint64_t i = 0; i < 6; ++i) ASSERT_FALSE(a->Send(MakeFrame(i), kT0));
   EXPECT_EQ(a->stats().frames_sent, 4u);
   EXPECT_EQ(a->stats().tx_dropped_queue_full, 2u);
   EXPECT_EQ(ReceiveAll(*b, kT0), (std::vector<std::uint64_t>{0, 1, 2, 3}));
   // Reading made room again.
-  ASSERT_TRUE(a->Send(MakeFrame(9), kT0).ok());
+  ASSERT_FALSE(a->Send(MakeFrame(9), kT0));
   EXPECT_EQ(ReceiveAll(*b, kT0), std::vector<std::uint64_t>{9});
   EXPECT_EQ(a->stats().tx_dropped_queue_full, 2u);
 }
@@ -77,19 +77,19 @@ TEST(MemoryLinkTest, RejectsFramesOfImpossibleSize) {
   auto [a, b] = MemoryLink::CreatePair(1500);
   std::vector<std::uint8_t> runt(13);
   std::vector<std::uint8_t> giant(MaxFrameSize(1500) + 1);
-  EXPECT_EQ(a->Send(runt, kT0).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(a->Send(giant, kT0).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(a->Send(MakeFrame(0, MaxFrameSize(1500)), kT0).ok());
+  EXPECT_EQ(a->Send(runt, kT0), std::errc::invalid_argument);
+  EXPECT_EQ(a->Send(giant, kT0), std::errc::message_size);
+  EXPECT_FALSE(a->Send(MakeFrame(0, MaxFrameSize(1500)), kT0));
   EXPECT_EQ(a->stats().tx_dropped_invalid, 2u);
   EXPECT_EQ(a->stats().frames_sent, 1u);
 }
 
 TEST(MemoryLinkTest, FrameTooBigForTheBufferIsDroppedAndTheNextOneReturned) {
   auto [a, b] = MemoryLink::CreatePair();
-  ASSERT_TRUE(a->Send(MakeFrame(1, 200), kT0).ok());
-  ASSERT_TRUE(a->Send(MakeFrame(2, 64), kT0).ok());
+  ASSERT_FALSE(a->Send(MakeFrame(1, 200), kT0));
+  ASSERT_FALSE(a->Send(MakeFrame(2, 64), kT0));
   std::vector<std::uint8_t> small(100);
-  absl::StatusOr<std::size_t> n = b->Receive(small, kT0);
+  Result<std::size_t> n = b->Receive(small, kT0);
   ASSERT_TRUE(n.ok());
   ASSERT_EQ(*n, 64u);
   EXPECT_EQ(SeqOf(small), 2u);
@@ -99,7 +99,7 @@ TEST(MemoryLinkTest, FrameTooBigForTheBufferIsDroppedAndTheNextOneReturned) {
 TEST(MemoryLinkTest, SendingToADestroyedPeerCountsLinkDown) {
   auto [a, b] = MemoryLink::CreatePair();
   b.reset();
-  EXPECT_TRUE(a->Send(MakeFrame(1), kT0).ok());
+  EXPECT_FALSE(a->Send(MakeFrame(1), kT0));
   EXPECT_EQ(a->stats().tx_dropped_link_down, 1u);
   EXPECT_EQ(a->stats().frames_sent, 0u);
 }

@@ -71,5 +71,24 @@ TEST(CliTest, UpArgumentErrors) {
   EXPECT_EQ(Tapstack({"up", "--addr", "192.0.2.2/24", "--count", "0"}).status, 2);
 }
 
+// A TAP device that cannot be opened is a local failure (exit status 1), and the message names the
+// device, the namespace, the error and its likely cause. Both checks fail before any privileged
+// call, so they run without root.
+TEST(CliTest, TapOpenFailuresSayWhatAndWhy) {
+  CliRun run = Tapstack({"up", "--addr", "192.0.2.2/24", "--tap", "bad/name"});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("cannot open TAP device 'bad/name'"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("Invalid argument"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("1 to 15 characters"));
+
+  run = Tapstack(
+      {"nc", "--addr", "192.0.2.2/24", "--netns", "tapstack-no-such-namespace", "192.0.2.1", "80"});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output,
+              ::testing::HasSubstr("in network namespace 'tapstack-no-such-namespace'"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("No such file or directory"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("ip netns add tapstack-no-such-namespace"));
+}
+
 }  // namespace
 }  // namespace tapstack::testing

@@ -18,15 +18,15 @@ RecordingDevice::RecordingDevice(tap::Device& inner, Recording& recording,
                                  std::unique_ptr<tap::PcapWriter> pcap)
     : inner_(inner), recording_(recording), pcap_(std::move(pcap)) {}
 
-absl::Status RecordingDevice::Send(std::span<const std::uint8_t> frame, timers::TimePoint now) {
-  absl::Status status = inner_.Send(frame, now);
-  if (status.ok()) Record(frame, now, /*outgoing=*/true);
-  return status;
+std::error_code RecordingDevice::Send(std::span<const std::uint8_t> frame, timers::TimePoint now) {
+  const std::error_code error = inner_.Send(frame, now);
+  if (!error) Record(frame, now, /*outgoing=*/true);
+  return error;
 }
 
-absl::StatusOr<std::size_t> RecordingDevice::Receive(std::span<std::uint8_t> buffer,
-                                                     timers::TimePoint now) {
-  absl::StatusOr<std::size_t> received = inner_.Receive(buffer, now);
+Result<std::size_t> RecordingDevice::Receive(std::span<std::uint8_t> buffer,
+                                             timers::TimePoint now) {
+  Result<std::size_t> received = inner_.Receive(buffer, now);
   if (received.ok() && *received > 0) Record(buffer.first(*received), now, /*outgoing=*/false);
   return received;
 }

@@ -64,9 +64,8 @@ class RecordingDevice : public tap::Device {
  public:
   RecordingDevice(tap::Device& inner, Recording& recording, std::unique_ptr<tap::PcapWriter> pcap);
 
-  absl::Status Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
-  absl::StatusOr<std::size_t> Receive(std::span<std::uint8_t> buffer,
-                                      timers::TimePoint now) override;
+  std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
+  Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override;
   int poll_fd() const override { return inner_.poll_fd(); }
   std::optional<timers::TimePoint> NextReadyTime() const override { return inner_.NextReadyTime(); }
   std::size_t mtu() const override { return inner_.mtu(); }

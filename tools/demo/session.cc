@@ -27,6 +27,20 @@ std::string ErrnoName(int error) {
   }
 }
 
+namespace {
+
+// The tap library's errors are bare errno values; these add what the demo was doing.
+absl::Status PcapError(const std::string& path, std::error_code error) {
+  return absl::UnavailableError(
+      absl::StrCat("cannot create pcap file ", path, ": ", error.message()));
+}
+
+absl::Status LoopError(const std::string& what, std::error_code error) {
+  return absl::UnavailableError(absl::StrCat(what, ": ", error.message()));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Session>> Session::Open(const SessionOptions& options,
                                                        InterruptWatch& interrupt) {
   std::unique_ptr<Session> session(new Session(interrupt));
@@ -35,21 +49,21 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Open(const SessionOptions& opt
 }
 
 absl::Status Session::Init(const SessionOptions& options) {
-  absl::StatusOr<std::unique_ptr<tap::TapDevice>> tap =
-      tap::TapDevice::Open({.name = kTapName, .netns = options.netns, .create = false});
-  if (!tap.ok()) return tap.status();
-  tap_ = *std::move(tap);
+  const tap::TapOptions tap_options{.name = kTapName, .netns = options.netns, .create = false};
+  Result<std::unique_ptr<tap::TapDevice>> tap = tap::TapDevice::Open(tap_options);
+  if (!tap.ok()) return absl::UnavailableError(tap::DescribeOpenError(tap_options, tap.error()));
+  tap_ = std::move(tap).value();
   recording_.origin = clock_.Now();
-  absl::StatusOr<std::unique_ptr<tap::PcapWriter>> pcap = tap::PcapWriter::Open(options.pcap_path);
-  if (!pcap.ok()) return pcap.status();
-  device_ = std::make_unique<RecordingDevice>(*tap_, recording_, *std::move(pcap));
+  Result<std::unique_ptr<tap::PcapWriter>> pcap = tap::PcapWriter::Open(options.pcap_path);
+  if (!pcap.ok()) return PcapError(options.pcap_path, pcap.error());
+  device_ = std::make_unique<RecordingDevice>(*tap_, recording_, std::move(pcap).value());
 
   if (!options.server_netns.empty()) {
-    absl::StatusOr<std::unique_ptr<tap::PcapWriter>> server_pcap =
+    Result<std::unique_ptr<tap::PcapWriter>> server_pcap =
         tap::PcapWriter::Open(options.server_pcap_path);
-    if (!server_pcap.ok()) return server_pcap.status();
+    if (!server_pcap.ok()) return PcapError(options.server_pcap_path, server_pcap.error());
     absl::StatusOr<std::unique_ptr<LinkCapture>> capture = LinkCapture::Open(
-        options.server_netns, options.server_link, recording_, *std::move(server_pcap));
+        options.server_netns, options.server_link, recording_, std::move(server_pcap).value());
     if (!capture.ok()) return capture.status();
     server_capture_ = *std::move(capture);
   }
@@ -69,27 +83,24 @@ absl::Status Session::Init(const SessionOptions& options) {
   stack_->set_tcp_trace_handler([this](const tcp::Trace& trace) { OnTrace(trace); });
 
   loop_ = std::make_unique<tap::EventLoop>(clock_);
-  if (absl::Status status = loop_->AttachDevice(
-          *device_, [this](std::span<const std::uint8_t> frame,
-                           timers::TimePoint now) { stack_->Ingest(frame, now); });
-      !status.ok()) {
-    return status;
+  if (const std::error_code error = loop_->AttachDevice(
+          *device_, [this](std::span<const std::uint8_t> frame, timers::TimePoint now) {
+            stack_->Ingest(frame, now);
+          })) {
+    return LoopError("cannot watch the TAP device with epoll", error);
   }
   loop_->SetTimerSource([this] { return stack_->NextDeadline(); },
                         [this](timers::TimePoint now) { stack_->Advance(now); });
-  if (absl::Status status = loop_->AddReader(interrupt_.fd(),
-                                             [this] {
-                                               interrupt_.Check();
-                                               loop_->Stop();
-                                             });
-      !status.ok()) {
-    return status;
+  if (const std::error_code error = loop_->AddReader(interrupt_.fd(), [this] {
+        interrupt_.Check();
+        loop_->Stop();
+      })) {
+    return LoopError("cannot watch the interrupt descriptor with epoll", error);
   }
   if (server_capture_ != nullptr) {
-    if (absl::Status status = loop_->AddReader(server_capture_->fd(),
-                                               [this] { server_capture_->Drain(clock_.Now()); });
-        !status.ok()) {
-      return status;
+    if (const std::error_code error = loop_->AddReader(
+            server_capture_->fd(), [this] { server_capture_->Drain(clock_.Now()); })) {
+      return LoopError("cannot watch the server-side capture with epoll", error);
     }
   }
   return absl::OkStatus();
@@ -119,7 +130,10 @@ absl::StatusOr<bool> Session::RunUntil(const std::function<bool()>& done,
     const timers::TimePoint now = clock_.Now();
     if (now >= deadline) return false;
     // A device error (the TAP vanished) would repeat forever: it ends the scenario instead.
-    if (absl::Status status = loop_->RunOnce(deadline - now); !status.ok()) return status;
+    if (const std::error_code error = loop_->RunOnce(deadline - now)) {
+      return LoopError(absl::StrCat("reading TAP device '", kTapName, "' (or waiting in epoll)"),
+                       error);
+    }
   }
 }
 
