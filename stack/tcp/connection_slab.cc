@@ -27,7 +27,6 @@ void ConnectionSlab::Destroy(Tcb& tcb) {
   ++slot.generation;  // even: free, and every id naming the connection is stale
   slot.next_free = first_free_;
   first_free_ = index;
-  --size_;
   // Under AddressSanitizer a use of the freed connection is reported like a use after free.
   ASAN_POISON_MEMORY_REGION(slot.storage, sizeof(slot.storage));
 }
@@ -42,14 +41,13 @@ std::uint32_t ConnectionSlab::TakeFreeSlot() {
   }
   // Never used before: a fresh mapping is zero (generation 0, free), and its pages are committed
   // only as connections reach them, front to back.
-  if (never_used_ == capacity_) AddRegion();
+  if (never_used_ == regions_.size() * kSlotsPerRegion) AddRegion();
   return never_used_++;
 }
 
 void ConnectionSlab::AddRegion() {
   // The first region with ordinary pages, the rest with huge pages (see the header).
   regions_.push_back(static_cast<Slot*>(MapRegion(kRegionBytes, /*huge=*/!regions_.empty())));
-  capacity_ += kSlotsPerRegion;
 }
 
 }  // namespace tapstack::tcp

@@ -42,7 +42,6 @@ class ConnectionSlab {
     Tcb* tcb = new (slot.storage) Tcb(std::forward<Args>(args)...);
     ++slot.generation;  // odd: in use (only once the connection exists)
     tcb->id = ConnectionId{(std::uint64_t{slot.generation} << 32) | index};
-    ++size_;
     return *tcb;
   }
   // Destroys `tcb` and frees its slot; ids naming it find nothing from now on.
@@ -68,7 +67,6 @@ class ConnectionSlab {
     PrefetchLines(reinterpret_cast<const char*>(&SlotAt(index)),
                   std::make_index_sequence<sizeof(Slot) / 64>());
   }
-  std::size_t size() const { return size_; }
 
  private:
   // Zero bytes are a free slot that never held a connection (a fresh mapping is zero).
@@ -95,10 +93,8 @@ class ConnectionSlab {
   void AddRegion();
 
   std::vector<Slot*> regions_;
-  std::uint32_t capacity_ = 0;    // slots in all regions
   std::uint32_t never_used_ = 0;  // slots from here on have never held a connection
   std::uint32_t first_free_ = kNoSlot;  // freed slots, last freed first
-  std::size_t size_ = 0;
 };
 
 }  // namespace tapstack::tcp

@@ -608,14 +608,15 @@ TEST_F(Established, UserTimeoutCountsFromTheLastProgress) {
   EXPECT_EQ(ClosedError(h_), std::make_error_code(std::errc::timed_out));
 }
 
+// Keepalive that would find a dead peer 8 s after the last segment.
+const tcp::KeepaliveOptions kFiveSecondKeepalive{
+    .enabled = true, .idle = seconds(5), .interval = seconds(1), .count = 3};
+
 // An application that closes and walks away leaves an orphan in FIN-WAIT-2 when the peer
 // acknowledges our FIN but never sends its own: it is freed after the FIN-WAIT-2 timeout (Linux
 // tcp_fin_timeout), without a RST, keepalive or not.
 TEST_F(Established, OrphanInFinWait2IsFreedAfterTheTimeout) {
-  ASSERT_FALSE(h_.stack().SetKeepalive(
-      id_, tcp::KeepaliveOptions{.enabled = true, .idle = seconds(5), .interval = seconds(1),
-                                 .count = 3},
-      h_.now()));
+  ASSERT_FALSE(h_.stack().SetKeepalive(id_, kFiveSecondKeepalive, h_.now()));
   ASSERT_FALSE(h_.stack().Close(id_, h_.now()));
   EXPECT_EQ(h_.TakeOne().flags, kFA);
   h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + 1, 65535);
@@ -631,10 +632,7 @@ TEST_F(Established, OrphanInFinWait2IsFreedAfterTheTimeout) {
 // An application that still holds its half-closed connection keeps keepalive in FIN-WAIT-2: a
 // dead peer is found after idle + count x interval.
 TEST_F(Established, KeepaliveWatchesAHalfClosedConnectionInFinWait2) {
-  ASSERT_FALSE(h_.stack().SetKeepalive(
-      id_, tcp::KeepaliveOptions{.enabled = true, .idle = seconds(5), .interval = seconds(1),
-                                 .count = 3},
-      h_.now()));
+  ASSERT_FALSE(h_.stack().SetKeepalive(id_, kFiveSecondKeepalive, h_.now()));
   ASSERT_FALSE(h_.stack().Shutdown(id_, h_.now()));
   EXPECT_EQ(h_.TakeOne().flags, kFA);
   h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + 1, 65535);
