@@ -6,8 +6,8 @@
 // tx_dropped_queue_full on the sender, like a full transmit ring. Once one endpoint is destroyed,
 // frames sent by the other are counted as tx_dropped_link_down.
 //
-// Frames are copied into slots of a ring per direction that grows lazily up to `queue_limit` and is
-// then reused: after warm-up, sending and receiving allocate nothing.
+// Frames are copied back to back into a queue of reused chunks per direction (frame_queue.h): after
+// warm-up, sending and receiving allocate nothing.
 //
 // Endpoints have no descriptor (poll_fd() is -1): NextReadyTime() tells the event loop when a frame
 // is waiting. Not thread-safe: both endpoints belong to one thread, like the loop that drives them.
