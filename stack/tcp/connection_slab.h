@@ -70,11 +70,13 @@ class ConnectionSlab {
 
  private:
   // Zero bytes are a free slot that never held a connection (a fresh mapping is zero).
+  // The header comes first: Find reads the generation, and the connection's line 0 with it.
   struct alignas(64) Slot {
-    alignas(Tcb) unsigned char storage[sizeof(Tcb)];
     std::uint32_t generation;  // odd while a connection lives here
     std::uint32_t next_free;   // while free: the next free slot's index
+    alignas(Tcb) unsigned char storage[sizeof(Tcb)];
   };
+  static_assert(offsetof(Slot, storage) == 8);
   static constexpr std::size_t kRegionBytes = kHugePageSize;
   static constexpr std::uint32_t kSlotsPerRegion = kRegionBytes / sizeof(Slot);
   static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
@@ -93,7 +95,7 @@ class ConnectionSlab {
   void AddRegion();
 
   std::vector<Slot*> regions_;
-  std::uint32_t never_used_ = 0;  // slots from here on have never held a connection
+  std::uint32_t never_used_ = 0;        // slots from here on have never held a connection
   std::uint32_t first_free_ = kNoSlot;  // freed slots, last freed first
 };
 

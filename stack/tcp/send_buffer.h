@@ -56,9 +56,11 @@ class SendBuffer {
   std::size_t allocated_bytes() const { return ring_.allocated_bytes(); }
 
  private:
-  ByteRing ring_;
-  std::size_t capacity_;
+  // size_ first: a segment that acknowledges nothing new still reads it (the engine's buffer
+  // accounting), and this way it shares a line with the sender's hot fields (tcb.h).
   std::size_t size_ = 0;
+  std::size_t capacity_;
+  ByteRing ring_;
 };
 
 }  // namespace tapstack::tcp

@@ -5,7 +5,7 @@
 namespace tapstack::tcp {
 
 Sender::Sender(std::size_t buffer_capacity, const RtoConfig& rto_config, std::uint32_t mss)
-    : mss_(mss), congestion_(mss), buffer_(buffer_capacity), rto_(rto_config) {}
+    : mss_(mss), buffer_(buffer_capacity), congestion_(mss), rto_(rto_config) {}
 
 void Sender::Start(Seq iss, Duration now) {
   iss_ = iss;

@@ -162,15 +162,17 @@ class Sender {
   bool want_writable_ = false;
   // A zero-window probe carried the byte at SND.MAX without counting it as sent.
   bool window_probe_outstanding_ = false;
+  // RTT timing of one segment at a time (Karn: never a retransmitted one).
+  bool rtt_timing_ = false;
   std::uint16_t syn_retransmissions_ = 0;
   std::uint16_t retransmissions_ = 0;            // consecutive timeouts without progress
   std::uint16_t persist_probes_unanswered_ = 0;  // window probes since the peer last spoke
-  // RTT timing of one segment at a time (Karn: never a retransmitted one).
-  bool rtt_timing_ = false;
   Seq rtt_seq_;  // timed segment's end: an ACK at or past it gives the sample
+  // The send buffer's size, right after the hot fields (48 bytes), is read by every segment.
+  SendBuffer buffer_;
+  // Read and written when an ACK acknowledges new data.
   Duration rtt_start_{};
   NewReno congestion_;
-  SendBuffer buffer_;
   Seq iss_;
   // Colder: read once per RTT sample or timeout.
   RtoEstimator rto_;

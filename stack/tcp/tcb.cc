@@ -20,10 +20,10 @@ Tcb::Tcb(TcpEngine* engine, const ConnectionOptions* options, const RtoConfig& r
     : engine(engine),
       options(options),
       keepalive_timer(&Dispatch<&Tcb::keepalive_timer, &TcpEngine::OnKeepaliveTimer>),
-      sender(options->send_buffer, rto_config, mss),
       receiver(options->receive_buffer),
-      send_timer(&Dispatch<&Tcb::send_timer, &TcpEngine::OnSendTimer>),
-      delayed_ack_timer(&Dispatch<&Tcb::delayed_ack_timer, &TcpEngine::OnDelayedAckTimer>) {}
+      delayed_ack_timer(&Dispatch<&Tcb::delayed_ack_timer, &TcpEngine::OnDelayedAckTimer>),
+      sender(options->send_buffer, rto_config, mss),
+      send_timer(&Dispatch<&Tcb::send_timer, &TcpEngine::OnSendTimer>) {}
 
 std::string_view StateName(State state) {
   switch (state) {

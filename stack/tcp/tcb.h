@@ -45,7 +45,10 @@ struct Tcb {
   Tcb(TcpEngine* engine, const ConnectionOptions* options, const RtoConfig& rto_config,
       std::uint32_t mss);
 
-  // Line 0 (bytes 0-63): what the demux, every segment and every keepalive expiry read first.
+  // Offsets below are in the slab's slot, which puts its 8-byte header (the generation every
+  // ConnectionId is checked against) in front of the connection (connection_slab.h).
+  //
+  // Line 0: what the demux, every segment and every keepalive expiry read first.
   TcpEngine* engine;
   FourTuple tuple;  // the demux key (TcpEngine::connections_ holds a copy)
   State state = State::kClosed;
@@ -55,34 +58,37 @@ struct Tcb {
   bool sent_invalid_ack = false;
   SendTimerMode send_timer_mode = SendTimerMode::kRetransmit;
   std::uint8_t keepalive_probes_unanswered = 0;
+  // This connection's share of the engine's buffered_bytes_ (TcpConfig::max_buffer_memory),
+  // updated after every segment.
+  std::size_t accounted_buffer_bytes = 0;
   // Keepalive (stack/tcp/keepalive.cc): the receive path only stamps last_received, and only for
   // an acceptable segment.
   Duration last_received{};
   const ConnectionOptions* options;  // shared (OptionsTable)
-  // Every timer of the connection, each on the stack's one wheel. The keepalive timer sits in
-  // the first lines so that a keepalive round touches as few lines per connection as it can. As
-  // Linux's keepalive timer does, it also times the end of a connection keepalive no longer
-  // watches: the FIN-WAIT-2 timeout of an orphan and TIME-WAIT's 2MSL (the state says which,
+  // Line 1. Every timer of the connection is on the stack's one wheel. The keepalive timer is
+  // all a keepalive expiry touches besides line 0. As Linux's keepalive timer does, it also
+  // times the end of a connection keepalive no longer watches: the FIN-WAIT-2 timeout of an
+  // orphan and TIME-WAIT's 2MSL (the state says which,
   // TcpEngine::KeepaliveTimerEndsConnection).
   timers::Timer keepalive_timer;
-  // Then the two halves: the sender's hot fields (SND.*) first, the receiver's (RCV.*) after it.
-  Sender sender;
+  // Lines 1-2: the receiver (RCV.*, the receive buffer) and its delayed ACK timer.
   Receiver receiver;
+  timers::Timer delayed_ack_timer;
+  // Line 3 onwards: the sender, its hot fields (SND.*) and the send buffer's size first, so that
+  // a segment that acknowledges nothing new touches lines 0 to 3 only.
+  Sender sender;
   // As in Linux, one timer serves retransmission and the persist (zero-window probe) timer: the
   // first runs only while data is in flight, the second only while none is (send_timer_mode).
   // The user timeout has no timer of its own either: the retransmission timer never sleeps past
   // it and aborts when it is reached (TcpEngine::ArmRetransmitTimer, as Linux's
   // tcp_clamp_rto_to_user_timeout).
   timers::Timer send_timer;
-  timers::Timer delayed_ack_timer;
   // Cold: read by the API and rare events.
   // The user timeout (RFC 5482) counts from here: when data went out with nothing in flight, or
   // when an ACK last acknowledged new data.
   Duration unacknowledged_since{};
   ConnectionId id;
   Duration last_invalid_ack{};  // rate limit for challenge ACKs and probe answers
-  // This connection's share of the engine's buffered_bytes_ (TcpConfig::max_buffer_memory).
-  std::size_t accounted_buffer_bytes = 0;
   std::uint16_t listener_port = 0;
 
   std::uint32_t flight_size() const { return sender.flight_size(); }
