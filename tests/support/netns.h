@@ -1,5 +1,4 @@
-// Network namespaces for tests that need a TAP device or a kernel peer (docs/testing.md, "The
-// namespaces of the TAP tests").
+// Network namespaces for tests that need a TAP device or a kernel peer (see shared TESTBED.md).
 //
 //   class MyTest : public tapstack::testing::NetnsTest {};   // skips or fails without TAP support
 //   TEST_F(MyTest, Ping) {
