@@ -33,6 +33,53 @@ TEST(CliTest, NoCommandIsAUsageError) {
   EXPECT_EQ(Tapstack({"frobnicate"}).status, 2);
 }
 
+// `--help` (or `-h`) anywhere prints the command's usage on standard output and exits 0, even
+// where the command would otherwise want options it does not have (nc without --addr).
+TEST(CliTest, EveryCommandAnswersHelp) {
+  for (const std::string command : {"demo", "up", "nc", "sim"}) {
+    for (const std::string flag : {"--help", "-h"}) {
+      const CliRun run = Tapstack({command, flag});
+      EXPECT_EQ(run.status, 0) << command << " " << flag << ": " << run.output;
+      EXPECT_THAT(run.output, ::testing::StartsWith("usage: tapstack " + command))
+          << command << " " << flag;
+      EXPECT_THAT(run.output, ::testing::Not(::testing::HasSubstr("unknown option")));
+    }
+  }
+  const CliRun late = Tapstack({"nc", "--addr", "192.0.2.2/24", "--help"});
+  EXPECT_EQ(late.status, 0) << late.output;
+  EXPECT_EQ(Tapstack({"help"}).status, 0);
+}
+
+// A bad value is named by the option (or the argument) it was given for, with what is allowed.
+TEST(CliTest, ErrorsNameTheOption) {
+  CliRun run = Tapstack({"nc", "--addr", "192.0.2.2/24", "192.0.2.1", "99999"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("PORT: bad number '99999' (allowed: 1 to 65535)"));
+  run = Tapstack({"up", "--addr", "192.0.2.2/24", "--mtu", "100"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--mtu: bad number '100' (allowed: 576 to 9000)"));
+  run = Tapstack({"up", "--addr", "192.0.2.2/24", "--ping", "nowhere"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--ping: bad IPv4 address 'nowhere'"));
+  run = Tapstack({"up", "--addr", "192.0.2.2/24", "--interval", "soon"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--interval: bad duration 'soon'"));
+  run = Tapstack({"sim", "--count", "500"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--count: bad number '500' (allowed: 1 to 127)"));
+  run = Tapstack({"nc", "--addr", "192.0.2.2/24", "999.0.2.1", "80"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("HOST: bad IPv4 address '999.0.2.1'"));
+}
+
+// The command line wants the prefix: a bare address would leave nothing on-link.
+TEST(CliTest, AddressWithoutPrefixIsRefused) {
+  const CliRun run = Tapstack({"up", "--addr", "192.0.2.2", "--tap", "bad/name"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("bad --addr '192.0.2.2': the prefix length is "
+                                               "required, as 192.0.2.2/24"));
+}
+
 TEST(CliTest, KeepaliveValuesOutOfRangeNameTheRange) {
   const std::vector<std::string> base = {"nc", "--addr", "192.0.2.2/24"};
   auto with = [&](std::vector<std::string> extra) {
@@ -52,7 +99,7 @@ TEST(CliTest, KeepaliveValuesOutOfRangeNameTheRange) {
   EXPECT_THAT(run.output, ::testing::HasSubstr("IDLE,INTERVAL,COUNT"));
   run = with({"--keepalive", "3 seconds,2s,4"});
   EXPECT_EQ(run.status, 2);
-  EXPECT_THAT(run.output, ::testing::HasSubstr("bad duration"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--keepalive IDLE: bad duration '3 seconds'"));
   run = with({"--user-timeout", "soon"});
   EXPECT_EQ(run.status, 2);
 }

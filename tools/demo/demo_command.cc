@@ -98,7 +98,7 @@ std::optional<std::string> MissingPrerequisite() {
 
 absl::StatusOr<std::chrono::nanoseconds> ParseKeepaliveDuration(const std::string& name,
                                                                 const std::string& text) {
-  absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration(text);
+  absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration(name, text);
   if (!value.ok()) return value.status();
   // The ranges of Linux's TCP_KEEPIDLE and TCP_KEEPINTVL, in milliseconds instead of seconds.
   if (*value < std::chrono::milliseconds(1) || *value > std::chrono::seconds(32767)) {
@@ -110,14 +110,13 @@ absl::StatusOr<std::chrono::nanoseconds> ParseKeepaliveDuration(const std::strin
 }  // namespace
 
 int RunDemo(std::span<const std::string_view> raw_args) {
-  absl::StatusOr<Args> args =
-      Args::Parse(raw_args, {"--scenario", "--idle", "--interval", "--count", "--out"}, {"--help"},
-                  {{"-h", "--help"}});
-  if (!args.ok()) return Usage(args.status().message());
-  if (args->Has("--help")) {
+  if (AsksForHelp(raw_args)) {
     std::fputs(kUsage, stdout);
     return 0;
   }
+  absl::StatusOr<Args> args =
+      Args::Parse(raw_args, {"--scenario", "--idle", "--interval", "--count", "--out"}, {});
+  if (!args.ok()) return Usage(args.status().message());
   if (!args->positional().empty()) return Usage("unexpected argument " + args->positional()[0]);
 
   DemoSettings settings;
@@ -138,14 +137,14 @@ int RunDemo(std::span<const std::string_view> raw_args) {
     settings.keepalive.interval = *value;
   }
   if (auto count = args->Get("--count")) {
-    absl::StatusOr<long long> value = ParseInteger(*count, 1, 127);
-    if (!value.ok()) return Usage(absl::StrCat("--count: ", value.status().message()));
+    absl::StatusOr<long long> value = ParseInteger("--count", *count, 1, 127);
+    if (!value.ok()) return Usage(value.status().message());
     settings.keepalive.count = static_cast<int>(*value);
   }
   std::optional<int> only;
   if (auto scenario = args->Get("--scenario")) {
-    absl::StatusOr<long long> value = ParseInteger(*scenario, 1, 5);
-    if (!value.ok()) return Usage(absl::StrCat("--scenario: ", value.status().message()));
+    absl::StatusOr<long long> value = ParseInteger("--scenario", *scenario, 1, 5);
+    if (!value.ok()) return Usage(value.status().message());
     only = static_cast<int>(*value);
   }
   if (auto out = args->Get("--out")) {
