@@ -1,14 +1,14 @@
-// Keepalive at scale (issue #7): N established connections between two full stacks on a virtual
+// Keepalive at scale: N established connections between two full stacks on a virtual
 // clock (tap::StackPair), stack A with keepalive on every connection (idle 60 s, interval 10 s,
 // count 3, as `tapstack sim`), stack B the peer. For each timer queue (wheel, heap, sweep):
 //
 //   keepalive_segment/<queue>/<lazy|rearm>/N  ns per received segment: every connection receives
 //       one small segment, in random order, fed straight into A's input path in bursts of 64
 //       (Stack::IngestBurst, as the TAP event loop delivers what one wakeup reads), each burst
-//       copied untimed into buffers of its own first, as a device read would leave it. `lazy` is the
-//       stack's design (stamp last_received only); `rearm` sets
-//       Stack::RearmKeepaliveOnEverySegmentForBenchmark, the naive design that reschedules the keepalive
-//       timer on every segment. Only A's work is timed.
+//       copied untimed into buffers of its own first, as a device read would leave it. `lazy` is
+//       the stack's design (stamp last_received only); `rearm` sets
+//       Stack::RearmKeepaliveOnEverySegmentForBenchmark, the naive design that reschedules the
+//       keepalive timer on every segment. Only A's work is timed.
 //   keepalive_round/<queue>/N  CPU ns per connection for one full keepalive round: every
 //       connection goes idle, is probed and answers. Both stacks' work is timed (A probing, B
 //       answering, A taking the answer), so A's own share is smaller.
