@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/netns.h"
 #include "tests/support/process.h"
+#include "tests/tools/capture_bytes.h"
 
 namespace tapstack::testing {
 namespace {
@@ -36,7 +38,7 @@ TEST(CliTest, NoCommandIsAUsageError) {
 // `--help` (or `-h`) anywhere prints the command's usage on standard output and exits 0, even
 // where the command would otherwise want options it does not have (nc without --addr).
 TEST(CliTest, EveryCommandAnswersHelp) {
-  for (const std::string command : {"demo", "up", "nc", "sim"}) {
+  for (const std::string command : {"demo", "up", "nc", "sim", "diagram"}) {
     for (const std::string flag : {"--help", "-h"}) {
       const CliRun run = Tapstack({command, flag});
       EXPECT_EQ(run.status, 0) << command << " " << flag << ": " << run.output;
@@ -116,6 +118,114 @@ TEST(CliTest, NcArgumentErrors) {
 TEST(CliTest, UpArgumentErrors) {
   EXPECT_EQ(Tapstack({"up", "--addr", "192.0.2.2/24", "--ping", "nowhere"}).status, 2);
   EXPECT_EQ(Tapstack({"up", "--addr", "192.0.2.2/24", "--count", "0"}).status, 2);
+}
+
+std::string CaptureFile(const Bytes& bytes) {
+  const std::string path = TempPath("capture.pcap");
+  WriteBytes(path, bytes);
+  return path;
+}
+
+// A short keepalive exchange between 192.0.2.1:40000 and 198.51.100.2:80, as Ethernet frames.
+std::vector<Record> KeepaliveRecords() {
+  const std::uint32_t server = 0xc6336402;
+  const std::uint32_t client = 0xc0000201;
+  const auto from_server = [&](std::uint32_t seq, std::uint32_t ack, std::uint8_t flags) {
+    return TcpSpec{.src = server,
+                   .dst = client,
+                   .src_port = 80,
+                   .dst_port = 40000,
+                   .seq = seq,
+                   .ack = ack,
+                   .flags = flags};
+  };
+  return {{1, 0, Ethernet(Ipv4Tcp({.seq = 100, .flags = kSyn}))},
+          {1, 1000, Ethernet(Ipv4Tcp(from_server(900, 101, kSyn | kAck)))},
+          {1, 2000, Ethernet(Ipv4Tcp({.seq = 101, .ack = 901, .flags = kAck}))},
+          {3, 2000, Ethernet(Ipv4Tcp({.seq = 100, .ack = 901, .flags = kAck}))},
+          {3, 3000, Ethernet(Ipv4Tcp(from_server(901, 101, kAck)))}};
+}
+
+TEST(CliTest, DiagramDrawsACapture) {
+  const std::string path = CaptureFile(PcapFile(1, KeepaliveRecords()));
+  CliRun run = Tapstack({"diagram", path});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_THAT(
+      run.output,
+      ::testing::HasSubstr("=== stream 0: 192.0.2.1:40000 <-> 198.51.100.2:80, 5 of 5 segments"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("|-- ACK seq=0 ack=1 len=0 "));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("|  keepalive probe 1\n"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("|  answer to keepalive probe 1\n"));
+  // Only what falls between --from and --to is drawn, at the capture's times.
+  run = Tapstack({"diagram", path, "--from", "2s", "--width", "40"});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_THAT(run.output, ::testing::HasSubstr("2 of 5 segments, 2.002 s to 2.003 s"));
+  EXPECT_THAT(run.output, ::testing::Not(::testing::HasSubstr("SYN")));
+  // Nothing matches: said, with status 1.
+  run = Tapstack({"diagram", path, "--port", "443"});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("no TCP conversation of " + path +
+                                               " matches the selection (1 conversations"));
+  EXPECT_EQ(Tapstack({"diagram", path, "--hosts", "198.51.100.2,192.0.2.1"}).status, 0);
+  EXPECT_EQ(Tapstack({"diagram", path, "--stream", "1"}).status, 1);
+  EXPECT_EQ(Tapstack({"diagram", path, "--hosts", "192.0.2.1"}).status, 2);
+  EXPECT_EQ(Tapstack({"diagram", path, "--width", "10"}).status, 2);
+  EXPECT_EQ(Tapstack({"diagram"}).status, 2);
+}
+
+// pcapng, as Wireshark and dumpcap write by default, reads the same (converted with editcap).
+TEST(CliTest, DiagramReadsPcapng) {
+  const std::string pcap = CaptureFile(PcapFile(1, KeepaliveRecords()));
+  const std::string pcapng = TempPath("capture.pcapng");
+  const CommandResult editcap =
+      RunCommand("editcap -F pcapng " + ShellQuote(pcap) + " " + ShellQuote(pcapng));
+  ASSERT_EQ(editcap.exit_code, 0) << editcap.output;
+  const CliRun run = Tapstack({"diagram", pcapng});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_THAT(run.output, ::testing::HasSubstr("|  answer to keepalive probe 1\n"));
+}
+
+// Whatever the file holds, a sentence and status 1, never a crash.
+TEST(CliTest, DiagramBadFilesAreClearErrors) {
+  CliRun run = Tapstack({"diagram", "/nonexistent/capture.pcap"});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("cannot open /nonexistent/capture.pcap: No such "
+                                               "file or directory"));
+
+  const std::string text =
+      CaptureFile(Bytes{'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd', ',', ' ', 'n', 'o',
+                        't', ' ', 'a', ' ', 'p', 'c', 'a', 'p', ' ', 'a', 't', ' ', 'a', 'l', 'l'});
+  run = Tapstack({"diagram", text});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr(" is not a pcap or pcapng capture ("));
+
+  run = Tapstack({"diagram", CaptureFile({})});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr(" is not a pcap or pcapng capture ("));
+
+  // Cut in the middle of the last record.
+  Bytes truncated = PcapFile(1, KeepaliveRecords());
+  truncated.resize(truncated.size() - 20);
+  run = Tapstack({"diagram", CaptureFile(truncated)});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("corrupt or truncated after 4 packets ("));
+
+  // A record header claiming 4 GiB.
+  Bytes corrupt = PcapFile(1, KeepaliveRecords());
+  corrupt[24 + 8] = corrupt[24 + 9] = corrupt[24 + 10] = corrupt[24 + 11] = 0xff;
+  run = Tapstack({"diagram", CaptureFile(corrupt)});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("corrupt or truncated after 0 packets ("));
+
+  // ARP only.
+  run = Tapstack({"diagram", CaptureFile(PcapFile(1, {{1, 0, Ethernet(Bytes(28, 0), 0x0806)}}))});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr(" holds no TCP over IPv4 (1 packet read)"));
+
+  // 802.11 frames are not decoded.
+  run = Tapstack({"diagram", CaptureFile(PcapFile(105, {{1, 0, Bytes(30, 0)}}))});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("link type IEEE802_11 (105) is not decoded"));
 }
 
 // A TAP device that cannot be opened is a local failure (exit status 1), and the message names the

@@ -139,7 +139,7 @@ TEST(DemoDiagramTest, DeadPeerDrawnExactly) {
     4.011  |-- ACK seq=6 ack=1 len=0 ---------------------x   |  keepalive probe 3/3, lost: the peer is unplugged
            :  (1.0 s)                                         :
     5.011  |  * keepalive gives up                            |
-    5.011  |-- RST,ACK seq=7 ack=1 len=0 -----------------x   |  lost: the peer is unplugged
+    5.011  |-- RST,ACK seq=7 ack=1 len=0 -----------------x   |  reset, lost: the peer is unplugged
            |                                                  |
           x: never arrived (the peer was unplugged)
 )";
@@ -170,15 +170,15 @@ TEST(DemoDiagramTest, AnsweredProbesRestartTheCount) {
   link.Ours(5001, kAck, 0, 1);    // probe 2
   link.Theirs(5002, kAck, 1, 1);  // answers probe 2
   const Conversation conversation = ReadConversation(link.recording, false);
-  std::vector<std::pair<SegmentKind, int>> kinds;
+  std::vector<std::pair<std::uint16_t, int>> kinds;
   for (std::size_t i = 3; i < conversation.segments.size(); ++i) {
-    kinds.emplace_back(conversation.segments[i].kind, conversation.segments[i].probe_number);
+    kinds.emplace_back(conversation.segments[i].marks, conversation.segments[i].probe_number);
   }
-  EXPECT_THAT(kinds, ElementsAre(std::pair(SegmentKind::kKeepaliveProbe, 1),
-                                 std::pair(SegmentKind::kKeepaliveAnswer, 1),
-                                 std::pair(SegmentKind::kKeepaliveProbe, 1),
-                                 std::pair(SegmentKind::kKeepaliveProbe, 2),
-                                 std::pair(SegmentKind::kKeepaliveAnswer, 2)));
+  EXPECT_THAT(kinds, ElementsAre(std::pair<std::uint16_t, int>(diagram::kKeepaliveProbe, 1),
+                                 std::pair<std::uint16_t, int>(diagram::kKeepaliveAnswer, 1),
+                                 std::pair<std::uint16_t, int>(diagram::kKeepaliveProbe, 1),
+                                 std::pair<std::uint16_t, int>(diagram::kKeepaliveProbe, 2),
+                                 std::pair<std::uint16_t, int>(diagram::kKeepaliveAnswer, 2)));
   const std::string diagram = RenderSequenceDiagram({.keepalive_count = 5}, link.recording);
   EXPECT_THAT(diagram, HasSubstr("|  keepalive probe 2/5\n"));
   EXPECT_THAT(diagram, HasSubstr("|  answer to probe 2/5\n"));
@@ -193,8 +193,8 @@ TEST(DemoDiagramTest, OneByteProbesAndRstAnswersAreRecognised) {
   link.Theirs(2001, kRst, 5, 0);   // a rebooted peer: no such connection
   const Conversation conversation = ReadConversation(link.recording, false);
   ASSERT_EQ(conversation.segments.size(), 7u);
-  EXPECT_EQ(conversation.segments[5].kind, SegmentKind::kKeepaliveProbe);
-  EXPECT_EQ(conversation.segments[6].kind, SegmentKind::kKeepaliveAnswer);
+  EXPECT_EQ(conversation.segments[5].marks, std::uint16_t{diagram::kKeepaliveProbe});
+  EXPECT_EQ(conversation.segments[6].marks, std::uint16_t{diagram::kKeepaliveAnswer});
   EXPECT_THAT(
       RenderSequenceDiagram({.keepalive_count = 3}, link.recording),
       HasSubstr("<------------------------------ RST seq=5 len=0 --|  answer to probe 1/3"));
@@ -209,9 +209,9 @@ TEST(DemoDiagramTest, DataAtSndNxtMinusOneIsARetransmissionNotAProbe) {
   link.Ours(220, kFin | kAck, 2, 1);
   const Conversation conversation = ReadConversation(link.recording, false);
   ASSERT_EQ(conversation.segments.size(), 7u);
-  EXPECT_EQ(conversation.segments[3].kind, SegmentKind::kOther);
-  EXPECT_EQ(conversation.segments[4].kind, SegmentKind::kRetransmission);
-  EXPECT_EQ(conversation.segments[6].kind, SegmentKind::kOther);
+  EXPECT_EQ(conversation.segments[3].marks, 0u);
+  EXPECT_EQ(conversation.segments[4].marks, std::uint16_t{diagram::kRetransmission});
+  EXPECT_EQ(conversation.segments[6].marks, 0u);
   EXPECT_THAT(RenderSequenceDiagram({}, link.recording), HasSubstr("|  retransmission\n"));
 }
 
@@ -292,7 +292,7 @@ TEST(DemoDiagramTest, NatColumnShowsWhatCrossedAndWhatWasDropped) {
             "by the NAT");
   EXPECT_EQ(lines[10],
             "    5.002  |                                            X<---------------|  ACK seq=1 "
-            "ack=1 len=0 dropped by the NAT");
+            "ack=1 len=0 dropped by the NAT, duplicate ACK");
   EXPECT_EQ(lines.back(), "          X: dropped by the NAT");
 }
 
