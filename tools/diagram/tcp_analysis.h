@@ -21,7 +21,8 @@
 //   - duplicate ACK: no data, the same non-zero window, SEQ and ACK unchanged;
 //   - retransmission: data, SYN or FIN that starts below the highest sequence number sent so far,
 //     not a keepalive probe (Wireshark's retransmission, fast retransmission and spurious
-//     retransmission alike).
+//     retransmission alike, and its out-of-order, a guess that a repeat within about one round
+//     trip was reordered rather than resent).
 // Windows are compared scaled (RFC 7323 2.2) once both SYNs carried the window scale option.
 #ifndef TAPSTACK_TOOLS_DIAGRAM_TCP_ANALYSIS_H_
 #define TAPSTACK_TOOLS_DIAGRAM_TCP_ANALYSIS_H_
