@@ -104,8 +104,9 @@ class DiagramTsharkTest : public NetnsTest {
         {"tcp.analysis.zero_window", "zero window"},
         {"tcp.analysis.zero_window_probe", "zero-window probe"},
     };
-    std::string command = absl::StrCat("tshark -r ", ShellQuote(capture_),
-                                       " -Y tcp -T fields -E separator=, -E occurrence=f -e frame.number");
+    std::string command =
+        absl::StrCat("tshark -r ", ShellQuote(capture_),
+                     " -Y tcp -T fields -E separator=, -E occurrence=f -e frame.number");
     for (const auto& [field, label] : kFields) absl::StrAppend(&command, " -e ", field);
     const CommandResult tshark = RunCommand(command + " 2>/dev/null");
     EXPECT_EQ(tshark.exit_code, 0) << tshark.output;
