@@ -272,12 +272,12 @@ TEST(DemoDiagramTest, NatColumnShowsWhatCrossedAndWhatWasDropped) {
   link.Theirs(5001, kAck, 91, 11, 0, false);  // the server's own segment, stopped by the NAT
   const DiagramSpec spec{.stack_title = "our stack",
                          .peer_title = "server",
-                         .nat_title = "NAT",
+                         .nat_title = "NAT (Linux)",
                          .nat_subtitle = "3 s"};
   const std::vector<std::string> lines = Lines(RenderSequenceDiagram(spec, link.recording));
   ASSERT_EQ(lines.size(), 13u);
   EXPECT_EQ(lines[0],
-            "    t (s)  our stack                                    NAT              server");
+            "    t (s)  our stack                                    NAT (Linux)      server");
   EXPECT_EQ(
       lines[1],
       "           192.0.2.2:40000                              3 s              198.51.100.2:7003");

@@ -18,7 +18,9 @@ std::string RenderSequenceDiagram(const DiagramSpec& spec, const Recording& reco
                                .keepalive_count = spec.keepalive_count,
                                .left_is_us = true,
                                .lost_note = "lost: the peer is unplugged",
-                               .lost_legend = "x: never arrived (the peer was unplugged)"};
+                               .lost_legend = "x: never arrived (the peer was unplugged)",
+                               .dropped_note = "dropped by the NAT",
+                               .dropped_legend = "X: dropped by the NAT"};
   if (conversation.found) {
     drawing.left_endpoint =
         absl::StrCat(conversation.stack_address.ToString(), ":", conversation.stack_port);

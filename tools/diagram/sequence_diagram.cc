@@ -117,7 +117,7 @@ std::string SegmentLine(const DiagramSpec& spec, const Layout& layout, const Seg
       Put(line, layout.nat_bar() + 1, RightArrow(far_span, ""));
     } else {
       Put(line, layout.nat_bar(), "X");
-      notes.push_back(absl::StrCat("dropped by the ", spec.middle_title.value_or("middle")));
+      notes.push_back(spec.dropped_note);
     }
   } else {
     Put(line, layout.nat_bar() + 1, LeftArrow(far_span, ""));
@@ -125,8 +125,7 @@ std::string SegmentLine(const DiagramSpec& spec, const Layout& layout, const Seg
       Put(line, layout.stack_bar() + 1, LeftArrow(near_span, label));
     } else {
       Put(line, layout.nat_bar(), "X");
-      notes.insert(notes.begin(),
-                   absl::StrCat(label, " dropped by the ", spec.middle_title.value_or("middle")));
+      notes.insert(notes.begin(), absl::StrCat(label, " ", spec.dropped_note));
     }
   }
   return Finish(line, notes);
@@ -255,10 +254,7 @@ std::string RenderSequenceDiagram(const DiagramSpec& spec, const std::vector<Seg
   absl::StrAppend(&out, Finish(Bars(layout), {}));
   if (segments.empty()) absl::StrAppend(&out, "          (no TCP segment was exchanged)\n");
   if (any_lost) absl::StrAppend(&out, "          ", spec.lost_legend, "\n");
-  if (any_dropped) {
-    absl::StrAppend(&out, "          X: dropped by the ", spec.middle_title.value_or("middle"),
-                    "\n");
-  }
+  if (any_dropped) absl::StrAppend(&out, "          ", spec.dropped_legend, "\n");
   return out;
 }
 

@@ -46,6 +46,9 @@ struct DiagramSpec {
   // Said of a segment that never arrived, and under the diagram when there was one.
   std::string lost_note = "lost";
   std::string lost_legend = "x: never arrived";
+  // The same for one that ended on the middle column.
+  std::string dropped_note = "dropped in the middle";
+  std::string dropped_legend = "X: dropped in the middle";
 };
 
 // Something that happened between segments, drawn as "* text" where it belongs in `order`.
