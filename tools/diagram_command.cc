@@ -18,7 +18,9 @@
 #include "tools/commands.h"
 #include "tools/diagram/capture_file.h"
 #include "tools/diagram/conversations.h"
+#include "tools/diagram/html_page.h"
 #include "tools/diagram/sequence_diagram.h"
+#include "tools/diagram/svg_diagram.h"
 
 namespace tapstack::tools {
 namespace {
@@ -27,14 +29,15 @@ using diagram::TcpConversation;
 
 constexpr char kUsage[] =
     "usage: tapstack diagram FILE [--stream N | --port P | --hosts A,B] [--from T] [--to T]\n"
-    "                        [--width N]\n"
+    "                        [--width N] [--html OUT]\n"
     "  FILE          a pcap or pcapng capture (Ethernet, Linux cooked, raw IP, loopback)\n"
     "  --stream N    only conversation N (numbered from 0 as Wireshark's tcp.stream)\n"
     "  --port P      only conversations with an endpoint on port P\n"
     "  --hosts A,B   only conversations between IPv4 addresses A and B\n"
     "  --from T      only segments from T on (time since the capture's first packet, e.g. 2s)\n"
     "  --to T        only segments up to T\n"
-    "  --width N     characters between the two columns (30 to 200, default 50)\n";
+    "  --width N     characters between the two columns (30 to 200, default 50)\n"
+    "  --html OUT    also write the diagrams as one self-contained web page (inline SVG)\n";
 
 int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack diagram: %.*s\n%s", static_cast<int>(message.size()),
@@ -80,8 +83,8 @@ int RunDiagram(std::span<const std::string_view> raw_args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  absl::StatusOr<Args> args =
-      Args::Parse(raw_args, {"--stream", "--port", "--hosts", "--from", "--to", "--width"}, {});
+  absl::StatusOr<Args> args = Args::Parse(
+      raw_args, {"--stream", "--port", "--hosts", "--from", "--to", "--width", "--html"}, {});
   if (!args.ok()) return Usage(args.status().message());
   if (args->positional().size() != 1) return Usage("takes one capture FILE");
   Selection selection;
@@ -123,6 +126,8 @@ int RunDiagram(std::span<const std::string_view> raw_args) {
     if (!n.ok()) return Usage(n.status().message());
     base.width = static_cast<int>(*n);
   }
+  const std::optional<std::string> html_path = args->Get("--html");
+  if (html_path && html_path->empty()) return Usage("--html needs a file name");
 
   const std::string& path = args->positional()[0];
   absl::StatusOr<diagram::Capture> capture = diagram::ReadCapture(path);
@@ -135,6 +140,7 @@ int RunDiagram(std::span<const std::string_view> raw_args) {
       diagram::SplitConversations(capture->tcp, capture->first_timestamp);
 
   int drawn = 0;
+  std::vector<diagram::HtmlSection> sections;
   for (const TcpConversation& conversation : conversations) {
     if (!selection.Matches(conversation)) continue;
     std::vector<diagram::Segment> segments;
@@ -148,12 +154,17 @@ int RunDiagram(std::span<const std::string_view> raw_args) {
     spec.left_endpoint = EndpointText(conversation.left);
     spec.right_endpoint = EndpointText(conversation.right);
     if (drawn > 0) std::printf("\n");
-    std::printf("=== stream %d: %s <-> %s, %zu of %zu segments, %.3f s to %.3f s\n\n",
-                conversation.stream, spec.left_endpoint.c_str(), spec.right_endpoint.c_str(),
-                segments.size(), conversation.segments.size(),
-                std::chrono::duration<double>(segments.front().at).count(),
-                std::chrono::duration<double>(segments.back().at).count());
+    const std::string heading = absl::StrFormat(
+        "stream %d: %s <-> %s, %zu of %zu segments, %.3f s to %.3f s", conversation.stream,
+        spec.left_endpoint, spec.right_endpoint, segments.size(), conversation.segments.size(),
+        std::chrono::duration<double>(segments.front().at).count(),
+        std::chrono::duration<double>(segments.back().at).count());
+    std::printf("=== %s\n\n", heading.c_str());
     std::fputs(diagram::RenderSequenceDiagram(spec, segments, {}).c_str(), stdout);
+    if (html_path) {
+      sections.push_back(
+          {.heading = heading, .svg = diagram::RenderSvgDiagram(spec, segments, {})});
+    }
     ++drawn;
   }
   if (drawn == 0) {
@@ -161,6 +172,14 @@ int RunDiagram(std::span<const std::string_view> raw_args) {
                              conversations.size(),
                              " conversations in the capture; list them "
                              "with `tshark -r FILE -q -z conv,tcp`)"));
+  }
+  if (html_path) {
+    const std::string page = diagram::RenderHtmlPage(
+        absl::StrCat("TCP conversations in ", path),
+        absl::StrCat("Drawn by tapstack diagram from ", capture->records, " packets."), sections);
+    if (const absl::Status written = diagram::WriteHtmlFile(*html_path, page); !written.ok()) {
+      return Fail(written.message());
+    }
   }
   return 0;
 }

@@ -18,8 +18,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tests/support/browser.h"
 #include "tests/support/netns.h"
 #include "tests/support/process.h"
+#include "tests/support/text_diagram.h"
 
 namespace tapstack::testing {
 namespace {
@@ -99,9 +101,10 @@ TEST_P(DemoScenarioTest, EveryVerdictIsExpected) {
   const ScenarioCase& scenario = GetParam();
   const std::string out_dir = TempPath("demo-out");
   const std::string output_path = TempPath("demo.out");
-  absl::StatusOr<ChildProcess> demo = ChildProcess::Spawn(
-      {TAPSTACK_BINARY, "demo", "--scenario", absl::StrCat(scenario.number), "--out", out_dir},
-      output_path);
+  absl::StatusOr<ChildProcess> demo =
+      ChildProcess::Spawn({TAPSTACK_BINARY, "demo", "--scenario", absl::StrCat(scenario.number),
+                           "--out", out_dir, "--html", absl::StrCat(out_dir, "/demo.html")},
+                          output_path);
   ASSERT_TRUE(demo.ok()) << demo.status();
   const auto started = std::chrono::steady_clock::now();
   const std::optional<int> status = demo->Wait(kScenarioTimeout);
@@ -126,6 +129,22 @@ TEST_P(DemoScenarioTest, EveryVerdictIsExpected) {
     EXPECT_EQ(TsharkCount(pcap, "tcp.analysis.keep_alive && ip.src == 192.0.2.2"),
               scenario.tshark_probes);
     EXPECT_EQ(TsharkCount(pcap, "tcp.analysis.keep_alive_ack"), scenario.tshark_probe_answers);
+  }
+  // The web page, in a real browser: no console message, one diagram per scenario part, as many
+  // arrows as the text diagrams; the screenshot stays under the build tree.
+  std::filesystem::create_directories(TAPSTACK_ARTIFACT_DIR);
+  absl::StatusOr<BrowserRun> browser = LoadInChromium(
+      absl::StrCat(out_dir, "/demo.html"),
+      absl::StrCat(TAPSTACK_ARTIFACT_DIR, "/demo-scenario-", scenario.number, ".png"));
+  EXPECT_TRUE(browser.ok()) << browser.status();
+  if (browser.ok()) {
+    EXPECT_FALSE(browser->console_messages()) << browser->log;
+    EXPECT_EQ(Occurrences(browser->dom, "<svg"), static_cast<int>(scenario.verdicts.size()));
+    EXPECT_EQ(Occurrences(browser->dom, "<g class=\"segment"), TextDiagramArrows(output));
+    EXPECT_GT(TextDiagramArrows(output), 3);
+    for (const std::string& id : scenario.verdicts) {
+      EXPECT_THAT(browser->dom, HasSubstr(absl::StrCat("verdict ", id, ": expected (")));
+    }
   }
   EXPECT_THAT(NamespacesOf(demo->pid()), IsEmpty());
   EXPECT_THAT(ProcessesOf(demo->pid()), IsEmpty());

@@ -26,6 +26,9 @@ struct DiagramSpec {
 // a line of their own, so that idle periods stand out.
 std::string RenderSequenceDiagram(const DiagramSpec& spec, const Recording& recording);
 
+// The same diagram as inline SVG for the demo's web page (diagram/svg_diagram.h).
+std::string RenderSequenceDiagramSvg(const DiagramSpec& spec, const Recording& recording);
+
 }  // namespace tapstack::tools::demo
 
 #endif  // TAPSTACK_TOOLS_DEMO_DIAGRAM_H_

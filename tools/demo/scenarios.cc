@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -612,7 +613,9 @@ seconds ConntrackTimeout(const DemoSettings& settings) {
 }
 
 absl::StatusOr<Verdict> RunScenario(const Scenario& scenario, const DemoSettings& settings,
-                                    InterruptWatch& interrupt, std::FILE* out) {
+                                    InterruptWatch& interrupt, std::FILE* out,
+                                    std::vector<diagram::HtmlSection>* page,
+                                    const std::string& page_dir) {
   const auto started = std::chrono::steady_clock::now();
   std::fprintf(out, "\n=== %s. %s\n", scenario.id.c_str(), scenario.title.c_str());
   std::fflush(out);
@@ -622,9 +625,13 @@ absl::StatusOr<Verdict> RunScenario(const Scenario& scenario, const DemoSettings
                           .verdict = Verdict(scenario.id)};
   const absl::Status status = scenario.run(context);
   const bool interrupted = absl::IsCancelled(status);
+  diagram::HtmlSection section{.heading = absl::StrCat(scenario.id, ". ", scenario.title)};
   if (!interrupted) {
     if (!status.ok()) context.verdict.SetupFailed(status);
-    if (!context.setting.empty()) std::fprintf(out, "    %s\n", context.setting.c_str());
+    if (!context.setting.empty()) {
+      std::fprintf(out, "    %s\n", context.setting.c_str());
+      section.before.push_back(context.setting);
+    }
     if (context.session != nullptr) {
       context.session->StopRecording();
       std::fprintf(out, "\n%s\n",
@@ -632,6 +639,19 @@ absl::StatusOr<Verdict> RunScenario(const Scenario& scenario, const DemoSettings
       std::fprintf(out, "    stack counters: %s\n", CountersLine(context.session->stack()).c_str());
       for (const std::string& pcap : context.pcaps) {
         std::fprintf(out, "    pcap: %s\n", pcap.c_str());
+      }
+      if (page != nullptr) {
+        section.svg = RenderSequenceDiagramSvg(context.diagram, context.session->recording());
+        section.after.push_back(
+            absl::StrCat("stack counters: ", CountersLine(context.session->stack())));
+        for (const std::string& pcap : context.pcaps) {
+          // The link works from wherever the page is opened, as long as the two stay together.
+          std::error_code error;
+          const std::filesystem::path relative = std::filesystem::relative(
+              std::filesystem::absolute(pcap), std::filesystem::absolute(page_dir), error);
+          section.links.push_back(
+              {absl::StrCat("pcap: ", pcap), error ? pcap : relative.generic_string()});
+        }
       }
     }
   }
@@ -644,6 +664,11 @@ absl::StatusOr<Verdict> RunScenario(const Scenario& scenario, const DemoSettings
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::fprintf(out, "%s [%.1f s]\n", context.verdict.Line().c_str(), took);
+  if (page != nullptr) {
+    section.verdict = absl::StrFormat("%s [%.1f s]", context.verdict.Line(), took);
+    section.verdict_expected = context.verdict.expected();
+    page->push_back(std::move(section));
+  }
   std::fflush(out);
   return context.verdict;
 }

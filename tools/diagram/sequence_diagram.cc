@@ -65,13 +65,6 @@ std::string Finish(std::string line, const std::vector<std::string>& notes) {
   return line + "\n";
 }
 
-std::string Label(const Segment& segment) {
-  std::string label = absl::StrCat(FlagNames(segment.flags), " seq=", segment.relative_seq);
-  if (segment.has(TcpFlags::kAck)) absl::StrAppend(&label, " ack=", segment.relative_ack);
-  absl::StrAppend(&label, " len=", segment.payload_length);
-  return label;
-}
-
 // "-- label ------>" in `width` characters (longer if the label does not fit). `lost`: the arrow
 // stops three characters short, ending in "x".
 std::string RightArrow(std::size_t width, absl::string_view label, bool lost = false) {
@@ -94,7 +87,7 @@ std::string SegmentLine(const DiagramSpec& spec, const Layout& layout, const Seg
   std::string line = Bars(layout);
   Put(line, 0, TimeText(segment.at));
   std::vector<std::string> notes = SegmentLabels(spec, segment);
-  const std::string label = Label(segment);
+  const std::string label = SegmentText(segment);
   if (!layout.nat()) {
     const std::size_t span = layout.peer_bar() - layout.stack_bar() - 1;
     if (segment.from_left) {
@@ -170,6 +163,36 @@ std::string HeaderLine(const Layout& layout, const std::vector<std::string>& tex
 
 }  // namespace
 
+std::vector<DiagramRow> DiagramRows(const std::vector<Segment>& segments,
+                                    const std::vector<DiagramNote>& notes) {
+  std::vector<std::pair<std::uint64_t, DiagramRow>> ordered;
+  ordered.reserve(segments.size() + notes.size());
+  for (const Segment& segment : segments) {
+    ordered.push_back({segment.order, DiagramRow{.segment = &segment, .at = segment.at}});
+  }
+  for (const DiagramNote& note : notes) {
+    ordered.push_back({note.order, DiagramRow{.note = &note, .at = note.at}});
+  }
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<DiagramRow> rows;
+  rows.reserve(ordered.size());
+  for (auto& [order, row] : ordered) {
+    if (!rows.empty() && row.at - rows.back().at >= kIdleGap) {
+      row.gap_before = row.at - rows.back().at;
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::string SegmentText(const Segment& segment) {
+  std::string text = absl::StrCat(FlagNames(segment.flags), " seq=", segment.relative_seq);
+  if (segment.has(TcpFlags::kAck)) absl::StrAppend(&text, " ack=", segment.relative_ack);
+  absl::StrAppend(&text, " len=", segment.payload_length);
+  return text;
+}
+
 std::vector<std::string> SegmentLabels(const DiagramSpec& spec, const Segment& segment) {
   std::vector<std::string> labels;
   const std::string of_count = spec.keepalive_count > 0
@@ -221,29 +244,10 @@ std::string RenderSequenceDiagram(const DiagramSpec& spec, const std::vector<Seg
   absl::StrAppend(&out, HeaderLine(layout, endpoints));
   absl::StrAppend(&out, Finish(Bars(layout), {}));
 
-  // Segments and notes in the order they happened.
-  struct Row {
-    std::uint64_t order;
-    timers::Duration at;
-    const Segment* segment;
-    const DiagramNote* note;
-  };
-  std::vector<Row> rows;
-  for (const Segment& segment : segments) {
-    rows.push_back({segment.order, segment.at, &segment, nullptr});
-  }
-  for (const DiagramNote& note : notes) rows.push_back({note.order, note.at, nullptr, &note});
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const Row& a, const Row& b) { return a.order < b.order; });
-
-  std::optional<timers::Duration> previous;
   bool any_lost = false;
   bool any_dropped = false;
-  for (const Row& row : rows) {
-    if (previous && row.at - *previous >= kIdleGap) {
-      absl::StrAppend(&out, GapLine(layout, row.at - *previous));
-    }
-    previous = row.at;
+  for (const DiagramRow& row : DiagramRows(segments, notes)) {
+    if (row.gap_before) absl::StrAppend(&out, GapLine(layout, *row.gap_before));
     if (row.segment != nullptr) {
       absl::StrAppend(&out, SegmentLine(spec, layout, *row.segment));
       if (!row.segment->delivered) (middle ? any_dropped : any_lost) = true;

@@ -62,6 +62,22 @@ struct DiagramNote {
 std::string RenderSequenceDiagram(const DiagramSpec& spec, const std::vector<Segment>& segments,
                                   const std::vector<DiagramNote>& notes);
 
+// One row of a diagram, in drawing order: a segment or a note, and the idle time before it when
+// that is long enough (about a second) to be drawn as a gap.
+struct DiagramRow {
+  const Segment* segment = nullptr;  // exactly one of segment and note is set
+  const DiagramNote* note = nullptr;
+  timers::Duration at{};
+  std::optional<timers::Duration> gap_before;
+};
+
+// The rows of a diagram: segments and notes in the order of their `order`, pointing into them.
+std::vector<DiagramRow> DiagramRows(const std::vector<Segment>& segments,
+                                    const std::vector<DiagramNote>& notes);
+
+// "PSH,ACK seq=1 ack=7 len=6": what an arrow says.
+std::string SegmentText(const Segment& segment);
+
 // The names of what the analysis found a segment to be, as the diagram writes them on the right:
 // "keepalive probe 2/3", "retransmission", "duplicate ACK", "reset"...
 std::vector<std::string> SegmentLabels(const DiagramSpec& spec, const Segment& segment);

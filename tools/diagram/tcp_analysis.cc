@@ -21,6 +21,7 @@ struct Direction {
   std::optional<std::uint32_t> window;    // the latest window, scaled when scaling is known
   std::uint16_t last_marks = 0;           // the latest segment's marks
   int probes_outstanding = 0;             // probes since the other side was last heard from
+  int last_probe_number = 0;              // the number of its latest probe
   bool syn_seen = false;
   std::optional<std::uint8_t> syn_window_scale;
 };
@@ -63,6 +64,7 @@ void AnalyzeSegments(std::vector<Segment>& segments) {
           everything_acked) {
         marks |= kKeepaliveProbe;
         segment.probe_number = ++sender.probes_outstanding;
+        sender.last_probe_number = segment.probe_number;
         named = true;
       }
     }
@@ -81,9 +83,10 @@ void AnalyzeSegments(std::vector<Segment>& segments) {
       marks |= kWindowUpdate;
       named = true;
     }
-    if (!named && rst && after_probe) marks |= kKeepaliveAnswer;
+    // A RST answers a probe still waiting for its answer (a rebooted peer's), not one answered.
+    if (!named && rst && after_probe && receiver.probes_outstanding > 0) marks |= kKeepaliveAnswer;
     if (!named && repeats) marks |= kDuplicateAck;
-    if ((marks & kKeepaliveAnswer) != 0) segment.probe_number = receiver.probes_outstanding;
+    if ((marks & kKeepaliveAnswer) != 0) segment.probe_number = receiver.last_probe_number;
     if ((length > 0 || syn || fin) && (marks & kKeepaliveProbe) == 0 && sender.next_seq &&
         After(*sender.next_seq, segment.seq)) {
       marks |= kRetransmission;
