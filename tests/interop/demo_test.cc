@@ -199,6 +199,9 @@ struct InterruptCase {
   int signal;
   int scenario;
   std::string namespace_label;  // one of the scenario's namespaces, to know it is under way
+  // In its middle once this command, run in the namespace of this label, prints something.
+  std::string middle_label;
+  std::string middle_command;
 };
 
 void PrintTo(const InterruptCase& test, std::ostream* out) {
@@ -217,8 +220,8 @@ TEST_P(DemoInterruptTest, LeavesNothingBehindAndExitsPromptly) {
       output_path);
   ASSERT_TRUE(demo.ok()) << demo.status();
   const std::string ns = NamespacePrefix(demo->pid()) + test.namespace_label;
-  // Under way: its namespace exists and its Linux peer runs. Then a second more, so that the
-  // connection is up and the scenario in its middle.
+  // Under way: its namespace exists and its Linux peer runs. Then in its middle, as the case says
+  // (the peer unplugged, the connection up).
   bool under_way = false;
   for (int attempt = 0; attempt < 200 && !under_way; ++attempt) {
     const std::vector<std::string> names = NamespacesOf(demo->pid());
@@ -227,7 +230,16 @@ TEST_P(DemoInterruptTest, LeavesNothingBehindAndExitsPromptly) {
     if (!under_way) std::this_thread::sleep_for(milliseconds(50));
   }
   ASSERT_TRUE(under_way) << "the scenario never started:\n" << ReadFile(output_path);
-  std::this_thread::sleep_for(seconds(1));
+  const std::string middle =
+      absl::StrCat("ip netns exec ", NamespacePrefix(demo->pid()), test.middle_label, " ",
+                   test.middle_command, " 2>/dev/null");
+  bool in_middle = false;
+  for (int attempt = 0; attempt < 200 && !in_middle; ++attempt) {
+    in_middle = !RunCommand(middle).output.empty();
+    if (!in_middle) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(in_middle) << "never reached its middle (" << middle << "):\n"
+                         << ReadFile(output_path);
   ASSERT_FALSE(ProcessesOf(demo->pid()).empty()) << "the peer ended by itself";
 
   const auto signalled = std::chrono::steady_clock::now();
@@ -247,8 +259,10 @@ TEST_P(DemoInterruptTest, LeavesNothingBehindAndExitsPromptly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, DemoInterruptTest,
-                         ::testing::Values(InterruptCase{SIGINT, 3, "s3"},
-                                           InterruptCase{SIGTERM, 5, "s5a-nat"}),
+                         ::testing::Values(InterruptCase{SIGINT, 3, "s3", "s3",
+                                                         "nft list table inet tsdemo_unplug"},
+                                           InterruptCase{SIGTERM, 5, "s5a-nat", "s5a-server",
+                                                         "ss -Htn state established"}),
                          [](const ::testing::TestParamInfo<InterruptCase>& info) {
                            return absl::StrCat(info.param.signal == SIGINT ? "SigintDuringDeadPeer"
                                                                            : "SigtermBehindTheNat");
@@ -272,7 +286,12 @@ TEST(DemoStaleTest, NamespacesOfAKilledDemoAreRemovedByTheNext) {
   absl::StatusOr<ChildProcess> leftover = ChildProcess::Spawn(
       {"/usr/bin/env", "ip", "netns", "exec", stale, "sleep", "600"}, TempPath("leftover.out"));
   ASSERT_TRUE(leftover.ok());
-  std::this_thread::sleep_for(milliseconds(200));
+  bool inside = false;  // the process has entered the namespace
+  for (int attempt = 0; attempt < 200 && !inside; ++attempt) {
+    inside = !RunCommand("ip netns pids " + stale).output.empty();
+    if (!inside) std::this_thread::sleep_for(milliseconds(25));
+  }
+  ASSERT_TRUE(inside) << "the leftover process never entered " << stale;
 
   const std::string output_path = TempPath("demo-after-kill.out");
   const std::string out_dir = TempPath("demo-out");
