@@ -1,4 +1,4 @@
-// Keepalive at scale (issue #7): N established connections between two full stacks on a virtual
+// Keepalive at scale: N established connections between two full stacks on a virtual
 // clock (tap::StackPair), stack A with keepalive on every connection (idle 60 s, interval 10 s,
 // count 3, as `tapstack sim`), stack B the peer. For each timer queue (wheel, heap, sweep):
 //

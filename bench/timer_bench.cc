@@ -1,5 +1,5 @@
 // Timer benchmarks: the tapstack wheel against libevent (heap and common timeouts), libuv and an
-// indexed binary heap, at 1e3 to 1e6 pending timers (issue #2; results in docs/timer-wheel.md).
+// indexed binary heap, at 1e3 to 1e6 pending timers (results in docs/timer-wheel.md).
 //
 // Every workload follows the same rules, so the implementations differ only in their timers:
 //  - each timer belongs to one connection struct (bench/timer_drivers.h), and connections are

@@ -1,4 +1,4 @@
-// Bulk transfer between two stacks in memory (issue #4): throughput and CPU per segment, without
+// Bulk transfer between two stacks in memory: throughput and CPU per segment, without
 // loss and with 1% and 5% loss on both directions (FaultyLink).
 //
 // Both stacks run in this process on a virtual clock (tap::StackPair), so the figures are the CPU

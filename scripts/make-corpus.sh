@@ -7,7 +7,7 @@
 #   3. make_corpus writes the builder-made seeds and turns the frames and connections the kernel
 #      sent towards our stack into seeds, one per shape (tests/fuzz/capture_seeds.h), which
 #      replace tests/fuzz/corpus/<target>/.
-# Needs root, /dev/net/tun and network namespaces like the TAP tests (TESTBED.md); the tests and
+# Needs root, /dev/net/tun and network namespaces like the TAP tests (docs/testbed.md); the tests and
 # the demo create their namespaces and delete them when they end. Takes a few minutes.
 #   scripts/make-corpus.sh [CAPTURE_DIR]
 # The pcaps (about 160 MB, mostly the 32 MiB transfers) and the logs stay in CAPTURE_DIR when it

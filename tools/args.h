@@ -34,11 +34,20 @@ class Args {
   std::vector<std::string> positional_;
 };
 
-// "3s", "500ms", "2h", "1m", "250us": a non-negative whole number and a unit.
-absl::StatusOr<std::chrono::nanoseconds> ParseDuration(std::string_view text);
+// Whether the arguments ask for the command's usage: `--help` or `-h` anywhere among them. Every
+// command answers it before anything else, so that `tapstack nc --help` works without the
+// options nc otherwise requires.
+bool AsksForHelp(std::span<const std::string_view> args);
 
-// A whole number in [min, max].
-absl::StatusOr<long long> ParseInteger(std::string_view text, long long min, long long max);
+// "3s", "500ms", "2h", "1m", "250us": a non-negative whole number and a unit. `what` names the
+// option or argument in the error ("--interval: bad duration '3 seconds' (use ...)").
+absl::StatusOr<std::chrono::nanoseconds> ParseDuration(std::string_view what,
+                                                       std::string_view text);
+
+// A whole number in [min, max]. `what` names the option or argument in the error
+// ("PORT: bad number '99999' (allowed: 1 to 65535)").
+absl::StatusOr<long long> ParseInteger(std::string_view what, std::string_view text, long long min,
+                                       long long max);
 
 }  // namespace tapstack::tools
 

@@ -12,6 +12,7 @@ int RunDemo(std::span<const std::string_view> args);
 int RunUp(std::span<const std::string_view> args);
 int RunNc(std::span<const std::string_view> args);
 int RunSim(std::span<const std::string_view> args);
+int RunDiagram(std::span<const std::string_view> args);
 
 }  // namespace tapstack::tools
 

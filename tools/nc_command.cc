@@ -23,6 +23,7 @@ constexpr char kUsage[] =
     "usage: tapstack nc --addr ADDRESS/PREFIX [options] HOST PORT     connect\n"
     "       tapstack nc -l --addr ADDRESS/PREFIX [options] PORT       listen for one connection\n"
     "options: --tap NAME (tap0) --netns NS --gateway IP --mac MAC --mtu N --pcap FILE\n"
+    "         --ready-file FILE (written once listening or connecting, removed on exit)\n"
     "         --events FILE|- --stats --no-delay --user-timeout DURATION\n"
     "         --keepalive IDLE,INTERVAL,COUNT (e.g. 3s,2s,4) --keepalive-byte\n";
 
@@ -39,18 +40,20 @@ absl::StatusOr<tcp::KeepaliveOptions> ParseKeepalive(std::string_view text) {
   if (second == std::string_view::npos) {
     return absl::InvalidArgumentError("--keepalive takes IDLE,INTERVAL,COUNT, e.g. 3s,2s,4");
   }
-  absl::StatusOr<std::chrono::nanoseconds> idle = ParseDuration(text.substr(0, first));
+  absl::StatusOr<std::chrono::nanoseconds> idle =
+      ParseDuration("--keepalive IDLE", text.substr(0, first));
   absl::StatusOr<std::chrono::nanoseconds> interval =
-      ParseDuration(text.substr(first + 1, second - first - 1));
-  absl::StatusOr<long long> count = ParseInteger(text.substr(second + 1), 1, 127);
+      ParseDuration("--keepalive INTERVAL", text.substr(first + 1, second - first - 1));
+  absl::StatusOr<long long> count =
+      ParseInteger("--keepalive COUNT", text.substr(second + 1), 1, 127);
   if (!idle.ok()) return idle.status();
   if (!interval.ok()) return interval.status();
-  if (!count.ok()) return absl::InvalidArgumentError("keepalive count must be 1 to 127");
+  if (!count.ok()) return count.status();
   const auto in_range = [](std::chrono::nanoseconds d) {
     return d >= std::chrono::milliseconds(1) && d <= std::chrono::seconds(32767);
   };
   if (!in_range(*idle) || !in_range(*interval)) {
-    return absl::InvalidArgumentError("keepalive idle and interval must be 1ms to 32767s");
+    return absl::InvalidArgumentError("--keepalive: IDLE and INTERVAL must be 1ms to 32767s");
   }
   return tcp::KeepaliveOptions{
       .enabled = true, .idle = *idle, .interval = *interval, .count = static_cast<int>(*count)};
@@ -192,6 +195,10 @@ class NcSession {
 }  // namespace
 
 int RunNc(std::span<const std::string_view> raw_args) {
+  if (AsksForHelp(raw_args)) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   std::set<std::string> valued = kRuntimeValued;
   valued.insert({"--events", "--keepalive", "--user-timeout"});
   absl::StatusOr<Args> args =
@@ -203,12 +210,12 @@ int RunNc(std::span<const std::string_view> raw_args) {
   if (positional.size() != (listen ? 1u : 2u)) {
     return Usage(listen ? "listen mode takes one PORT" : "connect mode takes HOST PORT");
   }
-  absl::StatusOr<long long> port = ParseInteger(positional.back(), 1, 65535);
+  absl::StatusOr<long long> port = ParseInteger("PORT", positional.back(), 1, 65535);
   if (!port.ok()) return Usage(port.status().message());
   std::optional<wire::Ipv4Address> host;
   if (!listen) {
     host = wire::Ipv4Address::Parse(positional[0]);
-    if (!host) return Usage("bad HOST address " + positional[0]);
+    if (!host) return Usage("HOST: bad IPv4 address '" + positional[0] + "'");
   }
   absl::StatusOr<RuntimeOptions> options = ParseRuntimeOptions(*args);
   if (!options.ok()) return Usage(options.status().message());
@@ -221,7 +228,7 @@ int RunNc(std::span<const std::string_view> raw_args) {
   }
   connection.keepalive.send_garbage_byte = args->Has("--keepalive-byte");
   if (auto timeout = args->Get("--user-timeout")) {
-    absl::StatusOr<std::chrono::nanoseconds> parsed = ParseDuration(*timeout);
+    absl::StatusOr<std::chrono::nanoseconds> parsed = ParseDuration("--user-timeout", *timeout);
     if (!parsed.ok()) return Usage(parsed.status().message());
     connection.user_timeout = *parsed;
   }
@@ -253,6 +260,10 @@ int RunNc(std::span<const std::string_view> raw_args) {
       return 1;
     }
     session.id() = *id;
+  }
+  if (const absl::Status ready = rt.SignalReady(); !ready.ok()) {
+    std::fprintf(stderr, "tapstack nc: %s\n", std::string(ready.message()).c_str());
+    return 1;
   }
   while (!rt.interrupted() && !session.Finished()) {
     if (const std::error_code error = rt.loop().RunOnce(std::chrono::milliseconds(100))) {

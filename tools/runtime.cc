@@ -4,6 +4,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <random>
 
 #include "absl/status/status.h"
@@ -18,8 +20,19 @@ absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
   if (auto tap = args.Get("--tap")) options.tap_name = *tap;
   if (auto netns = args.Get("--netns")) options.netns = *netns;
   if (auto pcap = args.Get("--pcap")) options.pcap_path = *pcap;
+  if (auto ready = args.Get("--ready-file")) {
+    if (ready->empty()) return absl::InvalidArgumentError("--ready-file needs a file name");
+    options.ready_file = *ready;
+  }
   const std::optional<std::string> address = args.Get("--addr");
   if (!address) return absl::InvalidArgumentError("--addr ADDRESS/PREFIX is required");
+  // The prefix is required on the command line: a bare address would be a /32 with nothing
+  // on-link, so without --gateway every destination, the peer next to us included, would be
+  // unreachable. (The library's ParseAddressWithPrefix still reads a bare address as /32.)
+  if (address->find('/') == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --addr '", *address, "': the prefix length is required, as 192.0.2.2/24"));
+  }
   const Result<std::pair<wire::Ipv4Address, int>> parsed = ParseAddressWithPrefix(*address);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -39,7 +52,7 @@ absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
     options.stack.interface.mac = *parsed_mac;
   }
   if (auto mtu = args.Get("--mtu")) {
-    absl::StatusOr<long long> value = ParseInteger(*mtu, 576, 9000);
+    absl::StatusOr<long long> value = ParseInteger("--mtu", *mtu, 576, 9000);
     if (!value.ok()) return value.status();
     options.stack.interface.mtu = static_cast<std::size_t>(*value);
   }
@@ -64,6 +77,7 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
     return absl::UnavailableError(tap::DescribeOpenError(tap_options, tap.error()));
   }
   tap_name_ = (*tap)->name();
+  ready_file_ = options.ready_file;
   tap_ = std::move(tap).value();
   active_device_ = tap_.get();
   if (!options.pcap_path.empty()) {
@@ -117,7 +131,33 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
   return absl::OkStatus();
 }
 
+absl::Status StackRuntime::SignalReady() {
+  if (ready_file_.empty()) return absl::OkStatus();
+  const std::string text =
+      absl::StrCat(stack_->interface().address.ToString(), "/", stack_->interface().prefix_len, " ",
+                   tap_name_, " ", stack_->interface().mac->ToString(), "\n");
+  // Written aside and renamed, so that whoever waits for the file never reads half of it.
+  const std::string partial = ready_file_ + ".partial";
+  std::FILE* file = std::fopen(partial.c_str(), "w");
+  if (file == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot write --ready-file ", ready_file_, ": ", std::strerror(errno)));
+  }
+  const bool written = std::fputs(text.c_str(), file) >= 0;
+  if (std::fclose(file) != 0 || !written ||
+      std::rename(partial.c_str(), ready_file_.c_str()) != 0) {
+    const int error = errno;
+    std::remove(partial.c_str());
+    return absl::UnavailableError(
+        absl::StrCat("cannot write --ready-file ", ready_file_, ": ", std::strerror(error)));
+  }
+  ready_file_written_ = true;
+  return absl::OkStatus();
+}
+
 StackRuntime::~StackRuntime() {
+  // A ready file left behind would tell the next waiter that a stack is up when none is.
+  if (ready_file_written_) std::remove(ready_file_.c_str());
   if (loop_ && signal_fd_ >= 0) (void)loop_->RemoveReader(signal_fd_);
   if (signal_fd_ >= 0) close(signal_fd_);
 }

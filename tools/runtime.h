@@ -23,12 +23,14 @@ struct RuntimeOptions {
   std::string tap_name = "tap0";
   std::string netns;
   std::string pcap_path;
+  // Written once the command is ready for traffic (see StackRuntime::SignalReady), removed on exit.
+  std::string ready_file;
   StackConfig stack;
 };
 
 // The options every TAP command shares; `Args` must have been parsed with kRuntimeValued.
 inline const std::set<std::string> kRuntimeValued = {"--tap", "--netns", "--addr", "--gateway",
-                                                     "--mac", "--pcap",  "--mtu"};
+                                                     "--mac", "--pcap",  "--mtu",  "--ready-file"};
 absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args);
 
 class StackRuntime {
@@ -40,6 +42,12 @@ class StackRuntime {
   tap::EventLoop& loop() { return *loop_; }
   timers::TimePoint Now() const { return clock_.Now(); }
   bool interrupted() const { return interrupted_; }
+
+  // Says that the command is ready for traffic: the TAP device is open and attached to the loop,
+  // and whatever the command set up first (a listening port) is in place. A script that starts the
+  // command in the background waits for the --ready-file to appear instead of guessing with a
+  // sleep; the file holds "ADDRESS/PREFIX TAP MAC" and is written whole (a rename) or not at all.
+  absl::Status SignalReady();
 
   // Every counter, one "name value" line each.
   void PrintStats(std::FILE* out) const;
@@ -54,6 +62,8 @@ class StackRuntime {
 
   tap::RealClock clock_;
   std::string tap_name_;
+  std::string ready_file_;
+  bool ready_file_written_ = false;
   std::unique_ptr<tap::Device> tap_;
   std::unique_ptr<tap::Device> device_;  // the TAP, or a pcap recorder around it
   tap::Device* active_device_ = nullptr;

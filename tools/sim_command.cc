@@ -21,8 +21,8 @@ constexpr char kUsage[] =
     "                    [--timers wheel|heap|sweep] [--seed N] [--json]\n";
 
 int Usage(absl::string_view message) {
-  std::fprintf(stderr, "tapstack sim: %.*s\n%s", static_cast<int>(message.size()),
-               message.data(), kUsage);
+  std::fprintf(stderr, "tapstack sim: %.*s\n%s", static_cast<int>(message.size()), message.data(),
+               kUsage);
   return 2;
 }
 
@@ -39,16 +39,18 @@ void PrintText(const SimOptions& options, const SimReport& r) {
               static_cast<unsigned long long>(r.probes_answered));
   std::printf("dead peers aborted at exactly idle + count x interval: %zu of %zu\n",
               r.aborted_dead_exact, r.dead);
-  std::printf("aborted at another time: %zu, live connections aborted: %zu, dead not aborted: %zu\n",
-              r.aborted_dead_inexact, r.aborted_live, r.dead_not_aborted);
+  std::printf(
+      "aborted at another time: %zu, live connections aborted: %zu, dead not aborted: %zu\n",
+      r.aborted_dead_inexact, r.aborted_live, r.dead_not_aborted);
   double wall = 0;
   for (const PhaseCost& phase : r.phases) wall += phase.wall_seconds;
   std::printf("timer operations %llu (%.0f per wall second)\n",
               static_cast<unsigned long long>(r.timer_operations),
               wall > 0 ? static_cast<double>(r.timer_operations) / wall : 0.0);
-  std::printf("memory: %.0f bytes per established connection per side (resident), "
-              "connection state %zu bytes, peak RSS %.1f MiB\n",
-              r.bytes_per_connection, r.tcb_bytes, static_cast<double>(r.peak_rss_kib) / 1024.0);
+  std::printf(
+      "memory: %.0f bytes per established connection per side (resident), "
+      "connection state %zu bytes, peak RSS %.1f MiB\n",
+      r.bytes_per_connection, r.tcb_bytes, static_cast<double>(r.peak_rss_kib) / 1024.0);
   std::printf("verdict: %s\n", r.ok() ? "every check passed" : "MISMATCH");
 }
 
@@ -66,9 +68,9 @@ void PrintJson(const SimOptions& options, const SimReport& r) {
       "\"segments_delivered\":%llu,\"timer_operations\":%llu,\"virtual_seconds\":%.3f,"
       "\"phases\":[%s],\"peak_rss_kib\":%ld,\"bytes_per_connection\":%.1f,\"tcb_bytes\":%zu,"
       "\"ok\":%s}\n",
-      r.connections, std::string(timers::TimerQueueKindName(options.timers)).c_str(),
-      r.established, r.dead, r.aborted_dead_exact, r.aborted_dead_inexact, r.aborted_live,
-      r.dead_not_aborted, static_cast<unsigned long long>(r.probes_sent),
+      r.connections, std::string(timers::TimerQueueKindName(options.timers)).c_str(), r.established,
+      r.dead, r.aborted_dead_exact, r.aborted_dead_inexact, r.aborted_live, r.dead_not_aborted,
+      static_cast<unsigned long long>(r.probes_sent),
       static_cast<unsigned long long>(r.probes_answered),
       static_cast<unsigned long long>(r.segments_delivered),
       static_cast<unsigned long long>(r.timer_operations), r.virtual_seconds, phases.c_str(),
@@ -78,16 +80,20 @@ void PrintJson(const SimOptions& options, const SimReport& r) {
 }  // namespace
 
 int RunSim(std::span<const std::string_view> raw_args) {
-  absl::StatusOr<Args> args = Args::Parse(
-      raw_args,
-      {"--connections", "--dead", "--dead-at", "--idle", "--interval", "--count", "--traffic",
-       "--duration", "--timers", "--seed"},
-      {"--json"});
+  if (AsksForHelp(raw_args)) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  absl::StatusOr<Args> args =
+      Args::Parse(raw_args,
+                  {"--connections", "--dead", "--dead-at", "--idle", "--interval", "--count",
+                   "--traffic", "--duration", "--timers", "--seed"},
+                  {"--json"});
   if (!args.ok()) return Usage(args.status().message());
   if (!args->positional().empty()) return Usage("unexpected argument " + args->positional()[0]);
   SimOptions options;
   if (auto value = args->Get("--connections")) {
-    absl::StatusOr<long long> n = ParseInteger(*value, 1, 2'000'000);
+    absl::StatusOr<long long> n = ParseInteger("--connections", *value, 1, 2'000'000);
     if (!n.ok()) return Usage(n.status().message());
     options.connections = static_cast<std::size_t>(*n);
   }
@@ -112,7 +118,7 @@ int RunSim(std::span<const std::string_view> raw_args) {
         {"--duration", &options.duration},
         {"--dead-at", &options.dead_at}}) {
     if (auto value = args->Get(name)) {
-      absl::StatusOr<std::chrono::nanoseconds> d = ParseDuration(*value);
+      absl::StatusOr<std::chrono::nanoseconds> d = ParseDuration(name, *value);
       if (!d.ok()) return Usage(d.status().message());
       *target = *d;
     }
@@ -120,12 +126,12 @@ int RunSim(std::span<const std::string_view> raw_args) {
   for (auto* keepalive_duration : {&options.idle, &options.interval}) {
     if (*keepalive_duration < std::chrono::milliseconds(1) ||
         *keepalive_duration > std::chrono::seconds(32767)) {
-      return Usage("keepalive idle and interval must be 1ms to 32767s");
+      return Usage("--idle and --interval must be 1ms to 32767s");
     }
   }
   if (auto value = args->Get("--count")) {
-    absl::StatusOr<long long> n = ParseInteger(*value, 1, 127);
-    if (!n.ok()) return Usage("--count must be 1 to 127");
+    absl::StatusOr<long long> n = ParseInteger("--count", *value, 1, 127);
+    if (!n.ok()) return Usage(n.status().message());
     options.count = static_cast<int>(*n);
   }
   if (auto value = args->Get("--timers")) {
@@ -134,7 +140,7 @@ int RunSim(std::span<const std::string_view> raw_args) {
     options.timers = *kind;
   }
   if (auto value = args->Get("--seed")) {
-    absl::StatusOr<long long> n = ParseInteger(*value, 0, 1LL << 62);
+    absl::StatusOr<long long> n = ParseInteger("--seed", *value, 0, 1LL << 62);
     if (!n.ok()) return Usage(n.status().message());
     options.seed = static_cast<std::uint64_t>(*n);
   }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "tools/commands.h"
 #include "tools/runtime.h"
@@ -17,7 +18,8 @@ constexpr char kUsage[] =
     "usage: tapstack up --addr ADDRESS/PREFIX [--tap NAME] [--netns NS] [--gateway IP]"
     " [--mac MAC]\n"
     "                   [--mtu N] [--pcap FILE] [--ping IP [--count N] [--interval DURATION]]\n"
-    "                   [--duration DURATION] [--stats]\n";
+    "                   [--duration DURATION] [--ready-file FILE] [--stats]\n"
+    "  --ready-file FILE  written once the stack answers on the TAP device, removed on exit\n";
 
 int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack up: %.*s\n%s", static_cast<int>(message.size()), message.data(),
@@ -28,6 +30,10 @@ int Usage(absl::string_view message) {
 }  // namespace
 
 int RunUp(std::span<const std::string_view> raw_args) {
+  if (AsksForHelp(raw_args)) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   std::set<std::string> valued = kRuntimeValued;
   valued.insert({"--ping", "--count", "--interval", "--duration"});
   absl::StatusOr<Args> args = Args::Parse(raw_args, valued, {"--stats"});
@@ -42,20 +48,20 @@ int RunUp(std::span<const std::string_view> raw_args) {
   std::optional<std::chrono::nanoseconds> duration;
   if (auto target = args->Get("--ping")) {
     ping_target = wire::Ipv4Address::Parse(*target);
-    if (!ping_target) return Usage("bad --ping address");
+    if (!ping_target) return Usage("--ping: bad IPv4 address '" + *target + "'");
   }
   if (auto count = args->Get("--count")) {
-    absl::StatusOr<long long> value = ParseInteger(*count, 1, 1'000'000);
+    absl::StatusOr<long long> value = ParseInteger("--count", *count, 1, 1'000'000);
     if (!value.ok()) return Usage(value.status().message());
     ping_count = *value;
   }
   if (auto interval = args->Get("--interval")) {
-    absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration(*interval);
+    absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration("--interval", *interval);
     if (!value.ok()) return Usage(value.status().message());
     ping_interval = *value;
   }
   if (auto text = args->Get("--duration")) {
-    absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration(*text);
+    absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration("--duration", *text);
     if (!value.ok()) return Usage(value.status().message());
     duration = *value;
   }
@@ -71,14 +77,28 @@ int RunUp(std::span<const std::string_view> raw_args) {
                stack.interface().address.ToString().c_str(), stack.interface().prefix_len,
                options->tap_name.c_str(), stack.interface().mac->ToString().c_str());
 
+  if (const absl::Status ready = rt.SignalReady(); !ready.ok()) {
+    std::fprintf(stderr, "tapstack up: %s\n", std::string(ready.message()).c_str());
+    return 1;
+  }
+
   const timers::TimePoint start = rt.Now();
   long long pings_sent = 0;
   long long replies = 0;
+  // When each unanswered echo request went out, by its (16-bit, wrapping) sequence number: the
+  // round-trip times, and a duplicate reply is not counted twice.
+  absl::flat_hash_map<std::uint16_t, timers::TimePoint> outstanding;
   const auto identifier = static_cast<std::uint16_t>(getpid());
   stack.set_echo_reply_handler([&](const EchoReply& reply) {
     if (reply.identifier != identifier || !ping_target || reply.from != *ping_target) return;
+    const auto request = outstanding.find(reply.sequence);
+    if (request == outstanding.end()) return;  // not one of ours, or a duplicate
     ++replies;
-    std::printf("reply from %s: seq=%u\n", reply.from.ToString().c_str(), reply.sequence);
+    const double rtt_ms =
+        std::chrono::duration<double, std::milli>(rt.Now() - request->second).count();
+    outstanding.erase(request);
+    std::printf("reply from %s: seq=%u time=%.3f ms\n", reply.from.ToString().c_str(),
+                reply.sequence, rtt_ms);
     std::fflush(stdout);
   });
   const auto ping_deadline = [&]() -> timers::TimePoint {
@@ -89,8 +109,9 @@ int RunUp(std::span<const std::string_view> raw_args) {
     if (duration && now - start >= *duration) break;
     if (ping_target) {
       if (pings_sent < ping_count && now >= ping_deadline()) {
-        stack.SendEchoRequest(*ping_target, identifier, static_cast<std::uint16_t>(pings_sent + 1),
-                              {}, now);
+        const auto sequence = static_cast<std::uint16_t>(pings_sent + 1);
+        outstanding[sequence] = now;
+        stack.SendEchoRequest(*ping_target, identifier, sequence, {}, now);
         ++pings_sent;
       }
       // Without --duration: done once every reply came, or one interval after the last request.

@@ -27,7 +27,7 @@ using Bytes = std::vector<std::uint8_t>;
 using tcp::Seq;
 using wire::TcpFlags;
 
-// TESTBED.md: our stack is 192.0.2.2 in every interop test and in the demo.
+// docs/testbed.md: our stack is 192.0.2.2 in every interop test and in the demo.
 constexpr wire::Ipv4Address kStackAddress(192, 0, 2, 2);
 
 // What the fuzz target's connection is asked to send: 4000 bytes queued at the start, 1500 more

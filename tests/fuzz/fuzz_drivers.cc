@@ -14,6 +14,7 @@
 #include "stack/wire/ipv4.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/tcp_options.h"
+#include "tools/diagram/capture_decode.h"
 
 namespace tapstack::fuzz {
 namespace {
@@ -259,8 +260,28 @@ class Session {
 
 }  // namespace
 
+namespace {
+
+// `tapstack diagram`'s decoding of a capture record, under every link type it knows and one it
+// does not.
+void DecodeAsCaptureRecord(std::span<const std::uint8_t> data) {
+  for (const int link_type : {tools::diagram::kLinkNull, tools::diagram::kLinkEthernet,
+                              tools::diagram::kLinkRaw, tools::diagram::kLinkLoop,
+                              tools::diagram::kLinkLinuxSll, tools::diagram::kLinkLinuxSll2, 105}) {
+    const std::optional<tools::diagram::CapturedTcp> tcp =
+        tools::diagram::DecodeTcp(link_type, data);
+    if (!tcp) continue;
+    volatile std::uint32_t sink =
+        tcp->seq + tcp->ack + tcp->payload_length + tcp->window + tcp->window_scale.value_or(0);
+    (void)sink;
+  }
+}
+
+}  // namespace
+
 void RunWireInput(std::span<const std::uint8_t> data) {
   TouchOptions(data);
+  DecodeAsCaptureRecord(data);
   WireIpv4(data);
   WireTcp(data, nullptr);
   const wire::Parsed<wire::EthernetView> ethernet = wire::EthernetView::Parse(data);

@@ -13,7 +13,8 @@
 namespace tapstack::fuzz {
 
 // wire_fuzz: the input is one Ethernet frame. Every view's Parse and every accessor runs on it
-// (and on its inner layers), and ParseTcpOptions runs on the raw input too.
+// (and on its inner layers), and ParseTcpOptions runs on the raw input too, as does
+// `tapstack diagram`'s decoding of a capture record under each link type.
 void RunWireInput(std::span<const std::uint8_t> data);
 
 // stack_fuzz: a fresh Stack with a listener on kListenPort and one ESTABLISHED connection (from

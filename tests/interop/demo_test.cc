@@ -18,8 +18,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tests/support/browser.h"
 #include "tests/support/netns.h"
 #include "tests/support/process.h"
+#include "tests/support/text_diagram.h"
 
 namespace tapstack::testing {
 namespace {
@@ -99,9 +101,10 @@ TEST_P(DemoScenarioTest, EveryVerdictIsExpected) {
   const ScenarioCase& scenario = GetParam();
   const std::string out_dir = TempPath("demo-out");
   const std::string output_path = TempPath("demo.out");
-  absl::StatusOr<ChildProcess> demo = ChildProcess::Spawn(
-      {TAPSTACK_BINARY, "demo", "--scenario", absl::StrCat(scenario.number), "--out", out_dir},
-      output_path);
+  absl::StatusOr<ChildProcess> demo =
+      ChildProcess::Spawn({TAPSTACK_BINARY, "demo", "--scenario", absl::StrCat(scenario.number),
+                           "--out", out_dir, "--html", absl::StrCat(out_dir, "/demo.html")},
+                          output_path);
   ASSERT_TRUE(demo.ok()) << demo.status();
   const auto started = std::chrono::steady_clock::now();
   const std::optional<int> status = demo->Wait(kScenarioTimeout);
@@ -126,6 +129,22 @@ TEST_P(DemoScenarioTest, EveryVerdictIsExpected) {
     EXPECT_EQ(TsharkCount(pcap, "tcp.analysis.keep_alive && ip.src == 192.0.2.2"),
               scenario.tshark_probes);
     EXPECT_EQ(TsharkCount(pcap, "tcp.analysis.keep_alive_ack"), scenario.tshark_probe_answers);
+  }
+  // The web page, in a real browser: no console message, one diagram per scenario part, as many
+  // arrows as the text diagrams; the screenshot stays under the build tree.
+  std::filesystem::create_directories(TAPSTACK_ARTIFACT_DIR);
+  absl::StatusOr<BrowserRun> browser = LoadInChromium(
+      absl::StrCat(out_dir, "/demo.html"),
+      absl::StrCat(TAPSTACK_ARTIFACT_DIR, "/demo-scenario-", scenario.number, ".png"));
+  EXPECT_TRUE(browser.ok()) << browser.status();
+  if (browser.ok()) {
+    EXPECT_FALSE(browser->console_messages()) << browser->log;
+    EXPECT_EQ(Occurrences(browser->dom, "<svg"), static_cast<int>(scenario.verdicts.size()));
+    EXPECT_EQ(Occurrences(browser->dom, "<g class=\"segment"), TextDiagramArrows(output));
+    EXPECT_GT(TextDiagramArrows(output), 3);
+    for (const std::string& id : scenario.verdicts) {
+      EXPECT_THAT(browser->dom, HasSubstr(absl::StrCat("verdict ", id, ": expected (")));
+    }
   }
   EXPECT_THAT(NamespacesOf(demo->pid()), IsEmpty());
   EXPECT_THAT(ProcessesOf(demo->pid()), IsEmpty());
@@ -180,6 +199,9 @@ struct InterruptCase {
   int signal;
   int scenario;
   std::string namespace_label;  // one of the scenario's namespaces, to know it is under way
+  // In its middle once this command, run in the namespace of this label, prints something.
+  std::string middle_label;
+  std::string middle_command;
 };
 
 void PrintTo(const InterruptCase& test, std::ostream* out) {
@@ -198,8 +220,8 @@ TEST_P(DemoInterruptTest, LeavesNothingBehindAndExitsPromptly) {
       output_path);
   ASSERT_TRUE(demo.ok()) << demo.status();
   const std::string ns = NamespacePrefix(demo->pid()) + test.namespace_label;
-  // Under way: its namespace exists and its Linux peer runs. Then a second more, so that the
-  // connection is up and the scenario in its middle.
+  // Under way: its namespace exists and its Linux peer runs. Then in its middle, as the case says
+  // (the peer unplugged, the connection up).
   bool under_way = false;
   for (int attempt = 0; attempt < 200 && !under_way; ++attempt) {
     const std::vector<std::string> names = NamespacesOf(demo->pid());
@@ -208,7 +230,16 @@ TEST_P(DemoInterruptTest, LeavesNothingBehindAndExitsPromptly) {
     if (!under_way) std::this_thread::sleep_for(milliseconds(50));
   }
   ASSERT_TRUE(under_way) << "the scenario never started:\n" << ReadFile(output_path);
-  std::this_thread::sleep_for(seconds(1));
+  const std::string middle =
+      absl::StrCat("ip netns exec ", NamespacePrefix(demo->pid()), test.middle_label, " ",
+                   test.middle_command, " 2>/dev/null");
+  bool in_middle = false;
+  for (int attempt = 0; attempt < 200 && !in_middle; ++attempt) {
+    in_middle = !RunCommand(middle).output.empty();
+    if (!in_middle) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(in_middle) << "never reached its middle (" << middle << "):\n"
+                         << ReadFile(output_path);
   ASSERT_FALSE(ProcessesOf(demo->pid()).empty()) << "the peer ended by itself";
 
   const auto signalled = std::chrono::steady_clock::now();
@@ -228,8 +259,10 @@ TEST_P(DemoInterruptTest, LeavesNothingBehindAndExitsPromptly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, DemoInterruptTest,
-                         ::testing::Values(InterruptCase{SIGINT, 3, "s3"},
-                                           InterruptCase{SIGTERM, 5, "s5a-nat"}),
+                         ::testing::Values(InterruptCase{SIGINT, 3, "s3", "s3",
+                                                         "nft list table inet tsdemo_unplug"},
+                                           InterruptCase{SIGTERM, 5, "s5a-nat", "s5a-server",
+                                                         "ss -Htn state established"}),
                          [](const ::testing::TestParamInfo<InterruptCase>& info) {
                            return absl::StrCat(info.param.signal == SIGINT ? "SigintDuringDeadPeer"
                                                                            : "SigtermBehindTheNat");
@@ -253,7 +286,12 @@ TEST(DemoStaleTest, NamespacesOfAKilledDemoAreRemovedByTheNext) {
   absl::StatusOr<ChildProcess> leftover = ChildProcess::Spawn(
       {"/usr/bin/env", "ip", "netns", "exec", stale, "sleep", "600"}, TempPath("leftover.out"));
   ASSERT_TRUE(leftover.ok());
-  std::this_thread::sleep_for(milliseconds(200));
+  bool inside = false;  // the process has entered the namespace
+  for (int attempt = 0; attempt < 200 && !inside; ++attempt) {
+    inside = !RunCommand("ip netns pids " + stale).output.empty();
+    if (!inside) std::this_thread::sleep_for(milliseconds(25));
+  }
+  ASSERT_TRUE(inside) << "the leftover process never entered " << stale;
 
   const std::string output_path = TempPath("demo-after-kill.out");
   const std::string out_dir = TempPath("demo-out");

@@ -1,13 +1,12 @@
-// Keepalive against the Linux kernel over TAP (issue 5), with the real `tapstack nc` binary and
+// Keepalive against the Linux kernel over TAP, with the real `tapstack nc` binary and
 // python3 kernel peers in namespaces the tests create. tshark on our captures is the external
 // oracle for what a probe and a probe's answer look like.
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <regex>
 #include <string>
@@ -130,7 +129,7 @@ class KeepaliveInteropTest : public TapTest {
   }
 
   void Unplug(bool both_directions) {
-    // TESTBED.md, "a dead peer": everything from our stack is dropped in the peer's namespace;
+    // docs/testbed.md, "a dead peer": everything from our stack is dropped in the peer's namespace;
     // with both directions, what the peer sends is lost too.
     ASSERT_TRUE(netns().RunOk("nft add table inet dead").ok());
     ASSERT_TRUE(netns()
@@ -139,7 +138,8 @@ class KeepaliveInteropTest : public TapTest {
     ASSERT_TRUE(netns().RunOk("nft add rule inet dead in iifname tap0 drop").ok());
     if (both_directions) {
       ASSERT_TRUE(
-          netns().RunOk("nft add chain inet dead out '{ type filter hook output priority -300; }'")
+          netns()
+              .RunOk("nft add chain inet dead out '{ type filter hook output priority -300; }'")
               .ok());
       ASSERT_TRUE(netns().RunOk("nft add rule inet dead out oifname tap0 drop").ok());
     }
@@ -282,7 +282,7 @@ TEST_F(KeepaliveInteropTest, WithoutKeepaliveTheRebootIsOnlyFoundWhenWeSend) {
 }
 
 // The second job of keepalive: our stack behind a real Linux NAT whose connection tracking
-// forgets an established connection after 3 idle seconds (TESTBED.md). The fixture's namespace
+// forgets an established connection after 3 idle seconds (docs/testbed.md). The fixture's namespace
 // (with our TAP) is the NAT; the server lives in a second namespace behind a veth.
 class NatKeepaliveTest : public KeepaliveInteropTest {
  protected:
@@ -292,18 +292,19 @@ class NatKeepaliveTest : public KeepaliveInteropTest {
     absl::StatusOr<std::unique_ptr<TestNetns>> server = TestNetns::Create();
     ASSERT_TRUE(server.ok()) << server.status();
     server_ns_ = std::move(*server);
-    for (const std::string& command : {
-             absl::StrCat("ip link add vnat type veth peer name vsrv netns ", server_ns_->name()),
-             std::string("ip addr add 198.51.100.1/24 dev vnat"), std::string("ip link set vnat up"),
-             std::string("nft add table ip nat"),
-             std::string("nft add chain ip nat post '{ type nat hook postrouting priority 100; }'"),
-             std::string("nft add rule ip nat post oifname vnat masquerade"),
-             std::string("nft add table inet filter"),
-             std::string("nft add chain inet filter forwarding '{ type filter hook forward priority 0; }'"),
-             std::string("nft add rule inet filter forwarding ct state invalid drop"),
-             std::string("sysctl -qw net.ipv4.ip_forward=1"),
-             std::string("sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=3"),
-             std::string("sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0")}) {
+    for (const std::string& command :
+         {absl::StrCat("ip link add vnat type veth peer name vsrv netns ", server_ns_->name()),
+          std::string("ip addr add 198.51.100.1/24 dev vnat"), std::string("ip link set vnat up"),
+          std::string("nft add table ip nat"),
+          std::string("nft add chain ip nat post '{ type nat hook postrouting priority 100; }'"),
+          std::string("nft add rule ip nat post oifname vnat masquerade"),
+          std::string("nft add table inet filter"),
+          std::string(
+              "nft add chain inet filter forwarding '{ type filter hook forward priority 0; }'"),
+          std::string("nft add rule inet filter forwarding ct state invalid drop"),
+          std::string("sysctl -qw net.ipv4.ip_forward=1"),
+          std::string("sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=3"),
+          std::string("sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0")}) {
       ASSERT_TRUE(netns().RunOk(command).ok()) << command;
     }
     ASSERT_TRUE(server_ns_->RunOk("ip addr add 198.51.100.2/24 dev vsrv").ok());
@@ -317,9 +318,8 @@ class NatKeepaliveTest : public KeepaliveInteropTest {
                     ->RunOk(absl::StrCat("python3 ", script, " ", kPort, " 120 ", die_, " >",
                                          server_out_, " 2>&1 &"))
                     .ok());
-    WaitFor([&] {
-      return server_ns_->Run(absl::StrCat("ss -ltn | grep -q :", kPort)).exit_code == 0;
-    });
+    WaitFor(
+        [&] { return server_ns_->Run(absl::StrCat("ss -ltn | grep -q :", kPort)).exit_code == 0; });
   }
   void TearDown() override {
     KeepaliveInteropTest::TearDown();
@@ -327,8 +327,8 @@ class NatKeepaliveTest : public KeepaliveInteropTest {
   }
 
   ChildProcess ConnectThroughNat(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {"--gateway", kKernelAddress, "--events", events_, "--pcap",
-                                     pcap_};
+    std::vector<std::string> args = {"--gateway", kKernelAddress, "--events",
+                                     events_,     "--pcap",       pcap_};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("198.51.100.2");
     args.push_back(std::to_string(kPort));

@@ -1,12 +1,12 @@
 // The floor of the stack against the Linux kernel over TAP, in a namespace the test creates:
 // ARP both ways, ICMP echo both ways, and a burst of malformed frames that must each be counted.
-#include <signal.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -26,9 +26,8 @@ using std::chrono::seconds;
 class PingTest : public TapTest {};
 
 TEST_F(PingTest, KernelResolvesAndPingsOurStackAndWePingItBack) {
-  ChildProcess stack = StartTapstack(
-      "up", {"--ping", kKernelAddress, "--count", "3", "--interval", "200ms", "--duration", "30s",
-             "--stats"});
+  ChildProcess stack = StartTapstack("up", {"--ping", kKernelAddress, "--count", "3", "--interval",
+                                            "200ms", "--duration", "30s", "--stats"});
   WaitUntilStackAnswers();
   // The kernel's neighbour table holds our MAC.
   const CommandResult neighbours = netns().Run(std::string("ip neigh show ") + kStackAddress);
@@ -97,13 +96,13 @@ std::vector<std::string> MalformedFrames(const std::string& kernel_mac) {
   std::vector<std::uint8_t> fragment = ip(wire::IpProtocol::kIcmp, echo);
   fragment[6] = 0x20;
   fix_ip_checksum(fragment);
-  frames.push_back(ethernet(fragment));  // fragment
+  frames.push_back(ethernet(fragment));                                 // fragment
   frames.push_back(ethernet(ip(17, std::vector<std::uint8_t>(8, 0))));  // unsupported protocol
   std::vector<std::uint8_t> bad_icmp = echo;
   bad_icmp[3] ^= 0x33;
   frames.push_back(ethernet(ip(wire::IpProtocol::kIcmp, bad_icmp)));  // icmp bad checksum
   std::vector<std::uint8_t> bad_tcp(20, 0);
-  bad_tcp[12] = 0x30;  // data offset 3
+  bad_tcp[12] = 0x30;                                               // data offset 3
   frames.push_back(ethernet(ip(wire::IpProtocol::kTcp, bad_tcp)));  // tcp malformed
   std::vector<std::string> hex;
   for (const auto& frame : frames) {
@@ -111,6 +110,35 @@ std::vector<std::string> MalformedFrames(const std::string& kernel_mac) {
         absl::string_view(reinterpret_cast<const char*>(frame.data()), frame.size())));
   }
   return hex;
+}
+
+// With --ready-file the stack says when it is attached: the kernel's very first ping after the
+// file appears is answered (the README's "bring it up and ping it" relies on this), and our own
+// pings print their round-trip times.
+TEST_F(PingTest, ReadyFileMeansTheFirstPingIsAnswered) {
+  const std::string ready = TempPath("up.ready");
+  ChildProcess stack =
+      StartTapstack("up", {"--ready-file", ready, "--ping", kKernelAddress, "--count", "2",
+                           "--interval", "200ms", "--duration", "30s"});
+  bool appeared = false;
+  for (int attempt = 0; attempt < 100 && !appeared; ++attempt) {
+    appeared = !ReadFile(ready).empty();
+    if (!appeared) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(appeared) << Output();
+  EXPECT_EQ(ReadFile(ready), absl::StrCat(kStackAddress, "/24 tap0 ", kStackMac, "\n"));
+  const CommandResult ping = netns().Run(std::string("ping -c 1 -W 3 ") + kStackAddress);
+  EXPECT_EQ(ping.exit_code, 0) << ping.output;
+  EXPECT_THAT(ping.output, ::testing::HasSubstr("1 received")) << ping.output;
+  // Our two pings, 200 ms apart, may still be under way.
+  for (int attempt = 0; attempt < 100 && Output().find("seq=2 ") == std::string::npos; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stack.Signal(SIGTERM);
+  ASSERT_EQ(stack.Wait(std::chrono::seconds(10)), 0) << Output();
+  EXPECT_THAT(Output(),
+              ::testing::ContainsRegex("reply from 192.0.2.1: seq=1 time=[0-9]+\\.[0-9]{3} ms"));
+  EXPECT_TRUE(ReadFile(ready).empty()) << "the ready file outlived the stack";
 }
 
 TEST_F(PingTest, MalformedBurstIsCountedAndPingStillWorks) {

@@ -14,7 +14,7 @@ void TapTest::SetUp() {
   ASSERT_TRUE(netns().RunOk("ip tuntap add dev tap0 mode tap").ok());
   ASSERT_TRUE(netns().RunOk(std::string("ip addr add ") + kKernelAddress + "/24 dev tap0").ok());
   ASSERT_TRUE(netns().RunOk("ip link set tap0 up").ok());
-  // Linux rate-limits answers to out-of-window segments (TESTBED.md); tests want every answer.
+  // Linux rate-limits answers to out-of-window segments (docs/testbed.md); tests want every answer.
   (void)netns().Run("sysctl -qw net.ipv4.tcp_invalid_ratelimit=0");
   output_path_ = TempPath("tapstack.out");
 }
@@ -22,9 +22,10 @@ void TapTest::SetUp() {
 ChildProcess TapTest::StartTapstack(const std::string& subcommand,
                                     const std::vector<std::string>& args,
                                     const std::string& input_path) {
-  std::vector<std::string> argv = {TAPSTACK_BINARY, subcommand,      "--netns", netns().name(),
-                                   "--tap",         "tap0",          "--addr",
-                                   std::string(kStackAddress) + "/24", "--mac", kStackMac};
+  std::vector<std::string> argv = {
+      TAPSTACK_BINARY, subcommand, "--netns", netns().name(),
+      "--tap",         "tap0",     "--addr",  std::string(kStackAddress) + "/24",
+      "--mac",         kStackMac};
   argv.insert(argv.end(), args.begin(), args.end());
   // With TAPSTACK_PCAP_DIR set, every run records its traffic (unless the test records already).
   if (std::find(args.begin(), args.end(), "--pcap") == args.end()) {

@@ -1,5 +1,5 @@
-// A namespace with a TAP device whose kernel side is 192.0.2.1/24 (TESTBED.md), and helpers to run
-// the real `tapstack` binary on it as 192.0.2.2.
+// A namespace with a TAP device whose kernel side is 192.0.2.1/24 (docs/testbed.md), and helpers to
+// run the real `tapstack` binary on it as 192.0.2.2.
 #ifndef TAPSTACK_TESTS_INTEROP_TAP_FIXTURE_H_
 #define TAPSTACK_TESTS_INTEROP_TAP_FIXTURE_H_
 

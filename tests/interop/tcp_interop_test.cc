@@ -1,4 +1,4 @@
-// TCP against the Linux kernel over TAP (issue #4), in namespaces the tests create (TESTBED.md).
+// TCP against the Linux kernel over TAP, in namespaces the tests create (docs/testbed.md).
 //
 // The kernel's side is tests/interop/tcp_peer.py, run inside the namespace. Our side is either the
 // stack in this process on the namespace's TAP device (InProcessStack: the tests then see every
@@ -29,7 +29,7 @@ using std::chrono::seconds;
 using ::testing::HasSubstr;
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
-constexpr char kServerAddress[] = "198.51.100.2";  // behind the router (TESTBED.md)
+constexpr char kServerAddress[] = "198.51.100.2";  // behind the router (docs/testbed.md)
 constexpr char kRouterAddress[] = "198.51.100.1";
 
 class TcpInteropTest : public TapTest {

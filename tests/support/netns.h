@@ -1,4 +1,4 @@
-// Network namespaces for tests that need a TAP device or a kernel peer (see shared TESTBED.md).
+// Network namespaces for tests that need a TAP device or a kernel peer (docs/testbed.md).
 //
 //   class MyTest : public tapstack::testing::NetnsTest {};   // skips or fails without TAP support
 //   TEST_F(MyTest, Ping) {

@@ -1,4 +1,4 @@
-// The soak test (issue 8, "Soak"): thousands of connections over time between two stacks on a
+// The soak test: thousands of connections over time between two stacks on a
 // virtual clock, over links that lose, duplicate, reorder and delay frames, each
 // connection given one behaviour of a mixed workload: bulk transfers one way or both ways,
 // request/response with every close order, half-close, idling with keepalive, aborts from either

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/netns.h"
 #include "tests/support/process.h"
+#include "tests/tools/capture_bytes.h"
 
 namespace tapstack::testing {
 namespace {
@@ -33,6 +35,53 @@ TEST(CliTest, NoCommandIsAUsageError) {
   EXPECT_EQ(Tapstack({"frobnicate"}).status, 2);
 }
 
+// `--help` (or `-h`) anywhere prints the command's usage on standard output and exits 0, even
+// where the command would otherwise want options it does not have (nc without --addr).
+TEST(CliTest, EveryCommandAnswersHelp) {
+  for (const std::string command : {"demo", "up", "nc", "sim", "diagram"}) {
+    for (const std::string flag : {"--help", "-h"}) {
+      const CliRun run = Tapstack({command, flag});
+      EXPECT_EQ(run.status, 0) << command << " " << flag << ": " << run.output;
+      EXPECT_THAT(run.output, ::testing::StartsWith("usage: tapstack " + command))
+          << command << " " << flag;
+      EXPECT_THAT(run.output, ::testing::Not(::testing::HasSubstr("unknown option")));
+    }
+  }
+  const CliRun late = Tapstack({"nc", "--addr", "192.0.2.2/24", "--help"});
+  EXPECT_EQ(late.status, 0) << late.output;
+  EXPECT_EQ(Tapstack({"help"}).status, 0);
+}
+
+// A bad value is named by the option (or the argument) it was given for, with what is allowed.
+TEST(CliTest, ErrorsNameTheOption) {
+  CliRun run = Tapstack({"nc", "--addr", "192.0.2.2/24", "192.0.2.1", "99999"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("PORT: bad number '99999' (allowed: 1 to 65535)"));
+  run = Tapstack({"up", "--addr", "192.0.2.2/24", "--mtu", "100"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--mtu: bad number '100' (allowed: 576 to 9000)"));
+  run = Tapstack({"up", "--addr", "192.0.2.2/24", "--ping", "nowhere"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--ping: bad IPv4 address 'nowhere'"));
+  run = Tapstack({"up", "--addr", "192.0.2.2/24", "--interval", "soon"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--interval: bad duration 'soon'"));
+  run = Tapstack({"sim", "--count", "500"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--count: bad number '500' (allowed: 1 to 127)"));
+  run = Tapstack({"nc", "--addr", "192.0.2.2/24", "999.0.2.1", "80"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("HOST: bad IPv4 address '999.0.2.1'"));
+}
+
+// The command line wants the prefix: a bare address would leave nothing on-link.
+TEST(CliTest, AddressWithoutPrefixIsRefused) {
+  const CliRun run = Tapstack({"up", "--addr", "192.0.2.2", "--tap", "bad/name"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("bad --addr '192.0.2.2': the prefix length is "
+                                               "required, as 192.0.2.2/24"));
+}
+
 TEST(CliTest, KeepaliveValuesOutOfRangeNameTheRange) {
   const std::vector<std::string> base = {"nc", "--addr", "192.0.2.2/24"};
   auto with = [&](std::vector<std::string> extra) {
@@ -52,7 +101,7 @@ TEST(CliTest, KeepaliveValuesOutOfRangeNameTheRange) {
   EXPECT_THAT(run.output, ::testing::HasSubstr("IDLE,INTERVAL,COUNT"));
   run = with({"--keepalive", "3 seconds,2s,4"});
   EXPECT_EQ(run.status, 2);
-  EXPECT_THAT(run.output, ::testing::HasSubstr("bad duration"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--keepalive IDLE: bad duration '3 seconds'"));
   run = with({"--user-timeout", "soon"});
   EXPECT_EQ(run.status, 2);
 }
@@ -69,6 +118,114 @@ TEST(CliTest, NcArgumentErrors) {
 TEST(CliTest, UpArgumentErrors) {
   EXPECT_EQ(Tapstack({"up", "--addr", "192.0.2.2/24", "--ping", "nowhere"}).status, 2);
   EXPECT_EQ(Tapstack({"up", "--addr", "192.0.2.2/24", "--count", "0"}).status, 2);
+}
+
+std::string CaptureFile(const Bytes& bytes) {
+  const std::string path = TempPath("capture.pcap");
+  WriteBytes(path, bytes);
+  return path;
+}
+
+// A short keepalive exchange between 192.0.2.1:40000 and 198.51.100.2:80, as Ethernet frames.
+std::vector<Record> KeepaliveRecords() {
+  const std::uint32_t server = 0xc6336402;
+  const std::uint32_t client = 0xc0000201;
+  const auto from_server = [&](std::uint32_t seq, std::uint32_t ack, std::uint8_t flags) {
+    return TcpSpec{.src = server,
+                   .dst = client,
+                   .src_port = 80,
+                   .dst_port = 40000,
+                   .seq = seq,
+                   .ack = ack,
+                   .flags = flags};
+  };
+  return {{1, 0, Ethernet(Ipv4Tcp({.seq = 100, .flags = kSyn}))},
+          {1, 1000, Ethernet(Ipv4Tcp(from_server(900, 101, kSyn | kAck)))},
+          {1, 2000, Ethernet(Ipv4Tcp({.seq = 101, .ack = 901, .flags = kAck}))},
+          {3, 2000, Ethernet(Ipv4Tcp({.seq = 100, .ack = 901, .flags = kAck}))},
+          {3, 3000, Ethernet(Ipv4Tcp(from_server(901, 101, kAck)))}};
+}
+
+TEST(CliTest, DiagramDrawsACapture) {
+  const std::string path = CaptureFile(PcapFile(1, KeepaliveRecords()));
+  CliRun run = Tapstack({"diagram", path});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_THAT(
+      run.output,
+      ::testing::HasSubstr("=== stream 0: 192.0.2.1:40000 <-> 198.51.100.2:80, 5 of 5 segments"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("|-- ACK seq=0 ack=1 len=0 "));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("|  keepalive probe 1\n"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("|  answer to keepalive probe 1\n"));
+  // Only what falls between --from and --to is drawn, at the capture's times.
+  run = Tapstack({"diagram", path, "--from", "2s", "--width", "40"});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_THAT(run.output, ::testing::HasSubstr("2 of 5 segments, 2.002 s to 2.003 s"));
+  EXPECT_THAT(run.output, ::testing::Not(::testing::HasSubstr("SYN")));
+  // Nothing matches: said, with status 1.
+  run = Tapstack({"diagram", path, "--port", "443"});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("no TCP conversation of " + path +
+                                               " matches the selection (1 conversations"));
+  EXPECT_EQ(Tapstack({"diagram", path, "--hosts", "198.51.100.2,192.0.2.1"}).status, 0);
+  EXPECT_EQ(Tapstack({"diagram", path, "--stream", "1"}).status, 1);
+  EXPECT_EQ(Tapstack({"diagram", path, "--hosts", "192.0.2.1"}).status, 2);
+  EXPECT_EQ(Tapstack({"diagram", path, "--width", "10"}).status, 2);
+  EXPECT_EQ(Tapstack({"diagram"}).status, 2);
+}
+
+// pcapng, as Wireshark and dumpcap write by default, reads the same (converted with editcap).
+TEST(CliTest, DiagramReadsPcapng) {
+  const std::string pcap = CaptureFile(PcapFile(1, KeepaliveRecords()));
+  const std::string pcapng = TempPath("capture.pcapng");
+  const CommandResult editcap =
+      RunCommand("editcap -F pcapng " + ShellQuote(pcap) + " " + ShellQuote(pcapng));
+  ASSERT_EQ(editcap.exit_code, 0) << editcap.output;
+  const CliRun run = Tapstack({"diagram", pcapng});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_THAT(run.output, ::testing::HasSubstr("|  answer to keepalive probe 1\n"));
+}
+
+// Whatever the file holds, a sentence and status 1, never a crash.
+TEST(CliTest, DiagramBadFilesAreClearErrors) {
+  CliRun run = Tapstack({"diagram", "/nonexistent/capture.pcap"});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("cannot open /nonexistent/capture.pcap: No such "
+                                               "file or directory"));
+
+  const std::string text =
+      CaptureFile(Bytes{'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd', ',', ' ', 'n', 'o',
+                        't', ' ', 'a', ' ', 'p', 'c', 'a', 'p', ' ', 'a', 't', ' ', 'a', 'l', 'l'});
+  run = Tapstack({"diagram", text});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr(" is not a pcap or pcapng capture ("));
+
+  run = Tapstack({"diagram", CaptureFile({})});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr(" is not a pcap or pcapng capture ("));
+
+  // Cut in the middle of the last record.
+  Bytes truncated = PcapFile(1, KeepaliveRecords());
+  truncated.resize(truncated.size() - 20);
+  run = Tapstack({"diagram", CaptureFile(truncated)});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("corrupt or truncated after 4 packets ("));
+
+  // A record header claiming 4 GiB.
+  Bytes corrupt = PcapFile(1, KeepaliveRecords());
+  corrupt[24 + 8] = corrupt[24 + 9] = corrupt[24 + 10] = corrupt[24 + 11] = 0xff;
+  run = Tapstack({"diagram", CaptureFile(corrupt)});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("corrupt or truncated after 0 packets ("));
+
+  // ARP only.
+  run = Tapstack({"diagram", CaptureFile(PcapFile(1, {{1, 0, Ethernet(Bytes(28, 0), 0x0806)}}))});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr(" holds no TCP over IPv4 (1 packet read)"));
+
+  // 802.11 frames are not decoded.
+  run = Tapstack({"diagram", CaptureFile(PcapFile(105, {{1, 0, Bytes(30, 0)}}))});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("link type IEEE802_11 (105) is not decoded"));
 }
 
 // A TAP device that cannot be opened is a local failure (exit status 1), and the message names the

@@ -139,7 +139,7 @@ TEST(DemoDiagramTest, DeadPeerDrawnExactly) {
     4.011  |-- ACK seq=6 ack=1 len=0 ---------------------x   |  keepalive probe 3/3, lost: the peer is unplugged
            :  (1.0 s)                                         :
     5.011  |  * keepalive gives up                            |
-    5.011  |-- RST,ACK seq=7 ack=1 len=0 -----------------x   |  lost: the peer is unplugged
+    5.011  |-- RST,ACK seq=7 ack=1 len=0 -----------------x   |  reset, lost: the peer is unplugged
            |                                                  |
           x: never arrived (the peer was unplugged)
 )";
@@ -170,15 +170,15 @@ TEST(DemoDiagramTest, AnsweredProbesRestartTheCount) {
   link.Ours(5001, kAck, 0, 1);    // probe 2
   link.Theirs(5002, kAck, 1, 1);  // answers probe 2
   const Conversation conversation = ReadConversation(link.recording, false);
-  std::vector<std::pair<SegmentKind, int>> kinds;
+  std::vector<std::pair<std::uint16_t, int>> kinds;
   for (std::size_t i = 3; i < conversation.segments.size(); ++i) {
-    kinds.emplace_back(conversation.segments[i].kind, conversation.segments[i].probe_number);
+    kinds.emplace_back(conversation.segments[i].marks, conversation.segments[i].probe_number);
   }
-  EXPECT_THAT(kinds, ElementsAre(std::pair(SegmentKind::kKeepaliveProbe, 1),
-                                 std::pair(SegmentKind::kKeepaliveAnswer, 1),
-                                 std::pair(SegmentKind::kKeepaliveProbe, 1),
-                                 std::pair(SegmentKind::kKeepaliveProbe, 2),
-                                 std::pair(SegmentKind::kKeepaliveAnswer, 2)));
+  EXPECT_THAT(kinds, ElementsAre(std::pair<std::uint16_t, int>(diagram::kKeepaliveProbe, 1),
+                                 std::pair<std::uint16_t, int>(diagram::kKeepaliveAnswer, 1),
+                                 std::pair<std::uint16_t, int>(diagram::kKeepaliveProbe, 1),
+                                 std::pair<std::uint16_t, int>(diagram::kKeepaliveProbe, 2),
+                                 std::pair<std::uint16_t, int>(diagram::kKeepaliveAnswer, 2)));
   const std::string diagram = RenderSequenceDiagram({.keepalive_count = 5}, link.recording);
   EXPECT_THAT(diagram, HasSubstr("|  keepalive probe 2/5\n"));
   EXPECT_THAT(diagram, HasSubstr("|  answer to probe 2/5\n"));
@@ -193,8 +193,8 @@ TEST(DemoDiagramTest, OneByteProbesAndRstAnswersAreRecognised) {
   link.Theirs(2001, kRst, 5, 0);   // a rebooted peer: no such connection
   const Conversation conversation = ReadConversation(link.recording, false);
   ASSERT_EQ(conversation.segments.size(), 7u);
-  EXPECT_EQ(conversation.segments[5].kind, SegmentKind::kKeepaliveProbe);
-  EXPECT_EQ(conversation.segments[6].kind, SegmentKind::kKeepaliveAnswer);
+  EXPECT_EQ(conversation.segments[5].marks, std::uint16_t{diagram::kKeepaliveProbe});
+  EXPECT_EQ(conversation.segments[6].marks, std::uint16_t{diagram::kKeepaliveAnswer});
   EXPECT_THAT(
       RenderSequenceDiagram({.keepalive_count = 3}, link.recording),
       HasSubstr("<------------------------------ RST seq=5 len=0 --|  answer to probe 1/3"));
@@ -209,9 +209,9 @@ TEST(DemoDiagramTest, DataAtSndNxtMinusOneIsARetransmissionNotAProbe) {
   link.Ours(220, kFin | kAck, 2, 1);
   const Conversation conversation = ReadConversation(link.recording, false);
   ASSERT_EQ(conversation.segments.size(), 7u);
-  EXPECT_EQ(conversation.segments[3].kind, SegmentKind::kOther);
-  EXPECT_EQ(conversation.segments[4].kind, SegmentKind::kRetransmission);
-  EXPECT_EQ(conversation.segments[6].kind, SegmentKind::kOther);
+  EXPECT_EQ(conversation.segments[3].marks, 0u);
+  EXPECT_EQ(conversation.segments[4].marks, std::uint16_t{diagram::kRetransmission});
+  EXPECT_EQ(conversation.segments[6].marks, 0u);
   EXPECT_THAT(RenderSequenceDiagram({}, link.recording), HasSubstr("|  retransmission\n"));
 }
 
@@ -272,12 +272,12 @@ TEST(DemoDiagramTest, NatColumnShowsWhatCrossedAndWhatWasDropped) {
   link.Theirs(5001, kAck, 91, 11, 0, false);  // the server's own segment, stopped by the NAT
   const DiagramSpec spec{.stack_title = "our stack",
                          .peer_title = "server",
-                         .nat_title = "NAT",
+                         .nat_title = "NAT (Linux)",
                          .nat_subtitle = "3 s"};
   const std::vector<std::string> lines = Lines(RenderSequenceDiagram(spec, link.recording));
   ASSERT_EQ(lines.size(), 13u);
   EXPECT_EQ(lines[0],
-            "    t (s)  our stack                                    NAT              server");
+            "    t (s)  our stack                                    NAT (Linux)      server");
   EXPECT_EQ(
       lines[1],
       "           192.0.2.2:40000                              3 s              198.51.100.2:7003");
@@ -292,7 +292,7 @@ TEST(DemoDiagramTest, NatColumnShowsWhatCrossedAndWhatWasDropped) {
             "by the NAT");
   EXPECT_EQ(lines[10],
             "    5.002  |                                            X<---------------|  ACK seq=1 "
-            "ack=1 len=0 dropped by the NAT");
+            "ack=1 len=0 dropped by the NAT, duplicate ACK");
   EXPECT_EQ(lines.back(), "          X: dropped by the NAT");
 }
 

@@ -28,6 +28,7 @@
 #include "tools/demo/interrupt.h"
 #include "tools/demo/scenarios.h"
 #include "tools/demo/topology.h"
+#include "tools/diagram/html_page.h"
 
 namespace tapstack::tools {
 namespace {
@@ -37,12 +38,13 @@ using demo::Scenario;
 
 constexpr char kUsage[] =
     "usage: tapstack demo [--scenario N] [--idle DURATION] [--interval DURATION] [--count N]\n"
-    "                     [--out DIR]\n"
+    "                     [--out DIR] [--html FILE]\n"
     "  --scenario N        run only scenario N (1 to 5; 4 and 5 have two parts, a and b)\n"
     "  --idle DURATION     keepalive idle time before the first probe (default 2s)\n"
     "  --interval DURATION time between unanswered probes (default 1s)\n"
     "  --count N           unanswered probes before the connection is dropped (default 3)\n"
     "  --out DIR           where the pcap files go (default ./demo-out)\n"
+    "  --html FILE         also write every scenario as one web page (inline SVG diagrams)\n"
     "Durations: a whole number and a unit, e.g. 500ms, 2s. Needs root and /dev/net/tun.\n";
 
 int Usage(absl::string_view message) {
@@ -98,7 +100,7 @@ std::optional<std::string> MissingPrerequisite() {
 
 absl::StatusOr<std::chrono::nanoseconds> ParseKeepaliveDuration(const std::string& name,
                                                                 const std::string& text) {
-  absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration(text);
+  absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration(name, text);
   if (!value.ok()) return value.status();
   // The ranges of Linux's TCP_KEEPIDLE and TCP_KEEPINTVL, in milliseconds instead of seconds.
   if (*value < std::chrono::milliseconds(1) || *value > std::chrono::seconds(32767)) {
@@ -110,14 +112,13 @@ absl::StatusOr<std::chrono::nanoseconds> ParseKeepaliveDuration(const std::strin
 }  // namespace
 
 int RunDemo(std::span<const std::string_view> raw_args) {
-  absl::StatusOr<Args> args =
-      Args::Parse(raw_args, {"--scenario", "--idle", "--interval", "--count", "--out"}, {"--help"},
-                  {{"-h", "--help"}});
-  if (!args.ok()) return Usage(args.status().message());
-  if (args->Has("--help")) {
+  if (AsksForHelp(raw_args)) {
     std::fputs(kUsage, stdout);
     return 0;
   }
+  absl::StatusOr<Args> args = Args::Parse(
+      raw_args, {"--scenario", "--idle", "--interval", "--count", "--out", "--html"}, {});
+  if (!args.ok()) return Usage(args.status().message());
   if (!args->positional().empty()) return Usage("unexpected argument " + args->positional()[0]);
 
   DemoSettings settings;
@@ -138,20 +139,24 @@ int RunDemo(std::span<const std::string_view> raw_args) {
     settings.keepalive.interval = *value;
   }
   if (auto count = args->Get("--count")) {
-    absl::StatusOr<long long> value = ParseInteger(*count, 1, 127);
-    if (!value.ok()) return Usage(absl::StrCat("--count: ", value.status().message()));
+    absl::StatusOr<long long> value = ParseInteger("--count", *count, 1, 127);
+    if (!value.ok()) return Usage(value.status().message());
     settings.keepalive.count = static_cast<int>(*value);
   }
   std::optional<int> only;
   if (auto scenario = args->Get("--scenario")) {
-    absl::StatusOr<long long> value = ParseInteger(*scenario, 1, 5);
-    if (!value.ok()) return Usage(absl::StrCat("--scenario: ", value.status().message()));
+    absl::StatusOr<long long> value = ParseInteger("--scenario", *scenario, 1, 5);
+    if (!value.ok()) return Usage(value.status().message());
     only = static_cast<int>(*value);
   }
   if (auto out = args->Get("--out")) {
     if (out->empty()) return Usage("--out needs a directory");
     settings.out_dir = *out;
   }
+  const std::optional<std::string> html_path = args->Get("--html");
+  if (html_path && html_path->empty()) return Usage("--html needs a file name");
+  const std::string html_dir =
+      html_path ? std::filesystem::path(*html_path).parent_path().string() : "";
 
   if (std::optional<std::string> missing = MissingPrerequisite()) return Fail(*missing);
   std::error_code dir_error;
@@ -179,10 +184,12 @@ int RunDemo(std::span<const std::string_view> raw_args) {
   const auto started = std::chrono::steady_clock::now();
   int ran = 0;
   std::vector<std::string> unexpected;
+  std::vector<diagram::HtmlSection> page;
   for (const Scenario& scenario : demo::AllScenarios()) {
     if (only && scenario.number != *only) continue;
     absl::StatusOr<demo::Verdict> verdict =
-        demo::RunScenario(scenario, settings, **interrupt, stdout);
+        demo::RunScenario(scenario, settings, **interrupt, stdout, html_path ? &page : nullptr,
+                          html_dir.empty() ? "." : html_dir);
     if (!verdict.ok()) {
       std::printf(
           "\ninterrupted (%s): the namespaces, TAP devices and peers of the demo are "
@@ -203,6 +210,19 @@ int RunDemo(std::span<const std::string_view> raw_args) {
                 unexpected.size(), ran, absl::StrJoin(unexpected, ", ").c_str(), took);
   }
   std::fflush(stdout);
+  if (html_path) {
+    const std::string html = diagram::RenderHtmlPage(
+        "tapstack demo: TCP keepalive's two jobs, on the wire against Linux peers",
+        absl::StrCat(demo::KeepaliveText(settings),
+                     ". Each diagram is drawn from the frames "
+                     "our stack actually exchanged; its pcap is linked below it."),
+        page);
+    if (const absl::Status written = diagram::WriteHtmlFile(*html_path, html); !written.ok()) {
+      return Fail(std::string(written.message()));
+    }
+    std::printf("web page: %s\n", html_path->c_str());
+    std::fflush(stdout);
+  }
   return unexpected.empty() ? 0 : 1;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -98,16 +99,14 @@ int Count(const Conversation& conversation, const std::function<bool(const Segme
       std::count_if(conversation.segments.begin(), conversation.segments.end(), test));
 }
 
-bool OurProbe(const Segment& s) { return s.from_stack && s.kind == SegmentKind::kKeepaliveProbe; }
-bool PeerAnswer(const Segment& s) {
-  return !s.from_stack && s.kind == SegmentKind::kKeepaliveAnswer;
-}
+bool OurProbe(const Segment& s) { return s.from_left && s.marked(diagram::kKeepaliveProbe); }
+bool PeerAnswer(const Segment& s) { return !s.from_left && s.marked(diagram::kKeepaliveAnswer); }
 
 // The time of the last segment that reached our stack from the peer.
 std::optional<Duration> LastHeardFromPeer(const Conversation& conversation) {
   std::optional<Duration> at;
   for (const Segment& segment : conversation.segments) {
-    if (!segment.from_stack && segment.delivered) at = segment.at;
+    if (!segment.from_left && segment.delivered) at = segment.at;
   }
   return at;
 }
@@ -392,7 +391,7 @@ absl::Status RunDeadPeer(ScenarioContext& context) {
                                                          keepalive.count));
   verdict.Expect(answers == 0, absl::StrCat(answers, " probes were answered by a dead peer"));
   const bool reset_last = !conversation.segments.empty() &&
-                          conversation.segments.back().from_stack &&
+                          conversation.segments.back().from_left &&
                           conversation.segments.back().has(TcpFlags::kRst);
   verdict.Expect(reset_last, "our stack did not end the connection with a RST");
   const std::optional<Duration> heard = LastHeardFromPeer(conversation);
@@ -438,9 +437,9 @@ absl::Status RunRebootWithoutKeepalive(ScenarioContext& context) {
   bool reset_answers_data = false;
   for (std::size_t i = 0; i + 1 < conversation.segments.size(); ++i) {
     const Segment& sent = conversation.segments[i];
-    if (!sent.from_stack || sent.payload_length == 0) continue;
+    if (!sent.from_left || sent.payload_length == 0) continue;
     for (std::size_t j = i + 1; j < conversation.segments.size(); ++j) {
-      if (conversation.segments[j].from_stack) continue;
+      if (conversation.segments[j].from_left) continue;
       reset_answers_data = conversation.segments[j].has(TcpFlags::kRst);
       break;
     }
@@ -472,13 +471,13 @@ absl::Status RunRebootWithKeepalive(ScenarioContext& context) {
   verdict.Expect(IsError(session.app().closed, ECONNRESET),
                  absl::StrCat(ClosedText(session.app()), ", expected ECONNRESET"));
   const int data_segments =
-      Count(conversation, [](const Segment& s) { return s.from_stack && s.payload_length > 0; });
+      Count(conversation, [](const Segment& s) { return s.from_left && s.payload_length > 0; });
   verdict.Expect(data_segments == 0, "the application sent data; the probe was to find out first");
   const auto reset =
       std::find_if(conversation.segments.begin(), conversation.segments.end(),
-                   [](const Segment& s) { return !s.from_stack && s.has(TcpFlags::kRst); });
+                   [](const Segment& s) { return !s.from_left && s.has(TcpFlags::kRst); });
   const bool reset_answers_probe =
-      reset != conversation.segments.end() && reset->kind == SegmentKind::kKeepaliveAnswer;
+      reset != conversation.segments.end() && reset->marked(diagram::kKeepaliveAnswer);
   verdict.Expect(reset_answers_probe, "no RST answered a keepalive probe");
   if (reset_answers_probe && session.app().closed_at) {
     verdict.Observe(absl::StrCat("probe ", reset->probe_number, "/", keepalive.count,
@@ -518,7 +517,7 @@ absl::Status RunNatWithoutKeepalive(ScenarioContext& context) {
   int late_through = 0;
   int data_seen = 0;
   for (const Segment& segment : conversation.segments) {
-    if (!segment.from_stack || segment.payload_length == 0) continue;
+    if (!segment.from_left || segment.payload_length == 0) continue;
     if (++data_seen == 1) continue;
     ++late_sent;
     if (segment.delivered) ++late_through;
@@ -614,7 +613,9 @@ seconds ConntrackTimeout(const DemoSettings& settings) {
 }
 
 absl::StatusOr<Verdict> RunScenario(const Scenario& scenario, const DemoSettings& settings,
-                                    InterruptWatch& interrupt, std::FILE* out) {
+                                    InterruptWatch& interrupt, std::FILE* out,
+                                    std::vector<diagram::HtmlSection>* page,
+                                    const std::string& page_dir) {
   const auto started = std::chrono::steady_clock::now();
   std::fprintf(out, "\n=== %s. %s\n", scenario.id.c_str(), scenario.title.c_str());
   std::fflush(out);
@@ -624,9 +625,13 @@ absl::StatusOr<Verdict> RunScenario(const Scenario& scenario, const DemoSettings
                           .verdict = Verdict(scenario.id)};
   const absl::Status status = scenario.run(context);
   const bool interrupted = absl::IsCancelled(status);
+  diagram::HtmlSection section{.heading = absl::StrCat(scenario.id, ". ", scenario.title)};
   if (!interrupted) {
     if (!status.ok()) context.verdict.SetupFailed(status);
-    if (!context.setting.empty()) std::fprintf(out, "    %s\n", context.setting.c_str());
+    if (!context.setting.empty()) {
+      std::fprintf(out, "    %s\n", context.setting.c_str());
+      section.before.push_back(context.setting);
+    }
     if (context.session != nullptr) {
       context.session->StopRecording();
       std::fprintf(out, "\n%s\n",
@@ -634,6 +639,19 @@ absl::StatusOr<Verdict> RunScenario(const Scenario& scenario, const DemoSettings
       std::fprintf(out, "    stack counters: %s\n", CountersLine(context.session->stack()).c_str());
       for (const std::string& pcap : context.pcaps) {
         std::fprintf(out, "    pcap: %s\n", pcap.c_str());
+      }
+      if (page != nullptr) {
+        section.svg = RenderSequenceDiagramSvg(context.diagram, context.session->recording());
+        section.after.push_back(
+            absl::StrCat("stack counters: ", CountersLine(context.session->stack())));
+        for (const std::string& pcap : context.pcaps) {
+          // The link works from wherever the page is opened, as long as the two stay together.
+          std::error_code error;
+          const std::filesystem::path relative = std::filesystem::relative(
+              std::filesystem::absolute(pcap), std::filesystem::absolute(page_dir), error);
+          section.links.push_back(
+              {absl::StrCat("pcap: ", pcap), error ? pcap : relative.generic_string()});
+        }
       }
     }
   }
@@ -646,6 +664,11 @@ absl::StatusOr<Verdict> RunScenario(const Scenario& scenario, const DemoSettings
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::fprintf(out, "%s [%.1f s]\n", context.verdict.Line().c_str(), took);
+  if (page != nullptr) {
+    section.verdict = absl::StrFormat("%s [%.1f s]", context.verdict.Line(), took);
+    section.verdict_expected = context.verdict.expected();
+    page->push_back(std::move(section));
+  }
   std::fflush(out);
   return context.verdict;
 }

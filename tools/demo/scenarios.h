@@ -21,6 +21,7 @@
 #include "stack/tcp/tcp_types.h"
 #include "tools/demo/interrupt.h"
 #include "tools/demo/verdict.h"
+#include "tools/diagram/html_page.h"
 
 namespace tapstack::tools::demo {
 
@@ -51,9 +52,13 @@ std::string KeepaliveText(const DemoSettings& settings);
 std::chrono::seconds ConntrackTimeout(const DemoSettings& settings);
 
 // Runs one scenario: prints its header, diagram, pcap paths and verdict line to `out`, and
-// returns the verdict. Cancelled when interrupted (everything it built is removed first).
+// returns the verdict. With `page`, also appends the scenario's section of the web page (the
+// diagram as SVG, its counters, verdict and pcap links relative to `page_dir`). Cancelled when
+// interrupted (everything it built is removed first).
 absl::StatusOr<Verdict> RunScenario(const Scenario& scenario, const DemoSettings& settings,
-                                    InterruptWatch& interrupt, std::FILE* out);
+                                    InterruptWatch& interrupt, std::FILE* out,
+                                    std::vector<diagram::HtmlSection>* page = nullptr,
+                                    const std::string& page_dir = ".");
 
 }  // namespace tapstack::tools::demo
 

@@ -6,6 +6,7 @@
 #include "stack/wire/ethernet.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/tcp.h"
+#include "stack/wire/tcp_options.h"
 
 namespace tapstack::tools::demo {
 namespace {
@@ -18,8 +19,16 @@ struct ParsedTcp {
   std::uint32_t seq = 0, ack = 0;
   std::uint8_t flags = 0;
   std::uint16_t window = 0;
+  std::optional<std::uint8_t> window_scale;
   std::uint32_t payload_length = 0;
 };
+
+// The window scale option of a SYN (RFC 7323 2.2); malformed options are taken as none.
+std::optional<std::uint8_t> WindowScale(const wire::TcpView& tcp) {
+  if ((tcp.flags() & TcpFlags::kSyn) == 0) return std::nullopt;
+  const wire::Parsed<wire::TcpOptions> options = wire::ParseTcpOptions(tcp.options_bytes());
+  return options.ok() ? options->window_scale : std::nullopt;
+}
 
 std::optional<ParsedTcp> ParseTcp(const std::vector<std::uint8_t>& frame) {
   const wire::Parsed<wire::EthernetView> ethernet = wire::EthernetView::Parse(frame);
@@ -38,6 +47,7 @@ std::optional<ParsedTcp> ParseTcp(const std::vector<std::uint8_t>& frame) {
                    .ack = tcp->ack(),
                    .flags = tcp->flags(),
                    .window = tcp->window(),
+                   .window_scale = WindowScale(*tcp),
                    .payload_length = static_cast<std::uint32_t>(tcp->payload().size())};
 }
 
@@ -52,87 +62,7 @@ struct Candidate {
   ParsedTcp tcp;
 };
 
-// Wrap-around "a is after b" for 32-bit sequence numbers (RFC 9293 3.4).
-bool After(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) > 0; }
-
-// What one side has sent and had acknowledged, as seen on the wire.
-struct SideState {
-  std::optional<std::uint32_t> snd_nxt;  // highest sequence number sent + 1
-  std::optional<std::uint32_t> snd_una;  // highest acknowledgment received from the other side
-  int probes_outstanding = 0;            // probes since the other side was last heard from
-  bool last_was_probe = false;           // its latest segment was a probe
-};
-
-void Classify(std::vector<Segment>& segments) {
-  std::array<SideState, 2> sides;  // [0] our stack, [1] the peer
-  for (Segment& segment : segments) {
-    SideState& sender = sides[segment.from_stack ? 0 : 1];
-    SideState& receiver = sides[segment.from_stack ? 1 : 0];
-    const bool control =
-        segment.has(TcpFlags::kSyn) || segment.has(TcpFlags::kFin) || segment.has(TcpFlags::kRst);
-    const std::uint32_t length = segment.payload_length + (segment.has(TcpFlags::kSyn) ? 1u : 0u) +
-                                 (segment.has(TcpFlags::kFin) ? 1u : 0u);
-
-    // The other side's probe is answered by this segment if it is the next thing this side sends.
-    if (receiver.last_was_probe) {
-      const bool bare_ack = segment.has(TcpFlags::kAck) && !control && segment.payload_length == 0;
-      if (bare_ack || segment.has(TcpFlags::kRst)) {
-        segment.kind = SegmentKind::kKeepaliveAnswer;
-        segment.probe_number = receiver.probes_outstanding;
-      }
-    }
-    receiver.last_was_probe = false;
-    // The prober heard from this side (whatever it was) if the segment got there.
-    if (segment.delivered) receiver.probes_outstanding = 0;
-
-    const bool everything_acked = sender.snd_nxt.has_value() && sender.snd_una.has_value() &&
-                                  *sender.snd_una == *sender.snd_nxt;
-    const bool probe = !control && segment.payload_length <= 1 && everything_acked &&
-                       segment.seq == *sender.snd_nxt - 1;
-    if (probe) {
-      segment.kind = SegmentKind::kKeepaliveProbe;
-      segment.probe_number = ++sender.probes_outstanding;
-      sender.last_was_probe = true;
-    } else {
-      sender.last_was_probe = false;
-      if (length > 0 && sender.snd_nxt.has_value() && After(*sender.snd_nxt, segment.seq) &&
-          !segment.has(TcpFlags::kSyn)) {
-        segment.kind = SegmentKind::kRetransmission;
-      }
-      if (length > 0 && !segment.has(TcpFlags::kRst)) {
-        const std::uint32_t end = segment.seq + length;
-        if (!sender.snd_nxt.has_value() || After(end, *sender.snd_nxt)) sender.snd_nxt = end;
-      }
-    }
-    if (segment.has(TcpFlags::kAck) && !segment.has(TcpFlags::kRst)) {
-      if (!receiver.snd_una.has_value() || After(segment.ack, *receiver.snd_una)) {
-        receiver.snd_una = segment.ack;
-      }
-    }
-  }
-}
-
 }  // namespace
-
-std::string FlagNames(std::uint8_t flags) {
-  static constexpr std::array<std::pair<std::uint8_t, const char*>, 8> kNames = {{
-      {TcpFlags::kFin, "FIN"},
-      {TcpFlags::kSyn, "SYN"},
-      {TcpFlags::kRst, "RST"},
-      {TcpFlags::kPsh, "PSH"},
-      {TcpFlags::kAck, "ACK"},
-      {TcpFlags::kUrg, "URG"},
-      {TcpFlags::kEce, "ECE"},
-      {TcpFlags::kCwr, "CWR"},
-  }};
-  std::string names;
-  for (const auto& [bit, name] : kNames) {
-    if ((flags & bit) == 0) continue;
-    if (!names.empty()) names += ",";
-    names += name;
-  }
-  return names.empty() ? "none" : names;
-}
 
 Conversation ReadConversation(const Recording& recording, bool behind_nat) {
   Conversation conversation;
@@ -165,7 +95,7 @@ Conversation ReadConversation(const Recording& recording, bool behind_nat) {
         remote != conversation.peer_address) {
       continue;
     }
-    Segment segment{.at = frame->at, .order = frame->order, .from_stack = outgoing};
+    Segment segment{.at = frame->at, .order = frame->order, .from_left = outgoing};
     stack_side.push_back({segment, tcp});
   }
 
@@ -173,7 +103,7 @@ Conversation ReadConversation(const Recording& recording, bool behind_nat) {
   if (!behind_nat) {
     // Without a NAT, what we sent while the peer was unplugged never reached it.
     for (Candidate& candidate : stack_side) {
-      if (candidate.segment.from_stack) {
+      if (candidate.segment.from_left) {
         bool unplugged = false;
         for (const Note& note : recording.notes) {
           if (note.order > candidate.segment.order) break;
@@ -193,7 +123,7 @@ Conversation ReadConversation(const Recording& recording, bool behind_nat) {
       const std::uint16_t server_port = frame.outgoing ? tcp->src_port : tcp->dst_port;
       if (server_port != conversation.peer_port) continue;
       server_side.push_back(
-          {Segment{.at = frame.at, .order = frame.order, .from_stack = !frame.outgoing}, *tcp});
+          {Segment{.at = frame.at, .order = frame.order, .from_left = !frame.outgoing}, *tcp});
     }
     // Each link's frames are in their own order, but the two links are read at different moments
     // of the loop: a reply can be recorded on our link before the capture of the server's link
@@ -204,7 +134,7 @@ Conversation ReadConversation(const Recording& recording, bool behind_nat) {
     const auto match = [&](const Candidate& sent, std::vector<Candidate>& seen_at,
                            std::vector<bool>& used) -> const Candidate* {
       for (std::size_t j = 0; j < seen_at.size(); ++j) {
-        if (used[j] || seen_at[j].segment.from_stack != sent.segment.from_stack ||
+        if (used[j] || seen_at[j].segment.from_left != sent.segment.from_left ||
             !SameSegment(seen_at[j].tcp, sent.tcp)) {
           continue;
         }
@@ -216,14 +146,14 @@ Conversation ReadConversation(const Recording& recording, bool behind_nat) {
     // Ours: delivered when the same segment shows up arriving at the server.
     for (std::size_t i = 0; i < stack_side.size(); ++i) {
       Candidate& candidate = stack_side[i];
-      if (!candidate.segment.from_stack) continue;
+      if (!candidate.segment.from_left) continue;
       stack_used[i] = true;
       candidate.segment.delivered = match(candidate, server_side, server_used) != nullptr;
       rows.push_back(candidate);
     }
     // The server's: delivered when the same segment arrives on our link.
     for (Candidate& candidate : server_side) {
-      if (candidate.segment.from_stack) continue;
+      if (candidate.segment.from_left) continue;
       const Candidate* arrived = match(candidate, stack_side, stack_used);
       candidate.segment.delivered = arrived != nullptr;
       if (arrived != nullptr && arrived->segment.order < candidate.segment.order) {
@@ -245,11 +175,11 @@ Conversation ReadConversation(const Recording& recording, bool behind_nat) {
   // Initial sequence numbers: each side's SYN, else the first sequence number it used.
   std::optional<std::uint32_t> stack_isn, peer_isn;
   for (const Candidate& row : rows) {
-    std::optional<std::uint32_t>& isn = row.segment.from_stack ? stack_isn : peer_isn;
+    std::optional<std::uint32_t>& isn = row.segment.from_left ? stack_isn : peer_isn;
     if (row.tcp.flags & TcpFlags::kSyn) isn = row.tcp.seq;
   }
   for (const Candidate& row : rows) {
-    std::optional<std::uint32_t>& isn = row.segment.from_stack ? stack_isn : peer_isn;
+    std::optional<std::uint32_t>& isn = row.segment.from_left ? stack_isn : peer_isn;
     if (!isn) isn = row.tcp.seq;
   }
   for (Candidate& row : rows) {
@@ -259,14 +189,15 @@ Conversation ReadConversation(const Recording& recording, bool behind_nat) {
     segment.ack = row.tcp.ack;
     segment.payload_length = row.tcp.payload_length;
     segment.window = row.tcp.window;
-    const std::uint32_t own_isn = segment.from_stack ? stack_isn.value_or(0) : peer_isn.value_or(0);
+    segment.window_scale = row.tcp.window_scale;
+    const std::uint32_t own_isn = segment.from_left ? stack_isn.value_or(0) : peer_isn.value_or(0);
     const std::uint32_t other_isn =
-        segment.from_stack ? peer_isn.value_or(0) : stack_isn.value_or(0);
+        segment.from_left ? peer_isn.value_or(0) : stack_isn.value_or(0);
     segment.relative_seq = row.tcp.seq - own_isn;
     segment.relative_ack = row.tcp.ack - other_isn;
     conversation.segments.push_back(segment);
   }
-  Classify(conversation.segments);
+  diagram::AnalyzeSegments(conversation.segments);
   return conversation;
 }
 

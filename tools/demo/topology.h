@@ -5,7 +5,7 @@
 // recognisable, so that the namespaces of a demo that was killed outright (SIGKILL, power loss)
 // are found by the pid that no longer runs and removed by the next demo (RemoveStaleNamespaces).
 //
-// Addresses (TESTBED.md): our stack 192.0.2.2/24 on the TAP, the kernel's side of the TAP
+// Addresses (docs/testbed.md): our stack 192.0.2.2/24 on the TAP, the kernel's side of the TAP
 // 192.0.2.1/24; behind the NAT, 198.51.100.0/24 with the server at 198.51.100.2.
 #ifndef TAPSTACK_TOOLS_DEMO_TOPOLOGY_H_
 #define TAPSTACK_TOOLS_DEMO_TOPOLOGY_H_
@@ -72,7 +72,7 @@ class Namespace {
   absl::Status Nft(absl::string_view script) const;
   // Settings every namespace with a Linux peer gets: IPv6 off (no router solicitations or MLD
   // reports in the captures), every out-of-window segment answered (no 500 ms rate limit on the
-  // answers to keepalive probes, TESTBED.md), and a crashed server's orphaned socket given up
+  // answers to keepalive probes, docs/testbed.md), and a crashed server's orphaned socket given up
   // after one retransmission (so a "reboot" forgets the connection within about a second).
   absl::Status ConfigureKernelPeer() const;
 
