@@ -10,7 +10,10 @@ namespace tapstack {
 
 ArpCache::ArpCache(const ArpConfig& config, const InterfaceConfig& interface,
                    EthernetOutput& output, timers::TimerQueue& timers, Counters& counters)
-    : config_(config), interface_(interface), output_(output), timers_(timers),
+    : config_(config),
+      interface_(interface),
+      output_(output),
+      timers_(timers),
       counters_(counters) {}
 
 void ArpCache::Ingest(std::span<const std::uint8_t> arp_packet) {
@@ -39,7 +42,7 @@ void ArpCache::Ingest(std::span<const std::uint8_t> arp_packet) {
 }
 
 void ArpCache::Learn(wire::Ipv4Address address, const wire::MacAddress& mac, bool create) {
-  if (mac.IsMulticast() || address == wire::Ipv4Address() ) return;  // never cache nonsense
+  if (mac.IsMulticast() || address == wire::Ipv4Address()) return;  // never cache nonsense
   auto it = entries_.find(address);
   if (it == entries_.end()) {
     if (!create || entries_.size() >= config_.max_entries) return;
@@ -67,8 +70,14 @@ void ArpCache::SendIpv4(wire::Ipv4Address next_hop, std::span<const std::uint8_t
 
 bool ArpCache::SendIpv4(wire::Ipv4Address next_hop, std::size_t packet_length,
                         PayloadWriter write_packet) {
+  // Nearly every packet goes to the neighbour the last one went to (one peer, or the gateway):
+  // that entry is remembered so the common case skips hashing and the node table.
+  if (last_resolved_ != nullptr && last_resolved_->address == next_hop) {
+    return output_.Send(*last_resolved_->mac, wire::EtherType::kIpv4, packet_length, write_packet);
+  }
   auto it = entries_.find(next_hop);
   if (it != entries_.end() && it->second.mac) {
+    last_resolved_ = &it->second;
     return output_.Send(*it->second.mac, wire::EtherType::kIpv4, packet_length, write_packet);
   }
   if (it == entries_.end()) {
@@ -123,6 +132,7 @@ void ArpCache::OnEntryTimer(timers::Timer& timer) {
   }
   // Resolution or confirmation failed (RFC 1122 2.3.2.2: drop what was queued).
   cache.counters_.Increment(Counter::kDropArpUnresolved, entry.pending.size());
+  if (cache.last_resolved_ == &entry) cache.last_resolved_ = nullptr;
   cache.entries_.erase(entry.address);  // destroys the entry and its timer; allowed in a callback
 }
 

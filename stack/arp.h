@@ -79,6 +79,9 @@ class ArpCache {
   Counters& counters_;
   // node_hash_map: entries embed their timer, so they must not move when the table grows.
   absl::node_hash_map<wire::Ipv4Address, Entry> entries_;
+  // The entry the last packet was sent through, while it has a MAC (an entry keeps its MAC until
+  // it is erased: a stale one is still used while being confirmed). Cleared when it is erased.
+  Entry* last_resolved_ = nullptr;
 };
 
 }  // namespace tapstack

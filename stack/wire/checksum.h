@@ -19,11 +19,15 @@ namespace tapstack::wire {
 // next piece, so the result is the same as for one contiguous buffer. A trailing odd byte is padded
 // with a zero byte at Finish() (RFC 1071 1, step (1)).
 //
-// Add reads eight bytes at a time (any alignment) and sums them in host order, swapping once at the
-// end (RFC 1071 2(B)); the result is bit-for-bit what a 16-bit word loop gives.
+// Add reads many bytes at a time (any alignment, in vector lanes where the CPU has them) and sums
+// them in host order, swapping once at the end (RFC 1071 2(B)); the result is bit-for-bit what a
+// 16-bit word loop gives.
 class ChecksumAccumulator {
  public:
   void Add(std::span<const std::uint8_t> bytes);
+  // Adds `bytes` and copies them to the start of `destination` (at least as long, not overlapping)
+  // in the same pass: building a segment this way reads its payload once, not twice.
+  void CopyAndAdd(std::span<const std::uint8_t> bytes, std::span<std::uint8_t> destination);
   // Adds `value` as the next two bytes in network order.
   void AddU16(std::uint16_t value);
   // Adds `value` as the next four bytes in network order.

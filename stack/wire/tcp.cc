@@ -2,7 +2,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 
 #include "stack/wire/checksum.h"
@@ -58,14 +57,15 @@ std::size_t WriteTcp(const TcpRepr& repr, Ipv4Address src, Ipv4Address dst,
   StoreBe16(&out[14], repr.window);
   StoreBe16(&out[16], 0);
   StoreBe16(&out[18], repr.urgent_pointer);
-  if (!repr.payload.empty()) {
-    std::memcpy(&out[header_len], repr.payload.data(), repr.payload.size());
-  }
-  if (!repr.payload_continued.empty()) {
-    std::memcpy(&out[header_len + repr.payload.size()], repr.payload_continued.data(),
-                repr.payload_continued.size());
-  }
-  StoreBe16(&out[16], TransportChecksum(src, dst, IpProtocol::kTcp, out.first(segment_len)));
+  // Summed in stream order: the header as it stands (checksum field zero), then the payload, which
+  // is copied and summed in the same pass because it may be cold (the send buffer).
+  ChecksumAccumulator checksum;
+  AddIpv4PseudoHeader(checksum, src, dst, IpProtocol::kTcp,
+                      static_cast<std::uint16_t>(segment_len));
+  checksum.Add(out.first(header_len));
+  checksum.CopyAndAdd(repr.payload, out.subspan(header_len));
+  checksum.CopyAndAdd(repr.payload_continued, out.subspan(header_len + repr.payload.size()));
+  StoreBe16(&out[16], checksum.Finish());
   return segment_len;
 }
 
