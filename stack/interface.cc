@@ -19,12 +19,6 @@ wire::MacAddress RandomLocalMac(std::uint64_t seed) {
   return wire::MacAddress(octets);
 }
 
-std::optional<wire::Ipv4Address> NextHop(const InterfaceConfig& config,
-                                         wire::Ipv4Address destination) {
-  if (destination.InSameSubnet(config.address, config.prefix_len)) return destination;
-  return config.gateway;
-}
-
 Result<std::pair<wire::Ipv4Address, int>> ParseAddressWithPrefix(std::string_view text) {
   const std::size_t slash = text.find('/');
   const std::string_view address_text = text.substr(0, slash);

@@ -29,9 +29,14 @@ struct InterfaceConfig {
 wire::MacAddress RandomLocalMac(std::uint64_t seed);
 
 // Where a packet for `destination` goes next: the destination itself when on-link, the gateway
-// otherwise; nullopt when off-link without a gateway.
-std::optional<wire::Ipv4Address> NextHop(const InterfaceConfig& config,
-                                         wire::Ipv4Address destination);
+// otherwise; nullopt when off-link without a gateway. Inline, once per packet sent: returned from
+// a call, the 8-byte optional went through the stack as two stores and one wider load, which the
+// CPU cannot forward (a stall of its own, about 1.5 % of a bulk transfer).
+inline std::optional<wire::Ipv4Address> NextHop(const InterfaceConfig& config,
+                                                wire::Ipv4Address destination) {
+  if (destination.InSameSubnet(config.address, config.prefix_len)) return destination;
+  return config.gateway;
+}
 
 // Parses "192.0.2.2/24" (or "192.0.2.2", prefix 32) into address and prefix length. EINVAL for a
 // bad address or a prefix length outside 0 to 32, as inet_pton and friends answer.

@@ -10,7 +10,10 @@ namespace tapstack::timers {
 
 class TickClock {
  public:
-  TickClock(TimePoint origin, Duration resolution) : origin_(origin), resolution_(resolution) {}
+  TickClock(TimePoint origin, Duration resolution)
+      : origin_(origin),
+        resolution_(resolution),
+        max_ticks_(static_cast<Tick>((TimePoint::max() - origin) / resolution)) {}
 
   Tick DeadlineToTick(TimePoint deadline) const {
     if (deadline <= origin_) return 0;
@@ -24,8 +27,7 @@ class TickClock {
   }
   // Saturates instead of overflowing the clock's representation for far-future ticks.
   TimePoint TickToTime(Tick tick) const {
-    const auto max_ticks = static_cast<Tick>((TimePoint::max() - origin_) / resolution_);
-    if (tick >= max_ticks) return TimePoint::max();
+    if (tick >= max_ticks_) return TimePoint::max();
     return origin_ + resolution_ * static_cast<Duration::rep>(tick);
   }
   Duration resolution() const { return resolution_; }
@@ -33,6 +35,7 @@ class TickClock {
  private:
   TimePoint origin_;
   Duration resolution_;
+  Tick max_ticks_;  // the first tick past TimePoint::max(), computed once: a division is not free
 };
 
 }  // namespace tapstack::timers

@@ -31,8 +31,8 @@ struct TimerQueueStats {
   std::uint64_t scheduled = 0;  // Schedule and Reschedule calls
   std::uint64_t cancelled = 0;  // Cancel calls that found the timer pending
   std::uint64_t fired = 0;
-  std::uint64_t cascaded = 0;   // wheel: timers moved down a level
-  std::uint64_t visited = 0;    // sweep: timers examined by scans
+  std::uint64_t cascaded = 0;  // wheel: timers moved down a level
+  std::uint64_t visited = 0;   // sweep: timers examined by scans
 };
 
 class TimerQueue {

@@ -33,7 +33,6 @@ class TimerQueueRef {
   }
   TimePoint now() const { return wheel_ != nullptr ? wheel_->now() : queue_.now(); }
 
-
  private:
   TimerQueue& queue_;
   TimerWheel* wheel_;  // the same object as queue_ when it is the wheel, else null

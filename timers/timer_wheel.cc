@@ -1,12 +1,11 @@
 #include "timers/timer_wheel.h"
 
-#include "timers/tick_clock.h"
-#include "timers/timer_list.h"
-
 #include <bit>
 #include <cassert>
 #include <functional>
 #include <limits>
+
+#include "timers/timer_list.h"
 
 namespace tapstack::timers {
 
@@ -29,8 +28,8 @@ constexpr std::uint64_t BitsAbove(int slot) {
 }  // namespace
 
 TimerWheel::TimerWheel(TimePoint origin, TimerWheelOptions options)
-    : origin_(origin), resolution_(options.resolution) {
-  assert(resolution_ > Duration::zero());
+    : clock_(origin, options.resolution) {
+  assert(options.resolution > Duration::zero());
   for (Slots& level : slots_) {
     for (TimerListHead& head : level) TimerListOps::InitHead(head, &pending_count_);
   }
@@ -49,16 +48,12 @@ TimerWheel::~TimerWheel() {
 }
 
 Tick TimerWheel::DeadlineToTick(TimePoint deadline) const {
-  return TickClock(origin_, resolution_).DeadlineToTick(deadline);
+  return clock_.DeadlineToTick(deadline);
 }
 
-Tick TimerWheel::TimeToTick(TimePoint now) const {
-  return TickClock(origin_, resolution_).TimeToTick(now);
-}
+Tick TimerWheel::TimeToTick(TimePoint now) const { return clock_.TimeToTick(now); }
 
-TimePoint TimerWheel::TickToTime(Tick tick) const {
-  return TickClock(origin_, resolution_).TickToTime(tick);
-}
+TimePoint TimerWheel::TickToTime(Tick tick) const { return clock_.TickToTime(tick); }
 
 void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
   if (timer.is_scheduled()) {

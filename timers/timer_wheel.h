@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "timers/tick_clock.h"
 #include "timers/timer.h"
 #include "timers/timer_queue.h"
 
@@ -77,7 +78,7 @@ class TimerWheel final : public TimerQueue {
 
   Tick now_tick() const { return now_; }
   TimePoint now() const override { return TickToTime(now_); }
-  Duration resolution() const { return resolution_; }
+  Duration resolution() const { return clock_.resolution(); }
   const TimerQueueStats& stats() const override { return stats_; }
 
   // Conversions between wall time and ticks: deadlines round up (never early), "now" rounds down.
@@ -99,8 +100,7 @@ class TimerWheel final : public TimerQueue {
   // If `head` is a slot head whose list just became empty, clears its occupancy bit.
   void ClearBitIfSlotEmptied(TimerLink* head);
 
-  TimePoint origin_;
-  Duration resolution_;
+  TickClock clock_;
   Tick now_ = 0;
   // Occupancy per level: bit i set when slot i may hold timers. A bit can outlive its timers when a
   // pending Timer is destroyed (it cannot reach the wheel); such stale bits are cleared when found.

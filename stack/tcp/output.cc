@@ -27,11 +27,12 @@ bool SendsData(State state) {
 void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
                             std::span<const std::uint8_t> payload, bool with_syn_options,
                             std::span<const std::uint8_t> payload_continued) {
-  wire::TcpRepr segment;
-  segment.src_port = tcb.tuple.local_port;
-  segment.dst_port = tcb.tuple.remote_port;
-  segment.seq = seq.value();
-  segment.flags = flags;
+  wire::TcpRepr segment{.src_port = tcb.tuple.local_port,
+                        .dst_port = tcb.tuple.remote_port,
+                        .seq = seq.value(),
+                        .flags = flags,
+                        .payload = payload,
+                        .payload_continued = payload_continued};
   Receiver& receiver = tcb.receiver;
   if (flags & wire::TcpFlags::kAck) segment.ack = receiver.rcv_nxt().value();
   // RFC 7323 2.2: the window of a SYN is never scaled.
@@ -44,8 +45,6 @@ void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
       segment.options.window_scale = receiver.window_shift();
     }
   }
-  segment.payload = payload;
-  segment.payload_continued = payload_continued;
   Transmit(tcb.tuple, segment);
   if (flags & wire::TcpFlags::kAck) {
     // Every ACK we send carries RCV.NXT and our window: a pending delayed ACK is now redundant,

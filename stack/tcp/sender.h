@@ -38,8 +38,11 @@ struct Transmission {
 
 // How the sender classified an ACK, and what the connection must do about it.
 struct AckResult {
-  bool acceptable = true;         // false: outside [SND.UNA - MAX.SND.WND, SND.MAX] (RFC 5961 5.2)
+  // Eight bytes, the count first, so that the result comes back in one register: with the bools
+  // around the count, GCC assembled it on the stack with byte stores and read it back with wider
+  // loads, a store-forwarding stall on every ACK.
   std::uint32_t bytes_acked = 0;  // sequence space newly acknowledged (SYN and FIN included)
+  bool acceptable = true;         // false: outside [SND.UNA - MAX.SND.WND, SND.MAX] (RFC 5961 5.2)
   bool retransmit_first = false;  // fast retransmit or an RFC 6582 partial ACK: resend SND.UNA
   bool writable = false;          // buffer space freed for an application that wanted it
   bool window_opened = false;     // the segment updated SND.WND (SND.WL1/WL2) to a non-zero value
