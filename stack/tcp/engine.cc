@@ -51,7 +51,8 @@ TcpEngine::~TcpEngine() {
   // wheel slot to keep the queue's pending count right (timers/timer.h), and with many
   // connections sharing a slot that teardown would be quadratic. Cancel is O(1).
   // The slab destroys the connections afterwards.
-  for (const auto& [tuple, index] : connections_) CancelTimers(slab_.At(index));
+  connections_.ForEach(
+      [this](const FourTuple&, std::uint32_t index) { CancelTimers(slab_.At(index)); });
 }
 
 void TcpEngine::SetOptions(Tcb& tcb, const ConnectionOptions& options) {
@@ -101,7 +102,7 @@ Tcb& TcpEngine::CreateTcb(const FourTuple& tuple, const ConnectionOptions& optio
   Tcb& tcb = slab_.Create(this, options_.Acquire(options), config_.rto, InitialMss());
   tcb.tuple = tuple;
   tcb.last_received = Now();
-  connections_.emplace(tuple, ConnectionSlab::IndexOf(tcb));
+  connections_.Insert(tuple, ConnectionSlab::IndexOf(tcb));
   return tcb;
 }
 
@@ -167,7 +168,7 @@ void TcpEngine::Free(Tcb& tcb) {
   }
   buffered_bytes_ -= tcb.accounted_buffer_bytes;
   options_.Release(tcb.options);
-  connections_.erase(tcb.tuple);
+  connections_.Erase(tcb.tuple);
   slab_.Destroy(tcb);
 }
 
@@ -207,7 +208,7 @@ Result<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote, std::uint16_t 
                                ? config_.ephemeral_port_first
                                : static_cast<std::uint16_t>(port + 1);
     tuple.local_port = port;
-    if (!connections_.contains(tuple) && !listeners_.contains(port)) break;
+    if (!connections_.Contains(tuple) && !listeners_.contains(port)) break;
     tuple.local_port = 0;
   }
   if (tuple.local_port == 0) {

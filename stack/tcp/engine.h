@@ -22,7 +22,7 @@
 #include "stack/counters.h"
 #include "stack/ip_output.h"
 #include "stack/tcp/connection_slab.h"
-#include "stack/tcp/huge_pages.h"
+#include "stack/tcp/demux_table.h"
 #include "stack/tcp/isn.h"
 #include "stack/tcp/options_table.h"
 #include "stack/tcp/syn_cookie.h"
@@ -222,13 +222,10 @@ class TcpEngine {
   // Every connection lives in the slab, which also resolves a ConnectionId (connection_slab.h).
   ConnectionSlab slab_;
   // The demux table: 4-tuple to the connection's slot in the slab. The key is kept in the table
-  // (16-byte entries), so a lookup reads the table and not the connection, and a burst can find
-  // the connections of the segments ahead and prefetch them before it needs them
-  // (PrefetchDemux, PrefetchConnection). Large tables sit on huge pages.
-  using DemuxEntry = std::pair<const FourTuple, std::uint32_t>;
-  absl::flat_hash_map<FourTuple, std::uint32_t, absl::Hash<FourTuple>, std::equal_to<FourTuple>,
-                      HugePageAllocator<DemuxEntry>>
-      connections_;
+  // (16-byte entries, one cache line per lookup), so a lookup reads the table and not the
+  // connection, and a burst can find the connections of the segments ahead and prefetch them
+  // before it needs them (PrefetchDemux, PrefetchConnection).
+  DemuxTable<FourTuple> connections_;
   absl::flat_hash_map<std::uint16_t, Listener> listeners_;
 
   OptionsTable options_;

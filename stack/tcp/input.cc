@@ -12,7 +12,8 @@ bool Has(std::uint8_t flags, std::uint8_t flag) { return (flags & flag) != 0; }
 
 }  // namespace
 
-FourTuple TcpEngine::TupleOf(wire::Ipv4Address source, std::span<const std::uint8_t> segment) const {
+FourTuple TcpEngine::TupleOf(wire::Ipv4Address source,
+                             std::span<const std::uint8_t> segment) const {
   return FourTuple{.local_address = local_address_,
                    .remote_address = source,
                    .local_port = wire::LoadBe16(&segment[2]),
@@ -22,14 +23,15 @@ FourTuple TcpEngine::TupleOf(wire::Ipv4Address source, std::span<const std::uint
 void TcpEngine::PrefetchDemux(wire::Ipv4Address source,
                               std::span<const std::uint8_t> segment) const {
   if (segment.size() < 4) return;
-  connections_.prefetch(TupleOf(source, segment));
+  connections_.Prefetch(TupleOf(source, segment));
 }
 
 void TcpEngine::PrefetchConnection(wire::Ipv4Address source,
                                    std::span<const std::uint8_t> segment) const {
   if (segment.size() < 4) return;
-  if (const auto it = connections_.find(TupleOf(source, segment)); it != connections_.end()) {
-    slab_.Prefetch(it->second);
+  if (const std::uint32_t index = connections_.Find(TupleOf(source, segment));
+      index != DemuxTable<FourTuple>::kNotFound) {
+    slab_.Prefetch(index);
   }
 }
 
@@ -59,8 +61,9 @@ void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> b
                         .remote_port = segment->src_port()};
   const std::uint8_t flags = segment->flags();
 
-  if (const auto it = connections_.find(tuple); it != connections_.end()) {
-    Tcb& tcb = slab_.At(it->second);
+  if (const std::uint32_t index = connections_.Find(tuple);
+      index != DemuxTable<FourTuple>::kNotFound) {
+    Tcb& tcb = slab_.At(index);
     if (tcb.state == State::kSynSent) {
       IngestSynSent(tcb, *segment, *options);
     } else {

@@ -54,6 +54,9 @@ std::optional<Transmission> Sender::NextTransmission(bool no_delay, bool overrid
   const std::uint32_t sent_offset = in_flight();
   const std::size_t buffered = buffer_.size();
   const std::size_t waiting = unsent();
+  // Nothing to send, the common case after a received segment: answered before the congestion
+  // window is read, which lives on a line of the connection such a segment otherwise never needs.
+  if (waiting == 0 && !fin_queued_) return std::nullopt;
   const std::uint32_t window = std::min(snd_wnd_, congestion_.cwnd());
   const std::uint32_t usable = window > sent_offset ? window - sent_offset : 0;
   const auto length = static_cast<std::uint32_t>(std::min<std::size_t>({waiting, usable, mss_}));
