@@ -21,7 +21,7 @@ ConnectionSlab::~ConnectionSlab() {
 }
 
 void ConnectionSlab::Destroy(Tcb& tcb) {
-  const auto index = static_cast<std::uint32_t>(tcb.id.value);
+  const std::uint32_t index = tcb.slot_index;
   Slot& slot = SlotAt(index);
   std::destroy_at(&tcb);
   ++slot.generation;  // even: free, and every id naming the connection is stale

@@ -41,7 +41,7 @@ class ConnectionSlab {
     Slot& slot = SlotAt(index);
     Tcb* tcb = new (slot.storage) Tcb(std::forward<Args>(args)...);
     ++slot.generation;  // odd: in use (only once the connection exists)
-    tcb->id = ConnectionId{(std::uint64_t{slot.generation} << 32) | index};
+    tcb->slot_index = index;
     return *tcb;
   }
   // Destroys `tcb` and frees its slot; ids naming it find nothing from now on.
@@ -60,7 +60,14 @@ class ConnectionSlab {
   Tcb& At(std::uint32_t index) const {
     return *std::launder(reinterpret_cast<Tcb*>(SlotAt(index).storage));
   }
-  static std::uint32_t IndexOf(const Tcb& tcb) { return static_cast<std::uint32_t>(tcb.id.value); }
+  static std::uint32_t IndexOf(const Tcb& tcb) { return tcb.slot_index; }
+  // The id naming `tcb`, from its slot index and the generation in its slot's header (both in the
+  // connection's first line).
+  static ConnectionId IdOf(const Tcb& tcb) {
+    const auto* slot = reinterpret_cast<const Slot*>(reinterpret_cast<const char*>(&tcb) -
+                                                     offsetof(Slot, storage));
+    return ConnectionId{(std::uint64_t{slot->generation} << 32) | tcb.slot_index};
+  }
   // Asks the CPU to bring every line of slot `index` into the cache: a burst of segments looks
   // up its connections ahead of processing them (Stack::IngestBurst).
   void Prefetch(std::uint32_t index) const {

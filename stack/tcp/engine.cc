@@ -113,7 +113,7 @@ void TcpEngine::SetState(Tcb& tcb, State state) {
   if (state == State::kSynReceived) ++half_open_;
   tcb.state = state;
   EmitTrace(
-      Trace{.type = TraceType::kStateChange, .connection = tcb.id, .from = from, .to = state});
+      Trace{.type = TraceType::kStateChange, .connection = IdOf(tcb), .from = from, .to = state});
   switch (state) {
     case State::kEstablished:
       tcb.last_received = Now();
@@ -143,11 +143,12 @@ void TcpEngine::SetState(Tcb& tcb, State state) {
 void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
   if (send_reset && tcb.state != State::kSynSent && tcb.state != State::kTimeWait) {
     SendReset(tcb.tuple, tcb.sender.snd_max(), tcb.receiver.rcv_nxt());
-    EmitTrace(Trace{
-        .type = TraceType::kResetSent, .connection = tcb.id, .seq = tcb.sender.snd_max().value()});
+    EmitTrace(Trace{.type = TraceType::kResetSent,
+                    .connection = IdOf(tcb),
+                    .seq = tcb.sender.snd_max().value()});
   }
   if (!tcb.app_closed && !(tcb.passive_open && tcb.state == State::kSynReceived)) {
-    Emit(Event{.type = EventType::kClosed, .connection = tcb.id, .error = error});
+    Emit(Event{.type = EventType::kClosed, .connection = IdOf(tcb), .error = error});
   }
   SetState(tcb, State::kClosed);
   Free(tcb);
@@ -164,7 +165,7 @@ void TcpEngine::Free(Tcb& tcb) {
   CancelTimers(tcb);
   if (tcb.listener_port != 0) {
     const auto listener = listeners_.find(tcb.listener_port);
-    if (listener != listeners_.end()) std::erase(listener->second.accept_queue, tcb.id);
+    if (listener != listeners_.end()) std::erase(listener->second.accept_queue, IdOf(tcb));
   }
   buffered_bytes_ -= tcb.accounted_buffer_bytes;
   options_.Release(tcb.options);
@@ -221,7 +222,7 @@ Result<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote, std::uint16_t 
   counters_.Increment(Counter::kTcpActiveOpens);
   SendSegment(tcb, tcb.sender.iss(), wire::TcpFlags::kSyn, {}, /*with_syn_options=*/true);
   ArmRetransmitTimer(tcb);
-  return tcb.id;
+  return IdOf(tcb);
 }
 
 IoResult TcpEngine::Send(ConnectionId id, std::span<const std::uint8_t> data) {

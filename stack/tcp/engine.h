@@ -116,6 +116,7 @@ class TcpEngine {
  private:
   // engine.cc
   Tcb* Find(ConnectionId id) const;
+  static ConnectionId IdOf(const Tcb& tcb) { return ConnectionSlab::IdOf(tcb); }
   // The demux key of a segment from `source` (its first 4 bytes, the ports, must be there).
   FourTuple TupleOf(wire::Ipv4Address source, std::span<const std::uint8_t> segment) const;
   Tcb& CreateTcb(const FourTuple& tuple, const ConnectionOptions& options);

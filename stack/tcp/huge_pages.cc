@@ -16,7 +16,8 @@ void* MapRegion(std::size_t bytes, bool huge) {
   const std::uintptr_t aligned = (start + kHugePageSize - 1) & ~(kHugePageSize - 1);
   if (aligned > start) munmap(raw, aligned - start);
   const std::uintptr_t end = start + mapped;
-  if (end > aligned + bytes) munmap(reinterpret_cast<void*>(aligned + bytes), end - aligned - bytes);
+  if (end > aligned + bytes)
+    munmap(reinterpret_cast<void*>(aligned + bytes), end - aligned - bytes);
   void* region = reinterpret_cast<void*>(aligned);
   // Advice only: without THP the region works the same with ordinary pages.
   if (huge) (void)madvise(region, bytes, MADV_HUGEPAGE);

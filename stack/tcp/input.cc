@@ -142,7 +142,7 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
       return;
     }
     counters_.Increment(Counter::kTcpResetsReceived);
-    EmitTrace(Trace{.type = TraceType::kResetReceived, .connection = tcb.id});
+    EmitTrace(Trace{.type = TraceType::kResetReceived, .connection = IdOf(tcb)});
     Terminate(tcb, Errno(ECONNREFUSED), /*send_reset=*/false);
     return;
   }
@@ -167,7 +167,7 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
   tcb.sender.SetInitialWindow(segment.window(), tcb.receiver.irs(), ack);  // unscaled in a SYN
   // A FIN queued in SYN-SENT behind queued data (Shutdown) goes out after that data now.
   SetState(tcb, tcb.sender.fin_queued() ? State::kFinWait1 : State::kEstablished);
-  if (!tcb.app_closed) Emit(Event{.type = EventType::kConnected, .connection = tcb.id});
+  if (!tcb.app_closed) Emit(Event{.type = EventType::kConnected, .connection = IdOf(tcb)});
   SendAck(tcb);
   Output(tcb);
 }
@@ -239,7 +239,7 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
       return;
     }
     counters_.Increment(Counter::kTcpResetsReceived);
-    EmitTrace(Trace{.type = TraceType::kResetReceived, .connection = tcb.id});
+    EmitTrace(Trace{.type = TraceType::kResetReceived, .connection = IdOf(tcb)});
     switch (tcb.state) {
       case State::kSynReceived:
         // Passive: back to LISTEN, which here means forgetting the half-open connection.
@@ -308,7 +308,7 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
     if (tcb.passive_open) {
       if (!OnEstablishedFromListen(tcb)) return false;
     } else {
-      Emit(Event{.type = EventType::kConnected, .connection = tcb.id});
+      Emit(Event{.type = EventType::kConnected, .connection = IdOf(tcb)});
     }
   }
 
@@ -333,7 +333,7 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
       ArmRetransmitTimer(tcb);
     }
     if (result.writable && !tcb.app_closed) {
-      Emit(Event{.type = EventType::kWritable, .connection = tcb.id});
+      Emit(Event{.type = EventType::kWritable, .connection = IdOf(tcb)});
     }
   }
   if (result.retransmit_first) {
@@ -383,7 +383,7 @@ bool TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> pay
     trimmed = result.trimmed;
     if (trimmed > 0) counters_.Increment(Counter::kTcpBytesBeyondWindow, trimmed);
     if (result.dropped_out_of_order) counters_.Increment(Counter::kDropTcpOutOfOrderFull);
-    if (result.advanced > 0) Emit(Event{.type = EventType::kReadable, .connection = tcb.id});
+    if (result.advanced > 0) Emit(Event{.type = EventType::kReadable, .connection = IdOf(tcb)});
     if (result.ack == AckTiming::kNow) {
       SendAck(tcb);
     } else if (result.ack == AckTiming::kDelayed && !tcb.delayed_ack_timer.is_scheduled()) {
@@ -404,7 +404,7 @@ void TcpEngine::ProcessFin(Tcb& tcb) {
   SendAck(tcb);
   if (!tcb.app_closed && !tcb.peer_closed_signalled) {
     tcb.peer_closed_signalled = true;
-    Emit(Event{.type = EventType::kPeerClosed, .connection = tcb.id});
+    Emit(Event{.type = EventType::kPeerClosed, .connection = IdOf(tcb)});
   }
   switch (tcb.state) {
     case State::kSynReceived:

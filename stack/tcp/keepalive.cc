@@ -43,7 +43,7 @@ void TcpEngine::OnPeerActivity(Tcb& tcb) {
   // Probes were out and the peer spoke: the count starts over, and so does the idle period.
   counters_.Increment(Counter::kTcpKeepaliveProbesAnswered);
   EmitTrace(Trace{.type = TraceType::kKeepaliveAnswered,
-                  .connection = tcb.id,
+                  .connection = IdOf(tcb),
                   .number = tcb.keepalive_probes_unanswered,
                   .count = tcb.options->keepalive.count});
   tcb.keepalive_probes_unanswered = 0;
@@ -97,7 +97,7 @@ void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
   if (give_up) {
     counters_.Increment(Counter::kTcpKeepaliveAborts);
     EmitTrace(Trace{.type = TraceType::kKeepaliveTimeout,
-                    .connection = tcb.id,
+                    .connection = IdOf(tcb),
                     .number = tcb.keepalive_probes_unanswered,
                     .count = keepalive.count});
     Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
@@ -106,7 +106,7 @@ void TcpEngine::OnKeepaliveTimer(Tcb& tcb) {
   SendKeepaliveProbe(tcb);
   ++tcb.keepalive_probes_unanswered;
   EmitTrace(Trace{.type = TraceType::kKeepaliveProbe,
-                  .connection = tcb.id,
+                  .connection = IdOf(tcb),
                   .seq = (tcb.sender.snd_max() - 1).value(),
                   .length = keepalive.send_garbage_byte ? 1u : 0u,
                   .number = tcb.keepalive_probes_unanswered,

@@ -160,9 +160,10 @@ bool TcpEngine::OnEstablishedFromListen(Tcb& tcb) {
     Terminate(tcb, {}, /*send_reset=*/true);  // the listener went away meanwhile
     return false;
   }
-  it->second.accept_queue.push_back(tcb.id);
-  Emit(Event{
-      .type = EventType::kAcceptReady, .connection = tcb.id, .listener_port = tcb.listener_port});
+  it->second.accept_queue.push_back(IdOf(tcb));
+  Emit(Event{.type = EventType::kAcceptReady,
+             .connection = IdOf(tcb),
+             .listener_port = tcb.listener_port});
   return true;
 }
 

@@ -77,7 +77,7 @@ void TcpEngine::SendRateLimitedAck(Tcb& tcb, bool is_keepalive_probe) {
   if (is_keepalive_probe) {
     counters_.Increment(Counter::kTcpPeerProbesAnswered);
     EmitTrace(Trace{.type = TraceType::kProbeAnswered,
-                    .connection = tcb.id,
+                    .connection = IdOf(tcb),
                     .seq = tcb.sender.snd_max().value()});
   }
 }
@@ -158,7 +158,7 @@ void TcpEngine::SendTransmission(Tcb& tcb, const Transmission& transmission) {
   if (transmission.retransmission) {
     counters_.Increment(Counter::kTcpRetransmits);
     EmitTrace(Trace{.type = TraceType::kRetransmit,
-                    .connection = tcb.id,
+                    .connection = IdOf(tcb),
                     .seq = transmission.seq.value(),
                     .length = transmission.length});
   }

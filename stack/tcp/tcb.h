@@ -58,6 +58,9 @@ struct Tcb {
   bool sent_invalid_ack = false;
   SendTimerMode send_timer_mode = SendTimerMode::kRetransmit;
   std::uint8_t keepalive_probes_unanswered = 0;
+  // The connection's slot in the slab; with the slot's generation in front of line 0 it makes the
+  // ConnectionId (ConnectionSlab::IdOf), so an event about the connection reads line 0 only.
+  std::uint32_t slot_index = 0;
   // This connection's share of the engine's buffered_bytes_ (TcpConfig::max_buffer_memory),
   // updated after every segment.
   std::size_t accounted_buffer_bytes = 0;
@@ -87,7 +90,6 @@ struct Tcb {
   // The user timeout (RFC 5482) counts from here: when data went out with nothing in flight, or
   // when an ACK last acknowledged new data.
   Duration unacknowledged_since{};
-  ConnectionId id;
   Duration last_invalid_ack{};  // rate limit for challenge ACKs and probe answers
   std::uint16_t listener_port = 0;
 

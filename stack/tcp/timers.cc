@@ -25,8 +25,8 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
                                      : wire::TcpFlags::kSyn | wire::TcpFlags::kAck;
       SendSegment(tcb, sender.iss(), flags, {}, /*with_syn_options=*/true);
       counters_.Increment(Counter::kTcpRetransmits);
-      EmitTrace(
-          Trace{.type = TraceType::kRetransmit, .connection = tcb.id, .seq = sender.iss().value()});
+      EmitTrace(Trace{
+          .type = TraceType::kRetransmit, .connection = IdOf(tcb), .seq = sender.iss().value()});
       ArmRetransmitTimer(tcb);
       return;
     }
@@ -45,7 +45,7 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
     sender.OnFinRetransmitted();
     counters_.Increment(Counter::kTcpRetransmits);
     EmitTrace(Trace{
-        .type = TraceType::kRetransmit, .connection = tcb.id, .seq = sender.snd_una().value()});
+        .type = TraceType::kRetransmit, .connection = IdOf(tcb), .seq = sender.snd_una().value()});
   } else {
     Output(tcb);
   }
