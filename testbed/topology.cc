@@ -14,8 +14,8 @@
 namespace tapstack::testbed {
 namespace {
 
-constexpr char kUnplugTable[] = "tsdemo_unplug";
-constexpr char kNatTable[] = "tsdemo_nat";
+constexpr char kUnplugTable[] = "testbed_unplug";
+constexpr char kNatTable[] = "testbed_nat";
 
 std::string WithPrefix(wire::Ipv4Address address) {
   return absl::StrCat(address.ToString(), "/", kPrefixLength);
@@ -135,16 +135,22 @@ Result<std::unique_ptr<NatTopology>> NatTopology::Create(const NamePattern& name
   (void)router.Sysctl("net.ipv6.conf.default.disable_ipv6", "1");
 
   if (std::error_code error = AddKernelTap(router)) return error;
+  if (std::error_code error = WireNat(router, host, conntrack_timeout)) return error;
+  return topology;
+}
+
+std::error_code WireNat(const Namespace& router, const Namespace& server,
+                        std::chrono::seconds conntrack_timeout) {
   if (std::error_code error =
           IpAll(router, {{"link", "add", "v0", "type", "veth", "peer", "name", kServerLinkName,
-                          "netns", host.name()},
+                          "netns", server.name()},
                          {"addr", "add", WithPrefix(kNatOutsideAddress), "dev", "v0"},
                          {"link", "set", "v0", "up"}})) {
     return error;
   }
   if (std::error_code error =
-          IpAll(host, {{"addr", "add", WithPrefix(kServerAddress), "dev", kServerLinkName},
-                       {"link", "set", kServerLinkName, "up"}})) {
+          IpAll(server, {{"addr", "add", WithPrefix(kServerAddress), "dev", kServerLinkName},
+                         {"link", "set", kServerLinkName, "up"}})) {
     return error;
   }
   // The rules first: they load connection tracking, whose sysctls exist only from then on.
@@ -163,7 +169,7 @@ Result<std::unique_ptr<NatTopology>> NatTopology::Create(const NamePattern& name
            {"net.netfilter.nf_conntrack_tcp_loose", "0"}}) {
     if (std::error_code error = CheckCommand(router.Sysctl(key, value))) return error;
   }
-  return topology;
+  return {};
 }
 
 NatTopology::~NatTopology() {

@@ -42,6 +42,13 @@ std::error_code AddKernelTap(const Namespace& ns);
 // after one retransmission (so a "reboot" forgets the connection within about a second).
 std::error_code ConfigureKernelPeer(const Namespace& ns);
 
+// The NAT recipe: a veth pair from `router` (v0, 198.51.100.1/24) to `server` (v1,
+// 198.51.100.2/24); the router forwards, masquerades out of v0, forgets an idle TCP connection
+// after `conntrack_timeout` (nf_conntrack_tcp_timeout_established), never picks one up mid-stream
+// (nf_conntrack_tcp_loose=0), and drops what its connection tracking calls invalid.
+std::error_code WireNat(const Namespace& router, const Namespace& server,
+                        std::chrono::seconds conntrack_timeout);
+
 // Whether the kernel side of the TAP in `ns` is operationally up. The kernel turns a TAP's
 // transmit queue on only when its link watcher sees the carrier our attaching raised, up to a
 // second later; until then it drops what it sends there (its ARP replies, for a start).
@@ -70,10 +77,8 @@ class DirectTopology {
   bool unplugged_ = false;
 };
 
-// Two namespaces: the NAT router (which holds our TAP), and the server behind it on a veth pair.
-// The NAT masquerades towards the server, forgets idle TCP connections after `conntrack_timeout`
-// (nf_conntrack_tcp_timeout_established), never picks up a connection mid-stream
-// (nf_conntrack_tcp_loose=0), and drops what its connection tracking calls invalid.
+// Two namespaces: the NAT router (which holds our TAP), and the server behind it, wired by
+// WireNat.
 class NatTopology {
  public:
   static Result<std::unique_ptr<NatTopology>> Create(const NamePattern& names,

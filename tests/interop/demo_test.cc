@@ -261,7 +261,7 @@ TEST_P(DemoInterruptTest, LeavesNothingBehindAndExitsPromptly) {
 
 INSTANTIATE_TEST_SUITE_P(Signals, DemoInterruptTest,
                          ::testing::Values(InterruptCase{SIGINT, 3, "s3", "s3",
-                                                         "nft list table inet tsdemo_unplug"},
+                                                         "nft list table inet testbed_unplug"},
                                            InterruptCase{SIGTERM, 5, "s5a-nat", "s5a-server",
                                                          "ss -Htn state established"}),
                          [](const ::testing::TestParamInfo<InterruptCase>& info) {
