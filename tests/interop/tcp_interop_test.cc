@@ -70,10 +70,8 @@ class TcpInteropTest : public TapTest {
   // (-1 when it did not end within `timeout`).
   int RunWhileServing(testbed::StackHost& stack, const std::string& command, milliseconds timeout) {
     const std::string output = TempPath("command.out");
-    Result<testbed::Process> child = testbed::Process::Spawn(
-        {"/bin/sh", "-c",
-         absl::StrCat("exec ip netns exec ", netns().name(), " sh -c ", ShellQuote(command))},
-        {.output_path = output});
+    Result<testbed::Process> child =
+        testbed::Process::Spawn(netns().ExecArgv({"sh", "-c", command}), {.output_path = output});
     EXPECT_TRUE(child.ok()) << child.error().message();
     if (!child.ok()) return -1;
     std::optional<int> status;
