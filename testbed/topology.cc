@@ -83,24 +83,33 @@ Result<std::unique_ptr<DirectTopology>> DirectTopology::Create(const NamePattern
   return topology;
 }
 
-std::error_code DirectTopology::Unplug() {
+std::error_code UnplugTap(const Namespace& ns, bool both_ways) {
   // Priority -300: before connection tracking and everything else. The inet family filters IP
-  // only, so ARP still resolves: the cable is out, the neighbour cache does not matter.
-  const std::string script =
-      absl::StrCat("table inet ", kUnplugTable, " {\n",
-                   "  chain in { type filter hook input priority -300; iifname \"", kTapName,
-                   "\" counter drop comment \"in\"; }\n",
-                   "  chain out { type filter hook output priority -300; oifname \"", kTapName,
-                   "\" counter drop comment \"out\"; }\n", "}\n");
-  std::error_code error = CheckCommand(peer_->Nft(script));
+  // only, so ARP still resolves.
+  std::string script = absl::StrCat("table inet ", kUnplugTable, " {\n",
+                                    "  chain in { type filter hook input priority -300; iifname \"",
+                                    kTapName, "\" counter drop comment \"in\"; }\n");
+  if (both_ways) {
+    absl::StrAppend(&script, "  chain out { type filter hook output priority -300; oifname \"",
+                    kTapName, "\" counter drop comment \"out\"; }\n");
+  }
+  absl::StrAppend(&script, "}\n");
+  return CheckCommand(ns.Nft(script));
+}
+
+std::error_code ReplugTap(const Namespace& ns) {
+  return CheckCommand(ns.Exec({"nft", "delete", "table", "inet", kUnplugTable}));
+}
+
+std::error_code DirectTopology::Unplug() {
+  std::error_code error = UnplugTap(*peer_, /*both_ways=*/true);
   if (!error) unplugged_ = true;
   return error;
 }
 
 std::error_code DirectTopology::Replug() {
   if (!unplugged_) return {};
-  std::error_code error =
-      CheckCommand(peer_->Exec({"nft", "delete", "table", "inet", kUnplugTable}));
+  std::error_code error = ReplugTap(*peer_);
   if (!error) unplugged_ = false;
   return error;
 }

@@ -49,6 +49,13 @@ std::error_code ConfigureKernelPeer(const Namespace& ns);
 std::error_code WireNat(const Namespace& router, const Namespace& server,
                         std::chrono::seconds conntrack_timeout);
 
+// Pulls the plug on the TAP in `ns`: nftables drops every IPv4 packet that arrives from our stack,
+// and with `both_ways` every one the kernel sends to it, before the kernel's TCP or connection
+// tracking sees it. ARP still resolves: the cable is out, the neighbour cache does not matter.
+std::error_code UnplugTap(const Namespace& ns, bool both_ways);
+// Plugs it back in.
+std::error_code ReplugTap(const Namespace& ns);
+
 // Whether the kernel side of the TAP in `ns` is operationally up. The kernel turns a TAP's
 // transmit queue on only when its link watcher sees the carrier our attaching raised, up to a
 // second later; until then it drops what it sends there (its ARP replies, for a start).
@@ -64,7 +71,7 @@ class DirectTopology {
   // The namespace holding the TAP device our stack attaches to.
   const std::string& tap_netns() const { return peer_->name(); }
 
-  // Pulls the plug: nft drops every IPv4 packet on the peer's side of the link, in and out.
+  // Pulls the plug both ways (UnplugTap).
   std::error_code Unplug();
   // Plugs it back in.
   std::error_code Replug();

@@ -94,23 +94,12 @@ class KeepaliveInteropTest : public TapTest {
     return nc;
   }
 
+  // docs/testbed.md, "a dead peer": nothing from our stack reaches the kernel (and, both ways,
+  // nothing from the kernel reaches us).
   void Unplug(bool both_directions) {
-    // docs/testbed.md, "a dead peer": everything from our stack is dropped in the peer's namespace;
-    // with both directions, what the peer sends is lost too.
-    ASSERT_TRUE(netns().Shell("nft add table inet dead").ok());
-    ASSERT_TRUE(netns()
-                    .Shell("nft add chain inet dead in '{ type filter hook input priority -300; }'")
-                    .ok());
-    ASSERT_TRUE(netns().Shell("nft add rule inet dead in iifname tap0 drop").ok());
-    if (both_directions) {
-      ASSERT_TRUE(
-          netns()
-              .Shell("nft add chain inet dead out '{ type filter hook output priority -300; }'")
-              .ok());
-      ASSERT_TRUE(netns().Shell("nft add rule inet dead out oifname tap0 drop").ok());
-    }
+    ASSERT_FALSE(testbed::UnplugTap(netns(), both_directions)) << testbed::LastFailure();
   }
-  void Replug() { ASSERT_TRUE(netns().Shell("nft delete table inet dead").ok()); }
+  void Replug() { ASSERT_FALSE(testbed::ReplugTap(netns())) << testbed::LastFailure(); }
 
   void Crash() {
     std::FILE* file = std::fopen(die_.c_str(), "w");
