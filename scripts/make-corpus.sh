@@ -2,7 +2,7 @@
 # Regenerates the fuzz seed corpus (tests/fuzz/corpus/{wire_fuzz,stack_fuzz}) from fresh captures
 # of real traffic between our stack and the Linux kernel:
 #   1. the TAP interop tests (ping, TCP, keepalive) run with TAPSTACK_PCAP_DIR set, so each test
-#      records what crossed its TAP device (tests/support/process.h, CapturePath);
+#      records what crossed its TAP device (tests/support/files.h, CapturePath);
 #   2. `tapstack demo` runs its five scenarios and writes their pcaps;
 #   3. make_corpus writes the builder-made seeds and turns the frames and connections the kernel
 #      sent towards our stack into seeds, one per shape (tests/fuzz/capture_seeds.h), which

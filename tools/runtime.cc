@@ -10,8 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "tap/pcap_recorder.h"
-#include "tap/tap_device.h"
+#include "testbed/failure.h"
 
 namespace tapstack::tools {
 
@@ -68,46 +67,20 @@ absl::StatusOr<std::unique_ptr<StackRuntime>> StackRuntime::Start(const RuntimeO
 }
 
 absl::Status StackRuntime::Init(const RuntimeOptions& options) {
-  tap::TapOptions tap_options;
-  tap_options.name = options.tap_name;
-  tap_options.netns = options.netns;
-  tap_options.mtu = options.stack.interface.mtu;
-  Result<std::unique_ptr<tap::TapDevice>> tap = tap::TapDevice::Open(tap_options);
-  if (!tap.ok()) {
-    return absl::UnavailableError(tap::DescribeOpenError(tap_options, tap.error()));
-  }
-  tap_name_ = (*tap)->name();
-  ready_file_ = options.ready_file;
-  tap_ = std::move(tap).value();
-  active_device_ = tap_.get();
-  if (!options.pcap_path.empty()) {
-    Result<std::unique_ptr<tap::PcapRecorder>> recorder =
-        tap::PcapRecorder::Open(*tap_, options.pcap_path);
-    if (!recorder.ok()) {
-      return absl::UnavailableError(absl::StrCat("cannot create pcap file ", options.pcap_path,
-                                                 ": ", recorder.error().message()));
-    }
-    device_ = std::move(recorder).value();
-    active_device_ = device_.get();
-  }
-  stack_ = std::make_unique<Stack>(options.stack, clock_.Now(),
-                                   [this](std::span<const std::uint8_t> frame) {
-                                     // A full device queue is a counted drop inside the device;
-                                     // TCP retransmits what mattered.
-                                     (void)active_device_->Send(frame, clock_.Now());
-                                   });
-  loop_ = std::make_unique<tap::EventLoop>(clock_);
+  testbed::StackHostOptions host;
+  host.tap.name = options.tap_name;
+  host.tap.netns = options.netns;
+  host.tap.mtu = options.stack.interface.mtu;
+  host.pcap_path = options.pcap_path;
+  host.stack = options.stack;
   // Every frame ready in one wakeup goes to the stack as one burst: its timers advance and its
   // events are delivered once per burst, not once per frame.
-  const std::error_code attached = loop_->AttachDeviceBursts(
-      *active_device_, [this](std::span<const std::span<const std::uint8_t>> frames,
-                              timers::TimePoint now) { stack_->IngestBurst(frames, now); });
-  if (attached) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot watch the TAP device with epoll: ", attached.message()));
-  }
-  loop_->SetTimerSource([this] { return stack_->NextDeadline(); },
-                        [this](timers::TimePoint now) { stack_->Advance(now); });
+  host.bursts = true;
+  Result<std::unique_ptr<testbed::StackHost>> opened = testbed::StackHost::Open(host);
+  if (!opened.ok()) return absl::UnavailableError(testbed::LastFailure());
+  host_ = *std::move(opened);
+  tap_name_ = host_->tap().name();
+  ready_file_ = options.ready_file;
 
   // SIGINT and SIGTERM end the run through the loop, so the pcap and the stats are written.
   sigset_t signals;
@@ -117,12 +90,12 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
   sigprocmask(SIG_BLOCK, &signals, nullptr);
   signal_fd_ = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
   if (signal_fd_ < 0) return absl::InternalError("signalfd failed");
-  const std::error_code watched = loop_->AddReader(signal_fd_, [this] {
+  const std::error_code watched = host_->loop().AddReader(signal_fd_, [this] {
     signalfd_siginfo info;
     while (read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
     }
     interrupted_ = true;
-    loop_->Stop();
+    host_->loop().Stop();
   });
   if (watched) {
     return absl::InternalError(
@@ -133,9 +106,9 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
 
 absl::Status StackRuntime::SignalReady() {
   if (ready_file_.empty()) return absl::OkStatus();
-  const std::string text =
-      absl::StrCat(stack_->interface().address.ToString(), "/", stack_->interface().prefix_len, " ",
-                   tap_name_, " ", stack_->interface().mac->ToString(), "\n");
+  const std::string text = absl::StrCat(host_->stack().interface().address.ToString(), "/",
+                                        host_->stack().interface().prefix_len, " ", tap_name_, " ",
+                                        host_->stack().interface().mac->ToString(), "\n");
   // Written aside and renamed, so that whoever waits for the file never reads half of it.
   const std::string partial = ready_file_ + ".partial";
   std::FILE* file = std::fopen(partial.c_str(), "w");
@@ -158,7 +131,7 @@ absl::Status StackRuntime::SignalReady() {
 StackRuntime::~StackRuntime() {
   // A ready file left behind would tell the next waiter that a stack is up when none is.
   if (ready_file_written_) std::remove(ready_file_.c_str());
-  if (loop_ && signal_fd_ >= 0) (void)loop_->RemoveReader(signal_fd_);
+  if (host_ && signal_fd_ >= 0) (void)host_->loop().RemoveReader(signal_fd_);
   if (signal_fd_ >= 0) close(signal_fd_);
 }
 
@@ -170,7 +143,7 @@ std::string StackRuntime::DescribeLoopError(std::error_code error) const {
 }
 
 void StackRuntime::PrintStats(std::FILE* out) const {
-  stack_->counters().ForEach([out](std::string_view name, std::uint64_t value) {
+  host_->stack().counters().ForEach([out](std::string_view name, std::uint64_t value) {
     std::fprintf(out, "%.*s %llu\n", static_cast<int>(name.size()), name.data(),
                  static_cast<unsigned long long>(value));
   });

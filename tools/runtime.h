@@ -1,6 +1,7 @@
-// Runs a Stack on a TAP device for the command-line tools: opens the device (inside a network
-// namespace if asked), optionally records a pcap, feeds frames and timers through the epoll loop,
-// and stops on SIGINT or SIGTERM.
+// Runs a Stack on a TAP device for the command-line tools: the testbed's StackHost (the device,
+// opened inside a network namespace if asked, an optional pcap recorder, frames and timers through
+// the epoll loop), plus what a command adds: its options, a ready file, and a stop on SIGINT or
+// SIGTERM.
 #ifndef TAPSTACK_TOOLS_RUNTIME_H_
 #define TAPSTACK_TOOLS_RUNTIME_H_
 
@@ -12,9 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "stack/stack.h"
-#include "tap/clock.h"
-#include "tap/device.h"
 #include "tap/event_loop.h"
+#include "testbed/stack_host.h"
 #include "tools/args.h"
 
 namespace tapstack::tools {
@@ -38,9 +38,9 @@ class StackRuntime {
   static absl::StatusOr<std::unique_ptr<StackRuntime>> Start(const RuntimeOptions& options);
   ~StackRuntime();
 
-  Stack& stack() { return *stack_; }
-  tap::EventLoop& loop() { return *loop_; }
-  timers::TimePoint Now() const { return clock_.Now(); }
+  Stack& stack() { return host_->stack(); }
+  tap::EventLoop& loop() { return host_->loop(); }
+  timers::TimePoint Now() const { return host_->Now(); }
   bool interrupted() const { return interrupted_; }
 
   // Says that the command is ready for traffic: the TAP device is open and attached to the loop,
@@ -60,15 +60,10 @@ class StackRuntime {
   StackRuntime() = default;
   absl::Status Init(const RuntimeOptions& options);
 
-  tap::RealClock clock_;
   std::string tap_name_;
   std::string ready_file_;
   bool ready_file_written_ = false;
-  std::unique_ptr<tap::Device> tap_;
-  std::unique_ptr<tap::Device> device_;  // the TAP, or a pcap recorder around it
-  tap::Device* active_device_ = nullptr;
-  std::unique_ptr<Stack> stack_;
-  std::unique_ptr<tap::EventLoop> loop_;
+  std::unique_ptr<testbed::StackHost> host_;
   int signal_fd_ = -1;
   bool interrupted_ = false;
 };

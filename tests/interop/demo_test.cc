@@ -18,9 +18,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "testbed/process.h"
 #include "tests/support/browser.h"
+#include "tests/support/files.h"
 #include "tests/support/netns.h"
-#include "tests/support/process.h"
 #include "tests/support/text_diagram.h"
 
 namespace tapstack::testing {
@@ -40,7 +41,7 @@ std::string NamespacePrefix(pid_t pid) { return absl::StrCat("tsdemo-", pid, "-"
 // The demo's namespaces still listed by `ip netns list`.
 std::vector<std::string> NamespacesOf(pid_t pid) {
   std::vector<std::string> names;
-  const CommandResult list = RunCommand("ip netns list");
+  const CommandResult list = RunShell("ip netns list");
   for (absl::string_view line : absl::StrSplit(list.output, '\n', absl::SkipEmpty())) {
     if (absl::StartsWith(line, NamespacePrefix(pid))) {
       names.emplace_back(line.substr(0, line.find(' ')));
@@ -72,7 +73,7 @@ int CountLines(const std::string& text) {
 // How many packets of `pcap` match a tshark display filter.
 int TsharkCount(const std::string& pcap, const std::string& filter) {
   // tshark's "Running as user root" warning goes to standard error: not a packet.
-  const CommandResult result = RunCommand(
+  const CommandResult result = RunShell(
       absl::StrCat("tshark -r ", ShellQuote(pcap), " -Y ", ShellQuote(filter), " 2>/dev/null"));
   EXPECT_EQ(result.exit_code, 0) << result.output;
   return CountLines(result.output);
@@ -101,11 +102,11 @@ TEST_P(DemoScenarioTest, EveryVerdictIsExpected) {
   const ScenarioCase& scenario = GetParam();
   const std::string out_dir = TempPath("demo-out");
   const std::string output_path = TempPath("demo.out");
-  absl::StatusOr<ChildProcess> demo =
-      ChildProcess::Spawn({TAPSTACK_BINARY, "demo", "--scenario", absl::StrCat(scenario.number),
-                           "--out", out_dir, "--html", absl::StrCat(out_dir, "/demo.html")},
-                          output_path);
-  ASSERT_TRUE(demo.ok()) << demo.status();
+  Result<testbed::Process> demo =
+      testbed::Process::Spawn({TAPSTACK_BINARY, "demo", "--scenario", absl::StrCat(scenario.number),
+                               "--out", out_dir, "--html", absl::StrCat(out_dir, "/demo.html")},
+                              {.output_path = output_path});
+  ASSERT_TRUE(demo.ok()) << demo.error().message();
   const auto started = std::chrono::steady_clock::now();
   const std::optional<int> status = demo->Wait(kScenarioTimeout);
   const double took =
@@ -215,10 +216,10 @@ TEST_P(DemoInterruptTest, LeavesNothingBehindAndExitsPromptly) {
   const InterruptCase& test = GetParam();
   const std::string output_path = TempPath("demo-interrupted.out");
   const std::string out_dir = TempPath("demo-out");
-  absl::StatusOr<ChildProcess> demo = ChildProcess::Spawn(
+  Result<testbed::Process> demo = testbed::Process::Spawn(
       {TAPSTACK_BINARY, "demo", "--scenario", absl::StrCat(test.scenario), "--out", out_dir},
-      output_path);
-  ASSERT_TRUE(demo.ok()) << demo.status();
+      {.output_path = output_path});
+  ASSERT_TRUE(demo.ok()) << demo.error().message();
   const std::string ns = NamespacePrefix(demo->pid()) + test.namespace_label;
   // Under way: its namespace exists and its Linux peer runs. Then in its middle, as the case says
   // (the peer unplugged, the connection up).
@@ -235,7 +236,7 @@ TEST_P(DemoInterruptTest, LeavesNothingBehindAndExitsPromptly) {
                    test.middle_command, " 2>/dev/null");
   bool in_middle = false;
   for (int attempt = 0; attempt < 200 && !in_middle; ++attempt) {
-    in_middle = !RunCommand(middle).output.empty();
+    in_middle = !RunShell(middle).output.empty();
     if (!in_middle) std::this_thread::sleep_for(milliseconds(50));
   }
   ASSERT_TRUE(in_middle) << "never reached its middle (" << middle << "):\n"
@@ -260,7 +261,7 @@ TEST_P(DemoInterruptTest, LeavesNothingBehindAndExitsPromptly) {
 
 INSTANTIATE_TEST_SUITE_P(Signals, DemoInterruptTest,
                          ::testing::Values(InterruptCase{SIGINT, 3, "s3", "s3",
-                                                         "nft list table inet tsdemo_unplug"},
+                                                         "nft list table inet testbed_unplug"},
                                            InterruptCase{SIGTERM, 5, "s5a-nat", "s5a-server",
                                                          "ss -Htn state established"}),
                          [](const ::testing::TestParamInfo<InterruptCase>& info) {
@@ -278,25 +279,26 @@ TEST(DemoStaleTest, NamespacesOfAKilledDemoAreRemovedByTheNext) {
   ASSERT_GT(dead, 0);
   waitpid(dead, nullptr, 0);
   const std::string stale = absl::StrCat(NamespacePrefix(dead), "s3");
-  ASSERT_EQ(RunCommand("ip netns add " + stale).exit_code, 0);
+  ASSERT_EQ(RunShell("ip netns add " + stale).exit_code, 0);
   // And a pid reused by another program since: this test's own pid (not a tapstack process).
   const std::string reused = absl::StrCat(NamespacePrefix(getpid()), "s1");
-  ASSERT_EQ(RunCommand("ip netns add " + reused).exit_code, 0);
+  ASSERT_EQ(RunShell("ip netns add " + reused).exit_code, 0);
   // What the killed demo's peer would be: a process inside the stale namespace.
-  absl::StatusOr<ChildProcess> leftover = ChildProcess::Spawn(
-      {"/usr/bin/env", "ip", "netns", "exec", stale, "sleep", "600"}, TempPath("leftover.out"));
+  Result<testbed::Process> leftover =
+      testbed::Process::Spawn({"/usr/bin/env", "ip", "netns", "exec", stale, "sleep", "600"},
+                              {.output_path = TempPath("leftover.out")});
   ASSERT_TRUE(leftover.ok());
   bool inside = false;  // the process has entered the namespace
   for (int attempt = 0; attempt < 200 && !inside; ++attempt) {
-    inside = !RunCommand("ip netns pids " + stale).output.empty();
+    inside = !RunShell("ip netns pids " + stale).output.empty();
     if (!inside) std::this_thread::sleep_for(milliseconds(25));
   }
   ASSERT_TRUE(inside) << "the leftover process never entered " << stale;
 
   const std::string output_path = TempPath("demo-after-kill.out");
   const std::string out_dir = TempPath("demo-out");
-  absl::StatusOr<ChildProcess> demo = ChildProcess::Spawn(
-      {TAPSTACK_BINARY, "demo", "--scenario", "1", "--out", out_dir}, output_path);
+  Result<testbed::Process> demo = testbed::Process::Spawn(
+      {TAPSTACK_BINARY, "demo", "--scenario", "1", "--out", out_dir}, {.output_path = output_path});
   ASSERT_TRUE(demo.ok());
   ASSERT_EQ(demo->Wait(kScenarioTimeout), 0) << ReadFile(output_path);
   // Another demo running side by side (ctest -j) may have been first to remove it; either way
@@ -304,8 +306,8 @@ TEST(DemoStaleTest, NamespacesOfAKilledDemoAreRemovedByTheNext) {
   EXPECT_THAT(NamespacesOf(dead), IsEmpty());
   EXPECT_THAT(NamespacesOf(getpid()), IsEmpty());
   EXPECT_EQ(leftover->Wait(seconds(5)), 128 + SIGKILL);
-  RunCommand("ip netns del " + stale + " 2>/dev/null");
-  RunCommand("ip netns del " + reused + " 2>/dev/null");
+  RunShell("ip netns del " + stale + " 2>/dev/null");
+  RunShell("ip netns del " + reused + " 2>/dev/null");
   std::filesystem::remove_all(out_dir);
 }
 

@@ -19,8 +19,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "stack/wire/tcp.h"
+#include "testbed/failure.h"
+#include "testbed/linux_peer.h"
+#include "tests/support/files.h"
 #include "tests/support/netns.h"
-#include "tests/support/process.h"
 #include "tools/diagram/capture_file.h"
 #include "tools/diagram/conversations.h"
 
@@ -43,7 +45,9 @@ class DiagramTsharkTest : public NetnsTest {
   }
 
   void TearDown() override {
-    if (!capture_pid_.empty()) (void)RunCommand("kill -9 " + capture_pid_);
+    if (!capture_pid_.empty()) (void)RunShell("kill -9 " + capture_pid_);
+    client_.reset();
+    server_.reset();
     NetnsTest::TearDown();
   }
 
@@ -58,7 +62,7 @@ class DiagramTsharkTest : public NetnsTest {
 
   void StartCapture() {
     const std::string log = TempPath("dumpcap.out");
-    const CommandResult started = netns().Run(absl::StrCat(
+    const CommandResult started = netns().Shell(absl::StrCat(
         "dumpcap -q -i lo -w ", ShellQuote(capture_), " >", ShellQuote(log), " 2>&1 & echo $!"));
     ASSERT_EQ(started.exit_code, 0) << started.output;
     capture_pid_ = std::string(absl::StripAsciiWhitespace(started.output));
@@ -69,23 +73,34 @@ class DiagramTsharkTest : public NetnsTest {
 
   // dumpcap completes the file on SIGINT; the capture is read once the process is gone.
   void StopCapture() {
-    ASSERT_EQ(RunCommand("kill -INT " + capture_pid_).exit_code, 0);
-    ASSERT_TRUE(WaitUntil([&] { return RunCommand("kill -0 " + capture_pid_).exit_code != 0; },
+    ASSERT_EQ(RunShell("kill -INT " + capture_pid_).exit_code, 0);
+    ASSERT_TRUE(WaitUntil([&] { return RunShell("kill -0 " + capture_pid_).exit_code != 0; },
                           std::chrono::seconds(10)));
     capture_pid_.clear();
   }
 
   void StartServer() {
-    ASSERT_TRUE(netns()
-                    .RunOk(absl::StrCat("python3 ", kScript, " server >", ShellQuote(server_out_),
-                                        " 2>&1 &"))
-                    .ok());
-    ASSERT_TRUE(WaitUntil([&] { return ReadFile(server_out_).find("READY") != std::string::npos; },
-                          std::chrono::seconds(10)));
+    Result<std::unique_ptr<testbed::LinuxPeer>> server =
+        testbed::LinuxPeer::Start(netns().name(), {"loopback-server"}, server_out_);
+    ASSERT_TRUE(server.ok()) << testbed::LastFailure();
+    server_ = *std::move(server);
+    ASSERT_FALSE(server_->WaitForOutput("READY", std::chrono::seconds(10)))
+        << testbed::LastFailure();
   }
 
-  std::string ClientCommand(const std::string& mode) const {
-    return absl::StrCat("python3 ", kScript, " ", mode, " >", ShellQuote(client_out_), " 2>&1");
+  // Starts the client side of a conversation (a loopback-* mode of the Linux peer).
+  void StartClient(const std::string& mode) {
+    Result<std::unique_ptr<testbed::LinuxPeer>> client =
+        testbed::LinuxPeer::Start(netns().name(), {mode}, client_out_);
+    ASSERT_TRUE(client.ok()) << testbed::LastFailure();
+    client_ = *std::move(client);
+  }
+
+  // Runs the client side of a conversation to its end; its exit status.
+  std::optional<int> RunClient(const std::string& mode) {
+    StartClient(mode);
+    if (client_ == nullptr) return std::nullopt;
+    return client_->Wait(std::chrono::seconds(60));
   }
 
   // Frame number to labels, as tshark's analysis sets its flags.
@@ -108,7 +123,7 @@ class DiagramTsharkTest : public NetnsTest {
         absl::StrCat("tshark -r ", ShellQuote(capture_),
                      " -Y tcp -T fields -E separator=, -E occurrence=f -e frame.number");
     for (const auto& [field, label] : kFields) absl::StrAppend(&command, " -e ", field);
-    const CommandResult tshark = RunCommand(command + " 2>/dev/null");
+    const CommandResult tshark = RunShell(command + " 2>/dev/null");
     EXPECT_EQ(tshark.exit_code, 0) << tshark.output;
     std::map<std::uint64_t, Labels> labels;
     for (absl::string_view line : absl::StrSplit(tshark.output, '\n', absl::SkipEmpty())) {
@@ -175,18 +190,18 @@ class DiagramTsharkTest : public NetnsTest {
     return counts;
   }
 
-  static constexpr char kScript[] = TAPSTACK_DIAGRAM_PEERS_SCRIPT;
   std::string capture_;
   std::string capture_pid_;
   std::string server_out_;
   std::string client_out_;
+  std::unique_ptr<testbed::LinuxPeer> server_;
+  std::unique_ptr<testbed::LinuxPeer> client_;
 };
 
 TEST_F(DiagramTsharkTest, KeepaliveProbesAndAnswers) {
   StartCapture();
   StartServer();
-  const CommandResult client = netns().Run(ClientCommand("keepalive-client"));
-  ASSERT_EQ(client.exit_code, 0) << ReadFile(client_out_);
+  ASSERT_EQ(RunClient("loopback-keepalive-client"), 0) << ReadFile(client_out_);
   ASSERT_TRUE(
       WaitUntil([&] { return ReadFile(server_out_).find("received=") != std::string::npos; },
                 std::chrono::seconds(10)));
@@ -199,17 +214,14 @@ TEST_F(DiagramTsharkTest, KeepaliveProbesAndAnswers) {
 TEST_F(DiagramTsharkTest, DeadPeerLeavesProbesUnanswered) {
   StartCapture();
   StartServer();
-  ASSERT_TRUE(netns()
-                  .RunOk(absl::StrCat("python3 ", kScript, " dead-client >",
-                                      ShellQuote(client_out_), " 2>&1 &"))
-                  .ok());
+  StartClient("loopback-dead-client");
   ASSERT_TRUE(WaitUntil([&] { return ReadFile(client_out_).find("GREETED") != std::string::npos; },
                         std::chrono::seconds(10)));
   // docs/testbed.md, "a dead peer": from now on nothing reaches the server's port.
-  ASSERT_TRUE(netns().RunOk("nft add table inet dead").ok());
+  ASSERT_TRUE(netns().Shell("nft add table inet dead").ok());
   ASSERT_TRUE(
-      netns().RunOk("nft add chain inet dead in '{ type filter hook input priority -300; }'").ok());
-  ASSERT_TRUE(netns().RunOk("nft add rule inet dead in tcp dport 7000 drop").ok());
+      netns().Shell("nft add chain inet dead in '{ type filter hook input priority -300; }'").ok());
+  ASSERT_TRUE(netns().Shell("nft add rule inet dead in tcp dport 7000 drop").ok());
   ASSERT_TRUE(WaitUntil([&] { return ReadFile(client_out_).find("closed=") != std::string::npos; },
                         std::chrono::seconds(15)));
   EXPECT_THAT(ReadFile(client_out_), ::testing::HasSubstr("closed=110"));
@@ -221,19 +233,18 @@ TEST_F(DiagramTsharkTest, DeadPeerLeavesProbesUnanswered) {
 
 TEST_F(DiagramTsharkTest, LossBringsRetransmissionsAndDuplicateAcks) {
   // Segments of Ethernet size, and one data segment in seven to the server dropped.
-  ASSERT_TRUE(netns().RunOk("ip link set lo mtu 1500").ok());
-  ASSERT_TRUE(netns().RunOk("nft add table inet lossy").ok());
+  ASSERT_TRUE(netns().Shell("ip link set lo mtu 1500").ok());
+  ASSERT_TRUE(netns().Shell("nft add table inet lossy").ok());
   ASSERT_TRUE(netns()
-                  .RunOk("nft add chain inet lossy in '{ type filter hook input priority -300; }'")
+                  .Shell("nft add chain inet lossy in '{ type filter hook input priority -300; }'")
                   .ok());
   ASSERT_TRUE(netns()
-                  .RunOk("nft add rule inet lossy in tcp dport 7000 meta length gt 1000 "
+                  .Shell("nft add rule inet lossy in tcp dport 7000 meta length gt 1000 "
                          "numgen inc mod 7 == 3 drop")
                   .ok());
   StartCapture();
   StartServer();
-  const CommandResult client = netns().Run(ClientCommand("bulk-client"));
-  ASSERT_EQ(client.exit_code, 0) << ReadFile(client_out_);
+  ASSERT_EQ(RunClient("loopback-bulk-client"), 0) << ReadFile(client_out_);
   ASSERT_TRUE(
       WaitUntil([&] { return ReadFile(server_out_).find("received=1000000") != std::string::npos; },
                 std::chrono::seconds(20)))

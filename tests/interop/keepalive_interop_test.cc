@@ -1,5 +1,5 @@
-// Keepalive against the Linux kernel over TAP, with the real `tapstack nc` binary and
-// python3 kernel peers in namespaces the tests create. tshark on our captures is the external
+// Keepalive against the Linux kernel over TAP, with the real `tapstack nc` binary and the
+// testbed's Linux peer in namespaces the tests create. tshark on our captures is the external
 // oracle for what a probe and a probe's answer look like.
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "testbed/failure.h"
+#include "testbed/linux_peer.h"
 #include "tests/interop/tap_fixture.h"
 
 namespace tapstack::testing {
@@ -23,49 +25,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr int kPort = 7777;
-
-// The kernel's server: accepts one connection, says hello, then echoes lines until the peer
-// closes or `hold` seconds pass. When the file `die` appears it "crashes": SO_LINGER 0 makes
-// close() drop the socket at once (its RST is lost while the peer is unplugged).
-constexpr char kServer[] = R"(
-import os, socket, struct, sys, time
-port, hold, die = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('192.0.2.1', port)); s.listen(1)
-c, _ = s.accept(); c.sendall(b'hello\n'); c.settimeout(0.05)
-end = time.time() + hold
-while time.time() < end:
-    if os.path.exists(die):
-        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()
-        print('crashed', flush=True); sys.exit(0)
-    try:
-        data = c.recv(4096)
-    except socket.timeout:
-        continue
-    except OSError as e:
-        print('error', e.errno, flush=True); sys.exit(0)
-    if not data:
-        print('peer closed', flush=True); break
-    c.sendall(data)
-c.close(); print('server done', flush=True)
-)";
-
-// A kernel client with Linux keepalive at 1 s / 1 s / 3 that idles, then checks it still works.
-constexpr char kKeepaliveClient[] = R"(
-import socket, sys, time
-s = socket.create_connection(('192.0.2.2', int(sys.argv[1])))
-s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
-time.sleep(float(sys.argv[2]))
-err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-s.sendall(b'still here\n')
-time.sleep(0.5)
-err2 = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-s.close()
-print('ok' if err == 0 and err2 == 0 else 'error %d %d' % (err, err2), flush=True)
-)";
 
 struct JsonEvent {
   double t;
@@ -105,46 +64,42 @@ class KeepaliveInteropTest : public TapTest {
   }
   void TearDown() override {
     CloseInput();
+    server_.reset();
     TapTest::TearDown();
   }
 
-  void StartServer(double hold_seconds) {
-    const std::string script = TempPath("server.py");
-    WriteScript(script, kServer);
-    ASSERT_TRUE(netns()
-                    .RunOk(absl::StrCat("python3 ", script, " ", kPort, " ", hold_seconds, " ",
-                                        die_, " >", server_out_, " 2>&1 &"))
-                    .ok());
-    WaitFor([&] { return netns().Run(absl::StrCat("ss -ltn | grep -q :", kPort)).exit_code == 0; });
+  // The Linux peer's hello-server in `ns` on address:kPort: says hello, echoes, and "crashes"
+  // when the file die_ appears.
+  void StartServer(const testbed::Namespace& ns, const std::string& address, double hold_seconds) {
+    Result<std::unique_ptr<testbed::LinuxPeer>> server = testbed::LinuxPeer::Start(
+        ns.name(),
+        {"hello-server", address, std::to_string(kPort), absl::StrCat(hold_seconds), die_},
+        server_out_);
+    ASSERT_TRUE(server.ok()) << testbed::LastFailure();
+    server_ = *std::move(server);
+    WaitFor([&] {
+      const Result<bool> listening = testbed::KernelHasSocketOnPort(ns, kPort);
+      return listening.ok() && *listening;
+    });
   }
+  void StartServer(double hold_seconds) { StartServer(netns(), kKernelAddress, hold_seconds); }
 
-  ChildProcess StartClient(const std::vector<std::string>& extra) {
+  testbed::Process StartClient(const std::vector<std::string>& extra) {
     std::vector<std::string> args = {"--events", events_, "--pcap", pcap_};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back(kKernelAddress);
     args.push_back(std::to_string(kPort));
-    ChildProcess nc = StartTapstack("nc", args, fifo_);
+    testbed::Process nc = StartTapstack("nc", args, fifo_);
     WaitFor([&] { return Output().find("hello") != std::string::npos; });
     return nc;
   }
 
+  // docs/testbed.md, "a dead peer": nothing from our stack reaches the kernel (and, both ways,
+  // nothing from the kernel reaches us).
   void Unplug(bool both_directions) {
-    // docs/testbed.md, "a dead peer": everything from our stack is dropped in the peer's namespace;
-    // with both directions, what the peer sends is lost too.
-    ASSERT_TRUE(netns().RunOk("nft add table inet dead").ok());
-    ASSERT_TRUE(netns()
-                    .RunOk("nft add chain inet dead in '{ type filter hook input priority -300; }'")
-                    .ok());
-    ASSERT_TRUE(netns().RunOk("nft add rule inet dead in iifname tap0 drop").ok());
-    if (both_directions) {
-      ASSERT_TRUE(
-          netns()
-              .RunOk("nft add chain inet dead out '{ type filter hook output priority -300; }'")
-              .ok());
-      ASSERT_TRUE(netns().RunOk("nft add rule inet dead out oifname tap0 drop").ok());
-    }
+    ASSERT_FALSE(testbed::UnplugTap(netns(), both_directions)) << testbed::LastFailure();
   }
-  void Replug() { ASSERT_TRUE(netns().RunOk("nft delete table inet dead").ok()); }
+  void Replug() { ASSERT_FALSE(testbed::ReplugTap(netns())) << testbed::LastFailure(); }
 
   void Crash() {
     std::FILE* file = std::fopen(die_.c_str(), "w");
@@ -162,16 +117,9 @@ class KeepaliveInteropTest : public TapTest {
   }
 
   int Tshark(const std::string& filter) {
-    const CommandResult result = RunCommand(absl::StrCat(
+    const CommandResult result = RunShell(absl::StrCat(
         "tshark -r ", pcap_, " -Y ", ShellQuote(filter), " -T fields -e frame.number 2>/dev/null"));
     return static_cast<int>(std::count(result.output.begin(), result.output.end(), '\n'));
-  }
-
-  static void WriteScript(const std::string& path, const char* text) {
-    std::FILE* file = std::fopen(path.c_str(), "w");
-    ASSERT_NE(file, nullptr);
-    std::fputs(text, file);
-    std::fclose(file);
   }
 
   void WaitFor(const std::function<bool()>& condition) {
@@ -186,11 +134,12 @@ class KeepaliveInteropTest : public TapTest {
 
   std::string events_, pcap_, die_, server_out_, fifo_;
   int fifo_fd_ = -1;
+  std::unique_ptr<testbed::LinuxPeer> server_;
 };
 
 TEST_F(KeepaliveInteropTest, ProbesAnsweredByTheKernelKeepTheConnectionUp) {
   StartServer(/*hold_seconds=*/6);
-  ChildProcess nc = StartClient({"--keepalive", "1s,1s,3"});
+  testbed::Process nc = StartClient({"--keepalive", "1s,1s,3"});
   // The server closes after 6 idle seconds; then we close our side.
   WaitFor([&] { return ReadFile(server_out_).find("server done") != std::string::npos; });
   CloseInput();
@@ -206,12 +155,11 @@ TEST_F(KeepaliveInteropTest, ProbesAnsweredByTheKernelKeepTheConnectionUp) {
 }
 
 TEST_F(KeepaliveInteropTest, KernelProbesAreAnsweredByUs) {
-  ChildProcess nc = StartTapstack(
+  testbed::Process nc = StartTapstack(
       "nc", {"-l", "--events", events_, "--pcap", pcap_, std::to_string(kPort)}, fifo_);
   WaitUntilStackAnswers();
-  const std::string script = TempPath("client.py");
-  WriteScript(script, kKeepaliveClient);
-  const CommandResult client = netns().Run(absl::StrCat("python3 ", script, " ", kPort, " 10"));
+  const CommandResult client = testbed::RunCommand(testbed::LinuxPeerArgv(
+      netns().name(), {"keepalive-client", kStackAddress, std::to_string(kPort), "10"}));
   EXPECT_EQ(client.exit_code, 0) << client.output;
   EXPECT_THAT(client.output, ::testing::HasSubstr("ok")) << "the kernel kept the connection";
   CloseInput();
@@ -224,7 +172,7 @@ TEST_F(KeepaliveInteropTest, KernelProbesAreAnsweredByUs) {
 
 TEST_F(KeepaliveInteropTest, DeadPeerIsFoundAfterCountProbesThenReset) {
   StartServer(/*hold_seconds=*/60);
-  ChildProcess nc = StartClient({"--keepalive", "1s,1s,3"});
+  testbed::Process nc = StartClient({"--keepalive", "1s,1s,3"});
   Unplug(/*both_directions=*/false);
   const std::optional<int> status = nc.Wait(seconds(15));
   ASSERT_TRUE(status.has_value()) << Output();
@@ -251,7 +199,7 @@ TEST_F(KeepaliveInteropTest, DeadPeerIsFoundAfterCountProbesThenReset) {
 
 TEST_F(KeepaliveInteropTest, RebootedPeerAnswersTheProbeWithReset) {
   StartServer(/*hold_seconds=*/60);
-  ChildProcess nc = StartClient({"--keepalive", "2s,1s,5"});
+  testbed::Process nc = StartClient({"--keepalive", "2s,1s,5"});
   Unplug(/*both_directions=*/true);
   Crash();
   Replug();
@@ -267,7 +215,7 @@ TEST_F(KeepaliveInteropTest, RebootedPeerAnswersTheProbeWithReset) {
 
 TEST_F(KeepaliveInteropTest, WithoutKeepaliveTheRebootIsOnlyFoundWhenWeSend) {
   StartServer(/*hold_seconds=*/60);
-  ChildProcess nc = StartClient({});
+  testbed::Process nc = StartClient({});
   Unplug(/*both_directions=*/true);
   Crash();
   Replug();
@@ -289,59 +237,36 @@ class NatKeepaliveTest : public KeepaliveInteropTest {
   void SetUp() override {
     KeepaliveInteropTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    absl::StatusOr<std::unique_ptr<TestNetns>> server = TestNetns::Create();
-    ASSERT_TRUE(server.ok()) << server.status();
+    Result<std::unique_ptr<testbed::Namespace>> server = CreateTestNamespace();
+    ASSERT_TRUE(server.ok()) << testbed::LastFailure();
     server_ns_ = std::move(*server);
-    for (const std::string& command :
-         {absl::StrCat("ip link add vnat type veth peer name vsrv netns ", server_ns_->name()),
-          std::string("ip addr add 198.51.100.1/24 dev vnat"), std::string("ip link set vnat up"),
-          std::string("nft add table ip nat"),
-          std::string("nft add chain ip nat post '{ type nat hook postrouting priority 100; }'"),
-          std::string("nft add rule ip nat post oifname vnat masquerade"),
-          std::string("nft add table inet filter"),
-          std::string(
-              "nft add chain inet filter forwarding '{ type filter hook forward priority 0; }'"),
-          std::string("nft add rule inet filter forwarding ct state invalid drop"),
-          std::string("sysctl -qw net.ipv4.ip_forward=1"),
-          std::string("sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=3"),
-          std::string("sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0")}) {
-      ASSERT_TRUE(netns().RunOk(command).ok()) << command;
-    }
-    ASSERT_TRUE(server_ns_->RunOk("ip addr add 198.51.100.2/24 dev vsrv").ok());
-    ASSERT_TRUE(server_ns_->RunOk("ip link set vsrv up").ok());
-    (void)server_ns_->Run("sysctl -qw net.ipv4.tcp_invalid_ratelimit=0");
-    const std::string script = TempPath("server.py");
-    std::string text = kServer;
-    text.replace(text.find("192.0.2.1"), 9, "198.51.100.2");
-    WriteScript(script, text.c_str());
-    ASSERT_TRUE(server_ns_
-                    ->RunOk(absl::StrCat("python3 ", script, " ", kPort, " 120 ", die_, " >",
-                                         server_out_, " 2>&1 &"))
-                    .ok());
-    WaitFor(
-        [&] { return server_ns_->Run(absl::StrCat("ss -ltn | grep -q :", kPort)).exit_code == 0; });
+    // The NAT (docs/testbed.md): the fixture's namespace, which holds our TAP, routes to the
+    // server's namespace and forgets an idle connection after 3 s.
+    ASSERT_FALSE(testbed::WireNat(netns(), *server_ns_, seconds(3))) << testbed::LastFailure();
+    (void)server_ns_->Shell("sysctl -qw net.ipv4.tcp_invalid_ratelimit=0");
+    StartServer(*server_ns_, "198.51.100.2", 120);
   }
   void TearDown() override {
     KeepaliveInteropTest::TearDown();
     server_ns_.reset();
   }
 
-  ChildProcess ConnectThroughNat(const std::vector<std::string>& extra) {
+  testbed::Process ConnectThroughNat(const std::vector<std::string>& extra) {
     std::vector<std::string> args = {"--gateway", kKernelAddress, "--events",
                                      events_,     "--pcap",       pcap_};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("198.51.100.2");
     args.push_back(std::to_string(kPort));
-    ChildProcess nc = StartTapstack("nc", args, fifo_);
+    testbed::Process nc = StartTapstack("nc", args, fifo_);
     WaitFor([&] { return Output().find("hello") != std::string::npos; });
     return nc;
   }
 
-  std::unique_ptr<TestNetns> server_ns_;
+  std::unique_ptr<testbed::Namespace> server_ns_;
 };
 
 TEST_F(NatKeepaliveTest, WithoutKeepaliveTheNatForgetsTheIdleConnection) {
-  ChildProcess nc = ConnectThroughNat({"--user-timeout", "4s"});
+  testbed::Process nc = ConnectThroughNat({"--user-timeout", "4s"});
   std::this_thread::sleep_for(seconds(5));  // longer than the 3 s conntrack timeout
   WriteInput("after the idle period\n");
   const std::optional<int> status = nc.Wait(seconds(15));
@@ -351,7 +276,7 @@ TEST_F(NatKeepaliveTest, WithoutKeepaliveTheNatForgetsTheIdleConnection) {
 }
 
 TEST_F(NatKeepaliveTest, KeepaliveKeepsTheNatEntryAcrossTenIdlePeriods) {
-  ChildProcess nc = ConnectThroughNat({"--keepalive", "1s,1s,3", "--user-timeout", "4s"});
+  testbed::Process nc = ConnectThroughNat({"--keepalive", "1s,1s,3", "--user-timeout", "4s"});
   for (int period = 1; period <= 10; ++period) {
     std::this_thread::sleep_for(milliseconds(3500));  // each longer than the conntrack timeout
     const std::string line = absl::StrCat("message ", period, "\n");

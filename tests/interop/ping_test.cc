@@ -26,13 +26,14 @@ using std::chrono::seconds;
 class PingTest : public TapTest {};
 
 TEST_F(PingTest, KernelResolvesAndPingsOurStackAndWePingItBack) {
-  ChildProcess stack = StartTapstack("up", {"--ping", kKernelAddress, "--count", "3", "--interval",
-                                            "200ms", "--duration", "30s", "--stats"});
+  testbed::Process stack =
+      StartTapstack("up", {"--ping", kKernelAddress, "--count", "3", "--interval", "200ms",
+                           "--duration", "30s", "--stats"});
   WaitUntilStackAnswers();
   // The kernel's neighbour table holds our MAC.
-  const CommandResult neighbours = netns().Run(std::string("ip neigh show ") + kStackAddress);
+  const CommandResult neighbours = netns().Shell(std::string("ip neigh show ") + kStackAddress);
   EXPECT_THAT(neighbours.output, ::testing::HasSubstr(kStackMac)) << neighbours.output;
-  const CommandResult ping = netns().Run(std::string("ping -c 5 -i 0.2 -W 2 ") + kStackAddress);
+  const CommandResult ping = netns().Shell(std::string("ping -c 5 -i 0.2 -W 2 ") + kStackAddress);
   EXPECT_EQ(ping.exit_code, 0) << ping.output;
   EXPECT_THAT(ping.output, ::testing::HasSubstr("5 received")) << ping.output;
   // Our own pings to the kernel (after resolving its MAC) all came back.
@@ -117,7 +118,7 @@ std::vector<std::string> MalformedFrames(const std::string& kernel_mac) {
 // pings print their round-trip times.
 TEST_F(PingTest, ReadyFileMeansTheFirstPingIsAnswered) {
   const std::string ready = TempPath("up.ready");
-  ChildProcess stack =
+  testbed::Process stack =
       StartTapstack("up", {"--ready-file", ready, "--ping", kKernelAddress, "--count", "2",
                            "--interval", "200ms", "--duration", "30s"});
   bool appeared = false;
@@ -127,7 +128,7 @@ TEST_F(PingTest, ReadyFileMeansTheFirstPingIsAnswered) {
   }
   ASSERT_TRUE(appeared) << Output();
   EXPECT_EQ(ReadFile(ready), absl::StrCat(kStackAddress, "/24 tap0 ", kStackMac, "\n"));
-  const CommandResult ping = netns().Run(std::string("ping -c 1 -W 3 ") + kStackAddress);
+  const CommandResult ping = netns().Shell(std::string("ping -c 1 -W 3 ") + kStackAddress);
   EXPECT_EQ(ping.exit_code, 0) << ping.output;
   EXPECT_THAT(ping.output, ::testing::HasSubstr("1 received")) << ping.output;
   // Our two pings, 200 ms apart, may still be under way.
@@ -142,10 +143,10 @@ TEST_F(PingTest, ReadyFileMeansTheFirstPingIsAnswered) {
 }
 
 TEST_F(PingTest, MalformedBurstIsCountedAndPingStillWorks) {
-  ChildProcess stack = StartTapstack("up", {"--duration", "60s", "--stats"});
+  testbed::Process stack = StartTapstack("up", {"--duration", "60s", "--stats"});
   WaitUntilStackAnswers();
   const std::string kernel_mac =
-      netns().Run("cat /sys/class/net/tap0/address").output.substr(0, 17);
+      netns().Shell("cat /sys/class/net/tap0/address").output.substr(0, 17);
   const std::vector<std::string> frames = MalformedFrames(kernel_mac);
   const std::string script = absl::StrCat(
       "import socket,sys\n"
@@ -153,10 +154,10 @@ TEST_F(PingTest, MalformedBurstIsCountedAndPingStillWorks) {
       "s.bind(('tap0',0))\n"
       "for h in sys.argv[1:]:\n"
       "  for _ in range(10): s.send(bytes.fromhex(h))\n");
-  const CommandResult burst =
-      netns().Run(absl::StrCat("python3 -c ", ShellQuote(script), " ", absl::StrJoin(frames, " ")));
+  const CommandResult burst = netns().Shell(
+      absl::StrCat("python3 -c ", ShellQuote(script), " ", absl::StrJoin(frames, " ")));
   ASSERT_EQ(burst.exit_code, 0) << burst.output;
-  const CommandResult ping = netns().Run(std::string("ping -c 3 -i 0.2 -W 2 ") + kStackAddress);
+  const CommandResult ping = netns().Shell(std::string("ping -c 3 -i 0.2 -W 2 ") + kStackAddress);
   EXPECT_THAT(ping.output, ::testing::HasSubstr("3 received")) << ping.output;
   stack.Signal(SIGTERM);
   ASSERT_EQ(stack.Wait(std::chrono::seconds(10)), 0) << Output();
@@ -171,9 +172,9 @@ TEST_F(PingTest, MalformedBurstIsCountedAndPingStillWorks) {
 
 TEST_F(PingTest, ClearErrorWhenTheNamespaceIsMissing) {
   const std::string out = TempPath("missing.out");
-  absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(
+  Result<testbed::Process> child = testbed::Process::Spawn(
       {TAPSTACK_BINARY, "up", "--netns", "no-such-namespace-tapstack", "--addr", "192.0.2.2/24"},
-      out);
+      {.output_path = out});
   ASSERT_TRUE(child.ok());
   EXPECT_EQ(child->Wait(std::chrono::seconds(10)), 1);
   EXPECT_THAT(ReadFile(out), ::testing::HasSubstr("no-such-namespace-tapstack"));

@@ -6,22 +6,22 @@
 #include <sstream>
 #include <thread>
 
+#include "testbed/failure.h"
+
 namespace tapstack::testing {
 
 void TapTest::SetUp() {
   NetnsTest::SetUp();
   if (::testing::Test::IsSkipped() || ::testing::Test::HasFatalFailure()) return;
-  ASSERT_TRUE(netns().RunOk("ip tuntap add dev tap0 mode tap").ok());
-  ASSERT_TRUE(netns().RunOk(std::string("ip addr add ") + kKernelAddress + "/24 dev tap0").ok());
-  ASSERT_TRUE(netns().RunOk("ip link set tap0 up").ok());
+  ASSERT_FALSE(testbed::AddKernelTap(netns())) << testbed::LastFailure();
   // Linux rate-limits answers to out-of-window segments (docs/testbed.md); tests want every answer.
-  (void)netns().Run("sysctl -qw net.ipv4.tcp_invalid_ratelimit=0");
+  (void)netns().Shell("sysctl -qw net.ipv4.tcp_invalid_ratelimit=0");
   output_path_ = TempPath("tapstack.out");
 }
 
-ChildProcess TapTest::StartTapstack(const std::string& subcommand,
-                                    const std::vector<std::string>& args,
-                                    const std::string& input_path) {
+testbed::Process TapTest::StartTapstack(const std::string& subcommand,
+                                        const std::vector<std::string>& args,
+                                        const std::string& input_path) {
   std::vector<std::string> argv = {
       TAPSTACK_BINARY, subcommand, "--netns", netns().name(),
       "--tap",         "tap0",     "--addr",  std::string(kStackAddress) + "/24",
@@ -33,15 +33,16 @@ ChildProcess TapTest::StartTapstack(const std::string& subcommand,
       argv.insert(argv.begin() + 2, {"--pcap", *path});
     }
   }
-  absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, output_path_, input_path);
-  EXPECT_TRUE(child.ok()) << child.status();
+  Result<testbed::Process> child =
+      testbed::Process::Spawn(argv, {.output_path = output_path_, .input_path = input_path});
+  EXPECT_TRUE(child.ok()) << child.error().message();
   return std::move(*child);
 }
 
 void TapTest::WaitUntilStackAnswers() {
   // arping is not installed everywhere; a single ping with a short deadline resolves our MAC.
   for (int attempt = 0; attempt < 50; ++attempt) {
-    if (netns().Run(std::string("ping -c 1 -W 1 ") + kStackAddress).exit_code == 0) return;
+    if (netns().Shell(std::string("ping -c 1 -W 1 ") + kStackAddress).exit_code == 0) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ADD_FAILURE() << "the stack never answered; its output:\n" << Output();

@@ -1,5 +1,5 @@
-// A namespace with a TAP device whose kernel side is 192.0.2.1/24 (docs/testbed.md), and helpers to
-// run the real `tapstack` binary on it as 192.0.2.2.
+// A namespace with a TAP device whose kernel side is 192.0.2.1/24 (the testbed's recipe,
+// testbed/topology.h), and helpers to run the real `tapstack` binary on it as 192.0.2.2.
 #ifndef TAPSTACK_TESTS_INTEROP_TAP_FIXTURE_H_
 #define TAPSTACK_TESTS_INTEROP_TAP_FIXTURE_H_
 
@@ -8,14 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "testbed/process.h"
+#include "testbed/topology.h"
+#include "tests/support/files.h"
 #include "tests/support/netns.h"
-#include "tests/support/process.h"
 
 namespace tapstack::testing {
 
-inline constexpr char kStackAddress[] = "192.0.2.2";
-inline constexpr char kKernelAddress[] = "192.0.2.1";
-inline constexpr char kStackMac[] = "02:00:00:00:00:02";
+// The testbed's addresses as text, for command lines.
+inline const std::string kStackAddress = testbed::kStackAddress.ToString();
+inline const std::string kKernelAddress = testbed::kTapKernelAddress.ToString();
+using testbed::kStackMac;
 
 class TapTest : public NetnsTest {
  protected:
@@ -23,8 +26,9 @@ class TapTest : public NetnsTest {
 
   // Starts `tapstack SUBCOMMAND --netns NS --tap tap0 --addr 192.0.2.2/24 --mac ... ARGS`, with
   // `--pcap CapturePath()` when TAPSTACK_PCAP_DIR is set and ARGS have no --pcap.
-  ChildProcess StartTapstack(const std::string& subcommand, const std::vector<std::string>& args,
-                             const std::string& input_path = "");
+  testbed::Process StartTapstack(const std::string& subcommand,
+                                 const std::vector<std::string>& args,
+                                 const std::string& input_path = "");
   // Waits until the stack answers ARP from the kernel side (the process attached to the TAP).
   void WaitUntilStackAnswers();
   std::string output_path() const { return output_path_; }

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <sstream>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "testbed/failure.h"
 #include "tests/interop/tap_fixture.h"
+#include "tests/support/files.h"
 
 namespace tapstack::testing {
 
@@ -32,75 +32,23 @@ void PatternStream::Fill(std::span<std::uint8_t> out) {
   }
 }
 
-// --- InProcessStack
+// --- OpenInProcessStack
 
-absl::StatusOr<std::unique_ptr<InProcessStack>> InProcessStack::Open(
+Result<std::unique_ptr<testbed::StackHost>> OpenInProcessStack(
     const InProcessStackOptions& options) {
-  std::unique_ptr<InProcessStack> self(new InProcessStack());
-  const tap::TapOptions tap_options{
-      .name = options.tap_name, .netns = options.netns, .create = false};
-  Result<std::unique_ptr<tap::TapDevice>> tap = tap::TapDevice::Open(tap_options);
-  if (!tap.ok()) return absl::UnavailableError(tap::DescribeOpenError(tap_options, tap.error()));
-  self->tap_ = std::move(tap).value();
-  self->device_ = self->tap_.get();
-  // Recorded next to the TAP, under any faults: the pcap holds what the kernel really exchanged
-  // with us.
-  if (const std::optional<std::string> path = CapturePath()) {
-    Result<std::unique_ptr<tap::PcapRecorder>> recorder =
-        tap::PcapRecorder::Open(*self->tap_, *path);
-    if (!recorder.ok()) {
-      return absl::UnavailableError("cannot create pcap file " + *path + ": " +
-                                    recorder.error().message());
-    }
-    self->recorder_ = std::move(recorder).value();
-    self->device_ = self->recorder_.get();
-  }
-  if (options.faults) {
-    self->faulty_ = std::make_unique<tap::FaultyLink>(*self->device_, *options.faults);
-    self->device_ = self->faulty_.get();
-  }
-
-  StackConfig config;
-  config.interface.mac = wire::MacAddress::Parse(kStackMac);
+  testbed::StackHostOptions host;
+  host.tap = {.name = options.tap_name, .netns = options.netns, .create = false};
+  host.pcap_path = CapturePath().value_or("");
+  host.faults = options.faults;
+  host.stack.interface.mac = wire::MacAddress::Parse(kStackMac);
   const std::optional<wire::Ipv4Address> address = wire::Ipv4Address::Parse(options.address);
-  if (!address) return absl::InvalidArgumentError("bad address " + options.address);
-  config.interface.address = *address;
-  config.interface.prefix_len = 24;
-  if (options.gateway) config.interface.gateway = wire::Ipv4Address::Parse(*options.gateway);
-  config.tcp = options.tcp;
-  config.random_seed = options.seed;
-
-  InProcessStack* raw = self.get();
-  self->stack_ = std::make_unique<Stack>(config, self->clock_.Now(),
-                                         [raw](std::span<const std::uint8_t> frame) {
-                                           // A full TAP queue is a counted drop; TCP recovers.
-                                           (void)raw->device_->Send(frame, raw->clock_.Now());
-                                         });
-  self->loop_ = std::make_unique<tap::EventLoop>(self->clock_);
-  const std::error_code attached = self->loop_->AttachDevice(
-      *self->device_, [raw](std::span<const std::uint8_t> frame, timers::TimePoint now) {
-        raw->stack_->Ingest(frame, now);
-      });
-  if (attached) return absl::UnavailableError("attaching the TAP device: " + attached.message());
-  self->loop_->SetTimerSource([raw] { return raw->stack_->NextDeadline(); },
-                              [raw](timers::TimePoint now) { raw->stack_->Advance(now); });
-  return self;
-}
-
-bool InProcessStack::RunUntil(const std::function<bool()>& done,
-                              std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return done();
-    // A short cap on the sleep so that `done` (often a child process's exit) is seen promptly.
-    const std::error_code error = loop_->RunOnce(std::chrono::milliseconds(2));
-    if (error && !loop_error_) loop_error_ = error;
-  }
-  return true;
-}
-
-void InProcessStack::RunFor(std::chrono::milliseconds duration) {
-  (void)RunUntil([] { return false; }, duration);
+  if (!address) return testbed::Fail(Errno(EINVAL), "bad address " + options.address);
+  host.stack.interface.address = *address;
+  host.stack.interface.prefix_len = 24;
+  if (options.gateway) host.stack.interface.gateway = wire::Ipv4Address::Parse(*options.gateway);
+  host.stack.tcp = options.tcp;
+  host.stack.random_seed = options.seed;
+  return testbed::StackHost::Open(host);
 }
 
 // --- StreamApp
@@ -110,7 +58,7 @@ constexpr std::size_t kChunk = 64 * 1024;
 bool IsEagain(std::error_code error) { return error == tcp::Errno(EAGAIN); }
 }  // namespace
 
-StreamApp::StreamApp(InProcessStack& host, tcp::ConnectionId id, StreamPlan plan)
+StreamApp::StreamApp(testbed::StackHost& host, tcp::ConnectionId id, StreamPlan plan)
     : host_(host), stack_(host.stack()), id_(id), plan_(plan), pattern_(plan.seed) {
   receive_buffer_.resize(kChunk);
 }
@@ -214,7 +162,7 @@ void StreamApp::Pump() {
 
 // --- AppHost
 
-AppHost::AppHost(InProcessStack& host) : host_(host) {
+AppHost::AppHost(testbed::StackHost& host) : host_(host) {
   host_.stack().set_tcp_event_handler([this](const tcp::Event& event) { OnEvent(event); });
 }
 
@@ -265,55 +213,6 @@ std::size_t AppHost::CountFinished() const {
 std::size_t AppHost::CountClosed() const {
   return static_cast<std::size_t>(
       std::count_if(apps_.begin(), apps_.end(), [](const auto& app) { return app->closed(); }));
-}
-
-// --- KernelPeer
-
-absl::StatusOr<std::unique_ptr<KernelPeer>> KernelPeer::Start(
-    const std::string& netns, const std::vector<std::string>& args) {
-  std::string command = absl::StrCat("exec ip netns exec ", ShellQuote(netns), " python3 ",
-                                     ShellQuote(TAPSTACK_TCP_PEER_SCRIPT));
-  for (const std::string& arg : args) absl::StrAppend(&command, " ", ShellQuote(arg));
-  const std::string output_path = TempPath("tcp_peer.out");
-  // `exec` all the way down (sh, then ip netns exec): the child's pid is python's, so waiting for
-  // it and killing it reach the peer itself.
-  absl::StatusOr<ChildProcess> child = ChildProcess::Spawn({"/bin/sh", "-c", command}, output_path);
-  if (!child.ok()) return child.status();
-  return std::unique_ptr<KernelPeer>(new KernelPeer(*std::move(child), output_path));
-}
-
-bool KernelPeer::Exited() {
-  if (!exit_code_) exit_code_ = child_.Wait(std::chrono::milliseconds(0));
-  return exit_code_.has_value();
-}
-
-std::optional<int> KernelPeer::Wait(std::chrono::milliseconds timeout) {
-  if (!exit_code_) exit_code_ = child_.Wait(timeout);
-  return exit_code_;
-}
-
-bool KernelPeer::WaitForKey(const std::string& key, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (Results().contains(key)) return true;
-    if (Exited()) return Results().contains(key);
-    // Waiting on another process's output, not on TCP timing.
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
-std::map<std::string, std::string> KernelPeer::Results() const {
-  std::map<std::string, std::string> results;
-  std::istringstream lines(Output());
-  std::string line;
-  while (std::getline(lines, line)) {
-    const std::size_t equals = line.find('=');
-    if (equals != std::string::npos && equals > 0) {
-      results[line.substr(0, equals)] = line.substr(equals + 1);
-    }
-  }
-  return results;
 }
 
 }  // namespace tapstack::testing

@@ -1,6 +1,6 @@
 // Helpers for the TCP interop tests: our stack in the test process on the namespace's TAP device,
-// small applications that run on its connections (echo, bulk transfer with SHA-256), and the
-// kernel's side as tcp_peer.py run inside a namespace.
+// and small applications that run on its connections (echo, bulk transfer with SHA-256). The
+// kernel's side is the testbed's Linux peer (testbed/linux_peer.h).
 #ifndef TAPSTACK_TESTS_INTEROP_TCP_INTEROP_SUPPORT_H_
 #define TAPSTACK_TESTS_INTEROP_TCP_INTEROP_SUPPORT_H_
 
@@ -16,13 +16,8 @@
 
 #include "absl/status/statusor.h"
 #include "stack/stack.h"
-#include "tap/clock.h"
-#include "tap/event_loop.h"
 #include "tap/faulty_link.h"
-#include "tap/pcap_recorder.h"
-#include "tap/tap_device.h"
-#include "tests/support/netns.h"
-#include "tests/support/process.h"
+#include "testbed/stack_host.h"
 #include "tests/support/sha256.h"
 
 namespace tapstack::testing {
@@ -52,41 +47,11 @@ struct InProcessStackOptions {
   std::uint64_t seed = 1;
 };
 
-// Our stack on a TAP device in a test namespace, driven by an EventLoop on the real clock, all in
-// the calling thread: the same wiring as tools/runtime.cc, minus signals. Records a pcap when
-// TAPSTACK_PCAP_DIR is set (CapturePath()).
-class InProcessStack {
- public:
-  static absl::StatusOr<std::unique_ptr<InProcessStack>> Open(const InProcessStackOptions& options);
-
-  Stack& stack() { return *stack_; }
-  timers::TimePoint Now() const { return clock_.Now(); }
-  const tap::Clock& clock() const { return clock_; }
-  // Null unless faults were asked for.
-  const tap::FaultyLink* faulty_link() const { return faulty_.get(); }
-
-  // Runs the loop until `done` returns true or `timeout` of wall-clock time has passed, so that a
-  // bug fails the test rather than hanging it. Returns done() at the end. `done` is checked at
-  // least every few milliseconds.
-  bool RunUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
-  // Runs the loop for `duration`, whatever happens.
-  void RunFor(std::chrono::milliseconds duration);
-  // The first loop error RunUntil saw (a device failure), if any.
-  std::error_code loop_error() const { return loop_error_; }
-
- private:
-  InProcessStack() = default;
-
-  tap::RealClock clock_;
-  std::unique_ptr<tap::TapDevice> tap_;
-  std::unique_ptr<tap::PcapRecorder> recorder_;  // around tap_ when CapturePath() is set
-  std::unique_ptr<tap::FaultyLink> faulty_;
-  // What the stack sends through: the TAP, the recorder or the FaultyLink.
-  tap::Device* device_ = nullptr;
-  std::unique_ptr<Stack> stack_;
-  std::unique_ptr<tap::EventLoop> loop_;
-  std::error_code loop_error_;
-};
+// Our stack on the TAP device of a test namespace (testbed::StackHost: the event loop on the real
+// clock, all in the calling thread), as 192.0.2.2/24 with the fixture's MAC. Records a pcap when
+// TAPSTACK_PCAP_DIR is set (CapturePath()). On failure testbed::LastFailure() says why.
+Result<std::unique_ptr<testbed::StackHost>> OpenInProcessStack(
+    const InProcessStackOptions& options);
 
 // What an application does with one connection.
 struct StreamPlan {
@@ -106,7 +71,7 @@ struct StreamPlan {
 // can pass on (echo), so a slow peer closes our receive window instead of growing a buffer.
 class StreamApp {
  public:
-  StreamApp(InProcessStack& host, tcp::ConnectionId id, StreamPlan plan);
+  StreamApp(testbed::StackHost& host, tcp::ConnectionId id, StreamPlan plan);
 
   // Starts moving data (after kConnected or Accept()).
   void Start();
@@ -140,7 +105,7 @@ class StreamApp {
   void SendPending();
   void NoteIoError(std::error_code error);
 
-  InProcessStack& host_;
+  testbed::StackHost& host_;
   Stack& stack_;
   tcp::ConnectionId id_;
   StreamPlan plan_;
@@ -166,7 +131,7 @@ class StreamApp {
 // (Serve).
 class AppHost {
  public:
-  explicit AppHost(InProcessStack& host);
+  explicit AppHost(testbed::StackHost& host);
 
   // Listens on `port`; every connection accepted there runs `plan`.
   absl::Status Serve(std::uint16_t port, int backlog, StreamPlan plan);
@@ -181,38 +146,10 @@ class AppHost {
  private:
   void OnEvent(const tcp::Event& event);
 
-  InProcessStack& host_;
+  testbed::StackHost& host_;
   std::map<std::uint16_t, StreamPlan> served_;
   std::vector<std::unique_ptr<StreamApp>> apps_;
   std::map<std::uint64_t, StreamApp*> by_id_;
-};
-
-// tcp_peer.py running inside a namespace, its output (stdout and stderr) in a file.
-class KernelPeer {
- public:
-  // Starts `python3 tcp_peer.py ARGS` in `netns`.
-  static absl::StatusOr<std::unique_ptr<KernelPeer>> Start(const std::string& netns,
-                                                           const std::vector<std::string>& args);
-
-  // Polls without blocking: true once the process has exited.
-  bool Exited();
-  std::optional<int> exit_code() const { return exit_code_; }
-  // Blocks (without driving our stack) until the output has a line `key=...`.
-  bool WaitForKey(const std::string& key, std::chrono::milliseconds timeout);
-  // Blocks (without driving our stack) until the process exits.
-  std::optional<int> Wait(std::chrono::milliseconds timeout);
-
-  std::string Output() const { return ReadFile(output_path_); }
-  // The `key=value` lines printed so far.
-  std::map<std::string, std::string> Results() const;
-
- private:
-  KernelPeer(ChildProcess child, std::string output_path)
-      : child_(std::move(child)), output_path_(std::move(output_path)) {}
-
-  ChildProcess child_;
-  std::string output_path_;
-  std::optional<int> exit_code_;
 };
 
 }  // namespace tapstack::testing

@@ -1,10 +1,11 @@
 // TCP against the Linux kernel over TAP, in namespaces the tests create (docs/testbed.md).
 //
-// The kernel's side is tests/interop/tcp_peer.py, run inside the namespace. Our side is either the
-// stack in this process on the namespace's TAP device (InProcessStack: the tests then see every
-// event and state), or the real `tapstack nc` binary. Every loop is capped by a wall-clock
-// deadline, so a bug fails the test instead of hanging it; transfers are checked with SHA-256 on
-// both ends (hashlib there, tests/support/sha256 here).
+// The kernel's side is the testbed's Linux peer (testbed/linux_peer.py), run inside the namespace.
+// Our side is either the stack in this process on the namespace's TAP device (a testbed::StackHost
+// opened by OpenInProcessStack: the tests then see every event and state), or the real `tapstack
+// nc` binary. Every loop is capped by a wall-clock deadline, so a bug fails the test instead of
+// hanging it; transfers are checked with SHA-256 on both ends (hashlib there, tests/support/sha256
+// here).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "testbed/failure.h"
+#include "testbed/linux_peer.h"
 #include "tests/interop/tap_fixture.h"
 #include "tests/interop/tcp_interop_support.h"
 
@@ -35,10 +38,10 @@ constexpr char kRouterAddress[] = "198.51.100.1";
 class TcpInteropTest : public TapTest {
  protected:
   // Our stack in this process on tap0 as 192.0.2.2.
-  std::unique_ptr<InProcessStack> OpenStack(InProcessStackOptions options = {}) {
+  std::unique_ptr<testbed::StackHost> OpenStack(InProcessStackOptions options = {}) {
     options.netns = netns().name();
-    absl::StatusOr<std::unique_ptr<InProcessStack>> stack = InProcessStack::Open(options);
-    EXPECT_TRUE(stack.ok()) << stack.status();
+    Result<std::unique_ptr<testbed::StackHost>> stack = OpenInProcessStack(options);
+    EXPECT_TRUE(stack.ok()) << testbed::LastFailure();
     if (!stack.ok()) return nullptr;
     WaitForOperstateUp();
     return *std::move(stack);
@@ -49,29 +52,27 @@ class TcpInteropTest : public TapTest {
   // answers first, is dropped, and the first exchange would take a 1 s retry.
   void WaitForOperstateUp() {
     for (int attempt = 0; attempt < 100; ++attempt) {
-      if (netns().Run("cat /sys/class/net/tap0/operstate").output.starts_with("up")) return;
+      if (netns().Shell("cat /sys/class/net/tap0/operstate").output.starts_with("up")) return;
       std::this_thread::sleep_for(milliseconds(20));
     }
-    ADD_FAILURE() << "tap0 never came up: " << netns().Run("ip link show tap0").output;
+    ADD_FAILURE() << "tap0 never came up: " << netns().Shell("ip link show tap0").output;
   }
 
-  std::unique_ptr<KernelPeer> StartPeer(const std::vector<std::string>& args,
-                                        const std::string& in_netns = "") {
-    absl::StatusOr<std::unique_ptr<KernelPeer>> peer =
-        KernelPeer::Start(in_netns.empty() ? netns().name() : in_netns, args);
-    EXPECT_TRUE(peer.ok()) << peer.status();
+  std::unique_ptr<testbed::LinuxPeer> StartPeer(const std::vector<std::string>& args,
+                                                const std::string& in_netns = "") {
+    Result<std::unique_ptr<testbed::LinuxPeer>> peer = testbed::LinuxPeer::Start(
+        in_netns.empty() ? netns().name() : in_netns, args, TempPath("tcp_peer.out"));
+    EXPECT_TRUE(peer.ok()) << testbed::LastFailure();
     return peer.ok() ? *std::move(peer) : nullptr;
   }
 
   // Runs `command` in the namespace while our stack keeps answering, and returns its exit code
   // (-1 when it did not end within `timeout`).
-  int RunWhileServing(InProcessStack& stack, const std::string& command, milliseconds timeout) {
+  int RunWhileServing(testbed::StackHost& stack, const std::string& command, milliseconds timeout) {
     const std::string output = TempPath("command.out");
-    absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(
-        {"/bin/sh", "-c",
-         absl::StrCat("exec ip netns exec ", netns().name(), " sh -c ", ShellQuote(command))},
-        output);
-    EXPECT_TRUE(child.ok()) << child.status();
+    Result<testbed::Process> child =
+        testbed::Process::Spawn(netns().ExecArgv({"sh", "-c", command}), {.output_path = output});
+    EXPECT_TRUE(child.ok()) << child.error().message();
     if (!child.ok()) return -1;
     std::optional<int> status;
     stack.RunUntil([&] { return (status = child->Wait(milliseconds(0))).has_value(); }, timeout);
@@ -80,8 +81,8 @@ class TcpInteropTest : public TapTest {
   }
 
   // Everything useful when a test fails.
-  static std::string Describe(InProcessStack& stack, const AppHost& apps,
-                              KernelPeer* peer = nullptr) {
+  static std::string Describe(testbed::StackHost& stack, const AppHost& apps,
+                              testbed::LinuxPeer* peer = nullptr) {
     std::ostringstream text;
     std::size_t shown = 0;
     for (const auto& app : apps.apps()) {
@@ -122,11 +123,11 @@ class TcpInteropTest : public TapTest {
 // 1. A kernel client sends 32 MiB to our listening stack, which echoes it; the kernel checks that
 // what came back hashes like what it sent, and we check that we received what it sent.
 TEST_F(TcpInteropTest, KernelClientSends32MiBAndOurStackEchoesIt) {
-  std::unique_ptr<InProcessStack> stack = OpenStack();
+  std::unique_ptr<testbed::StackHost> stack = OpenStack();
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   ASSERT_TRUE(apps.Serve(5001, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
-  std::unique_ptr<KernelPeer> peer =
+  std::unique_ptr<testbed::LinuxPeer> peer =
       StartPeer({"client", kStackAddress, "5001", "--send", std::to_string(32 * kMiB), "--seed",
                  "1", "--expect-echo"});
   ASSERT_NE(peer, nullptr);
@@ -146,10 +147,10 @@ TEST_F(TcpInteropTest, KernelClientSends32MiBAndOurStackEchoesIt) {
 
 // 2. Our client and a kernel server, 32 MiB each way at the same time.
 TEST_F(TcpInteropTest, OurClientAndKernelServerExchange32MiBEachWay) {
-  std::unique_ptr<InProcessStack> stack = OpenStack();
+  std::unique_ptr<testbed::StackHost> stack = OpenStack();
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
-  std::unique_ptr<KernelPeer> peer =
+  std::unique_ptr<testbed::LinuxPeer> peer =
       StartPeer({"server", "5002", "--send", std::to_string(32 * kMiB), "--seed", "2"});
   ASSERT_NE(peer, nullptr);
   ASSERT_TRUE(peer->WaitForKey("READY", seconds(10))) << peer->Output();
@@ -172,10 +173,10 @@ TEST_F(TcpInteropTest, OurClientAndKernelServerExchange32MiBEachWay) {
 // 3a. We shut down our write side first; the kernel sends only after it read our end of stream,
 // and we still receive all of it, in FIN-WAIT-1/2.
 TEST_F(TcpInteropTest, WeHalfCloseAndStillReceiveFromTheKernel) {
-  std::unique_ptr<InProcessStack> stack = OpenStack();
+  std::unique_ptr<testbed::StackHost> stack = OpenStack();
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
-  std::unique_ptr<KernelPeer> peer = StartPeer(
+  std::unique_ptr<testbed::LinuxPeer> peer = StartPeer(
       {"server", "5003", "--send", std::to_string(kMiB), "--seed", "3", "--send-after-eof"});
   ASSERT_NE(peer, nullptr);
   ASSERT_TRUE(peer->WaitForKey("READY", seconds(10))) << peer->Output();
@@ -206,12 +207,12 @@ TEST_F(TcpInteropTest, WeHalfCloseAndStillReceiveFromTheKernel) {
 // 3b. The kernel sends, then shutdown(SHUT_WR), and only then reads: we send to it after its end
 // of stream (from CLOSE-WAIT) and it receives everything.
 TEST_F(TcpInteropTest, KernelHalfClosesAndStillReceivesFromUs) {
-  std::unique_ptr<InProcessStack> stack = OpenStack();
+  std::unique_ptr<testbed::StackHost> stack = OpenStack();
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   ASSERT_TRUE(
       apps.Serve(5004, 8, {.send_bytes = kMiB, .seed = 9, .send_after_peer_eof = true}).ok());
-  std::unique_ptr<KernelPeer> peer = StartPeer(
+  std::unique_ptr<testbed::LinuxPeer> peer = StartPeer(
       {"client", kStackAddress, "5004", "--send", "100000", "--seed", "4", "--sequential"});
   ASSERT_NE(peer, nullptr);
   const bool done =
@@ -229,7 +230,7 @@ TEST_F(TcpInteropTest, KernelHalfClosesAndStillReceivesFromUs) {
 
 // 4a. Nobody listens on the kernel's port: its RST ends our SYN-SENT with ECONNREFUSED.
 TEST_F(TcpInteropTest, ConnectToClosedKernelPortIsRefused) {
-  std::unique_ptr<InProcessStack> stack = OpenStack();
+  std::unique_ptr<testbed::StackHost> stack = OpenStack();
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   absl::StatusOr<StreamApp*> client = apps.Connect(kKernelAddress, 5005, {});
@@ -245,11 +246,11 @@ TEST_F(TcpInteropTest, ConnectToClosedKernelPortIsRefused) {
 // 4b. The kernel connects to a port of ours nobody listens on: our RST makes it
 // ConnectionRefusedError.
 TEST_F(TcpInteropTest, KernelConnectingToOurClosedPortIsRefused) {
-  std::unique_ptr<InProcessStack> stack = OpenStack();
+  std::unique_ptr<testbed::StackHost> stack = OpenStack();
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   ASSERT_TRUE(apps.Serve(5006, 8, {}).ok());  // a listener elsewhere must not matter
-  std::unique_ptr<KernelPeer> peer = StartPeer({"refused", kStackAddress, "5007"});
+  std::unique_ptr<testbed::LinuxPeer> peer = StartPeer({"refused", kStackAddress, "5007"});
   ASSERT_NE(peer, nullptr);
   ASSERT_TRUE(stack->RunUntil([&] { return peer->Exited(); }, seconds(15)))
       << Describe(*stack, apps, peer.get());
@@ -263,11 +264,11 @@ TEST_F(TcpInteropTest, KernelConnectingToOurClosedPortIsRefused) {
 // 5. The kernel aborts (SO_LINGER {1, 0}, then close): its RST reaches our application as
 // ECONNRESET.
 TEST_F(TcpInteropTest, KernelAbortIsConnectionResetForOurApplication) {
-  std::unique_ptr<InProcessStack> stack = OpenStack();
+  std::unique_ptr<testbed::StackHost> stack = OpenStack();
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   ASSERT_TRUE(apps.Serve(5008, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
-  std::unique_ptr<KernelPeer> peer =
+  std::unique_ptr<testbed::LinuxPeer> peer =
       StartPeer({"abort", kStackAddress, "5008", "--send", "20000", "--seed", "5"});
   ASSERT_NE(peer, nullptr);
   const bool done =
@@ -295,16 +296,16 @@ TEST_F(TcpInteropTest, KernelAbortIsConnectionResetForOurApplication) {
 // between it and us.
 TEST_F(TcpInteropTest, ThousandConcurrentKernelConnectionsAllComplete) {
   constexpr int kConnections = 1000;
-  ASSERT_TRUE(netns().RunOk("ip link set tap0 txqueuelen 5000").ok());
+  ASSERT_TRUE(netns().Shell("ip link set tap0 txqueuelen 5000").ok());
   InProcessStackOptions options;
   options.tcp.max_half_open = 2048;
-  std::unique_ptr<InProcessStack> stack = OpenStack(options);
+  std::unique_ptr<testbed::StackHost> stack = OpenStack(options);
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   ASSERT_TRUE(apps.Serve(5009, 1024, {.mode = StreamPlan::Mode::kEcho}).ok());
   // Resolve each other's MAC first, so the SYN burst does not wait in the kernel's ARP queue.
   ASSERT_EQ(RunWhileServing(*stack, absl::StrCat("ping -c 1 -W 2 ", kStackAddress), seconds(5)), 0);
-  std::unique_ptr<KernelPeer> peer =
+  std::unique_ptr<testbed::LinuxPeer> peer =
       StartPeer({"many", kStackAddress, "5009", "--count", std::to_string(kConnections), "--size",
                  "1024", "--timeout", "18"});
   ASSERT_NE(peer, nullptr);
@@ -333,8 +334,8 @@ TEST_F(TcpInteropTest, ThousandConcurrentKernelConnectionsAllComplete) {
 // lost on a wire; a drop while forwarding is a real loss for the sender.
 TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
   constexpr std::uint64_t kBytes = 4 * kMiB;
-  absl::StatusOr<std::unique_ptr<TestNetns>> server_ns = TestNetns::Create();
-  ASSERT_TRUE(server_ns.ok()) << server_ns.status();
+  Result<std::unique_ptr<testbed::Namespace>> server_ns = CreateTestNamespace();
+  ASSERT_TRUE(server_ns.ok()) << testbed::LastFailure();
   const std::string server = (*server_ns)->name();
   for (const std::string& command : {
            absl::StrCat("ip link add r0 type veth peer name p0 netns ", server),
@@ -347,7 +348,7 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
            std::string("nft add rule inet lossy to_stack oifname tap0 numgen random mod 100 '<' 5 "
                        "counter drop"),
        }) {
-    ASSERT_TRUE(netns().RunOk(command).ok()) << command;
+    ASSERT_TRUE(netns().Shell(command).ok()) << command;
   }
   // gso_max_segs 1: the server's TCP hands the veth one segment per packet, so the router drops
   // single segments rather than whole 64 KiB TSO bursts.
@@ -356,22 +357,23 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
            std::string("ip link set p0 up gso_max_segs 1"),
            absl::StrCat("ip route add default via ", kRouterAddress),
        }) {
-    ASSERT_TRUE((*server_ns)->RunOk(command).ok()) << command;
+    ASSERT_TRUE((*server_ns)->Shell(command).ok()) << command;
   }
   // Our stack offers neither timestamps nor SACK, so Linux takes no RTT sample from data it
   // retransmitted (Karn) and cannot reset its backoff while it recovers the tail of the transfer:
   // from the default 200 ms floor one unlucky tail reached a 13 s timeout. A 20 ms floor and a
   // 1 s ceiling (per-namespace sysctls of recent kernels; ignored where missing) keep such
   // stalls short without changing what is tested.
-  (void)(*server_ns)->Run("sysctl -qw net.ipv4.tcp_rto_min_us=20000 net.ipv4.tcp_rto_max_ms=1000");
+  (void)(*server_ns)
+      ->Shell("sysctl -qw net.ipv4.tcp_rto_min_us=20000 net.ipv4.tcp_rto_max_ms=1000");
 
   InProcessStackOptions options;
   options.gateway = kKernelAddress;
   options.faults = tap::FaultOptions{.seed = 42, .loss = 0.05, .reorder = 0.05};
-  std::unique_ptr<InProcessStack> stack = OpenStack(options);
+  std::unique_ptr<testbed::StackHost> stack = OpenStack(options);
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
-  std::unique_ptr<KernelPeer> peer =
+  std::unique_ptr<testbed::LinuxPeer> peer =
       StartPeer({"server", "5010", "--send", std::to_string(kBytes), "--seed", "10"}, server);
   ASSERT_NE(peer, nullptr);
   ASSERT_TRUE(peer->WaitForKey("READY", seconds(10))) << peer->Output();
@@ -391,7 +393,7 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
   const tap::FaultStats& faults = stack->faulty_link()->fault_stats();
   EXPECT_GT(faults.lost, 50u);
   EXPECT_GT(faults.reordered, 50u);
-  const CommandResult rule = netns().Run("nft list chain inet lossy to_stack");
+  const CommandResult rule = netns().Shell("nft list chain inet lossy to_stack");
   const std::size_t counter = rule.output.find("counter packets ");
   ASSERT_NE(counter, std::string::npos) << rule.output;
   EXPECT_GT(std::stoul(rule.output.substr(counter + 16)), 50u) << rule.output;
@@ -403,16 +405,16 @@ class NcInteropTest : public TapTest {
  protected:
   // `tapstack nc ARGS` on tap0 as 192.0.2.2, standard output to `stdout_path` (the received
   // bytes, nothing else), standard error to Output().
-  ChildProcess StartNc(const std::vector<std::string>& args, const std::string& stdout_path,
-                       const std::string& stdin_path) {
+  testbed::Process StartNc(const std::vector<std::string>& args, const std::string& stdout_path,
+                           const std::string& stdin_path) {
     std::string command = absl::StrCat("exec ", ShellQuote(TAPSTACK_BINARY), " nc --netns ",
                                        ShellQuote(netns().name()), " --tap tap0 --addr ",
                                        kStackAddress, "/24 --mac ", kStackMac, " --stats");
     for (const std::string& arg : args) absl::StrAppend(&command, " ", ShellQuote(arg));
     absl::StrAppend(&command, " >", ShellQuote(stdout_path));
-    absl::StatusOr<ChildProcess> child =
-        ChildProcess::Spawn({"/bin/sh", "-c", command}, output_path(), stdin_path);
-    EXPECT_TRUE(child.ok()) << child.status();
+    Result<testbed::Process> child = testbed::Process::Spawn(
+        {"/bin/sh", "-c", command}, {.output_path = output_path(), .input_path = stdin_path});
+    EXPECT_TRUE(child.ok()) << child.error().message();
     return *std::move(child);
   }
 
@@ -447,11 +449,12 @@ TEST_F(NcInteropTest, ListeningNcReceivesAFileFromTheKernel) {
   const std::string input = WriteTestFile(8 * kMiB, 12);
   const std::string received = ScratchPath("nc-received.bin");
   // Standard input is empty: nc half-closes at once and keeps receiving.
-  ChildProcess nc = StartNc({"-l", "5011"}, received, "");
+  testbed::Process nc = StartNc({"-l", "5011"}, received, "");
   WaitUntilStackAnswers();
-  absl::StatusOr<std::unique_ptr<KernelPeer>> peer =
-      KernelPeer::Start(netns().name(), {"client", kStackAddress, "5011", "--send-file", input});
-  ASSERT_TRUE(peer.ok()) << peer.status();
+  Result<std::unique_ptr<testbed::LinuxPeer>> peer = testbed::LinuxPeer::Start(
+      netns().name(), {"client", kStackAddress, "5011", "--send-file", input},
+      TempPath("tcp_peer.out"));
+  ASSERT_TRUE(peer.ok()) << testbed::LastFailure();
   EXPECT_EQ((*peer)->Wait(seconds(20)), 0) << (*peer)->Output();
   EXPECT_EQ(nc.Wait(seconds(10)), 0) << Output();
   EXPECT_EQ((*peer)->Results()["received_bytes"], "0") << "nc had nothing to send";
@@ -465,11 +468,11 @@ TEST_F(NcInteropTest, ConnectingNcSendsAFileToTheKernel) {
   const std::string input = WriteTestFile(8 * kMiB, 13);
   const std::string saved = ScratchPath("kernel-received.bin");
   const std::string nc_stdout = ScratchPath("nc-stdout.bin");
-  absl::StatusOr<std::unique_ptr<KernelPeer>> peer =
-      KernelPeer::Start(netns().name(), {"server", "5012", "--save", saved});
-  ASSERT_TRUE(peer.ok()) << peer.status();
+  Result<std::unique_ptr<testbed::LinuxPeer>> peer = testbed::LinuxPeer::Start(
+      netns().name(), {"server", "5012", "--save", saved}, TempPath("tcp_peer.out"));
+  ASSERT_TRUE(peer.ok()) << testbed::LastFailure();
   ASSERT_TRUE((*peer)->WaitForKey("READY", seconds(10))) << (*peer)->Output();
-  ChildProcess nc = StartNc({kKernelAddress, "5012"}, nc_stdout, input);
+  testbed::Process nc = StartNc({kKernelAddress, "5012"}, nc_stdout, input);
   EXPECT_EQ(nc.Wait(seconds(20)), 0) << Output();
   EXPECT_EQ((*peer)->Wait(seconds(10)), 0) << (*peer)->Output();
   const std::string sent = ReadFile(input);
@@ -488,7 +491,7 @@ TEST_F(TcpInteropTest, SynFloodLeavesMemoryBoundedAndAKernelClientStillConnects)
   constexpr int kFloodSyns = 100'000;
   InProcessStackOptions options;
   options.tcp.max_half_open = 256;  // well below the flood, so that cookies carry most of it
-  std::unique_ptr<InProcessStack> stack = OpenStack(options);
+  std::unique_ptr<testbed::StackHost> stack = OpenStack(options);
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   ASSERT_TRUE(apps.Serve(5011, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
@@ -498,7 +501,7 @@ TEST_F(TcpInteropTest, SynFloodLeavesMemoryBoundedAndAKernelClientStillConnects)
     most_connections = std::max(most_connections, ours.tcp_connection_count());
   };
 
-  std::unique_ptr<KernelPeer> flood =
+  std::unique_ptr<testbed::LinuxPeer> flood =
       StartPeer({"synflood", kStackAddress, "5011", "--count", std::to_string(kFloodSyns), "--mac",
                  kStackMac, "--seconds", "4", "--seed", "8"});
   ASSERT_NE(flood, nullptr);
@@ -511,7 +514,7 @@ TEST_F(TcpInteropTest, SynFloodLeavesMemoryBoundedAndAKernelClientStillConnects)
       << Describe(*stack, apps, flood.get());
 
   // The half-open queue is full of spoofed connections: the client's SYN gets a cookie.
-  std::unique_ptr<KernelPeer> client =
+  std::unique_ptr<testbed::LinuxPeer> client =
       StartPeer({"client", kStackAddress, "5011", "--send", std::to_string(kMiB), "--seed", "12",
                  "--expect-echo"});
   ASSERT_NE(client, nullptr);
@@ -551,12 +554,12 @@ TEST_F(TcpInteropTest, SynFloodLeavesMemoryBoundedAndAKernelClientStillConnects)
 // one injected byte reaches the application, and the challenge ACKs are rate-limited.
 TEST_F(TcpInteropTest, BlindInWindowAttackOnALiveTransferChangesNothing) {
   constexpr int kAttackSegments = 30'000;
-  std::unique_ptr<InProcessStack> stack = OpenStack();
+  std::unique_ptr<testbed::StackHost> stack = OpenStack();
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   ASSERT_TRUE(apps.Serve(5012, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
   const std::string resume_file = TempPath("resume");
-  std::unique_ptr<KernelPeer> client =
+  std::unique_ptr<testbed::LinuxPeer> client =
       StartPeer({"client", kStackAddress, "5012", "--send", std::to_string(16 * kMiB), "--seed",
                  "13", "--expect-echo", "--pause-after", std::to_string(kMiB), "--pause", "60",
                  "--resume-file", resume_file});
@@ -576,11 +579,11 @@ TEST_F(TcpInteropTest, BlindInWindowAttackOnALiveTransferChangesNothing) {
   // Frames the kernel drops because our TAP queue is full (we are busy) never reach us; count
   // them, so that every frame is accounted for.
   const auto tap_tx_dropped = [&] {
-    return std::stoull(netns().Run("cat /sys/class/net/tap0/statistics/tx_dropped").output);
+    return std::stoull(netns().Shell("cat /sys/class/net/tap0/statistics/tx_dropped").output);
   };
   const std::uint64_t dropped_before = tap_tx_dropped();
   const auto attack_start = std::chrono::steady_clock::now();
-  std::unique_ptr<KernelPeer> attacker =
+  std::unique_ptr<testbed::LinuxPeer> attacker =
       StartPeer({"blind", kStackAddress, "5012", "--src-port", std::to_string(info->remote_port),
                  "--base", std::to_string(info->rcv_nxt), "--window", std::to_string(info->rcv_wnd),
                  "--ack-base", std::to_string(info->snd_una), "--count",

@@ -4,8 +4,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/files.h"
 #include "tests/support/netns.h"
-#include "tests/support/process.h"
 
 namespace tapstack::testing {
 namespace {
@@ -22,7 +22,7 @@ std::string ChromiumCommand(const std::string& profile, const std::string& argum
 absl::StatusOr<BrowserRun> LoadInChromium(const std::string& html_path,
                                           const std::string& screenshot_path, int width,
                                           int height) {
-  if (RunCommand("command -v chromium").exit_code != 0) {
+  if (RunShell("command -v chromium").exit_code != 0) {
     return absl::FailedPreconditionError(
         "chromium is not installed (scripts/install-deps.sh installs Debian's chromium)");
   }
@@ -31,7 +31,7 @@ absl::StatusOr<BrowserRun> LoadInChromium(const std::string& html_path,
   const std::string profile = TempPath("chromium-profile");
   const std::string dom_path = TempPath("dom.html");
   const std::string log_path = TempPath("chromium.log");
-  const CommandResult dump = RunCommand(
+  const CommandResult dump = RunShell(
       ChromiumCommand(profile, absl::StrCat("--dump-dom ", ShellQuote(url), " >",
                                             ShellQuote(dom_path), " 2>", ShellQuote(log_path))));
   BrowserRun run{.dom = ReadFile(dom_path), .log = ReadFile(log_path)};
@@ -40,7 +40,7 @@ absl::StatusOr<BrowserRun> LoadInChromium(const std::string& html_path,
         absl::StrCat("chromium --dump-dom failed (exit ", dump.exit_code, "): ", run.log));
   }
   if (!screenshot_path.empty()) {
-    const CommandResult shot = RunCommand(
+    const CommandResult shot = RunShell(
         ChromiumCommand(profile, absl::StrCat("--hide-scrollbars --window-size=", width, ",",
                                               height, " --screenshot=", ShellQuote(screenshot_path),
                                               " ", ShellQuote(url), " 2>>", ShellQuote(log_path))));

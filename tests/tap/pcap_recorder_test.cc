@@ -23,7 +23,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using ::tapstack::testing::CommandResult;
-using ::tapstack::testing::RunCommand;
+using ::tapstack::testing::RunShell;
 using test_frames::MakeFrame;
 
 const timers::TimePoint kT0 = timers::TimePoint{} + std::chrono::seconds(1000);
@@ -31,7 +31,7 @@ const timers::TimePoint kT0 = timers::TimePoint{} + std::chrono::seconds(1000);
 class PcapTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(RunCommand("command -v tshark").exit_code, 0)
+    ASSERT_EQ(RunShell("command -v tshark").exit_code, 0)
         << "tshark is needed to check pcap files (scripts/install-deps.sh installs it)";
     path_ = absl::StrCat(::testing::TempDir(), "tapstack_pcap_", getpid(), "_",
                          ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".pcap");
@@ -40,7 +40,7 @@ class PcapTest : public ::testing::Test {
 
   // tshark's output (standard error dropped: as root it warns about running as root).
   std::string Tshark(const std::string& args) {
-    CommandResult r = RunCommand(absl::StrCat("tshark -r ", path_, " ", args, " 2>/dev/null"));
+    CommandResult r = RunShell(absl::StrCat("tshark -r ", path_, " ", args, " 2>/dev/null"));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return r.output;
   }

@@ -29,7 +29,7 @@ namespace tapstack::tap {
 namespace {
 
 using ::tapstack::testing::CommandResult;
-using ::tapstack::testing::RunCommand;
+using ::tapstack::testing::RunShell;
 
 constexpr char kOurMac[] = "02:00:00:00:00:02";
 constexpr char kOurIp[] = "192.0.2.2";
@@ -42,7 +42,7 @@ class TapDeviceTest : public ::tapstack::testing::NetnsTest {
     return TapDevice::Open({.name = name, .netns = netns().name(), .create = create, .mtu = mtu});
   }
   bool LinkExists(const std::string& name) {
-    return RunCommand(absl::StrCat("ip -n ", netns().name(), " link show ", name)).exit_code == 0;
+    return RunShell(absl::StrCat("ip -n ", netns().name(), " link show ", name)).exit_code == 0;
   }
 };
 
@@ -62,9 +62,9 @@ TEST_F(TapDeviceTest, KernelAnswersOurArpRequest) {
   ASSERT_TRUE(LinkExists("tap0"));
   ASSERT_TRUE(
       netns()
-          .RunOk(absl::StrCat("ip addr add ", kKernelIp, "/24 dev tap0 && ip link set tap0 up"))
+          .Shell(absl::StrCat("ip addr add ", kKernelIp, "/24 dev tap0 && ip link set tap0 up"))
           .ok());
-  CommandResult mac = netns().Run("cat /sys/class/net/tap0/address");
+  CommandResult mac = netns().Shell("cat /sys/class/net/tap0/address");
   ASSERT_EQ(mac.exit_code, 0) << mac.output;
   const std::string kernel_mac(absl::StripTrailingAsciiWhitespace(mac.output));
 
@@ -117,7 +117,7 @@ TEST_F(TapDeviceTest, AttachesToAnExistingDeviceAndNeedsOneWhenNotCreating) {
   EXPECT_NE(message.find("no interface 'tap1'"), std::string::npos) << message;
   EXPECT_FALSE(LinkExists("tap1"));
 
-  ASSERT_TRUE(netns().RunOk("ip tuntap add dev tap1 mode tap").ok());
+  ASSERT_TRUE(netns().Shell("ip tuntap add dev tap1 mode tap").ok());
   Result<std::unique_ptr<TapDevice>> attached = OpenTap("tap1", /*create=*/false);
   ASSERT_TRUE(attached.ok()) << attached.error().message();
   // Only one descriptor per (single-queue) device.
@@ -129,7 +129,7 @@ TEST_F(TapDeviceTest, AttachesToAnExistingDeviceAndNeedsOneWhenNotCreating) {
 
 TEST_F(TapDeviceTest, RefusesAnInterfaceThatIsNotATap) {
   // A veth (the kernel here has no dummy driver).
-  ASSERT_TRUE(netns().RunOk("ip link add veth0 type veth peer name veth1").ok());
+  ASSERT_TRUE(netns().Shell("ip link add veth0 type veth peer name veth1").ok());
   Result<std::unique_ptr<TapDevice>> tap = OpenTap("veth0");
   EXPECT_EQ(tap.error(), std::errc::invalid_argument) << tap.error().message();
   const std::string message = DescribeOpenError({.name = "veth0"}, tap.error());
@@ -140,7 +140,7 @@ TEST_F(TapDeviceTest, SetsTheKernelMtu) {
   Result<std::unique_ptr<TapDevice>> tap = OpenTap("tap0", true, 1400);
   ASSERT_TRUE(tap.ok()) << tap.error().message();
   EXPECT_EQ((*tap)->mtu(), 1400u);
-  CommandResult mtu = netns().Run("cat /sys/class/net/tap0/mtu");
+  CommandResult mtu = netns().Shell("cat /sys/class/net/tap0/mtu");
   EXPECT_EQ(mtu.output, "1400\n");
 }
 

@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "testbed/process.h"
+#include "tests/support/files.h"
 #include "tests/support/netns.h"
-#include "tests/support/process.h"
 #include "tests/tools/capture_bytes.h"
 
 namespace tapstack::testing {
@@ -22,7 +23,7 @@ CliRun Tapstack(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {TAPSTACK_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string out = TempPath("cli.out");
-  absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, out);
+  Result<testbed::Process> child = testbed::Process::Spawn(argv, {.output_path = out});
   EXPECT_TRUE(child.ok());
   const std::optional<int> status = child->Wait(std::chrono::seconds(10));
   return CliRun{status.value_or(-1), ReadFile(out)};
@@ -178,7 +179,7 @@ TEST(CliTest, DiagramReadsPcapng) {
   const std::string pcap = CaptureFile(PcapFile(1, KeepaliveRecords()));
   const std::string pcapng = TempPath("capture.pcapng");
   const CommandResult editcap =
-      RunCommand("editcap -F pcapng " + ShellQuote(pcap) + " " + ShellQuote(pcapng));
+      RunShell("editcap -F pcapng " + ShellQuote(pcap) + " " + ShellQuote(pcapng));
   ASSERT_EQ(editcap.exit_code, 0) << editcap.output;
   const CliRun run = Tapstack({"diagram", pcapng});
   EXPECT_EQ(run.status, 0) << run.output;

@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/process.h"
+#include "testbed/process.h"
+#include "tests/support/files.h"
 
 namespace tapstack::testing {
 namespace {
@@ -25,8 +26,8 @@ DemoRun RunDemo(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {TAPSTACK_BINARY, "demo"};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string output = TempPath("demo-cli.out");
-  absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, output);
-  EXPECT_TRUE(child.ok()) << child.status();
+  Result<testbed::Process> child = testbed::Process::Spawn(argv, {.output_path = output});
+  EXPECT_TRUE(child.ok()) << child.error().message();
   const std::optional<int> status = child->Wait(std::chrono::seconds(30));
   EXPECT_TRUE(status.has_value());
   return {status.value_or(-1), ReadFile(output)};

@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "testbed/process.h"
 #include "tests/support/browser.h"
-#include "tests/support/process.h"
+#include "tests/support/files.h"
 #include "tests/support/text_diagram.h"
 #include "tests/tools/capture_bytes.h"
 #include "tools/diagram/html_page.h"
@@ -103,8 +104,8 @@ TEST(DiagramHtmlTest, PageLoadsInChromiumWithEveryArrow) {
   WriteBytes(capture, PcapFile(1, records));
   const std::string page = TempPath("page.html");
   const std::string text = TempPath("diagram.out");
-  absl::StatusOr<ChildProcess> diagram =
-      ChildProcess::Spawn({TAPSTACK_BINARY, "diagram", capture, "--html", page}, text);
+  Result<testbed::Process> diagram = testbed::Process::Spawn(
+      {TAPSTACK_BINARY, "diagram", capture, "--html", page}, {.output_path = text});
   ASSERT_TRUE(diagram.ok());
   ASSERT_EQ(diagram->Wait(std::chrono::seconds(20)), 0) << ReadFile(text);
   const int arrows = TextDiagramArrows(ReadFile(text));

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/process.h"
+#include "tests/support/files.h"
 #include "tests/tools/capture_bytes.h"
 #include "tools/diagram/capture_decode.h"
 #include "tools/diagram/capture_file.h"

@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/process.h"
+#include "testbed/process.h"
+#include "tests/support/files.h"
 
 namespace tapstack::testing {
 namespace {
@@ -20,7 +21,7 @@ SimRun Sim(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {TAPSTACK_BINARY, "sim", "--json"};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string out = TempPath("sim.json");
-  absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, out);
+  Result<testbed::Process> child = testbed::Process::Spawn(argv, {.output_path = out});
   EXPECT_TRUE(child.ok());
   const std::optional<int> status = child->Wait(std::chrono::minutes(5));
   return SimRun{status.value_or(-1), ReadFile(out)};
@@ -37,9 +38,9 @@ long long Field(const std::string& json, const std::string& name) {
 }
 
 TEST(SimTest, TenThousandConnectionsOnePercentDeadAbortedExactly) {
-  const SimRun run = Sim({"--connections", "10000", "--dead", "0.01", "--idle", "20s",
-                          "--interval", "5s", "--count", "3", "--traffic", "0.2", "--duration",
-                          "60s", "--dead-at", "3s"});
+  const SimRun run =
+      Sim({"--connections", "10000", "--dead", "0.01", "--idle", "20s", "--interval", "5s",
+           "--count", "3", "--traffic", "0.2", "--duration", "60s", "--dead-at", "3s"});
   ASSERT_EQ(run.status, 0) << run.json;
   EXPECT_EQ(Field(run.json, "established"), 10000);
   EXPECT_EQ(Field(run.json, "dead"), 100);
@@ -55,9 +56,9 @@ TEST(SimTest, TenThousandConnectionsOnePercentDeadAbortedExactly) {
 }
 
 TEST(SimTest, WheelHeapAndSweepGiveIdenticalResults) {
-  const std::vector<std::string> args = {"--connections", "1500", "--dead", "0.05", "--idle",
-                                         "5s", "--interval", "1s", "--count", "4", "--traffic",
-                                         "1", "--duration", "30s"};
+  const std::vector<std::string> args = {
+      "--connections", "1500", "--dead",    "0.05", "--idle",     "5s", "--interval", "1s",
+      "--count",       "4",    "--traffic", "1",    "--duration", "30s"};
   std::vector<std::string> results;
   for (const char* kind : {"wheel", "heap", "sweep"}) {
     std::vector<std::string> with_kind = args;

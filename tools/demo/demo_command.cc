@@ -23,11 +23,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "testbed/netns.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/demo/interrupt.h"
 #include "tools/demo/scenarios.h"
-#include "tools/demo/topology.h"
 #include "tools/diagram/html_page.h"
 
 namespace tapstack::tools {
@@ -171,14 +171,14 @@ int RunDemo(std::span<const std::string_view> raw_args) {
   if (!interrupt.ok()) return Fail(std::string(interrupt.status().message()));
 
   std::printf("tapstack demo: TCP keepalive's two jobs, on the wire against Linux peers\n");
-  const std::vector<std::string> stale = demo::RemoveStaleNamespaces();
+  const std::vector<std::string> stale = testbed::RemoveStaleNamespaces(testbed::kDemoNames);
   if (!stale.empty()) {
     std::printf("removed %zu namespace(s) left by an earlier demo that was killed: %s\n",
                 stale.size(), absl::StrJoin(stale, " ").c_str());
   }
   std::printf("%s (--idle, --interval, --count)\n", demo::KeepaliveText(settings).c_str());
-  std::printf("namespaces: %s%d-*, removed at the end; pcap files: %s/\n", demo::kNamespacePrefix,
-              getpid(), settings.out_dir.c_str());
+  std::printf("namespaces: %s*, removed at the end; pcap files: %s/\n",
+              testbed::NamespaceName(testbed::kDemoNames, "").c_str(), settings.out_dir.c_str());
   std::fflush(stdout);
 
   const auto started = std::chrono::steady_clock::now();

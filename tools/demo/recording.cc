@@ -10,7 +10,8 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "tools/demo/topology.h"
+#include "testbed/failure.h"
+#include "testbed/netns.h"
 
 namespace tapstack::tools::demo {
 
@@ -45,7 +46,7 @@ void RecordingDevice::ClosePcap() {
 absl::StatusOr<std::unique_ptr<LinkCapture>> LinkCapture::Open(
     const std::string& netns, const std::string& interface, Recording& recording,
     std::unique_ptr<tap::PcapWriter> pcap) {
-  absl::StatusOr<int> fd = OpenInNamespace(netns, [&interface]() -> int {
+  Result<int> fd = testbed::OpenInNamespace(netns, [&interface]() -> int {
     // The interface index is looked up inside the namespace, where the interface lives.
     const unsigned index = if_nametoindex(interface.c_str());
     if (index == 0) return -1;
@@ -64,8 +65,9 @@ absl::StatusOr<std::unique_ptr<LinkCapture>> LinkCapture::Open(
     return s;
   });
   if (!fd.ok()) {
-    return absl::Status(fd.status().code(), absl::StrCat("capturing on ", interface, " in ", netns,
-                                                         ": ", fd.status().message()));
+    return absl::Status(
+        absl::ErrnoToStatusCode(fd.error().value()),
+        absl::StrCat("capturing on ", interface, " in ", netns, ": ", testbed::LastFailure()));
   }
   return std::unique_ptr<LinkCapture>(new LinkCapture(*fd, recording, std::move(pcap)));
 }

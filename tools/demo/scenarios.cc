@@ -14,13 +14,20 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "stack/wire/tcp.h"
+#include "testbed/linux_peer.h"
+#include "testbed/topology.h"
 #include "tools/demo/diagram.h"
-#include "tools/demo/kernel_peer.h"
 #include "tools/demo/segments.h"
 #include "tools/demo/session.h"
-#include "tools/demo/topology.h"
+#include "tools/demo/testbed_status.h"
 
 namespace tapstack::tools::demo {
+
+using testbed::kServerAddress;
+using testbed::kServerLinkName;
+using testbed::kStackAddress;
+using testbed::kTapKernelAddress;
+using testbed::kTapName;
 
 // Everything one scenario builds, torn down by RunScenario in reverse order of dependence.
 struct ScenarioContext {
@@ -28,9 +35,9 @@ struct ScenarioContext {
   const DemoSettings& settings;
   InterruptWatch& interrupt;
   Verdict verdict;
-  std::unique_ptr<DirectTopology> direct;
-  std::unique_ptr<NatTopology> nat;
-  std::unique_ptr<EchoServer> server;
+  std::unique_ptr<testbed::DirectTopology> direct;
+  std::unique_ptr<testbed::NatTopology> nat;
+  std::unique_ptr<testbed::LinuxPeer> server;  // the echo server
   std::unique_ptr<Session> session;
   DiagramSpec diagram;
   std::string setting;  // where it runs, printed under the title
@@ -129,11 +136,11 @@ std::string CountersLine(const Stack& stack) {
 
 // Starts the scenario's clock once the kernel is ready to answer on the TAP (see TapIsUp), so
 // that the diagram does not open with a second of unanswered ARP.
-absl::Status StartWhenTapIsUp(ScenarioContext& context, const Namespace& ns) {
+absl::Status StartWhenTapIsUp(ScenarioContext& context, const testbed::Namespace& ns) {
   const timers::TimePoint deadline = std::chrono::steady_clock::now() + seconds(5);
   while (true) {
-    absl::StatusOr<bool> up = TapIsUp(ns);
-    if (!up.ok()) return up.status();
+    Result<bool> up = testbed::TapIsUp(ns);
+    if (!up.ok()) return TestbedStatus(up.error());
     if (*up) break;
     if (std::chrono::steady_clock::now() >= deadline) {
       return absl::DeadlineExceededError(absl::StrCat("the kernel's side of ", kTapName, " in ",
@@ -145,14 +152,31 @@ absl::Status StartWhenTapIsUp(ScenarioContext& context, const Namespace& ns) {
   return absl::OkStatus();
 }
 
-absl::Status SetUpDirect(ScenarioContext& context) {
-  absl::StatusOr<std::unique_ptr<DirectTopology>> topology = DirectTopology::Create(Label(context));
-  if (!topology.ok()) return topology.status();
-  context.direct = *std::move(topology);
-  absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start(
-      context.direct->peer(), kTapKernelAddress, context.scenario.port, context.interrupt);
-  if (!server.ok()) return server.status();
+// Starts the Linux echo server on address:port in `ns` and waits until it listens. Its command
+// line carries the namespace's name, so that tests that check the demo left nothing running
+// recognise it (`pgrep -f tsdemo-<pid>-`).
+absl::Status StartEchoServer(ScenarioContext& context, const testbed::Namespace& ns,
+                             wire::Ipv4Address address) {
+  Result<std::unique_ptr<testbed::LinuxPeer>> server = testbed::LinuxPeer::Start(
+      ns.name(), {"echo", address.ToString(), absl::StrCat(context.scenario.port), ns.name()});
+  if (!server.ok()) return TestbedStatus(server.error());
   context.server = *std::move(server);
+  const std::error_code listening =
+      context.server->WaitForOutput("listening\n", seconds(10), context.interrupt.fd());
+  if (context.interrupt.Check()) return context.interrupt.AsStatus();
+  if (listening) {
+    return absl::InternalError(
+        absl::StrCat("the python3 echo server in ", ns.name(), ": ", testbed::LastFailure()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetUpDirect(ScenarioContext& context) {
+  Result<std::unique_ptr<testbed::DirectTopology>> topology =
+      testbed::DirectTopology::Create(testbed::kDemoNames, Label(context));
+  if (!topology.ok()) return TestbedStatus(topology.error());
+  context.direct = *std::move(topology);
+  DEMO_RETURN_IF_ERROR(StartEchoServer(context, context.direct->peer(), kTapKernelAddress));
   const std::string pcap = PcapPath(context);
   absl::StatusOr<std::unique_ptr<Session>> session =
       Session::Open({.netns = context.direct->tap_netns(), .pcap_path = pcap}, context.interrupt);
@@ -172,14 +196,11 @@ absl::Status SetUpDirect(ScenarioContext& context) {
 
 absl::Status SetUpNat(ScenarioContext& context) {
   const seconds timeout = ConntrackTimeout(context.settings);
-  absl::StatusOr<std::unique_ptr<NatTopology>> topology =
-      NatTopology::Create(Label(context), timeout);
-  if (!topology.ok()) return topology.status();
+  Result<std::unique_ptr<testbed::NatTopology>> topology =
+      testbed::NatTopology::Create(testbed::kDemoNames, Label(context), timeout);
+  if (!topology.ok()) return TestbedStatus(topology.error());
   context.nat = *std::move(topology);
-  absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start(
-      context.nat->server(), kServerAddress, context.scenario.port, context.interrupt);
-  if (!server.ok()) return server.status();
-  context.server = *std::move(server);
+  DEMO_RETURN_IF_ERROR(StartEchoServer(context, context.nat->server(), kServerAddress));
   const std::string pcap = PcapPath(context);
   const std::string server_pcap = PcapPath(context, "-server-side");
   absl::StatusOr<std::unique_ptr<Session>> session =
@@ -213,7 +234,7 @@ absl::Status SetUpNat(ScenarioContext& context) {
 // of our connection: a reboot, without waiting for one.
 absl::Status CrashAndReboot(ScenarioContext& context) {
   Session& session = *context.session;
-  DEMO_RETURN_IF_ERROR(context.direct->Unplug());
+  DEMO_RETURN_IF_ERROR(TestbedStatus(context.direct->Unplug()));
   session.Note("peer unplugged: nft drops all its traffic on the link, both ways",
                NoteKind::kPeerUnplugged);
   context.server->Crash();
@@ -221,9 +242,9 @@ absl::Status CrashAndReboot(ScenarioContext& context) {
   const timers::TimePoint deadline = std::chrono::steady_clock::now() + kForgetTimeout;
   bool forgotten = false;
   while (!forgotten && std::chrono::steady_clock::now() < deadline) {
-    absl::StatusOr<bool> has_socket =
-        KernelHasSocketOnPort(context.direct->peer(), context.scenario.port);
-    if (!has_socket.ok()) return has_socket.status();
+    Result<bool> has_socket =
+        testbed::KernelHasSocketOnPort(context.direct->peer(), context.scenario.port);
+    if (!has_socket.ok()) return TestbedStatus(has_socket.error());
     forgotten = !*has_socket;
     if (!forgotten) DEMO_RETURN_IF_ERROR(session.Wait(milliseconds(100)));
   }
@@ -234,7 +255,7 @@ absl::Status CrashAndReboot(ScenarioContext& context) {
     context.verdict.Observe(absl::StrCat("the crashed peer's FIN and retransmissions (",
                                          dropped->second, " packets) were lost"));
   }
-  DEMO_RETURN_IF_ERROR(context.direct->Replug());
+  DEMO_RETURN_IF_ERROR(TestbedStatus(context.direct->Replug()));
   session.Note("peer rebooted: link back, its kernel has no trace of the connection",
                NoteKind::kPeerReplugged);
   return absl::OkStatus();
@@ -372,7 +393,7 @@ absl::Status RunDeadPeer(ScenarioContext& context) {
   DEMO_RETURN_IF_ERROR(ConnectAndGreet(context, kTapKernelAddress, {.keepalive = keepalive},
                                        "the first message did not come back"));
   DEMO_RETURN_IF_ERROR(session.Wait(milliseconds(300)));
-  DEMO_RETURN_IF_ERROR(context.direct->Unplug());
+  DEMO_RETURN_IF_ERROR(TestbedStatus(context.direct->Unplug()));
   session.Note("peer unplugged: nft drops all its traffic on the link, both ways",
                NoteKind::kPeerUnplugged);
   const Duration give_up_after = keepalive.idle + keepalive.count * keepalive.interval;

@@ -4,7 +4,8 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "tools/demo/topology.h"
+#include "testbed/failure.h"
+#include "testbed/topology.h"
 
 namespace tapstack::tools::demo {
 
@@ -49,14 +50,27 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Open(const SessionOptions& opt
 }
 
 absl::Status Session::Init(const SessionOptions& options) {
-  const tap::TapOptions tap_options{.name = kTapName, .netns = options.netns, .create = false};
-  Result<std::unique_ptr<tap::TapDevice>> tap = tap::TapDevice::Open(tap_options);
-  if (!tap.ok()) return absl::UnavailableError(tap::DescribeOpenError(tap_options, tap.error()));
-  tap_ = std::move(tap).value();
-  recording_.origin = clock_.Now();
   Result<std::unique_ptr<tap::PcapWriter>> pcap = tap::PcapWriter::Open(options.pcap_path);
   if (!pcap.ok()) return PcapError(options.pcap_path, pcap.error());
-  device_ = std::make_unique<RecordingDevice>(*tap_, recording_, std::move(pcap).value());
+
+  testbed::StackHostOptions host;
+  host.tap = {.name = testbed::kTapName, .netns = options.netns, .create = false};
+  host.wrap = [this, &pcap](tap::Device& tap) {
+    auto device = std::make_unique<RecordingDevice>(tap, recording_, std::move(pcap).value());
+    device_ = device.get();
+    return device;
+  };
+  host.stack.interface.address = testbed::kStackAddress;
+  host.stack.interface.prefix_len = testbed::kPrefixLength;
+  host.stack.interface.gateway = options.gateway;
+  host.stack.random_seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+  Result<std::unique_ptr<testbed::StackHost>> opened = testbed::StackHost::Open(host);
+  if (!opened.ok()) return absl::UnavailableError(testbed::LastFailure());
+  host_ = *std::move(opened);
+  recording_.origin = host_->Now();
+  Stack& stack = host_->stack();
+  stack.set_tcp_event_handler([this](const tcp::Event& event) { OnEvent(event); });
+  stack.set_tcp_trace_handler([this](const tcp::Trace& trace) { OnTrace(trace); });
 
   if (!options.server_netns.empty()) {
     Result<std::unique_ptr<tap::PcapWriter>> server_pcap =
@@ -68,38 +82,16 @@ absl::Status Session::Init(const SessionOptions& options) {
     server_capture_ = *std::move(capture);
   }
 
-  StackConfig config;
-  config.interface.address = kStackAddress;
-  config.interface.prefix_len = kPrefixLength;
-  config.interface.gateway = options.gateway;
-  config.random_seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
-  stack_ = std::make_unique<Stack>(config, recording_.origin,
-                                   [this](std::span<const std::uint8_t> frame) {
-                                     // A full TAP queue is a counted drop in the device; TCP
-                                     // retransmits what mattered.
-                                     (void)device_->Send(frame, clock_.Now());
-                                   });
-  stack_->set_tcp_event_handler([this](const tcp::Event& event) { OnEvent(event); });
-  stack_->set_tcp_trace_handler([this](const tcp::Trace& trace) { OnTrace(trace); });
-
-  loop_ = std::make_unique<tap::EventLoop>(clock_);
-  if (const std::error_code error = loop_->AttachDevice(
-          *device_, [this](std::span<const std::uint8_t> frame, timers::TimePoint now) {
-            stack_->Ingest(frame, now);
-          })) {
-    return LoopError("cannot watch the TAP device with epoll", error);
-  }
-  loop_->SetTimerSource([this] { return stack_->NextDeadline(); },
-                        [this](timers::TimePoint now) { stack_->Advance(now); });
-  if (const std::error_code error = loop_->AddReader(interrupt_.fd(), [this] {
+  tap::EventLoop& loop = host_->loop();
+  if (const std::error_code error = loop.AddReader(interrupt_.fd(), [this] {
         interrupt_.Check();
-        loop_->Stop();
+        host_->loop().Stop();
       })) {
     return LoopError("cannot watch the interrupt descriptor with epoll", error);
   }
   if (server_capture_ != nullptr) {
-    if (const std::error_code error = loop_->AddReader(
-            server_capture_->fd(), [this] { server_capture_->Drain(clock_.Now()); })) {
+    if (const std::error_code error = loop.AddReader(
+            server_capture_->fd(), [this] { server_capture_->Drain(host_->Now()); })) {
       return LoopError("cannot watch the server-side capture with epoll", error);
     }
   }
@@ -107,13 +99,12 @@ absl::Status Session::Init(const SessionOptions& options) {
 }
 
 Session::~Session() {
-  // The loop goes first: it points at the device and the descriptors below.
-  loop_.reset();
-  stack_.reset();
+  // The loop watches the capture below; the host (and its loop) go first.
+  host_.reset();
 }
 
 void Session::StartTimeline() {
-  const timers::TimePoint now = clock_.Now();
+  const timers::TimePoint now = host_->Now();
   recording_ = Recording{.origin = now};
 }
 
@@ -123,16 +114,17 @@ void Session::Note(std::string text, NoteKind kind) {
 
 absl::StatusOr<bool> Session::RunUntil(const std::function<bool()>& done,
                                        timers::Duration timeout) {
-  const timers::TimePoint deadline = clock_.Now() + timeout;
+  const timers::TimePoint deadline = host_->Now() + timeout;
   while (true) {
     if (interrupt_.Check()) return interrupt_.AsStatus();
     if (done()) return true;
-    const timers::TimePoint now = clock_.Now();
+    const timers::TimePoint now = host_->Now();
     if (now >= deadline) return false;
     // A device error (the TAP vanished) would repeat forever: it ends the scenario instead.
-    if (const std::error_code error = loop_->RunOnce(deadline - now)) {
-      return LoopError(absl::StrCat("reading TAP device '", kTapName, "' (or waiting in epoll)"),
-                       error);
+    if (const std::error_code error = host_->loop().RunOnce(deadline - now)) {
+      return LoopError(
+          absl::StrCat("reading TAP device '", testbed::kTapName, "' (or waiting in epoll)"),
+          error);
     }
   }
 }
@@ -144,7 +136,7 @@ absl::Status Session::Wait(timers::Duration duration) {
 
 absl::Status Session::Connect(wire::Ipv4Address remote, std::uint16_t port,
                               const tcp::ConnectionOptions& options, timers::Duration timeout) {
-  tcp::Result<tcp::ConnectionId> id = stack_->Connect(remote, port, options, clock_.Now());
+  tcp::Result<tcp::ConnectionId> id = host_->stack().Connect(remote, port, options, host_->Now());
   if (!id.ok()) return absl::UnavailableError("connect: " + id.error().message());
   app_.id = *id;
   absl::StatusOr<bool> connected =
@@ -164,7 +156,7 @@ absl::Status Session::Send(absl::string_view data) {
   if (!app_.id) return absl::FailedPreconditionError("no connection");
   const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(data.data()),
                                             data.size());
-  const tcp::IoResult sent = stack_->Send(*app_.id, bytes, clock_.Now());
+  const tcp::IoResult sent = host_->stack().Send(*app_.id, bytes, host_->Now());
   if (!sent.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("send failed: ", ErrnoName(sent.error.value())));
@@ -187,14 +179,14 @@ absl::StatusOr<bool> Session::SendAndAwaitEcho(absl::string_view message,
 
 absl::Status Session::Shutdown() {
   if (!app_.id) return absl::FailedPreconditionError("no connection");
-  const std::error_code error = stack_->Shutdown(*app_.id, clock_.Now());
+  const std::error_code error = host_->stack().Shutdown(*app_.id, host_->Now());
   if (error) return absl::FailedPreconditionError(ErrnoName(error.value()));
   return absl::OkStatus();
 }
 
 std::optional<tcp::ConnectionInfo> Session::Info() const {
   if (!app_.id) return std::nullopt;
-  return stack_->Info(*app_.id);
+  return host_->stack().Info(*app_.id);
 }
 
 void Session::StopRecording() {
@@ -205,7 +197,7 @@ void Session::StopRecording() {
 void Session::Drain() {
   std::uint8_t buffer[4096];
   while (true) {
-    const tcp::IoResult got = stack_->Receive(*app_.id, buffer, clock_.Now());
+    const tcp::IoResult got = host_->stack().Receive(*app_.id, buffer, host_->Now());
     if (!got.ok() || got.bytes == 0) return;  // EAGAIN, or end of stream
     app_.received.append(reinterpret_cast<const char*>(buffer), got.bytes);
   }

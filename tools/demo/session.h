@@ -1,6 +1,7 @@
-// Our stack, in-process, on the TAP device of a demo namespace for one scenario: the TAP (opened
-// inside the namespace), a recorder around it, the Stack, and the epoll loop on the real clock,
-// as `tapstack nc` runs them (tools/runtime.cc), plus the application side of one connection.
+// Our stack, in-process, on the TAP device of a demo namespace for one scenario: the testbed's
+// StackHost (the TAP opened inside the namespace, the Stack and the epoll loop on the real clock,
+// as `tapstack nc` runs them) with the demo's recorder around the TAP, plus the application side of
+// one connection.
 //
 // Every wait runs the event loop, so frames and timers keep flowing while the script waits, and
 // every wait returns Cancelled as soon as SIGINT or SIGTERM arrives.
@@ -17,9 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "stack/stack.h"
-#include "tap/clock.h"
-#include "tap/event_loop.h"
-#include "tap/tap_device.h"
+#include "testbed/stack_host.h"
 #include "tools/demo/interrupt.h"
 #include "tools/demo/recording.h"
 
@@ -65,9 +64,9 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  Stack& stack() { return *stack_; }
+  Stack& stack() { return host_->stack(); }
   // Time since the scenario began (StartTimeline).
-  timers::Duration Elapsed() const { return clock_.Now() - recording_.origin; }
+  timers::Duration Elapsed() const { return host_->Now() - recording_.origin; }
   // Makes now time zero and forgets what was recorded so far (the pcap file keeps it): the
   // scenario begins once its network is ready.
   void StartTimeline();
@@ -105,13 +104,11 @@ class Session {
   void Drain();
 
   InterruptWatch& interrupt_;
-  tap::RealClock clock_;
   Recording recording_;
-  std::unique_ptr<tap::TapDevice> tap_;
-  std::unique_ptr<RecordingDevice> device_;
   std::unique_ptr<LinkCapture> server_capture_;
-  std::unique_ptr<Stack> stack_;
-  std::unique_ptr<tap::EventLoop> loop_;
+  // Destroyed before the capture its loop watches and the recording its device writes to.
+  std::unique_ptr<testbed::StackHost> host_;
+  RecordingDevice* device_ = nullptr;  // owned by host_
   AppView app_;
 };
 

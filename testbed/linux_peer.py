@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""The Linux kernel's side of the TCP interop tests (tcp_interop_test.cc).
+"""The Linux peer of the testbed: the kernel's side of the interop tests, the demo's echo server
+and the Linux-to-Linux conversations the diagram is checked against.
 
-Runs inside a test namespace (`ip netns exec`) and uses only the standard library. Every mode
-prints its findings as `key=value` lines on standard output, which the test parses, and exits 0
-only when its own checks passed. Data is deterministic: random.Random(seed).randbytes(n).
+Runs inside a namespace (`ip netns exec`) and uses only the standard library. The testbed compiles
+it into its library and runs it with `python3 -c`, so the `tapstack` binary and every test run the
+same script wherever they are installed. The test modes print their findings as `key=value` lines
+on standard output, which the tests parse, and exit 0 only when their own checks passed. Data is
+deterministic: random.Random(seed).randbytes(n).
 
 Modes:
   client HOST PORT   connect, then exchange (see the exchange options)
@@ -20,6 +23,26 @@ Modes:
                      100 bytes of data, each SEQ a random offset 1..--window-1 past --base (in the
                      window, never exact), the data's ACK 2^30 to 1.5 * 2^30 past --ack-base (not
                      acceptable); prints blind_sent=N
+  echo HOST PORT [TAG]  the demo's server: prints "listening", accepts one connection, sends back
+                     everything it receives and closes after the client's FIN. TAG (the demo
+                     passes its namespace's name) is ignored: it lets a test find the process by
+                     its command line
+  hello-server HOST PORT HOLD DIE  the keepalive tests' server: accepts one connection, says
+                     "hello\\n", then echoes until the peer closes or HOLD seconds pass. When the
+                     file DIE appears it "crashes": SO_LINGER 0 makes close() drop the socket at
+                     once. Prints "crashed", "peer closed", "error ERRNO" or "server done"
+  keepalive-client HOST PORT IDLE  a client with Linux keepalive at 1 s / 1 s / 3 that idles IDLE
+                     seconds, then checks the connection still works: prints "ok" or the errors
+Linux to Linux over the namespace's loopback (port 7000 on 127.0.0.1), each side printing what
+happened:
+  loopback-server    listen, print READY, accept one connection, send "hello\\n", then read
+                     until end of stream, answer "ok\\n" and close
+  loopback-keepalive-client  connect with TCP_KEEPIDLE/TCP_KEEPINTVL 1 s and TCP_KEEPCNT 3, read
+                     the greeting, stay idle 3.5 s (the server answers the probes), send, close
+  loopback-dead-client  the same keepalive settings; read the greeting, print GREETED, then wait
+                     for the peer, which the test unplugs: prints closed=ERRNO when keepalive
+                     gives up
+  loopback-bulk-client  read the greeting, send 1 MB, half-close, read the answer, close
 Exchange options:
   --send N --seed S  send N bytes, then shutdown(SHUT_WR); receive until end of stream
   --send-file PATH   send the bytes of PATH instead
@@ -303,11 +326,152 @@ def run_synflood(args):
     return 0
 
 
+def run_echo(args):
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.host, args.port))
+    listener.listen(1)
+    print("listening", flush=True)
+    conn, peer = listener.accept()
+    print("accepted %s:%d" % peer, flush=True)
+    try:
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            conn.sendall(data)
+        conn.close()
+        print("closed", flush=True)
+    except OSError as error:
+        print("connection error:", error, flush=True)
+    return 0
+
+
+def run_hello_server(args):
+    hold, die = float(args.where[2]), args.where[3]
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.host, args.port))
+    listener.listen(1)
+    conn, _ = listener.accept()
+    conn.sendall(b"hello\n")
+    conn.settimeout(0.05)
+    end = time.time() + hold
+    while time.time() < end:
+        if os.path.exists(die):
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            print("crashed", flush=True)
+            return 0
+        try:
+            data = conn.recv(4096)
+        except socket.timeout:
+            continue
+        except OSError as error:
+            print("error", error.errno, flush=True)
+            return 0
+        if not data:
+            print("peer closed", flush=True)
+            break
+        conn.sendall(data)
+    conn.close()
+    print("server done", flush=True)
+    return 0
+
+
+def run_keepalive_client(args):
+    idle = float(args.where[2])
+    conn = socket.create_connection((args.host, args.port))
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    time.sleep(idle)
+    err = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    conn.sendall(b"still here\n")
+    time.sleep(0.5)
+    err2 = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    conn.close()
+    print("ok" if err == 0 and err2 == 0 else "error %d %d" % (err, err2), flush=True)
+    return 0
+
+
+LOOPBACK_PORT = 7000
+
+
+def loopback_keepalive_socket():
+    conn = socket.create_connection(("127.0.0.1", LOOPBACK_PORT))
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    return conn
+
+
+def run_loopback_server(args):
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", LOOPBACK_PORT))
+    listener.listen(1)
+    print("READY", flush=True)
+    conn, _ = listener.accept()
+    conn.sendall(b"hello\n")
+    received = 0
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            break
+        received += len(data)
+    conn.sendall(b"ok\n")
+    conn.close()
+    print(f"received={received}", flush=True)
+    return 0
+
+
+def run_loopback_keepalive_client(args):
+    conn = loopback_keepalive_socket()
+    print(conn.recv(100), flush=True)
+    time.sleep(3.5)
+    conn.sendall(b"bye\n")
+    conn.shutdown(socket.SHUT_WR)
+    print(conn.recv(100), flush=True)
+    conn.close()
+    return 0
+
+
+def run_loopback_dead_client(args):
+    conn = loopback_keepalive_socket()
+    conn.recv(100)
+    print("GREETED", flush=True)
+    try:
+        conn.recv(100)
+        print("closed=0", flush=True)
+    except OSError as error:
+        print(f"closed={error.errno}", flush=True)
+    return 0
+
+
+def run_loopback_bulk_client(args):
+    conn = socket.create_connection(("127.0.0.1", LOOPBACK_PORT))
+    conn.recv(100)
+    conn.sendall(bytes(1_000_000))
+    conn.shutdown(socket.SHUT_WR)
+    print(conn.recv(100), flush=True)
+    conn.close()
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
+    loopback = {"loopback-server": run_loopback_server,
+                "loopback-keepalive-client": run_loopback_keepalive_client,
+                "loopback-dead-client": run_loopback_dead_client,
+                "loopback-bulk-client": run_loopback_bulk_client}
     parser.add_argument("mode", choices=["client", "server", "refused", "abort", "many", "synflood",
-                                         "blind"])
-    parser.add_argument("where", nargs="+", help="HOST PORT, or PORT for server")
+                                         "blind", "echo", "hello-server", "keepalive-client",
+                                         *loopback])
+    parser.add_argument("where", nargs="*",
+                        help="HOST PORT, more for some modes; PORT for server; none for loopback")
     parser.add_argument("--send", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--send-file")
@@ -330,13 +494,16 @@ def main():
     parser.add_argument("--window", type=int)
     parser.add_argument("--ack-base", type=int)
     args = parser.parse_args()
+    if args.mode in loopback:
+        return loopback[args.mode](args)
     if args.mode == "server":
         args.port = int(args.where[0])
     else:
         args.host, args.port = args.where[0], int(args.where[1])
     return {"client": run_client, "server": run_server, "refused": run_refused,
             "abort": run_abort, "many": run_many, "synflood": run_synflood,
-            "blind": run_blind}[args.mode](args)
+            "blind": run_blind, "echo": run_echo, "hello-server": run_hello_server,
+            "keepalive-client": run_keepalive_client}[args.mode](args)
 
 
 if __name__ == "__main__":
