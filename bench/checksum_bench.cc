@@ -1,6 +1,6 @@
-// Internet checksum throughput (RFC 1071): the stack's wide accumulator against the plain 16-bit
-// word loop it replaced, over a minimal frame, a full Ethernet MSS, a jumbo frame and a 64 KiB
-// buffer. Bytes/s is what Google Benchmark reports as bytes_per_second.
+// Internet checksum throughput (RFC 1071): the stack's vector-lane accumulator against the plain
+// 16-bit word loop it replaced, over a minimal frame, a full Ethernet MSS, a jumbo frame and a
+// 64 KiB buffer. Bytes/s is what Google Benchmark reports as bytes_per_second.
 //
 // Both run over the same buffer, starting one byte past an 8-byte boundary so the wide loop's
 // loads are unaligned, as a TCP payload inside a frame usually is.

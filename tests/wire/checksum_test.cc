@@ -126,6 +126,44 @@ TEST(ChecksumAccumulatorTest, WideAddEqualsSixteenBitLoop) {
   }
 }
 
+TEST(ChecksumAccumulatorTest, CopyAndAddCopiesAndSumsLikeAdd) {
+  // As above, with every piece copied and summed in one pass: the copy is exact, nothing past its
+  // end is written, and the sum is what a 16-bit word loop gives. The pieces are long enough to
+  // reach the 128- and 64-byte vector steps, and start at every alignment on both sides.
+  Rng rng(1071'3);
+  std::vector<std::uint8_t> source(3000 + 16);
+  std::vector<std::uint8_t> destination(3000 + 32);
+  for (int i = 0; i < 2000; ++i) {
+    const std::size_t length = RandomInt<std::size_t>(rng, 0, 3000);
+    const std::size_t from = RandomInt<std::size_t>(rng, 0, 15);
+    const std::size_t to = RandomInt<std::size_t>(rng, 0, 15);
+    const int fill = RandomInt<int>(rng, 0, 9);
+    for (std::size_t k = 0; k < length; ++k) {
+      source[from + k] = fill == 0 ? 0x00 : fill == 1 ? 0xff : static_cast<std::uint8_t>(rng());
+    }
+    std::fill(destination.begin(), destination.end(), 0xa5);
+    const std::span<const std::uint8_t> bytes(source.data() + from, length);
+
+    ChecksumAccumulator accumulator;
+    std::size_t done = 0;
+    while (done < length) {
+      const std::size_t piece =
+          RandomBool(rng) ? RandomInt<std::size_t>(rng, 0, std::min<std::size_t>(length - done, 9))
+                          : RandomInt<std::size_t>(rng, 0, length - done);
+      accumulator.CopyAndAdd(bytes.subspan(done, piece),
+                             std::span(destination).subspan(to + done, piece));
+      done += piece;
+    }
+    ASSERT_EQ(accumulator.Finish(), ReferenceChecksum(bytes))
+        << "length " << length << " from " << from << " to " << to;
+    ASSERT_TRUE(std::equal(bytes.begin(), bytes.end(), destination.begin() + to));
+    ASSERT_TRUE(std::all_of(destination.begin(), destination.begin() + to,
+                            [](std::uint8_t b) { return b == 0xa5; }));
+    ASSERT_TRUE(std::all_of(destination.begin() + to + length, destination.end(),
+                            [](std::uint8_t b) { return b == 0xa5; }));
+  }
+}
+
 TEST(ChecksumAccumulatorTest, AddU16AndAddU32AreNetworkOrderBytes) {
   // Also after an odd-length piece, where the words straddle a 16-bit boundary.
   for (const std::size_t prefix_len : {0, 1, 2, 3}) {
