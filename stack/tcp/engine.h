@@ -17,8 +17,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
 #include "stack/counters.h"
 #include "stack/ip_output.h"
 #include "stack/tcp/connection_slab.h"

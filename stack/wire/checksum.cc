@@ -126,43 +126,41 @@ std::uint16_t CopyAndSumWords(const std::uint8_t* __restrict__ data, std::size_t
 
 }  // namespace
 
-void ChecksumAccumulator::Add(std::span<const std::uint8_t> bytes) {
+template <bool kCopy>
+void ChecksumAccumulator::AddBytes(std::span<const std::uint8_t> bytes,
+                                   std::uint8_t* destination) {
   std::size_t i = 0;
   if (has_pending_byte_ && !bytes.empty()) {
+    if constexpr (kCopy) destination[0] = bytes[0];
     sum_ += (std::uint32_t{pending_byte_} << 8) | bytes[0];
     has_pending_byte_ = false;
     i = 1;
   }
   // From here the bytes start on a word boundary of the stream; an odd last byte waits.
   const std::size_t even_length = (bytes.size() - i) & ~std::size_t{1};
-  if (even_length > 0) sum_ += SumWords(bytes.data() + i, even_length);
+  if (even_length > 0) {
+    if constexpr (kCopy) {
+      sum_ += CopyAndSumWords(bytes.data() + i, even_length, destination + i);
+    } else {
+      sum_ += SumWords(bytes.data() + i, even_length);
+    }
+  }
   i += even_length;
   if (i < bytes.size()) {
+    if constexpr (kCopy) destination[i] = bytes[i];
     has_pending_byte_ = true;
     pending_byte_ = bytes[i];
   }
 }
 
+void ChecksumAccumulator::Add(std::span<const std::uint8_t> bytes) {
+  AddBytes</*kCopy=*/false>(bytes, nullptr);
+}
+
 void ChecksumAccumulator::CopyAndAdd(std::span<const std::uint8_t> bytes,
                                      std::span<std::uint8_t> destination) {
   assert(destination.size() >= bytes.size());
-  std::size_t i = 0;
-  if (has_pending_byte_ && !bytes.empty()) {
-    destination[0] = bytes[0];
-    sum_ += (std::uint32_t{pending_byte_} << 8) | bytes[0];
-    has_pending_byte_ = false;
-    i = 1;
-  }
-  const std::size_t even_length = (bytes.size() - i) & ~std::size_t{1};
-  if (even_length > 0) {
-    sum_ += CopyAndSumWords(bytes.data() + i, even_length, destination.data() + i);
-  }
-  i += even_length;
-  if (i < bytes.size()) {
-    destination[i] = bytes[i];
-    has_pending_byte_ = true;
-    pending_byte_ = bytes[i];
-  }
+  AddBytes</*kCopy=*/true>(bytes, destination.data());
 }
 
 void ChecksumAccumulator::AddU16(std::uint16_t value) {

@@ -37,6 +37,10 @@ class ChecksumAccumulator {
   std::uint16_t Finish() const;
 
  private:
+  // Add and CopyAndAdd: the bytes are summed, and with kCopy also copied to `destination`.
+  template <bool kCopy>
+  void AddBytes(std::span<const std::uint8_t> bytes, std::uint8_t* destination);
+
   // 16-bit words, and each Add's bulk folded to 16 bits, added without folding; zero only when
   // every byte added was zero. Cannot overflow below 2^47 calls or bytes.
   std::uint64_t sum_ = 0;
