@@ -127,8 +127,7 @@ std::uint16_t CopyAndSumWords(const std::uint8_t* __restrict__ data, std::size_t
 }  // namespace
 
 template <bool kCopy>
-void ChecksumAccumulator::AddBytes(std::span<const std::uint8_t> bytes,
-                                   std::uint8_t* destination) {
+void ChecksumAccumulator::AddBytes(std::span<const std::uint8_t> bytes, std::uint8_t* destination) {
   std::size_t i = 0;
   if (has_pending_byte_ && !bytes.empty()) {
     if constexpr (kCopy) destination[0] = bytes[0];
