@@ -9,6 +9,9 @@
 //       the stack's design (stamp last_received only); `rearm` sets
 //       Stack::RearmKeepaliveOnEverySegmentForBenchmark, the naive design that reschedules the
 //       keepalive timer on every segment. Only A's work is timed.
+//   keepalive_segment_growth/wheel/N  the same, for 1e3 connections and for the largest N, in
+//       alternating passes of one run (so that both meet the same machine load); reports both
+//       and their ratio, `growth`.
 //   keepalive_round/<queue>/N  CPU ns per connection for one full keepalive round: every
 //       connection goes idle, is probed and answers. Both stacks' work is timed (A probing, B
 //       answering, A taking the answer), so A's own share is smaller.
@@ -74,6 +77,10 @@ constexpr std::size_t kSweepMaxConnections = 10'000;
 // keepalive_segment hands A its segments in bursts of this many, as StackPair and the TAP event
 // loop do (Stack::IngestBurst).
 constexpr std::size_t kSegmentBurst = 64;
+// keepalive_segment_growth compares N connections with this many.
+constexpr std::size_t kGrowthBaseConnections = 1000;
+// Alternations of keepalive_segment_growth: at 1e6 each is about a second.
+constexpr int kGrowthIterations = 8;
 const tcp::KeepaliveOptions kKeepalive{
     .enabled = true, .idle = seconds(60), .interval = seconds(10), .count = 3};
 
@@ -282,10 +289,11 @@ class World {
   double malloced_per_connection_ = 0;
 };
 
+// N connections: `connections`, or the benchmark's argument when that is 0.
 std::unique_ptr<World> MakeWorld(benchmark::State& state, timers::TimerQueueKind kind,
-                                 bool rearm_per_segment = false) {
-  auto world =
-      std::make_unique<World>(kind, static_cast<std::size_t>(state.range(0)), rearm_per_segment);
+                                 bool rearm_per_segment = false, std::size_t connections = 0) {
+  const std::size_t n = connections != 0 ? connections : static_cast<std::size_t>(state.range(0));
+  auto world = std::make_unique<World>(kind, n, rearm_per_segment);
   if (!world->ok()) {
     std::fprintf(stderr, "accepted %zu, A %zu, B %zu of %zu\n", world->accepted(),
                  world->a().tcp_connection_count(), world->b().tcp_connection_count(),
@@ -296,55 +304,106 @@ std::unique_ptr<World> MakeWorld(benchmark::State& state, timers::TimerQueueKind
   return world;
 }
 
-void KeepaliveSegment(benchmark::State& state, timers::TimerQueueKind kind, bool rearm) {
-  std::unique_ptr<World> world = MakeWorld(state, kind, rearm);
-  if (!world) return;
-  std::mt19937_64 rng(42);
-  const std::uint8_t byte = 'x';
-  std::vector<std::size_t> order(world->connections().size());
-  PerfControl perf;
-  std::vector<std::vector<std::uint8_t>> burst_buffers(kSegmentBurst);
-  for (std::vector<std::uint8_t>& buffer : burst_buffers) buffer.reserve(2048);
-  std::vector<std::span<const std::uint8_t>> burst(kSegmentBurst);
-  std::int64_t cpu_ns = 0;
-  std::uint64_t segments = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    // B sends one byte on every connection; the segments are caught before the link so that
-    // they can be fed to A in random order, and only A's work timed.
-    world->set_capture(true);
-    for (const Connection& connection : world->connections()) {
-      (void)world->b().Send(connection.theirs, std::span(&byte, 1), world->now());
+// One keepalive_segment pass: B sends one byte on every connection of `world`, and A takes the
+// segments in random order, in bursts. Only A's ingest is timed; the rest runs with the
+// benchmark's timing paused.
+class SegmentPasses {
+ public:
+  explicit SegmentPasses(std::uint64_t seed) : rng_(seed), burst_buffers_(kSegmentBurst) {
+    for (std::vector<std::uint8_t>& buffer : burst_buffers_) buffer.reserve(2048);
+  }
+
+  // Runs one pass; adds its CPU time to cpu_ns() and its segments to segments(). Within a
+  // benchmark's loop `state` is given, and its timing paused for the untimed parts.
+  void Run(benchmark::State* state, World& world, PerfControl& perf) {
+    if (state != nullptr) state->PauseTiming();
+    // The segments are caught before the link so that they can be fed to A in random order.
+    world.set_capture(true);
+    for (const Connection& connection : world.connections()) {
+      (void)world.b().Send(connection.theirs, std::span(&kByte, 1), world.now());
     }
-    world->set_capture(false);
-    order.resize(world->captured_count());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::shuffle(order.begin(), order.end(), rng);
-    state.ResumeTiming();
+    world.set_capture(false);
+    order_.resize(world.captured_count());
+    for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
+    std::shuffle(order_.begin(), order_.end(), rng_);
+    if (state != nullptr) state->ResumeTiming();
     perf.Enable();
     // Each burst is first copied, untimed, into buffers of its own, as a device read or a link
     // hands the stack its frames: what is timed is the stack, not a random read of this
     // benchmark's capture.
-    for (std::size_t first = 0; first < order.size(); first += kSegmentBurst) {
-      const std::size_t count = std::min(kSegmentBurst, order.size() - first);
+    std::span<const std::uint8_t> burst[kSegmentBurst];
+    for (std::size_t first = 0; first < order_.size(); first += kSegmentBurst) {
+      const std::size_t count = std::min(kSegmentBurst, order_.size() - first);
       for (std::size_t j = 0; j < count; ++j) {
-        const std::span<const std::uint8_t> frame = world->captured(order[first + j]);
-        burst_buffers[j].assign(frame.begin(), frame.end());
-        burst[j] = burst_buffers[j];
+        const std::span<const std::uint8_t> frame = world.captured(order_[first + j]);
+        burst_buffers_[j].assign(frame.begin(), frame.end());
+        burst[j] = burst_buffers_[j];
       }
       const std::int64_t start = CpuNanos();
-      world->a().IngestBurst(std::span(burst).first(count), world->now());
-      cpu_ns += CpuNanos() - start;
+      world.a().IngestBurst(std::span(burst).first(count), world.now());
+      cpu_ns_ += CpuNanos() - start;
     }
     perf.Disable();
-    segments += order.size();
-    state.PauseTiming();
-    // A's delayed ACKs reach B, so every connection is idle again for the next iteration.
-    world->Settle();
-    state.ResumeTiming();
+    segments_ += order_.size();
+    if (state != nullptr) state->PauseTiming();
+    // A's delayed ACKs reach B, so every connection is idle again for the next pass.
+    world.Settle();
+    if (state != nullptr) state->ResumeTiming();
   }
-  state.counters["ns_per_segment"] =
-      static_cast<double>(cpu_ns) / static_cast<double>(std::max<std::uint64_t>(1, segments));
+
+  std::int64_t cpu_ns() const { return cpu_ns_; }
+  std::uint64_t segments() const { return segments_; }
+  double ns_per_segment() const {
+    return static_cast<double>(cpu_ns_) /
+           static_cast<double>(std::max<std::uint64_t>(1, segments_));
+  }
+
+ private:
+  static constexpr std::uint8_t kByte = 'x';
+  std::mt19937_64 rng_;
+  std::vector<std::size_t> order_;
+  std::vector<std::vector<std::uint8_t>> burst_buffers_;
+  std::int64_t cpu_ns_ = 0;
+  std::uint64_t segments_ = 0;
+};
+
+void KeepaliveSegment(benchmark::State& state, timers::TimerQueueKind kind, bool rearm) {
+  std::unique_ptr<World> world = MakeWorld(state, kind, rearm);
+  if (!world) return;
+  PerfControl perf;
+  SegmentPasses passes(42);
+  for (auto _ : state) passes.Run(&state, *world, perf);
+  state.counters["ns_per_segment"] = passes.ns_per_segment();
+  state.counters["connections"] = static_cast<double>(state.range(0));
+}
+
+// How the segment path grows from 1e3 connections to N, measured in one run: a pass over the N
+// connections alternates with N / 1e3 passes over the 1e3 connections of a second pair of
+// stacks, so both sizes take the same number of segments, about the same time and the same
+// machine load. On a shared machine whose load moves the figures of separate runs by a third,
+// the ratio of two runs minutes apart says little about growth; this one is the figure for it.
+void KeepaliveSegmentGrowth(benchmark::State& state, timers::TimerQueueKind kind) {
+  std::unique_ptr<World> large = MakeWorld(state, kind);
+  if (!large) return;
+  std::unique_ptr<World> small =
+      MakeWorld(state, kind, /*rearm_per_segment=*/false, kGrowthBaseConnections);
+  if (!small) return;
+  PerfControl perf;  // not enabled: profile keepalive_segment itself
+  SegmentPasses large_passes(42);
+  SegmentPasses small_passes(43);
+  const std::size_t small_per_large =
+      std::max<std::size_t>(1, large->connections().size() / small->connections().size());
+  // A pass over each first, untimed: the first pass over freshly built stacks is warm-up.
+  SegmentPasses warm_up(44);
+  warm_up.Run(nullptr, *large, perf);
+  warm_up.Run(nullptr, *small, perf);
+  for (auto _ : state) {
+    large_passes.Run(&state, *large, perf);
+    for (std::size_t i = 0; i < small_per_large; ++i) small_passes.Run(&state, *small, perf);
+  }
+  state.counters["ns_per_segment"] = large_passes.ns_per_segment();
+  state.counters["ns_per_segment_at_1e3"] = small_passes.ns_per_segment();
+  state.counters["growth"] = large_passes.ns_per_segment() / small_passes.ns_per_segment();
   state.counters["connections"] = static_cast<double>(state.range(0));
 }
 
@@ -683,6 +742,17 @@ void RegisterAll() {
       add(benchmark::RegisterBenchmark(
           ("keepalive_segment/" + queue + (rearm ? "/rearm" : "/lazy")).c_str(),
           [kind, rearm](benchmark::State& state) { KeepaliveSegment(state, kind, rearm); }));
+    }
+    // The growth figure is the wheel's; the heap and sweep only compare timer work.
+    if (kind == timers::TimerQueueKind::kWheel && sizes.size() > 1) {
+      benchmark::RegisterBenchmark(
+          ("keepalive_segment_growth/" + queue).c_str(),
+          [kind](benchmark::State& state) { KeepaliveSegmentGrowth(state, kind); })
+          ->ArgName("n")
+          ->Arg(sizes.back())
+          ->Iterations(kGrowthIterations)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
     }
     add(benchmark::RegisterBenchmark(
         ("keepalive_round/" + queue).c_str(),
