@@ -24,7 +24,7 @@ void ArpCache::Ingest(std::span<const std::uint8_t> arp_packet) {
   }
   counters_.Increment(Counter::kRxArp);
   const wire::ArpRepr arp = view->Repr();
-  const bool for_us = arp.target_ip == interface_.address;
+  const bool for_us = HasAddress(interface_, arp.target_ip);
   // RFC 826, "Packet Reception": update an entry we already have for the sender; add one only
   // when we are the target (the sender is about to talk to us).
   Learn(arp.sender_ip, arp.sender_mac, /*create=*/for_us);
@@ -33,8 +33,8 @@ void ArpCache::Ingest(std::span<const std::uint8_t> arp_packet) {
     return;
   }
   if (arp.op != wire::ArpOp::kRequest) return;
-  const wire::ArpRepr reply{wire::ArpOp::kReply, output_.source(), interface_.address,
-                            arp.sender_mac, arp.sender_ip};
+  const wire::ArpRepr reply{wire::ArpOp::kReply, output_.source(), arp.target_ip, arp.sender_mac,
+                            arp.sender_ip};
   std::array<std::uint8_t, wire::kArpPacketLen> packet{};
   wire::WriteArp(reply, packet);
   output_.Send(arp.sender_mac, wire::EtherType::kArp, packet);

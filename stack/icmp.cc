@@ -7,7 +7,8 @@ namespace tapstack {
 
 Icmp::Icmp(IpOutput& ip, Counters& counters) : ip_(ip), counters_(counters) {}
 
-void Icmp::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> message) {
+void Icmp::Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
+                  std::span<const std::uint8_t> message) {
   const wire::Parsed<wire::IcmpView> view = wire::IcmpView::Parse(message);
   if (!view.ok()) {
     counters_.Increment(Counter::kDropIcmpMalformed);
@@ -25,7 +26,8 @@ void Icmp::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> messag
       const std::size_t length =
           wire::WriteIcmpEcho(wire::IcmpType::kEchoReply, view->echo_identifier(),
                               view->echo_sequence(), view->payload(), message_);
-      if (ip_.Send(source, wire::IpProtocol::kIcmp,
+      // From the address the request was sent to, as RFC 1122 3.2.2.6 asks of a reply.
+      if (ip_.Send(destination, source, wire::IpProtocol::kIcmp,
                    std::span<const std::uint8_t>(message_).first(length))) {
         counters_.Increment(Counter::kTxIcmpEchoReplies);
       }
@@ -47,9 +49,9 @@ void Icmp::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> messag
 bool Icmp::SendEchoRequest(wire::Ipv4Address destination, std::uint16_t identifier,
                            std::uint16_t sequence, std::span<const std::uint8_t> payload) {
   message_.resize(wire::kIcmpHeaderLen + payload.size());
-  const std::size_t length = wire::WriteIcmpEcho(wire::IcmpType::kEchoRequest, identifier,
-                                                 sequence, payload, message_);
-  if (!ip_.Send(destination, wire::IpProtocol::kIcmp,
+  const std::size_t length =
+      wire::WriteIcmpEcho(wire::IcmpType::kEchoRequest, identifier, sequence, payload, message_);
+  if (!ip_.Send(ip_.primary_address(), destination, wire::IpProtocol::kIcmp,
                 std::span<const std::uint8_t>(message_).first(length))) {
     return false;
   }

@@ -26,7 +26,9 @@ class Icmp {
   Icmp(IpOutput& ip, Counters& counters);
 
   // Handles one ICMP message carried in an IPv4 packet from `source` to us.
-  void Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> message);
+  // `destination` is the address of ours the message was sent to.
+  void Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
+              std::span<const std::uint8_t> message);
 
   bool SendEchoRequest(wire::Ipv4Address destination, std::uint16_t identifier,
                        std::uint16_t sequence, std::span<const std::uint8_t> payload);

@@ -2,11 +2,13 @@
 #ifndef TAPSTACK_STACK_INTERFACE_H_
 #define TAPSTACK_STACK_INTERFACE_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "stack/result.h"
 #include "stack/wire/bytes.h"
@@ -19,6 +21,13 @@ struct InterfaceConfig {
   std::optional<wire::MacAddress> mac;
   wire::Ipv4Address address;
   int prefix_len = 24;
+  // Further addresses of the interface, besides `address` (the source of what the stack itself
+  // starts: ARP requests, pings, connections opened without a source). ARP answers for each,
+  // packets to each are accepted, a connection to one answers from it, and one opened from one
+  // (Stack::ConnectFrom) uses it, so that a client holds more than the 64 Ki ports one address
+  // gives towards one server port. On-link is judged by `address`/prefix_len alone. The Stack
+  // keeps them sorted, without duplicates or `address` itself.
+  std::vector<wire::Ipv4Address> extra_addresses;
   // Next hop for destinations outside address/prefix_len; without one they are unreachable.
   std::optional<wire::Ipv4Address> gateway;
   // IP MTU: the largest IPv4 packet (header included) the link carries.
@@ -36,6 +45,15 @@ inline std::optional<wire::Ipv4Address> NextHop(const InterfaceConfig& config,
                                                 wire::Ipv4Address destination) {
   if (destination.InSameSubnet(config.address, config.prefix_len)) return destination;
   return config.gateway;
+}
+
+// True when `candidate` is one of the interface's addresses. Inline, once per received packet:
+// the primary address answers at once, the extra ones (sorted) by binary search.
+inline bool HasAddress(const InterfaceConfig& config, wire::Ipv4Address candidate) {
+  return candidate == config.address ||
+         (!config.extra_addresses.empty() &&
+          std::binary_search(config.extra_addresses.begin(), config.extra_addresses.end(),
+                             candidate));
 }
 
 // Parses "192.0.2.2/24" (or "192.0.2.2", prefix 32) into address and prefix length. EINVAL for a

@@ -8,20 +8,23 @@ namespace tapstack {
 
 IpOutput::IpOutput(const InterfaceConfig& interface, ArpCache& arp, Counters& counters,
                    std::uint16_t first_identification)
-    : interface_(interface), arp_(arp), counters_(counters),
+    : interface_(interface),
+      arp_(arp),
+      counters_(counters),
       next_identification_(first_identification) {}
 
 std::size_t IpOutput::max_payload() const { return interface_.mtu - wire::kIpv4MinHeaderLen; }
 
-bool IpOutput::Send(wire::Ipv4Address destination, std::uint8_t protocol,
+bool IpOutput::Send(wire::Ipv4Address source, wire::Ipv4Address destination, std::uint8_t protocol,
                     std::span<const std::uint8_t> payload) {
-  return Send(destination, protocol, payload.size(), [payload](std::span<std::uint8_t> out) {
-    std::copy(payload.begin(), payload.end(), out.begin());
-    return payload.size();
-  });
+  return Send(source, destination, protocol, payload.size(),
+              [payload](std::span<std::uint8_t> out) {
+                std::copy(payload.begin(), payload.end(), out.begin());
+                return payload.size();
+              });
 }
 
-bool IpOutput::Send(wire::Ipv4Address destination, std::uint8_t protocol,
+bool IpOutput::Send(wire::Ipv4Address source, wire::Ipv4Address destination, std::uint8_t protocol,
                     std::size_t payload_length, PayloadWriter write_payload) {
   if (payload_length > max_payload()) {
     counters_.Increment(Counter::kDropIpv4TooBig);
@@ -33,7 +36,7 @@ bool IpOutput::Send(wire::Ipv4Address destination, std::uint8_t protocol,
     return false;
   }
   wire::Ipv4Repr header;
-  header.src = interface_.address;
+  header.src = source;
   header.dst = destination;
   header.protocol = protocol;
   header.ttl = 64;  // RFC 1700 / Linux default

@@ -21,17 +21,21 @@ class IpOutput {
   IpOutput(const InterfaceConfig& interface, ArpCache& arp, Counters& counters,
            std::uint16_t first_identification);
 
-  // Sends `payload` as one IPv4 packet from our address. Returns false (and counts the drop) when
-  // there is no route or the packet exceeds the MTU; we never fragment (DF is set).
-  bool Send(wire::Ipv4Address destination, std::uint8_t protocol,
+  // Sends `payload` as one IPv4 packet from `source`, one of the interface's addresses. Returns
+  // false (and counts the drop) when there is no route or the packet exceeds the MTU; we never
+  // fragment (DF is set).
+  bool Send(wire::Ipv4Address source, wire::Ipv4Address destination, std::uint8_t protocol,
             std::span<const std::uint8_t> payload);
 
   // The same with the payload written in place: `write_payload` gets the `payload_length` bytes
   // behind the IPv4 header in the outgoing frame (or in ARP's queue while the next hop resolves)
   // and returns how many it wrote. Returns false when nothing was sent or queued: no route, too
   // big, ARP could not take it, or the writer wrote less than asked.
-  bool Send(wire::Ipv4Address destination, std::uint8_t protocol, std::size_t payload_length,
-            PayloadWriter write_payload);
+  bool Send(wire::Ipv4Address source, wire::Ipv4Address destination, std::uint8_t protocol,
+            std::size_t payload_length, PayloadWriter write_payload);
+
+  // The interface's first address: the source of what the stack starts by itself.
+  wire::Ipv4Address primary_address() const { return interface_.address; }
 
   // The largest payload one packet carries.
   std::size_t max_payload() const;

@@ -12,8 +12,14 @@ namespace tapstack {
 
 namespace {
 
-InterfaceConfig WithMac(InterfaceConfig interface, std::uint64_t seed) {
+// The configuration as the stack keeps it: the MAC drawn when none was given, the extra
+// addresses sorted for HasAddress and without duplicates or the primary address.
+InterfaceConfig Resolved(InterfaceConfig interface, std::uint64_t seed) {
   if (!interface.mac) interface.mac = RandomLocalMac(seed);
+  std::vector<wire::Ipv4Address>& extra = interface.extra_addresses;
+  std::erase(extra, interface.address);
+  std::sort(extra.begin(), extra.end());
+  extra.erase(std::unique(extra.begin(), extra.end()), extra.end());
   return interface;
 }
 
@@ -22,10 +28,11 @@ std::uint16_t FirstIdentification(std::uint64_t seed) {
   return static_cast<std::uint16_t>(rng());
 }
 
-// The source address and TCP segment of an Ethernet/IPv4/TCP frame, for the prefetch hints of a
+// The addresses and TCP segment of an Ethernet/IPv4/TCP frame, for the prefetch hints of a
 // burst; nothing is validated beyond the lengths (IngestFrame does that when it processes it).
 struct TcpInFrame {
   wire::Ipv4Address source;
+  wire::Ipv4Address destination;
   std::span<const std::uint8_t> segment;
 };
 std::optional<TcpInFrame> SniffTcp(std::span<const std::uint8_t> frame) {
@@ -33,7 +40,7 @@ std::optional<TcpInFrame> SniffTcp(std::span<const std::uint8_t> frame) {
   if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return std::nullopt;
   const wire::Parsed<wire::Ipv4View> ip = wire::Ipv4View::Parse(ethernet->payload());
   if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp) return std::nullopt;
-  return TcpInFrame{ip->src(), ip->payload()};
+  return TcpInFrame{ip->src(), ip->dst(), ip->payload()};
 }
 
 // A burst asks for memory in groups of frames: at every eighth frame i it asks for the demux
@@ -50,14 +57,13 @@ constexpr std::size_t kDemuxGroupsAhead = 3;
 }  // namespace
 
 Stack::Stack(const StackConfig& config, timers::TimePoint now, FrameSink sink)
-    : interface_(WithMac(config.interface, config.random_seed)),
+    : interface_(Resolved(config.interface, config.random_seed)),
       timers_(timers::MakeTimerQueue(config.timer_queue, now, config.timer_resolution)),
       ethernet_(*interface_.mac, std::move(sink), counters_),
       arp_(config.arp, interface_, ethernet_, *timers_, counters_),
       ip_(interface_, arp_, counters_, FirstIdentification(config.random_seed)),
       icmp_(ip_, counters_),
-      tcp_(config.tcp, interface_.address, interface_.mtu, ip_, *timers_, counters_,
-           config.random_seed) {}
+      tcp_(config.tcp, interface_.mtu, ip_, *timers_, counters_, config.random_seed) {}
 
 template <typename Call>
 auto Stack::AtTime(timers::TimePoint now, Call&& call) {
@@ -89,9 +95,9 @@ void Stack::IngestBurst(std::span<const std::span<const std::uint8_t>> frames,
         const std::optional<TcpInFrame> tcp = SniffTcp(frames[i]);
         if (!tcp) continue;
         if (connection) {
-          tcp_.PrefetchConnection(tcp->source, tcp->segment);
+          tcp_.PrefetchConnection(tcp->source, tcp->destination, tcp->segment);
         } else {
-          tcp_.PrefetchDemux(tcp->source, tcp->segment);
+          tcp_.PrefetchDemux(tcp->source, tcp->destination, tcp->segment);
         }
       }
     };
@@ -149,7 +155,7 @@ void Stack::IngestIpv4(std::span<const std::uint8_t> packet) {
   }
   // RFC 1122 3.3.4.2: a host that does not forward accepts only its own address. Broadcast and
   // multicast IP are not served (nothing above IP here uses them).
-  if (ip->dst() != interface_.address) {
+  if (!HasAddress(interface_, ip->dst())) {
     counters_.Increment(Counter::kDropIpv4NotForUs);
     return;
   }
@@ -161,10 +167,10 @@ void Stack::IngestIpv4(std::span<const std::uint8_t> packet) {
   counters_.Increment(Counter::kRxIpv4);
   switch (ip->protocol()) {
     case wire::IpProtocol::kIcmp:
-      icmp_.Ingest(ip->src(), ip->payload());
+      icmp_.Ingest(ip->src(), ip->dst(), ip->payload());
       return;
     case wire::IpProtocol::kTcp:
-      tcp_.Ingest(ip->src(), ip->payload());
+      tcp_.Ingest(ip->src(), ip->dst(), ip->payload());
       return;
     default:
       counters_.Increment(Counter::kDropIpv4UnsupportedProtocol);
@@ -194,7 +200,16 @@ tcp::Result<tcp::ConnectionId> Stack::Connect(wire::Ipv4Address remote, std::uin
 tcp::Result<tcp::ConnectionId> Stack::Connect(wire::Ipv4Address remote, std::uint16_t port,
                                               const tcp::ConnectionOptions& options,
                                               timers::TimePoint now) {
-  return AtTime(now, [&] { return tcp_.Connect(remote, port, options); });
+  return AtTime(now, [&] { return tcp_.Connect(interface_.address, remote, port, options); });
+}
+
+tcp::Result<tcp::ConnectionId> Stack::ConnectFrom(wire::Ipv4Address local, wire::Ipv4Address remote,
+                                                  std::uint16_t port,
+                                                  const tcp::ConnectionOptions& options,
+                                                  timers::TimePoint now) {
+  // As bind(2) answers for an address the host does not have.
+  if (!HasAddress(interface_, local)) return tcp::Errno(EADDRNOTAVAIL);
+  return AtTime(now, [&] { return tcp_.Connect(local, remote, port, options); });
 }
 
 tcp::IoResult Stack::Send(tcp::ConnectionId id, std::span<const std::uint8_t> data,

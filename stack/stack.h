@@ -80,6 +80,12 @@ class Stack {
   tcp::Result<tcp::ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t port,
                                          const tcp::ConnectionOptions& options,
                                          timers::TimePoint now);
+  // Connect from `local`, one of the interface's addresses (InterfaceConfig::extra_addresses);
+  // Connect uses the first. EADDRNOTAVAIL when `local` is not ours, as bind(2) answers.
+  tcp::Result<tcp::ConnectionId> ConnectFrom(wire::Ipv4Address local, wire::Ipv4Address remote,
+                                             std::uint16_t port,
+                                             const tcp::ConnectionOptions& options,
+                                             timers::TimePoint now);
   tcp::IoResult Send(tcp::ConnectionId id, std::span<const std::uint8_t> data,
                      timers::TimePoint now);
   tcp::IoResult Receive(tcp::ConnectionId id, std::span<std::uint8_t> out, timers::TimePoint now);

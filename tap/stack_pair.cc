@@ -21,9 +21,11 @@ std::unique_ptr<tap::Device> MaybeFaulty(std::unique_ptr<tap::Device> device,
   return std::make_unique<tap::FaultyLink>(std::move(device), *faults);
 }
 
-StackConfig Config(wire::Ipv4Address address, const StackPairOptions& options, std::uint64_t seed) {
+StackConfig Config(wire::Ipv4Address address, std::vector<wire::Ipv4Address> extra_addresses,
+                   const StackPairOptions& options, std::uint64_t seed) {
   StackConfig config;
   config.interface.address = address;
+  config.interface.extra_addresses = std::move(extra_addresses);
   config.interface.prefix_len = 24;
   config.tcp = options.tcp;
   config.timer_queue = options.timer_queue;
@@ -41,13 +43,13 @@ StackPair::StackPair(const StackPairOptions& options)
   auto [end_a, end_b] = tap::MemoryLink::CreatePair(1500, options.queue_limit);
   link_a_ = MaybeFaulty(std::move(end_a), options.faults_a_to_b);
   link_b_ = MaybeFaulty(std::move(end_b), options.faults_b_to_a);
-  a_ = std::make_unique<Stack>(Config(kAddressA, options, 1), clock_.Now(),
-                               [this](std::span<const std::uint8_t> frame) {
+  a_ = std::make_unique<Stack>(Config(kAddressA, options.extra_addresses_a, options, 1),
+                               clock_.Now(), [this](std::span<const std::uint8_t> frame) {
                                  if (options_.drop_a_to_b && options_.drop_a_to_b(frame)) return;
                                  (void)link_a_->Send(frame, clock_.Now());
                                });
-  b_ = std::make_unique<Stack>(Config(kAddressB, options, 2), clock_.Now(),
-                               [this](std::span<const std::uint8_t> frame) {
+  b_ = std::make_unique<Stack>(Config(kAddressB, options.extra_addresses_b, options, 2),
+                               clock_.Now(), [this](std::span<const std::uint8_t> frame) {
                                  if (options_.drop_b_to_a && options_.drop_b_to_a(frame)) return;
                                  (void)link_b_->Send(frame, clock_.Now());
                                });

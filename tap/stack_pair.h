@@ -32,6 +32,9 @@ struct StackPairOptions {
   std::function<bool(std::span<const std::uint8_t> frame)> drop_b_to_a;
   // Called for every frame delivered from B to A, with the time (for exactness checks).
   std::function<void(std::span<const std::uint8_t> frame, timers::TimePoint now)> observe_b_to_a;
+  // Addresses each stack holds besides kAddressA or kAddressB (InterfaceConfig::extra_addresses).
+  std::vector<wire::Ipv4Address> extra_addresses_a;
+  std::vector<wire::Ipv4Address> extra_addresses_b;
 };
 
 class StackPair {

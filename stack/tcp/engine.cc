@@ -29,11 +29,9 @@ constexpr std::uint32_t kIpAndTcpHeaders = 40;
 
 }  // namespace
 
-TcpEngine::TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, std::size_t mtu,
-                     IpOutput& ip, timers::TimerQueue& timers, Counters& counters,
-                     std::uint64_t seed)
+TcpEngine::TcpEngine(const TcpConfig& config, std::size_t mtu, IpOutput& ip,
+                     timers::TimerQueue& timers, Counters& counters, std::uint64_t seed)
     : config_(config),
-      local_address_(local_address),
       mtu_(mtu),
       ip_(ip),
       timers_(timers),
@@ -193,7 +191,8 @@ void TcpEngine::FlushEvents() {
   flushing_ = false;
 }
 
-Result<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote, std::uint16_t remote_port,
+Result<ConnectionId> TcpEngine::Connect(wire::Ipv4Address local, wire::Ipv4Address remote,
+                                        std::uint16_t remote_port,
                                         const ConnectionOptions& options) {
   if (remote_port == 0) return Errno(EINVAL);
   if (connections_.size() >= config_.max_connections) {
@@ -201,8 +200,7 @@ Result<ConnectionId> TcpEngine::Connect(wire::Ipv4Address remote, std::uint16_t 
   }
   // Ephemeral port: walk the range from a random start until the 4-tuple is free.
   const std::uint32_t range = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
-  FourTuple tuple{
-      .local_address = local_address_, .remote_address = remote, .remote_port = remote_port};
+  FourTuple tuple{.local_address = local, .remote_address = remote, .remote_port = remote_port};
   for (std::uint32_t attempt = 0; attempt < range; ++attempt) {
     const std::uint16_t port = next_ephemeral_port_;
     next_ephemeral_port_ = port == config_.ephemeral_port_last

@@ -43,19 +43,22 @@ class TcpEngine {
  public:
   static constexpr std::size_t kPrefetchFromConnections = 2048;
 
-  TcpEngine(const TcpConfig& config, wire::Ipv4Address local_address, std::size_t mtu, IpOutput& ip,
-            timers::TimerQueue& timers, Counters& counters, std::uint64_t seed);
+  TcpEngine(const TcpConfig& config, std::size_t mtu, IpOutput& ip, timers::TimerQueue& timers,
+            Counters& counters, std::uint64_t seed);
   ~TcpEngine();
 
-  // --- From IPv4: one TCP segment addressed to us.
-  void Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> segment);
+  // --- From IPv4: one TCP segment from `source` to `destination`, one of our addresses.
+  void Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
+              std::span<const std::uint8_t> segment);
   // Hints for a burst of segments (Stack::IngestBurst), which calls them a few segments ahead of
   // Ingest so that the cache misses of several lookups overlap: PrefetchDemux requests the demux
   // table's lines for the segment's 4-tuple; PrefetchConnection, a little later, looks the
   // connection up and requests its lines. The segment is not validated (Ingest does that): a
   // hint for a bogus segment costs a lookup and nothing else.
-  void PrefetchDemux(wire::Ipv4Address source, std::span<const std::uint8_t> segment) const;
-  void PrefetchConnection(wire::Ipv4Address source, std::span<const std::uint8_t> segment) const;
+  void PrefetchDemux(wire::Ipv4Address source, wire::Ipv4Address destination,
+                     std::span<const std::uint8_t> segment) const;
+  void PrefetchConnection(wire::Ipv4Address source, wire::Ipv4Address destination,
+                          std::span<const std::uint8_t> segment) const;
   // Whether the hints pay: with few connections, table and connections stay in the cache and a
   // hint is only an extra lookup. From about 2k connections (1 MiB of them, a core's L2 cache
   // on the machine the benchmarks ran on) on, they do not.
@@ -67,10 +70,10 @@ class TcpEngine {
   // ENOENT when nothing listens on the port.
   std::error_code StopListening(std::uint16_t port);
   std::optional<ConnectionId> Accept(std::uint16_t port);
-  // EINVAL for port 0, ENOBUFS at TcpConfig::max_connections, EADDRNOTAVAIL when no ephemeral
-  // port is free.
-  Result<ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t remote_port,
-                               const ConnectionOptions& options);
+  // From `local`, one of our addresses (the Stack checks). EINVAL for port 0, ENOBUFS at
+  // TcpConfig::max_connections, EADDRNOTAVAIL when no ephemeral port is free.
+  Result<ConnectionId> Connect(wire::Ipv4Address local, wire::Ipv4Address remote,
+                               std::uint16_t remote_port, const ConnectionOptions& options);
   IoResult Send(ConnectionId id, std::span<const std::uint8_t> data);
   IoResult Receive(ConnectionId id, std::span<std::uint8_t> out);
   std::error_code Shutdown(ConnectionId id);  // half-close: FIN after the queued data
@@ -115,8 +118,10 @@ class TcpEngine {
   // engine.cc
   Tcb* Find(ConnectionId id) const;
   static ConnectionId IdOf(const Tcb& tcb) { return ConnectionSlab::IdOf(tcb); }
-  // The demux key of a segment from `source` (its first 4 bytes, the ports, must be there).
-  FourTuple TupleOf(wire::Ipv4Address source, std::span<const std::uint8_t> segment) const;
+  // The demux key of a segment from `source` to `destination` (its first 4 bytes, the ports,
+  // must be there).
+  static FourTuple TupleOf(wire::Ipv4Address source, wire::Ipv4Address destination,
+                           std::span<const std::uint8_t> segment);
   Tcb& CreateTcb(const FourTuple& tuple, const ConnectionOptions& options);
   void SetState(Tcb& tcb, State state);
   // Ends the connection: optional RST, event to the application (unless it closed), freed.
@@ -137,7 +142,7 @@ class TcpEngine {
   std::size_t BufferMemoryLeft() const;
 
   // input.cc
-  void IngestNoConnection(const wire::Ipv4Address& source, const wire::TcpView& segment,
+  void IngestNoConnection(const FourTuple& tuple, const wire::TcpView& segment,
                           std::uint32_t payload_len);
   void IngestListen(Listener& listener, const FourTuple& tuple, const wire::TcpView& segment,
                     const wire::TcpOptions& options);
@@ -204,7 +209,6 @@ class TcpEngine {
   bool AcceptSynCookie(Listener& listener, const FourTuple& tuple, const wire::TcpView& segment);
 
   TcpConfig config_;
-  wire::Ipv4Address local_address_;
   std::size_t mtu_;
   IpOutput& ip_;
   timers::TimerQueueRef timers_;  // the wheel without a virtual call (timer_queue_ref.h)

@@ -12,36 +12,37 @@ bool Has(std::uint8_t flags, std::uint8_t flag) { return (flags & flag) != 0; }
 
 }  // namespace
 
-FourTuple TcpEngine::TupleOf(wire::Ipv4Address source,
-                             std::span<const std::uint8_t> segment) const {
-  return FourTuple{.local_address = local_address_,
+FourTuple TcpEngine::TupleOf(wire::Ipv4Address source, wire::Ipv4Address destination,
+                             std::span<const std::uint8_t> segment) {
+  return FourTuple{.local_address = destination,
                    .remote_address = source,
                    .local_port = wire::LoadBe16(&segment[2]),
                    .remote_port = wire::LoadBe16(&segment[0])};
 }
 
-void TcpEngine::PrefetchDemux(wire::Ipv4Address source,
+void TcpEngine::PrefetchDemux(wire::Ipv4Address source, wire::Ipv4Address destination,
                               std::span<const std::uint8_t> segment) const {
   if (segment.size() < 4) return;
-  connections_.Prefetch(TupleOf(source, segment));
+  connections_.Prefetch(TupleOf(source, destination, segment));
 }
 
-void TcpEngine::PrefetchConnection(wire::Ipv4Address source,
+void TcpEngine::PrefetchConnection(wire::Ipv4Address source, wire::Ipv4Address destination,
                                    std::span<const std::uint8_t> segment) const {
   if (segment.size() < 4) return;
-  if (const std::uint32_t index = connections_.Find(TupleOf(source, segment));
+  if (const std::uint32_t index = connections_.Find(TupleOf(source, destination, segment));
       index != DemuxTable<FourTuple>::kNotFound) {
     slab_.Prefetch(index);
   }
 }
 
-void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> bytes) {
+void TcpEngine::Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
+                       std::span<const std::uint8_t> bytes) {
   const wire::Parsed<wire::TcpView> segment = wire::TcpView::Parse(bytes);
   if (!segment.ok()) {
     counters_.Increment(Counter::kDropTcpMalformed);
     return;
   }
-  if (!segment->checksum_valid(source, local_address_)) {
+  if (!segment->checksum_valid(source, destination)) {
     counters_.Increment(Counter::kDropTcpBadChecksum);
     return;
   }
@@ -55,7 +56,9 @@ void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> b
     return;
   }
   counters_.Increment(Counter::kRxTcp);
-  const FourTuple tuple{.local_address = local_address_,
+  // The address the segment was sent to is the connection's: with several addresses on the
+  // interface, a connection answers from the one the peer chose.
+  const FourTuple tuple{.local_address = destination,
                         .remote_address = source,
                         .local_port = segment->dst_port(),
                         .remote_port = segment->src_port()};
@@ -88,19 +91,15 @@ void TcpEngine::Ingest(wire::Ipv4Address source, std::span<const std::uint8_t> b
     }
     return;
   }
-  IngestNoConnection(source, *segment, static_cast<std::uint32_t>(segment->payload().size()));
+  IngestNoConnection(tuple, *segment, static_cast<std::uint32_t>(segment->payload().size()));
 }
 
-void TcpEngine::IngestNoConnection(const wire::Ipv4Address& source, const wire::TcpView& segment,
+void TcpEngine::IngestNoConnection(const FourTuple& tuple, const wire::TcpView& segment,
                                    std::uint32_t payload_len) {
   // RFC 9293 3.10.7.1 (CLOSED): anything but a RST is answered with a RST.
   counters_.Increment(Counter::kDropTcpNoConnection);
   const std::uint8_t flags = segment.flags();
   if (Has(flags, wire::TcpFlags::kRst)) return;
-  const FourTuple tuple{.local_address = local_address_,
-                        .remote_address = source,
-                        .local_port = segment.dst_port(),
-                        .remote_port = segment.src_port()};
   if (Has(flags, wire::TcpFlags::kAck)) {
     SendReset(tuple, Seq(segment.ack()), std::nullopt);
   } else {

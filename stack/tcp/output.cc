@@ -100,9 +100,10 @@ void TcpEngine::Transmit(const FourTuple& tuple, const wire::TcpRepr& segment) {
   // Written in place into the outgoing frame: the payload is copied once, by WriteTcp, from
   // wherever it lies (for data, the send buffer itself).
   const std::size_t length = wire::TcpHeaderLen(segment.options) + segment.payload_size();
-  ip_.Send(tuple.remote_address, wire::IpProtocol::kTcp, length, [&](std::span<std::uint8_t> out) {
-    return wire::WriteTcp(segment, tuple.local_address, tuple.remote_address, out);
-  });
+  ip_.Send(tuple.local_address, tuple.remote_address, wire::IpProtocol::kTcp, length,
+           [&](std::span<std::uint8_t> out) {
+             return wire::WriteTcp(segment, tuple.local_address, tuple.remote_address, out);
+           });
   counters_.Increment(Counter::kTxTcpSegments);
 }
 

@@ -92,7 +92,7 @@ class OutputPathTest : public ::testing::Test {
   // Sends `segment` the way TcpEngine::Transmit does.
   bool SendInPlace(const wire::TcpRepr& segment) {
     return ip_.Send(
-        kPeerIp, wire::IpProtocol::kTcp,
+        kOurIp, kPeerIp, wire::IpProtocol::kTcp,
         wire::TcpHeaderLen(segment.options) + segment.payload.size(),
         [&](std::span<std::uint8_t> out) { return wire::WriteTcp(segment, kOurIp, kPeerIp, out); });
   }
@@ -135,7 +135,7 @@ TEST_F(OutputPathTest, SpanSendStillMatches) {
   segment.payload = payload;
   Bytes tcp(wire::TcpHeaderLen(segment.options) + payload.size());
   tcp.resize(wire::WriteTcp(segment, kOurIp, kPeerIp, tcp));
-  ASSERT_TRUE(ip_.Send(kPeerIp, wire::IpProtocol::kTcp, tcp));
+  ASSERT_TRUE(ip_.Send(kOurIp, kPeerIp, wire::IpProtocol::kTcp, tcp));
   ASSERT_EQ(sent_.size(), 1u);
   EXPECT_EQ(sent_[0], FrameTheOldWay(segment, kFirstIdentification));
 }
@@ -175,12 +175,12 @@ TEST_F(OutputPathTest, UnresolvedNextHopQueuesEveryPacketThenSendsThemInOrder) {
 TEST_F(OutputPathTest, AWriterThatFallsShortSendsAndQueuesNothing) {
   auto short_writer = [](std::span<std::uint8_t> out) { return out.size() - 1; };
   // Unresolved: nothing may wait in the queue half-written.
-  EXPECT_FALSE(ip_.Send(kPeerIp, wire::IpProtocol::kTcp, 40, short_writer));
+  EXPECT_FALSE(ip_.Send(kOurIp, kPeerIp, wire::IpProtocol::kTcp, 40, short_writer));
   sent_.clear();
   ResolvePeer();
   EXPECT_TRUE(sent_.empty());
   // Resolved: nothing goes out.
-  EXPECT_FALSE(ip_.Send(kPeerIp, wire::IpProtocol::kTcp, 40, short_writer));
+  EXPECT_FALSE(ip_.Send(kOurIp, kPeerIp, wire::IpProtocol::kTcp, 40, short_writer));
   EXPECT_TRUE(sent_.empty());
   EXPECT_EQ(counters_[Counter::kTxFrames], 1u) << "only the ARP request";
 }
