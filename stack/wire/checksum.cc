@@ -205,6 +205,24 @@ std::uint16_t TransportChecksum(Ipv4Address src, Ipv4Address dst, std::uint8_t p
   return accumulator.Finish();
 }
 
+void AddIpv6PseudoHeader(ChecksumAccumulator& accumulator, const Ipv6Address& src,
+                         const Ipv6Address& dst, std::uint8_t next_header,
+                         std::uint32_t upper_layer_length) {
+  accumulator.Add(src.octets());
+  accumulator.Add(dst.octets());
+  accumulator.AddU32(upper_layer_length);
+  accumulator.AddU32(next_header);  // three zero bytes, then the next header
+}
+
+std::uint16_t TransportChecksum(const Ipv6Address& src, const Ipv6Address& dst,
+                                std::uint8_t next_header, std::span<const std::uint8_t> segment) {
+  ChecksumAccumulator accumulator;
+  AddIpv6PseudoHeader(accumulator, src, dst, next_header,
+                      static_cast<std::uint32_t>(segment.size()));
+  accumulator.Add(segment);
+  return accumulator.Finish();
+}
+
 std::uint16_t ChecksumUpdate16(std::uint16_t old_checksum, std::uint16_t old_field,
                                std::uint16_t new_field) {
   const std::uint32_t sum = std::uint32_t{static_cast<std::uint16_t>(~old_checksum)} +

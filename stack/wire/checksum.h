@@ -1,5 +1,5 @@
-// The Internet checksum (RFC 1071), the IPv4 pseudo-header used by TCP (RFC 9293 3.1), and
-// incremental update (RFC 1624).
+// The Internet checksum (RFC 1071), the IPv4 pseudo-header used by TCP (RFC 9293 3.1), the IPv6
+// pseudo-header of every upper layer over IPv6 (RFC 8200 8.1), and incremental update (RFC 1624).
 //
 // Every function here returns the checksum as a host-order integer: store it with StoreBe16 into
 // the checksum field. Computing the checksum over data that already holds a correct checksum field
@@ -11,6 +11,7 @@
 #include <span>
 
 #include "stack/wire/bytes.h"
+#include "stack/wire/ipv6_address.h"
 
 namespace tapstack::wire {
 
@@ -62,6 +63,20 @@ void AddIpv4PseudoHeader(ChecksumAccumulator& accumulator, Ipv4Address src, Ipv4
 // pseudo-header; their length is truncated to 16 bits.
 std::uint16_t TransportChecksum(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol,
                                 std::span<const std::uint8_t> segment);
+
+// Adds the IPv6 pseudo-header of RFC 8200 8.1 (source, destination, upper-layer packet length as
+// 32 bits, three zero bytes, next header) to `accumulator`. `next_header` is the upper-layer
+// protocol (6 for TCP, 58 for ICMPv6, which uses it too, RFC 4443 2.3), not the fixed header's
+// next header when extension headers come between; `src` and `dst` are the packet's (a routing
+// header's final destination is not supported).
+void AddIpv6PseudoHeader(ChecksumAccumulator& accumulator, const Ipv6Address& src,
+                         const Ipv6Address& dst, std::uint8_t next_header,
+                         std::uint32_t upper_layer_length);
+
+// The checksum of the IPv6 pseudo-header followed by `segment` (TCP, UDP or ICMPv6 message), used
+// as the IPv4 TransportChecksum is.
+std::uint16_t TransportChecksum(const Ipv6Address& src, const Ipv6Address& dst,
+                                std::uint8_t next_header, std::span<const std::uint8_t> segment);
 
 // RFC 1624 3, equation 3: the new checksum after one 16-bit field changes from `old_field` to
 // `new_field`, HC' = ~(~HC + ~m + m'). Equals a full recomputation except where the two differ

@@ -24,6 +24,7 @@ inline constexpr std::size_t kEthernetHeaderLen = 14;
 struct EtherType {
   static constexpr std::uint16_t kIpv4 = 0x0800;
   static constexpr std::uint16_t kArp = 0x0806;
+  static constexpr std::uint16_t kIpv6 = 0x86dd;  // RFC 2464 3
 };
 
 struct EthernetRepr {

@@ -9,12 +9,10 @@
 #include "stack/wire/checksum.h"
 
 namespace tapstack::wire {
-namespace {
 
-// Writes type, code and the rest-of-header word, copies `data` after them, then fills in the
-// checksum over the whole message.
 std::size_t WriteIcmpMessage(std::uint8_t type, std::uint8_t code, std::uint32_t rest_of_header,
-                             std::span<const std::uint8_t> data, std::span<std::uint8_t> out) {
+                             std::span<const std::uint8_t> data, ChecksumAccumulator checksum,
+                             std::span<std::uint8_t> out) {
   const std::size_t message_len = kIcmpHeaderLen + data.size();
   if (out.size() < message_len) return 0;
   out[0] = type;
@@ -22,11 +20,10 @@ std::size_t WriteIcmpMessage(std::uint8_t type, std::uint8_t code, std::uint32_t
   StoreBe16(&out[2], 0);
   StoreBe32(&out[4], rest_of_header);
   if (!data.empty()) std::memmove(&out[kIcmpHeaderLen], data.data(), data.size());
-  StoreBe16(&out[2], InternetChecksum(out.first(message_len)));
+  checksum.Add(out.first(message_len));
+  StoreBe16(&out[2], checksum.Finish());
   return message_len;
 }
-
-}  // namespace
 
 Parsed<IcmpView> IcmpView::Parse(std::span<const std::uint8_t> message) {
   if (message.size() < kIcmpHeaderLen) return ParseError::kTruncatedHeader;
@@ -38,13 +35,13 @@ bool IcmpView::checksum_valid() const { return InternetChecksum(message_) == 0; 
 std::size_t WriteIcmpEcho(IcmpType type, std::uint16_t identifier, std::uint16_t sequence,
                           std::span<const std::uint8_t> payload, std::span<std::uint8_t> out) {
   return WriteIcmpMessage(static_cast<std::uint8_t>(type), 0,
-                          (std::uint32_t{identifier} << 16) | sequence, payload, out);
+                          (std::uint32_t{identifier} << 16) | sequence, payload, {}, out);
 }
 
 std::size_t WriteIcmpDestinationUnreachable(std::uint8_t code, std::span<const std::uint8_t> quoted,
                                             std::span<std::uint8_t> out) {
   return WriteIcmpMessage(static_cast<std::uint8_t>(IcmpType::kDestinationUnreachable), code, 0,
-                          quoted, out);
+                          quoted, {}, out);
 }
 
 std::span<const std::uint8_t> IcmpErrorQuote(const Ipv4View& datagram) {

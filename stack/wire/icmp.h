@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 
+#include "stack/wire/checksum.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/parse_result.h"
 
@@ -74,6 +75,14 @@ std::size_t WriteIcmpEcho(IcmpType type, std::uint16_t identifier, std::uint16_t
 // small. `quoted` may overlap `out`.
 std::size_t WriteIcmpDestinationUnreachable(std::uint8_t code, std::span<const std::uint8_t> quoted,
                                             std::span<std::uint8_t> out);
+
+// Writes type, code and the rest-of-header word, copies `data` (which may overlap `out`) behind
+// them, and stores the checksum of what `checksum` already holds followed by the message; returns
+// 8 + data.size(), or 0 when `out` is too small. ICMP starts from an empty accumulator; ICMPv6,
+// whose messages have the same layout (RFC 4443 2.1), from its pseudo-header (RFC 4443 2.3).
+std::size_t WriteIcmpMessage(std::uint8_t type, std::uint8_t code, std::uint32_t rest_of_header,
+                             std::span<const std::uint8_t> data, ChecksumAccumulator checksum,
+                             std::span<std::uint8_t> out);
 
 // The part of a received datagram an ICMP error quotes: its header, options included, and the
 // first 8 bytes of its payload (fewer if the payload is shorter) (RFC 792, "Destination

@@ -14,19 +14,13 @@
 #include <span>
 
 #include "stack/wire/bytes.h"
+#include "stack/wire/ip_protocol.h"
 #include "stack/wire/parse_result.h"
 
 namespace tapstack::wire {
 
 inline constexpr std::size_t kIpv4MinHeaderLen = 20;
 inline constexpr std::size_t kIpv4MaxHeaderLen = 60;
-
-// Protocol numbers (IANA "Assigned Internet Protocol Numbers"), plain integers like the field.
-struct IpProtocol {
-  static constexpr std::uint8_t kIcmp = 1;
-  static constexpr std::uint8_t kTcp = 6;
-  static constexpr std::uint8_t kUdp = 17;
-};
 
 // What the stack sends: a 20-byte header without options, never a fragment.
 struct Ipv4Repr {

@@ -12,7 +12,7 @@ std::string_view ParseErrorMessage(ParseError error) {
     case ParseError::kTruncatedHeader:
       return "fewer bytes than the header";
     case ParseError::kBadVersion:
-      return "IPv4 version field is not 4";
+      return "IP version field is not that of the protocol";
     case ParseError::kBadHeaderLength:
       return "header length field below 5 words";
     case ParseError::kHeaderPastBuffer:
@@ -35,6 +35,20 @@ std::string_view ParseErrorMessage(ParseError error) {
       return "TCP option runs past the end of the header";
     case ParseError::kOptionWrongLength:
       return "TCP option has the wrong length for its kind";
+    case ParseError::kPayloadLengthPastBuffer:
+      return "IPv6 payload length exceeds the bytes received";
+    case ParseError::kExtensionHeaderTruncated:
+      return "IPv6 extension header cut short by the end of the payload";
+    case ParseError::kExtensionHeaderPastPayload:
+      return "IPv6 extension header length runs past the payload";
+    case ParseError::kHopByHopNotFirst:
+      return "IPv6 hop-by-hop options header not right after the IPv6 header";
+    case ParseError::kNdOptionZeroLength:
+      return "Neighbor Discovery option has length 0";
+    case ParseError::kNdOptionPastEnd:
+      return "Neighbor Discovery option runs past the end of the message";
+    case ParseError::kNdOptionWrongLength:
+      return "Neighbor Discovery link-layer address option is not 8 bytes";
   }
   return "unknown parse error";
 }

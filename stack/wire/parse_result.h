@@ -18,20 +18,28 @@ namespace tapstack::wire {
 
 // Why a parser refused its bytes. Each parser documents which of these it returns.
 enum class ParseError : std::uint8_t {
-  kNone,                     // not an error: what error() gives for a parsed value
-  kTruncatedHeader,          // fewer bytes than the fixed header (or the whole ARP packet)
-  kBadVersion,               // IPv4: version field is not 4
-  kBadHeaderLength,          // IPv4 IHL or TCP data offset below 5 words
-  kHeaderPastBuffer,         // IPv4 IHL or TCP data offset points past the bytes given
-  kTotalLengthBelowHeader,   // IPv4: total length smaller than the header
-  kTotalLengthPastBuffer,    // IPv4: total length larger than the bytes given
-  kUnsupportedHardwareType,  // ARP: hardware type is not Ethernet
-  kUnsupportedProtocolType,  // ARP: protocol type is not IPv4
-  kBadAddressLength,         // ARP: address lengths are not 6 and 4
-  kOptionTruncated,          // TCP option: a kind with no room for its length byte
-  kOptionBadLength,          // TCP option: length 0 or 1, which cannot hold kind and length
-  kOptionPastEnd,            // TCP option: length runs past the end of the options
-  kOptionWrongLength,        // TCP option: a known kind with a length other than its own
+  kNone,                        // not an error: what error() gives for a parsed value
+  kTruncatedHeader,             // fewer bytes than the fixed header (or the whole ARP packet)
+  kBadVersion,                  // IP version field is not 4 (IPv4) or 6 (IPv6)
+  kBadHeaderLength,             // IPv4 IHL or TCP data offset below 5 words
+  kHeaderPastBuffer,            // IPv4 IHL or TCP data offset points past the bytes given
+  kTotalLengthBelowHeader,      // IPv4: total length smaller than the header
+  kTotalLengthPastBuffer,       // IPv4: total length larger than the bytes given
+  kUnsupportedHardwareType,     // ARP: hardware type is not Ethernet
+  kUnsupportedProtocolType,     // ARP: protocol type is not IPv4
+  kBadAddressLength,            // ARP: address lengths are not 6 and 4
+  kOptionTruncated,             // TCP option: a kind with no room for its length byte
+  kOptionBadLength,             // TCP option: length 0 or 1, which cannot hold kind and length
+  kOptionPastEnd,               // TCP option: length runs past the end of the options
+  kOptionWrongLength,           // TCP option: a known kind with a length other than its own
+  kPayloadLengthPastBuffer,     // IPv6: payload length larger than the bytes given
+  kExtensionHeaderTruncated,    // IPv6: too few payload bytes left for an extension header's fixed
+                                // part
+  kExtensionHeaderPastPayload,  // IPv6: an extension header's length runs past the payload
+  kHopByHopNotFirst,            // IPv6: a hop-by-hop options header not right after the IPv6 header
+  kNdOptionZeroLength,          // Neighbor Discovery option with length 0 (RFC 4861 4.6)
+  kNdOptionPastEnd,             // Neighbor Discovery option runs past the end of the message
+  kNdOptionWrongLength,         // Neighbor Discovery link-layer address option not 8 bytes long
 };
 
 // A fixed English description ("IPv4 total length exceeds the bytes received"); nothing is built.

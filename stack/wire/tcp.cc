@@ -21,6 +21,10 @@ bool TcpView::checksum_valid(Ipv4Address src, Ipv4Address dst) const {
   return TransportChecksum(src, dst, IpProtocol::kTcp, segment_) == 0;
 }
 
+bool TcpView::checksum_valid(const Ipv6Address& src, const Ipv6Address& dst) const {
+  return TransportChecksum(src, dst, IpProtocol::kTcp, segment_) == 0;
+}
+
 Parsed<TcpRepr> TcpView::Repr() const {
   const Parsed<TcpOptions> options = ParseTcpOptions(options_bytes());
   if (!options.ok()) return options.error();

@@ -14,6 +14,7 @@
 #include <span>
 
 #include "stack/wire/bytes.h"
+#include "stack/wire/ipv6_address.h"
 #include "stack/wire/parse_result.h"
 #include "stack/wire/tcp_options.h"
 
@@ -75,6 +76,8 @@ class TcpView {
 
   // `src` and `dst` are the addresses of the IPv4 header that carried the segment.
   bool checksum_valid(Ipv4Address src, Ipv4Address dst) const;
+  // The same over the IPv6 pseudo-header (RFC 9293 3.1 refers to RFC 8200 8.1 for it).
+  bool checksum_valid(const Ipv6Address& src, const Ipv6Address& dst) const;
 
   std::span<const std::uint8_t> options_bytes() const {
     return segment_.subspan(kTcpMinHeaderLen, header_len() - kTcpMinHeaderLen);
