@@ -203,6 +203,30 @@ TEST(TransportChecksumTest, CoversThePseudoHeader) {
   EXPECT_EQ(accumulator.Finish(), InternetChecksum(whole));
 }
 
+TEST(TransportChecksumTest, CoversTheIpv6PseudoHeader) {
+  // RFC 8200 8.1: source, destination, upper-layer length (32 bits), three zero bytes, next
+  // header, then the upper-layer packet.
+  const Ipv6Address src = *Ipv6Address::Parse("2001:db8::1");
+  const Ipv6Address dst = *Ipv6Address::Parse("fe80::2:3");
+  const std::vector<std::uint8_t> segment = {0xde, 0xad, 0xbe, 0xef, 0x01};
+  std::vector<std::uint8_t> whole = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                     0,    1,    0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                     0,    2,    0,    3,    0, 0, 0, 5, 0, 0, 0, 58};
+  whole.insert(whole.end(), segment.begin(), segment.end());
+  EXPECT_EQ(TransportChecksum(src, dst, 58, segment), InternetChecksum(whole));
+
+  ChecksumAccumulator accumulator;
+  AddIpv6PseudoHeader(accumulator, src, dst, 58, 5);
+  accumulator.Add(segment);
+  EXPECT_EQ(accumulator.Finish(), InternetChecksum(whole));
+  // The length is 32 bits wide: a length above 65535 lands in the upper word.
+  ChecksumAccumulator long_length;
+  AddIpv6PseudoHeader(long_length, src, dst, 58, 0x10005);
+  long_length.Add(segment);
+  whole[33] = 1;
+  EXPECT_EQ(long_length.Finish(), InternetChecksum(whole));
+}
+
 TEST(ChecksumUpdateTest, MatchesRfc1624Example) {
   // RFC 1624 4: m = 5555 becomes 3285 in a header whose other words sum to cd7a. The checksum
   // goes from dd2f to 0000 (equation 3 gets this right where equation 2 gave ffff).

@@ -12,6 +12,8 @@
 #include "stack/wire/bytes.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
+#include "stack/wire/ipv6_address.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/tcp_options.h"
 
@@ -44,6 +46,30 @@ inline MacAddress RandomMac(Rng& rng) {
 }
 
 inline Ipv4Address RandomIpv4(Rng& rng) { return Ipv4Address(RandomInt<std::uint32_t>(rng)); }
+
+inline Ipv6Address RandomIpv6(Rng& rng) {
+  Ipv6Address::Octets octets{};
+  for (std::uint8_t& octet : octets) octet = static_cast<std::uint8_t>(rng());
+  // Runs of zero groups are what the text forms are about: make some.
+  if (RandomBool(rng)) {
+    const std::size_t first = RandomInt<std::size_t>(rng, 0, 7);
+    const std::size_t last = RandomInt<std::size_t>(rng, first, 7);
+    for (std::size_t i = 2 * first; i < 2 * (last + 1); ++i) octets[i] = 0;
+  }
+  return Ipv6Address(octets);
+}
+
+inline Ipv6Repr RandomIpv6Repr(Rng& rng, std::uint16_t payload_len) {
+  Ipv6Repr repr;
+  repr.src = RandomIpv6(rng);
+  repr.dst = RandomIpv6(rng);
+  repr.next_header = RandomInt<std::uint8_t>(rng);
+  repr.hop_limit = RandomInt<std::uint8_t>(rng);
+  repr.traffic_class = RandomInt<std::uint8_t>(rng);
+  repr.flow_label = RandomInt<std::uint32_t>(rng, 0, 0xfffff);
+  repr.payload_len = payload_len;
+  return repr;
+}
 
 inline EthernetRepr RandomEthernetRepr(Rng& rng) {
   return EthernetRepr{RandomMac(rng), RandomMac(rng), RandomInt<std::uint16_t>(rng)};
