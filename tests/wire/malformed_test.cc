@@ -14,7 +14,10 @@
 #include "stack/wire/checksum.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/icmp.h"
+#include "stack/wire/icmpv6.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
+#include "stack/wire/neighbor_discovery.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/tcp_options.h"
 #include "tests/wire/random_wire.h"
@@ -99,6 +102,59 @@ std::uint64_t TouchIpv4(std::span<const std::uint8_t> bytes) {
   return sum;
 }
 
+std::uint64_t TouchNdOptions(const NdLinkLayerOptions& options) {
+  return (options.source_link_layer_address ? options.source_link_layer_address->octets()[5] : 0) +
+         (options.target_link_layer_address ? options.target_link_layer_address->octets()[5] : 0);
+}
+
+std::uint64_t TouchIcmpv6(std::span<const std::uint8_t> bytes, const Ipv6Address& src,
+                          const Ipv6Address& dst) {
+  const Parsed<Icmpv6View> view = Icmpv6View::Parse(bytes);
+  if (!view.ok()) return 1;
+  EXPECT_EQ(kIcmpv6HeaderLen + view->payload().size(), bytes.size());
+  std::uint64_t sum = static_cast<std::uint64_t>(view->type()) + view->code() + view->checksum() +
+                      view->checksum_valid(src, dst) + view->echo_identifier() +
+                      view->echo_sequence() + Touch(view->payload()) + Touch(view->bytes());
+  const Parsed<NeighborSolicitationView> solicitation = NeighborSolicitationView::Parse(bytes);
+  if (solicitation.ok()) {
+    sum += solicitation->target().octets()[15] + TouchNdOptions(solicitation->options()) +
+           Touch(solicitation->bytes()) + solicitation->Repr().target.octets()[0];
+  }
+  const Parsed<NeighborAdvertisementView> advertisement = NeighborAdvertisementView::Parse(bytes);
+  if (advertisement.ok()) {
+    sum += advertisement->router() + advertisement->solicited() + advertisement->override_flag() +
+           advertisement->target().octets()[15] + TouchNdOptions(advertisement->options()) +
+           advertisement->Repr().target.octets()[0];
+  }
+  return sum;
+}
+
+std::uint64_t TouchIpv6(std::span<const std::uint8_t> bytes) {
+  const Parsed<Ipv6View> view = Ipv6View::Parse(bytes);
+  if (!view.ok()) return 1;
+  EXPECT_EQ(view->version(), 6);
+  EXPECT_EQ(kIpv6HeaderLen + view->payload_length(), view->bytes().size());
+  EXPECT_EQ(
+      view->header().size() + view->extension_headers().size() + view->upper_layer_payload().size(),
+      view->bytes().size());
+  EXPECT_LE(view->bytes().size(), bytes.size());
+  std::uint64_t sum = view->traffic_class() + view->flow_label() + view->payload_length() +
+                      view->next_header() + view->hop_limit() + view->src().octets()[0] +
+                      view->dst().octets()[15] + view->upper_layer_protocol() +
+                      view->is_fragment() + view->Repr().payload_len;
+  sum += Touch(view->header()) + Touch(view->extension_headers()) +
+         Touch(view->upper_layer_payload()) + Touch(view->payload()) + Touch(view->bytes()) +
+         Touch(Icmpv6ErrorQuote(*view));
+  if (view->upper_layer_protocol() == IpProtocol::kTcp) {
+    const Parsed<TcpView> tcp = TcpView::Parse(view->upper_layer_payload());
+    if (tcp.ok()) sum += tcp->checksum_valid(view->src(), view->dst());
+  }
+  if (view->upper_layer_protocol() == IpProtocol::kIcmpv6) {
+    sum += TouchIcmpv6(view->upper_layer_payload(), view->src(), view->dst());
+  }
+  return sum;
+}
+
 std::uint64_t TouchArp(std::span<const std::uint8_t> bytes) {
   const Parsed<ArpView> view = ArpView::Parse(bytes);
   if (!view.ok()) return 1;
@@ -116,13 +172,16 @@ std::uint64_t TouchEthernet(std::span<const std::uint8_t> frame) {
                       Touch(view->payload()) + view->Repr().ethertype;
   if (view->ethertype() == EtherType::kIpv4) sum += TouchIpv4(view->payload());
   if (view->ethertype() == EtherType::kArp) sum += TouchArp(view->payload());
+  if (view->ethertype() == EtherType::kIpv6) sum += TouchIpv6(view->payload());
   return sum;
 }
 
 // Every parser on the same bytes, each as if the bytes were its own layer.
 std::uint64_t TouchAllLayers(std::span<const std::uint8_t> bytes) {
   return TouchEthernet(bytes) + TouchArp(bytes) + TouchIpv4(bytes) + TouchIcmp(bytes) +
-         TouchTcp(bytes, Ipv4Address(1, 2, 3, 4), Ipv4Address(5, 6, 7, 8)) + TouchTcpOptions(bytes);
+         TouchTcp(bytes, Ipv4Address(1, 2, 3, 4), Ipv4Address(5, 6, 7, 8)) +
+         TouchTcpOptions(bytes) + TouchIpv6(bytes) +
+         TouchIcmpv6(bytes, Ipv6Address(), Ipv6Address::AllNodes());
 }
 
 // A copy of bytes[0, len) in an allocation of exactly len bytes.
@@ -197,6 +256,38 @@ Bytes ArpFrame() {
   return frame;
 }
 
+const Ipv6Address kIp6A = *Ipv6Address::Parse("fe80::a");
+const Ipv6Address kIp6B = *Ipv6Address::Parse("2001:db8::b");
+
+// Ethernet + IPv6 + hop-by-hop (8 bytes) + destination options (16 bytes) + a neighbor
+// solicitation with its source link-layer address option (32 bytes).
+constexpr std::size_t kNdExtensionsLen = 24;
+Bytes NeighborSolicitationFrame() {
+  const NeighborSolicitationRepr ns{kIp6B, kMacA};
+  const std::size_t ns_len = NeighborSolicitationLen(ns);
+  Bytes frame(kEthernetHeaderLen + kIpv6HeaderLen + kNdExtensionsLen + ns_len, 0);
+  std::span<std::uint8_t> out(frame);
+  WriteEthernet({Ipv6MulticastMac(SolicitedNodeMulticast(kIp6B)), kMacA, EtherType::kIpv6}, out);
+  Ipv6Repr ip;
+  ip.src = kIp6A;
+  ip.dst = SolicitedNodeMulticast(kIp6B);
+  ip.next_header = IpProtocol::kIpv6HopByHop;
+  ip.hop_limit = 255;
+  ip.payload_len = static_cast<std::uint16_t>(kNdExtensionsLen + ns_len);
+  std::span<std::uint8_t> ip_bytes = out.subspan(kEthernetHeaderLen);
+  WriteIpv6Header(ip, ip_bytes);
+  std::span<std::uint8_t> extensions = ip_bytes.subspan(kIpv6HeaderLen);
+  extensions[0] = IpProtocol::kIpv6DestinationOptions;  // hop-by-hop, length 0: 8 bytes
+  extensions[2] = 1;                                    // PadN over the remaining 4
+  extensions[3] = 4;
+  extensions[8] = IpProtocol::kIcmpv6;  // destination options, length 1: 16 bytes
+  extensions[9] = 1;
+  extensions[10] = 1;
+  extensions[11] = 12;
+  WriteNeighborSolicitation(ns, ip.src, ip.dst, extensions.subspan(kNdExtensionsLen));
+  return frame;
+}
+
 TEST(MalformedTest, SampleFramesParseCompletely) {
   const Bytes tcp_frame = TcpFrame();
   const Parsed<Ipv4View> ip = Ipv4View::Parse(EthernetView::Parse(tcp_frame)->payload());
@@ -218,6 +309,90 @@ TEST(MalformedTest, SampleFramesParseCompletely) {
 
   const Bytes arp_frame = ArpFrame();
   EXPECT_TRUE(ArpView::Parse(EthernetView::Parse(arp_frame)->payload()).ok());
+
+  const Bytes ns_frame = NeighborSolicitationFrame();
+  const Parsed<Ipv6View> ip6 = Ipv6View::Parse(EthernetView::Parse(ns_frame)->payload());
+  ASSERT_TRUE(ip6.ok()) << ip6.error();
+  EXPECT_EQ(ip6->upper_layer_protocol(), IpProtocol::kIcmpv6);
+  EXPECT_EQ(ip6->extension_headers().size(), kNdExtensionsLen);
+  const Parsed<Icmpv6View> icmpv6 = Icmpv6View::Parse(ip6->upper_layer_payload());
+  ASSERT_TRUE(icmpv6.ok());
+  EXPECT_TRUE(icmpv6->checksum_valid(ip6->src(), ip6->dst()));
+  const Parsed<NeighborSolicitationView> ns = NeighborSolicitationView::Parse(icmpv6->bytes());
+  ASSERT_TRUE(ns.ok()) << ns.error();
+  EXPECT_EQ(ns->Repr(), (NeighborSolicitationRepr{kIp6B, kMacA}));
+}
+
+// The payload length covers the whole packet, so any cut of the frame is a packet too short;
+// with the payload length rewritten to each cut instead, the extension chain decides.
+TEST(MalformedTest, Ipv6FrameTruncatedAtEveryLength) {
+  const Bytes frame = NeighborSolicitationFrame();
+  const std::size_t ip_start = kEthernetHeaderLen;
+  for (std::size_t len = 0; len <= frame.size(); ++len) {
+    const Bytes prefix = Prefix(frame, len);
+    TouchAllLayers(prefix);
+    if (len < ip_start) continue;
+    Bytes ip_bytes(prefix.begin() + ip_start, prefix.end());
+    const ParseError expected = ip_bytes.size() < kIpv6HeaderLen ? ParseError::kTruncatedHeader
+                                : len < frame.size() ? ParseError::kPayloadLengthPastBuffer
+                                                     : ParseError::kNone;
+    EXPECT_EQ(ReasonOf(Ipv6View::Parse(ip_bytes)), expected) << len;
+    TouchAllLayers(ip_bytes);
+    if (ip_bytes.size() < kIpv6HeaderLen) continue;
+
+    const std::size_t payload_len = ip_bytes.size() - kIpv6HeaderLen;
+    StoreBe16(&ip_bytes[4], static_cast<std::uint16_t>(payload_len));
+    // Hop-by-hop at 0 (8 bytes), destination options at 8 (16 bytes), ICMPv6 from 24.
+    const ParseError chain_expected = payload_len < 2    ? ParseError::kExtensionHeaderTruncated
+                                      : payload_len < 8  ? ParseError::kExtensionHeaderPastPayload
+                                      : payload_len < 10 ? ParseError::kExtensionHeaderTruncated
+                                      : payload_len < 24 ? ParseError::kExtensionHeaderPastPayload
+                                                         : ParseError::kNone;
+    EXPECT_EQ(ReasonOf(Ipv6View::Parse(ip_bytes)), chain_expected) << len;
+    TouchAllLayers(ip_bytes);
+    if (payload_len >= kNdExtensionsLen) {
+      const Bytes ns(ip_bytes.begin() + kIpv6HeaderLen + kNdExtensionsLen, ip_bytes.end());
+      const ParseError ns_expected = ns.size() < kNeighborMessageLen ? ParseError::kTruncatedHeader
+                                     : ns.size() == kNeighborMessageLen || ns.size() == 32
+                                         ? ParseError::kNone
+                                         : ParseError::kNdOptionPastEnd;
+      EXPECT_EQ(ReasonOf(NeighborSolicitationView::Parse(ns)), ns_expected) << len;
+      TouchAllLayers(ns);
+    }
+  }
+}
+
+TEST(MalformedTest, Ipv6ExtensionLengthsPastThePayload) {
+  const Bytes frame = NeighborSolicitationFrame();
+  const Bytes packet(frame.begin() + kEthernetHeaderLen, frame.end());
+  // Every length of the destination options header: only its own (1) fits the chain as built;
+  // 0 leaves the ICMPv6 message where the walk looks for the next header, larger runs past.
+  for (int units = 0; units < 256; ++units) {
+    Bytes bad = packet;
+    bad[kIpv6HeaderLen + 9] = static_cast<std::uint8_t>(units);
+    const Parsed<Ipv6View> view = Ipv6View::Parse(bad);
+    const std::size_t end = 8 + (static_cast<std::size_t>(units) + 1) * 8;
+    if (end > bad.size() - kIpv6HeaderLen) {
+      EXPECT_EQ(view.error(), ParseError::kExtensionHeaderPastPayload) << units;
+    } else {
+      EXPECT_TRUE(view.ok()) << units << " " << view.error();
+      EXPECT_EQ(view->extension_headers().size(), end);
+    }
+    TouchAllLayers(bad);
+  }
+}
+
+TEST(MalformedTest, NeighborDiscoveryOptionOfLengthZero) {
+  Bytes frame = NeighborSolicitationFrame();
+  const std::size_t option = frame.size() - kNdLinkLayerOptionLen;
+  frame[option + 1] = 0;
+  const Parsed<Ipv6View> ip = Ipv6View::Parse(EthernetView::Parse(frame)->payload());
+  ASSERT_TRUE(ip.ok());
+  EXPECT_EQ(NeighborSolicitationView::Parse(ip->upper_layer_payload()).error(),
+            ParseError::kNdOptionZeroLength);
+  EXPECT_EQ(NeighborAdvertisementView::Parse(ip->upper_layer_payload()).error(),
+            ParseError::kNdOptionZeroLength);
+  TouchAllLayers(frame);
 }
 
 // Cuts `frame` at every length. Each layer must refuse a prefix shorter than what its header
@@ -357,10 +532,10 @@ TEST(MalformedTest, RandomBuffersThroughEveryParser) {
 
 TEST(MalformedTest, MutatedFramesThroughEveryParser) {
   Rng rng(0xbadf);
-  const Bytes samples[] = {TcpFrame(), IcmpFrame(), ArpFrame()};
+  const Bytes samples[] = {TcpFrame(), IcmpFrame(), ArpFrame(), NeighborSolicitationFrame()};
   std::uint64_t sink = 0;
   for (int i = 0; i < 100000; ++i) {
-    Bytes frame = samples[i % 3];
+    Bytes frame = samples[i % 4];
     const int mutations = RandomInt<int>(rng, 1, 4);
     for (int m = 0; m < mutations; ++m) {
       frame[RandomInt<std::size_t>(rng, 0, frame.size() - 1)] = RandomInt<std::uint8_t>(rng);
@@ -393,13 +568,16 @@ TEST(MalformedTest, RandomOptionBytes) {
 
 TEST(MalformedTest, EveryReasonHasItsOwnMessage) {
   const ParseError reasons[] = {
-      ParseError::kTruncatedHeader,         ParseError::kBadVersion,
-      ParseError::kBadHeaderLength,         ParseError::kHeaderPastBuffer,
-      ParseError::kTotalLengthBelowHeader,  ParseError::kTotalLengthPastBuffer,
-      ParseError::kUnsupportedHardwareType, ParseError::kUnsupportedProtocolType,
-      ParseError::kBadAddressLength,        ParseError::kOptionTruncated,
-      ParseError::kOptionBadLength,         ParseError::kOptionPastEnd,
-      ParseError::kOptionWrongLength,
+      ParseError::kTruncatedHeader,          ParseError::kBadVersion,
+      ParseError::kBadHeaderLength,          ParseError::kHeaderPastBuffer,
+      ParseError::kTotalLengthBelowHeader,   ParseError::kTotalLengthPastBuffer,
+      ParseError::kUnsupportedHardwareType,  ParseError::kUnsupportedProtocolType,
+      ParseError::kBadAddressLength,         ParseError::kOptionTruncated,
+      ParseError::kOptionBadLength,          ParseError::kOptionPastEnd,
+      ParseError::kOptionWrongLength,        ParseError::kPayloadLengthPastBuffer,
+      ParseError::kExtensionHeaderTruncated, ParseError::kExtensionHeaderPastPayload,
+      ParseError::kHopByHopNotFirst,         ParseError::kNdOptionZeroLength,
+      ParseError::kNdOptionPastEnd,          ParseError::kNdOptionWrongLength,
   };
   std::vector<std::string_view> messages;
   for (const ParseError reason : reasons) {
