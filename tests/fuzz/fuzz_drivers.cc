@@ -11,7 +11,10 @@
 #include "stack/wire/checksum.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/icmp.h"
+#include "stack/wire/icmpv6.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
+#include "stack/wire/neighbor_discovery.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/tcp_options.h"
 #include "tools/diagram/capture_decode.h"
@@ -80,6 +83,54 @@ void WireIpv4(std::span<const std::uint8_t> bytes) {
   (void)sink;
   WireTcp(ip->payload(), &*ip);
   WireIcmp(ip->payload());
+}
+
+std::uint32_t TouchNdOptions(const wire::NdLinkLayerOptions& options) {
+  return (options.source_link_layer_address ? options.source_link_layer_address->octets()[5] : 0) +
+         (options.target_link_layer_address ? options.target_link_layer_address->octets()[5] : 0);
+}
+
+void WireIcmpv6(std::span<const std::uint8_t> bytes, const wire::Ipv6Address& src,
+                const wire::Ipv6Address& dst) {
+  const wire::Parsed<wire::Icmpv6View> icmp = wire::Icmpv6View::Parse(bytes);
+  if (!icmp.ok()) return;
+  volatile std::uint32_t sink = static_cast<std::uint8_t>(icmp->type()) + icmp->code() +
+                                icmp->checksum() + icmp->checksum_valid(src, dst) +
+                                icmp->echo_identifier() + icmp->echo_sequence() +
+                                Touch(icmp->payload());
+  // Neighbor Discovery bodies are parsed whatever the type, so the option walk sees every input.
+  const auto solicitation = wire::NeighborSolicitationView::Parse(bytes);
+  if (solicitation.ok()) {
+    sink = sink + solicitation->target().octets()[15] + TouchNdOptions(solicitation->options());
+  }
+  const auto advertisement = wire::NeighborAdvertisementView::Parse(bytes);
+  if (advertisement.ok()) {
+    sink = sink + advertisement->router() + advertisement->solicited() +
+           advertisement->override_flag() + advertisement->target().octets()[15] +
+           TouchNdOptions(advertisement->options());
+  }
+  const wire::Parsed<wire::NdLinkLayerOptions> options = wire::ParseNdOptions(bytes);
+  if (options.ok()) sink = sink + TouchNdOptions(*options);
+  (void)sink;
+}
+
+void WireIpv6(std::span<const std::uint8_t> bytes) {
+  const wire::Parsed<wire::Ipv6View> ip = wire::Ipv6View::Parse(bytes);
+  if (!ip.ok()) return;
+  volatile std::uint32_t sink =
+      ip->version() + ip->traffic_class() + ip->flow_label() + ip->payload_length() +
+      ip->next_header() + ip->hop_limit() + ip->upper_layer_protocol() + ip->is_fragment() +
+      ip->src().octets()[0] + ip->dst().octets()[15] + Touch(ip->header()) +
+      Touch(ip->extension_headers()) + Touch(wire::Icmpv6ErrorQuote(*ip));
+  if (ip->header().size() + ip->extension_headers().size() + ip->upper_layer_payload().size() !=
+      ip->bytes().size()) {
+    std::abort();
+  }
+  (void)ip->Repr();
+  const wire::Parsed<wire::TcpView> tcp = wire::TcpView::Parse(ip->upper_layer_payload());
+  if (tcp.ok()) sink = sink + tcp->checksum_valid(ip->src(), ip->dst());
+  (void)sink;
+  WireIcmpv6(ip->upper_layer_payload(), ip->src(), ip->dst());
 }
 
 // ---- stack_fuzz ----
@@ -283,6 +334,7 @@ void RunWireInput(std::span<const std::uint8_t> data) {
   TouchOptions(data);
   DecodeAsCaptureRecord(data);
   WireIpv4(data);
+  WireIpv6(data);
   WireTcp(data, nullptr);
   const wire::Parsed<wire::EthernetView> ethernet = wire::EthernetView::Parse(data);
   if (!ethernet.ok()) return;
@@ -296,6 +348,7 @@ void RunWireInput(std::span<const std::uint8_t> data) {
   }
   (void)sink;
   WireIpv4(ethernet->payload());
+  WireIpv6(ethernet->payload());
 }
 
 Bytes TcpFrame(std::uint16_t src_port, std::uint16_t dst_port, std::uint8_t flags,

@@ -13,7 +13,8 @@
 namespace tapstack::fuzz {
 
 // wire_fuzz: the input is one Ethernet frame. Every view's Parse and every accessor runs on it
-// (and on its inner layers), and ParseTcpOptions runs on the raw input too, as does
+// (and on its inner layers: IPv4, ICMP and TCP; IPv6 with its extension headers, ICMPv6, Neighbor
+// Discovery and TCP over IPv6), and ParseTcpOptions runs on the raw input too, as does
 // `tapstack diagram`'s decoding of a capture record under each link type.
 void RunWireInput(std::span<const std::uint8_t> data);
 
