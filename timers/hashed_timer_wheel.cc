@@ -1,0 +1,139 @@
+#include "timers/hashed_timer_wheel.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "timers/timer_list.h"
+
+namespace tapstack::timers {
+
+HashedTimerWheel::HashedTimerWheel(TimePoint origin, Duration resolution)
+    : clock_(origin, resolution), lists_(&pending_count_) {
+  assert(resolution > Duration::zero());
+  TimerListOps::InitHead(due_, &pending_count_);
+}
+
+HashedTimerWheel::~HashedTimerWheel() {
+  while (!TimerListOps::Empty(due_)) TimerListOps::PopFront(due_);
+}
+
+void HashedTimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
+  if (timer.is_scheduled()) {
+    lists_.Unlink(timer);
+  } else {
+    ++pending_count_;
+  }
+  ++stats_.scheduled;
+  TimerListOps::DeadlineOf(timer) = deadline;
+  if (deadline <= now_) {
+    // Due now. Deferring to the next Advance() keeps a self re-arming callback from livelocking.
+    TimerListOps::PushBack(due_, timer);
+    return;
+  }
+  const std::size_t slot = SlotOf(deadline);
+  earliest_[slot] = lists_.Empty(slot) ? deadline : std::min(earliest_[slot], deadline);
+  lists_.PushBack(slot, timer);
+}
+
+void HashedTimerWheel::Cancel(Timer& timer) {
+  if (!timer.is_scheduled()) return;
+  lists_.Unlink(timer);  // the slot's bound may now be low: it stays a lower bound
+  --pending_count_;
+  ++stats_.cancelled;
+}
+
+std::optional<Tick> HashedTimerWheel::NextVisitAfterNow() const {
+  // The occupied slots in the order the clock reaches them: from the slot after now_'s to the end
+  // of the array, then from its start up to now_'s slot (whose next visit is a whole turn away).
+  const std::size_t start = SlotOf(now_ + 1);
+  std::optional<Tick> earliest;
+  for (const auto& [from, end] : {std::pair{start, kSlots}, std::pair{std::size_t{0}, start}}) {
+    for (std::optional<std::size_t> slot = lists_.FirstOccupied(from, end); slot;
+         slot = lists_.FirstOccupied(*slot + 1, end)) {
+      const Tick visit = now_ + 1 + (*slot + kSlots - start) % kSlots;
+      // Later slots are visited later still, and their bounds are at least their visits.
+      if (earliest && visit >= *earliest) return earliest;
+      if (!earliest || earliest_[*slot] < *earliest) earliest = earliest_[*slot];
+      if (earliest_[*slot] == visit) return earliest;
+    }
+  }
+  return earliest;
+}
+
+std::optional<Tick> HashedTimerWheel::NextDeadlineTick() const {
+  if (!TimerListOps::Empty(due_)) return now_;
+  return NextVisitAfterNow();
+}
+
+std::optional<TimePoint> HashedTimerWheel::NextDeadline() const {
+  const std::optional<Tick> tick = NextDeadlineTick();
+  if (!tick) return std::nullopt;
+  return clock_.TickToTime(*tick);
+}
+
+std::size_t HashedTimerWheel::FireList(TimerListHead& list) {
+  std::size_t fired = 0;
+  // Pop one at a time: a callback may cancel or destroy timers still waiting on this list.
+  while (!TimerListOps::Empty(list)) {
+    Timer& timer = TimerListOps::PopFront(list);
+    --pending_count_;
+    ++fired;
+    TimerListOps::Fire(timer);  // may destroy `timer`: do not touch it afterwards
+  }
+  stats_.fired += fired;
+  return fired;
+}
+
+std::size_t HashedTimerWheel::VisitSlotAtNow() {
+  // One walk moves the due timers, in list (scheduling) order, to a detached list and finds the
+  // bound of those of later turns; no callback runs until the walk is over.
+  const std::size_t slot = SlotOf(now_);
+  TimerListHead& head = lists_.head(slot);
+  TimerListHead firing;
+  TimerListOps::InitHead(firing, &pending_count_);
+  std::optional<Tick> later;
+  TimerLink* link = head.next;
+  while (link != &head) {
+    TimerLink* next = link->next;
+    Timer& timer = TimerListOps::Of(link);
+    const Tick deadline = TimerListOps::DeadlineOf(timer);
+    ++stats_.visited;
+    if (deadline <= now_) {
+      lists_.Unlink(timer);
+      TimerListOps::PushBack(firing, timer);
+    } else if (!later || deadline < *later) {
+      later = deadline;
+    }
+    link = next;
+  }
+  if (later) earliest_[slot] = *later;
+  return FireList(firing);
+}
+
+std::size_t HashedTimerWheel::AdvanceToTick(Tick target) {
+  assert(!advancing_ && "Advance() must not be called from a timer callback");
+  advancing_ = true;
+  if (target < now_) target = now_;
+  std::size_t fired = 0;
+
+  // Timers made due at or before now_ since the last Advance(); those their callbacks make due
+  // again wait for the next call.
+  if (!TimerListOps::Empty(due_)) {
+    TimerListHead firing;
+    TimerListOps::InitHead(firing, &pending_count_);
+    TimerListOps::TakeAll(due_, firing);
+    fired += FireList(firing);
+  }
+
+  for (std::optional<Tick> tick = NextVisitAfterNow(); tick && *tick <= target;
+       tick = NextVisitAfterNow()) {
+    now_ = *tick;
+    fired += VisitSlotAtNow();
+  }
+
+  now_ = target;
+  advancing_ = false;
+  return fired;
+}
+
+}  // namespace tapstack::timers
