@@ -162,6 +162,37 @@ TEST(NonCascadingTimerWheelTest, ALongerDelayFiresAtTheEndOfItsSlotNeverBefore) 
   EXPECT_EQ(wheel.stats().cascaded, 0u);
 }
 
+TEST(NonCascadingTimerWheelTest, EveryDelayFiresAtItsDeadlineRoundedUpToItsLevel) {
+  // The placement rule written out independently of the wheel's code, for every delay up to
+  // three levels and the clock at every phase of a level-2 slot: the level is the lowest L with
+  // delay < 63 x 8^L, and the timer fires at its deadline rounded up to a multiple of 8^L. No
+  // timer is ever found in a slot before its tick (stats().cascaded counts those; only clamped
+  // timers may be).
+  NonCascadingTimerWheel wheel{TimePoint{}};
+  Tick fired_at = 0;
+  struct Probe {
+    Tick* fired_at;
+    NonCascadingTimerWheel* wheel;
+    Timer timer{[](Timer& timer) {
+      Probe& self = OwnerOf<&Probe::timer>(timer);
+      *self.fired_at = self.wheel->now_tick();
+    }};
+  } probe{&fired_at, &wheel};
+  for (Tick delay = 1; delay < 63 * 64 + 200; ++delay) {
+    for (Tick phase = 0; phase < 64; phase += 7) {
+      wheel.AdvanceToTick(wheel.now_tick() + 1);  // shifts the clock's phase by one
+      const Tick deadline = wheel.now_tick() + delay + phase;
+      Tick granularity = 1;
+      while (delay + phase >= 63 * granularity) granularity *= 8;
+      const Tick expected = (deadline + granularity - 1) / granularity * granularity;
+      wheel.ScheduleTick(probe.timer, deadline);
+      while (probe.timer.is_scheduled()) wheel.AdvanceToTick(*wheel.NextDeadlineTick());
+      ASSERT_EQ(fired_at, expected) << "armed " << delay + phase << " ahead for " << deadline;
+    }
+  }
+  EXPECT_EQ(wheel.stats().cascaded, 0u);
+}
+
 TEST(NonCascadingTimerWheelTest, AReArmToTheSameSlotLeavesTheTimerInPlace) {
   NonCascadingTimerWheel wheel{TimePoint{}};
   std::vector<int> log;

@@ -121,21 +121,30 @@ class QueuePropertyRun {
   Tick RandomDeadline() {
     const Tick now = queue_.now_tick();
     switch (Uniform(0, 9)) {
-      case 0: return now > 0 ? now - static_cast<Tick>(Uniform(0, 100)) % (now + 1) : 0;  // past
-      case 1: return now;
-      case 2: return now + std::uniform_int_distribution<Tick>(0, Tick{1} << 40)(rng_);  // huge
-      case 3: return now + std::uniform_int_distribution<Tick>(0, 1 << 22)(rng_);
-      default: return now + static_cast<Tick>(Uniform(1, 5000));
+      case 0:
+        return now > 0 ? now - static_cast<Tick>(Uniform(0, 100)) % (now + 1) : 0;  // past
+      case 1:
+        return now;
+      case 2:
+        return now + std::uniform_int_distribution<Tick>(0, Tick{1} << 40)(rng_);  // huge
+      case 3:
+        return now + std::uniform_int_distribution<Tick>(0, 1 << 22)(rng_);
+      default:
+        return now + static_cast<Tick>(Uniform(1, 5000));
     }
   }
 
   Tick RandomAdvanceTarget() {
     const Tick now = queue_.now_tick();
     switch (Uniform(0, 19)) {
-      case 0: return now + std::uniform_int_distribution<Tick>(0, Tick{1} << 41)(rng_);  // huge
-      case 1: return now > 10 ? now - 10 : 0;  // backwards: treated as now
-      case 2: return now + std::uniform_int_distribution<Tick>(0, 1 << 23)(rng_);
-      default: return now + static_cast<Tick>(Uniform(0, 200));
+      case 0:
+        return now + std::uniform_int_distribution<Tick>(0, Tick{1} << 41)(rng_);  // huge
+      case 1:
+        return now > 10 ? now - 10 : 0;  // backwards: treated as now
+      case 2:
+        return now + std::uniform_int_distribution<Tick>(0, 1 << 23)(rng_);
+      default:
+        return now + static_cast<Tick>(Uniform(0, 200));
     }
   }
 

@@ -35,9 +35,15 @@ class Model {
     auto it = where_.find(id);
     if (it == where_.end()) return;
     switch (it->second.place) {
-      case Place::kPending: pending_.erase(it->second.key); break;
-      case Place::kDue: due_.erase(it->second.due_pos); break;
-      case Place::kFiring: firing_.erase(it->second.due_pos); break;
+      case Place::kPending:
+        pending_.erase(it->second.key);
+        break;
+      case Place::kDue:
+        due_.erase(it->second.due_pos);
+        break;
+      case Place::kFiring:
+        firing_.erase(it->second.due_pos);
+        break;
     }
     where_.erase(it);
   }

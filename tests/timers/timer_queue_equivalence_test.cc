@@ -59,7 +59,8 @@ class Workload {
                          queue_->now() + std::chrono::microseconds(Uniform(0, 5000)));
       } else {
         const std::int64_t jump = Uniform(0, 19) == 0 ? Uniform(0, 1'000'000) : Uniform(0, 300);
-        queue_->Advance(queue_->now() + milliseconds(jump) + std::chrono::microseconds(Uniform(0, 999)));
+        queue_->Advance(queue_->now() + milliseconds(jump) +
+                        std::chrono::microseconds(Uniform(0, 999)));
         // NextDeadline never after the earliest deadline: advancing to it must not skip work.
         if (const auto next = queue_->NextDeadline()) {
           EXPECT_GE(*next, queue_->now());
@@ -96,10 +97,14 @@ class Workload {
   }
   std::int64_t RandomDelay() {
     switch (Uniform(0, 9)) {
-      case 0: return -Uniform(0, 100);  // in the past
-      case 1: return 0;
-      case 2: return Uniform(0, 1 << 30);
-      default: return Uniform(1, 5000);
+      case 0:
+        return -Uniform(0, 100);  // in the past
+      case 1:
+        return 0;
+      case 2:
+        return Uniform(0, 1 << 30);
+      default:
+        return Uniform(1, 5000);
     }
   }
   void Schedule(int id, std::int64_t delay_ms) {
