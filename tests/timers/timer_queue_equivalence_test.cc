@@ -97,14 +97,10 @@ class Workload {
   }
   std::int64_t RandomDelay() {
     switch (Uniform(0, 9)) {
-      case 0:
-        return -Uniform(0, 100);  // in the past
-      case 1:
-        return 0;
-      case 2:
-        return Uniform(0, 1 << 30);
-      default:
-        return Uniform(1, 5000);
+      case 0: return -Uniform(0, 100);  // in the past
+      case 1: return 0;
+      case 2: return Uniform(0, 1 << 30);
+      default: return Uniform(1, 5000);
     }
   }
   void Schedule(int id, std::int64_t delay_ms) {

@@ -6,11 +6,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdint>
 #include <functional>
+#include <string>
+#include <cstdint>
 #include <limits>
 #include <memory>
-#include <string>
 #include <vector>
 
 namespace tapstack::timers {
