@@ -33,6 +33,7 @@ void HashedTimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
   const std::size_t slot = SlotOf(deadline);
   earliest_[slot] = lists_.Empty(slot) ? deadline : std::min(earliest_[slot], deadline);
   lists_.PushBack(slot, timer);
+  if (next_visit_known_ && (!next_visit_ || deadline < *next_visit_)) next_visit_ = deadline;
 }
 
 void HashedTimerWheel::Cancel(Timer& timer) {
@@ -43,6 +44,14 @@ void HashedTimerWheel::Cancel(Timer& timer) {
 }
 
 std::optional<Tick> HashedTimerWheel::NextVisitAfterNow() const {
+  if (!next_visit_known_) {
+    next_visit_ = ScanForNextVisit();
+    next_visit_known_ = true;
+  }
+  return next_visit_;
+}
+
+std::optional<Tick> HashedTimerWheel::ScanForNextVisit() const {
   // The occupied slots in the order the clock reaches them: from the slot after now_'s to the end
   // of the array, then from its start up to now_'s slot (whose next visit is a whole turn away).
   const std::size_t start = SlotOf(now_ + 1);
@@ -107,6 +116,7 @@ std::size_t HashedTimerWheel::VisitSlotAtNow() {
     link = next;
   }
   if (later) earliest_[slot] = *later;
+  next_visit_known_ = false;
   return FireList(firing);
 }
 

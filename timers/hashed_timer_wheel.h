@@ -18,8 +18,9 @@
 // of its timers' deadlines (exact after each visit; a cancel can leave it low, which costs at
 // most a visit that fires nothing): the next tick with work is the smallest bound, found by
 // scanning the occupied slots in the order the clock reaches them and stopping at the first whose
-// bound is its very next visit. NextDeadline() is therefore O(1) when timers are dense and at
-// most O(512) when they are far away.
+// bound is its very next visit. That scan is O(1) when timers are dense and at most O(512) when
+// they are far away; its result is kept until the next visit (a schedule only lowers it), so
+// NextDeadline() between two visits is O(1).
 #ifndef TAPSTACK_TIMERS_HASHED_TIMER_WHEEL_H_
 #define TAPSTACK_TIMERS_HASHED_TIMER_WHEEL_H_
 
@@ -62,8 +63,10 @@ class HashedTimerWheel final : public TimerQueue {
 
  private:
   static std::size_t SlotOf(Tick tick) { return static_cast<std::size_t>(tick % kSlots); }
-  // The next tick after now_ at which a slot holds a timer that may be due.
+  // The next tick after now_ at which a slot holds a timer that may be due (cached).
   std::optional<Tick> NextVisitAfterNow() const;
+  // The scan behind it: the smallest of the occupied slots' bounds.
+  std::optional<Tick> ScanForNextVisit() const;
   // At now_, fires the timers of now_'s slot that are due and recomputes the slot's bound.
   std::size_t VisitSlotAtNow();
   std::size_t FireList(TimerListHead& list);
@@ -74,6 +77,10 @@ class HashedTimerWheel final : public TimerQueue {
   // Per slot, a lower bound of its timers' deadline ticks, and always one of the slot's own ticks
   // (congruent to the slot modulo kSlots). Meaningful while the slot holds timers.
   std::array<Tick, kSlots> earliest_{};
+  // The smallest bound as last scanned, lowered by each schedule since; valid while
+  // next_visit_known_. A slot visit changes bounds and forgets it.
+  mutable std::optional<Tick> next_visit_;
+  mutable bool next_visit_known_ = true;
   // Timers scheduled at or before now_: they fire at the start of the next Advance().
   TimerListHead due_;
   TimerQueueStats stats_;
