@@ -1,21 +1,14 @@
 #include "timers/hashed_timer_wheel.h"
 
 #include <algorithm>
-#include <cassert>
+#include <utility>
 
 #include "timers/timer_list.h"
 
 namespace tapstack::timers {
 
 HashedTimerWheel::HashedTimerWheel(TimePoint origin, Duration resolution)
-    : clock_(origin, resolution), lists_(&pending_count_) {
-  assert(resolution > Duration::zero());
-  TimerListOps::InitHead(due_, &pending_count_);
-}
-
-HashedTimerWheel::~HashedTimerWheel() {
-  while (!TimerListOps::Empty(due_)) TimerListOps::PopFront(due_);
-}
+    : TickTimerQueue(origin, resolution), lists_(&pending_count_) {}
 
 void HashedTimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
   if (timer.is_scheduled()) {
@@ -24,12 +17,11 @@ void HashedTimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
     ++pending_count_;
   }
   ++stats_.scheduled;
-  TimerListOps::DeadlineOf(timer) = deadline;
   if (deadline <= now_) {
-    // Due now. Deferring to the next Advance() keeps a self re-arming callback from livelocking.
-    TimerListOps::PushBack(due_, timer);
+    ScheduleDue(timer, deadline);
     return;
   }
+  TimerListOps::DeadlineOf(timer) = deadline;
   const std::size_t slot = SlotOf(deadline);
   earliest_[slot] = lists_.Empty(slot) ? deadline : std::min(earliest_[slot], deadline);
   lists_.PushBack(slot, timer);
@@ -43,7 +35,7 @@ void HashedTimerWheel::Cancel(Timer& timer) {
   ++stats_.cancelled;
 }
 
-std::optional<Tick> HashedTimerWheel::NextVisitAfterNow() const {
+std::optional<Tick> HashedTimerWheel::NextEventAfterNow() const {
   if (!next_visit_known_) {
     next_visit_ = ScanForNextVisit();
     next_visit_known_ = true;
@@ -69,31 +61,7 @@ std::optional<Tick> HashedTimerWheel::ScanForNextVisit() const {
   return earliest;
 }
 
-std::optional<Tick> HashedTimerWheel::NextDeadlineTick() const {
-  if (!TimerListOps::Empty(due_)) return now_;
-  return NextVisitAfterNow();
-}
-
-std::optional<TimePoint> HashedTimerWheel::NextDeadline() const {
-  const std::optional<Tick> tick = NextDeadlineTick();
-  if (!tick) return std::nullopt;
-  return clock_.TickToTime(*tick);
-}
-
-std::size_t HashedTimerWheel::FireList(TimerListHead& list) {
-  std::size_t fired = 0;
-  // Pop one at a time: a callback may cancel or destroy timers still waiting on this list.
-  while (!TimerListOps::Empty(list)) {
-    Timer& timer = TimerListOps::PopFront(list);
-    --pending_count_;
-    ++fired;
-    TimerListOps::Fire(timer);  // may destroy `timer`: do not touch it afterwards
-  }
-  stats_.fired += fired;
-  return fired;
-}
-
-std::size_t HashedTimerWheel::VisitSlotAtNow() {
+std::size_t HashedTimerWheel::ExpireAtNow() {
   // One walk moves the due timers, in list (scheduling) order, to a detached list and finds the
   // bound of those of later turns; no callback runs until the walk is over.
   const std::size_t slot = SlotOf(now_);
@@ -118,32 +86,6 @@ std::size_t HashedTimerWheel::VisitSlotAtNow() {
   if (later) earliest_[slot] = *later;
   next_visit_known_ = false;
   return FireList(firing);
-}
-
-std::size_t HashedTimerWheel::AdvanceToTick(Tick target) {
-  assert(!advancing_ && "Advance() must not be called from a timer callback");
-  advancing_ = true;
-  if (target < now_) target = now_;
-  std::size_t fired = 0;
-
-  // Timers made due at or before now_ since the last Advance(); those their callbacks make due
-  // again wait for the next call.
-  if (!TimerListOps::Empty(due_)) {
-    TimerListHead firing;
-    TimerListOps::InitHead(firing, &pending_count_);
-    TimerListOps::TakeAll(due_, firing);
-    fired += FireList(firing);
-  }
-
-  for (std::optional<Tick> tick = NextVisitAfterNow(); tick && *tick <= target;
-       tick = NextVisitAfterNow()) {
-    now_ = *tick;
-    fired += VisitSlotAtNow();
-  }
-
-  now_ = target;
-  advancing_ = false;
-  return fired;
 }
 
 }  // namespace tapstack::timers

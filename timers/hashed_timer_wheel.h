@@ -31,48 +31,35 @@
 #include <string_view>
 
 #include "timers/slot_lists.h"
-#include "timers/tick_clock.h"
+#include "timers/tick_timer_queue.h"
 #include "timers/timer.h"
 #include "timers/timer_queue.h"
 
 namespace tapstack::timers {
 
-class HashedTimerWheel final : public TimerQueue {
+class HashedTimerWheel final : public TickTimerQueue<HashedTimerWheel> {
  public:
   static constexpr std::string_view kName = "hashed_wheel";
   static constexpr std::size_t kSlots = 512;
 
   explicit HashedTimerWheel(TimePoint origin, Duration resolution = std::chrono::milliseconds(1));
-  ~HashedTimerWheel() override;
 
-  void Schedule(Timer& timer, TimePoint deadline) override {
-    ScheduleTick(timer, clock_.DeadlineToTick(deadline));
-  }
-  void Cancel(Timer& timer) override;
-  std::size_t Advance(TimePoint now) override { return AdvanceToTick(clock_.TimeToTick(now)); }
-  std::optional<TimePoint> NextDeadline() const override;
-  TimePoint now() const override { return clock_.TickToTime(now_); }
-  // `visited` counts the timers examined by slot visits, fired or not.
-  const TimerQueueStats& stats() const override { return stats_; }
-
-  // Tick-level interface, for callers that keep their own integer time.
+  // Arms `timer` for `deadline` (a tick); a pending timer is moved. Schedule() ends here.
   void ScheduleTick(Timer& timer, Tick deadline);
-  std::size_t AdvanceToTick(Tick target);
-  std::optional<Tick> NextDeadlineTick() const;
-  Tick now_tick() const { return now_; }
+  void Cancel(Timer& timer) override;
+  // stats().visited counts the timers examined by slot visits, fired or not.
 
  private:
+  friend class TickTimerQueue<HashedTimerWheel>;
+
   static std::size_t SlotOf(Tick tick) { return static_cast<std::size_t>(tick % kSlots); }
   // The next tick after now_ at which a slot holds a timer that may be due (cached).
-  std::optional<Tick> NextVisitAfterNow() const;
+  std::optional<Tick> NextEventAfterNow() const;
   // The scan behind it: the smallest of the occupied slots' bounds.
   std::optional<Tick> ScanForNextVisit() const;
   // At now_, fires the timers of now_'s slot that are due and recomputes the slot's bound.
-  std::size_t VisitSlotAtNow();
-  std::size_t FireList(TimerListHead& list);
+  std::size_t ExpireAtNow();
 
-  TickClock clock_;
-  Tick now_ = 0;
   SlotLists<kSlots> lists_;
   // Per slot, a lower bound of its timers' deadline ticks, and always one of the slot's own ticks
   // (congruent to the slot modulo kSlots). Meaningful while the slot holds timers.
@@ -81,10 +68,6 @@ class HashedTimerWheel final : public TimerQueue {
   // next_visit_known_. A slot visit changes bounds and forgets it.
   mutable std::optional<Tick> next_visit_;
   mutable bool next_visit_known_ = true;
-  // Timers scheduled at or before now_: they fire at the start of the next Advance().
-  TimerListHead due_;
-  TimerQueueStats stats_;
-  bool advancing_ = false;
 };
 
 }  // namespace tapstack::timers

@@ -1,6 +1,5 @@
 #include "timers/non_cascading_timer_wheel.h"
 
-#include <algorithm>
 #include <bit>
 #include <cassert>
 
@@ -25,14 +24,7 @@ int LevelOf(Tick delay) {
 }  // namespace
 
 NonCascadingTimerWheel::NonCascadingTimerWheel(TimePoint origin, Duration resolution)
-    : clock_(origin, resolution), lists_(&pending_count_) {
-  assert(resolution > Duration::zero());
-  TimerListOps::InitHead(due_, &pending_count_);
-}
-
-NonCascadingTimerWheel::~NonCascadingTimerWheel() {
-  while (!TimerListOps::Empty(due_)) TimerListOps::PopFront(due_);
-}
+    : TickTimerQueue(origin, resolution), lists_(&pending_count_) {}
 
 Tick NonCascadingTimerWheel::MaxLatenessTicks(Tick delay) {
   if (delay >= kMaxDelayTicks) delay = kMaxDelayTicks - 1;  // clamped, then placed again
@@ -59,9 +51,7 @@ void NonCascadingTimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
     } else {
       ++pending_count_;
     }
-    TimerListOps::DeadlineOf(timer) = deadline;
-    // Due now. Deferring to the next Advance() keeps a self re-arming callback from livelocking.
-    TimerListOps::PushBack(due_, timer);
+    ScheduleDue(timer, deadline);
     return;
   }
   const Placement placement = PlacementFor(deadline);
@@ -86,7 +76,7 @@ void NonCascadingTimerWheel::Cancel(Timer& timer) {
   ++stats_.cancelled;
 }
 
-std::optional<Tick> NonCascadingTimerWheel::NextExpiryAfterNow() const {
+std::optional<Tick> NonCascadingTimerWheel::NextEventAfterNow() const {
   std::optional<Tick> earliest;
   for (int level = 0; level < kLevels; ++level) {
     const int shift = Shift(level);
@@ -111,82 +101,37 @@ std::optional<Tick> NonCascadingTimerWheel::NextExpiryAfterNow() const {
   return earliest;
 }
 
-std::optional<Tick> NonCascadingTimerWheel::NextDeadlineTick() const {
-  if (!TimerListOps::Empty(due_)) return now_;
-  return NextExpiryAfterNow();
-}
-
-std::optional<TimePoint> NonCascadingTimerWheel::NextDeadline() const {
-  const std::optional<Tick> tick = NextDeadlineTick();
-  if (!tick) return std::nullopt;
-  return clock_.TickToTime(*tick);
-}
-
-std::size_t NonCascadingTimerWheel::FireList(TimerListHead& list) {
-  std::size_t fired = 0;
-  // Pop one at a time: a callback may cancel or destroy timers still waiting on this list.
-  while (!TimerListOps::Empty(list)) {
-    Timer& timer = TimerListOps::PopFront(list);
-    --pending_count_;
-    ++fired;
-    TimerListOps::Fire(timer);  // may destroy `timer`: do not touch it afterwards
-  }
-  stats_.fired += fired;
-  return fired;
-}
-
 std::size_t NonCascadingTimerWheel::ExpireSlot(int slot) {
-  TimerListHead expiring;
-  TimerListOps::InitHead(expiring, &pending_count_);
-  lists_.TakeAll(static_cast<std::size_t>(slot), expiring);
-  std::size_t fired = 0;
-  while (!TimerListOps::Empty(expiring)) {
-    Timer& timer = TimerListOps::PopFront(expiring);
+  TimerListHead taken;
+  TimerListOps::InitHead(taken, &pending_count_);
+  lists_.TakeAll(static_cast<std::size_t>(slot), taken);
+  // Clamped timers whose deadline lies beyond now_ are placed again from here before any callback
+  // runs; the others fire.
+  TimerListHead firing;
+  TimerListOps::InitHead(firing, &pending_count_);
+  while (!TimerListOps::Empty(taken)) {
+    Timer& timer = TimerListOps::PopFront(taken);
     const Tick deadline = TimerListOps::DeadlineOf(timer);
     if (deadline > now_) {
-      // Clamped: its deadline was beyond the wheel's range. Place it again from here.
       lists_.PushBack(static_cast<std::size_t>(PlacementFor(deadline).slot), timer);
       ++stats_.cascaded;
-      continue;
+    } else {
+      TimerListOps::PushBack(firing, timer);
     }
-    --pending_count_;
-    ++fired;
-    ++stats_.fired;
-    TimerListOps::Fire(timer);  // may destroy `timer`
   }
-  return fired;
+  return FireList(firing);
 }
 
-std::size_t NonCascadingTimerWheel::AdvanceToTick(Tick target) {
-  assert(!advancing_ && "Advance() must not be called from a timer callback");
-  advancing_ = true;
-  if (target < now_) target = now_;
+std::size_t NonCascadingTimerWheel::ExpireAtNow() {
   std::size_t fired = 0;
-
-  // Timers made due at or before now_ since the last Advance(); those their callbacks make due
-  // again wait for the next call.
-  if (!TimerListOps::Empty(due_)) {
-    TimerListHead firing;
-    TimerListOps::InitHead(firing, &pending_count_);
-    TimerListOps::TakeAll(due_, firing);
-    fired += FireList(firing);
+  // Every level whose slot boundary falls on now_ has a slot firing now; a level's boundaries are
+  // also boundaries of every level below, so the first level not on one ends the scan.
+  for (int level = 0; level < kLevels; ++level) {
+    const int shift = Shift(level);
+    if ((now_ & ((Tick{1} << shift) - 1)) != 0) break;
+    const int slot = level * kSlotsPerLevel + static_cast<int>((now_ >> shift) & kPositionMask);
+    if (!lists_.Empty(static_cast<std::size_t>(slot))) fired += ExpireSlot(slot);
   }
-
-  for (std::optional<Tick> tick = NextExpiryAfterNow(); tick && *tick <= target;
-       tick = NextExpiryAfterNow()) {
-    now_ = *tick;
-    // Every level whose slot boundary falls on now_ has a slot firing now; a level's boundaries
-    // are also boundaries of every level below, so the first level not on one ends the scan.
-    for (int level = 0; level < kLevels; ++level) {
-      const int shift = Shift(level);
-      if ((now_ & ((Tick{1} << shift) - 1)) != 0) break;
-      const int slot = level * kSlotsPerLevel + static_cast<int>((now_ >> shift) & kPositionMask);
-      if (!lists_.Empty(static_cast<std::size_t>(slot))) fired += ExpireSlot(slot);
-    }
-  }
-
-  now_ = target;
-  advancing_ = false;
   return fired;
 }
 

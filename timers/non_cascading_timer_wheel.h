@@ -29,13 +29,13 @@
 #include <string_view>
 
 #include "timers/slot_lists.h"
-#include "timers/tick_clock.h"
+#include "timers/tick_timer_queue.h"
 #include "timers/timer.h"
 #include "timers/timer_queue.h"
 
 namespace tapstack::timers {
 
-class NonCascadingTimerWheel final : public TimerQueue {
+class NonCascadingTimerWheel final : public TickTimerQueue<NonCascadingTimerWheel> {
  public:
   static constexpr std::string_view kName = "linux_wheel";
   static constexpr int kLevels = 9;  // the kernel's depth for HZ > 100
@@ -50,24 +50,12 @@ class NonCascadingTimerWheel final : public TimerQueue {
 
   explicit NonCascadingTimerWheel(TimePoint origin,
                                   Duration resolution = std::chrono::milliseconds(1));
-  ~NonCascadingTimerWheel() override;
 
-  void Schedule(Timer& timer, TimePoint deadline) override {
-    ScheduleTick(timer, clock_.DeadlineToTick(deadline));
-  }
-  void Cancel(Timer& timer) override;
-  std::size_t Advance(TimePoint now) override { return AdvanceToTick(clock_.TimeToTick(now)); }
-  // The tick the first occupied slot fires at: exactly when Advance() next has work, which may be
-  // after the earliest deadline by up to that timer's lateness.
-  std::optional<TimePoint> NextDeadline() const override;
-  TimePoint now() const override { return clock_.TickToTime(now_); }
-  const TimerQueueStats& stats() const override { return stats_; }
-
-  // Tick-level interface, for callers that keep their own integer time.
+  // Arms `timer` for `deadline` (a tick); a pending timer is moved. Schedule() ends here.
   void ScheduleTick(Timer& timer, Tick deadline);
-  std::size_t AdvanceToTick(Tick target);
-  std::optional<Tick> NextDeadlineTick() const;
-  Tick now_tick() const { return now_; }
+  void Cancel(Timer& timer) override;
+  // NextDeadline() is the tick the first occupied slot fires at: exactly when Advance() next has
+  // work, which may be after the earliest deadline by up to that timer's lateness.
 
   // The most a timer armed `delay` ticks ahead (delay > 0) fires after its deadline tick: one tick
   // less than the granularity of its level. Because a level is used only for delays of at least
@@ -75,6 +63,7 @@ class NonCascadingTimerWheel final : public TimerQueue {
   static Tick MaxLatenessTicks(Tick delay);
 
  private:
+  friend class TickTimerQueue<NonCascadingTimerWheel>;
   static constexpr int kSlots = kLevels * kSlotsPerLevel;
 
   struct Placement {
@@ -84,20 +73,15 @@ class NonCascadingTimerWheel final : public TimerQueue {
   // Where a timer due at `deadline` (after now_) goes, and the tick it will fire at.
   Placement PlacementFor(Tick deadline) const;
   // The next tick after now_ at which an occupied slot fires.
-  std::optional<Tick> NextExpiryAfterNow() const;
+  std::optional<Tick> NextEventAfterNow() const;
+  // Fires the slots of every level whose boundary falls on now_.
+  std::size_t ExpireAtNow();
   // Fires (or, for clamped timers not yet due, places again) every timer of `slot`, at now_.
   std::size_t ExpireSlot(int slot);
-  std::size_t FireList(TimerListHead& list);
 
-  TickClock clock_;
-  Tick now_ = 0;
   // A pending timer's deadline field holds the tick its slot fires at, or for a clamped timer its
   // real deadline, which is later: a slot's timers with a later tick are placed again.
   SlotLists<kSlots> lists_;
-  // Timers scheduled at or before now_: they fire at the start of the next Advance().
-  TimerListHead due_;
-  TimerQueueStats stats_;
-  bool advancing_ = false;
 };
 
 }  // namespace tapstack::timers

@@ -53,6 +53,17 @@ class ExactOracle {
   Model model_;
 };
 
+// Runs other seeds and longer sequences locally: TAPSTACK_PROPERTY_SEED, TAPSTACK_PROPERTY_OPS.
+inline std::uint64_t EnvOr(const char* name, std::uint64_t fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? std::strtoull(value, nullptr, 10) : fallback;
+}
+
+// The fixed seeds every property test runs, plus TAPSTACK_PROPERTY_SEED.
+inline auto PropertySeeds() {
+  return ::testing::Values(1, 2, 3, EnvOr("TAPSTACK_PROPERTY_SEED", 20261126));
+}
+
 template <typename Queue, typename Oracle>
 class QueuePropertyRun {
  public:
@@ -85,6 +96,14 @@ class QueuePropertyRun {
     Advance(std::numeric_limits<Tick>::max());
     ASSERT_TRUE(queue_.empty());
     ASSERT_EQ(queue_.pending_count(), 0u);
+  }
+
+  // Runs TAPSTACK_PROPERTY_OPS operations (a million by default) and checks that a good share of
+  // them fired a timer, so that the run tested something.
+  void RunDefaultLength() {
+    const int operations = static_cast<int>(EnvOr("TAPSTACK_PROPERTY_OPS", 1'000'000));
+    Run(operations);
+    EXPECT_GT(fired_, static_cast<std::uint64_t>(operations) / 10);
   }
 
   std::uint64_t fired() const { return fired_; }
@@ -173,12 +192,6 @@ class QueuePropertyRun {
   std::vector<Owner> owners_;
   std::uint64_t fired_ = 0;
 };
-
-// Runs other seeds and longer sequences locally: TAPSTACK_PROPERTY_SEED, TAPSTACK_PROPERTY_OPS.
-inline std::uint64_t EnvOr(const char* name, std::uint64_t fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? std::strtoull(value, nullptr, 10) : fallback;
-}
 
 }  // namespace tapstack::timers::testing
 
