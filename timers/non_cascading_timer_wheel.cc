@@ -102,24 +102,25 @@ std::optional<Tick> NonCascadingTimerWheel::NextEventAfterNow() const {
 }
 
 std::size_t NonCascadingTimerWheel::ExpireSlot(int slot) {
-  TimerListHead taken;
-  TimerListOps::InitHead(taken, &pending_count_);
-  lists_.TakeAll(static_cast<std::size_t>(slot), taken);
-  // Clamped timers whose deadline lies beyond now_ are placed again from here before any callback
-  // runs; the others fire.
-  TimerListHead firing;
-  TimerListOps::InitHead(firing, &pending_count_);
-  while (!TimerListOps::Empty(taken)) {
-    Timer& timer = TimerListOps::PopFront(taken);
+  TimerListHead expiring;
+  TimerListOps::InitHead(expiring, &pending_count_);
+  lists_.TakeAll(static_cast<std::size_t>(slot), expiring);
+  // One pass, popping one timer at a time (a callback may cancel or destroy the ones after it):
+  // a second walk of the list would cost a second chain of cache misses.
+  std::size_t fired = 0;
+  while (!TimerListOps::Empty(expiring)) {
+    Timer& timer = TimerListOps::PopFront(expiring);
     const Tick deadline = TimerListOps::DeadlineOf(timer);
     if (deadline > now_) {
+      // Clamped: its deadline was beyond the wheel's range. Place it again from here.
       lists_.PushBack(static_cast<std::size_t>(PlacementFor(deadline).slot), timer);
       ++stats_.cascaded;
-    } else {
-      TimerListOps::PushBack(firing, timer);
+      continue;
     }
+    Fire(timer);
+    ++fired;
   }
-  return FireList(firing);
+  return fired;
 }
 
 std::size_t NonCascadingTimerWheel::ExpireAtNow() {

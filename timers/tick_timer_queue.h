@@ -93,13 +93,16 @@ class TickTimerQueue : public TimerQueue {
     std::size_t fired = 0;
     // Pop one at a time: a callback may cancel or destroy timers still waiting on this list.
     while (!TimerListOps::Empty(list)) {
-      Timer& timer = TimerListOps::PopFront(list);
-      --pending_count_;
+      Fire(TimerListOps::PopFront(list));
       ++fired;
-      ++stats_.fired;
-      TimerListOps::Fire(timer);  // may destroy `timer`: do not touch it afterwards
     }
     return fired;
+  }
+  // Fires a timer already unlinked from every list.
+  void Fire(Timer& timer) {
+    --pending_count_;
+    ++stats_.fired;
+    TimerListOps::Fire(timer);  // may destroy `timer`: do not touch it afterwards
   }
 
   Tick now_ = 0;
