@@ -1,6 +1,6 @@
 // Keepalive at scale: N established connections between two full stacks on a virtual
 // clock (tap::StackPair), stack A with keepalive on every connection (idle 60 s, interval 10 s,
-// count 3, as `tapstack sim`), stack B the peer. For each timer queue (wheel, heap, sweep):
+// count 3, as `tapstack sim`), stack B the peer. For each timer queue (timers::kTimerQueueKinds):
 //
 //   keepalive_segment/<queue>/<lazy|rearm>/N  ns per received segment: every connection receives
 //       one small segment, in random order, fed straight into A's input path in bursts of 64
@@ -724,9 +724,7 @@ std::size_t MaxConnections() {
 
 void RegisterAll() {
   const std::size_t max_n = MaxConnections();
-  for (const timers::TimerQueueKind kind :
-       {timers::TimerQueueKind::kWheel, timers::TimerQueueKind::kHeap,
-        timers::TimerQueueKind::kSweep}) {
+  for (const timers::TimerQueueKind kind : timers::kTimerQueueKinds) {
     const std::string queue(timers::TimerQueueKindName(kind));
     std::vector<std::int64_t> sizes;
     for (std::size_t n = 1000; n <= 1'000'000; n *= 10) {

@@ -38,6 +38,10 @@ WORKLOADS = {
 IMPLEMENTATIONS = {
     "wheel": ("tapstack wheel", "#1b7837"),
     "wheel_from_idle": ("tapstack wheel, deadlines 2 h ahead", "#7fbf7b"),
+    "hashed_wheel": ("hashed wheel, 512 slots", "#8c510a"),
+    "hashed_wheel_from_idle": ("hashed wheel, deadlines 2 h ahead", "#d8b365"),
+    "linux_wheel": ("non-cascading wheel (Linux)", "#01665e"),
+    "linux_wheel_from_idle": ("non-cascading wheel, deadlines 2 h ahead", "#5ab4ac"),
     "heap": ("indexed binary heap", "#762a83"),
     "libevent": ("libevent 2.1 heap", "#d6604d"),
     "libevent_common": ("libevent 2.1 common timeouts", "#f4a582"),

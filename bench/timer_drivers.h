@@ -11,8 +11,10 @@
 //   ArmBackground(c, offset)   arm for now + idle/2 + offset: the pending population
 //   ArmDueNow(c)               arm so that it fires at the next Tick()
 //   ArmIn(c, ticks)            arm for now + ticks (fill-then-fire-all)
+//   AdvanceToNextDeadline()    (tapstack queues) move the clock to the next deadline and fire
 //   Cancel(c), Tick()          disarm; one step of the clock or event loop, firing what is due
 //   fired()                    timers fired so far; callbacks re-arm for idle when rearm_on_fire
+//   set_lateness_log(log)      (virtual-clock drivers) record deadlines and lateness in `log`
 //
 // Callbacks reach their driver through a static pointer (one driver of a type lives at a time, the
 // benchmark is single-threaded) so that the connection holds nothing but the timer.
@@ -24,14 +26,19 @@
 #include <sys/time.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <vector>
 
 #include "bench/indexed_heap.h"
+#include "timers/hashed_timer_wheel.h"
+#include "timers/non_cascading_timer_wheel.h"
 #include "timers/timer_wheel.h"
 
 namespace tapstack::bench {
@@ -42,44 +49,87 @@ using Ticks = std::uint64_t;
 inline constexpr Ticks kKeepaliveIdleTicks = 2 * 60 * 60 * 1000;
 inline constexpr std::uint64_t kNoDeadline = std::numeric_limits<std::uint64_t>::max();
 
-// The tapstack wheel through its tick interface (Schedule/ScheduleAfter add the conversion from
-// std::chrono time points on top; the tick interface is what they end in).
-class WheelDriver {
+// How late each timer of a fill-then-fire cycle fires, against the exact deadline it was armed
+// for. A driver given a log records each deadline as it arms and each lateness as it fires; the
+// deadlines sit in an array of their own, so drivers keep the log off while they are timed.
+class LatenessLog {
  public:
-  static constexpr std::string_view kName = "wheel";
+  explicit LatenessLog(std::size_t connections) : deadlines_(connections) {
+    lateness_.reserve(connections);
+  }
+  void Armed(std::size_t connection, Ticks deadline) { deadlines_[connection] = deadline; }
+  void Fired(std::size_t connection, Ticks now) {
+    lateness_.push_back(now - deadlines_[connection]);
+  }
+  // The lateness at quantile `q` (0 to 1) of the timers fired so far, in ticks.
+  Ticks Quantile(double q) {
+    if (lateness_.empty()) return 0;
+    const auto rank = static_cast<std::size_t>(q * static_cast<double>(lateness_.size() - 1));
+    std::nth_element(lateness_.begin(), lateness_.begin() + rank, lateness_.end());
+    return lateness_[rank];
+  }
+
+ private:
+  std::vector<Ticks> deadlines_;
+  std::vector<Ticks> lateness_;
+};
+
+// The name of a tapstack queue in results: its TimerQueueKind name, with '_' only (the results'
+// names are parsed as workload/implementation/pending).
+template <typename Queue>
+inline constexpr std::string_view kQueueName = Queue::kName;
+template <>
+inline constexpr std::string_view kQueueName<timers::TimerWheel> = "wheel";
+
+// A tapstack timer queue through its tick interface (Schedule/ScheduleAfter add the conversion
+// from std::chrono time points on top; the tick interface is what they end in): the wheel, the
+// hashed wheel and the non-cascading wheel.
+template <typename Queue>
+class TickQueueDriver {
+ public:
+  static constexpr std::string_view kName = kQueueName<Queue>;
   static constexpr bool kVirtualClock = true;
   static std::size_t BytesPerTimer() { return sizeof(timers::Timer); }
 
-  explicit WheelDriver(std::size_t connections)
-      : wheel_(timers::TimePoint{}),
+  explicit TickQueueDriver(std::size_t connections)
+      : queue_(timers::TimePoint{}),
         connections_(new Connection[connections]),
         connection_count_(connections) {
     active_ = this;
   }
-  ~WheelDriver() {
+  ~TickQueueDriver() {
     // Cancel before the timers are destroyed: a Timer destroyed while pending walks its slot's
-    // list to keep the wheel's pending count right, which for a million timers in a few slots is
+    // list to keep the queue's pending count right, which for a million timers in a few slots is
     // quadratic (timers/timer.h). Cancel is O(1).
-    for (std::size_t c = 0; c < connection_count_; ++c) wheel_.Cancel(connections_[c].timer);
+    for (std::size_t c = 0; c < connection_count_; ++c) queue_.Cancel(connections_[c].timer);
     active_ = nullptr;
   }
-  WheelDriver(const WheelDriver&) = delete;
-  WheelDriver& operator=(const WheelDriver&) = delete;
+  TickQueueDriver(const TickQueueDriver&) = delete;
+  TickQueueDriver& operator=(const TickQueueDriver&) = delete;
 
   void ArmIdle(std::size_t c) { ArmIn(c, kKeepaliveIdleTicks); }
   void ArmBackground(std::size_t c, Ticks offset) { ArmIn(c, kKeepaliveIdleTicks / 2 + offset); }
   void ArmDueNow(std::size_t c) { ArmIn(c, 0); }
   void ArmIn(std::size_t c, Ticks ticks) {
-    wheel_.ScheduleTick(connections_[c].timer, wheel_.now_tick() + ticks);
+    const Ticks deadline = queue_.now_tick() + ticks;
+    if (lateness_log_ != nullptr) lateness_log_->Armed(c, deadline);
+    queue_.ScheduleTick(connections_[c].timer, deadline);
   }
-  void Cancel(std::size_t c) { wheel_.Cancel(connections_[c].timer); }
+  void Cancel(std::size_t c) { queue_.Cancel(connections_[c].timer); }
   void Tick() { AdvanceTicks(1); }
-  void AdvanceTicks(Ticks ticks) { wheel_.AdvanceToTick(wheel_.now_tick() + ticks); }
-  std::uint64_t NextDeadline() const { return wheel_.NextDeadlineTick().value_or(kNoDeadline); }
+  void AdvanceTicks(Ticks ticks) { queue_.AdvanceToTick(queue_.now_tick() + ticks); }
+  std::uint64_t NextDeadline() const { return queue_.NextDeadlineTick().value_or(kNoDeadline); }
+  // What an event loop does when it sleeps until the queue has work. False when nothing is pending.
+  bool AdvanceToNextDeadline() {
+    const std::optional<timers::Tick> next = queue_.NextDeadlineTick();
+    if (next) queue_.AdvanceToTick(*next);
+    return next.has_value();
+  }
 
-  std::uint64_t fired() const { return wheel_.stats().fired; }
-  std::uint64_t cascaded() const { return wheel_.stats().cascaded; }
+  std::uint64_t fired() const { return queue_.stats().fired; }
+  std::uint64_t cascaded() const { return queue_.stats().cascaded; }
   void set_rearm_on_fire(bool rearm) { rearm_on_fire_ = rearm; }
+  void set_lateness_log(LatenessLog* log) { lateness_log_ = log; }
 
  private:
   struct Connection {
@@ -87,20 +137,30 @@ class WheelDriver {
   };
 
   static void OnFire(timers::Timer& timer) {
-    WheelDriver& self = *active_;
+    TickQueueDriver& self = *active_;
+    if (self.lateness_log_ != nullptr) {
+      const Connection& connection = timers::OwnerOf<&Connection::timer>(timer);
+      self.lateness_log_->Fired(static_cast<std::size_t>(&connection - self.connections_.get()),
+                                self.queue_.now_tick());
+    }
     if (self.rearm_on_fire_) {
-      self.wheel_.ScheduleTick(timer, self.wheel_.now_tick() + kKeepaliveIdleTicks);
+      self.queue_.ScheduleTick(timer, self.queue_.now_tick() + kKeepaliveIdleTicks);
     }
   }
 
-  static inline WheelDriver* active_ = nullptr;
+  static inline TickQueueDriver* active_ = nullptr;
   // Declared before the connections so that it outlives them: a destroyed pending Timer unlinks
-  // itself from the wheel's lists.
-  timers::TimerWheel wheel_;
+  // itself from the queue's lists.
+  Queue queue_;
   std::unique_ptr<Connection[]> connections_;
   std::size_t connection_count_;
   bool rearm_on_fire_ = false;
+  LatenessLog* lateness_log_ = nullptr;
 };
+
+using WheelDriver = TickQueueDriver<timers::TimerWheel>;
+using HashedWheelDriver = TickQueueDriver<timers::HashedTimerWheel>;
+using LinuxWheelDriver = TickQueueDriver<timers::NonCascadingTimerWheel>;
 
 // The indexed binary heap of bench/indexed_heap.h, with the same integer ticks as the wheel.
 class HeapDriver {
@@ -121,7 +181,9 @@ class HeapDriver {
   void ArmBackground(std::size_t c, Ticks offset) { ArmIn(c, kKeepaliveIdleTicks / 2 + offset); }
   void ArmDueNow(std::size_t c) { ArmIn(c, 0); }
   void ArmIn(std::size_t c, Ticks ticks) {
-    heap_.Schedule(connections_[c].timer, heap_.now() + ticks);
+    const Ticks deadline = heap_.now() + ticks;
+    if (lateness_log_ != nullptr) lateness_log_->Armed(c, deadline);
+    heap_.Schedule(connections_[c].timer, deadline);
   }
   void Cancel(std::size_t c) { heap_.Cancel(connections_[c].timer); }
   void Tick() { AdvanceTicks(1); }
@@ -130,6 +192,7 @@ class HeapDriver {
 
   std::uint64_t fired() const { return fired_; }
   void set_rearm_on_fire(bool rearm) { rearm_on_fire_ = rearm; }
+  void set_lateness_log(LatenessLog* log) { lateness_log_ = log; }
 
  private:
   struct Connection {
@@ -138,6 +201,12 @@ class HeapDriver {
 
   static void OnFire(HeapTimer& timer) {
     HeapDriver& self = *active_;
+    if (self.lateness_log_ != nullptr) {
+      // The timer is the connection's only member, so it sits at the connection's address.
+      const auto* connection = reinterpret_cast<const Connection*>(&timer);
+      self.lateness_log_->Fired(static_cast<std::size_t>(connection - self.connections_.get()),
+                                self.heap_.now());
+    }
     if (self.rearm_on_fire_) self.heap_.Schedule(timer, self.heap_.now() + kKeepaliveIdleTicks);
   }
 
@@ -146,6 +215,7 @@ class HeapDriver {
   IndexedTimerHeap heap_;  // never touches its timers when destroyed
   std::uint64_t fired_ = 0;
   bool rearm_on_fire_ = false;
+  LatenessLog* lateness_log_ = nullptr;
 };
 
 // libevent 2.1 timer events on an event_base. Two variants share this code:

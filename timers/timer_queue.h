@@ -1,21 +1,27 @@
 // The timer facility as the stack sees it: schedule, cancel, advance, next deadline.
 //
-// TimerWheel is the implementation the stack uses. Two others exist only for comparison, so that
-// `tapstack sim --timers` and the benchmarks can show what the wheel saves: a binary heap
-// (O(log n) per operation, what libevent and libuv use) and a periodic sweep over every pending
-// timer (O(n) per tick, the way lwIP's slow timer and smoltcp's polling visit every connection).
-// All three follow the same rules (see timer_wheel.h): deadlines round up to a whole tick, timers
-// due in the same tick fire in scheduling order, a deadline at or before the current tick fires
-// at the start of the next Advance(). Given the same calls they fire the same timers at the same
-// ticks in the same order; only the cost differs.
+// TimerWheel is the implementation the stack uses. The others exist only for comparison, so that
+// `tapstack sim --timers` and the benchmarks can show what each design costs: a binary heap
+// (O(log n) per operation, what libevent and libuv use), a periodic sweep over every pending
+// timer (O(n) per tick, the way lwIP's slow timer and smoltcp's polling visit every connection),
+// a single-level hashed wheel (Netty's HashedWheelTimer) and the Linux kernel's non-cascading
+// wheel. All follow the same rules (see timer_wheel.h): deadlines round up to a whole tick, a
+// timer never fires early, a deadline at or before the current tick fires at the start of the
+// next Advance(). All but the non-cascading wheel also fire each timer at its exact tick, timers
+// of the same tick in scheduling order: given the same calls they fire the same timers at the
+// same ticks in the same order, and only the cost differs. The non-cascading wheel trades that
+// exactness for never moving a timer: it may fire late by a bounded fraction of the delay
+// (non_cascading_timer_wheel.h, MaxLateness below).
 #ifndef TAPSTACK_TIMERS_TIMER_QUEUE_H_
 #define TAPSTACK_TIMERS_TIMER_QUEUE_H_
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "timers/timer.h"
@@ -60,10 +66,23 @@ class TimerQueue {
   std::size_t pending_count_ = 0;
 };
 
-enum class TimerQueueKind { kWheel, kHeap, kSweep };
+enum class TimerQueueKind { kWheel, kHeap, kSweep, kHashedWheel, kLinuxWheel };
 
-std::string_view TimerQueueKindName(TimerQueueKind kind);  // "wheel", "heap", "sweep"
+// Every kind, for tools and benchmarks that offer or compare them all.
+inline constexpr std::array kTimerQueueKinds = {
+    TimerQueueKind::kWheel, TimerQueueKind::kHeap, TimerQueueKind::kSweep,
+    TimerQueueKind::kHashedWheel, TimerQueueKind::kLinuxWheel};
+
+// "wheel", "heap", "sweep", "hashed_wheel", "linux_wheel"
+std::string_view TimerQueueKindName(TimerQueueKind kind);
 std::optional<TimerQueueKind> ParseTimerQueueKind(std::string_view name);
+// The names of every kind, separated by ", " (for usage messages).
+std::string TimerQueueKindNames();
+
+// The most a timer of `kind` armed `delay` ahead may fire after its deadline, beyond the rounding
+// of deadlines up to whole ticks that every kind shares. Zero for every kind but the
+// non-cascading wheel, whose bound is just under 8/63 of the delay.
+Duration MaxLateness(TimerQueueKind kind, Duration delay, Duration resolution);
 
 // A queue of `kind` whose tick 0 is `origin`, with ticks of `resolution`.
 std::unique_ptr<TimerQueue> MakeTimerQueue(TimerQueueKind kind, TimePoint origin,

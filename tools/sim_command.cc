@@ -18,7 +18,8 @@ constexpr char kUsage[] =
     "usage: tapstack sim [--connections N] [--dead FRACTION] [--dead-at DURATION]\n"
     "                    [--idle DURATION] [--interval DURATION] [--count N]\n"
     "                    [--traffic SEGMENTS_PER_SECOND] [--duration DURATION]\n"
-    "                    [--timers wheel|heap|sweep] [--seed N] [--json]\n";
+    "                    [--timers wheel|heap|sweep|hashed_wheel|linux_wheel] [--seed N]\n"
+    "                    [--json]\n";
 
 int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack sim: %.*s\n%s", static_cast<int>(message.size()), message.data(),
@@ -39,6 +40,11 @@ void PrintText(const SimOptions& options, const SimReport& r) {
               static_cast<unsigned long long>(r.probes_answered));
   std::printf("dead peers aborted at exactly idle + count x interval: %zu of %zu\n",
               r.aborted_dead_exact, r.dead);
+  if (r.late_bound_ms > 0) {
+    std::printf("aborted late, within the %s queue's bound of %.0f ms: %zu (latest %.0f ms late)\n",
+                std::string(timers::TimerQueueKindName(options.timers)).c_str(), r.late_bound_ms,
+                r.aborted_dead_late, r.max_late_ms);
+  }
   std::printf(
       "aborted at another time: %zu, live connections aborted: %zu, dead not aborted: %zu\n",
       r.aborted_dead_inexact, r.aborted_live, r.dead_not_aborted);
@@ -63,13 +69,15 @@ void PrintJson(const SimOptions& options, const SimReport& r) {
   }
   std::printf(
       "{\"connections\":%zu,\"timers\":\"%s\",\"established\":%zu,\"dead\":%zu,"
-      "\"aborted_dead_exact\":%zu,\"aborted_dead_inexact\":%zu,\"aborted_live\":%zu,"
+      "\"aborted_dead_exact\":%zu,\"aborted_dead_late\":%zu,\"late_bound_ms\":%.0f,"
+      "\"max_late_ms\":%.0f,\"aborted_dead_inexact\":%zu,\"aborted_live\":%zu,"
       "\"dead_not_aborted\":%zu,\"probes_sent\":%llu,\"probes_answered\":%llu,"
       "\"segments_delivered\":%llu,\"timer_operations\":%llu,\"virtual_seconds\":%.3f,"
       "\"phases\":[%s],\"peak_rss_kib\":%ld,\"bytes_per_connection\":%.1f,\"tcb_bytes\":%zu,"
       "\"ok\":%s}\n",
       r.connections, std::string(timers::TimerQueueKindName(options.timers)).c_str(), r.established,
-      r.dead, r.aborted_dead_exact, r.aborted_dead_inexact, r.aborted_live, r.dead_not_aborted,
+      r.dead, r.aborted_dead_exact, r.aborted_dead_late, r.late_bound_ms, r.max_late_ms,
+      r.aborted_dead_inexact, r.aborted_live, r.dead_not_aborted,
       static_cast<unsigned long long>(r.probes_sent),
       static_cast<unsigned long long>(r.probes_answered),
       static_cast<unsigned long long>(r.segments_delivered),
@@ -136,7 +144,7 @@ int RunSim(std::span<const std::string_view> raw_args) {
   }
   if (auto value = args->Get("--timers")) {
     const std::optional<timers::TimerQueueKind> kind = timers::ParseTimerQueueKind(*value);
-    if (!kind) return Usage("--timers takes wheel, heap or sweep");
+    if (!kind) return Usage("--timers takes one of " + timers::TimerQueueKindNames());
     options.timers = *kind;
   }
   if (auto value = args->Get("--seed")) {

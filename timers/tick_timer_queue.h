@@ -1,0 +1,123 @@
+// What the hashed wheel and the non-cascading wheel share (internal to timers/): the clock in
+// whole ticks, the due list, the firing loop and the shape of Advance(). `Derived` supplies where
+// timers wait and when they fire:
+//
+//   void ScheduleTick(Timer&, Tick deadline)   arm or move a timer; a deadline at or before
+//                                              now_tick() goes to the due list (ScheduleDue)
+//   void Cancel(Timer&)
+//   std::optional<Tick> NextEventAfterNow() const   the next tick after now_ with work, if any
+//   std::size_t ExpireAtNow()                  at now_ (just set to that tick), fire what is due
+//
+// The rules every TimerQueue follows hold here by construction: the due list fires first, at the
+// start of Advance(), and what callbacks put on it waits for the next call; Advance() moves from
+// event to event, so a jump costs the events, not the ticks; callbacks must not call Advance().
+#ifndef TAPSTACK_TIMERS_TICK_TIMER_QUEUE_H_
+#define TAPSTACK_TIMERS_TICK_TIMER_QUEUE_H_
+
+#include <cassert>
+#include <cstddef>
+#include <optional>
+
+#include "timers/tick_clock.h"
+#include "timers/timer.h"
+#include "timers/timer_list.h"
+#include "timers/timer_queue.h"
+
+namespace tapstack::timers {
+
+template <typename Derived>
+class TickTimerQueue : public TimerQueue {
+ public:
+  void Schedule(Timer& timer, TimePoint deadline) final {
+    derived().ScheduleTick(timer, clock_.DeadlineToTick(deadline));
+  }
+  std::size_t Advance(TimePoint now) final { return AdvanceToTick(clock_.TimeToTick(now)); }
+  std::optional<TimePoint> NextDeadline() const final {
+    const std::optional<Tick> tick = NextDeadlineTick();
+    if (!tick) return std::nullopt;
+    return clock_.TickToTime(*tick);
+  }
+  TimePoint now() const final { return clock_.TickToTime(now_); }
+  const TimerQueueStats& stats() const final { return stats_; }
+
+  // Tick-level interface, for callers that keep their own integer time.
+  std::size_t AdvanceToTick(Tick target) {
+    assert(!advancing_ && "Advance() must not be called from a timer callback");
+    advancing_ = true;
+    if (target < now_) target = now_;
+    std::size_t fired = 0;
+    // Timers made due at or before now_ since the last Advance(); those their callbacks make due
+    // again wait for the next call.
+    if (!TimerListOps::Empty(due_)) {
+      TimerListHead firing;
+      TimerListOps::InitHead(firing, &pending_count_);
+      TimerListOps::TakeAll(due_, firing);
+      fired += FireList(firing);
+    }
+    for (std::optional<Tick> tick = derived().NextEventAfterNow(); tick && *tick <= target;
+         tick = derived().NextEventAfterNow()) {
+      now_ = *tick;
+      fired += derived().ExpireAtNow();
+    }
+    now_ = target;
+    advancing_ = false;
+    return fired;
+  }
+  std::optional<Tick> NextDeadlineTick() const {
+    if (!TimerListOps::Empty(due_)) return now_;
+    return derived().NextEventAfterNow();
+  }
+  Tick now_tick() const { return now_; }
+
+ protected:
+  TickTimerQueue(TimePoint origin, Duration resolution) : clock_(origin, resolution) {
+    assert(resolution > Duration::zero());
+    TimerListOps::InitHead(due_, &pending_count_);
+  }
+  // Detaches the due timers so that their destructors, which may run later, do not touch due_.
+  ~TickTimerQueue() override {
+    while (!TimerListOps::Empty(due_)) TimerListOps::PopFront(due_);
+  }
+  TickTimerQueue(const TickTimerQueue&) = delete;
+  TickTimerQueue& operator=(const TickTimerQueue&) = delete;
+
+  // Puts an unlinked timer due at or before now_ on the due list. Firing it in the next Advance()
+  // rather than at once keeps a callback that re-arms its own timer for "now" from livelocking.
+  void ScheduleDue(Timer& timer, Tick deadline) {
+    TimerListOps::DeadlineOf(timer) = deadline;
+    TimerListOps::PushBack(due_, timer);
+  }
+
+  // Fires every timer on `list` (a detached list), in order. Returns how many fired.
+  std::size_t FireList(TimerListHead& list) {
+    std::size_t fired = 0;
+    // Pop one at a time: a callback may cancel or destroy timers still waiting on this list.
+    while (!TimerListOps::Empty(list)) {
+      Fire(TimerListOps::PopFront(list));
+      ++fired;
+    }
+    return fired;
+  }
+  // Fires a timer already unlinked from every list.
+  void Fire(Timer& timer) {
+    --pending_count_;
+    ++stats_.fired;
+    TimerListOps::Fire(timer);  // may destroy `timer`: do not touch it afterwards
+  }
+
+  Tick now_ = 0;
+  TimerQueueStats stats_;
+
+ private:
+  Derived& derived() { return static_cast<Derived&>(*this); }
+  const Derived& derived() const { return static_cast<const Derived&>(*this); }
+
+  TickClock clock_;
+  // Timers scheduled at or before now_: they fire at the start of the next Advance().
+  TimerListHead due_;
+  bool advancing_ = false;
+};
+
+}  // namespace tapstack::timers
+
+#endif  // TAPSTACK_TIMERS_TICK_TIMER_QUEUE_H_
