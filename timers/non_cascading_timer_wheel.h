@@ -6,8 +6,8 @@
 // delay, in the slot of its deadline rounded UP to that level's granularity, and it fires when the
 // clock reaches that slot: it is never moved down a level (no cascade). The price is accuracy:
 //   - A timer never fires before its deadline.
-//   - It fires at most 8/63 of its delay late (just under 12.7%; the kernel rounds this to
-//     12.5%): see MaxLatenessTicks. A delay under 63 ticks is exact.
+//   - It fires less than 8/63 of its delay late (just under 12.7%, usually quoted as 12.5%): see
+//     MaxLatenessTicks. A delay under 63 ticks is exact.
 //   - Timers past the last level (about 12 days at 1 ms ticks) are clamped to the last level's
 //     farthest slot. The kernel fires them there, early; this wheel instead places them again when
 //     that slot comes up (counted in stats().cascaded), so that no timer fires early.

@@ -1,10 +1,10 @@
 // The non-cascading wheel is not exact, so its property test checks the bound it documents
 // instead of the reference model's ticks: over the same random workload as the exact queues'
 // (queue_property_run.h), every timer fires, never before its deadline, and late by less than
-// 8/63 of the delay it was armed with. The bound comes from the design (kernel/time/timer.c since
-// Linux 4.8, whose header comment puts the slack at 12.5%): a level of granularity 8^L is used
-// only for delays of at least 63 * 8^(L-1) ticks, and rounding a deadline up to that granularity
-// adds at most 8^L - 1 ticks; see non_cascading_timer_wheel.h.
+// 8/63 of the delay it was armed with. The bound comes from the design (the levels and ranges of
+// kernel/time/timer.c since Linux 4.8, whose slack is usually quoted as 12.5%) and is derived in
+// non_cascading_timer_wheel.h: a level of granularity 8^L is used only for delays of at least
+// 63 * 8^(L-1) ticks, and rounding a deadline up to that granularity adds at most 8^L - 1 ticks.
 #include "timers/non_cascading_timer_wheel.h"
 
 #include <gtest/gtest.h>
