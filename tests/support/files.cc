@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -20,11 +23,38 @@ std::string ReadFile(const std::string& path) {
   return content.str();
 }
 
+namespace {
+
+// This process's scratch directory, made once with mkdtemp and removed at exit. A name made of
+// the process id alone is not unique: process ids wrap around (32768 by default), and a file a
+// crashed or killed test left behind under a reused id would be read as this test's output.
+const std::string& ScratchDirectory() {
+  static const std::string directory = [] {
+    const char* base = std::getenv("TEST_TMPDIR");
+    std::string pattern = absl::StrCat(base != nullptr ? base : "/tmp", "/tapstack-test-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp " << pattern << ": " << std::strerror(errno);
+      std::abort();
+    }
+    static const pid_t owner = getpid();
+    static std::string to_remove;
+    to_remove = pattern;
+    // Only the process that made it removes it: a forked child that exits must not.
+    std::atexit([] {
+      if (getpid() != owner) return;
+      std::error_code ignored;
+      std::filesystem::remove_all(to_remove, ignored);
+    });
+    return pattern;
+  }();
+  return directory;
+}
+
+}  // namespace
+
 std::string TempPath(const std::string& stem) {
   static std::atomic<int> counter{0};
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/tapstack-", getpid(), "-", counter++, "-",
-                      stem);
+  return absl::StrCat(ScratchDirectory(), "/", counter++, "-", stem);
 }
 
 std::optional<std::string> CapturePath() {
