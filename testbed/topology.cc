@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "testbed/failure.h"
 
 namespace tapstack::testbed {
@@ -43,6 +45,49 @@ std::optional<std::uint64_t> CounterPackets(const std::string& listing, std::str
     if (absl::SimpleAtoi(rest, &packets)) return packets;
   }
   return std::nullopt;
+}
+
+// The router's rules (docs/testbed.md): masquerade out of `outside`, drop what connection
+// tracking calls invalid, then the sysctls (which exist only once the rules loaded conntrack):
+// forwarding on, `conntrack_timeout` for an established TCP connection, no mid-stream pickup.
+std::error_code ConfigureNat(const Namespace& router, std::string_view outside,
+                             std::chrono::seconds conntrack_timeout) {
+  const std::string rules = absl::StrCat(
+      "table ip ", kNatTable, " {\n",
+      "  chain postrouting { type nat hook postrouting priority 100; oifname \"",
+      std::string(outside), "\" masquerade; }\n",
+      "  chain forward { type filter hook forward priority 0; ct state invalid counter drop "
+      "comment \"invalid\"; }\n",
+      "}\n");
+  if (std::error_code error = CheckCommand(router.Nft(rules))) return error;
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"net.ipv4.ip_forward", "1"},
+           {"net.netfilter.nf_conntrack_tcp_timeout_established",
+            absl::StrCat(conntrack_timeout.count())},
+           {"net.netfilter.nf_conntrack_tcp_loose", "0"}}) {
+    if (std::error_code error = CheckCommand(router.Sysctl(key, value))) return error;
+  }
+  return {};
+}
+
+// The nft counter of the NAT's invalid-drop rule.
+std::optional<std::uint64_t> NatInvalidDropped(const Namespace& router) {
+  const CommandResult listing = router.Exec({"nft", "list", "table", "ip", kNatTable});
+  if (!listing.ok()) return std::nullopt;
+  return CounterPackets(listing.output, "invalid");
+}
+
+// Reads the whole of an open /proc/.../nf_conntrack from its start; nullopt on a read error.
+std::optional<std::string> ReadConntrackTable(int fd) {
+  if (lseek(fd, 0, SEEK_SET) != 0) return std::nullopt;
+  std::string table;
+  char buffer[65536];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
+    table.append(buffer, static_cast<std::size_t>(n));
+  }
+  if (n < 0) return std::nullopt;
+  return table;
 }
 
 }  // namespace
@@ -162,23 +207,7 @@ std::error_code WireNat(const Namespace& router, const Namespace& server,
                          {"link", "set", kServerLinkName, "up"}})) {
     return error;
   }
-  // The rules first: they load connection tracking, whose sysctls exist only from then on.
-  const std::string rules = absl::StrCat(
-      "table ip ", kNatTable, " {\n",
-      "  chain postrouting { type nat hook postrouting priority 100; oifname \"v0\" masquerade; "
-      "}\n",
-      "  chain forward { type filter hook forward priority 0; ct state invalid counter drop "
-      "comment \"invalid\"; }\n",
-      "}\n");
-  if (std::error_code error = CheckCommand(router.Nft(rules))) return error;
-  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"net.ipv4.ip_forward", "1"},
-           {"net.netfilter.nf_conntrack_tcp_timeout_established",
-            absl::StrCat(conntrack_timeout.count())},
-           {"net.netfilter.nf_conntrack_tcp_loose", "0"}}) {
-    if (std::error_code error = CheckCommand(router.Sysctl(key, value))) return error;
-  }
-  return {};
+  return ConfigureNat(router, "v0", conntrack_timeout);
 }
 
 NatTopology::~NatTopology() {
@@ -198,15 +227,10 @@ std::optional<bool> NatTopology::TracksConnection(std::uint16_t port) {
     }
     conntrack_fd_ = *fd;
   }
-  if (lseek(conntrack_fd_, 0, SEEK_SET) != 0) return std::nullopt;
-  std::string table;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(conntrack_fd_, buffer, sizeof(buffer))) > 0) {
-    table.append(buffer, static_cast<std::size_t>(n));
-  }
+  const std::optional<std::string> table = ReadConntrackTable(conntrack_fd_);
+  if (!table) return std::nullopt;
   const std::string wanted = absl::StrCat("dport=", port, " ");
-  for (absl::string_view line : absl::StrSplit(table, '\n')) {
+  for (absl::string_view line : absl::StrSplit(*table, '\n')) {
     if (line.find(" tcp ") != absl::string_view::npos &&
         line.find(wanted) != absl::string_view::npos) {
       return true;
@@ -216,9 +240,74 @@ std::optional<bool> NatTopology::TracksConnection(std::uint16_t port) {
 }
 
 std::optional<std::uint64_t> NatTopology::InvalidDropped() const {
-  const CommandResult listing = nat_->Exec({"nft", "list", "table", "ip", kNatTable});
-  if (!listing.ok()) return std::nullopt;
-  return CounterPackets(listing.output, "invalid");
+  return NatInvalidDropped(*nat_);
+}
+
+// --- LoadNatTopology
+
+Result<std::unique_ptr<LoadNatTopology>> LoadNatTopology::Create(
+    const NamePattern& names, std::string_view label, std::chrono::seconds conntrack_timeout) {
+  auto topology = std::make_unique<LoadNatTopology>();
+  Result<std::unique_ptr<Namespace>> nat = Namespace::Create(names, label);
+  if (!nat.ok()) return nat.error();
+  topology->nat_ = *std::move(nat);
+  Namespace& router = *topology->nat_;
+  (void)router.Sysctl("net.ipv6.conf.all.disable_ipv6", "1");
+  (void)router.Sysctl("net.ipv6.conf.default.disable_ipv6", "1");
+  if (std::error_code error = AddKernelTap(router)) return error;
+  if (std::error_code error =
+          IpAll(router, {{"tuntap", "add", "dev", kServerTapName, "mode", "tap"},
+                         {"addr", "add", WithPrefix(kNatOutsideAddress), "dev", kServerTapName},
+                         {"link", "set", kServerTapName, "up"}})) {
+    return error;
+  }
+  if (std::error_code error = ConfigureNat(router, kServerTapName, conntrack_timeout)) {
+    return error;
+  }
+  return topology;
+}
+
+LoadNatTopology::~LoadNatTopology() {
+  if (conntrack_fd_ >= 0) close(conntrack_fd_);
+}
+
+std::optional<std::size_t> LoadNatTopology::EstablishedTo(std::uint16_t port) {
+  if (conntrack_fd_ < 0) {
+    // Opened once inside the NAT's namespace: the file keeps showing that namespace's table.
+    Result<int> fd = OpenInNamespace(nat_->name(), [] {
+      return open("/proc/thread-self/net/nf_conntrack", O_RDONLY | O_CLOEXEC);
+    });
+    if (!fd.ok()) return std::nullopt;
+    conntrack_fd_ = *fd;
+  }
+  const std::optional<std::string> table = ReadConntrackTable(conntrack_fd_);
+  if (!table) return std::nullopt;
+  // "ipv4 2 tcp 6 9 ESTABLISHED src=192.0.2.2 dst=198.51.100.2 sport=40000 dport=7000 ...":
+  // the first dport= is the original direction's, the client's destination.
+  const std::string wanted = absl::StrCat(" dport=", port, " ");
+  std::size_t count = 0;
+  for (absl::string_view line : absl::StrSplit(*table, '\n')) {
+    if (line.find(" tcp ") == absl::string_view::npos ||
+        line.find(" ESTABLISHED ") == absl::string_view::npos) {
+      continue;
+    }
+    const std::size_t dport = line.find(" dport=");
+    if (dport != absl::string_view::npos && line.substr(dport, wanted.size()) == wanted) ++count;
+  }
+  return count;
+}
+
+std::optional<std::size_t> LoadNatTopology::TrackedCount() const {
+  const CommandResult count = nat_->Exec({"cat", "/proc/sys/net/netfilter/nf_conntrack_count"});
+  std::size_t value = 0;
+  if (!count.ok() || !absl::SimpleAtoi(absl::StripAsciiWhitespace(count.output), &value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::uint64_t> LoadNatTopology::InvalidDropped() const {
+  return NatInvalidDropped(*nat_);
 }
 
 }  // namespace tapstack::testbed

@@ -84,6 +84,36 @@ class DirectTopology {
   bool unplugged_ = false;
 };
 
+// The NAT router between two of our stacks, for `tapstack load`: one namespace holding two TAP
+// devices, `tap0` towards the clients (192.0.2.1/24, our client stack at 192.0.2.2 and further
+// addresses of that network) and `tap1` towards the server (198.51.100.1/24, our server stack at
+// 198.51.100.2). The kernel forwards between them, masquerades out of tap1, forgets an idle TCP
+// connection after `conntrack_timeout`, never picks one up mid-stream and drops what its
+// connection tracking calls invalid, as WireNat's router does.
+inline constexpr char kServerTapName[] = "tap1";
+
+class LoadNatTopology {
+ public:
+  static Result<std::unique_ptr<LoadNatTopology>> Create(const NamePattern& names,
+                                                         std::string_view label,
+                                                         std::chrono::seconds conntrack_timeout);
+  ~LoadNatTopology();
+
+  Namespace& nat() { return *nat_; }
+  // TCP connections to the server's `port` the NAT tracks as ESTABLISHED now (lines of
+  // /proc/net/nf_conntrack in its namespace), nullopt when the table cannot be read.
+  std::optional<std::size_t> EstablishedTo(std::uint16_t port);
+  // Every connection the NAT tracks, of any protocol and state (nf_conntrack_count, what
+  // `conntrack -C` prints), nullopt when it cannot be read.
+  std::optional<std::size_t> TrackedCount() const;
+  // Packets the NAT dropped as invalid (nft counter), nullopt if it cannot be read.
+  std::optional<std::uint64_t> InvalidDropped() const;
+
+ private:
+  std::unique_ptr<Namespace> nat_;
+  int conntrack_fd_ = -1;
+};
+
 // Two namespaces: the NAT router (which holds our TAP), and the server behind it, wired by
 // WireNat.
 class NatTopology {

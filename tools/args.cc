@@ -28,14 +28,14 @@ absl::StatusOr<Args> Args::Parse(std::span<const std::string_view> args,
     }
     if (flags.contains(name)) {
       if (value) return absl::InvalidArgumentError(absl::StrCat(name, " takes no value"));
-      parsed.values_[name] = "";
+      parsed.values_[name].push_back("");
     } else if (valued.contains(name)) {
       if (!value) {
         if (i + 1 >= args.size())
           return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
         value = std::string(args[++i]);
       }
-      parsed.values_[name] = *value;
+      parsed.values_[name].push_back(*value);
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown option ", name));
     }
@@ -46,6 +46,12 @@ absl::StatusOr<Args> Args::Parse(std::span<const std::string_view> args,
 std::optional<std::string> Args::Get(const std::string& name) const {
   const auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
+  return it->second.back();
+}
+
+std::vector<std::string> Args::GetAll(const std::string& name) const {
+  const auto it = values_.find(name);
+  if (it == values_.end()) return {};
   return it->second;
 }
 

@@ -26,11 +26,14 @@ class Args {
                                     const std::map<std::string, std::string>& aliases = {});
 
   bool Has(const std::string& name) const { return values_.contains(name); }
+  // The value given last (an option given twice takes its second value, as getopt's users do).
   std::optional<std::string> Get(const std::string& name) const;
+  // Every value of a repeatable option, in the order given (`--addr A --addr B`).
+  std::vector<std::string> GetAll(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positional_;
 };
 

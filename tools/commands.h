@@ -13,6 +13,7 @@ int RunUp(std::span<const std::string_view> args);
 int RunNc(std::span<const std::string_view> args);
 int RunSim(std::span<const std::string_view> args);
 int RunDiagram(std::span<const std::string_view> args);
+int RunLoad(std::span<const std::string_view> args);
 
 }  // namespace tapstack::tools
 

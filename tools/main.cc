@@ -13,6 +13,7 @@ constexpr char kUsage[] =
     "  demo    keepalive against Linux peers in throwaway namespaces (needs root)\n"
     "  up      run the stack on a TAP device: answer ARP and ping, optionally ping a host\n"
     "  nc      netcat over the stack: connect to HOST PORT, or listen with -l PORT\n"
+    "  load    hold many connections over TAP with keepalive, through a NAT or firewall\n"
     "  sim     many keepalive connections on a virtual clock; dead peers checked to the tick\n"
     "  diagram draw the TCP conversations of a pcap or pcapng file as sequence diagrams\n"
     "  help    this text\n";
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   if (command == "demo") return tapstack::tools::RunDemo(rest);
   if (command == "up") return tapstack::tools::RunUp(rest);
   if (command == "nc") return tapstack::tools::RunNc(rest);
+  if (command == "load") return tapstack::tools::RunLoad(rest);
   if (command == "sim") return tapstack::tools::RunSim(rest);
   if (command == "diagram") return tapstack::tools::RunDiagram(rest);
   std::fprintf(stderr, "tapstack: unknown command '%.*s'\n%s", static_cast<int>(command.size()),

@@ -12,6 +12,7 @@
 
 #include "absl/strings/string_view.h"
 #include "tools/commands.h"
+#include "tools/connection_options.h"
 #include "tools/event_log.h"
 #include "tools/runtime.h"
 
@@ -31,32 +32,6 @@ int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack nc: %.*s\n%s", static_cast<int>(message.size()), message.data(),
                kUsage);
   return 2;
-}
-
-// "IDLE,INTERVAL,COUNT" with the ranges of Linux's TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT.
-absl::StatusOr<tcp::KeepaliveOptions> ParseKeepalive(std::string_view text) {
-  const std::size_t first = text.find(',');
-  const std::size_t second = first == std::string_view::npos ? first : text.find(',', first + 1);
-  if (second == std::string_view::npos) {
-    return absl::InvalidArgumentError("--keepalive takes IDLE,INTERVAL,COUNT, e.g. 3s,2s,4");
-  }
-  absl::StatusOr<std::chrono::nanoseconds> idle =
-      ParseDuration("--keepalive IDLE", text.substr(0, first));
-  absl::StatusOr<std::chrono::nanoseconds> interval =
-      ParseDuration("--keepalive INTERVAL", text.substr(first + 1, second - first - 1));
-  absl::StatusOr<long long> count =
-      ParseInteger("--keepalive COUNT", text.substr(second + 1), 1, 127);
-  if (!idle.ok()) return idle.status();
-  if (!interval.ok()) return interval.status();
-  if (!count.ok()) return count.status();
-  const auto in_range = [](std::chrono::nanoseconds d) {
-    return d >= std::chrono::milliseconds(1) && d <= std::chrono::seconds(32767);
-  };
-  if (!in_range(*idle) || !in_range(*interval)) {
-    return absl::InvalidArgumentError("--keepalive: IDLE and INTERVAL must be 1ms to 32767s");
-  }
-  return tcp::KeepaliveOptions{
-      .enabled = true, .idle = *idle, .interval = *interval, .count = static_cast<int>(*count)};
 }
 
 class NcSession {
@@ -200,10 +175,11 @@ int RunNc(std::span<const std::string_view> raw_args) {
     return 0;
   }
   std::set<std::string> valued = kRuntimeValued;
-  valued.insert({"--events", "--keepalive", "--user-timeout"});
-  absl::StatusOr<Args> args =
-      Args::Parse(raw_args, valued, {"--listen", "--stats", "--no-delay", "--keepalive-byte"},
-                  {{"-l", "--listen"}});
+  valued.insert(kConnectionValued.begin(), kConnectionValued.end());
+  valued.insert("--events");
+  std::set<std::string> flags = kConnectionFlags;
+  flags.insert({"--listen", "--stats"});
+  absl::StatusOr<Args> args = Args::Parse(raw_args, valued, flags, {{"-l", "--listen"}});
   if (!args.ok()) return Usage(args.status().message());
   const bool listen = args->Has("--listen");
   const std::vector<std::string>& positional = args->positional();
@@ -219,18 +195,9 @@ int RunNc(std::span<const std::string_view> raw_args) {
   }
   absl::StatusOr<RuntimeOptions> options = ParseRuntimeOptions(*args);
   if (!options.ok()) return Usage(options.status().message());
-  tcp::ConnectionOptions& connection = options->stack.tcp.defaults;
-  connection.no_delay = args->Has("--no-delay");
-  if (auto keepalive = args->Get("--keepalive")) {
-    absl::StatusOr<tcp::KeepaliveOptions> parsed = ParseKeepalive(*keepalive);
-    if (!parsed.ok()) return Usage(parsed.status().message());
-    connection.keepalive = *parsed;
-  }
-  connection.keepalive.send_garbage_byte = args->Has("--keepalive-byte");
-  if (auto timeout = args->Get("--user-timeout")) {
-    absl::StatusOr<std::chrono::nanoseconds> parsed = ParseDuration("--user-timeout", *timeout);
-    if (!parsed.ok()) return Usage(parsed.status().message());
-    connection.user_timeout = *parsed;
+  if (absl::Status parsed = ParseConnectionOptions(*args, options->stack.tcp.defaults);
+      !parsed.ok()) {
+    return Usage(parsed.message());
   }
 
   absl::StatusOr<std::unique_ptr<StackRuntime>> runtime = StackRuntime::Start(*options);

@@ -14,6 +14,46 @@
 
 namespace tapstack::tools {
 
+namespace {
+
+// The most addresses one `--addr FIRST-LAST` adds: a /16's worth, 4 Gi ports towards one server.
+constexpr std::uint32_t kMaxAddressRange = 65536;
+
+// A further `--addr`: ADDRESS or FIRST-LAST, each optionally with the first --addr's prefix
+// length. They are on the first address's link (InterfaceConfig::extra_addresses), so another
+// prefix length would say something the stack does not do.
+absl::Status AddExtraAddresses(const std::string& text, InterfaceConfig& interface) {
+  const auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad --addr '", text, "': ", why,
+                     " (a further --addr is ADDRESS or FIRST-LAST, as 192.0.2.10-192.0.2.40)"));
+  };
+  std::string_view range = text;
+  if (const std::size_t slash = range.find('/'); slash != std::string_view::npos) {
+    if (range.substr(slash + 1) != absl::StrCat(interface.prefix_len)) {
+      return bad(
+          absl::StrCat("its prefix length must be the first --addr's, /", interface.prefix_len));
+    }
+    range = range.substr(0, slash);
+  }
+  const std::size_t dash = range.find('-');
+  const std::optional<wire::Ipv4Address> first = wire::Ipv4Address::Parse(range.substr(0, dash));
+  const std::optional<wire::Ipv4Address> last =
+      dash == std::string_view::npos ? first : wire::Ipv4Address::Parse(range.substr(dash + 1));
+  if (!first || !last) return bad("not an IPv4 address or range");
+  if (last->value() < first->value()) return bad("the range is empty");
+  if (last->value() - first->value() >= kMaxAddressRange) {
+    return bad(absl::StrCat("a range holds at most ", kMaxAddressRange, " addresses"));
+  }
+  for (std::uint32_t value = first->value();; ++value) {
+    interface.extra_addresses.push_back(wire::Ipv4Address(value));
+    if (value == last->value()) break;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
   RuntimeOptions options;
   if (auto tap = args.Get("--tap")) options.tap_name = *tap;
@@ -23,8 +63,9 @@ absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
     if (ready->empty()) return absl::InvalidArgumentError("--ready-file needs a file name");
     options.ready_file = *ready;
   }
-  const std::optional<std::string> address = args.Get("--addr");
-  if (!address) return absl::InvalidArgumentError("--addr ADDRESS/PREFIX is required");
+  const std::vector<std::string> addresses = args.GetAll("--addr");
+  if (addresses.empty()) return absl::InvalidArgumentError("--addr ADDRESS/PREFIX is required");
+  const std::string* address = &addresses.front();
   // The prefix is required on the command line: a bare address would be a /32 with nothing
   // on-link, so without --gateway every destination, the peer next to us included, would be
   // unreachable. (The library's ParseAddressWithPrefix still reads a bare address as /32.)
@@ -40,6 +81,10 @@ absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
   }
   options.stack.interface.address = parsed->first;
   options.stack.interface.prefix_len = parsed->second;
+  for (std::size_t i = 1; i < addresses.size(); ++i) {
+    absl::Status added = AddExtraAddresses(addresses[i], options.stack.interface);
+    if (!added.ok()) return added;
+  }
   if (auto gateway = args.Get("--gateway")) {
     const std::optional<wire::Ipv4Address> ip = wire::Ipv4Address::Parse(*gateway);
     if (!ip) return absl::InvalidArgumentError(absl::StrCat("bad --gateway '", *gateway, "'"));

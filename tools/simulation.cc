@@ -1,8 +1,6 @@
 #include "tools/simulation.h"
 
 #include <sys/resource.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +12,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "stack/tcp/tcb.h"
 #include "tap/stack_pair.h"
+#include "tools/process_usage.h"
 
 namespace tapstack::tools {
 
@@ -26,31 +25,12 @@ constexpr std::size_t kConnectionsPerServerPort = 25'000;  // within the 28232 e
 constexpr std::size_t kConnectBatch = 1000;                // per virtual millisecond
 constexpr auto kTrafficTick = milliseconds(100);
 
-double Seconds(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-long ResidentKib() {
-  long pages_total = 0;
-  long pages_resident = 0;
-  if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(statm, "%ld %ld", &pages_total, &pages_resident) != 2) pages_resident = 0;
-    std::fclose(statm);
-  }
-  return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 class PhaseTimer {
  public:
   explicit PhaseTimer(std::string name)
-      : name_(std::move(name)),
-        wall_(Seconds(CLOCK_MONOTONIC)),
-        cpu_(Seconds(CLOCK_PROCESS_CPUTIME_ID)) {}
+      : name_(std::move(name)), wall_(MonotonicSeconds()), cpu_(ProcessCpuSeconds()) {}
   PhaseCost Stop() const {
-    return PhaseCost{name_, Seconds(CLOCK_MONOTONIC) - wall_,
-                     Seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_};
+    return PhaseCost{name_, MonotonicSeconds() - wall_, ProcessCpuSeconds() - cpu_};
   }
 
  private:

@@ -39,7 +39,7 @@ TEST(CliTest, NoCommandIsAUsageError) {
 // `--help` (or `-h`) anywhere prints the command's usage on standard output and exits 0, even
 // where the command would otherwise want options it does not have (nc without --addr).
 TEST(CliTest, EveryCommandAnswersHelp) {
-  for (const std::string command : {"demo", "up", "nc", "sim", "diagram"}) {
+  for (const std::string command : {"demo", "up", "nc", "sim", "diagram", "load"}) {
     for (const std::string flag : {"--help", "-h"}) {
       const CliRun run = Tapstack({command, flag});
       EXPECT_EQ(run.status, 0) << command << " " << flag << ": " << run.output;
@@ -227,6 +227,53 @@ TEST(CliTest, DiagramBadFilesAreClearErrors) {
   run = Tapstack({"diagram", CaptureFile(PcapFile(105, {{1, 0, Bytes(30, 0)}}))});
   EXPECT_EQ(run.status, 1);
   EXPECT_THAT(run.output, ::testing::HasSubstr("link type IEEE802_11 (105) is not decoded"));
+}
+
+// `load` checks what it is asked before it opens a device: each mistake is exit status 2 with a
+// sentence that says what is allowed.
+TEST(CliTest, LoadArgumentErrors) {
+  const auto load = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {"load", "--addr", "192.0.2.2/24", "--gateway", "192.0.2.1"});
+    return Tapstack(args);
+  };
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--connections", "10", "198.51.100.2:7010-7000"}, "the port range '7010-7000' is empty"},
+      {{"--listen", "9-8"}, "--listen: the port range '9-8' is empty"},
+      {{"--connections", "10", "--rate", "0/s", "198.51.100.2:7000"},
+       "--rate: bad rate '0/s' (connections per second, 1/s to 10000000/s)"},
+      // One address, one port: 28,232 ephemeral ports (Linux's 32768-60999).
+      {{"--connections", "28233", "198.51.100.2:7000"},
+       "--connections 28233 is more than 1 source address(es) × 1 destination port(s) × 28232 "
+       "ephemeral ports allow (28232)"},
+      {{"--connections", "60000", "198.51.100.2:7000-7001"}, "× 2 destination port(s)"},
+      {{"--connections", "10", "8.8.8.8:53"},
+       "destination 8.8.8.8 is neither on the interface's link nor in a documentation"},
+      {{"--connections", "10", "198.51.100.2"}, "use HOST:PORT or HOST:PORT1-PORT2"},
+      {{"--connections", "10", "198.51.100.2:7000", "--every", "1s"},
+       "--every DURATION needs --send BYTES"},
+      {{"--connections", "10", "198.51.100.2:7000", "--send", "1"},
+       "--send BYTES needs --every DURATION"},
+      {{"198.51.100.2:7000"}, "--connections N is required"},
+      {{"--connections", "10"}, "give a destination HOST:PORT[-PORT2], or --listen PORT"},
+      {{"--connections", "10", "198.51.100.2:7000", "--addr", "192.0.2.9-192.0.2.3"},
+       "bad --addr '192.0.2.9-192.0.2.3': the range is empty"},
+      {{"--connections", "10", "198.51.100.2:7000", "--addr", "192.0.2.9/16"},
+       "its prefix length must be the first --addr's, /24"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CliRun run = load(args);
+    EXPECT_EQ(run.status, 2) << run.output;
+    EXPECT_THAT(run.output, ::testing::HasSubstr(message)) << run.output;
+  }
+  // More addresses make room for more connections: with 2 addresses the 28,233rd fits, and the
+  // run gets as far as the TAP device (which this unprivileged name cannot open: exit 1).
+  CliRun run = load(
+      {"--addr", "192.0.2.3", "--connections", "28233", "--tap", "bad/name", "198.51.100.2:7000"});
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_THAT(run.output, ::testing::HasSubstr("cannot open TAP device 'bad/name'"));
+  // --allow-any lets a destination outside the testbed's networks through.
+  run = load({"--allow-any", "--connections", "1", "--tap", "bad/name", "8.8.8.8:53"});
+  EXPECT_EQ(run.status, 1) << run.output;
 }
 
 // A TAP device that cannot be opened is a local failure (exit status 1), and the message names the
