@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -22,6 +23,9 @@ constexpr char kUsage[] =
     "                    [--traffic SEGMENTS_PER_SECOND] [--duration DURATION]\n"
     "                    [--timers wheel|heap|sweep|hashed_wheel|linux_wheel] [--seed N]\n"
     "                    [--threads N] [--json]\n";
+
+// How often a run whose standard error is not a terminal prints a progress line.
+constexpr auto kProgressLineEvery = std::chrono::seconds(10);
 
 int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack sim: %.*s\n%s", static_cast<int>(message.size()), message.data(),
@@ -193,8 +197,19 @@ int RunSim(std::span<const std::string_view> raw_args) {
   }
 
   const bool terminal = isatty(STDERR_FILENO) != 0;
+  // Off a terminal (a log file, CI), a line now and then instead of the bar, so that a long run
+  // shows it is alive; a short one prints none.
+  const auto started = std::chrono::steady_clock::now();
+  auto last_line = started;
   const SimReport report = RunSimulation(options, [&](double fraction, std::size_t alive) {
-    if (!terminal) return;
+    if (!terminal) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_line < kProgressLineEvery) return;
+      last_line = now;
+      std::fprintf(stderr, "tapstack sim: %.0f%% of virtual time, %zu connections alive, %.0f s\n",
+                   fraction * 100, alive, std::chrono::duration<double>(now - started).count());
+      return;
+    }
     const int width = 40;
     const int filled = static_cast<int>(fraction * width);
     std::fprintf(stderr, "\r[%s%s] %3.0f%% of virtual time, %zu connections alive ",
