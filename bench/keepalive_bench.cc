@@ -18,6 +18,9 @@
 //   keepalive_dead/<queue>/N  CPU per abort: 1% of the peers go silent; after the first probe
 //       round (untimed) the timed part runs the second and third probes and the aborts, and
 //       includes the wheel/heap/sweep work of carrying the 99% live timers through that time.
+//       Counters lateness_p50, lateness_p99 and lateness_max: how long after the time keepalive
+//       promises (the peer's last segment + idle + count x interval) each abort came, in ms; zero
+//       for every queue but the non-cascading wheel, whose expiries may each be late.
 //   keepalive_memory/<queue>/N  bytes per idle established connection per side: the resident
 //       set (RSS) delta and the malloc'd bytes delta over establishing N connections on each
 //       stack, divided by 2N; and sizeof(tcp::Tcb).
@@ -141,12 +144,19 @@ struct Connection {
 // built in place and never moved.
 class World {
  public:
-  World(timers::TimerQueueKind kind, std::size_t n, bool rearm_per_segment) : n_(n) {
+  // With `record_closes`, the world also keeps the time of the last segment A received on each
+  // connection and of each close on A, so that aborts can be checked against keepalive's promise.
+  World(timers::TimerQueueKind kind, std::size_t n, bool rearm_per_segment, bool record_closes)
+      : n_(n), record_closes_(record_closes) {
     // Bookkeeping of the benchmark itself is reserved before the memory baseline is taken.
     connections_.resize(n);
     index_by_key_.reserve(n);
     captured_.reserve(n * 64);
     captured_offsets_.reserve(n + 1);
+    if (record_closes) {
+      last_from_peer_.reserve(n);
+      closes_.reserve(n);
+    }
 
     tap::StackPairOptions options;
     options.timer_queue = kind;
@@ -169,6 +179,14 @@ class World {
       return !dead_keys_.empty() &&
              dead_keys_.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/false));
     };
+    if (record_closes) {
+      options.observe_b_to_a = [this](std::span<const std::uint8_t> frame, timers::TimePoint now) {
+        if (const std::uint32_t key = tap::StackPair::ConnectionKey(frame, /*from_a=*/false);
+            key != 0) {
+          last_from_peer_[key] = now;
+        }
+      };
+    }
     pair_ = std::make_unique<tap::StackPair>(options);
     Stack& a = pair_->a();
     a.RearmKeepaliveOnEverySegmentForBenchmark(rearm_per_segment);
@@ -179,6 +197,7 @@ class World {
         }
       } else if (event.type == tcp::EventType::kClosed) {
         ++closed_;
+        if (record_closes_) closes_.emplace_back(event.connection, pair_->now());
       }
     });
     b.set_tcp_event_handler([this, &b](const tcp::Event& event) {
@@ -272,9 +291,23 @@ class World {
                                         captured_offsets_[i + 1] - captured_offsets_[i]);
   }
   void KillPeer(const Connection& connection) { dead_keys_.insert(connection.key); }
+  // With record_closes: when A last received a segment on `connection`.
+  timers::TimePoint last_from_peer(const Connection& connection) const {
+    return last_from_peer_.at(connection.key);
+  }
+  // With record_closes: the connections A closed since the last call, and when.
+  std::vector<std::pair<tcp::ConnectionId, timers::TimePoint>> TakeCloses() {
+    std::vector<std::pair<tcp::ConnectionId, timers::TimePoint>> closes;
+    closes.reserve(n_);
+    closes.swap(closes_);
+    return closes;
+  }
 
  private:
   std::size_t n_;
+  bool record_closes_;
+  absl::flat_hash_map<std::uint32_t, timers::TimePoint> last_from_peer_;
+  std::vector<std::pair<tcp::ConnectionId, timers::TimePoint>> closes_;
   std::unique_ptr<tap::StackPair> pair_;
   std::vector<Connection> connections_;
   absl::flat_hash_map<std::uint32_t, std::size_t> index_by_key_;
@@ -291,9 +324,10 @@ class World {
 
 // N connections: `connections`, or the benchmark's argument when that is 0.
 std::unique_ptr<World> MakeWorld(benchmark::State& state, timers::TimerQueueKind kind,
-                                 bool rearm_per_segment = false, std::size_t connections = 0) {
+                                 bool rearm_per_segment = false, std::size_t connections = 0,
+                                 bool record_closes = false) {
   const std::size_t n = connections != 0 ? connections : static_cast<std::size_t>(state.range(0));
-  auto world = std::make_unique<World>(kind, n, rearm_per_segment);
+  auto world = std::make_unique<World>(kind, n, rearm_per_segment, record_closes);
   if (!world->ok()) {
     std::fprintf(stderr, "accepted %zu, A %zu, B %zu of %zu\n", world->accepted(),
                  world->a().tcp_connection_count(), world->b().tcp_connection_count(),
@@ -449,13 +483,26 @@ void KeepaliveRound(benchmark::State& state, timers::TimerQueueKind kind) {
   state.counters["connections"] = static_cast<double>(n);
 }
 
+// The value at quantile `q` (0 to 1) of `samples`, with the rank timer_bench's lateness counters
+// use: q of the way from the smallest to the largest.
+double Quantile(std::vector<double>& samples, double q) {
+  if (samples.empty()) return 0;
+  const auto rank = static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1));
+  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(rank),
+                   samples.end());
+  return samples[rank];
+}
+
 void KeepaliveDead(benchmark::State& state, timers::TimerQueueKind kind) {
-  std::unique_ptr<World> world = MakeWorld(state, kind);
+  std::unique_ptr<World> world =
+      MakeWorld(state, kind, /*rearm_per_segment=*/false, /*connections=*/0,
+                /*record_closes=*/true);
   if (!world) return;
   std::vector<Connection>& connections = world->connections();
   std::mt19937_64 rng(7);
   std::int64_t cpu_ns = 0;
   std::uint64_t aborts = 0;
+  std::vector<double> lateness_ms;  // per abort: its time - the time keepalive promises
   for (auto _ : state) {
     state.PauseTiming();
     std::vector<std::size_t> alive;
@@ -464,9 +511,13 @@ void KeepaliveDead(benchmark::State& state, timers::TimerQueueKind kind) {
     }
     std::shuffle(alive.begin(), alive.end(), rng);
     const std::size_t dead = std::max<std::size_t>(1, alive.size() / 100);
+    absl::flat_hash_map<tcp::ConnectionId, timers::TimePoint> promised_aborts;
     for (std::size_t i = 0; i < dead; ++i) {
-      connections[alive[i]].closed = true;
-      world->KillPeer(connections[alive[i]]);
+      Connection& connection = connections[alive[i]];
+      connection.closed = true;
+      world->KillPeer(connection);
+      promised_aborts[connection.ours] = world->last_from_peer(connection) + kKeepalive.idle +
+                                         kKeepalive.interval * kKeepalive.count;
     }
     // Untimed: the idle period and the first probe, which the live peers answer (that is what
     // keepalive_round measures).
@@ -490,7 +541,17 @@ void KeepaliveDead(benchmark::State& state, timers::TimerQueueKind kind) {
       state.SkipWithError("dead peers were not aborted as expected");
       return;
     }
+    state.PauseTiming();
+    for (const auto& [id, when] : world->TakeCloses()) {
+      if (const auto it = promised_aborts.find(id); it != promised_aborts.end()) {
+        lateness_ms.push_back(std::chrono::duration<double, std::milli>(when - it->second).count());
+      }
+    }
+    state.ResumeTiming();
   }
+  state.counters["lateness_p50"] = Quantile(lateness_ms, 0.5);
+  state.counters["lateness_p99"] = Quantile(lateness_ms, 0.99);
+  state.counters["lateness_max"] = Quantile(lateness_ms, 1.0);
   state.counters["ns_per_abort"] =
       static_cast<double>(cpu_ns) / static_cast<double>(std::max<std::uint64_t>(1, aborts));
   state.counters["connections"] = static_cast<double>(state.range(0));

@@ -1,6 +1,6 @@
-// What the hashed wheel and the non-cascading wheel share (internal to timers/): the clock in
-// whole ticks, the due list, the firing loop and the shape of Advance(). `Derived` supplies where
-// timers wait and when they fire:
+// What the tick-based wheels (TimerWheel, the hashed wheel and the non-cascading wheel) share
+// (internal to timers/): the clock in whole ticks, the due list, the firing loop and the shape of
+// Advance(). `Derived` supplies where timers wait and when they fire:
 //
 //   void ScheduleTick(Timer&, Tick deadline)   arm or move a timer; a deadline at or before
 //                                              now_tick() goes to the due list (ScheduleDue)
@@ -41,33 +41,18 @@ class TickTimerQueue : public TimerQueue {
   const TimerQueueStats& stats() const final { return stats_; }
 
   // Tick-level interface, for callers that keep their own integer time.
-  std::size_t AdvanceToTick(Tick target) {
-    assert(!advancing_ && "Advance() must not be called from a timer callback");
-    advancing_ = true;
-    if (target < now_) target = now_;
-    std::size_t fired = 0;
-    // Timers made due at or before now_ since the last Advance(); those their callbacks make due
-    // again wait for the next call.
-    if (!TimerListOps::Empty(due_)) {
-      TimerListHead firing;
-      TimerListOps::InitHead(firing, &pending_count_);
-      TimerListOps::TakeAll(due_, firing);
-      fired += FireList(firing);
-    }
-    for (std::optional<Tick> tick = derived().NextEventAfterNow(); tick && *tick <= target;
-         tick = derived().NextEventAfterNow()) {
-      now_ = *tick;
-      fired += derived().ExpireAtNow();
-    }
-    now_ = target;
-    advancing_ = false;
-    return fired;
-  }
+  std::size_t AdvanceToTick(Tick target);
   std::optional<Tick> NextDeadlineTick() const {
     if (!TimerListOps::Empty(due_)) return now_;
     return derived().NextEventAfterNow();
   }
   Tick now_tick() const { return now_; }
+  Duration resolution() const { return clock_.resolution(); }
+
+  // Conversions between wall time and ticks: deadlines round up (never early), "now" rounds down.
+  Tick DeadlineToTick(TimePoint deadline) const { return clock_.DeadlineToTick(deadline); }
+  Tick TimeToTick(TimePoint now) const { return clock_.TimeToTick(now); }
+  TimePoint TickToTime(Tick tick) const { return clock_.TickToTime(tick); }
 
  protected:
   TickTimerQueue(TimePoint origin, Duration resolution) : clock_(origin, resolution) {
@@ -93,9 +78,13 @@ class TickTimerQueue : public TimerQueue {
     std::size_t fired = 0;
     // Pop one at a time: a callback may cancel or destroy timers still waiting on this list.
     while (!TimerListOps::Empty(list)) {
-      Fire(TimerListOps::PopFront(list));
+      Timer& timer = TimerListOps::PopFront(list);
+      --pending_count_;
       ++fired;
+      TimerListOps::Fire(timer);  // may destroy `timer`: do not touch it afterwards
     }
+    // Counted once per list: the opaque callback would otherwise force a store per timer.
+    stats_.fired += fired;
     return fired;
   }
   // Fires a timer already unlinked from every list.
@@ -117,6 +106,34 @@ class TickTimerQueue : public TimerQueue {
   TimerListHead due_;
   bool advancing_ = false;
 };
+
+// Defined outside the class, hence not implicitly inline: a queue that declares an explicit
+// instantiation (extern template) gets one copy of this loop, compiled where its ExpireAtNow() and
+// NextEventAfterNow() are visible and can be inlined into it, instead of a copy in every caller
+// that makes them out-of-line calls.
+template <typename Derived>
+std::size_t TickTimerQueue<Derived>::AdvanceToTick(Tick target) {
+  assert(!advancing_ && "Advance() must not be called from a timer callback");
+  advancing_ = true;
+  if (target < now_) target = now_;
+  std::size_t fired = 0;
+  // Timers made due at or before now_ since the last Advance(); those their callbacks make due
+  // again wait for the next call.
+  if (!TimerListOps::Empty(due_)) {
+    TimerListHead firing;
+    TimerListOps::InitHead(firing, &pending_count_);
+    TimerListOps::TakeAll(due_, firing);
+    fired += FireList(firing);
+  }
+  for (std::optional<Tick> tick = derived().NextEventAfterNow(); tick && *tick <= target;
+       tick = derived().NextEventAfterNow()) {
+    now_ = *tick;
+    fired += derived().ExpireAtNow();
+  }
+  now_ = target;
+  advancing_ = false;
+  return fired;
+}
 
 }  // namespace tapstack::timers
 

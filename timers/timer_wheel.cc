@@ -28,32 +28,21 @@ constexpr std::uint64_t BitsAbove(int slot) {
 }  // namespace
 
 TimerWheel::TimerWheel(TimePoint origin, TimerWheelOptions options)
-    : clock_(origin, options.resolution) {
-  assert(options.resolution > Duration::zero());
+    : TickTimerQueue(origin, options.resolution) {
   for (Slots& level : slots_) {
     for (TimerListHead& head : level) TimerListOps::InitHead(head, &pending_count_);
   }
-  TimerListOps::InitHead(due_, &pending_count_);
 }
 
 TimerWheel::~TimerWheel() {
   // Detach pending timers so their destructors, which may run later, do not touch freed slots.
-  auto detach_all = [](TimerLink& head) {
-    while (!TimerListOps::Empty(head)) TimerListOps::PopFront(head);
-  };
+  // The due list is the base's to detach.
   for (Slots& level : slots_) {
-    for (TimerListHead& head : level) detach_all(head);
+    for (TimerListHead& head : level) {
+      while (!TimerListOps::Empty(head)) TimerListOps::PopFront(head);
+    }
   }
-  detach_all(due_);
 }
-
-Tick TimerWheel::DeadlineToTick(TimePoint deadline) const {
-  return clock_.DeadlineToTick(deadline);
-}
-
-Tick TimerWheel::TimeToTick(TimePoint now) const { return clock_.TimeToTick(now); }
-
-TimePoint TimerWheel::TickToTime(Tick tick) const { return clock_.TickToTime(tick); }
 
 void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
   if (timer.is_scheduled()) {
@@ -64,12 +53,11 @@ void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
     ++pending_count_;
   }
   ++stats_.scheduled;
-  timer.deadline = deadline;
   if (deadline <= now_) {
-    // Due now. Deferring to the next Advance() keeps a self re-arming callback from livelocking.
-    TimerListOps::PushBack(due_, timer);
+    ScheduleDue(timer, deadline);
     return;
   }
+  timer.deadline = deadline;
   Place(timer);
 }
 
@@ -107,7 +95,7 @@ void TimerWheel::Place(Timer& timer) {
   occupied_[level] |= std::uint64_t{1} << slot;
 }
 
-std::optional<Tick> TimerWheel::NextEventTickAfterNow() const {
+std::optional<Tick> TimerWheel::NextEventAfterNow() const {
   // Occupied slots on a lower level all start before any occupied slot of a higher level (a level's
   // slots lie inside the current slot of the level above), so the first hit from the bottom wins.
   for (int level = 0; level < kLevels; ++level) {
@@ -124,17 +112,6 @@ std::optional<Tick> TimerWheel::NextEventTickAfterNow() const {
     }
   }
   return std::nullopt;
-}
-
-std::optional<Tick> TimerWheel::NextDeadlineTick() const {
-  if (!TimerListOps::Empty(due_)) return now_;
-  return NextEventTickAfterNow();
-}
-
-std::optional<TimePoint> TimerWheel::NextDeadline() const {
-  const std::optional<Tick> tick = NextDeadlineTick();
-  if (!tick) return std::nullopt;
-  return TickToTime(*tick);
 }
 
 void TimerWheel::CascadeAtNow() {
@@ -157,51 +134,18 @@ void TimerWheel::CascadeAtNow() {
   }
 }
 
-std::size_t TimerWheel::FireList(TimerListHead& list) {
-  std::size_t fired = 0;
-  // Pop one at a time: a callback may cancel or destroy timers still waiting on this list.
-  while (!TimerListOps::Empty(list)) {
-    Timer& timer = TimerListOps::PopFront(list);
-    --pending_count_;
-    ++fired;
-    timer.callback(timer);  // may destroy `timer`: do not touch it afterwards
-  }
-  stats_.fired += fired;
-  return fired;
+std::size_t TimerWheel::ExpireAtNow() {
+  CascadeAtNow();
+  const int slot = SlotOf(now_, 0);
+  const std::uint64_t bit = std::uint64_t{1} << slot;
+  if ((occupied_[0] & bit) == 0) return 0;  // only a cascade was due
+  occupied_[0] &= ~bit;
+  TimerListHead firing;
+  TimerListOps::InitHead(firing, &pending_count_);
+  TimerListOps::TakeAll(slots_[0][slot], firing);
+  return FireList(firing);
 }
 
-std::size_t TimerWheel::AdvanceToTick(Tick target) {
-  assert(!advancing_ && "Advance() must not be called from a timer callback");
-  advancing_ = true;
-  if (target < now_) target = now_;
-  std::size_t fired = 0;
-
-  // Timers made due at or before now_ since the last Advance(); those their callbacks make due
-  // again wait for the next call.
-  if (!TimerListOps::Empty(due_)) {
-    TimerListHead firing;
-    TimerListOps::InitHead(firing, &pending_count_);
-    TimerListOps::TakeAll(due_, firing);
-    fired += FireList(firing);
-  }
-
-  for (std::optional<Tick> tick = NextEventTickAfterNow(); tick && *tick <= target;
-       tick = NextEventTickAfterNow()) {
-    now_ = *tick;
-    CascadeAtNow();
-    const int slot = SlotOf(now_, 0);
-    const std::uint64_t bit = std::uint64_t{1} << slot;
-    if ((occupied_[0] & bit) == 0) continue;
-    occupied_[0] &= ~bit;
-    TimerListHead firing;
-    TimerListOps::InitHead(firing, &pending_count_);
-    TimerListOps::TakeAll(slots_[0][slot], firing);
-    fired += FireList(firing);
-  }
-
-  now_ = target;
-  advancing_ = false;
-  return fired;
-}
+template class TickTimerQueue<TimerWheel>;
 
 }  // namespace tapstack::timers

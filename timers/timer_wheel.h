@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "timers/tick_clock.h"
+#include "timers/tick_timer_queue.h"
 #include "timers/timer.h"
 #include "timers/timer_queue.h"
 
@@ -40,7 +40,7 @@ struct TimerWheelOptions {
 
 using TimerWheelStats = TimerQueueStats;
 
-class TimerWheel final : public TimerQueue {
+class TimerWheel final : public TickTimerQueue<TimerWheel> {
  public:
   static constexpr int kBitsPerLevel = 6;
   static constexpr int kSlotsPerLevel = 1 << kBitsPerLevel;
@@ -53,64 +53,47 @@ class TimerWheel final : public TimerQueue {
   TimerWheel(const TimerWheel&) = delete;
   TimerWheel& operator=(const TimerWheel&) = delete;
 
-  // Arms `timer` to fire at `deadline`. A timer that is already pending is moved (as Reschedule).
-  void Schedule(Timer& timer, TimePoint deadline) override {
-    ScheduleTick(timer, DeadlineToTick(deadline));
-  }
+  // Schedule(timer, deadline) arms `timer` to fire at `deadline`; a timer that is already pending
+  // is moved (as Reschedule). It ends here, with the deadline in ticks.
+  void ScheduleTick(Timer& timer, Tick deadline);
   void Reschedule(Timer& timer, TimePoint deadline) { Schedule(timer, deadline); }
   // Disarms `timer`; a timer that is not pending is left alone.
   void Cancel(Timer& timer) override;
 
-  // Moves the clock to `now` and fires every timer due at or before it, in deadline order. A time
-  // earlier than the current one is treated as the current one. Returns how many timers fired.
-  std::size_t Advance(TimePoint now) override { return AdvanceToTick(TimeToTick(now)); }
-
-  // The earliest time at which Advance() has work to do, or nullopt when no timer is pending. It is
-  // never later than the earliest deadline; it is earlier when the earliest timer still sits on a
-  // higher level (then it is the time that level's slot cascades), so an event loop that sleeps
-  // until it wakes at most once per level on the way to a far deadline.
-  std::optional<TimePoint> NextDeadline() const override;
-
-  // Tick-level interface, for callers that keep their own integer time.
-  void ScheduleTick(Timer& timer, Tick deadline);
-  std::size_t AdvanceToTick(Tick now);
-  std::optional<Tick> NextDeadlineTick() const;
-
-  Tick now_tick() const { return now_; }
-  TimePoint now() const override { return TickToTime(now_); }
-  Duration resolution() const { return clock_.resolution(); }
-  const TimerQueueStats& stats() const override { return stats_; }
-
-  // Conversions between wall time and ticks: deadlines round up (never early), "now" rounds down.
-  Tick DeadlineToTick(TimePoint deadline) const;
-  Tick TimeToTick(TimePoint now) const;
-  TimePoint TickToTime(Tick tick) const;
+  // Advance(now) moves the clock to `now` and fires every timer due at or before it, in deadline
+  // order. A time earlier than the current one is treated as the current one. It returns how many
+  // timers fired.
+  //
+  // NextDeadline() is the earliest time at which Advance() has work to do, or nullopt when no timer
+  // is pending. It is never later than the earliest deadline; it is earlier when the earliest timer
+  // still sits on a higher level (then it is the time that level's slot cascades), so an event loop
+  // that sleeps until it wakes at most once per level on the way to a far deadline.
 
  private:
+  friend class TickTimerQueue<TimerWheel>;
   using Slots = std::array<TimerListHead, kSlotsPerLevel>;
 
   // Puts an unlinked timer whose deadline is after now_ (or equal during a cascade) on its level.
   void Place(Timer& timer);
   // The next tick after now_ at which a level-0 slot fires or a higher slot cascades.
-  std::optional<Tick> NextEventTickAfterNow() const;
+  std::optional<Tick> NextEventAfterNow() const;
+  // At now_ (just set to a tick NextEventAfterNow() returned): cascades the higher-level slots
+  // that start there, then fires the level-0 slot. Returns how many timers fired.
+  std::size_t ExpireAtNow();
   // At now_, moves the timers of every higher-level slot that starts at now_ down the wheel.
   void CascadeAtNow();
-  // Fires every timer on `list` (a detached list), in order. Returns how many fired.
-  std::size_t FireList(TimerListHead& list);
   // If `head` is a slot head whose list just became empty, clears its occupancy bit.
   void ClearBitIfSlotEmptied(TimerLink* head);
 
-  TickClock clock_;
-  Tick now_ = 0;
   // Occupancy per level: bit i set when slot i may hold timers. A bit can outlive its timers when a
   // pending Timer is destroyed (it cannot reach the wheel); such stale bits are cleared when found.
   mutable std::array<std::uint64_t, kLevels> occupied_{};
   std::array<Slots, kLevels> slots_;
-  // Timers scheduled at or before now_: they fire at the start of the next Advance().
-  TimerListHead due_;
-  TimerQueueStats stats_;
-  bool advancing_ = false;
 };
+
+// One copy of the shared Advance() loop, compiled in timer_wheel.cc where the wheel's
+// NextEventAfterNow() and ExpireAtNow() inline into it.
+extern template class TickTimerQueue<TimerWheel>;
 
 }  // namespace tapstack::timers
 

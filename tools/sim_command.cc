@@ -1,8 +1,11 @@
 // `tapstack sim`: keepalive at scale on a virtual clock, no root needed. See docs/cli.md.
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
@@ -19,7 +22,10 @@ constexpr char kUsage[] =
     "                    [--idle DURATION] [--interval DURATION] [--count N]\n"
     "                    [--traffic SEGMENTS_PER_SECOND] [--duration DURATION]\n"
     "                    [--timers wheel|heap|sweep|hashed_wheel|linux_wheel] [--seed N]\n"
-    "                    [--json]\n";
+    "                    [--threads N] [--json]\n";
+
+// How often a run whose standard error is not a terminal prints a progress line.
+constexpr auto kProgressLineEvery = std::chrono::seconds(10);
 
 int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack sim: %.*s\n%s", static_cast<int>(message.size()), message.data(),
@@ -27,9 +33,15 @@ int Usage(absl::string_view message) {
   return 2;
 }
 
+// The most shards --threads allows: a few per CPU, enough to show what oversubscription costs.
+std::size_t MaxThreads() {
+  return 4 * static_cast<std::size_t>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 void PrintText(const SimOptions& options, const SimReport& r) {
-  std::printf("connections %zu, timers %s, virtual time %.1f s\n", r.connections,
-              std::string(timers::TimerQueueKindName(options.timers)).c_str(), r.virtual_seconds);
+  std::printf("connections %zu, timers %s, threads %zu, virtual time %.1f s\n", r.connections,
+              std::string(timers::TimerQueueKindName(options.timers)).c_str(), r.shards.size(),
+              r.virtual_seconds);
   for (const PhaseCost& phase : r.phases) {
     std::printf("  %-22s wall %8.3f s   cpu %8.3f s\n", phase.name.c_str(), phase.wall_seconds,
                 phase.cpu_seconds);
@@ -46,6 +58,10 @@ void PrintText(const SimOptions& options, const SimReport& r) {
                 r.aborted_dead_late, r.max_late_ms);
   }
   std::printf(
+      "lateness of the aborts (abort time - promised time) over %zu dead peers: p50 %.3f ms, "
+      "p99 %.3f ms, max %.3f ms\n",
+      r.lateness_ns.size(), r.LatenessMs(0.5), r.LatenessMs(0.99), r.LatenessMs(1.0));
+  std::printf(
       "aborted at another time: %zu, live connections aborted: %zu, dead not aborted: %zu\n",
       r.aborted_dead_inexact, r.aborted_live, r.dead_not_aborted);
   double wall = 0;
@@ -57,6 +73,12 @@ void PrintText(const SimOptions& options, const SimReport& r) {
       "memory: %.0f bytes per established connection per side (resident), "
       "connection state %zu bytes, peak RSS %.1f MiB\n",
       r.bytes_per_connection, r.tcb_bytes, static_cast<double>(r.peak_rss_kib) / 1024.0);
+  if (r.shards.size() > 1) {
+    for (std::size_t i = 0; i < r.shards.size(); ++i) {
+      std::printf("shard %zu: %zu connections, %zu dead peers, %s\n", i, r.shards[i].connections,
+                  r.shards[i].dead, r.shards[i].ok ? "every check passed" : "MISMATCH");
+    }
+  }
   std::printf("verdict: %s\n", r.ok() ? "every check passed" : "MISMATCH");
 }
 
@@ -67,6 +89,12 @@ void PrintJson(const SimOptions& options, const SimReport& r) {
     phases += absl::StrFormat("{\"name\":\"%s\",\"wall_seconds\":%.6f,\"cpu_seconds\":%.6f}",
                               phase.name, phase.wall_seconds, phase.cpu_seconds);
   }
+  std::string shards;
+  for (const ShardSummary& shard : r.shards) {
+    if (!shards.empty()) shards += ",";
+    shards += absl::StrFormat("{\"connections\":%zu,\"dead\":%zu,\"ok\":%s}", shard.connections,
+                              shard.dead, shard.ok ? "true" : "false");
+  }
   std::printf(
       "{\"connections\":%zu,\"timers\":\"%s\",\"established\":%zu,\"dead\":%zu,"
       "\"aborted_dead_exact\":%zu,\"aborted_dead_late\":%zu,\"late_bound_ms\":%.0f,"
@@ -74,7 +102,8 @@ void PrintJson(const SimOptions& options, const SimReport& r) {
       "\"dead_not_aborted\":%zu,\"probes_sent\":%llu,\"probes_answered\":%llu,"
       "\"segments_delivered\":%llu,\"timer_operations\":%llu,\"virtual_seconds\":%.3f,"
       "\"phases\":[%s],\"peak_rss_kib\":%ld,\"bytes_per_connection\":%.1f,\"tcb_bytes\":%zu,"
-      "\"ok\":%s}\n",
+      "\"lateness_samples\":%zu,\"lateness_p50_ms\":%.3f,\"lateness_p99_ms\":%.3f,"
+      "\"lateness_max_ms\":%.3f,\"threads\":%zu,\"shards\":[%s],\"ok\":%s}\n",
       r.connections, std::string(timers::TimerQueueKindName(options.timers)).c_str(), r.established,
       r.dead, r.aborted_dead_exact, r.aborted_dead_late, r.late_bound_ms, r.max_late_ms,
       r.aborted_dead_inexact, r.aborted_live, r.dead_not_aborted,
@@ -82,7 +111,9 @@ void PrintJson(const SimOptions& options, const SimReport& r) {
       static_cast<unsigned long long>(r.probes_answered),
       static_cast<unsigned long long>(r.segments_delivered),
       static_cast<unsigned long long>(r.timer_operations), r.virtual_seconds, phases.c_str(),
-      r.peak_rss_kib, r.bytes_per_connection, r.tcb_bytes, r.ok() ? "true" : "false");
+      r.peak_rss_kib, r.bytes_per_connection, r.tcb_bytes, r.lateness_ns.size(), r.LatenessMs(0.5),
+      r.LatenessMs(0.99), r.LatenessMs(1.0), r.shards.size(), shards.c_str(),
+      r.ok() ? "true" : "false");
 }
 
 }  // namespace
@@ -95,7 +126,7 @@ int RunSim(std::span<const std::string_view> raw_args) {
   absl::StatusOr<Args> args =
       Args::Parse(raw_args,
                   {"--connections", "--dead", "--dead-at", "--idle", "--interval", "--count",
-                   "--traffic", "--duration", "--timers", "--seed"},
+                   "--traffic", "--duration", "--timers", "--seed", "--threads"},
                   {"--json"});
   if (!args.ok()) return Usage(args.status().message());
   if (!args->positional().empty()) return Usage("unexpected argument " + args->positional()[0]);
@@ -153,9 +184,32 @@ int RunSim(std::span<const std::string_view> raw_args) {
     options.seed = static_cast<std::uint64_t>(*n);
   }
 
+  if (auto value = args->Get("--threads")) {
+    absl::StatusOr<long long> n =
+        ParseInteger("--threads", *value, 1, static_cast<long long>(MaxThreads()));
+    if (!n.ok()) {
+      return Usage(absl::StrFormat("%s: at most 4 shards per CPU", n.status().message()));
+    }
+    options.threads = static_cast<std::size_t>(*n);
+  }
+  if (options.threads > options.connections) {
+    return Usage("--threads must not exceed --connections: every shard needs a connection");
+  }
+
   const bool terminal = isatty(STDERR_FILENO) != 0;
+  // Off a terminal (a log file, CI), a line now and then instead of the bar, so that a long run
+  // shows it is alive; a short one prints none.
+  const auto started = std::chrono::steady_clock::now();
+  auto last_line = started;
   const SimReport report = RunSimulation(options, [&](double fraction, std::size_t alive) {
-    if (!terminal) return;
+    if (!terminal) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_line < kProgressLineEvery) return;
+      last_line = now;
+      std::fprintf(stderr, "tapstack sim: %.0f%% of virtual time, %zu connections alive, %.0f s\n",
+                   fraction * 100, alive, std::chrono::duration<double>(now - started).count());
+      return;
+    }
     const int width = 40;
     const int filled = static_cast<int>(fraction * width);
     std::fprintf(stderr, "\r[%s%s] %3.0f%% of virtual time, %zu connections alive ",

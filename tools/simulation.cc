@@ -1,252 +1,92 @@
+// `tapstack sim` as a whole: the connections split into shards, one thread each, and their
+// results merged into one report.
 #include "tools/simulation.h"
 
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <random>
+#include <atomic>
+#include <thread>
+#include <type_traits>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
-#include "stack/tcp/tcb.h"
-#include "tap/stack_pair.h"
-#include "tools/process_usage.h"
+#include "tools/sim_shard.h"
 
 namespace tapstack::tools {
 
 namespace {
 
-using std::chrono::milliseconds;
+// `total` split into `parts` shares that differ by at most one, the larger ones first.
+std::size_t ShareOf(std::size_t total, std::size_t parts, std::size_t index) {
+  return total / parts + (index < total % parts ? 1 : 0);
+}
 
-constexpr std::uint16_t kFirstServerPort = 10000;
-constexpr std::size_t kConnectionsPerServerPort = 25'000;  // within the 28232 ephemeral ports
-constexpr std::size_t kConnectBatch = 1000;                // per virtual millisecond
-constexpr auto kTrafficTick = milliseconds(100);
-
-class PhaseTimer {
- public:
-  explicit PhaseTimer(std::string name)
-      : name_(std::move(name)), wall_(MonotonicSeconds()), cpu_(ProcessCpuSeconds()) {}
-  PhaseCost Stop() const {
-    return PhaseCost{name_, MonotonicSeconds() - wall_, ProcessCpuSeconds() - cpu_};
+// Adds one shard's counts and samples to the merged report.
+void MergeShard(const SimReport& shard, SimReport& merged) {
+  static_assert(std::is_same_v<std::size_t, std::uint64_t>, "the counts share one type");
+  for (std::size_t SimReport::*count :
+       {&SimReport::connections, &SimReport::established, &SimReport::dead,
+        &SimReport::aborted_dead_exact, &SimReport::aborted_dead_late,
+        &SimReport::aborted_dead_inexact, &SimReport::aborted_live, &SimReport::dead_not_aborted,
+        &SimReport::probes_sent, &SimReport::probes_answered, &SimReport::segments_delivered,
+        &SimReport::timer_operations}) {
+    merged.*count += shard.*count;
   }
-
- private:
-  std::string name_;
-  double wall_;
-  double cpu_;
-};
-
-struct Connection {
-  tcp::ConnectionId ours;    // on stack A, with keepalive
-  tcp::ConnectionId theirs;  // on stack B, the peer
-  std::uint32_t key = 0;
-  bool dead = false;
-  bool closed = false;
-};
+  merged.virtual_seconds = std::max(merged.virtual_seconds, shard.virtual_seconds);
+  merged.tcb_bytes = shard.tcb_bytes;
+  merged.late_bound_ms = shard.late_bound_ms;
+  merged.max_late_ms = std::max(merged.max_late_ms, shard.max_late_ms);
+  merged.lateness_ns.insert(merged.lateness_ns.end(), shard.lateness_ns.begin(),
+                            shard.lateness_ns.end());
+  merged.shards.push_back(ShardSummary{shard.connections, shard.dead, shard.ok()});
+}
 
 }  // namespace
 
+double SimReport::LatenessMs(double q) const {
+  if (lateness_ns.empty()) return 0;
+  // The same rank as timer_bench's lateness counters: q of the way from the first to the last.
+  const auto rank = static_cast<std::size_t>(q * static_cast<double>(lateness_ns.size() - 1));
+  return static_cast<double>(lateness_ns[rank]) / 1e6;
+}
+
 SimReport RunSimulation(const SimOptions& options,
                         const std::function<void(double, std::size_t)>& progress) {
+  const std::size_t shard_count = std::max<std::size_t>(1, options.threads);
+  const auto dead_total = static_cast<std::size_t>(
+      options.dead_fraction * static_cast<double>(options.connections) + 0.5);
+  PhaseBarrier barrier(static_cast<std::ptrdiff_t>(shard_count));
+  std::atomic<std::size_t> alive{options.connections};
+  std::vector<ShardResult> results(shard_count);
+  const auto run_shard = [&](std::size_t index) {
+    const ShardSpec spec{.index = index,
+                         .connections = ShareOf(options.connections, shard_count, index),
+                         .dead = ShareOf(dead_total, shard_count, index),
+                         .seed = options.seed + index};
+    results[index] = RunShard(options, spec, barrier, alive,
+                              index == 0 ? progress : std::function<void(double, std::size_t)>());
+  };
+  {
+    // The first shard runs on the calling thread, the others on threads of their own.
+    std::vector<std::jthread> threads;
+    threads.reserve(shard_count - 1);
+    for (std::size_t index = 1; index < shard_count; ++index)
+      threads.emplace_back(run_shard, index);
+    run_shard(0);
+  }
+
   SimReport report;
-  report.connections = options.connections;
-  report.tcb_bytes = sizeof(tcp::Tcb);
-
-  absl::flat_hash_set<std::uint32_t> dead_keys;
-  absl::flat_hash_map<std::uint32_t, timers::TimePoint> last_from_peer;
-  tap::StackPairOptions pair_options;
-  pair_options.timer_queue = options.timers;
-  pair_options.queue_limit = 1 << 22;
-  pair_options.tcp.max_connections = options.connections + 16;
-  pair_options.tcp.max_half_open = options.connections + 16;
-  pair_options.tcp.defaults.send_buffer = 16 * 1024;
-  pair_options.tcp.defaults.receive_buffer = 16 * 1024;
-  pair_options.drop_a_to_b = [&](std::span<const std::uint8_t> frame) {
-    return !dead_keys.empty() && dead_keys.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/true));
-  };
-  pair_options.drop_b_to_a = [&](std::span<const std::uint8_t> frame) {
-    return !dead_keys.empty() && dead_keys.contains(tap::StackPair::ConnectionKey(frame, /*from_a=*/false));
-  };
-  pair_options.observe_b_to_a = [&](std::span<const std::uint8_t> frame, timers::TimePoint now) {
-    ++report.segments_delivered;
-    if (const std::uint32_t key = tap::StackPair::ConnectionKey(frame, /*from_a=*/false); key != 0) {
-      last_from_peer[key] = now;
-    }
-  };
-  tap::StackPair pair(pair_options);
-  Stack& a = pair.a();
-  Stack& b = pair.b();
-
-  std::vector<Connection> connections(options.connections);
-  absl::flat_hash_map<std::uint64_t, std::size_t> index_by_ours;
-  absl::flat_hash_map<std::uint32_t, std::size_t> index_by_key;
-  // The simulation's own bookkeeping is sized before the memory baseline below, so that the
-  // figure is the stacks' memory alone.
-  index_by_ours.reserve(options.connections);
-  index_by_key.reserve(options.connections);
-  std::vector<std::pair<tcp::Event, timers::TimePoint>> closed_events;
-  std::vector<std::uint8_t> scratch(4096);
   std::size_t accepted = 0;
-
-  a.set_tcp_event_handler([&](const tcp::Event& event) {
-    switch (event.type) {
-      case tcp::EventType::kConnected: ++report.established; break;
-      case tcp::EventType::kReadable:
-        while (a.Receive(event.connection, scratch, pair.now()).bytes > 0) {
-        }
-        break;
-      case tcp::EventType::kClosed: closed_events.emplace_back(event, pair.now()); break;
-      default: break;
-    }
-  });
-  b.set_tcp_event_handler([&](const tcp::Event& event) {
-    if (event.type != tcp::EventType::kAcceptReady) return;
-    while (std::optional<tcp::ConnectionId> id = b.Accept(event.listener_port)) {
-      const std::optional<tcp::ConnectionInfo> info = b.Info(*id);
-      const std::uint32_t key = (std::uint32_t{info->remote_port} << 16) | info->local_port;
-      if (const auto it = index_by_key.find(key); it != index_by_key.end()) {
-        connections[it->second].theirs = *id;
-        ++accepted;
-      }
-    }
-  });
-
-  const long rss_before = ResidentKib();
-  // Phase 1: establish, a batch per virtual millisecond so that idle periods (and so probes)
-  // spread over time as they would in a real server.
-  PhaseTimer establish("establish");
-  const std::size_t server_ports =
-      (options.connections + kConnectionsPerServerPort - 1) / kConnectionsPerServerPort;
-  for (std::size_t port = 0; port < server_ports; ++port) {
-    (void)b.Listen(static_cast<std::uint16_t>(kFirstServerPort + port), 4096, pair.now());
+  for (const ShardResult& result : results) {
+    MergeShard(result.report, report);
+    accepted += result.accepted;
   }
-  const tcp::KeepaliveOptions keepalive{.enabled = true, .idle = options.idle,
-                                        .interval = options.interval, .count = options.count};
-  for (std::size_t i = 0; i < options.connections; ++i) {
-    const auto port = static_cast<std::uint16_t>(kFirstServerPort + i / kConnectionsPerServerPort);
-    tcp::Result<tcp::ConnectionId> id = a.Connect(tap::StackPair::kAddressB, port, pair.now());
-    if (!id.ok()) break;
-    Connection& connection = connections[i];
-    connection.ours = *id;
-    const std::optional<tcp::ConnectionInfo> info = a.Info(*id);
-    connection.key = (std::uint32_t{info->local_port} << 16) | info->remote_port;
-    index_by_ours[id->value] = i;
-    index_by_key[connection.key] = i;
-    (void)a.SetKeepalive(*id, keepalive, pair.now());
-    if ((i + 1) % kConnectBatch == 0 || i + 1 == options.connections) {
-      pair.Step(pair.now() + milliseconds(1));
-    }
-  }
-  // Until every connection is accepted, through any gap between events: a timer queue that fires
-  // late (the non-cascading wheel) leaves a retransmitted SYN waiting longer than the others do.
-  // SYN retries give up after about two minutes.
-  pair.RunUntil([&] { return accepted >= options.connections; }, std::chrono::minutes(3));
-  report.phases.push_back(establish.Stop());
-  report.bytes_per_connection = static_cast<double>(ResidentKib() - rss_before) * 1024.0 /
-                                (2.0 * static_cast<double>(std::max<std::size_t>(1, accepted)));
-
-  // Phase 2: traffic, idling and probing; at dead_at some peers go silent for good.
-  PhaseTimer run("traffic+idle+probing");
-  std::mt19937_64 rng(options.seed);
-  const timers::TimePoint start = pair.now();
-  const timers::TimePoint end = start + options.duration;
-  const timers::TimePoint dead_time = start + options.dead_at;
-  timers::TimePoint next_traffic = start + kTrafficTick;
-  bool killed = false;
-  // The idle timer and each probe interval's timer are armed when the previous one fires, so
-  // their lateness adds up.
-  const timers::Duration tick = std::chrono::milliseconds(1);
-  const timers::Duration late_bound =
-      timers::MaxLateness(options.timers, options.idle, tick) +
-      timers::MaxLateness(options.timers, options.interval, tick) * options.count;
-  report.late_bound_ms = std::chrono::duration<double, std::milli>(late_bound).count();
-  const std::size_t traffic_per_tick = static_cast<std::size_t>(
-      options.traffic * static_cast<double>(options.connections) *
-      std::chrono::duration<double>(kTrafficTick).count() + 0.5);
-  const std::uint8_t byte = 'x';
-  std::size_t alive = options.connections;
-  double last_progress = -1;
-  while (pair.now() < end) {
-    timers::TimePoint limit = std::min(end, next_traffic);
-    if (!killed) limit = std::min(limit, dead_time);
-    pair.Step(limit);
-    if (!killed && pair.now() >= dead_time) {
-      killed = true;
-      const auto dead_count = static_cast<std::size_t>(
-          options.dead_fraction * static_cast<double>(options.connections) + 0.5);
-      std::vector<std::size_t> order(options.connections);
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::shuffle(order.begin(), order.end(), rng);
-      for (std::size_t i = 0; i < dead_count && i < order.size(); ++i) {
-        connections[order[i]].dead = true;
-        dead_keys.insert(connections[order[i]].key);
-      }
-      report.dead = dead_keys.size();
-    }
-    if (pair.now() >= next_traffic) {
-      next_traffic += kTrafficTick;
-      std::uniform_int_distribution<std::size_t> pick(0, options.connections - 1);
-      for (std::size_t n = 0; n < traffic_per_tick; ++n) {
-        const Connection& connection = connections[pick(rng)];
-        if (connection.dead || connection.closed) continue;
-        (void)b.Send(connection.theirs, std::span(&byte, 1), pair.now());
-      }
-    }
-    for (const auto& [event, when] : closed_events) {
-      const auto it = index_by_ours.find(event.connection.value);
-      if (it == index_by_ours.end()) continue;
-      Connection& connection = connections[it->second];
-      connection.closed = true;
-      --alive;
-      if (!connection.dead) {
-        ++report.aborted_live;
-        continue;
-      }
-      const timers::TimePoint expected =
-          last_from_peer[connection.key] + options.idle + options.interval * options.count;
-      const bool timed_out = event.error == std::errc::timed_out;
-      if (timed_out && when == expected) {
-        ++report.aborted_dead_exact;
-      } else if (timed_out && when > expected && when - expected <= late_bound) {
-        ++report.aborted_dead_late;
-        report.max_late_ms = std::max(
-            report.max_late_ms, std::chrono::duration<double, std::milli>(when - expected).count());
-      } else {
-        ++report.aborted_dead_inexact;
-      }
-    }
-    closed_events.clear();
-    const double fraction = std::chrono::duration<double>(pair.now() - start) /
-                            std::chrono::duration<double>(options.duration);
-    if (progress && fraction - last_progress >= 0.01) {
-      last_progress = fraction;
-      progress(fraction, alive);
-    }
-  }
-  for (const Connection& connection : connections) {
-    if (connection.dead && !connection.closed) ++report.dead_not_aborted;
-  }
-  report.phases.push_back(run.Stop());
-  report.virtual_seconds = std::chrono::duration<double>(pair.now() - start).count();
-  report.probes_sent = a.counters()[Counter::kTcpKeepaliveProbesSent];
-  report.probes_answered = a.counters()[Counter::kTcpKeepaliveProbesAnswered];
-  for (const Stack* stack : {&a, &b}) {
-    const timers::TimerQueueStats& stats = stack->timers().stats();
-    report.timer_operations += stats.scheduled + stats.cancelled + stats.fired;
-  }
-
-  // Phase 3: teardown: every remaining connection aborted on both sides.
-  PhaseTimer teardown("teardown");
-  for (const Connection& connection : connections) {
-    if (!connection.closed) (void)a.Abort(connection.ours, pair.now());
-    (void)b.Abort(connection.theirs, pair.now());
-  }
-  pair.Pump();
-  report.phases.push_back(teardown.Stop());
-
+  std::sort(report.lateness_ns.begin(), report.lateness_ns.end());
+  report.phases = barrier.phases();
+  report.bytes_per_connection =
+      static_cast<double>(barrier.resident_kib_after(SimPhase::kEstablish) -
+                          barrier.resident_kib_after(SimPhase::kSetup)) *
+      1024.0 / (2.0 * static_cast<double>(std::max<std::size_t>(1, accepted)));
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   report.peak_rss_kib = usage.ru_maxrss;
