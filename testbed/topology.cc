@@ -77,19 +77,6 @@ std::optional<std::uint64_t> NatInvalidDropped(const Namespace& router) {
   return CounterPackets(listing.output, "invalid");
 }
 
-// Reads the whole of an open /proc/.../nf_conntrack from its start; nullopt on a read error.
-std::optional<std::string> ReadConntrackTable(int fd) {
-  if (lseek(fd, 0, SEEK_SET) != 0) return std::nullopt;
-  std::string table;
-  char buffer[65536];
-  ssize_t n;
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
-    table.append(buffer, static_cast<std::size_t>(n));
-  }
-  if (n < 0) return std::nullopt;
-  return table;
-}
-
 }  // namespace
 
 std::error_code AddKernelTap(const Namespace& ns) {
@@ -182,6 +169,7 @@ Result<std::unique_ptr<NatTopology>> NatTopology::Create(const NamePattern& name
       Namespace::Create(names, absl::StrCat(std::string(label), "-nat"));
   if (!nat.ok()) return nat.error();
   topology->nat_ = *std::move(nat);
+  topology->conntrack_.emplace(topology->nat_->name());
   Namespace& router = *topology->nat_;
   Namespace& host = *topology->server_;
   if (std::error_code error = ConfigureKernelPeer(host)) return error;
@@ -210,33 +198,10 @@ std::error_code WireNat(const Namespace& router, const Namespace& server,
   return ConfigureNat(router, "v0", conntrack_timeout);
 }
 
-NatTopology::~NatTopology() {
-  if (conntrack_fd_ >= 0) close(conntrack_fd_);
-}
-
 std::optional<bool> NatTopology::TracksConnection(std::uint16_t port) {
-  if (conntrack_unreadable_) return std::nullopt;
-  if (conntrack_fd_ < 0) {
-    // Opened once inside the NAT's namespace: the file keeps showing that namespace's table.
-    Result<int> fd = OpenInNamespace(nat_->name(), [] {
-      return open("/proc/thread-self/net/nf_conntrack", O_RDONLY | O_CLOEXEC);
-    });
-    if (!fd.ok()) {
-      conntrack_unreadable_ = true;
-      return std::nullopt;
-    }
-    conntrack_fd_ = *fd;
-  }
-  const std::optional<std::string> table = ReadConntrackTable(conntrack_fd_);
-  if (!table) return std::nullopt;
-  const std::string wanted = absl::StrCat("dport=", port, " ");
-  for (absl::string_view line : absl::StrSplit(*table, '\n')) {
-    if (line.find(" tcp ") != absl::string_view::npos &&
-        line.find(wanted) != absl::string_view::npos) {
-      return true;
-    }
-  }
-  return false;
+  const std::optional<std::size_t> count = conntrack_->CountTcpTo(port, /*established_only=*/false);
+  if (!count) return std::nullopt;
+  return *count > 0;
 }
 
 std::optional<std::uint64_t> NatTopology::InvalidDropped() const {
@@ -251,6 +216,7 @@ Result<std::unique_ptr<LoadNatTopology>> LoadNatTopology::Create(
   Result<std::unique_ptr<Namespace>> nat = Namespace::Create(names, label);
   if (!nat.ok()) return nat.error();
   topology->nat_ = *std::move(nat);
+  topology->conntrack_.emplace(topology->nat_->name());
   Namespace& router = *topology->nat_;
   (void)router.Sysctl("net.ipv6.conf.all.disable_ipv6", "1");
   (void)router.Sysctl("net.ipv6.conf.default.disable_ipv6", "1");
@@ -267,34 +233,8 @@ Result<std::unique_ptr<LoadNatTopology>> LoadNatTopology::Create(
   return topology;
 }
 
-LoadNatTopology::~LoadNatTopology() {
-  if (conntrack_fd_ >= 0) close(conntrack_fd_);
-}
-
 std::optional<std::size_t> LoadNatTopology::EstablishedTo(std::uint16_t port) {
-  if (conntrack_fd_ < 0) {
-    // Opened once inside the NAT's namespace: the file keeps showing that namespace's table.
-    Result<int> fd = OpenInNamespace(nat_->name(), [] {
-      return open("/proc/thread-self/net/nf_conntrack", O_RDONLY | O_CLOEXEC);
-    });
-    if (!fd.ok()) return std::nullopt;
-    conntrack_fd_ = *fd;
-  }
-  const std::optional<std::string> table = ReadConntrackTable(conntrack_fd_);
-  if (!table) return std::nullopt;
-  // "ipv4 2 tcp 6 9 ESTABLISHED src=192.0.2.2 dst=198.51.100.2 sport=40000 dport=7000 ...":
-  // the first dport= is the original direction's, the client's destination.
-  const std::string wanted = absl::StrCat(" dport=", port, " ");
-  std::size_t count = 0;
-  for (absl::string_view line : absl::StrSplit(*table, '\n')) {
-    if (line.find(" tcp ") == absl::string_view::npos ||
-        line.find(" ESTABLISHED ") == absl::string_view::npos) {
-      continue;
-    }
-    const std::size_t dport = line.find(" dport=");
-    if (dport != absl::string_view::npos && line.substr(dport, wanted.size()) == wanted) ++count;
-  }
-  return count;
+  return conntrack_->CountTcpTo(port, /*established_only=*/true);
 }
 
 std::optional<std::size_t> LoadNatTopology::TrackedCount() const {

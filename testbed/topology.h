@@ -18,6 +18,7 @@
 
 #include "stack/result.h"
 #include "stack/wire/bytes.h"
+#include "testbed/conntrack_table.h"
 #include "testbed/netns.h"
 
 namespace tapstack::testbed {
@@ -97,7 +98,6 @@ class LoadNatTopology {
   static Result<std::unique_ptr<LoadNatTopology>> Create(const NamePattern& names,
                                                          std::string_view label,
                                                          std::chrono::seconds conntrack_timeout);
-  ~LoadNatTopology();
 
   Namespace& nat() { return *nat_; }
   // TCP connections to the server's `port` the NAT tracks as ESTABLISHED now (lines of
@@ -111,7 +111,7 @@ class LoadNatTopology {
 
  private:
   std::unique_ptr<Namespace> nat_;
-  int conntrack_fd_ = -1;
+  std::optional<ConntrackTable> conntrack_;  // once nat_ exists
 };
 
 // Two namespaces: the NAT router (which holds our TAP), and the server behind it, wired by
@@ -121,7 +121,6 @@ class NatTopology {
   static Result<std::unique_ptr<NatTopology>> Create(const NamePattern& names,
                                                      std::string_view label,
                                                      std::chrono::seconds conntrack_timeout);
-  ~NatTopology();
 
   Namespace& nat() { return *nat_; }
   Namespace& server() { return *server_; }
@@ -136,8 +135,7 @@ class NatTopology {
  private:
   std::unique_ptr<Namespace> server_;  // destroyed after the NAT (declared first)
   std::unique_ptr<Namespace> nat_;
-  int conntrack_fd_ = -1;
-  bool conntrack_unreadable_ = false;
+  std::optional<ConntrackTable> conntrack_;  // once nat_ exists
 };
 
 }  // namespace tapstack::testbed

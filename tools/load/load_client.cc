@@ -104,9 +104,7 @@ void LoadClient::OnEvent(const tcp::Event& event, timers::TimePoint now) {
       report_.handshake_ms.push_back(
           std::chrono::duration<double, std::milli>(now - flow.opened).count());
       if (options_.send_bytes > 0) wheel_.Schedule(flow.send_timer, now + options_.send_every);
-      if (Settled()) {
-        report_.open_seconds = std::chrono::duration<double>(now - start_).count();
-      }
+      NoteIfSettled(now);
       OpenDue(now);
       break;
     case tcp::EventType::kReadable:
@@ -152,6 +150,10 @@ void LoadClient::Ended(Flow& flow, std::error_code error, timers::TimePoint now)
       ++report_.closed_by_peer;
     }
   }
+  NoteIfSettled(now);
+}
+
+void LoadClient::NoteIfSettled(timers::TimePoint now) {
   if (Settled() && report_.open_seconds == 0) {
     report_.open_seconds = std::chrono::duration<double>(now - start_).count();
   }

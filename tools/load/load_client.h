@@ -31,7 +31,7 @@ class LoadClient final : public LoadRole {
   std::size_t AbortSome(std::size_t at_most, timers::TimePoint now) override;
 
  private:
-  enum class FlowState : std::uint8_t { kConnecting, kEstablished, kEnded };
+  enum class FlowState : std::uint8_t { kNotOpened, kConnecting, kEstablished, kEnded };
 
   // One connection of the run. The periodic send's timer is embedded, so that 100,000 flows with
   // traffic cost 100,000 timer nodes on the client's own wheel and no allocation per send.
@@ -40,7 +40,7 @@ class LoadClient final : public LoadRole {
     LoadClient* client = nullptr;
     tcp::ConnectionId id;
     timers::TimePoint opened;
-    FlowState state = FlowState::kConnecting;
+    FlowState state = FlowState::kNotOpened;
   };
 
   static void OnSendTimer(timers::Timer& timer);
@@ -53,6 +53,8 @@ class LoadClient final : public LoadRole {
   void SendOn(Flow& flow);
   void Drain(Flow& flow, timers::TimePoint now);
   void Ended(Flow& flow, std::error_code error, timers::TimePoint now);
+  // Records open_seconds the first time every flow has been opened and answered.
+  void NoteIfSettled(timers::TimePoint now);
 
   Stack& stack_;
   const LoadOptions options_;
