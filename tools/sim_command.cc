@@ -132,7 +132,7 @@ int RunSim(std::span<const std::string_view> raw_args) {
   if (!args->positional().empty()) return Usage("unexpected argument " + args->positional()[0]);
   SimOptions options;
   if (auto value = args->Get("--connections")) {
-    absl::StatusOr<long long> n = ParseInteger("--connections", *value, 1, 2'000'000);
+    absl::StatusOr<long long> n = ParseInteger("--connections", *value, 1, 10'000'000);
     if (!n.ok()) return Usage(n.status().message());
     options.connections = static_cast<std::size_t>(*n);
   }
