@@ -1,6 +1,6 @@
 // The intrusive timer node that every timer of tapstack embeds in its owner.
 //
-// A Timer is 32 bytes: two list links, a deadline tick and a callback. It is embedded in the object
+// A Timer is 32 bytes: two link words, a deadline tick and a callback. It is embedded in the object
 // that owns it (a TCP connection holds one per timer kind), so scheduling never allocates and an
 // expiring timer finds its owner with pointer arithmetic instead of a lookup (see OwnerOf).
 #ifndef TAPSTACK_TIMERS_TIMER_H_
@@ -39,6 +39,10 @@ struct TimerNode : TimerLink {
 struct TimerListHead : TimerNode {};
 
 class TimerWheel;
+class Timer;
+// Removes a timer that is being destroyed from the TimerWheel slot array that holds it
+// (timer_wheel.cc).
+void ForgetDestroyedWheelTimer(Timer& timer);
 
 class Timer : private TimerNode {
  public:
@@ -47,12 +51,17 @@ class Timer : private TimerNode {
   using Callback = TimerCallback;
 
   explicit Timer(Callback timer_callback) noexcept { callback = timer_callback; }
-  // Destroying a pending timer unlinks it: the wheel never calls a callback on a dead owner. Its
-  // queue's pending count is kept right by walking the list to its head, which knows the count:
-  // O(timers on that list), paid only by owners that do not cancel before destroying (the stack
-  // always cancels, which is O(1)).
+  // Destroying a pending timer takes it off its queue: the queue never calls a callback on a dead
+  // owner. In a TimerWheel that is O(1) (the timer knows its slot, its index and its wheel). On
+  // the other queues' lists the pending count is kept right by walking the list to its head, which
+  // knows the count: O(timers on that list), paid only by owners that do not cancel before
+  // destroying (the stack always cancels, which is O(1)).
   ~Timer() {
     if (next == nullptr) return;
+    if (InSlotArray()) {
+      ForgetDestroyedWheelTimer(*this);
+      return;
+    }
     TimerLink* link = next;
     while (static_cast<TimerNode*>(link)->callback != nullptr) link = link->next;
     if (std::size_t* count = static_cast<TimerNode*>(link)->pending_count) --*count;
@@ -71,6 +80,14 @@ class Timer : private TimerNode {
   friend class HeapTimerQueue;
   friend class SweepTimerQueue;
   friend struct TimerListOps;
+  friend void ForgetDestroyedWheelTimer(Timer& timer);
+
+  // A TimerWheel keeps its pending timers in slot arrays, not lists (timer_slot_array.h); while
+  // a timer sits in one, the link words say where instead: `next` holds the slot and the index
+  // in it under a tag bit that no user-space address has (the top one), `prev` the wheel. The tag
+  // is how the destructor tells the two uses apart. Timers on a wheel's due list are linked.
+  static constexpr std::uintptr_t kInSlotArray = std::uintptr_t{1} << 63;
+  bool InSlotArray() const { return (reinterpret_cast<std::uintptr_t>(next) & kInSlotArray) != 0; }
 
   void Unlink() {
     if (next == nullptr) return;

@@ -2,8 +2,7 @@
 
 #include <bit>
 #include <cassert>
-#include <functional>
-#include <limits>
+#include <cstdint>
 
 #include "timers/timer_list.h"
 
@@ -25,30 +24,72 @@ constexpr std::uint64_t BitsAbove(int slot) {
   return slot == TimerWheel::kSlotsPerLevel - 1 ? 0 : ~std::uint64_t{0} << (slot + 1);
 }
 
+// A timer's position word holds the address of its entry in the low bits and its slot above
+// them, under the tag bit (timer.h). x86-64 and AArch64 user-space addresses fit in 47 bits.
+constexpr int kAddressBits = 47;
+constexpr std::uintptr_t kAddressMask = (std::uintptr_t{1} << kAddressBits) - 1;
+static_assert(TimerWheel::kLevels * TimerWheel::kSlotsPerLevel < (1 << (63 - kAddressBits)));
+
+Timer** EntryOf(std::uintptr_t position_word) {
+  return reinterpret_cast<Timer**>(position_word & kAddressMask);
+}
+
 }  // namespace
 
+int TimerWheel::SlotIdOf(std::uintptr_t position_word) {
+  return static_cast<int>((position_word & ~Timer::kInSlotArray) >> kAddressBits);
+}
+
+void ForgetDestroyedWheelTimer(Timer& timer) {
+  reinterpret_cast<TimerWheel*>(timer.prev)->Forget(timer);
+}
+
 TimerWheel::TimerWheel(TimePoint origin, TimerWheelOptions options)
-    : TickTimerQueue(origin, options.resolution) {
-  for (Slots& level : slots_) {
-    for (TimerListHead& head : level) TimerListOps::InitHead(head, &pending_count_);
+    : TickTimerQueue(origin, options.resolution) {}
+
+TimerWheel::~TimerWheel() {
+  // Detach pending timers so their destructors, which may run later, do not reach a dead wheel.
+  // The due list is the base's to detach.
+  for (TimerSlotArray& slot : slots_) {
+    slot.ForEach([](Timer& timer) { timer.next = timer.prev = nullptr; });
+    slot.Release(pool_);
   }
 }
 
-TimerWheel::~TimerWheel() {
-  // Detach pending timers so their destructors, which may run later, do not touch freed slots.
-  // The due list is the base's to detach.
-  for (Slots& level : slots_) {
-    for (TimerListHead& head : level) {
-      while (!TimerListOps::Empty(head)) TimerListOps::PopFront(head);
-    }
-  }
+void TimerWheel::SetPosition(Timer& timer, int slot_id, Timer** entry) {
+  const auto address = reinterpret_cast<std::uintptr_t>(entry);
+  assert((address & ~kAddressMask) == 0);
+  const std::uintptr_t word =
+      Timer::kInSlotArray | (static_cast<std::uintptr_t>(slot_id) << kAddressBits) | address;
+  timer.next = reinterpret_cast<TimerLink*>(word);
+  timer.prev = reinterpret_cast<TimerLink*>(this);
+}
+
+int TimerWheel::SlotIdFor(Tick deadline) const {
+  const Tick differing = deadline ^ now_;
+  // The level is the 6-bit group holding the highest bit in which deadline and now differ; the
+  // slot is the deadline's digit on that level. Equal ticks (a cascade reaching its timer's own
+  // tick) go to level 0, the slot about to fire.
+  const int level = differing == 0 ? 0 : (63 - std::countl_zero(differing)) / kBitsPerLevel;
+  return level * kSlotsPerLevel + SlotOf(deadline, level);
 }
 
 void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
-  if (timer.is_scheduled()) {
-    TimerLink* prev = timer.prev;
-    timer.Unlink();
-    ClearBitIfSlotEmptied(prev);
+  if (timer.InSlotArray() && deadline > now_ &&
+      SlotIdFor(deadline) == SlotIdOf(reinterpret_cast<std::uintptr_t>(timer.next))) {
+    // The new deadline belongs in the slot the timer is already in, so the move would be a hole
+    // and an append in the same array. Most keepalive re-arms are this case: a deadline two hours
+    // ahead sits in a level-3 slot 4.4 minutes wide. Keeping the timer where it is makes them a
+    // compare and a store; the price is that the timer keeps its place among the timers of that
+    // slot instead of going to the back (the order the wheel promises allows this, timer_wheel.h).
+    timer.deadline = deadline;
+    ++stats_.scheduled;
+    return;
+  }
+  if (timer.InSlotArray()) {
+    Leave(timer);
+  } else if (timer.is_scheduled()) {
+    timer.Unlink();  // on the due list
   } else {
     ++pending_count_;
   }
@@ -63,55 +104,81 @@ void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
 
 void TimerWheel::Cancel(Timer& timer) {
   if (!timer.is_scheduled()) return;
-  TimerLink* prev = timer.prev;
-  timer.Unlink();
-  ClearBitIfSlotEmptied(prev);
+  if (timer.InSlotArray()) {
+    Leave(timer);
+  } else {
+    timer.Unlink();  // on the due list
+  }
   --pending_count_;
   ++stats_.cancelled;
 }
 
-void TimerWheel::ClearBitIfSlotEmptied(TimerLink* head) {
-  // After an unlink, the list is empty exactly when the neighbour is its own successor. Whether it
-  // is a slot head (and which one) follows from its address inside slots_.
-  if (head->next != head) return;
-  const auto address = reinterpret_cast<std::uintptr_t>(head);
-  const auto first = reinterpret_cast<std::uintptr_t>(&slots_[0][0]);
-  const auto end = first + sizeof(slots_);
-  if (address < first || address >= end) return;
-  const std::size_t index = (address - first) / sizeof(TimerListHead);
-  occupied_[index / kSlotsPerLevel] &= ~(std::uint64_t{1} << (index % kSlotsPerLevel));
+void TimerWheel::Forget(Timer& timer) {
+  Leave(timer);
+  --pending_count_;
+}
+
+void TimerWheel::Leave(Timer& timer) {
+  const auto word = reinterpret_cast<std::uintptr_t>(timer.next);
+  const int slot_id = SlotIdOf(word);
+  Timer** entry = EntryOf(word);
+  timer.next = timer.prev = nullptr;
+  if (slot_id == batch_slot_) {
+    *entry = nullptr;  // the loop over the detached chunks skips the hole
+    return;
+  }
+  TimerSlotArray& slot = slots_[slot_id];
+  slot.Erase(entry, pool_);
+  if (slot.empty()) {
+    occupied_[slot_id / kSlotsPerLevel] &= ~(std::uint64_t{1} << (slot_id % kSlotsPerLevel));
+  } else if (slot.ShouldCompact()) {
+    slot.Compact(pool_, [this, slot_id](Timer& moved, Timer** new_entry) {
+      SetPosition(moved, slot_id, new_entry);
+    });
+  }
 }
 
 void TimerWheel::Place(Timer& timer) {
-  const Tick deadline = timer.deadline;
-  assert(deadline >= now_);
-  const Tick differing = deadline ^ now_;
-  // The level is the 6-bit group holding the highest bit in which deadline and now differ; the
-  // slot is the deadline's digit on that level. Equal ticks (a cascade reaching its timer's own
-  // tick) go to level 0, the slot about to fire.
-  const int level = differing == 0 ? 0 : (63 - std::countl_zero(differing)) / kBitsPerLevel;
-  const int slot = SlotOf(deadline, level);
-  TimerListOps::PushBack(slots_[level][slot], timer);
-  occupied_[level] |= std::uint64_t{1} << slot;
+  assert(timer.deadline >= now_);
+  const int slot_id = SlotIdFor(timer.deadline);
+  SetPosition(timer, slot_id, slots_[slot_id].Append(&timer, pool_));
+  occupied_[slot_id / kSlotsPerLevel] |= std::uint64_t{1} << (slot_id % kSlotsPerLevel);
 }
 
 std::optional<Tick> TimerWheel::NextEventAfterNow() const {
   // Occupied slots on a lower level all start before any occupied slot of a higher level (a level's
   // slots lie inside the current slot of the level above), so the first hit from the bottom wins.
   for (int level = 0; level < kLevels; ++level) {
-    std::uint64_t candidates = occupied_[level] & BitsAbove(SlotOf(now_, level));
-    while (candidates != 0) {
-      const int slot = std::countr_zero(candidates);
-      if (!TimerListOps::Empty(slots_[level][slot])) {
-        const int above = Shift(level) + kBitsPerLevel;
-        const Tick base = above >= 64 ? 0 : (now_ >> above) << above;
-        return base | (static_cast<Tick>(slot) << Shift(level));
-      }
-      occupied_[level] &= ~(std::uint64_t{1} << slot);  // stale: its timers were destroyed
-      candidates &= candidates - 1;
-    }
+    const std::uint64_t candidates = occupied_[level] & BitsAbove(SlotOf(now_, level));
+    if (candidates == 0) continue;
+    const int slot = std::countr_zero(candidates);
+    const int above = Shift(level) + kBitsPerLevel;
+    const Tick base = above >= 64 ? 0 : (now_ >> above) << above;
+    return base | (static_cast<Tick>(slot) << Shift(level));
   }
   return std::nullopt;
+}
+
+TimerChunk* TimerWheel::TakeSlot(int slot_id) {
+  occupied_[slot_id / kSlotsPerLevel] &= ~(std::uint64_t{1} << (slot_id % kSlotsPerLevel));
+  batch_slot_ = slot_id;
+  return slots_[slot_id].TakeAll();
+}
+
+template <typename OnTimer>
+void TimerWheel::ForEachInChain(TimerChunk* chain, OnTimer&& on_timer) {
+  for (TimerChunk* chunk = chain; chunk != nullptr; chunk = chunk->next) {
+    for (std::size_t i = 0; i < chunk->count; ++i) {
+      // Ask for the timer kPrefetchAhead entries on, in this chunk or the next.
+      const std::size_t ahead = i + kPrefetchAhead;
+      if (ahead < chunk->count) {
+        __builtin_prefetch(chunk->entries[ahead], 1);
+      } else if (chunk->next != nullptr && ahead - chunk->count < chunk->next->count) {
+        __builtin_prefetch(chunk->next->entries[ahead - chunk->count], 1);
+      }
+      if (Timer* timer = chunk->entries[i]) on_timer(*timer);
+    }
+  }
 }
 
 void TimerWheel::CascadeAtNow() {
@@ -120,30 +187,36 @@ void TimerWheel::CascadeAtNow() {
     const int shift = Shift(level);
     if ((now_ & ((Tick{1} << shift) - 1)) != 0) continue;  // not at this level's slot boundary
     const int slot = SlotOf(now_, level);
-    const std::uint64_t bit = std::uint64_t{1} << slot;
-    if ((occupied_[level] & bit) == 0) continue;
-    occupied_[level] &= ~bit;
-    TimerListHead moving;
-    TimerListOps::InitHead(moving, &pending_count_);
-    TimerListOps::TakeAll(slots_[level][slot], moving);
-    while (!TimerListOps::Empty(moving)) {
-      Timer& timer = TimerListOps::PopFront(moving);
+    if ((occupied_[level] & (std::uint64_t{1} << slot)) == 0) continue;
+    TimerChunk* chain = TakeSlot(level * kSlotsPerLevel + slot);
+    ForEachInChain(chain, [this](Timer& timer) {
       Place(timer);
       ++stats_.cascaded;
-    }
+    });
+    batch_slot_ = -1;
+    TimerSlotArray::PutChain(chain, pool_);
   }
 }
 
 std::size_t TimerWheel::ExpireAtNow() {
   CascadeAtNow();
   const int slot = SlotOf(now_, 0);
-  const std::uint64_t bit = std::uint64_t{1} << slot;
-  if ((occupied_[0] & bit) == 0) return 0;  // only a cascade was due
-  occupied_[0] &= ~bit;
-  TimerListHead firing;
-  TimerListOps::InitHead(firing, &pending_count_);
-  TimerListOps::TakeAll(slots_[0][slot], firing);
-  return FireList(firing);
+  if ((occupied_[0] & (std::uint64_t{1} << slot)) == 0) return 0;  // only a cascade was due
+  TimerChunk* chain = TakeSlot(slot);
+  std::size_t fired = 0;
+  // Callbacks may cancel, move or destroy timers further on in the chain (each leaves a hole,
+  // which is why entries are read at their turn) but never add to it: a deadline after now_ lands
+  // in another slot and one at or before now_ on the due list.
+  ForEachInChain(chain, [this, &fired](Timer& timer) {
+    timer.next = timer.prev = nullptr;
+    --pending_count_;
+    ++fired;
+    TimerListOps::Fire(timer);  // may destroy `timer`: do not touch it afterwards
+  });
+  batch_slot_ = -1;
+  TimerSlotArray::PutChain(chain, pool_);
+  stats_.fired += fired;
+  return fired;
 }
 
 template class TickTimerQueue<TimerWheel>;

@@ -53,6 +53,32 @@ class ExactOracle {
   Model model_;
 };
 
+// Every timer at its exact tick, the due list in order, any order among the timers of one tick
+// (TimerWheel's promise).
+class SameTickAnyOrderOracle {
+ public:
+  void Schedule(int id, Tick deadline, Tick /*now*/) { model_.Schedule(id, deadline); }
+  void Cancel(int id) { model_.Cancel(id); }
+  bool IsScheduled(int id) const { return model_.IsScheduled(id); }
+  std::size_t pending() const { return model_.pending(); }
+  Tick now() const { return model_.now(); }
+  void BeginAdvance(Tick target) { model_.BeginAdvance(target); }
+  void CheckFired(int id, Tick tick) {
+    const std::optional<Tick> expected = model_.PopIfDueAtEarliestTick(id);
+    ASSERT_TRUE(expected.has_value())
+        << "the queue fired timer " << id << " at tick " << tick
+        << "; the model has other timers to fire first, or none due by then";
+    ASSERT_EQ(tick, *expected) << "timer " << id;
+  }
+  void EndAdvance() {
+    ASSERT_FALSE(model_.PopNext().has_value()) << "the model still had a timer due at this advance";
+    model_.EndAdvance();
+  }
+
+ private:
+  Model model_;
+};
+
 // Runs other seeds and longer sequences locally: TAPSTACK_PROPERTY_SEED, TAPSTACK_PROPERTY_OPS.
 inline std::uint64_t EnvOr(const char* name, std::uint64_t fallback) {
   const char* value = std::getenv(name);

@@ -1,7 +1,9 @@
 // The reference model of the exact timer queues: pending timers keyed by (deadline tick,
 // scheduling sequence number); timers scheduled at or before "now" wait on a due list for the
-// start of the next advance. It fires what TimerWheel promises (timer_wheel.h): every timer at its
-// exact tick, timers of one tick in scheduling order, the due list first.
+// start of the next advance. It fires what the exact queues promise: every timer at its exact tick,
+// the due list first. PopNext also keeps the timers of one tick in scheduling order, as the heap,
+// the sweep and the hashed wheel do; PopIfDueAtEarliestTick accepts any order within a tick, which
+// is what TimerWheel promises (timer_wheel.h).
 #ifndef TAPSTACK_TESTS_TIMERS_REFERENCE_MODEL_H_
 #define TAPSTACK_TESTS_TIMERS_REFERENCE_MODEL_H_
 
@@ -71,6 +73,27 @@ class Model {
     now_ = key.first;
     Cancel(id);
     return std::make_pair(id, now_);
+  }
+
+  // Removes `id` if it may fire next in this advance when the order within a tick is free: it is
+  // at the front of the due list, or (the due list done) pending at the earliest tick still to
+  // fire. Returns the tick it fires at, or nullopt if it may not fire now.
+  std::optional<Tick> PopIfDueAtEarliestTick(int id) {
+    if (!firing_.empty()) {
+      if (firing_.front() != id) return std::nullopt;
+      Cancel(id);
+      return now_;
+    }
+    if (pending_.empty()) return std::nullopt;
+    const Tick earliest = pending_.begin()->first.first;
+    const auto it = where_.find(id);
+    if (earliest > target_ || it == where_.end() || it->second.place != Place::kPending ||
+        it->second.key.first != earliest) {
+      return std::nullopt;
+    }
+    now_ = earliest;
+    Cancel(id);
+    return now_;
   }
 
   void EndAdvance() { now_ = target_; }

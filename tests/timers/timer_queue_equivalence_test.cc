@@ -1,8 +1,10 @@
-// The heap, the sweep and the hashed wheel must fire exactly what the wheel fires, at the same
-// ticks and in the same order, for the same calls: a long random workload (callbacks mutating the
-// queue included) is run on each and their firing logs compared. The wheel itself is checked
-// against a reference model in timer_wheel_property_test.cc. The non-cascading wheel is not exact
-// and has its own bounded-lateness test (non_cascading_timer_wheel_test.cc).
+// The sweep and the hashed wheel must fire exactly what the heap fires, at the same ticks and in
+// the same order, for the same calls: a long random workload (callbacks mutating the queue
+// included) is run on each and their firing logs compared. The hierarchical wheel promises exact
+// ticks but not the order within a tick, so its callbacks would see another order and the runs
+// would part ways; it is checked against the reference model in timer_wheel_property_test.cc. The
+// non-cascading wheel is not exact and has its own bounded-lateness test
+// (non_cascading_timer_wheel_test.cc).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -97,10 +99,14 @@ class Workload {
   }
   std::int64_t RandomDelay() {
     switch (Uniform(0, 9)) {
-      case 0: return -Uniform(0, 100);  // in the past
-      case 1: return 0;
-      case 2: return Uniform(0, 1 << 30);
-      default: return Uniform(1, 5000);
+      case 0:
+        return -Uniform(0, 100);  // in the past
+      case 1:
+        return 0;
+      case 2:
+        return Uniform(0, 1 << 30);
+      default:
+        return Uniform(1, 5000);
     }
   }
   void Schedule(int id, std::int64_t delay_ms) {
@@ -120,18 +126,17 @@ void Owner::OnFire(Timer& timer) {
 
 class TimerQueueEquivalenceTest : public ::testing::TestWithParam<std::uint64_t> {};
 
-TEST_P(TimerQueueEquivalenceTest, ExactQueuesFireExactlyWhatTheWheelFires) {
+TEST_P(TimerQueueEquivalenceTest, OrderedExactQueuesFireExactlyWhatTheHeapFires) {
   constexpr int kOperations = 100'000;
   constexpr int kTimers = 500;
-  const std::vector<Fired> wheel =
-      Workload(TimerQueueKind::kWheel, GetParam(), kTimers).Run(kOperations);
-  ASSERT_GT(wheel.size(), 10'000u);
-  for (TimerQueueKind kind :
-       {TimerQueueKind::kHeap, TimerQueueKind::kSweep, TimerQueueKind::kHashedWheel}) {
+  const std::vector<Fired> heap =
+      Workload(TimerQueueKind::kHeap, GetParam(), kTimers).Run(kOperations);
+  ASSERT_GT(heap.size(), 10'000u);
+  for (TimerQueueKind kind : {TimerQueueKind::kSweep, TimerQueueKind::kHashedWheel}) {
     const std::vector<Fired> other = Workload(kind, GetParam(), kTimers).Run(kOperations);
-    ASSERT_EQ(other.size(), wheel.size()) << TimerQueueKindName(kind);
-    for (std::size_t i = 0; i < wheel.size(); ++i) {
-      ASSERT_EQ(other[i], wheel[i]) << TimerQueueKindName(kind) << " diverges at firing " << i;
+    ASSERT_EQ(other.size(), heap.size()) << TimerQueueKindName(kind);
+    for (std::size_t i = 0; i < heap.size(); ++i) {
+      ASSERT_EQ(other[i], heap[i]) << TimerQueueKindName(kind) << " diverges at firing " << i;
     }
   }
 }

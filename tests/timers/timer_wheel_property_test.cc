@@ -1,6 +1,7 @@
 // Reference-model property test: long random sequences of schedule, cancel, reschedule and advance
 // (small steps and huge jumps, with callbacks that mutate the wheel) must fire exactly the timers a
-// simple ordered-map model fires, at the same ticks, in the same order (queue_property_run.h).
+// simple ordered-map model fires, at the same ticks; within one tick in any order, which is all the
+// wheel promises (queue_property_run.h).
 //
 // Seeds are fixed so failures reproduce; TAPSTACK_PROPERTY_SEED and TAPSTACK_PROPERTY_OPS in the
 // environment run other seeds and longer sequences locally.
@@ -17,8 +18,8 @@ namespace {
 class TimerWheelPropertyTest : public ::testing::TestWithParam<std::uint64_t> {};
 
 TEST_P(TimerWheelPropertyTest, MatchesTheOrderedMapModel) {
-  testing::QueuePropertyRun<TimerWheel, testing::ExactOracle> run(GetParam(),
-                                                                  /*timer_count=*/2000);
+  testing::QueuePropertyRun<TimerWheel, testing::SameTickAnyOrderOracle> run(GetParam(),
+                                                                             /*timer_count=*/2000);
   run.RunDefaultLength();
 }
 

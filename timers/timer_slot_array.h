@@ -1,0 +1,196 @@
+// The slots of the hierarchical wheel: each an array of pointers to its pending timers, in the
+// order they were placed, with holes where timers left (internal to timers/).
+//
+// Why arrays and not linked lists: a list hands out the address of its next timer only once the
+// current one has arrived from memory, so walking a slot whose timers are spread over a large heap
+// is a chain of dependent cache misses. With the pointers side by side, the loops that cascade and
+// fire a slot know every address in advance and can prefetch timers ahead, so the misses overlap
+// instead of queueing (docs/timer-wheel.md, "Slots as arrays").
+//
+// An array is a list of fixed 512-byte chunks taken from a pool that the wheel owns, so a wheel in
+// a steady state does not allocate, and growing never copies. A timer that leaves (cancelled,
+// moved, destroyed) leaves a hole rather than shifting the rest, which keeps the others' order and
+// their addresses; holes are squeezed out when they outnumber the timers (Compact), so a slot
+// never holds much more than twice its timers.
+#ifndef TAPSTACK_TIMERS_TIMER_SLOT_ARRAY_H_
+#define TAPSTACK_TIMERS_TIMER_SLOT_ARRAY_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+#include "timers/timer.h"
+
+namespace tapstack::timers {
+
+struct TimerChunk {
+  static constexpr std::size_t kBytes = 512;
+  static constexpr std::size_t kEntries = (kBytes - 16) / sizeof(Timer*);
+
+  TimerChunk* next = nullptr;
+  std::size_t count = 0;  // entries used, holes included
+  Timer* entries[kEntries];
+};
+static_assert(sizeof(TimerChunk) == TimerChunk::kBytes);
+
+// The free chunks of one wheel. It keeps at most as many free chunks as are in use (and a few
+// more), so a wheel that shrinks gives memory back while one that breathes in and out around a
+// steady size reuses its chunks.
+class TimerChunkPool {
+ public:
+  TimerChunkPool() = default;
+  ~TimerChunkPool() {
+    while (free_ != nullptr) Delete(Pop());
+  }
+  TimerChunkPool(const TimerChunkPool&) = delete;
+  TimerChunkPool& operator=(const TimerChunkPool&) = delete;
+
+  TimerChunk* Get() {
+    ++in_use_;
+    TimerChunk* chunk =
+        free_ != nullptr ? Pop() : new (std::align_val_t{TimerChunk::kBytes}) TimerChunk;
+    chunk->next = nullptr;
+    chunk->count = 0;
+    return chunk;
+  }
+
+  void Put(TimerChunk* chunk) {
+    --in_use_;
+    if (free_count_ >= std::max(in_use_, kReserve)) {
+      Delete(chunk);
+      return;
+    }
+    chunk->next = free_;
+    free_ = chunk;
+    ++free_count_;
+  }
+
+  // Chunks allocated, in use or free: the memory the wheel's slots hold.
+  std::size_t chunks() const { return in_use_ + free_count_; }
+
+ private:
+  static constexpr std::size_t kReserve = 4;
+
+  TimerChunk* Pop() {
+    TimerChunk* chunk = free_;
+    free_ = chunk->next;
+    --free_count_;
+    return chunk;
+  }
+  static void Delete(TimerChunk* chunk) {
+    ::operator delete (chunk, std::align_val_t{TimerChunk::kBytes});
+  }
+
+  TimerChunk* free_ = nullptr;
+  std::size_t free_count_ = 0;
+  std::size_t in_use_ = 0;
+};
+
+// One slot: its chunks, the timers in them and the entries used (timers plus holes).
+class TimerSlotArray {
+ public:
+  // Appends `timer` and returns the address of its entry, which stays valid until the next
+  // Compact or TakeAll.
+  Timer** Append(Timer* timer, TimerChunkPool& pool) {
+    if (tail_ == nullptr || tail_->count == TimerChunk::kEntries) {
+      TimerChunk* chunk = pool.Get();
+      (tail_ != nullptr ? tail_->next : head_) = chunk;
+      tail_ = chunk;
+    }
+    Timer** entry = &tail_->entries[tail_->count++];
+    *entry = timer;
+    ++live_;
+    ++used_;
+    return entry;
+  }
+
+  // Leaves a hole at `entry`. The last timer to leave empties the slot and gives its chunks back.
+  void Erase(Timer** entry, TimerChunkPool& pool) {
+    *entry = nullptr;
+    if (--live_ == 0) Release(pool);
+  }
+
+  bool empty() const { return live_ == 0; }
+  // Whether the holes are worth squeezing out: more of them than timers, and more than a chunk.
+  bool ShouldCompact() const { return used_ - live_ > live_ + TimerChunk::kEntries; }
+
+  // Squeezes out the holes, keeping the order of the timers, calls `moved(timer, entry)` for each
+  // timer whose entry changed, and gives back the chunks no longer needed.
+  template <typename OnMoved>
+  void Compact(TimerChunkPool& pool, OnMoved&& moved) {
+    TimerChunk* write_chunk = head_;
+    std::size_t write = 0;
+    for (TimerChunk* chunk = head_; chunk != nullptr; chunk = chunk->next) {
+      for (std::size_t i = 0; i < chunk->count; ++i) {
+        // Every moved timer is written to: fetch them ahead so that the misses overlap.
+        if (i + kPrefetchAhead < chunk->count)
+          __builtin_prefetch(chunk->entries[i + kPrefetchAhead], 1);
+        Timer* timer = chunk->entries[i];
+        if (timer == nullptr) continue;
+        if (write == TimerChunk::kEntries) {
+          write_chunk->count = write;
+          write_chunk = write_chunk->next;
+          write = 0;
+        }
+        Timer** entry = &write_chunk->entries[write++];
+        if (entry != &chunk->entries[i]) {
+          *entry = timer;
+          moved(*timer, entry);
+        }
+      }
+    }
+    // The write cursor never passes the read cursor, so the chunks after it are now unused.
+    TimerChunk* spare = write_chunk->next;
+    write_chunk->count = write;
+    write_chunk->next = nullptr;
+    tail_ = write_chunk;
+    while (spare != nullptr) {
+      TimerChunk* next = spare->next;
+      pool.Put(spare);
+      spare = next;
+    }
+    used_ = live_;
+  }
+
+  // Detaches the slot's chunks (holes included) and returns the first; the slot is left empty.
+  // The timers' entries stay where they are; the caller gives the chunks back with PutChain.
+  TimerChunk* TakeAll() {
+    TimerChunk* chain = head_;
+    head_ = tail_ = nullptr;
+    live_ = used_ = 0;
+    return chain;
+  }
+
+  // For the wheel's destructor: every timer still here, holes skipped.
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    for (TimerChunk* chunk = head_; chunk != nullptr; chunk = chunk->next) {
+      for (std::size_t i = 0; i < chunk->count; ++i) {
+        if (chunk->entries[i] != nullptr) visit(*chunk->entries[i]);
+      }
+    }
+  }
+
+  void Release(TimerChunkPool& pool) { PutChain(TakeAll(), pool); }
+
+  static void PutChain(TimerChunk* chain, TimerChunkPool& pool) {
+    while (chain != nullptr) {
+      TimerChunk* next = chain->next;
+      pool.Put(chain);
+      chain = next;
+    }
+  }
+
+ private:
+  static constexpr std::size_t kPrefetchAhead = 16;
+
+  TimerChunk* head_ = nullptr;
+  TimerChunk* tail_ = nullptr;
+  std::size_t live_ = 0;
+  std::size_t used_ = 0;
+};
+
+}  // namespace tapstack::timers
+
+#endif  // TAPSTACK_TIMERS_TIMER_SLOT_ARRAY_H_
