@@ -10,8 +10,11 @@ markdown tables. Only the Python standard library and gnuplot are needed.
     python3 bench/plot_timers.py RESULTS.json --spread [--doc docs/timer-wheel.md]
 
 With --doc, the tables replace what stands between the markers
-`<!-- timer-bench-results:begin -->` and `<!-- timer-bench-results:end -->` in that file; without
-it they are printed. --spread draws nothing and instead tabulates, for a run made without
+`<!-- timer-bench-results:begin -->` and `<!-- timer-bench-results:end -->` in that file, and the
+cost-against-accuracy table (the queues with a virtual clock, whose lateness the benchmark
+records) what stands between `<!-- timer-bench-accuracy:begin -->` and its end marker; a plot of
+the same, timer-bench-cost-accuracy.png, joins the per-workload plots. Without --doc the tables
+are printed. --spread draws nothing and instead tabulates, for a run made without
 --benchmark_report_aggregates_only, the minimum, median and maximum over repetitions of each
 benchmark (markers `timer-bench-spread`).
 """
@@ -55,6 +58,12 @@ REFERENCES = {"fire_all": ["dependent_load/memory"]}
 NAME = re.compile(r"^(?P<workload>[a-z_]+)/(?P<impl>[a-z_]+)/(?P<pending>\d+)(?:/manual_time)?$")
 
 RESULTS_SECTION = "timer-bench-results"
+ACCURACY_SECTION = "timer-bench-accuracy"
+
+KEPT_COUNTERS = ("ns_per_op", "bytes_per_timer", "lateness_p50", "lateness_p99", "lateness_max")
+
+# The queues with a virtual clock: fire_all records how late each of their timers fired.
+ACCURACY_IMPLS = ["wheel", "hashed_wheel", "linux_wheel", "heap"]
 SPREAD_SECTION = "timer-bench-spread"
 
 
@@ -82,12 +91,11 @@ def load(path):
     for key in set(aggregates) | set(iterations):
         if key in aggregates:
             run = aggregates[key]
-            results[key] = {name: run[name] for name in ("ns_per_op", "bytes_per_timer") if name in run}
+            results[key] = {name: run[name] for name in KEPT_COUNTERS if name in run}
         else:
             runs = iterations[key]
             results[key] = {
-                "ns_per_op": statistics.median(r["ns_per_op"] for r in runs),
-                "bytes_per_timer": runs[0]["bytes_per_timer"],
+                name: statistics.median(r[name] for r in runs) for name in KEPT_COUNTERS if name in runs[0]
             }
     repetitions = {key: [r["ns_per_op"] for r in runs] for key, runs in iterations.items()}
     return data.get("context", {}), results, repetitions
@@ -197,6 +205,84 @@ def markdown(results, context):
     return "\n".join(out) + "\n"
 
 
+def lateness(results, workload, impl, pending):
+    value = results.get((workload, impl, pending))
+    if not value or "lateness_max" not in value:
+        return None
+    return tuple(value[f"lateness_{q}"] for q in ("p50", "p99", "max"))
+
+
+def format_lateness(triple):
+    if triple is None:
+        return "n/a"
+    return " / ".join(f"{v:g}" for v in triple)
+
+
+def cost_accuracy(results, context):
+    """The table of cost against accuracy: per queue and size, what a keepalive operation and a
+    firing cost, the memory per timer, and how late timers fired (ms, p50 / p99 / max) in fire_all,
+    for deadlines spread over the next seconds and for the same spread two hours ahead."""
+    sizes = sorted({p for (w, i, p) in results if w == "fire_all" and i in ACCURACY_IMPLS})
+    out = [
+        f"Machine: {machine(context)}; ns per operation, median of repetitions; lateness in ms "
+        "(p50 / p99 / max) against the exact deadline.",
+        "",
+        "| queue | pending | keepalive_mix ns/op | fire_all ns/timer | fire_all, 2 h ahead | bytes/timer "
+        "| lateness | lateness, 2 h ahead |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for impl in ACCURACY_IMPLS:
+        for p in sizes:
+            fire = results.get(("fire_all", impl, p))
+            if not fire:
+                continue
+            mix = results.get(("keepalive_mix", impl, p))
+            idle = results.get(("fire_all", f"{impl}_from_idle", p))
+            out.append(
+                f"| {IMPLEMENTATIONS[impl][0]} | {p:,} | {format_ns(mix['ns_per_op']) if mix else 'n/a'} | "
+                f"{format_ns(fire['ns_per_op'])} | {format_ns(idle['ns_per_op']) if idle else 'n/a'} | "
+                f"{fire['bytes_per_timer']:.0f} | {format_lateness(lateness(results, 'fire_all', impl, p))} | "
+                f"{format_lateness(lateness(results, 'fire_all', f'{impl}_from_idle', p))} |"
+            )
+    return "\n".join(out) + "\n"
+
+
+def cost_accuracy_script(results, output, context):
+    """A gnuplot script: one point per queue and size, firing cost across, worst lateness up."""
+    lines = [
+        'set terminal pngcairo size 900,680 font "DejaVu Sans,11"',
+        f"set output '{output}'",
+        f'set title "cost against accuracy: fire all, deadlines 2 h ahead\\n{{/*0.85 {machine(context)}}}"',
+        "set logscale x",
+        "set xlabel 'ns per fired timer (median of repetitions)'",
+        "set ylabel 'latest firing, ms after the deadline'",
+        "set yrange [-2e4:1.8e5]",
+        "set grid xtics ytics",
+        "set key outside below center horizontal maxcols 2 Left reverse width -4",
+    ]
+    plots = []
+    for index, impl in enumerate(ACCURACY_IMPLS):
+        workload_impl = f"{impl}_from_idle" if any(k[1] == f"{impl}_from_idle" for k in results) else impl
+        points = []
+        for (w, i, p), value in sorted(results.items()):
+            if (w, i) == ("fire_all", workload_impl) and "lateness_max" in value:
+                points.append(f"{value['ns_per_op']:.4g} {value['lateness_max']:g} {p:.0e}")
+        if not points:
+            continue
+        block = f"$acc{index}"
+        lines.append(f"{block} << EOD")
+        lines.extend(points)
+        lines.append("EOD")
+        label, colour = IMPLEMENTATIONS[impl]
+        plots.append(f"{block} using 1:2 with linespoints lw 2 pt 7 ps 1.1 lc rgb '{colour}' title '{label}'")
+        # The exact queues share the zero line: stagger their labels so that each stays legible.
+        plots.append(
+            f"{block} using 1:2:3 with labels offset 0,{1 + 1.2 * index:g} font ',9' tc rgb '{colour}' notitle"
+        )
+    lines.append("plot " + ", \\\n     ".join(plots))
+    return "\n".join(lines) + "\n"
+
+
 def spread(repetitions, context):
     out = [
         f"Machine: {machine(context)}; ns per operation over repetitions "
@@ -257,6 +343,11 @@ def main():
         print(f"wrote {output}", file=sys.stderr)
 
     emit(markdown(results, context), args.doc, RESULTS_SECTION)
+    if any(k[0] == "fire_all" and k[1] in ACCURACY_IMPLS for k in results):
+        output = args.img_dir / "timer-bench-cost-accuracy.png"
+        subprocess.run(["gnuplot"], input=cost_accuracy_script(results, output, context), text=True, check=True)
+        print(f"wrote {output}", file=sys.stderr)
+        emit(cost_accuracy(results, context), args.doc, ACCURACY_SECTION)
 
 
 def emit(table, doc, section):

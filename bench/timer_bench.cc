@@ -118,12 +118,12 @@ class TimedOps {
     ops_ += ops;
     batch_ns_per_op_.push_back(elapsed.count() * 1e9 / static_cast<double>(ops));
   }
-  void Report(std::size_t pending, std::size_t bytes_per_timer) {
+  void Report(std::size_t pending, double bytes_per_timer) {
     state_.SetItemsProcessed(static_cast<std::int64_t>(ops_));
     state_.counters["ns_per_op"] = MedianBatch();
     state_.counters["ns_per_op_mean"] =
         ops_ == 0 ? 0.0 : seconds_ * 1e9 / static_cast<double>(ops_);
-    state_.counters["bytes_per_timer"] = static_cast<double>(bytes_per_timer);
+    state_.counters["bytes_per_timer"] = bytes_per_timer;
     state_.counters["pending"] = static_cast<double>(pending);
   }
 
@@ -168,7 +168,15 @@ struct SteadyState {
         timed(state) {
     ArmPopulation(driver, order, window, pending);
   }
-  void Report() { timed.Report(pending, Driver::BytesPerTimer()); }
+  // Bytes per timer: the timer itself, plus what the queue holds besides (the wheel's slot
+  // arrays) spread over the pending timers, as it stands at the end of the run.
+  void Report() {
+    double bytes = static_cast<double>(Driver::BytesPerTimer());
+    if constexpr (requires { driver.slot_bytes(); }) {
+      bytes += static_cast<double>(driver.slot_bytes()) / static_cast<double>(pending);
+    }
+    timed.Report(pending, bytes);
+  }
 
   const std::size_t pending;
   const std::size_t batch;
@@ -350,10 +358,14 @@ void BM_FireAll(benchmark::State& state, Ticks lead) {
   FireAllCycle<Driver> cycle(driver, order, pending, lead);
   TimedOps timed(state);
   std::uint64_t cascaded = 0;
+  std::size_t armed_slot_bytes = 0;
   for (auto _ : state) {
     cycle.Arm();
     std::uint64_t cascaded_before = 0;
     if constexpr (requires { driver.cascaded(); }) cascaded_before = driver.cascaded();
+    if constexpr (requires { driver.slot_bytes(); }) {
+      armed_slot_bytes = std::max(armed_slot_bytes, driver.slot_bytes());
+    }
 
     timed.Start();
     const bool all_fired = cycle.Fire();
@@ -365,7 +377,9 @@ void BM_FireAll(benchmark::State& state, Ticks lead) {
     }
     if constexpr (requires { driver.cascaded(); }) cascaded += driver.cascaded() - cascaded_before;
   }
-  timed.Report(pending, Driver::BytesPerTimer());
+  // With every timer armed, what the queue holds besides the timers is at its peak.
+  timed.Report(pending, static_cast<double>(Driver::BytesPerTimer()) +
+                            static_cast<double>(armed_slot_bytes) / static_cast<double>(pending));
   if constexpr (requires { driver.cascaded(); }) {
     const auto timers = static_cast<double>(state.iterations()) * static_cast<double>(pending);
     state.counters["cascades_per_timer"] =
@@ -405,7 +419,7 @@ void BM_DependentLoad(benchmark::State& state) {
     benchmark::DoNotOptimize(node);
     timed.Stop(kOpsPerTick);
   }
-  timed.Report(pending, sizeof(Node));
+  timed.Report(pending, static_cast<double>(sizeof(Node)));
 }
 
 template <typename Function>

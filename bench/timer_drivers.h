@@ -90,6 +90,9 @@ class TickQueueDriver {
   static constexpr std::string_view kName = kQueueName<Queue>;
   static constexpr bool kVirtualClock = true;
   static std::size_t BytesPerTimer() { return sizeof(timers::Timer); }
+  // Memory the queue holds besides the timers (the hierarchical wheel's slot arrays).
+  std::size_t slot_bytes() const requires requires(const Queue& queue) { queue.slot_bytes(); }
+  { return queue_.slot_bytes(); }
 
   explicit TickQueueDriver(std::size_t connections)
       : queue_(timers::TimePoint{}),

@@ -69,6 +69,9 @@ class TimerWheel final : public TickTimerQueue<TimerWheel> {
   // Disarms `timer`; a timer that is not pending is left alone.
   void Cancel(Timer& timer) override;
 
+  // Memory the slot arrays hold, chunks in use and kept free, beyond the Timers themselves.
+  std::size_t slot_bytes() const { return pool_.chunks() * TimerChunk::kBytes; }
+
   // Advance(now) moves the clock to `now` and fires every timer due at or before it, in deadline
   // order. A time earlier than the current one is treated as the current one. It returns how many
   // timers fired.
