@@ -98,6 +98,12 @@ class TickTimerQueue : public TimerQueue {
   TimerQueueStats stats_;
 
  private:
+  // Moves the clock, telling a queue that keeps something derived from it (OnClockSet).
+  void SetNow(Tick tick) {
+    now_ = tick;
+    if constexpr (requires(Derived & queue) { queue.OnClockSet(); }) derived().OnClockSet();
+  }
+
   Derived& derived() { return static_cast<Derived&>(*this); }
   const Derived& derived() const { return static_cast<const Derived&>(*this); }
 
@@ -127,10 +133,10 @@ std::size_t TickTimerQueue<Derived>::AdvanceToTick(Tick target) {
   }
   for (std::optional<Tick> tick = derived().NextEventAfterNow(); tick && *tick <= target;
        tick = derived().NextEventAfterNow()) {
-    now_ = *tick;
+    SetNow(*tick);
     fired += derived().ExpireAtNow();
   }
-  now_ = target;
+  SetNow(target);
   advancing_ = false;
   return fired;
 }

@@ -105,10 +105,12 @@ class TimerSlotArray {
     return entry;
   }
 
-  // Leaves a hole at `entry`. The last timer to leave empties the slot and gives its chunks back.
-  void Erase(Timer** entry, TimerChunkPool& pool) {
+  // Leaves a hole at `entry`. Returns true when that emptied the slot (the caller gives its chunks
+  // back with Release) or made its holes worth squeezing out (Compact).
+  bool Erase(Timer** entry) {
     *entry = nullptr;
-    if (--live_ == 0) Release(pool);
+    --live_;
+    return live_ == 0 || ShouldCompact();
   }
 
   bool empty() const { return live_ == 0; }

@@ -24,21 +24,7 @@ constexpr std::uint64_t BitsAbove(int slot) {
   return slot == TimerWheel::kSlotsPerLevel - 1 ? 0 : ~std::uint64_t{0} << (slot + 1);
 }
 
-// A timer's position word holds the address of its entry in the low bits and its slot above
-// them, under the tag bit (timer.h). x86-64 and AArch64 user-space addresses fit in 47 bits.
-constexpr int kAddressBits = 47;
-constexpr std::uintptr_t kAddressMask = (std::uintptr_t{1} << kAddressBits) - 1;
-static_assert(TimerWheel::kLevels * TimerWheel::kSlotsPerLevel < (1 << (63 - kAddressBits)));
-
-Timer** EntryOf(std::uintptr_t position_word) {
-  return reinterpret_cast<Timer**>(position_word & kAddressMask);
-}
-
 }  // namespace
-
-int TimerWheel::SlotIdOf(std::uintptr_t position_word) {
-  return static_cast<int>((position_word & ~Timer::kInSlotArray) >> kAddressBits);
-}
 
 void ForgetDestroyedWheelTimer(Timer& timer) {
   reinterpret_cast<TimerWheel*>(timer.prev)->Forget(timer);
@@ -56,35 +42,15 @@ TimerWheel::~TimerWheel() {
   }
 }
 
-void TimerWheel::SetPosition(Timer& timer, int slot_id, Timer** entry) {
-  const auto address = reinterpret_cast<std::uintptr_t>(entry);
-  assert((address & ~kAddressMask) == 0);
-  const std::uintptr_t word =
-      Timer::kInSlotArray | (static_cast<std::uintptr_t>(slot_id) << kAddressBits) | address;
-  timer.next = reinterpret_cast<TimerLink*>(word);
-  timer.prev = reinterpret_cast<TimerLink*>(this);
-}
-
-int TimerWheel::SlotIdFor(Tick deadline) const {
-  const Tick differing = deadline ^ now_;
-  // The level is the 6-bit group holding the highest bit in which deadline and now differ; the
-  // slot is the deadline's digit on that level. Equal ticks (a cascade reaching its timer's own
-  // tick) go to level 0, the slot about to fire.
-  const int level = differing == 0 ? 0 : (63 - std::countl_zero(differing)) / kBitsPerLevel;
-  return level * kSlotsPerLevel + SlotOf(deadline, level);
-}
-
-void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
-  if (timer.InSlotArray() && deadline > now_ &&
-      SlotIdFor(deadline) == SlotIdOf(reinterpret_cast<std::uintptr_t>(timer.next))) {
-    // The new deadline belongs in the slot the timer is already in, so the move would be a hole
-    // and an append in the same array. Most keepalive re-arms are this case: a deadline two hours
-    // ahead sits in a level-3 slot 4.4 minutes wide. Keeping the timer where it is makes them a
-    // compare and a store; the price is that the timer keeps its place among the timers of that
-    // slot instead of going to the back (the order the wheel promises allows this, timer_wheel.h).
-    timer.deadline = deadline;
-    ++stats_.scheduled;
-    return;
+void TimerWheel::ScheduleTickSlow(Timer& timer, Tick deadline) {
+  const auto word = reinterpret_cast<std::uintptr_t>(timer.next);
+  if (deadline > now_) {
+    memo_ = MemoFor(deadline);
+    if ((word >> kAddressBits) == memo_.position_key) {  // re-armed within its slot
+      timer.deadline = deadline;
+      ++stats_.scheduled;
+      return;
+    }
   }
   if (timer.InSlotArray()) {
     Leave(timer);
@@ -102,36 +68,17 @@ void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
   Place(timer);
 }
 
-void TimerWheel::Cancel(Timer& timer) {
-  if (!timer.is_scheduled()) return;
-  if (timer.InSlotArray()) {
-    Leave(timer);
-  } else {
-    timer.Unlink();  // on the due list
-  }
-  --pending_count_;
-  ++stats_.cancelled;
-}
-
 void TimerWheel::Forget(Timer& timer) {
   Leave(timer);
   --pending_count_;
 }
 
-void TimerWheel::Leave(Timer& timer) {
-  const auto word = reinterpret_cast<std::uintptr_t>(timer.next);
-  const int slot_id = SlotIdOf(word);
-  Timer** entry = EntryOf(word);
-  timer.next = timer.prev = nullptr;
-  if (slot_id == batch_slot_) {
-    *entry = nullptr;  // the loop over the detached chunks skips the hole
-    return;
-  }
+void TimerWheel::SlotShrank(int slot_id) {
   TimerSlotArray& slot = slots_[slot_id];
-  slot.Erase(entry, pool_);
   if (slot.empty()) {
+    slot.Release(pool_);
     occupied_[slot_id / kSlotsPerLevel] &= ~(std::uint64_t{1} << (slot_id % kSlotsPerLevel));
-  } else if (slot.ShouldCompact()) {
+  } else {
     slot.Compact(pool_, [this, slot_id](Timer& moved, Timer** new_entry) {
       SetPosition(moved, slot_id, new_entry);
     });
@@ -140,9 +87,7 @@ void TimerWheel::Leave(Timer& timer) {
 
 void TimerWheel::Place(Timer& timer) {
   assert(timer.deadline >= now_);
-  const int slot_id = SlotIdFor(timer.deadline);
-  SetPosition(timer, slot_id, slots_[slot_id].Append(&timer, pool_));
-  occupied_[slot_id / kSlotsPerLevel] |= std::uint64_t{1} << (slot_id % kSlotsPerLevel);
+  PlaceIn(timer, SlotIdFor(timer.deadline));
 }
 
 std::optional<Tick> TimerWheel::NextEventAfterNow() const {

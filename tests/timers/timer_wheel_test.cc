@@ -148,6 +148,32 @@ TEST_F(TimerWheelTest, RescheduleWithinItsSlotKeepsThePlaceButTakesTheNewDeadlin
   EXPECT_THAT(a.fired_at, ElementsAre(101u, 150u)) << "the moved-away deadline must not fire";
 }
 
+TEST_F(TimerWheelTest, TheSameDeadlineAfterTheClockMovedGoesToTheSlotForTheNewTime) {
+  // The wheel remembers the slot of the last deadline it placed, but the slot of a deadline
+  // depends on the clock too: at tick 0, 4100 is level-2 slot 1; at 4096 it is level-0 slot 4.
+  // Scheduling 4100 again once the clock is at 4096 must not reuse the remembered slot (which
+  // was cascaded at 4096 and will not be visited again for 262,144 ticks).
+  Probe& early = NewProbe();
+  Probe& late = NewProbe();
+  Probe& rearmed = NewProbe();
+  wheel_.ScheduleTick(early.timer, 4100);
+  wheel_.ScheduleTick(rearmed.timer, 4100);
+  wheel_.AdvanceToTick(4096);
+  wheel_.ScheduleTick(late.timer, 4100);
+  wheel_.ScheduleTick(rearmed.timer, 4100);  // a re-arm to the deadline it already has
+  wheel_.AdvanceToTick(4099);
+  EXPECT_TRUE(log_.empty());
+  EXPECT_EQ(wheel_.AdvanceToTick(4100), 3u);
+  EXPECT_THAT(late.fired_at, ElementsAre(4100u));
+  EXPECT_THAT(rearmed.fired_at, ElementsAre(4100u));
+  // And a deadline at or before now is due at once, even when it equals a remembered one.
+  wheel_.ScheduleTick(early.timer, 4200);
+  wheel_.AdvanceToTick(4200);
+  wheel_.ScheduleTick(late.timer, 4200);
+  EXPECT_EQ(wheel_.AdvanceToTick(4200), 1u);
+  EXPECT_THAT(late.fired_at, ElementsAre(4100u, 4200u));
+}
+
 TEST_F(TimerWheelTest, CancelIsIdempotentAndForgetsTheTimer) {
   Probe& a = NewProbe();
   wheel_.Cancel(a.timer);  // not pending: nothing happens
@@ -203,6 +229,13 @@ TEST_F(TimerWheelTest, DeadlinesAtTheTopOfTheTickRange) {
   Probe& saturated = NewProbe();
   wheel_.Schedule(saturated.timer, TimePoint::max());
   EXPECT_TRUE(saturated.timer.is_scheduled());
+  // With the clock on the last tick every deadline is due, whatever the wheel remembers of the
+  // last placement: both timers fire in the next Advance, the one scheduled twice once.
+  log_.clear();
+  wheel_.ScheduleTick(last.timer, top);
+  wheel_.ScheduleTick(last.timer, top);
+  EXPECT_EQ(wheel_.AdvanceToTick(top), 2u);
+  EXPECT_THAT(log_, ElementsAre(2, 0));
 }
 
 TEST_F(TimerWheelTest, StartingNearTheTopAndCrossingTwoToThe32) {
