@@ -164,6 +164,9 @@ class TcpEngine {
                    bool with_syn_options = false,
                    std::span<const std::uint8_t> payload_continued = {});
   void SendAck(Tcb& tcb);
+  // The SACK and D-SACK blocks (RFC 2018, RFC 2883) an ACK-bearing, non-SYN `segment` carries,
+  // as many as fit beside its other options and its payload.
+  void AddSackBlocks(Tcb& tcb, wire::TcpRepr& segment);
   // ACK answering an unacceptable segment (RFC 9293 3.10.7.4, RFC 5961 challenge ACK),
   // rate-limited per connection.
   void SendRateLimitedAck(Tcb& tcb, bool is_keepalive_probe);
