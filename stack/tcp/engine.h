@@ -147,9 +147,9 @@ class TcpEngine {
   void IngestListen(Listener& listener, const FourTuple& tuple, const wire::TcpView& segment,
                     const wire::TcpOptions& options);
   void IngestSynSent(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
-  void IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment);
+  void IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
   // Returns false when processing must stop (the segment was dropped or the TCB freed).
-  bool ProcessAck(Tcb& tcb, const wire::TcpView& segment);
+  bool ProcessAck(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
   // The segment's data and FIN. False when the connection was freed (data for a closed handle).
   bool ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> payload, bool fin);
   void ProcessFin(Tcb& tcb);

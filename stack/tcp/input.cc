@@ -70,7 +70,7 @@ void TcpEngine::Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
     if (tcb.state == State::kSynSent) {
       IngestSynSent(tcb, *segment, *options);
     } else {
-      IngestSynchronizing(tcb, *segment);
+      IngestSynchronizing(tcb, *segment, *options);
     }
     return;
   }
@@ -174,7 +174,8 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
   Output(tcb);
 }
 
-void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
+void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment,
+                                    const wire::TcpOptions& options) {
   const std::uint8_t flags = segment.flags();
   Seq seq(segment.seq());
   std::span<const std::uint8_t> payload = segment.payload();
@@ -281,7 +282,7 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
     counters_.Increment(Counter::kDropTcpNoAck);
     return;
   }
-  if (!ProcessAck(tcb, segment)) return;
+  if (!ProcessAck(tcb, segment, options)) return;
 
   // Seventh and eighth: the text and the FIN. Data that partly repeats what we have is reported
   // with a D-SACK block for the repeated part (RFC 2883 4), as when all of it does.
@@ -289,7 +290,8 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
   if (ProcessText(tcb, seq, payload, fin)) Output(tcb);
 }
 
-bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
+bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
+                           const wire::TcpOptions& options) {
   const Seq ack(segment.ack());
   Sender& sender = tcb.sender;
   if (tcb.state == State::kSynReceived) {
@@ -319,11 +321,19 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
   }
 
   const std::uint8_t flags = segment.flags();
+  // A SACK block that ends above the ACK reports data held beyond a hole (a D-SACK block below
+  // it reports only a duplicate, RFC 2883 4).
+  bool sack_reports_hole = false;
+  if (tcb.receiver.sack_permitted()) {
+    for (const wire::TcpOptions::SackBlock& block : options.sacks()) {
+      if (ack < Seq(block.right)) sack_reports_hole = true;
+    }
+  }
   const AckResult result =
       sender.OnAck(Seq(segment.seq()), ack, segment.window(),
                    static_cast<std::uint32_t>(segment.payload().size()),
                    /*duplicate_candidate=*/!(flags & (wire::TcpFlags::kSyn | wire::TcpFlags::kFin)),
-                   Now(), &ring_pool_);
+                   Now(), &ring_pool_, sack_reports_hole);
   if (!result.acceptable) {
     counters_.Increment(Counter::kDropTcpBadAck);
     SendRateLimitedAck(tcb, /*is_keepalive_probe=*/false);

@@ -364,5 +364,38 @@ TEST_F(SackReceiver, PeerSackBlocksLeaveTheSenderAsItWas) {
   EXPECT_EQ(h_.stack().Info(id_)->send_buffered, 0u);
 }
 
+// RFC 6675 2: with SACK a duplicate ACK is one that SACKs data beyond the hole, whatever its
+// window says. Linux's window grows while it queues our out-of-order segments; requiring it
+// unchanged (RFC 5681 2 without SACK) left every loss to the retransmission timer.
+TEST_F(SackReceiver, AcksThatSackDataBeyondAHoleCountAsDuplicatesWhateverTheWindow) {
+  const std::uint32_t ours = h_.our_iss() + 1;
+  ASSERT_FALSE(h_.stack().SetNoDelay(id_, true, h_.now()));
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(1460 * 5), h_.now()).bytes, 1460u * 5);
+  ASSERT_EQ(h_.Take().size(), 5u);
+  // Without blocks a changing window means a window update, not a duplicate.
+  for (std::uint16_t window : {60000, 60100, 60200}) {
+    h_.Inject(kPort, TcpFlags::kAck, At(0), ours, window);
+  }
+  EXPECT_TRUE(h_.Take().empty());
+  EXPECT_EQ(h_.Count(Counter::kTcpFastRetransmits), 0u);
+  // A D-SACK block below the ACK reports no hole either.
+  wire::TcpOptions dsack;
+  dsack.sack_block_count = 1;
+  dsack.sack_blocks[0] = Block{ours - 1, ours};
+  for (int i = 0; i < 3; ++i) h_.Inject(kPort, TcpFlags::kAck, At(0), ours, 60300, {}, dsack);
+  EXPECT_TRUE(h_.Take().empty());
+  // Each SACKing a further segment, with the window growing.
+  std::uint16_t window = 60400;
+  for (std::uint32_t segments = 2; segments <= 4; ++segments) {
+    wire::TcpOptions options;
+    options.sack_block_count = 1;
+    options.sack_blocks[0] = Block{ours + 1460, ours + 1460 * segments};
+    h_.Inject(kPort, TcpFlags::kAck, At(0), ours, window += 100, {}, options);
+  }
+  const Segment retransmission = h_.TakeOne();
+  EXPECT_EQ(retransmission.seq, ours);
+  EXPECT_EQ(h_.Count(Counter::kTcpFastRetransmits), 1u);
+}
+
 }  // namespace
 }  // namespace tapstack::testing
