@@ -62,6 +62,8 @@ namespace tapstack {
   X(kTcpResetsReceived, "tcp_resets_received")                                    \
   X(kTcpRetransmits, "tcp_retransmits")                                           \
   X(kTcpFastRetransmits, "tcp_fast_retransmits")                                  \
+  X(kTcpSackBlocksSent, "tcp_sack_blocks_sent")                                   \
+  X(kTcpDsacksSent, "tcp_dsacks_sent")                                            \
   X(kTcpChallengeAcks, "tcp_challenge_acks")                                      \
   X(kTcpRateLimitedAcks, "tcp_rate_limited_acks")                                 \
   X(kTcpZeroWindowProbes, "tcp_zero_window_probes")                               \

@@ -80,6 +80,14 @@ void EventLog::Write(const tcp::Trace& trace, timers::TimePoint now) {
     case tcp::TraceType::kProbeAnswered:
       Line(now, absl::StrFormat("\"event\":\"peer_probe_answered\",\"seq\":%u", trace.seq));
       return;
+    case tcp::TraceType::kSackSent:
+      Line(now, absl::StrFormat("\"event\":\"sack_sent\",\"blocks\":%d,\"seq\":%u,\"len\":%u",
+                                trace.number, trace.seq, trace.length));
+      return;
+    case tcp::TraceType::kDsackSent:
+      Line(now, absl::StrFormat("\"event\":\"dsack_sent\",\"blocks\":%d,\"seq\":%u,\"len\":%u",
+                                trace.number, trace.seq, trace.length));
+      return;
   }
 }
 

@@ -388,6 +388,7 @@ std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
       .timers_pending =
           static_cast<int>(tcb.send_timer.is_scheduled() + tcb.delayed_ack_timer.is_scheduled() +
                            tcb.keepalive_timer.is_scheduled()),
+      .sack_permitted = tcb.receiver.sack_permitted(),
   };
 }
 

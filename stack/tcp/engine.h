@@ -147,9 +147,9 @@ class TcpEngine {
   void IngestListen(Listener& listener, const FourTuple& tuple, const wire::TcpView& segment,
                     const wire::TcpOptions& options);
   void IngestSynSent(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
-  void IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment);
+  void IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
   // Returns false when processing must stop (the segment was dropped or the TCB freed).
-  bool ProcessAck(Tcb& tcb, const wire::TcpView& segment);
+  bool ProcessAck(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
   // The segment's data and FIN. False when the connection was freed (data for a closed handle).
   bool ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> payload, bool fin);
   void ProcessFin(Tcb& tcb);
@@ -164,6 +164,9 @@ class TcpEngine {
                    bool with_syn_options = false,
                    std::span<const std::uint8_t> payload_continued = {});
   void SendAck(Tcb& tcb);
+  // The SACK and D-SACK blocks (RFC 2018, RFC 2883) an ACK-bearing, non-SYN `segment` carries,
+  // as many as fit beside its other options and its payload.
+  void AddSackBlocks(Tcb& tcb, wire::TcpRepr& segment);
   // ACK answering an unacceptable segment (RFC 9293 3.10.7.4, RFC 5961 challenge ACK),
   // rate-limited per connection.
   void SendRateLimitedAck(Tcb& tcb, bool is_keepalive_probe);

@@ -70,7 +70,7 @@ void TcpEngine::Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
     if (tcb.state == State::kSynSent) {
       IngestSynSent(tcb, *segment, *options);
     } else {
-      IngestSynchronizing(tcb, *segment);
+      IngestSynchronizing(tcb, *segment, *options);
     }
     return;
   }
@@ -123,6 +123,9 @@ void TcpEngine::ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options) {
     tcb.sender.ApplyPeerSyn(peer_mss, 0);
     tcb.receiver.set_window_shift(0);
   }
+  // RFC 2018 2: SACK only when both SYNs offer it. An active open offered it when the stack's
+  // switch is on (output.cc); a passive one answers in kind.
+  tcb.receiver.set_sack_permitted(config_.sack && options.sack_permitted);
 }
 
 void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
@@ -171,7 +174,8 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
   Output(tcb);
 }
 
-void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
+void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment,
+                                    const wire::TcpOptions& options) {
   const std::uint8_t flags = segment.flags();
   Seq seq(segment.seq());
   std::span<const std::uint8_t> payload = segment.payload();
@@ -214,7 +218,8 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
       // SND.UNA after a timeout: RFC 9293 3.10.7.4 asks for an ACK, and it must go every time or
       // the peer's recovery waits for its next (backed-off) timeout. The rate limit is for ACKs
       // that could feed an ACK loop (RFC 5961 7); data segments cannot, so Linux exempts them
-      // too (tcp_oow_rate_limited).
+      // too (tcp_oow_rate_limited). With SACK the ACK reports the duplicate (RFC 2883 4).
+      tcb.receiver.NoteRepeatedData(seq, static_cast<std::uint32_t>(payload.size()));
       SendAck(tcb);
       return;
     }
@@ -223,10 +228,11 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
   }
   // Trim what precedes RCV.NXT (a retransmission overlapping what we have).
   const Seq rcv_nxt = tcb.receiver.rcv_nxt();
+  std::uint32_t repeated = 0;  // payload bytes trimmed: data received before
   if (seq < rcv_nxt) {
-    const std::uint32_t skip = std::min<std::uint32_t>(rcv_nxt - seq, payload.size());
-    payload = payload.subspan(skip);
-    seq += skip;
+    repeated = std::min<std::uint32_t>(rcv_nxt - seq, payload.size());
+    payload = payload.subspan(repeated);
+    seq += repeated;
   }
 
   // Second: RST (RFC 5961 3.2: only the exact next sequence number resets; in-window others get
@@ -276,13 +282,16 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment) {
     counters_.Increment(Counter::kDropTcpNoAck);
     return;
   }
-  if (!ProcessAck(tcb, segment)) return;
+  if (!ProcessAck(tcb, segment, options)) return;
 
-  // Seventh and eighth: the text and the FIN.
+  // Seventh and eighth: the text and the FIN. Data that partly repeats what we have is reported
+  // with a D-SACK block for the repeated part (RFC 2883 4), as when all of it does.
+  tcb.receiver.NoteRepeatedData(seq - repeated, repeated);
   if (ProcessText(tcb, seq, payload, fin)) Output(tcb);
 }
 
-bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
+bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
+                           const wire::TcpOptions& options) {
   const Seq ack(segment.ack());
   Sender& sender = tcb.sender;
   if (tcb.state == State::kSynReceived) {
@@ -312,11 +321,19 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment) {
   }
 
   const std::uint8_t flags = segment.flags();
+  // A SACK block that ends above the ACK reports data held beyond a hole (a D-SACK block below
+  // it reports only a duplicate, RFC 2883 4).
+  bool sack_reports_hole = false;
+  if (tcb.receiver.sack_permitted()) {
+    for (const wire::TcpOptions::SackBlock& block : options.sacks()) {
+      if (ack < Seq(block.right)) sack_reports_hole = true;
+    }
+  }
   const AckResult result =
       sender.OnAck(Seq(segment.seq()), ack, segment.window(),
                    static_cast<std::uint32_t>(segment.payload().size()),
                    /*duplicate_candidate=*/!(flags & (wire::TcpFlags::kSyn | wire::TcpFlags::kFin)),
-                   Now(), &ring_pool_);
+                   Now(), &ring_pool_, sack_reports_hole);
   if (!result.acceptable) {
     counters_.Increment(Counter::kDropTcpBadAck);
     SendRateLimitedAck(tcb, /*is_keepalive_probe=*/false);
@@ -394,6 +411,9 @@ bool TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> pay
   } else if (tcb.receiver.TakeQueuedFin()) {
     ProcessFin(tcb);
   }
+  // A duplicate noted for a D-SACK block (RFC 2883) that no ACK has carried yet, because nothing
+  // new was left to store: acknowledge now, as for any duplicate.
+  if (tcb.receiver.dsack_pending()) SendAck(tcb);
   return true;
 }
 

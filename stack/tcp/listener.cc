@@ -97,6 +97,9 @@ void TcpEngine::SendSynCookie(const FourTuple& tuple, const wire::TcpView& segme
   syn_ack.window = static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer, 0xffff));
   syn_ack.options.mss = static_cast<std::uint16_t>(InitialMss());
   if (options.window_scale) syn_ack.options.window_scale = ReceiveWindowScale(receive_buffer);
+  // No SACK-permitted, even to a client that offered it: the cookie has no bit left to remember
+  // the offer (syn_cookie.h), so the connection rebuilt from the ACK could not know whether SACK
+  // was agreed. Without the option in the SYN-ACK the client knows SACK is off (RFC 2018 2).
   Transmit(tuple, syn_ack);
   counters_.Increment(Counter::kTcpSynCookiesSent);
   last_syn_cookie_sent_ = Now();

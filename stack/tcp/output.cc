@@ -44,6 +44,11 @@ void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
     if (!tcb.passive_open || tcb.sender.window_shift() != 0 || receiver.window_shift() != 0) {
       segment.options.window_scale = receiver.window_shift();
     }
+    // RFC 2018 2: SACK-permitted goes in a SYN, and in a SYN-ACK only when the peer's SYN offered
+    // it (ApplySynOptions decided that already).
+    segment.options.sack_permitted = tcb.passive_open ? receiver.sack_permitted() : config_.sack;
+  } else if ((flags & wire::TcpFlags::kAck) && receiver.sack_permitted()) {
+    AddSackBlocks(tcb, segment);
   }
   Transmit(tcb.tuple, segment);
   if (flags & wire::TcpFlags::kAck) {
@@ -52,6 +57,36 @@ void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
     receiver.OnAckSent(syn ? std::uint32_t{segment.window}
                            : std::uint32_t{segment.window} << receiver.window_shift());
     timers_.Cancel(tcb.delayed_ack_timer);
+  }
+}
+
+void TcpEngine::AddSackBlocks(Tcb& tcb, wire::TcpRepr& segment) {
+  // RFC 2018 3 and 4: every ACK sent while out-of-order data is held carries SACK blocks, and
+  // the ACK after a duplicate a D-SACK block (RFC 2883 4). They take what room the other options
+  // leave in the 40 bytes, and on a data segment no more than the payload leaves under the
+  // peer's MSS, which bounds data and options together (RFC 9293 3.7.1): a full-sized segment
+  // carries none, and its data is never cut to make room. The pure ACK that every out-of-order
+  // segment and every duplicate gets at once (RFC 5681 4.2) always has room for four.
+  const std::size_t payload = segment.payload_size();
+  const std::uint32_t mss = tcb.sender.mss();
+  const std::size_t room =
+      payload == 0 ? wire::kTcpMaxOptionsLen : (payload < mss ? mss - payload : 0);
+  const std::size_t fit = wire::SackBlocksThatFit(segment.options, room);
+  if (fit == 0) return;
+  const bool dsack = tcb.receiver.dsack_pending();
+  const std::size_t count = tcb.receiver.SackBlocks(
+      std::span<wire::TcpOptions::SackBlock>(segment.options.sack_blocks).first(fit));
+  if (count == 0) return;
+  segment.options.sack_block_count = count;
+  counters_.Increment(Counter::kTcpSackBlocksSent, dsack ? count - 1 : count);
+  if (dsack) counters_.Increment(Counter::kTcpDsacksSent);
+  if (trace_handler_) {
+    const wire::TcpOptions::SackBlock& first = segment.options.sack_blocks[0];
+    EmitTrace(Trace{.type = dsack ? TraceType::kDsackSent : TraceType::kSackSent,
+                    .connection = IdOf(tcb),
+                    .seq = first.left,
+                    .length = first.right - first.left,
+                    .number = static_cast<int>(count)});
   }
 }
 

@@ -34,8 +34,7 @@ InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint
     }
     reassembly_ = std::make_unique<Reassembly>();
   }
-  RangeList& out_of_order_ = reassembly_->ranges;
-  std::optional<std::size_t>& latest_out_of_order_ = reassembly_->latest;
+  HeldRangeList& out_of_order_ = reassembly_->ranges;
 
   // The held ranges [first, last) overlap or touch [offset, end) and merge with it.
   const auto first = std::find_if(out_of_order_.begin(), out_of_order_.end(),
@@ -59,6 +58,9 @@ InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint
   std::size_t merged_bytes = 0;
   ByteRange merged{offset, end};
   for (auto range = first; range != last; ++range) {
+    // RFC 2883 4: the first run of bytes we already held is the duplicate to report.
+    const ByteRange overlap{std::max(offset, range->begin), std::min(end, range->end)};
+    if (result.duplicate.empty() && !overlap.empty()) result.duplicate = overlap;
     store(cursor, range->begin);
     cursor = std::max(cursor, range->end);
     merged_bytes += range->end - range->begin;
@@ -69,9 +71,10 @@ InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint
   const auto after_merged = out_of_order_.erase(first, last);
 
   if (!in_order) {
-    out_of_order_.insert(after_merged, merged);
+    // The range holding this segment is now the most recently changed (RFC 2018 4), even when
+    // the segment brought nothing new.
+    out_of_order_.insert(after_merged, HeldRange{merged, ++reassembly_->changes});
     out_of_order_bytes_ += static_cast<std::uint32_t>((merged.end - merged.begin) - merged_bytes);
-    latest_out_of_order_ = offset;
     return result;
   }
 
@@ -84,13 +87,6 @@ InsertResult ReceiveBuffer::Insert(std::size_t offset, std::span<const std::uint
     assert(range.begin > result.advanced);
     range.begin -= result.advanced;
     range.end -= result.advanced;
-  }
-  if (latest_out_of_order_.has_value()) {
-    if (*latest_out_of_order_ < result.advanced) {
-      latest_out_of_order_.reset();
-    } else {
-      *latest_out_of_order_ -= result.advanced;
-    }
   }
   ReleaseIfEmpty(pool);  // an emptied range list gives back any heap it grew
   return result;
@@ -108,30 +104,29 @@ std::size_t ReceiveBuffer::Read(std::span<std::uint8_t> out, RingPool* pool) {
 ReceiveBuffer::RangeList ReceiveBuffer::OutOfOrderRanges(std::size_t max_ranges) const {
   RangeList ranges;
   if (!has_out_of_order()) return ranges;
-  const RangeList& out_of_order_ = reassembly_->ranges;
-  const std::optional<std::size_t>& latest_out_of_order_ = reassembly_->latest;
-  const ByteRange* latest = nullptr;
-  if (latest_out_of_order_.has_value()) {
-    for (const ByteRange& range : out_of_order_) {
-      if (range.begin <= *latest_out_of_order_ && *latest_out_of_order_ < range.end) {
-        latest = &range;
-        break;
+  // Picks the most recently changed range not yet taken, max_ranges times: a few passes over at
+  // most max_out_of_order_ranges() ranges, and no allocation on the path of every ACK we send.
+  std::uint64_t taken_below = ~std::uint64_t{0};  // every range changed at or after it is taken
+  while (ranges.size() < max_ranges) {
+    const HeldRange* next = nullptr;
+    for (const HeldRange& range : reassembly_->ranges) {
+      if (range.last_changed < taken_below &&
+          (next == nullptr || range.last_changed > next->last_changed)) {
+        next = &range;
       }
     }
-  }
-  if (latest != nullptr && ranges.size() < max_ranges) ranges.push_back(*latest);
-  for (const ByteRange& range : out_of_order_) {
-    if (ranges.size() >= max_ranges) break;
-    if (&range != latest) ranges.push_back(range);
+    if (next == nullptr) break;
+    ranges.push_back(static_cast<const ByteRange&>(*next));
+    taken_below = next->last_changed;
   }
   return ranges;
 }
 
 std::size_t ReceiveBuffer::allocated_bytes() const {
   if (reassembly_ == nullptr) return ring_.allocated_bytes();
-  const RangeList& ranges = reassembly_->ranges;
+  const HeldRangeList& ranges = reassembly_->ranges;
   const std::size_t range_heap =
-      ranges.capacity() > kInlineRanges ? ranges.capacity() * sizeof(ByteRange) : 0;
+      ranges.capacity() > kInlineRanges ? ranges.capacity() * sizeof(HeldRange) : 0;
   return ring_.allocated_bytes() + sizeof(Reassembly) + range_heap;
 }
 

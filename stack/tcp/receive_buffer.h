@@ -15,13 +15,21 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 
 #include "absl/container/inlined_vector.h"
 #include "stack/tcp/byte_ring.h"
 
 namespace tapstack::tcp {
+
+// A half-open range [begin, end) of bytes, as offsets from RCV.NXT. For out-of-order data held
+// both ends are above 0: the byte at RCV.NXT is by definition missing.
+struct ByteRange {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  bool empty() const { return begin >= end; }
+  friend bool operator==(const ByteRange&, const ByteRange&) = default;
+};
 
 // What Insert did with a segment.
 struct InsertResult {
@@ -33,14 +41,10 @@ struct InsertResult {
   bool dropped_out_of_order = false;
   // Bytes cut off because they lay beyond the receive window.
   std::size_t trimmed = 0;
-};
-
-// A half-open range [begin, end) of out-of-order bytes held, as offsets from RCV.NXT. Both ends are
-// above 0: the byte at RCV.NXT is by definition missing.
-struct ByteRange {
-  std::size_t begin = 0;
-  std::size_t end = 0;
-  friend bool operator==(const ByteRange&, const ByteRange&) = default;
+  // The first run of the segment's bytes that the buffer already held out of order, as offsets
+  // from RCV.NXT before the insert; empty when there is none. A D-SACK block (RFC 2883 4) reports
+  // it.
+  ByteRange duplicate;
 };
 
 class ReceiveBuffer {
@@ -86,9 +90,12 @@ class ReceiveBuffer {
   bool has_out_of_order() const { return reassembly_ != nullptr && !reassembly_->ranges.empty(); }
   std::size_t out_of_order_bytes() const { return out_of_order_bytes_; }
 
-  // Up to `max_ranges` ranges of out-of-order data held, for SACK blocks (RFC 2018). The range
-  // holding the most recently stored out-of-order segment comes first, as RFC 2018 4 asks of the
-  // first SACK block; the others follow in ascending order of offset.
+  // Up to `max_ranges` ranges of out-of-order data held, for SACK blocks (RFC 2018), most
+  // recently changed first: the range holding the latest out-of-order segment stored (or
+  // received again) comes first, as RFC 2018 4 asks of the first SACK block, and the others
+  // follow in the order they last grew, which repeats the blocks reported most recently first
+  // as RFC 2018 4 asks of the rest. A range that grew is a new block to the sender, so "most
+  // recently reported first" and "most recently changed first" are the same order.
   RangeList OutOfOrderRanges(std::size_t max_ranges = kInlineRanges) const;
 
   // Heap bytes held by the buffer (payload storage and reassembly bookkeeping); 0 whenever it is
@@ -105,14 +112,21 @@ class ReceiveBuffer {
   // Frees all storage once nothing is held.
   void ReleaseIfEmpty(RingPool* pool);
 
+  // A range held and when it last changed: the value of Reassembly::changes after the segment
+  // that last grew it (or arrived again inside it). Unique among the ranges held.
+  struct HeldRange : ByteRange {
+    std::uint64_t last_changed = 0;
+  };
+  using HeldRangeList = absl::InlinedVector<HeldRange, kInlineRanges>;
+
   // What only a connection reassembling out-of-order data needs, kept off the connection (one
-  // pointer) while there is none: most connections never have any.
+  // pointer) while there is none: most connections never have any. The SACK ordering lives here
+  // for the same reason: it costs the connection nothing.
   struct Reassembly {
     // Disjoint, non-adjacent, ascending ranges of out-of-order data, relative to RCV.NXT.
-    RangeList ranges;
-    // Offset (from RCV.NXT) of the start of the latest out-of-order segment stored, if still held
-    // out of order: it names the range to report first.
-    std::optional<std::size_t> latest;
+    HeldRangeList ranges;
+    // Out-of-order segments taken so far: the clock that orders the ranges for SACK.
+    std::uint64_t changes = 0;
   };
 
   ByteRing ring_;  // position 0: oldest readable byte; position readable_: RCV.NXT

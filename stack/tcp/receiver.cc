@@ -27,13 +27,18 @@ TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload, Ring
   const std::uint32_t offset = seq - rcv_nxt_;
   const bool gap_before = buffer_.has_out_of_order();
   const InsertResult stored = buffer_.Insert(offset, payload, pool);
+  if (!stored.duplicate.empty()) {
+    NoteDuplicate(rcv_nxt_ + static_cast<std::uint32_t>(stored.duplicate.begin),
+                  rcv_nxt_ + static_cast<std::uint32_t>(stored.duplicate.end));
+  }
   rcv_nxt_ += static_cast<std::uint32_t>(stored.advanced);
   TextResult result{.advanced = stored.advanced,
                     .trimmed = stored.trimmed,
                     .dropped_out_of_order = stored.dropped_out_of_order};
-  if (offset > 0 || gap_before || stored.advanced == 0) {
+  if (offset > 0 || gap_before || stored.advanced == 0 || dsack_pending()) {
     // RFC 5681 4.2: out-of-order data, a gap being filled, or nothing new: ACK at once, so the
-    // sender sees duplicate ACKs (or the filled gap) without delay.
+    // sender sees duplicate ACKs (or the filled gap) without delay. A D-SACK goes at once too:
+    // the sender learns of the spurious retransmission while it can still undo its effect.
     result.ack = AckTiming::kNow;
   } else {
     // RFC 1122 4.2.3.2: an ACK at least for every second segment, within the delayed-ACK timeout.
@@ -81,6 +86,35 @@ std::uint16_t Receiver::SynWindowField() const {
 void Receiver::OnAckSent(std::uint32_t window) {
   segments_unacked_ = 0;
   advertised_edge_ = rcv_nxt_ + window;
+  dsack_length_ = 0;
+}
+
+void Receiver::NoteDuplicate(Seq begin, Seq end) {
+  if (!sack_permitted_ || dsack_pending() || !(begin < end)) return;
+  dsack_begin_ = begin;
+  dsack_length_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(end - begin, 0xffff));
+}
+
+void Receiver::NoteRepeatedData(Seq seq, std::uint32_t length) {
+  if (!sack_permitted_ || length == 0 || !(seq < rcv_nxt_)) return;
+  // Distances down from RCV.NXT: the segment must start no further back than the first byte the
+  // peer sent.
+  if (rcv_nxt_ - seq > rcv_nxt_ - (irs_ + 1)) return;
+  NoteDuplicate(seq, Min(seq + length, rcv_nxt_));
+}
+
+std::size_t Receiver::SackBlocks(std::span<wire::TcpOptions::SackBlock> out) const {
+  if (!sack_permitted_) return 0;
+  std::size_t count = 0;
+  if (dsack_pending() && count < out.size()) {
+    out[count++] = {dsack_begin_.value(), (dsack_begin_ + dsack_length_).value()};
+  }
+  if (!buffer_.has_out_of_order()) return count;
+  for (const ByteRange& range : buffer_.OutOfOrderRanges(out.size() - count)) {
+    out[count++] = {(rcv_nxt_ + static_cast<std::uint32_t>(range.begin)).value(),
+                    (rcv_nxt_ + static_cast<std::uint32_t>(range.end)).value()};
+  }
+  return count;
 }
 
 }  // namespace tapstack::tcp

@@ -5,8 +5,10 @@
 //
 // Like the sender it keeps no timer and sends nothing: it tells the connection whether an ACK is
 // due now, may wait for the delayed-ACK timer, or is not needed, and the connection tells it
-// (OnAckSent) whenever a segment carrying RCV.NXT and our window went out. Later seams: SACK
-// blocks come from buffer().OutOfOrderRanges(); TS.Recent for timestamps sits beside RCV.NXT.
+// (OnAckSent) whenever a segment carrying RCV.NXT and our window went out. When both sides
+// agreed to SACK (RFC 2018) it also says which SACK blocks that segment carries: a D-SACK block
+// for data received twice (RFC 2883), then the out-of-order ranges held. Later seam: TS.Recent for
+// timestamps sits beside RCV.NXT.
 #ifndef TAPSTACK_STACK_TCP_RECEIVER_H_
 #define TAPSTACK_STACK_TCP_RECEIVER_H_
 
@@ -16,6 +18,7 @@
 
 #include "stack/tcp/receive_buffer.h"
 #include "stack/tcp/seq.h"
+#include "stack/wire/tcp_options.h"
 
 namespace tapstack::tcp {
 
@@ -43,7 +46,9 @@ class Receiver {
   // The peer's SYN carried `irs` (RFC 9293 3.10.7.2, 3.10.7.3).
   void Start(Seq irs);
   // Our window shift (RFC 7323 2.2): what we offered when the peer offered too, else 0.
-  void set_window_shift(std::uint8_t shift) { rcv_wscale_ = shift; }
+  void set_window_shift(std::uint8_t shift) { rcv_wscale_ = shift & 0xf; }
+  // Both SYNs carried SACK-permitted (RFC 2018 2): our ACKs carry SACK blocks.
+  void set_sack_permitted(bool permitted) { sack_permitted_ = permitted; }
 
   // RFC 9293 3.10.7.4, the four cases of the acceptability test.
   bool Acceptable(Seq seq, std::uint32_t length) const;
@@ -53,10 +58,29 @@ class Receiver {
   }
 
   // Stores an acceptable segment's data, trimmed so that `seq` is at or after RCV.NXT
-  // (RFC 9293 3.10.7.4, seventh), and says when to acknowledge it: at once for out-of-order data
-  // and gap fills (RFC 5681 4.2), for every second segment (RFC 1122 4.2.3.2), otherwise within
-  // the delayed-ACK timeout.
+  // (RFC 9293 3.10.7.4, seventh), and says when to acknowledge it: at once for out-of-order data,
+  // gap fills (RFC 5681 4.2) and data we already held, for every second segment (RFC 1122
+  // 4.2.3.2), otherwise within the delayed-ACK timeout. With SACK, bytes already held out of
+  // order are noted for a D-SACK block (NoteDuplicate).
   TextResult Insert(Seq seq, std::span<const std::uint8_t> payload, RingPool* pool);
+
+  // RFC 2883 4: the peer sent [begin, end) again, data we already have (below RCV.NXT or held
+  // out of order). With SACK the next ACK reports it once, in its first block. The first
+  // duplicate noted since the last ACK is the one reported: every duplicate is acknowledged at
+  // once, so there is no other in practice. A range longer than a segment can be is cut to
+  // 65535 bytes.
+  void NoteDuplicate(Seq begin, Seq end);
+  // The same for `length` bytes of a segment at `seq` that lie below RCV.NXT: those of them the
+  // peer had sent before, that is from IRS + 1 on (a segment from before the connection, or one
+  // that only looks old because it is far out of the window, duplicates nothing).
+  void NoteRepeatedData(Seq seq, std::uint32_t length);
+  bool dsack_pending() const { return dsack_length_ != 0; }
+
+  // The SACK blocks of the next ACK, at most out.size() (RFC 2018 3: at most four fit in the
+  // options; fewer beside other options): the pending D-SACK block first (RFC 2883 4), then the
+  // out-of-order ranges held, the one holding the latest segment first and the rest most recently
+  // changed first (RFC 2018 4). Returns how many it wrote; none without SACK.
+  std::size_t SackBlocks(std::span<wire::TcpOptions::SackBlock> out) const;
   // The peer's FIN occupies `fin_seq` (RFC 9293 3.10.7.4, eighth). True when it is next in
   // sequence: it is consumed (RCV.NXT moves past it) and must be acknowledged at once. A FIN
   // ahead of missing data is remembered and taken by TakeQueuedFin once the gap fills.
@@ -77,12 +101,14 @@ class Receiver {
   std::uint16_t WindowField() const;
   std::uint16_t SynWindowField() const;
   // A segment carrying ACK = RCV.NXT and a window of `window` bytes went out: nothing is left to
-  // acknowledge and the right edge the peer knows is RCV.NXT + window.
+  // acknowledge, the right edge the peer knows is RCV.NXT + window, and a D-SACK block it
+  // carried is not reported again (RFC 2883 4: each duplicate is reported once).
   void OnAckSent(std::uint32_t window);
 
   Seq irs() const { return irs_; }
   Seq rcv_nxt() const { return rcv_nxt_; }
   std::uint8_t window_shift() const { return rcv_wscale_; }
+  bool sack_permitted() const { return sack_permitted_; }
   std::size_t window() const { return buffer_.window(); }
   const ReceiveBuffer& buffer() const { return buffer_; }
 
@@ -91,10 +117,17 @@ class Receiver {
   Seq rcv_nxt_;
   Seq advertised_edge_;  // RCV.NXT + RCV.WND as of the last segment we sent (RFC 9293 3.8.6)
   std::uint8_t segments_unacked_ = 0;  // in-order data segments since our last ACK
-  std::uint8_t rcv_wscale_ = 0;        // our shift, applied to windows we advertise
-  bool fin_queued_ = false;  // the peer's FIN arrived ahead of missing data, at queued_fin_
+  // Bit-fields, so that the SACK state fits in what was padding and the receiver (and so the
+  // connection) stays the same size (docs/architecture.md).
+  std::uint8_t rcv_wscale_ : 4 = 0;  // our shift (at most 14), applied to windows we advertise
+  std::uint8_t fin_queued_ : 1 = 0;  // the peer's FIN arrived ahead of missing data, at queued_fin_
+  std::uint8_t sack_permitted_ : 1 = 0;  // both SYNs offered SACK (RFC 2018 2)
+  // The duplicate to report in the next ACK's D-SACK block (RFC 2883): [dsack_begin_,
+  // dsack_begin_ + dsack_length_), none while the length is 0. One segment's worth at most.
+  std::uint16_t dsack_length_ = 0;
   Seq queued_fin_;
   Seq irs_;
+  Seq dsack_begin_;
   ReceiveBuffer buffer_;
 };
 

@@ -112,7 +112,8 @@ std::optional<Transmission> Sender::FirstSegment() const {
 }
 
 AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
-                        bool duplicate_candidate, Duration now, RingPool* pool) {
+                        bool duplicate_candidate, Duration now, RingPool* pool,
+                        bool sack_reports_hole) {
   AckResult result;
   if (window_probe_outstanding_ && ack == snd_max_ + 1) {
     // The peer's window had opened (its update was lost or crossed our probe) and it kept the byte
@@ -151,8 +152,10 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
       result.writable = true;
     }
   } else if (ack == snd_una_ && payload_len == 0 && duplicate_candidate && flight_size() > 0 &&
-             window == snd_wnd_) {
-    // RFC 5681 2, a duplicate ACK: it may signal a lost segment.
+             (window == snd_wnd_ || sack_reports_hole)) {
+    // RFC 5681 2, a duplicate ACK: it may signal a lost segment. With SACK the window need not be
+    // unchanged (RFC 6675 2 counts ACKs that SACK data beyond a hole): Linux's window grows while
+    // it queues out-of-order data, and requiring it unchanged left every loss to a timeout.
     result.retransmit_first = congestion_.OnDuplicateAck(snd_una_, snd_max_, flight_size());
   }
   if (snd_wl1_ < seq || (snd_wl1_ == seq && snd_wl2_ <= ack)) {

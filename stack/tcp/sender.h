@@ -102,9 +102,12 @@ class Sender {
 
   // --- Input (RFC 9293 3.10.7.4, fifth: the ACK field). `seq`, `ack`, `raw_window` and
   // `payload_len` come from the segment; `duplicate_candidate` says it carries no SYN or FIN.
-  // Acknowledged storage goes back to `pool` when the buffer empties.
+  // Acknowledged storage goes back to `pool` when the buffer empties. `sack_reports_hole`: SACK
+  // is agreed and the segment's SACK blocks report data held above `ack` (until a scoreboard
+  // uses the blocks, that is all the sender takes from them).
   AckResult OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
-                  bool duplicate_candidate, Duration now, RingPool* pool);
+                  bool duplicate_candidate, Duration now, RingPool* pool,
+                  bool sack_reports_hole = false);
 
   // --- Timers.
   // RFC 6298 5.4 to 5.6: back off, collapse cwnd, go back to SND.UNA. False when

@@ -12,8 +12,11 @@
 //   bits 2..0   the client's MSS, rounded down to one of the eight kMssTable values.
 // A cookie is accepted while the counter is the current one or the one before: for kPeriod to
 // 2 * kPeriod after it was sent. What a cookie cannot carry (the SYN-ACK's retransmission, and any
-// other option) is lost, as RFC 4987 3.6 notes; without SACK and timestamps this stack loses
-// nothing else.
+// other option) is lost, as RFC 4987 3.6 notes. Here that is SACK (RFC 2018): all 32 bits are
+// spoken for, and taking one from the authenticator would make a forged cookie twice as easy to
+// guess, so a cookie's SYN-ACK never offers SACK-permitted and its connection sends no SACK
+// blocks (it still receives and reassembles out-of-order data). Cookies are only sent while the
+// half-open queue overflows, and Linux without timestamps makes the same trade.
 #ifndef TAPSTACK_STACK_TCP_SYN_COOKIE_H_
 #define TAPSTACK_STACK_TCP_SYN_COOKIE_H_
 

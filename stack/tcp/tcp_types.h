@@ -92,6 +92,11 @@ struct TcpConfig {
   // cookies (RFC 4987 3.6) when syn_cookies is on, and drops them otherwise.
   std::size_t max_half_open = 1024;
   bool syn_cookies = true;
+  // Selective acknowledgment (RFC 2018 2): our SYN offers SACK-permitted, our SYN-ACK echoes it
+  // to a peer whose SYN offered it, and a connection sends SACK blocks (and D-SACK, RFC 2883)
+  // only when both SYNs carried the option. On by default, as Linux's tcp_sack. A connection
+  // opened by a SYN cookie never uses SACK (syn_cookie.h).
+  bool sack = true;
   // Payload bytes held in the send and receive buffers of all connections together (each
   // connection is further bounded by its ConnectionOptions::send_buffer and receive_buffer). At
   // the limit Send() takes only what fits and returns ENOBUFS when nothing does, and arriving data
@@ -148,6 +153,12 @@ enum class TraceType {
   kKeepaliveAnswered,  // the peer answered; number = probes that were unanswered
   kKeepaliveTimeout,   // count probes went unanswered: the connection is aborted
   kProbeAnswered,      // we answered the peer's keepalive probe (or other out-of-window segment)
+  // An ACK carried SACK blocks (RFC 2018): number = blocks, seq and length = the first block,
+  // the one holding the latest out-of-order segment.
+  kSackSent,
+  // An ACK reported a duplicate (RFC 2883): seq and length = the D-SACK block, number = blocks
+  // in the option, the D-SACK block included.
+  kDsackSent,
 };
 
 struct Trace {
@@ -177,7 +188,8 @@ struct ConnectionInfo {
   std::uint32_t snd_wnd, rcv_wnd, cwnd, mss;
   std::size_t send_buffered, receive_buffered;
   int keepalive_probes_unanswered;
-  int timers_pending;  // of the connection's three timers, how many are scheduled
+  int timers_pending;           // of the connection's three timers, how many are scheduled
+  bool sack_permitted = false;  // both SYNs offered SACK (RFC 2018 2): we send SACK blocks
 };
 
 // The error model (stack/result.h) under the names the engine has always used.

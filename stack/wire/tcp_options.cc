@@ -104,6 +104,15 @@ std::size_t TcpOptionsLen(const TcpOptions& options) {
   return len;
 }
 
+std::size_t SackBlocksThatFit(const TcpOptions& options, std::size_t max_len) {
+  TcpOptions others = options;
+  others.sack_block_count = 0;
+  const std::size_t used = TcpOptionsLen(others) + 2 + kSackOptionBaseLen;
+  const std::size_t limit = std::min(max_len, kTcpMaxOptionsLen);
+  if (used >= limit) return 0;
+  return std::min((limit - used) / kSackBlockLen, TcpOptions::kMaxSackBlocks);
+}
+
 std::size_t WriteTcpOptions(const TcpOptions& options, std::span<std::uint8_t> out) {
   const std::size_t len = TcpOptionsLen(options);
   if (options.sack_block_count > TcpOptions::kMaxSackBlocks || len > kTcpMaxOptionsLen ||

@@ -79,6 +79,12 @@ Parsed<TcpOptions> ParseTcpOptions(std::span<const std::uint8_t> bytes);
 // kTcpMaxOptionsLen (say, four SACK blocks with timestamps): such options cannot be sent.
 std::size_t TcpOptionsLen(const TcpOptions& options);
 
+// How many SACK blocks (RFC 2018 3) fit beside the other options of `options` (its own blocks are
+// not counted) when the options may take at most `max_len` bytes: the SACK option costs two
+// no-operations for alignment, its kind and length, and 8 bytes a block. At most kMaxSackBlocks:
+// 4 alone, 3 beside timestamps, as RFC 2018 3 works out.
+std::size_t SackBlocksThatFit(const TcpOptions& options, std::size_t max_len = kTcpMaxOptionsLen);
+
 // Writes `options` into the start of `out`, each option aligned with no-operations the way Linux
 // lays them out (MSS; SACK-permitted with timestamps; window scale; SACK blocks). Returns the bytes
 // written, TcpOptionsLen(options), or 0 without writing when `out` is too small, the options do

@@ -154,7 +154,22 @@ void CheckEmitted(std::span<const std::uint8_t> frame) {
   if (ip->protocol() == wire::IpProtocol::kTcp) {
     const auto tcp = wire::TcpView::Parse(ip->payload());
     if (!tcp.ok() || !tcp->checksum_valid(ip->src(), ip->dst())) std::abort();
-    if (!wire::ParseTcpOptions(tcp->options_bytes()).ok()) std::abort();
+    const wire::Parsed<wire::TcpOptions> options = wire::ParseTcpOptions(tcp->options_bytes());
+    if (!options.ok()) std::abort();
+    // SACK blocks we generate (RFC 2018 3): only on ACKs, never on a SYN, each a non-empty range
+    // of at most one window; a D-SACK block (RFC 2883) lies below the ACK, the others above it.
+    // Data and options together stay within the MSS the peer announced (1460).
+    for (const wire::TcpOptions::SackBlock& block : options->sacks()) {
+      const std::uint32_t length = block.right - block.left;
+      if ((tcp->flags() & wire::TcpFlags::kSyn) || !(tcp->flags() & wire::TcpFlags::kAck) ||
+          length == 0 || length > (1u << 30)) {
+        std::abort();
+      }
+    }
+    if (tcp->payload().size() + tcp->options_bytes().size() > 1460 &&
+        !(tcp->flags() & wire::TcpFlags::kSyn)) {
+      std::abort();
+    }
   } else if (ip->protocol() == wire::IpProtocol::kIcmp) {
     const auto icmp = wire::IcmpView::Parse(ip->payload());
     if (!icmp.ok() || !icmp->checksum_valid()) std::abort();

@@ -171,6 +171,18 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 4; ++i) AppendRecord(in, 5, kConn, seg(kA, 0, 0, {}, sack));
   AppendRecord(in, 5, kConn | fuzz::kAppSend, seg(kA, 0, 4000));
   stack_seed(in);
+  // SACK blocks and D-SACK (RFC 2018, RFC 2883): five holes (more ranges than four blocks
+  // report), a duplicate of an out-of-order segment, the first hole filled, a duplicate below
+  // RCV.NXT (sequence numbers are relative to RCV.NXT), then the other holes filled.
+  in.clear();
+  for (std::uint32_t offset : {200u, 400u, 600u, 800u, 1000u}) {
+    AppendRecord(in, 1, kConn, seg(kA, offset, 0, hundred));
+  }
+  AppendRecord(in, 1, kConn, seg(kA, 400, 0, hundred));
+  AppendRecord(in, 1, kConn, seg(kA, 0, 0, hundred));
+  AppendRecord(in, 1, kConn, seg(kA, 0u - 100u, 0, hundred));
+  for (int hole = 0; hole < 5; ++hole) AppendRecord(in, 1, kConn, seg(kA, 0, 0, hundred));
+  stack_seed(in);
   // Peer closes, we close: LAST-ACK, then everything acknowledged.
   in.clear();
   AppendRecord(in, 1, kConn, seg(kA | kF, 0, 4000));

@@ -16,13 +16,19 @@ const wire::MacAddress TcpHarness::kPeerMac = *wire::MacAddress::Parse("02:00:00
 
 std::string Segment::Describe() const {
   std::string flag_text;
-  for (const auto& [flag, letter] :
-       {std::pair{wire::TcpFlags::kSyn, 'S'}, {wire::TcpFlags::kAck, 'A'},
-        {wire::TcpFlags::kFin, 'F'}, {wire::TcpFlags::kRst, 'R'}, {wire::TcpFlags::kPsh, 'P'}}) {
+  for (const auto& [flag, letter] : {std::pair{wire::TcpFlags::kSyn, 'S'},
+                                     {wire::TcpFlags::kAck, 'A'},
+                                     {wire::TcpFlags::kFin, 'F'},
+                                     {wire::TcpFlags::kRst, 'R'},
+                                     {wire::TcpFlags::kPsh, 'P'}}) {
     if (Has(flag)) flag_text += letter;
   }
-  return absl::StrCat("[", flag_text, "] seq=", seq, " ack=", ack, " win=", window,
-                      " len=", payload.size());
+  std::string text = absl::StrCat("[", flag_text, "] seq=", seq, " ack=", ack, " win=", window,
+                                  " len=", payload.size());
+  for (const wire::TcpOptions::SackBlock& block : options.sacks()) {
+    absl::StrAppend(&text, " sack=[", block.left, ",", block.right, ")");
+  }
+  return text;
 }
 
 std::optional<Segment> DecodeTcp(std::span<const std::uint8_t> frame) {
@@ -61,19 +67,19 @@ StackConfig TcpHarness::MakeConfig(const HarnessOptions& options) {
 TcpHarness::TcpHarness(HarnessOptions options)
     : options_(std::move(options)),
       now_(timers::TimePoint{} + std::chrono::hours(24)),
-      stack_(MakeConfig(options_), now_,
-             [this](std::span<const std::uint8_t> frame) { sent_.emplace_back(frame.begin(), frame.end()); }) {
+      stack_(MakeConfig(options_), now_, [this](std::span<const std::uint8_t> frame) {
+        sent_.emplace_back(frame.begin(), frame.end());
+      }) {
   stack_.set_tcp_event_handler([this](const tcp::Event& e) { events_.push_back(e); });
   stack_.set_tcp_trace_handler([this](const tcp::Trace& t) { traces_.push_back(t); });
   // Teach the stack the peer's MAC (the peer ARPs for us first), and drop the ARP reply.
   Bytes arp(wire::kArpPacketLen);
-  wire::WriteArp(wire::ArpRepr{wire::ArpOp::kRequest, kPeerMac, kPeerAddress, wire::MacAddress(),
-                               kOurAddress},
-                 arp);
+  wire::WriteArp(
+      wire::ArpRepr{wire::ArpOp::kRequest, kPeerMac, kPeerAddress, wire::MacAddress(), kOurAddress},
+      arp);
   Bytes frame(wire::kEthernetHeaderLen + arp.size());
-  wire::WriteEthernet(wire::EthernetRepr{wire::MacAddress::Broadcast(), kPeerMac,
-                                         wire::EtherType::kArp},
-                      frame);
+  wire::WriteEthernet(
+      wire::EthernetRepr{wire::MacAddress::Broadcast(), kPeerMac, wire::EtherType::kArp}, frame);
   std::copy(arp.begin(), arp.end(), frame.begin() + wire::kEthernetHeaderLen);
   stack_.Ingest(frame, now_);
   sent_.clear();
@@ -187,6 +193,7 @@ tcp::ConnectionId TcpHarness::EstablishPassive(std::uint16_t our_port, std::uint
   EXPECT_FALSE(stack_.Listen(our_port, 16, now_));
   wire::TcpOptions syn_options;
   syn_options.mss = 1460;
+  syn_options.sack_permitted = options_.peer_offers_sack;
   Inject(our_port, wire::TcpFlags::kSyn, peer_iss, 0, peer_window, {}, syn_options);
   const Segment syn_ack = Take().at(0);
   EXPECT_TRUE(syn_ack.Only(wire::TcpFlags::kSyn | wire::TcpFlags::kAck)) << syn_ack.Describe();
@@ -211,6 +218,7 @@ tcp::ConnectionId TcpHarness::EstablishActive(std::uint16_t peer_port, std::uint
   our_port_ = syn.src_port;
   wire::TcpOptions options;
   options.mss = 1460;
+  options.sack_permitted = options_.peer_offers_sack;
   Inject(our_port_, wire::TcpFlags::kSyn | wire::TcpFlags::kAck, peer_iss, our_iss_ + 1,
          peer_window, {}, options);
   const Segment ack = Take().at(0);

@@ -45,6 +45,8 @@ Bytes TcpFrame(const wire::MacAddress& src_mac, wire::Ipv4Address src,
 struct HarnessOptions {
   std::uint16_t peer_port = 40000;
   tcp::TcpConfig tcp;
+  // The peer's SYN (or SYN-ACK) in EstablishPassive and EstablishActive offers SACK-permitted.
+  bool peer_offers_sack = false;
 };
 
 class TcpHarness {

@@ -229,21 +229,49 @@ TEST(ReceiveBufferTest, ZeroRangesMeansNoReassembly) {
   EXPECT_EQ(buffer.Insert(0, Iota(5, 0)).advanced, 5u);
 }
 
-TEST(ReceiveBufferTest, LatestRangeComesFirstAndTheListIsBounded) {
+// RFC 2018 4: the range holding the latest segment first, then the others most recently changed
+// first.
+TEST(ReceiveBufferTest, RangesComeMostRecentlyChangedFirstAndTheListIsBounded) {
   ReceiveBuffer buffer(1000, 8);
   for (std::size_t begin : {100, 10, 300, 200, 500}) {
     buffer.Insert(begin, Iota(5, 0));
   }
   EXPECT_THAT(RangesOf(buffer),
-              ElementsAre(ByteRange{500, 505}, ByteRange{10, 15}, ByteRange{100, 105},
-                          ByteRange{200, 205}, ByteRange{300, 305}));
+              ElementsAre(ByteRange{500, 505}, ByteRange{200, 205}, ByteRange{300, 305},
+                          ByteRange{10, 15}, ByteRange{100, 105}));
   EXPECT_THAT(RangesOf(buffer, 3),
-              ElementsAre(ByteRange{500, 505}, ByteRange{10, 15}, ByteRange{100, 105}));
+              ElementsAre(ByteRange{500, 505}, ByteRange{200, 205}, ByteRange{300, 305}));
   buffer.Insert(102, Iota(10, 0));  // extends [100, 105) to [100, 112)
-  EXPECT_THAT(RangesOf(buffer, 2), ElementsAre(ByteRange{100, 112}, ByteRange{10, 15}));
-  // Once the latest range is delivered in order, the list is plain ascending.
+  EXPECT_THAT(RangesOf(buffer, 2), ElementsAre(ByteRange{100, 112}, ByteRange{500, 505}));
+  // A segment that brings nothing new still makes its range the most recent (RFC 2883 4: the
+  // block after a D-SACK block is the one holding the duplicate).
+  buffer.Insert(300, Iota(5, 0));
+  EXPECT_THAT(RangesOf(buffer, 2), ElementsAre(ByteRange{300, 305}, ByteRange{100, 112}));
+  // A segment that joins two ranges makes one range, the most recent.
+  buffer.Insert(205, Iota(95, 0));
+  EXPECT_THAT(RangesOf(buffer), ElementsAre(ByteRange{200, 305}, ByteRange{100, 112},
+                                            ByteRange{500, 505}, ByteRange{10, 15}));
+  // Once ranges are delivered in order, the rest keep their order, renumbered.
   buffer.Insert(0, Iota(120, 0));
-  EXPECT_THAT(RangesOf(buffer, 2), ElementsAre(ByteRange{80, 85}, ByteRange{180, 185}));
+  EXPECT_THAT(RangesOf(buffer), ElementsAre(ByteRange{80, 185}, ByteRange{380, 385}));
+  EXPECT_THAT(RangesOf(buffer, 0), ::testing::IsEmpty());
+}
+
+// RFC 2883 4: what a segment repeats of the data held out of order, for the D-SACK block.
+TEST(ReceiveBufferTest, ReportsTheFirstRunOfBytesAlreadyHeld) {
+  ReceiveBuffer buffer(1000, 8);
+  EXPECT_TRUE(buffer.Insert(10, Iota(10, 0)).duplicate.empty());
+  EXPECT_TRUE(buffer.Insert(30, Iota(10, 0)).duplicate.empty());
+  EXPECT_TRUE(buffer.Insert(20, Iota(5, 0)).duplicate.empty()) << "touching is not repeating";
+  EXPECT_EQ(buffer.Insert(10, Iota(10, 0)).duplicate, (ByteRange{10, 20}));
+  EXPECT_EQ(buffer.Insert(12, Iota(3, 0)).duplicate, (ByteRange{12, 15}));
+  // Overlapping [10, 25) and [30, 40): the first run is reported.
+  EXPECT_EQ(buffer.Insert(22, Iota(10, 0)).duplicate, (ByteRange{22, 25}));
+  // In order, over held data: offsets are from RCV.NXT before the insert.
+  const InsertResult in_order = buffer.Insert(0, Iota(15, 0));
+  EXPECT_EQ(in_order.duplicate, (ByteRange{10, 15}));
+  EXPECT_EQ(in_order.advanced, 40u);
+  EXPECT_TRUE(buffer.Insert(0, Iota(5, 0)).duplicate.empty());
 }
 
 TEST(ReceiveBufferTest, ManyRangesSpillToTheHeapAndAreGivenBack) {

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tap/stack_pair.h"
 #include "tests/support/byte_stream.h"
 #include "tests/support/sha256.h"
-#include "tap/stack_pair.h"
 
 namespace tapstack::testing {
 namespace {
@@ -87,18 +87,24 @@ struct TransferCase {
   const char* name;
   std::size_t bytes;
   std::optional<std::uint32_t> fixed_iss;
+  bool sack = true;  // TcpConfig::sack on both stacks
 };
 
 class TransferTest : public ::testing::TestWithParam<TransferCase> {};
 
 tap::FaultOptions Faults(std::uint64_t seed) {
-  return tap::FaultOptions{.seed = seed, .loss = 0.10, .duplicate = 0.05, .reorder = 0.05,
-                           .min_delay = milliseconds(1), .max_delay = milliseconds(5)};
+  return tap::FaultOptions{.seed = seed,
+                           .loss = 0.10,
+                           .duplicate = 0.05,
+                           .reorder = 0.05,
+                           .min_delay = milliseconds(1),
+                           .max_delay = milliseconds(5)};
 }
 
 TEST_P(TransferTest, BothWaysByteIdenticalOverAFaultyLinkAndCleanClose) {
   StackPairOptions options;
   options.tcp.fixed_iss = GetParam().fixed_iss;
+  options.tcp.sack = GetParam().sack;
   options.faults_a_to_b = Faults(11);
   options.faults_b_to_a = Faults(12);
   StackPair pair(options);
@@ -129,12 +135,11 @@ TEST_P(TransferTest, BothWaysByteIdenticalOverAFaultyLinkAndCleanClose) {
     std::string text;
     if (!id) return std::string("no connection");
     if (const auto info = stack.Info(*id)) {
-      text = absl::StrCat(std::string(tcp::StateName(info->state)), " una=", info->snd_una, " nxt=",
-                          info->snd_nxt, " rcv_nxt=", info->rcv_nxt, " snd_wnd=", info->snd_wnd,
-                          " rcv_wnd=", info->rcv_wnd, " cwnd=", info->cwnd,
-                          " send_buffered=", info->send_buffered,
-                          " recv_buffered=", info->receive_buffered,
-                          " timers=", info->timers_pending);
+      text = absl::StrCat(
+          std::string(tcp::StateName(info->state)), " una=", info->snd_una, " nxt=", info->snd_nxt,
+          " rcv_nxt=", info->rcv_nxt, " snd_wnd=", info->snd_wnd, " rcv_wnd=", info->rcv_wnd,
+          " cwnd=", info->cwnd, " send_buffered=", info->send_buffered,
+          " recv_buffered=", info->receive_buffered, " timers=", info->timers_pending);
     } else {
       text = "freed";
     }
@@ -145,20 +150,33 @@ TEST_P(TransferTest, BothWaysByteIdenticalOverAFaultyLinkAndCleanClose) {
                         << std::chrono::duration<double>(pair.now().time_since_epoch()).count()
                         << " s\n client: " << describe(pair.a(), client.id())
                         << "\n server: " << describe(pair.b(), server.id())
-                        << "\n closed events: " << closed.size() << " first error: "
-                        << (closed.empty() ? "" : closed[0].error.message());
+                        << "\n closed events: " << closed.size()
+                        << " first error: " << (closed.empty() ? "" : closed[0].error.message());
   EXPECT_EQ(server.received(), total);
   EXPECT_EQ(client.received(), total);
   EXPECT_EQ(server.received_digest(), client.sent_digest());
   EXPECT_EQ(client.received_digest(), server.sent_digest());
   EXPECT_TRUE(closed.empty()) << "no error close (the handles were closed by the applications)";
   EXPECT_GT(pair.a().counters()[Counter::kTcpRetransmits], 0u) << "the faults did bite";
+  // Loss and reordering leave holes, which SACK blocks report (RFC 2018); duplication and
+  // spurious retransmissions deliver data twice, which D-SACK blocks report (RFC 2883).
+  for (Stack* stack : {&pair.a(), &pair.b()}) {
+    const Counters& counters = stack->counters();
+    if (GetParam().sack) {
+      EXPECT_GT(counters[Counter::kTcpSackBlocksSent], 0u);
+      EXPECT_GT(counters[Counter::kTcpDsacksSent], 0u);
+    } else {
+      EXPECT_EQ(counters[Counter::kTcpSackBlocksSent], 0u);
+      EXPECT_EQ(counters[Counter::kTcpDsacksSent], 0u);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, TransferTest,
     ::testing::Values(TransferCase{"Bulk64MiB", 64u << 20, std::nullopt},
-                      TransferCase{"SequenceWrap", 64u << 20, 0xffff'0000u}),
+                      TransferCase{"SequenceWrap", 64u << 20, 0xffff'0000u},
+                      TransferCase{"SackOff", 16u << 20, std::nullopt, /*sack=*/false}),
     [](const ::testing::TestParamInfo<TransferCase>& info) { return info.param.name; });
 
 }  // namespace

@@ -169,6 +169,38 @@ TEST(TcpOptionsTest, WriteRefusesWhatCannotBeSent) {
   EXPECT_EQ(short_out, Bytes(19, 0xee));
 }
 
+// RFC 2018 3: four blocks alone, three beside timestamps, fewer as the room shrinks; a count
+// that fits always writes.
+TEST(TcpOptionsTest, SackBlocksThatFitBesideOtherOptions) {
+  TcpOptions options;
+  EXPECT_EQ(SackBlocksThatFit(options), 4u);
+  options.sack_block_count = 2;  // the blocks already there are not counted
+  EXPECT_EQ(SackBlocksThatFit(options), 4u);
+  options.timestamps = TcpOptions::Timestamps{1, 2};
+  EXPECT_EQ(SackBlocksThatFit(options), 3u);
+  options.timestamps.reset();
+  EXPECT_EQ(SackBlocksThatFit(options, 36), 4u);
+  EXPECT_EQ(SackBlocksThatFit(options, 35), 3u);
+  EXPECT_EQ(SackBlocksThatFit(options, 12), 1u);
+  EXPECT_EQ(SackBlocksThatFit(options, 11), 0u);
+  EXPECT_EQ(SackBlocksThatFit(options, 0), 0u);
+  EXPECT_EQ(SackBlocksThatFit(options, 1000), 4u) << "never more than the 40 bytes of options";
+  options.mss = 1460;
+  options.window_scale = 7;
+  options.sack_permitted = true;
+  options.timestamps = TcpOptions::Timestamps{1, 2};
+  EXPECT_EQ(SackBlocksThatFit(options), 2u);  // 20 bytes of SYN options leave room for two
+  Bytes out(60);
+  for (std::size_t room = 0; room <= 40; ++room) {
+    TcpOptions blocks;
+    blocks.timestamps = TcpOptions::Timestamps{1, 2};
+    blocks.sack_block_count = SackBlocksThatFit(blocks, room);
+    if (blocks.sack_block_count == 0) continue;
+    EXPECT_LE(TcpOptionsLen(blocks), room);
+    EXPECT_EQ(WriteTcpOptions(blocks, out), TcpOptionsLen(blocks));
+  }
+}
+
 TEST(TcpOptionsTest, EqualityIgnoresUnusedSackSlots) {
   TcpOptions a;
   TcpOptions b;
