@@ -321,19 +321,20 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
   }
 
   const std::uint8_t flags = segment.flags();
-  // A SACK block that ends above the ACK reports data held beyond a hole (a D-SACK block below
-  // it reports only a duplicate, RFC 2883 4).
-  bool sack_reports_hole = false;
+  // The highest sequence number the segment's SACK blocks report held (RFC 2018 3), or the ACK
+  // when none reports data above it: a D-SACK block (RFC 2883 4) lies below the ACK or inside
+  // data already SACKed, and reports only a duplicate.
+  Seq sacked_edge = ack;
   if (tcb.receiver.sack_permitted()) {
     for (const wire::TcpOptions::SackBlock& block : options.sacks()) {
-      if (ack < Seq(block.right)) sack_reports_hole = true;
+      if (sacked_edge < Seq(block.right)) sacked_edge = Seq(block.right);
     }
   }
   const AckResult result =
       sender.OnAck(Seq(segment.seq()), ack, segment.window(),
                    static_cast<std::uint32_t>(segment.payload().size()),
                    /*duplicate_candidate=*/!(flags & (wire::TcpFlags::kSyn | wire::TcpFlags::kFin)),
-                   Now(), &ring_pool_, sack_reports_hole);
+                   Now(), &ring_pool_, sacked_edge);
   if (!result.acceptable) {
     counters_.Increment(Counter::kDropTcpBadAck);
     SendRateLimitedAck(tcb, /*is_keepalive_probe=*/false);

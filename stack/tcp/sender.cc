@@ -9,14 +9,14 @@ Sender::Sender(std::size_t buffer_capacity, const RtoConfig& rto_config, std::ui
 
 void Sender::Start(Seq iss, Duration now) {
   iss_ = iss;
-  snd_una_ = iss;
+  snd_una_ = sacked_high_ = iss;
   snd_nxt_ = snd_max_ = iss + 1;
   rtt_start_ = now;  // times the SYN (RFC 6298 2.2 takes the first sample from it)
 }
 
 void Sender::StartAcknowledged(Seq iss) {
   iss_ = iss;
-  snd_una_ = snd_nxt_ = snd_max_ = iss + 1;
+  snd_una_ = snd_nxt_ = snd_max_ = sacked_high_ = iss + 1;
 }
 
 void Sender::ApplyPeerSyn(std::uint32_t mss, std::uint8_t window_shift) {
@@ -111,9 +111,21 @@ std::optional<Transmission> Sender::FirstSegment() const {
   return Transmission{.seq = snd_una_, .offset = 0, .length = length, .retransmission = true};
 }
 
+bool Sender::SacksNewData(Seq ack, std::optional<Seq> sacked_edge) {
+  // New: beyond both the ACK and what earlier blocks reported. A block beyond SND.MAX reports
+  // data we never sent, and proves nothing.
+  if (!sacked_edge || !(ack < *sacked_edge) || snd_max_ < *sacked_edge) return false;
+  // What earlier blocks reported counts only while it lies ahead of the ACK (and within what we
+  // sent); once SND.UNA has passed it, it says nothing.
+  const bool earlier_ahead = ack < sacked_high_ && !(snd_max_ < sacked_high_);
+  if (earlier_ahead && !(sacked_high_ < *sacked_edge)) return false;
+  sacked_high_ = *sacked_edge;
+  return true;
+}
+
 AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
                         bool duplicate_candidate, Duration now, RingPool* pool,
-                        bool sack_reports_hole) {
+                        std::optional<Seq> sacked_edge) {
   AckResult result;
   if (window_probe_outstanding_ && ack == snd_max_ + 1) {
     // The peer's window had opened (its update was lost or crossed our probe) and it kept the byte
@@ -151,11 +163,13 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
       want_writable_ = false;
       result.writable = true;
     }
-  } else if (ack == snd_una_ && payload_len == 0 && duplicate_candidate && flight_size() > 0 &&
-             (window == snd_wnd_ || sack_reports_hole)) {
-    // RFC 5681 2, a duplicate ACK: it may signal a lost segment. With SACK the window need not be
-    // unchanged (RFC 6675 2 counts ACKs that SACK data beyond a hole): Linux's window grows while
-    // it queues out-of-order data, and requiring it unchanged left every loss to a timeout.
+  } else if (ack == snd_una_ && duplicate_candidate && flight_size() > 0 &&
+             ((payload_len == 0 && window == snd_wnd_) || SacksNewData(ack, sacked_edge))) {
+    // A duplicate ACK, which may signal a lost segment. Without SACK, RFC 5681 2: no data, the
+    // same window. With SACK, RFC 6675 2: an ACK whose blocks report data not reported before,
+    // even if it carries data or changes the window. Both matter with Linux: its window grows
+    // while it queues our out-of-order segments, and while it sends too, its ACKs ride on its
+    // data; with the RFC 5681 test alone, nearly every loss waited for the retransmission timer.
     result.retransmit_first = congestion_.OnDuplicateAck(snd_una_, snd_max_, flight_size());
   }
   if (snd_wl1_ < seq || (snd_wl1_ == seq && snd_wl2_ <= ack)) {

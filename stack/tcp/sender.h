@@ -102,12 +102,13 @@ class Sender {
 
   // --- Input (RFC 9293 3.10.7.4, fifth: the ACK field). `seq`, `ack`, `raw_window` and
   // `payload_len` come from the segment; `duplicate_candidate` says it carries no SYN or FIN.
-  // Acknowledged storage goes back to `pool` when the buffer empties. `sack_reports_hole`: SACK
-  // is agreed and the segment's SACK blocks report data held above `ack` (until a scoreboard
-  // uses the blocks, that is all the sender takes from them).
+  // Acknowledged storage goes back to `pool` when the buffer empties. `sacked_edge`: with SACK
+  // agreed, the highest sequence number the segment's SACK blocks report held, else `ack` (until
+  // a scoreboard uses the blocks, that is all the sender takes from them: whether the ACK brings
+  // news of data beyond a hole, which makes it a duplicate ACK in RFC 6675's sense).
   AckResult OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
                   bool duplicate_candidate, Duration now, RingPool* pool,
-                  bool sack_reports_hole = false);
+                  std::optional<Seq> sacked_edge = std::nullopt);
 
   // --- Timers.
   // RFC 6298 5.4 to 5.6: back off, collapse cwnd, go back to SND.UNA. False when
@@ -153,6 +154,9 @@ class Sender {
     const std::uint32_t sent = in_flight();
     return sent < buffer_.size() ? buffer_.size() - sent : 0;
   }
+  // Whether SACK blocks reaching `sacked_edge` report data beyond `ack` that no earlier block did
+  // (RFC 6675 2); if so, remembers the edge.
+  bool SacksNewData(Seq ack, std::optional<Seq> sacked_edge);
   // RFC 9293 3.10.7.4: take the window from the newest segment only (SND.WL1/SND.WL2).
   void UpdateWindow(Seq seq, Seq ack, std::uint32_t window);
 
@@ -163,17 +167,21 @@ class Sender {
   Seq snd_wl1_, snd_wl2_;
   std::uint32_t mss_;            // effective send MSS
   std::uint8_t snd_wscale_ = 0;  // the peer's shift, applied to its windows
-  bool fin_queued_ = false;      // the application closed or shut down the write side
-  bool fin_sent_ = false;
-  bool want_writable_ = false;
+  // Flags as bit-fields, one byte for all, so that the hot fields stay 48 bytes.
+  bool fin_queued_ : 1 = false;  // the application closed or shut down the write side
+  bool fin_sent_ : 1 = false;
+  bool want_writable_ : 1 = false;
   // A zero-window probe carried the byte at SND.MAX without counting it as sent.
-  bool window_probe_outstanding_ = false;
+  bool window_probe_outstanding_ : 1 = false;
   // RTT timing of one segment at a time (Karn: never a retransmitted one).
-  bool rtt_timing_ = false;
+  bool rtt_timing_ : 1 = false;
   std::uint16_t syn_retransmissions_ = 0;
   std::uint16_t retransmissions_ = 0;            // consecutive timeouts without progress
   std::uint16_t persist_probes_unanswered_ = 0;  // window probes since the peer last spoke
   Seq rtt_seq_;  // timed segment's end: an ACK at or past it gives the sample
+  // The highest sequence number the peer's SACK blocks have reported held (RFC 6675 2,
+  // HighSACK's right edge); stale, and ignored, once SND.UNA has passed it.
+  Seq sacked_high_;
   // The send buffer's size, right after the hot fields (48 bytes), is read by every segment.
   SendBuffer buffer_;
   // Read and written when an ACK acknowledges new data.

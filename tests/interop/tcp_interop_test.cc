@@ -388,9 +388,9 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
         }
         return peer->Exited() && (*client)->Finished();
       },
-      // A bound for a hang, not a speed test. With SACK agreed, Linux's half is done in about
-      // 2 s, while ours, whose sender does not yet use the kernel's SACK blocks, takes 9 to 14 s
-      // (6 to 7 s before we offered SACK): most of its losses wait for the retransmission timer.
+      // A bound for a hang, not a speed test. With SACK agreed, Linux's half is done in a
+      // quarter of a second and ours, NewReno's recovery without a scoreboard, in about 11 s
+      // (with SACK off, 7 to 8 s, Linux's half 3 to 5 s); see docs/testing.md.
       seconds(40));
   ASSERT_TRUE(done) << Describe(*stack, apps, peer.get());
   ASSERT_EQ(peer->exit_code(), 0) << Describe(*stack, apps, peer.get());

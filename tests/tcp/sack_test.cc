@@ -397,5 +397,41 @@ TEST_F(SackReceiver, AcksThatSackDataBeyondAHoleCountAsDuplicatesWhateverTheWind
   EXPECT_EQ(h_.Count(Counter::kTcpFastRetransmits), 1u);
 }
 
+// RFC 6675 2 again: an ACK that SACKs data not reported before is a duplicate even when it carries
+// data, which is how Linux's ACKs come while it sends to us; one that only repeats blocks already
+// reported is not, whatever it carries, so the peer's data segments repeating the same block do
+// not add up to a fast retransmit.
+TEST_F(SackReceiver, DataCarryingAcksCountOnlyWhenTheirBlocksBringNews) {
+  const std::uint32_t ours = h_.our_iss() + 1;
+  ASSERT_FALSE(h_.stack().SetNoDelay(id_, true, h_.now()));
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(1460 * 5), h_.now()).bytes, 1460u * 5);
+  ASSERT_EQ(h_.Take().size(), 5u);
+  std::uint32_t peer_offset = 0;
+  auto peer_data_with = [&](Block block) {
+    wire::TcpOptions options;
+    options.sack_block_count = 1;
+    options.sack_blocks[0] = block;
+    h_.Inject(kPort, kPA, At(peer_offset), ours, 65535, Pattern(100, peer_offset), options);
+    peer_offset += 100;
+  };
+  // Three of the peer's data segments, each repeating the block of one segment held: one piece
+  // of news, not three.
+  for (int i = 0; i < 3; ++i) peer_data_with(Block{ours + 1460, ours + 2920});
+  EXPECT_EQ(h_.Count(Counter::kTcpFastRetransmits), 0u);
+  // Two more, each reporting one more segment held: three in all, the third duplicate.
+  peer_data_with(Block{ours + 1460, ours + 4380});
+  EXPECT_EQ(h_.Count(Counter::kTcpFastRetransmits), 0u);
+  peer_data_with(Block{ours + 1460, ours + 5840});
+  EXPECT_EQ(h_.Count(Counter::kTcpFastRetransmits), 1u);
+  bool retransmitted = false;
+  for (const Segment& segment : h_.Take()) {
+    retransmitted = retransmitted || (segment.seq == ours && !segment.payload.empty());
+  }
+  EXPECT_TRUE(retransmitted) << "the first unacknowledged segment is sent again";
+  // A block beyond what we ever sent proves nothing.
+  peer_data_with(Block{ours + 1460, ours + 1460 * 9});
+  EXPECT_EQ(h_.Count(Counter::kTcpFastRetransmits), 1u);
+}
+
 }  // namespace
 }  // namespace tapstack::testing
