@@ -31,6 +31,7 @@
 
 #include <array>
 #include <bit>
+#include <cassert>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -136,6 +137,7 @@ class TimerWheel final : public TickTimerQueue<TimerWheel> {
   void Forget(Timer& timer);
   // Records in the timer's link words that it sits in slot `slot_id` of this wheel at `entry`.
   void SetPosition(Timer& timer, int slot_id, Timer** entry) {
+    assert((reinterpret_cast<std::uintptr_t>(entry) & ~kAddressMask) == 0);
     timer.next = reinterpret_cast<TimerLink*>(PositionKey(slot_id) << kAddressBits |
                                               reinterpret_cast<std::uintptr_t>(entry));
     timer.prev = reinterpret_cast<TimerLink*>(this);
