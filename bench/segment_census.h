@@ -42,6 +42,12 @@ class SegmentCensus {
     if ((tcp->flags() & kControl) == 0) ++pure_acks_from_receiver_;
   }
 
+  // Whether `frame` is a TCP segment with payload.
+  static bool CarriesData(std::span<const std::uint8_t> frame) {
+    const std::optional<wire::TcpView> tcp = TcpOf(frame);
+    return tcp && !tcp->payload().empty();
+  }
+
   std::uint64_t frames_from_sender() const { return frames_from_sender_; }
   std::uint64_t data_segments_from_sender() const { return data_segments_from_sender_; }
   std::uint64_t retransmitted_segments() const { return retransmitted_segments_; }

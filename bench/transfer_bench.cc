@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "bench/segment_census.h"
@@ -64,25 +65,42 @@ void ReportTransfer(benchmark::State& state, const bench::SegmentCensus& census,
   state.counters["wire_retransmits_per_iteration"] = per_iteration(census.retransmitted_segments());
 }
 
-// state.range(0): loss in percent, applied independently to each direction.
-void BM_Transfer(benchmark::State& state) {
-  const double loss = static_cast<double>(state.range(0)) / 100.0;
+// How a transfer loses frames.
+struct LossModel {
+  double loss = 0;  // probability, independently for each frame in each direction
+  // true: the FaultyLink drops (BM_Transfer, as it always has); false: the bench drops in the
+  // link's drop hooks, which lets it count the data segments lost (BM_TransferRecovery).
+  bool faulty_link = true;
+};
+
+// 16 MiB per iteration from A to B over one connection; `sack` is TcpConfig::sack on both
+// stacks. Reports the figures of ReportTransfer; with `loss.faulty_link` false, also how recovery
+// went (see BM_TransferRecovery).
+void RunTransfer(benchmark::State& state, LossModel loss_model, bool sack) {
+  const double loss = loss_model.loss;
   // Counted only inside the timed loop; the handshake is not part of the figures.
   bench::SegmentCensus census;
   bool counting = false;
   tap::StackPairOptions options;
-  if (loss > 0) {
+  options.tcp.sack = sack;
+  if (loss > 0 && loss_model.faulty_link) {
     options.faults_a_to_b = tap::FaultOptions{.seed = 1, .loss = loss};
     options.faults_b_to_a = tap::FaultOptions{.seed = 2, .loss = loss};
   }
   // The drop hooks see every frame each stack sends, before the FaultyLink drops any.
+  std::mt19937_64 random_a(1);
+  std::mt19937_64 random_b(2);
+  std::bernoulli_distribution lose(loss_model.faulty_link ? 0.0 : loss);
+  std::uint64_t data_segments_lost = 0;
   options.drop_a_to_b = [&](std::span<const std::uint8_t> frame) {
     if (counting) census.CountFromSender(frame);
-    return false;
+    if (!lose(random_a)) return false;
+    if (counting && bench::SegmentCensus::CarriesData(frame)) ++data_segments_lost;
+    return true;
   };
   options.drop_b_to_a = [&](std::span<const std::uint8_t> frame) {
     if (counting) census.CountFromReceiver(frame);
-    return false;
+    return lose(random_b);
   };
   tap::StackPair pair(options);
   Stack& a = pair.a();
@@ -116,6 +134,9 @@ void BM_Transfer(benchmark::State& state) {
   std::int64_t cpu_ns = 0;
   std::uint64_t iterations = 0;
   const std::uint64_t retransmits_before = a.counters()[Counter::kTcpRetransmits];
+  const std::uint64_t timeouts_before = a.counters()[Counter::kTcpRetransmitTimeouts];
+  const std::uint64_t dsacks_before = b.counters()[Counter::kTcpDsacksSent];
+  const timers::TimePoint virtual_start = pair.now();
   for (auto _ : state) {
     const std::int64_t cpu_start = CpuNanos();
     counting = true;
@@ -141,11 +162,50 @@ void BM_Transfer(benchmark::State& state) {
     }
   }
   ReportTransfer(state, census, iterations, cpu_ns);
-  state.counters["retransmits_per_iteration"] =
-      static_cast<double>(a.counters()[Counter::kTcpRetransmits] - retransmits_before) /
-      static_cast<double>(std::max<std::uint64_t>(1, iterations));
+  const auto per_iteration = [iterations](std::uint64_t count) {
+    return static_cast<double>(count) / static_cast<double>(std::max<std::uint64_t>(1, iterations));
+  };
+  const std::uint64_t retransmits = a.counters()[Counter::kTcpRetransmits] - retransmits_before;
+  state.counters["retransmits_per_iteration"] = per_iteration(retransmits);
+  if (!loss_model.faulty_link) {
+    // Recovery's quality, not its CPU: how long the transfer took on the virtual clock (the
+    // link has no delay, so this is the time spent waiting for retransmission timeouts and the
+    // delayed-ACK timer), how many data segments the link dropped and how many A sent again
+    // (ideally as many), how many of A's retransmissions B reported as duplicates (D-SACK, RFC
+    // 2883: spurious ones, counted only with SACK), and how many times A's retransmission timer
+    // expired.
+    state.counters["virtual_s_per_iteration"] =
+        std::chrono::duration<double>(pair.now() - virtual_start).count() /
+        static_cast<double>(std::max<std::uint64_t>(1, iterations));
+    state.counters["data_segments_lost_per_iteration"] = per_iteration(data_segments_lost);
+    state.counters["retransmits_per_loss"] =
+        static_cast<double>(retransmits) /
+        static_cast<double>(std::max<std::uint64_t>(1, data_segments_lost));
+    state.counters["dsacks_per_iteration"] =
+        per_iteration(b.counters()[Counter::kTcpDsacksSent] - dsacks_before);
+    state.counters["timeouts_per_iteration"] =
+        per_iteration(a.counters()[Counter::kTcpRetransmitTimeouts] - timeouts_before);
+  }
+}
+
+// state.range(0): loss in percent, applied independently to each direction.
+void BM_Transfer(benchmark::State& state) {
+  RunTransfer(state, LossModel{.loss = static_cast<double>(state.range(0)) / 100.0},
+              /*sack=*/true);
 }
 BENCHMARK(BM_Transfer)->ArgName("loss_pct")->Arg(0)->Arg(1)->Arg(5)->Unit(benchmark::kMillisecond);
+
+// Loss recovery with SACK (RFC 6675) against NewReno alone (RFC 6582): state.range(0) is the
+// loss in percent each way, state.range(1) whether SACK is on.
+void BM_TransferRecovery(benchmark::State& state) {
+  RunTransfer(state,
+              LossModel{.loss = static_cast<double>(state.range(0)) / 100.0, .faulty_link = false},
+              /*sack=*/state.range(1) != 0);
+}
+BENCHMARK(BM_TransferRecovery)
+    ->ArgNames({"loss_pct", "sack"})
+    ->ArgsProduct({{1, 5}, {1, 0}})
+    ->Unit(benchmark::kMillisecond);
 
 #ifdef TAPSTACK_HAVE_LWIP
 // B's side of the lwIP transfer: accepts one connection and consumes whatever arrives, as the

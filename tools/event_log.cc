@@ -7,6 +7,23 @@
 #include "absl/strings/str_format.h"
 
 namespace tapstack::tools {
+namespace {
+
+const char* CauseName(tcp::RetransmitCause cause) {
+  switch (cause) {
+    case tcp::RetransmitCause::kNone:
+      return "none";
+    case tcp::RetransmitCause::kTimeout:
+      return "timeout";
+    case tcp::RetransmitCause::kFast:
+      return "fast";
+    case tcp::RetransmitCause::kSack:
+      return "sack";
+  }
+  return "none";
+}
+
+}  // namespace
 
 absl::StatusOr<EventLog> EventLog::Open(const std::string& path, timers::TimePoint start) {
   if (path.empty()) return EventLog(nullptr, false, start);
@@ -38,11 +55,18 @@ void EventLog::Line(timers::TimePoint now, const std::string& fields) {
 
 void EventLog::Write(const tcp::Event& event, timers::TimePoint now) {
   switch (event.type) {
-    case tcp::EventType::kConnected: Line(now, "\"event\":\"connected\""); return;
-    case tcp::EventType::kAcceptReady: Line(now, "\"event\":\"accepted\""); return;
+    case tcp::EventType::kConnected:
+      Line(now, "\"event\":\"connected\"");
+      return;
+    case tcp::EventType::kAcceptReady:
+      Line(now, "\"event\":\"accepted\"");
+      return;
     case tcp::EventType::kReadable:
-    case tcp::EventType::kWritable: return;  // too frequent to be useful in a trace
-    case tcp::EventType::kPeerClosed: Line(now, "\"event\":\"peer_closed\""); return;
+    case tcp::EventType::kWritable:
+      return;  // too frequent to be useful in a trace
+    case tcp::EventType::kPeerClosed:
+      Line(now, "\"event\":\"peer_closed\"");
+      return;
     case tcp::EventType::kClosed:
       Line(now, absl::StrFormat("\"event\":\"closed\",\"errno\":%d,\"error\":\"%s\"",
                                 event.error.value(), event.error ? event.error.message() : ""));
@@ -54,24 +78,27 @@ void EventLog::Write(const tcp::Trace& trace, timers::TimePoint now) {
   switch (trace.type) {
     case tcp::TraceType::kStateChange:
       Line(now, absl::StrFormat("\"event\":\"state\",\"from\":\"%s\",\"to\":\"%s\"",
-                                std::string(tcp::StateName(trace.from)), std::string(tcp::StateName(trace.to))));
+                                std::string(tcp::StateName(trace.from)),
+                                std::string(tcp::StateName(trace.to))));
       return;
     case tcp::TraceType::kRetransmit:
-      Line(now, absl::StrFormat("\"event\":\"retransmit\",\"seq\":%u,\"len\":%u", trace.seq,
-                                trace.length));
+      Line(now, absl::StrFormat("\"event\":\"retransmit\",\"seq\":%u,\"len\":%u,\"cause\":\"%s\"",
+                                trace.seq, trace.length, CauseName(trace.cause)));
       return;
     case tcp::TraceType::kResetSent:
       Line(now, absl::StrFormat("\"event\":\"reset_sent\",\"seq\":%u", trace.seq));
       return;
-    case tcp::TraceType::kResetReceived: Line(now, "\"event\":\"reset_received\""); return;
+    case tcp::TraceType::kResetReceived:
+      Line(now, "\"event\":\"reset_received\"");
+      return;
     case tcp::TraceType::kKeepaliveProbe:
       Line(now, absl::StrFormat(
                     "\"event\":\"keepalive_probe\",\"probe\":%d,\"count\":%d,\"seq\":%u,\"len\":%u",
                     trace.number, trace.count, trace.seq, trace.length));
       return;
     case tcp::TraceType::kKeepaliveAnswered:
-      Line(now, absl::StrFormat("\"event\":\"keepalive_answered\",\"unanswered\":%d",
-                                trace.number));
+      Line(now,
+           absl::StrFormat("\"event\":\"keepalive_answered\",\"unanswered\":%d", trace.number));
       return;
     case tcp::TraceType::kKeepaliveTimeout:
       Line(now, absl::StrFormat("\"event\":\"keepalive_timeout\",\"probes\":%d,\"count\":%d",
@@ -87,6 +114,16 @@ void EventLog::Write(const tcp::Trace& trace, timers::TimePoint now) {
     case tcp::TraceType::kDsackSent:
       Line(now, absl::StrFormat("\"event\":\"dsack_sent\",\"blocks\":%d,\"seq\":%u,\"len\":%u",
                                 trace.number, trace.seq, trace.length));
+      return;
+    case tcp::TraceType::kRecoveryStarted:
+      Line(now, absl::StrFormat(
+                    "\"event\":\"recovery_start\",\"mode\":\"%s\",\"una\":%u,\"cwnd\":%u,"
+                    "\"ssthresh\":%d",
+                    trace.count == 1 ? "sack" : "newreno", trace.seq, trace.length, trace.number));
+      return;
+    case tcp::TraceType::kRecoveryEnded:
+      Line(now, absl::StrFormat("\"event\":\"recovery_end\",\"una\":%u,\"cwnd\":%u", trace.seq,
+                                trace.length));
       return;
   }
 }

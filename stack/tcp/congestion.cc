@@ -38,6 +38,8 @@ bool NewReno::OnNewAck(Seq ack, std::uint32_t bytes_acked) {
       bytes_acked_in_avoidance_ = 0;
       return false;
     }
+    // RFC 6675: pipe, not cwnd, shrinks as the partial ACK takes bytes out of the network.
+    if (sack_recovery_) return false;
     // RFC 6582 3.2 step 3, partial acknowledgment: the next hole is lost too. Deflate by what was
     // acknowledged, add back one MSS if at least one MSS left the network, and keep recovering.
     cwnd_ = cwnd_ > bytes_acked ? cwnd_ - bytes_acked : 0;
@@ -70,21 +72,34 @@ bool NewReno::OnNewAck(Seq ack, std::uint32_t bytes_acked) {
 bool NewReno::OnDuplicateAck(Seq snd_una, Seq snd_nxt, std::uint32_t flight_size) {
   duplicate_acks_ = SaturatingAdd(duplicate_acks_, 1);
   if (in_recovery_) {
-    // RFC 5681 3.2 step 4: each further duplicate means another segment left the network.
-    cwnd_ = SaturatingAdd(cwnd_, mss_);
+    // RFC 5681 3.2 step 4: each further duplicate means another segment left the network. RFC
+    // 6675 counts that in pipe instead.
+    if (!sack_recovery_) cwnd_ = SaturatingAdd(cwnd_, mss_);
     return false;
   }
   if (duplicate_acks_ != kDuplicateAckThreshold) return false;
+  return EnterRecovery(snd_una, snd_nxt, flight_size);
+}
+
+bool NewReno::OnLossDetected(Seq snd_una, Seq snd_nxt, std::uint32_t flight_size) {
+  if (in_recovery_) return false;
+  return EnterRecovery(snd_una, snd_nxt, flight_size);
+}
+
+bool NewReno::EnterRecovery(Seq snd_una, Seq snd_nxt, std::uint32_t flight_size) {
   // RFC 6582 3.2 step 2: only if this ACK covers more than recover; otherwise the duplicates
   // belong to a loss already answered (by fast recovery or a timeout): no second reduction.
   if (recover_.has_value() && !(snd_una > *recover_)) return false;
 
   // RFC 5681 3.2 steps 2 and 3 (the retransmission itself is the caller's). The three segments
-  // that triggered the duplicates have left the network: cwnd = ssthresh + 3 * MSS.
+  // that triggered the duplicates have left the network: cwnd = ssthresh + 3 * MSS. RFC 6675 5
+  // step 4.2: cwnd = ssthresh, since pipe counts what left.
   initial_window_ = false;
   ssthresh_ = ReducedSsthresh(flight_size);
   recover_ = snd_nxt - 1;
-  cwnd_ = SaturatingAdd(ssthresh_, SaturatingMultiply(kDuplicateAckThreshold, mss_));
+  cwnd_ = sack_recovery_
+              ? ssthresh_
+              : SaturatingAdd(ssthresh_, SaturatingMultiply(kDuplicateAckThreshold, mss_));
   in_recovery_ = true;
   bytes_acked_in_avoidance_ = 0;
   return true;

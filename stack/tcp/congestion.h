@@ -1,7 +1,10 @@
 // NewReno congestion control: slow start and congestion avoidance (RFC 5681 3.1), fast retransmit
 // and fast recovery (RFC 5681 3.2) with NewReno's handling of partial acknowledgments (RFC 6582),
-// all counted in bytes. Slow start uses appropriate byte counting (RFC 3465); the initial window is
-// ten segments (RFC 6928, as Linux).
+// all counted in bytes. With SACK agreed, recovery follows RFC 6675 instead: cwnd drops to
+// ssthresh on entry and stays there, neither inflated by duplicates nor deflated by partial ACKs,
+// because the sender then limits itself by its estimate of the bytes in the network (pipe), not
+// by cwnd against the flight size. Slow start uses appropriate byte counting (RFC 3465); the
+// initial window is ten segments (RFC 6928, as Linux).
 //
 // This class only keeps cwnd, ssthresh and the recovery state. The TCB classifies each ACK (new
 // data, duplicate per RFC 5681 2, or neither), sends what cwnd allows, and performs the
@@ -35,6 +38,9 @@ class NewReno {
   std::uint32_t mss() const { return mss_; }
   bool in_recovery() const { return in_recovery_; }
   bool in_slow_start() const { return cwnd_ < ssthresh_; }
+  // RFC 6675 recovery (the sender counts pipe) instead of RFC 5681 / RFC 6582 window inflation.
+  // Set once the connection knows SACK was agreed.
+  void set_sack_recovery(bool on) { sack_recovery_ = on; }
   // Duplicate ACKs seen since the last ACK of new data; the TCB may use 1 and 2 for limited
   // transmit (RFC 3042).
   std::uint32_t duplicate_acks() const { return duplicate_acks_; }
@@ -47,7 +53,8 @@ class NewReno {
   //     acknowledged), stays in recovery and returns true: the caller must retransmit the first
   //     unacknowledged segment now. The caller restarts the retransmission timer on every ACK of
   //     new data anyway (RFC 6298 5.3), which is RFC 6582's "Slow-but-Steady" variant.
-  // Returns false otherwise.
+  // Returns false otherwise. In RFC 6675 recovery a partial ACK changes nothing here and returns
+  // false: the sender's scoreboard picks what to resend.
   bool OnNewAck(Seq ack, std::uint32_t bytes_acked);
 
   // A duplicate ACK (RFC 5681 2, checked by the caller); `snd_una` is its acknowledgment number.
@@ -57,7 +64,13 @@ class NewReno {
   // cwnd = ssthresh + 3 * MSS, and it returns true: the caller must fast-retransmit the first
   // unacknowledged segment now. Each further duplicate during recovery inflates cwnd by one MSS
   // (RFC 5681 3.2 step 4), letting the caller send new data as segments leave the network.
+  // In RFC 6675 recovery cwnd = ssthresh on entry, and further duplicates leave it.
   bool OnDuplicateAck(Seq snd_una, Seq snd_nxt, std::uint32_t flight_size);
+
+  // The sender's scoreboard says the byte at SND.UNA is lost (RFC 6675 IsLost) before three
+  // duplicates were counted (RFC 6675 5 step 2): enter recovery as the third duplicate would, under
+  // the same RFC 6582 condition. Returns whether recovery began (the caller retransmits).
+  bool OnLossDetected(Seq snd_una, Seq snd_nxt, std::uint32_t flight_size);
 
   // The retransmission timer expired: ssthresh = max(FlightSize / 2, 2 * MSS) (RFC 5681 3.1
   // eq. 4), cwnd = 1 MSS (the loss window), recover = SND.NXT - 1 and fast recovery ends
@@ -71,6 +84,9 @@ class NewReno {
  private:
   // RFC 5681 eq. 4.
   std::uint32_t ReducedSsthresh(std::uint32_t flight_size) const;
+  // Whether a loss detected with this ACK may start recovery (RFC 6582 3.2 step 2), and if so
+  // starts it (RFC 5681 3.2 steps 2 and 3, RFC 6675 5 step 4.2).
+  bool EnterRecovery(Seq snd_una, Seq snd_nxt, std::uint32_t flight_size);
 
   std::uint32_t mss_;
   std::uint32_t cwnd_;
@@ -79,6 +95,7 @@ class NewReno {
   std::uint32_t bytes_acked_in_avoidance_ = 0;
   std::uint32_t duplicate_acks_ = 0;
   bool in_recovery_ = false;
+  bool sack_recovery_ = false;
   // RFC 3465 2.3: slow start right after a timeout counts at most one MSS per ACK.
   bool slow_start_after_timeout_ = false;
   // cwnd is still the untouched initial window, so set_mss may recompute it.

@@ -126,6 +126,7 @@ void TcpEngine::ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options) {
   // RFC 2018 2: SACK only when both SYNs offer it. An active open offered it when the stack's
   // switch is on (output.cc); a passive one answers in kind.
   tcb.receiver.set_sack_permitted(config_.sack && options.sack_permitted);
+  tcb.sender.set_sack_permitted(tcb.receiver.sack_permitted());
 }
 
 void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
@@ -321,20 +322,19 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
   }
 
   const std::uint8_t flags = segment.flags();
-  // The highest sequence number the segment's SACK blocks report held (RFC 2018 3), or the ACK
-  // when none reports data above it: a D-SACK block (RFC 2883 4) lies below the ACK or inside
-  // data already SACKed, and reports only a duplicate.
-  Seq sacked_edge = ack;
+  // The segment's SACK blocks (RFC 2018 3), for the sender's scoreboard.
+  std::array<SeqRange, wire::TcpOptions::kMaxSackBlocks> sack_blocks;
+  std::size_t sack_block_count = 0;
   if (tcb.receiver.sack_permitted()) {
     for (const wire::TcpOptions::SackBlock& block : options.sacks()) {
-      if (sacked_edge < Seq(block.right)) sacked_edge = Seq(block.right);
+      sack_blocks[sack_block_count++] = SeqRange{Seq(block.left), Seq(block.right)};
     }
   }
-  const AckResult result =
-      sender.OnAck(Seq(segment.seq()), ack, segment.window(),
-                   static_cast<std::uint32_t>(segment.payload().size()),
-                   /*duplicate_candidate=*/!(flags & (wire::TcpFlags::kSyn | wire::TcpFlags::kFin)),
-                   Now(), &ring_pool_, sacked_edge);
+  const AckResult result = sender.OnAck(
+      Seq(segment.seq()), ack, segment.window(),
+      static_cast<std::uint32_t>(segment.payload().size()),
+      /*duplicate_candidate=*/!(flags & (wire::TcpFlags::kSyn | wire::TcpFlags::kFin)), Now(),
+      &ring_pool_, std::span<const SeqRange>(sack_blocks.data(), sack_block_count));
   if (!result.acceptable) {
     counters_.Increment(Counter::kDropTcpBadAck);
     SendRateLimitedAck(tcb, /*is_keepalive_probe=*/false);
@@ -352,6 +352,21 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
     if (result.writable && !tcb.app_closed) {
       Emit(Event{.type = EventType::kWritable, .connection = IdOf(tcb)});
     }
+  }
+  if (result.recovery_ended) {
+    EmitTrace(Trace{.type = TraceType::kRecoveryEnded,
+                    .connection = IdOf(tcb),
+                    .seq = sender.snd_una().value(),
+                    .length = sender.cwnd()});
+  }
+  if (result.recovery_started) {
+    counters_.Increment(Counter::kTcpRecoveries);
+    EmitTrace(Trace{.type = TraceType::kRecoveryStarted,
+                    .connection = IdOf(tcb),
+                    .seq = sender.snd_una().value(),
+                    .length = sender.cwnd(),
+                    .number = static_cast<int>(sender.ssthresh()),
+                    .count = sender.in_sack_recovery() ? 1 : 0});
   }
   if (result.retransmit_first) {
     counters_.Increment(Counter::kTcpFastRetransmits);

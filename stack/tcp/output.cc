@@ -191,12 +191,16 @@ void TcpEngine::SendTransmission(Tcb& tcb, const Transmission& transmission) {
   if (transmission.push) flags |= wire::TcpFlags::kPsh;
   const auto [payload, payload_continued] = tcb.sender.PayloadOf(transmission);
   SendSegment(tcb, transmission.seq, flags, payload, /*with_syn_options=*/false, payload_continued);
-  if (transmission.retransmission) {
+  if (transmission.retransmit != RetransmitCause::kNone) {
     counters_.Increment(Counter::kTcpRetransmits);
+    if (transmission.retransmit == RetransmitCause::kSack) {
+      counters_.Increment(Counter::kTcpSackRetransmits);
+    }
     EmitTrace(Trace{.type = TraceType::kRetransmit,
                     .connection = IdOf(tcb),
                     .seq = transmission.seq.value(),
-                    .length = transmission.length});
+                    .length = transmission.length,
+                    .cause = transmission.retransmit});
   }
 }
 
@@ -234,7 +238,7 @@ void TcpEngine::RetransmitFirstSegment(Tcb& tcb) {
     return;
   }
   SendTransmission(tcb, *first);
-  tcb.sender.OnFirstSegmentRetransmitted();
+  tcb.sender.OnFirstSegmentRetransmitted(*first);
 }
 
 }  // namespace tapstack::tcp

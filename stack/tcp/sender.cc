@@ -9,14 +9,14 @@ Sender::Sender(std::size_t buffer_capacity, const RtoConfig& rto_config, std::ui
 
 void Sender::Start(Seq iss, Duration now) {
   iss_ = iss;
-  snd_una_ = sacked_high_ = iss;
+  snd_una_ = high_rxt_ = iss;
   snd_nxt_ = snd_max_ = iss + 1;
   rtt_start_ = now;  // times the SYN (RFC 6298 2.2 takes the first sample from it)
 }
 
 void Sender::StartAcknowledged(Seq iss) {
   iss_ = iss;
-  snd_una_ = snd_nxt_ = snd_max_ = sacked_high_ = iss + 1;
+  snd_una_ = snd_nxt_ = snd_max_ = high_rxt_ = iss + 1;
 }
 
 void Sender::ApplyPeerSyn(std::uint32_t mss, std::uint8_t window_shift) {
@@ -51,15 +51,41 @@ bool Sender::OnSynTimeout(int limit) {
 }
 
 std::optional<Transmission> Sender::NextTransmission(bool no_delay, bool override_sws) const {
+  if (sack_recovery_) return NextRecoveryTransmission(no_delay, override_sws);
+  // Nothing to send, the common case after a received segment: answered before the congestion
+  // window is read, which lives on a line of the connection such a segment otherwise never needs.
+  if (unsent() == 0 && !fin_queued_) return std::nullopt;
+  std::uint32_t cwnd = congestion_.cwnd();
+  // Limited transmit (RFC 3042): the first and second duplicate ACKs each let one new segment go
+  // beyond cwnd, so that a window too small to raise three duplicates by itself still raises
+  // them, and a loss is repaired by fast retransmit, not by the retransmission timer. Only new
+  // data: go-back-N after a timeout resends within cwnd.
+  const std::uint32_t duplicates = congestion_.duplicate_acks();
+  if (duplicates > 0 && duplicates < NewReno::kDuplicateAckThreshold &&
+      !congestion_.in_recovery() && snd_nxt_ == snd_max_) {
+    cwnd = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+        std::uint64_t{cwnd} + std::uint64_t{duplicates} * mss_, ~std::uint32_t{0}));
+  }
+  const std::uint32_t sent_offset = in_flight();
+  return NextNewData(no_delay, override_sws, cwnd > sent_offset ? cwnd - sent_offset : 0);
+}
+
+std::optional<Transmission> Sender::NextNewData(bool no_delay, bool override_sws,
+                                                std::uint32_t congestion_room) const {
   const std::uint32_t sent_offset = in_flight();
   const std::size_t buffered = buffer_.size();
   const std::size_t waiting = unsent();
-  // Nothing to send, the common case after a received segment: answered before the congestion
-  // window is read, which lives on a line of the connection such a segment otherwise never needs.
   if (waiting == 0 && !fin_queued_) return std::nullopt;
-  const std::uint32_t window = std::min(snd_wnd_, congestion_.cwnd());
-  const std::uint32_t usable = window > sent_offset ? window - sent_offset : 0;
-  const auto length = static_cast<std::uint32_t>(std::min<std::size_t>({waiting, usable, mss_}));
+  const std::uint32_t window_room = snd_wnd_ > sent_offset ? snd_wnd_ - sent_offset : 0;
+  const std::uint32_t usable = std::min(window_room, congestion_room);
+  auto length = static_cast<std::uint32_t>(std::min<std::size_t>({waiting, usable, mss_}));
+  const bool retransmission = snd_nxt_ < snd_max_;  // go-back-N after a timeout
+  if (retransmission && scoreboard_ && length > 0) {
+    // Stop where the peer reported data held since the timeout (SkipSackedData jumps over it).
+    if (const auto hole = scoreboard_->NextHole(snd_nxt_, snd_nxt_ + length, length)) {
+      length = hole->length();
+    }
+  }
 
   if (length == 0) {
     // The FIN goes once every byte before it is sent (RFC 9293 3.10.4), and again after a timeout
@@ -71,20 +97,99 @@ std::optional<Transmission> Sender::NextTransmission(bool no_delay, bool overrid
   }
   // Nagle (RFC 1122 4.2.3.4) and sender-side SWS avoidance (RFC 9293 3.8.6.2.1): a short segment
   // goes only when nothing is in flight (or Nagle is off) and it carries everything queued, or
-  // when it fills half the largest window the peer ever offered.
+  // when it fills half the largest window the peer ever offered. Both are about new data: bytes
+  // sent before go again as they were cut, or as the peer's SACK blocks cut them.
   const bool full_segment = length == mss_;
   const bool everything_queued = length == waiting;
   const bool may_send_short = (sent_offset == 0 || no_delay) && everything_queued;
   const bool half_window = length >= max_snd_wnd_ / 2 && sent_offset == 0;
-  if (!full_segment && !may_send_short && !half_window && !override_sws) return std::nullopt;
-  return Transmission{.seq = snd_nxt_,
-                      .offset = sent_offset,
-                      .length = length,
-                      .push = everything_queued,
-                      .retransmission = snd_nxt_ < snd_max_};
+  if (!full_segment && !may_send_short && !half_window && !override_sws && !retransmission) {
+    return std::nullopt;
+  }
+  return Transmission{
+      .seq = snd_nxt_,
+      .offset = sent_offset,
+      .length = length,
+      .push = everything_queued,
+      .retransmit = retransmission ? RetransmitCause::kTimeout : RetransmitCause::kNone};
+}
+
+std::optional<Transmission> Sender::NextRecoveryTransmission(bool no_delay,
+                                                             bool override_sws) const {
+  // RFC 6675 5 (C): send while cwnd leaves room for a full segment above pipe.
+  const Seq lost_boundary = LostBoundary();
+  const std::uint32_t pipe = Pipe(lost_boundary);
+  const std::uint32_t cwnd = congestion_.cwnd();
+  if (pipe >= cwnd || cwnd - pipe < mss_) return std::nullopt;
+  // NextSeg: never a byte already resent in this recovery (HighRxt).
+  const Seq resend_from = Max(high_rxt_, snd_una_);
+  if (scoreboard_) {
+    // Rule 1: the first byte taken for lost.
+    if (resend_from < lost_boundary) {
+      if (const auto hole = scoreboard_->NextHole(resend_from, lost_boundary, mss_)) {
+        return Resend(*hole);
+      }
+    }
+  }
+  // Rule 2: new data, as far as the peer's window and cwnd - pipe allow.
+  if (auto next = NextNewData(no_delay, override_sws, cwnd - pipe)) return next;
+  // Rule 3: a hole below the highest byte SACKed that nothing has shown lost yet; without it
+  // the last holes of a window wait for the retransmission timer.
+  if (scoreboard_) {
+    if (const auto hole =
+            scoreboard_->NextHole(resend_from, scoreboard_->HighestSacked(snd_una_), mss_)) {
+      return Resend(*hole);
+    }
+  }
+  return std::nullopt;
+}
+
+Transmission Sender::Resend(SeqRange hole) const {
+  // Holes lie in [SND.UNA, SND.MAX): bytes of the buffer, and our FIN just past them.
+  const Seq data_end = snd_una_ + static_cast<std::uint32_t>(buffer_.size());
+  if (!(hole.left < data_end)) {
+    return Transmission{.seq = hole.left, .fin = true, .retransmit = RetransmitCause::kSack};
+  }
+  return Transmission{.seq = hole.left,
+                      .offset = hole.left - snd_una_,
+                      .length = Min(hole.right, data_end) - hole.left,
+                      .retransmit = RetransmitCause::kSack};
+}
+
+Seq Sender::LostBoundary() const {
+  if (!scoreboard_) return snd_una_;
+  return scoreboard_->LostBoundary(snd_una_, mss_, NewReno::kDuplicateAckThreshold);
+}
+
+std::uint32_t Sender::Pipe(Seq lost_boundary) const {
+  // RFC 6675 SetPipe, a byte at a time in the RFC and a run at a time here: an unSACKed byte
+  // counts once unless it is taken for lost (it may still be in the network), and once more if it
+  // was resent in this recovery (the copy may be).
+  if (!scoreboard_) {
+    return flight_size() + (sack_recovery_ && snd_una_ < high_rxt_ ? high_rxt_ - snd_una_ : 0);
+  }
+  std::uint32_t pipe = scoreboard_->UnsackedBytes(Max(lost_boundary, snd_una_), snd_max_);
+  if (sack_recovery_ && snd_una_ < high_rxt_) {
+    pipe += scoreboard_->UnsackedBytes(snd_una_, Min(high_rxt_, snd_max_));
+  }
+  return pipe;
+}
+
+void Sender::SkipSackedData() {
+  if (!scoreboard_) return;
+  for (const SeqRange& range : scoreboard_->ranges()) {
+    if (!(range.left <= snd_nxt_)) break;
+    if (snd_nxt_ < range.right) snd_nxt_ = Min(range.right, snd_max_);
+  }
 }
 
 void Sender::OnTransmitted(const Transmission& transmission, Duration now) {
+  if (transmission.retransmit == RetransmitCause::kSack) {
+    // A hole resent from the scoreboard: SND.NXT stays, HighRxt moves (RFC 6675 NextSeg).
+    high_rxt_ = Max(high_rxt_, transmission.seq + (transmission.fin ? 1 : transmission.length));
+    if (transmission.seq < rtt_seq_) rtt_timing_ = false;  // Karn (RFC 6298 3)
+    return;
+  }
   if (transmission.fin) {
     fin_sent_ = true;
     snd_nxt_ += 1;
@@ -95,6 +200,7 @@ void Sender::OnTransmitted(const Transmission& transmission, Duration now) {
   const bool new_data = snd_nxt_ == snd_max_;
   snd_nxt_ += transmission.length;
   snd_max_ = Max(snd_max_, snd_nxt_);
+  if (snd_nxt_ < snd_max_) SkipSackedData();
   if (new_data && !rtt_timing_) {
     rtt_timing_ = true;
     rtt_seq_ = snd_nxt_;
@@ -103,29 +209,30 @@ void Sender::OnTransmitted(const Transmission& transmission, Duration now) {
 }
 
 std::optional<Transmission> Sender::FirstSegment() const {
-  const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(buffer_.size(), mss_));
+  auto length = static_cast<std::uint32_t>(std::min<std::size_t>(buffer_.size(), mss_));
   if (length == 0) {
     if (!fin_sent_) return std::nullopt;
-    return Transmission{.seq = snd_max_ - 1, .fin = true, .retransmission = true};
+    return Transmission{.seq = snd_max_ - 1, .fin = true, .retransmit = RetransmitCause::kFast};
   }
-  return Transmission{.seq = snd_una_, .offset = 0, .length = length, .retransmission = true};
+  if (scoreboard_) {
+    if (const std::optional<Seq> held = scoreboard_->FirstSackedLeft()) {
+      length = std::min(length, *held - snd_una_);
+    }
+  }
+  return Transmission{
+      .seq = snd_una_, .offset = 0, .length = length, .retransmit = RetransmitCause::kFast};
 }
 
-bool Sender::SacksNewData(Seq ack, std::optional<Seq> sacked_edge) {
-  // New: beyond both the ACK and what earlier blocks reported. A block beyond SND.MAX reports
-  // data we never sent, and proves nothing.
-  if (!sacked_edge || !(ack < *sacked_edge) || snd_max_ < *sacked_edge) return false;
-  // What earlier blocks reported counts only while it lies ahead of the ACK (and within what we
-  // sent); once SND.UNA has passed it, it says nothing.
-  const bool earlier_ahead = ack < sacked_high_ && !(snd_max_ < sacked_high_);
-  if (earlier_ahead && !(sacked_high_ < *sacked_edge)) return false;
-  sacked_high_ = *sacked_edge;
-  return true;
+void Sender::OnFirstSegmentRetransmitted(const Transmission& transmission) {
+  rtt_timing_ = false;  // Karn (RFC 6298 3)
+  if (sack_recovery_) {
+    high_rxt_ = Max(high_rxt_, transmission.seq + (transmission.fin ? 1 : transmission.length));
+  }
 }
 
 AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
                         bool duplicate_candidate, Duration now, RingPool* pool,
-                        std::optional<Seq> sacked_edge) {
+                        std::span<const SeqRange> sack_blocks) {
   AckResult result;
   if (window_probe_outstanding_ && ack == snd_max_ + 1) {
     // The peer's window had opened (its update was lost or crossed our probe) and it kept the byte
@@ -141,6 +248,14 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     return result;
   }
   const std::uint32_t window = std::uint32_t{raw_window} << snd_wscale_;
+  const bool was_in_recovery = congestion_.in_recovery();
+  // RFC 6675 2: blocks that SACK bytes not SACKed before make the ACK a duplicate.
+  bool sacks_news = false;
+  bool entered_recovery = false;
+  if (sack_permitted_ && !sack_blocks.empty()) {
+    if (!scoreboard_) scoreboard_ = std::make_unique<SackScoreboard>();
+    sacks_news = scoreboard_->Update(Max(ack, snd_una_), snd_max_, sack_blocks);
+  }
   if (snd_una_ < ack) {
     const std::uint32_t acked = ack - snd_una_;
     std::uint32_t data_acked = acked;
@@ -149,6 +264,7 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     buffer_.Acknowledge(std::min<std::size_t>(data_acked, buffer_.size()), pool);
     snd_una_ = ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+    if (scoreboard_) scoreboard_->Acknowledge(ack);
     // RFC 6298 (Karn): only segments sent once give RTT samples; timing stops on a timeout.
     if (rtt_timing_ && rtt_seq_ <= ack) {
       rto_.OnRttSample(now - rtt_start_);
@@ -157,21 +273,40 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     rto_.ResetBackoff();
     retransmissions_ = 0;
     result.bytes_acked = acked;
-    // RFC 6582: a partial ACK in fast recovery asks for the next hole to be resent.
+    // RFC 6582: a partial ACK in fast recovery asks for the next hole to be resent (without
+    // SACK; with it, the scoreboard picks the holes).
     result.retransmit_first = congestion_.OnNewAck(ack, acked);
+    result.recovery_ended = was_in_recovery && !congestion_.in_recovery();
     if (want_writable_ && buffer_.free_space() > 0) {
       want_writable_ = false;
       result.writable = true;
     }
   } else if (ack == snd_una_ && duplicate_candidate && flight_size() > 0 &&
-             ((payload_len == 0 && window == snd_wnd_) || SacksNewData(ack, sacked_edge))) {
+             ((payload_len == 0 && window == snd_wnd_) || sacks_news)) {
     // A duplicate ACK, which may signal a lost segment. Without SACK, RFC 5681 2: no data, the
     // same window. With SACK, RFC 6675 2: an ACK whose blocks report data not reported before,
     // even if it carries data or changes the window. Both matter with Linux: its window grows
     // while it queues our out-of-order segments, and while it sends too, its ACKs ride on its
     // data; with the RFC 5681 test alone, nearly every loss waited for the retransmission timer.
-    result.retransmit_first = congestion_.OnDuplicateAck(snd_una_, snd_max_, flight_size());
+    // True only when recovery begins with it: later duplicates only add to pipe's estimate.
+    entered_recovery = congestion_.OnDuplicateAck(snd_una_, snd_max_, flight_size());
   }
+  // RFC 6675 5 step 2: the scoreboard may show the first byte lost before three duplicates
+  // arrived (several segments SACKed by one ACK, or ACKs lost on the way).
+  if (scoreboard_ && !congestion_.in_recovery() && flight_size() > 0 && snd_una_ < LostBoundary()) {
+    entered_recovery = congestion_.OnLossDetected(snd_una_, snd_max_, flight_size());
+  }
+  if (entered_recovery) {
+    // RFC 5681 3.2 step 2, RFC 6675 5 step 4.3: resend the first segment now. Nothing else of
+    // this recovery has been resent yet (HighRxt).
+    result.recovery_started = true;
+    result.retransmit_first = true;
+    sack_recovery_ = sack_permitted_;
+    high_rxt_ = snd_una_;
+  } else if (result.recovery_ended) {
+    sack_recovery_ = false;
+  }
+  if (snd_nxt_ < snd_max_) SkipSackedData();  // go-back-N after a timeout
   if (snd_wl1_ < seq || (snd_wl1_ == seq && snd_wl2_ <= ack)) {
     UpdateWindow(seq, ack, window);
     result.window_opened = snd_wnd_ > 0;
@@ -191,6 +326,10 @@ bool Sender::OnRetransmitTimeout(int max_retransmissions) {
   // RFC 6298 5.4 to 5.6 and RFC 5681 3.1: back off, collapse the window, resend from SND.UNA.
   ++retransmissions_;
   congestion_.OnRetransmitTimeout(flight_size(), snd_max_);
+  // RFC 2018 8: the receiver may have reneged on what it SACKed; RFC 6675 5.1: recovery ends,
+  // and SACK blocks that arrive from now on steer go-back-N around what they report held.
+  sack_recovery_ = false;
+  if (scoreboard_) scoreboard_->Clear();
   rto_.Backoff();
   rtt_timing_ = false;
   snd_nxt_ = snd_una_;

@@ -7,18 +7,22 @@
 // (NextTransmission), tells it what went out (OnTransmitted), hands it every acceptable ACK
 // (OnAck) and every expiry of its retransmission and persist timers, and acts on the answers. That
 // keeps every SND.* variable private to this class and lets it be tested without a wire or a
-// clock. Later seams: a SACK scoreboard and RACK sit beside `congestion_`, fed from OnAck; the
-// congestion controller is the one member a CUBIC would replace.
+// clock. With SACK agreed, the peer's blocks feed a scoreboard (sack_scoreboard.h) and loss
+// recovery follows RFC 6675: what to resend comes from the scoreboard, and how much may be sent
+// from pipe, the estimate of the bytes still in the network. Later seams: RACK sits beside the
+// scoreboard, fed from OnAck; the congestion controller is the one member a CUBIC would replace.
 #ifndef TAPSTACK_STACK_TCP_SENDER_H_
 #define TAPSTACK_STACK_TCP_SENDER_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 
 #include "stack/tcp/congestion.h"
 #include "stack/tcp/rto.h"
+#include "stack/tcp/sack_scoreboard.h"
 #include "stack/tcp/send_buffer.h"
 #include "stack/tcp/seq.h"
 #include "stack/tcp/tcp_types.h"
@@ -32,8 +36,10 @@ struct Transmission {
   std::size_t offset = 0;
   std::uint32_t length = 0;
   bool fin = false;
-  bool push = false;            // the segment empties the send buffer (PSH)
-  bool retransmission = false;  // it goes below SND.MAX again (go-back-N after a timeout)
+  bool push = false;  // the segment empties the send buffer (PSH)
+  // Whether and why the segment goes below SND.MAX again. Only kTimeout (go-back-N) moves SND.NXT;
+  // the others resend a hole and leave it where it is.
+  RetransmitCause retransmit = RetransmitCause::kNone;
 };
 
 // How the sender classified an ACK, and what the connection must do about it.
@@ -42,10 +48,12 @@ struct AckResult {
   // around the count, GCC assembled it on the stack with byte stores and read it back with wider
   // loads, a store-forwarding stall on every ACK.
   std::uint32_t bytes_acked = 0;  // sequence space newly acknowledged (SYN and FIN included)
-  bool acceptable = true;         // false: outside [SND.UNA - MAX.SND.WND, SND.MAX] (RFC 5961 5.2)
-  bool retransmit_first = false;  // fast retransmit or an RFC 6582 partial ACK: resend SND.UNA
-  bool writable = false;          // buffer space freed for an application that wanted it
-  bool window_opened = false;     // the segment updated SND.WND (SND.WL1/WL2) to a non-zero value
+  bool acceptable : 1 = true;     // false: outside [SND.UNA - MAX.SND.WND, SND.MAX] (RFC 5961 5.2)
+  bool retransmit_first : 1 = false;  // fast retransmit or an RFC 6582 partial ACK: resend SND.UNA
+  bool writable : 1 = false;          // buffer space freed for an application that wanted it
+  bool window_opened : 1 = false;  // the segment updated SND.WND (SND.WL1/WL2) to a non-zero value
+  bool recovery_started : 1 = false;  // fast recovery began with this ACK
+  bool recovery_ended : 1 = false;    // this ACK covered everything recovery had to recover
 };
 
 class Sender {
@@ -62,6 +70,11 @@ class Sender {
   // The window the peer offered in its SYN (never scaled, RFC 7323 2.2), or in the segment that
   // completed a cookie's handshake (scaled); `wl1`/`wl2` name that segment (RFC 9293 3.10.7.4).
   void SetInitialWindow(std::uint32_t window, Seq wl1, Seq wl2);
+  // Both SYNs offered SACK (RFC 2018 2): the peer's blocks drive loss recovery (RFC 6675).
+  void set_sack_permitted(bool permitted) {
+    sack_permitted_ = permitted;
+    congestion_.set_sack_recovery(permitted);
+  }
   // SYN-SENT: the peer's SYN-ACK acknowledged our SYN with `ack`.
   void AcknowledgeSyn(Seq ack) { snd_una_ = ack; }
   // The handshake completed at `now`: the SYN's round trip is the first RTT sample, or, when the
@@ -95,20 +108,19 @@ class Sender {
   // persist timer must run (RFC 9293 3.8.6.1).
   bool Stalled() const { return unsent() > 0 && in_flight() == 0; }
   // Fast retransmission (RFC 5681 3.2, RFC 6582): the first segment at SND.UNA, resent without
-  // moving SND.NXT. nullopt when only a FIN remains and none was sent.
+  // moving SND.NXT, and ending where the scoreboard shows data held. nullopt when only a FIN
+  // remains and none was sent.
   std::optional<Transmission> FirstSegment() const;
   // A retransmission (fast or partial-ACK) of FirstSegment() went out.
-  void OnFirstSegmentRetransmitted() { rtt_timing_ = false; }  // Karn (RFC 6298 3)
+  void OnFirstSegmentRetransmitted(const Transmission& transmission);
 
   // --- Input (RFC 9293 3.10.7.4, fifth: the ACK field). `seq`, `ack`, `raw_window` and
   // `payload_len` come from the segment; `duplicate_candidate` says it carries no SYN or FIN.
-  // Acknowledged storage goes back to `pool` when the buffer empties. `sacked_edge`: with SACK
-  // agreed, the highest sequence number the segment's SACK blocks report held, else `ack` (until
-  // a scoreboard uses the blocks, that is all the sender takes from them: whether the ACK brings
-  // news of data beyond a hole, which makes it a duplicate ACK in RFC 6675's sense).
+  // Acknowledged storage goes back to `pool` when the buffer empties. `sack_blocks`: the
+  // segment's SACK blocks (RFC 2018 3), ignored unless SACK was agreed.
   AckResult OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
                   bool duplicate_candidate, Duration now, RingPool* pool,
-                  std::optional<Seq> sacked_edge = std::nullopt);
+                  std::span<const SeqRange> sack_blocks = {});
 
   // --- Timers.
   // RFC 6298 5.4 to 5.6: back off, collapse cwnd, go back to SND.UNA. False when
@@ -137,6 +149,15 @@ class Sender {
   std::uint8_t window_shift() const { return snd_wscale_; }
   std::uint32_t flight_size() const { return snd_max_ - snd_una_; }
   std::uint32_t cwnd() const { return congestion_.cwnd(); }
+  std::uint32_t ssthresh() const { return congestion_.ssthresh(); }
+  // RFC 6675 recovery is running: the scoreboard and pipe decide what goes out.
+  bool in_sack_recovery() const { return sack_recovery_; }
+  // RFC 6675 pipe: the bytes the sender estimates are still in the network.
+  std::uint32_t pipe() const { return Pipe(LostBoundary()); }
+  // Bytes above SND.UNA the peer has reported held.
+  std::uint32_t sacked_bytes() const {
+    return scoreboard_ ? flight_size() - scoreboard_->UnsackedBytes(snd_una_, snd_max_) : 0;
+  }
   bool fin_queued() const { return fin_queued_; }
   bool fin_sent() const { return fin_sent_; }
   // Our FIN went out and every byte up to it is acknowledged.
@@ -154,9 +175,20 @@ class Sender {
     const std::uint32_t sent = in_flight();
     return sent < buffer_.size() ? buffer_.size() - sent : 0;
   }
-  // Whether SACK blocks reaching `sacked_edge` report data beyond `ack` that no earlier block did
-  // (RFC 6675 2); if so, remembers the edge.
-  bool SacksNewData(Seq ack, std::optional<Seq> sacked_edge);
+  // New data under `congestion_room` (what cwnd leaves) and the peer's window, as segmentization,
+  // Nagle and SWS avoidance allow; the FIN once everything before it went out.
+  std::optional<Transmission> NextNewData(bool no_delay, bool override_sws,
+                                          std::uint32_t congestion_room) const;
+  // RFC 6675 5 (C) and NextSeg (4): what recovery sends next.
+  std::optional<Transmission> NextRecoveryTransmission(bool no_delay, bool override_sws) const;
+  // A retransmission of the hole `hole` (bytes of the buffer, or the FIN past them).
+  Transmission Resend(SeqRange hole) const;
+  // RFC 6675 IsLost as a boundary: unSACKed bytes below it are lost (SND.UNA: none).
+  Seq LostBoundary() const;
+  // RFC 6675 SetPipe, in bytes.
+  std::uint32_t Pipe(Seq lost_boundary) const;
+  // Go-back-N after a timeout skips what the peer has reported held since (RFC 6675 5.1).
+  void SkipSackedData();
   // RFC 9293 3.10.7.4: take the window from the newest segment only (SND.WL1/SND.WL2).
   void UpdateWindow(Seq seq, Seq ack, std::uint32_t window);
 
@@ -175,13 +207,14 @@ class Sender {
   bool window_probe_outstanding_ : 1 = false;
   // RTT timing of one segment at a time (Karn: never a retransmitted one).
   bool rtt_timing_ : 1 = false;
+  bool sack_permitted_ : 1 = false;
+  bool sack_recovery_ : 1 = false;  // see in_sack_recovery()
   std::uint16_t syn_retransmissions_ = 0;
   std::uint16_t retransmissions_ = 0;            // consecutive timeouts without progress
   std::uint16_t persist_probes_unanswered_ = 0;  // window probes since the peer last spoke
   Seq rtt_seq_;  // timed segment's end: an ACK at or past it gives the sample
-  // The highest sequence number the peer's SACK blocks have reported held (RFC 6675 2,
-  // HighSACK's right edge); stale, and ignored, once SND.UNA has passed it.
-  Seq sacked_high_;
+  // RFC 6675 HighRxt: the end of the highest hole resent in this recovery.
+  Seq high_rxt_;
   // The send buffer's size, right after the hot fields (48 bytes), is read by every segment.
   SendBuffer buffer_;
   // Read and written when an ACK acknowledges new data.
@@ -190,6 +223,9 @@ class Sender {
   Seq iss_;
   // Colder: read once per RTT sample or timeout.
   RtoEstimator rto_;
+  // Created when the first SACK block arrives: a connection that never sees loss, which is most
+  // of them, pays eight bytes for it.
+  std::unique_ptr<SackScoreboard> scoreboard_;
 };
 
 }  // namespace tapstack::tcp

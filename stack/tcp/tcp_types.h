@@ -144,6 +144,18 @@ struct Event {
 };
 
 // What happened inside a connection, for tracing (`tapstack nc --events`) and tests.
+// Why a segment went out again.
+enum class RetransmitCause : std::uint8_t {
+  kNone,     // a first transmission
+  kTimeout,  // the retransmission timer: the SYN again, or go-back-N from SND.UNA (RFC 6298 5.4)
+  // The segment at SND.UNA: fast retransmit (RFC 5681 3.2) or, without SACK, a partial ACK in
+  // fast recovery (RFC 6582 3.2 step 3).
+  kFast,
+  // A hole the SACK scoreboard shows lost, or not yet reported held (RFC 6675 NextSeg rules 1 and
+  // 3).
+  kSack,
+};
+
 enum class TraceType {
   kStateChange,
   kRetransmit,
@@ -159,6 +171,11 @@ enum class TraceType {
   // An ACK reported a duplicate (RFC 2883): seq and length = the D-SACK block, number = blocks
   // in the option, the D-SACK block included.
   kDsackSent,
+  // Fast recovery began (RFC 5681 3.2, or RFC 6675 5 with SACK): seq = SND.UNA, length = cwnd,
+  // number = ssthresh, count = 1 when SACK drives the recovery.
+  kRecoveryStarted,
+  // Every byte outstanding when it began is acknowledged: seq = SND.UNA, length = cwnd.
+  kRecoveryEnded,
 };
 
 struct Trace {
@@ -170,6 +187,7 @@ struct Trace {
   std::uint32_t length = 0;
   int number = 0;
   int count = 0;
+  RetransmitCause cause = RetransmitCause::kNone;  // kRetransmit: why
 };
 
 // The result of Send() and Receive(): bytes moved, or an error (EPIPE, ENOTCONN, ECONNRESET...).

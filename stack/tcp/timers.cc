@@ -25,8 +25,10 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
                                      : wire::TcpFlags::kSyn | wire::TcpFlags::kAck;
       SendSegment(tcb, sender.iss(), flags, {}, /*with_syn_options=*/true);
       counters_.Increment(Counter::kTcpRetransmits);
-      EmitTrace(Trace{
-          .type = TraceType::kRetransmit, .connection = IdOf(tcb), .seq = sender.iss().value()});
+      EmitTrace(Trace{.type = TraceType::kRetransmit,
+                      .connection = IdOf(tcb),
+                      .seq = sender.iss().value(),
+                      .cause = RetransmitCause::kTimeout});
       ArmRetransmitTimer(tcb);
       return;
     }
@@ -39,13 +41,16 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
     Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
     return;
   }
+  counters_.Increment(Counter::kTcpRetransmitTimeouts);
   if (sender.only_fin_outstanding()) {
     // Only the FIN is outstanding: resend it.
     SendSegment(tcb, sender.snd_una(), wire::TcpFlags::kFin | wire::TcpFlags::kAck, {});
     sender.OnFinRetransmitted();
     counters_.Increment(Counter::kTcpRetransmits);
-    EmitTrace(Trace{
-        .type = TraceType::kRetransmit, .connection = IdOf(tcb), .seq = sender.snd_una().value()});
+    EmitTrace(Trace{.type = TraceType::kRetransmit,
+                    .connection = IdOf(tcb),
+                    .seq = sender.snd_una().value(),
+                    .cause = RetransmitCause::kTimeout});
   } else {
     Output(tcb);
   }

@@ -289,6 +289,7 @@ class Session {
       if ((control & kRelativeNumbers) != 0 && info) {
         wire::StoreBe32(&tcp[4], wire::LoadBe32(&tcp[4]) + info->rcv_nxt);
         wire::StoreBe32(&tcp[8], wire::LoadBe32(&tcp[8]) + info->snd_una);
+        ShiftSackBlocks(tcp, info->snd_una);
       }
     }
     if ((control & kKeepChecksums) != 0) return;
@@ -298,6 +299,32 @@ class Session {
       wire::StoreBe16(&tcp[16], 0);
       wire::StoreBe16(&tcp[16], wire::TransportChecksum(kPeerAddress, kOurAddress,
                                                         wire::IpProtocol::kTcp, tcp));
+    }
+  }
+
+  // Adds `base` to both edges of every block of a well-formed SACK option in `tcp`'s options, so
+  // that a seed can SACK our data relative to SND.UNA. Anything malformed is left alone (the
+  // stack's own parser has its say on it).
+  static void ShiftSackBlocks(std::span<std::uint8_t> tcp, std::uint32_t base) {
+    const std::size_t header_len = (std::size_t{tcp[12]} >> 4) * 4;
+    if (header_len < wire::kTcpMinHeaderLen || header_len > tcp.size()) return;
+    std::span<std::uint8_t> options =
+        tcp.subspan(wire::kTcpMinHeaderLen, header_len - wire::kTcpMinHeaderLen);
+    while (!options.empty()) {
+      const std::uint8_t kind = options[0];
+      if (kind == 0) return;  // end of option list
+      if (kind == 1) {        // no-operation
+        options = options.subspan(1);
+        continue;
+      }
+      if (options.size() < 2 || options[1] < 2 || options[1] > options.size()) return;
+      const std::size_t length = options[1];
+      if (kind == 5 && (length - 2) % 8 == 0) {  // SACK (RFC 2018 3)
+        for (std::size_t edge = 2; edge + 4 <= length; edge += 4) {
+          wire::StoreBe32(&options[edge], wire::LoadBe32(&options[edge]) + base);
+        }
+      }
+      options = options.subspan(length);
     }
   }
 

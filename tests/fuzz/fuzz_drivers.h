@@ -27,7 +27,8 @@ void RunWireInput(std::span<const std::uint8_t> data);
 // up to 56 s, so both the fast timers and the keepalive/TIME-WAIT ones fire). Control bits:
 inline constexpr std::uint8_t kAddressToConnection = 0x01;  // overwrite MACs, IPs, ports
 inline constexpr std::uint8_t kKeepChecksums = 0x02;        // leave IP/TCP checksums as given
-inline constexpr std::uint8_t kRelativeNumbers = 0x04;      // SEQ += RCV.NXT, ACK += SND.UNA
+// SEQ += RCV.NXT; ACK and the edges of SACK blocks += SND.UNA.
+inline constexpr std::uint8_t kRelativeNumbers = 0x04;
 inline constexpr std::uint8_t kToListener = 0x08;   // with 0x01: dst port = listener, src kept
 inline constexpr std::uint8_t kAppReceive = 0x10;   // the application drains the connection
 inline constexpr std::uint8_t kAppSend = 0x20;      // the application sends 1500 bytes

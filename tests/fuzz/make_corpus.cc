@@ -171,6 +171,25 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 4; ++i) AppendRecord(in, 5, kConn, seg(kA, 0, 0, {}, sack));
   AppendRecord(in, 5, kConn | fuzz::kAppSend, seg(kA, 0, 4000));
   stack_seed(in);
+  // Our sender's recovery with SACK (RFC 6675): the peer SACKs more and more of our data above
+  // a lost first segment while the application sends more (limited transmit), until the
+  // scoreboard shows the first segment lost; then a partial ACK, and an ACK of everything the
+  // two limited transmits sent (Nagle held 1080 of the first 4000 bytes back: 2920 in flight).
+  in.clear();
+  for (std::uint32_t sacked_end : {2920u, 4000u, 5500u}) {
+    wire::TcpOptions blocks;
+    blocks.sack_block_count = 1;
+    blocks.sack_blocks[0] = {1460, sacked_end};
+    AppendRecord(in, 5, kConn | fuzz::kAppSend, seg(kA, 0, 0, {}, blocks));
+  }
+  {
+    wire::TcpOptions blocks;
+    blocks.sack_block_count = 1;
+    blocks.sack_blocks[0] = {1460, 4040};
+    AppendRecord(in, 5, kConn, seg(kA, 0, 1460, {}, blocks));
+  }
+  AppendRecord(in, 5, kConn, seg(kA, 0, 5840 - 1460));  // up to the second limited transmit
+  stack_seed(in);
   // SACK blocks and D-SACK (RFC 2018, RFC 2883): five holes (more ranges than four blocks
   // report), a duplicate of an out-of-order segment, the first hole filled, a duplicate below
   // RCV.NXT (sequence numbers are relative to RCV.NXT), then the other holes filled.

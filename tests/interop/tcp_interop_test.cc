@@ -389,8 +389,7 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
         return peer->Exited() && (*client)->Finished();
       },
       // A bound for a hang, not a speed test. With SACK agreed, Linux's half is done in a
-      // quarter of a second and ours, NewReno's recovery without a scoreboard, in about 11 s
-      // (with SACK off, 7 to 8 s, Linux's half 3 to 5 s); see docs/testing.md.
+      // quarter of a second and ours in about 5 s (see docs/testing.md).
       seconds(40));
   ASSERT_TRUE(done) << Describe(*stack, apps, peer.get());
   ASSERT_EQ(peer->exit_code(), 0) << Describe(*stack, apps, peer.get());
@@ -412,6 +411,9 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
   // SACK with Linux (RFC 2018): our SYN offered it, and we send blocks only when the kernel's
   // SYN-ACK carried SACK-permitted; the losses on our side left holes that our ACKs reported.
   EXPECT_GT(stack->stack().counters()[Counter::kTcpSackBlocksSent], 0u)
+      << Describe(*stack, apps, peer.get());
+  // And our sender used the kernel's blocks (RFC 6675): holes resent from the scoreboard.
+  EXPECT_GT(stack->stack().counters()[Counter::kTcpSackRetransmits], 0u)
       << Describe(*stack, apps, peer.get());
 }
 

@@ -106,6 +106,48 @@ TEST(NewRenoTest, ThirdDuplicateAckTriggersFastRetransmitOnce) {
   EXPECT_EQ(reno.cwnd(), 9 * kMss);
 }
 
+// RFC 6675 5: with SACK, recovery sets cwnd = ssthresh and leaves it there: pipe, which the
+// sender counts, takes the place of inflation by duplicates and deflation by partial ACKs.
+TEST(NewRenoTest, SackRecoveryHoldsCwndAtSsthreshUntilTheFullAck) {
+  NewReno reno(kMss);
+  reno.set_sack_recovery(true);
+  Seq una(1000);
+  const Seq nxt = una + 8 * kMss;
+  EXPECT_FALSE(reno.OnDuplicateAck(una, nxt, 8 * kMss));
+  EXPECT_FALSE(reno.OnDuplicateAck(una, nxt, 8 * kMss));
+  EXPECT_TRUE(reno.OnDuplicateAck(una, nxt, 8 * kMss));
+  EXPECT_EQ(reno.ssthresh(), 4 * kMss);
+  EXPECT_EQ(reno.cwnd(), 4 * kMss);
+  EXPECT_FALSE(reno.OnDuplicateAck(una, nxt, 8 * kMss));
+  EXPECT_EQ(reno.cwnd(), 4 * kMss) << "no inflation";
+  EXPECT_FALSE(reno.OnNewAck(una += 2 * kMss, 2 * kMss)) << "a partial ACK asks for nothing";
+  EXPECT_EQ(reno.cwnd(), 4 * kMss) << "no deflation";
+  EXPECT_TRUE(reno.in_recovery());
+  EXPECT_FALSE(reno.OnNewAck(nxt, nxt - una));
+  EXPECT_FALSE(reno.in_recovery());
+  EXPECT_EQ(reno.cwnd(), 4 * kMss);
+}
+
+// RFC 6675 5 step 2: the scoreboard may show a loss before the third duplicate; recovery starts
+// as the third would start it, once per loss episode (RFC 6582 3.2 step 2).
+TEST(NewRenoTest, LossDetectedByTheScoreboardEntersRecoveryOnce) {
+  NewReno reno(kMss);
+  reno.set_sack_recovery(true);
+  const Seq una(1);
+  const Seq nxt = una + 10 * kMss;
+  EXPECT_TRUE(reno.OnLossDetected(una, nxt, 10 * kMss));
+  EXPECT_TRUE(reno.in_recovery());
+  EXPECT_EQ(reno.cwnd(), 5 * kMss);
+  EXPECT_FALSE(reno.OnLossDetected(una, nxt, 10 * kMss)) << "already recovering";
+  // After the full ACK, a loss reported below the old recovery point is the same episode...
+  reno.OnNewAck(nxt, 10 * kMss);
+  ASSERT_FALSE(reno.in_recovery());
+  reno.OnRetransmitTimeout(10 * kMss, nxt + 10 * kMss);
+  EXPECT_FALSE(reno.OnLossDetected(nxt + kMss, nxt + 10 * kMss, 9 * kMss));
+  // ...and one above it a new one.
+  EXPECT_TRUE(reno.OnLossDetected(nxt + 10 * kMss, nxt + 20 * kMss, 10 * kMss));
+}
+
 TEST(NewRenoTest, SsthreshIsAtLeastTwoSegments) {
   NewReno reno(kMss);
   const Seq una(1);

@@ -336,34 +336,6 @@ TEST_F(SackReceiver, DataSegmentsCarryBlocksOnlyWhereThePeersMssLeavesRoom) {
   }
 }
 
-// The sender does not use SACK information yet; blocks from the peer, plausible or not, must
-// change nothing: duplicate ACKs carrying them still count towards fast retransmit, and none of
-// them is dropped.
-TEST_F(SackReceiver, PeerSackBlocksLeaveTheSenderAsItWas) {
-  const std::uint32_t ours = h_.our_iss() + 1;
-  ASSERT_FALSE(h_.stack().SetNoDelay(id_, true, h_.now()));
-  ASSERT_EQ(h_.stack().Send(id_, Pattern(1460 * 5), h_.now()).bytes, 1460u * 5);
-  ASSERT_EQ(h_.Take().size(), 5u);
-  wire::TcpOptions options;
-  options.sack_block_count = 4;
-  options.sack_blocks = {Block{ours + 1460, ours + 2920}, Block{ours + 4 * 1460, ours + 99999},
-                         Block{ours + 500, ours + 100}, Block{1, 2}};
-  for (int i = 0; i < 2; ++i) {
-    h_.Inject(kPort, TcpFlags::kAck, At(0), ours, 65535, {}, options);
-    EXPECT_TRUE(h_.Take().empty());
-  }
-  h_.Inject(kPort, TcpFlags::kAck, At(0), ours, 65535, {}, options);
-  const Segment retransmission = h_.TakeOne();
-  EXPECT_EQ(retransmission.seq, ours);
-  EXPECT_EQ(h_.Count(Counter::kTcpFastRetransmits), 1u);
-  EXPECT_EQ(h_.Count(Counter::kDropTcpBadAck), 0u);
-  EXPECT_EQ(h_.Count(Counter::kDropTcpMalformed), 0u);
-  // SACK blocks never make us forget data: everything is still in flight until acknowledged.
-  EXPECT_EQ(h_.stack().Info(id_)->send_buffered, 1460u * 5);
-  h_.Inject(kPort, TcpFlags::kAck, At(0), ours + 1460 * 5, 65535, {}, options);
-  EXPECT_EQ(h_.stack().Info(id_)->send_buffered, 0u);
-}
-
 // RFC 6675 2: with SACK a duplicate ACK is one that SACKs data beyond the hole, whatever its
 // window says. Linux's window grows while it queues our out-of-order segments; requiring it
 // unchanged (RFC 5681 2 without SACK) left every loss to the retransmission timer.

@@ -162,12 +162,15 @@ TEST_P(TransferTest, BothWaysByteIdenticalOverAFaultyLinkAndCleanClose) {
   // spurious retransmissions deliver data twice, which D-SACK blocks report (RFC 2883).
   for (Stack* stack : {&pair.a(), &pair.b()}) {
     const Counters& counters = stack->counters();
+    // The senders recover from the scoreboard (RFC 6675) when SACK is on, never when it is off.
     if (GetParam().sack) {
       EXPECT_GT(counters[Counter::kTcpSackBlocksSent], 0u);
       EXPECT_GT(counters[Counter::kTcpDsacksSent], 0u);
+      EXPECT_GT(counters[Counter::kTcpSackRetransmits], 0u);
     } else {
       EXPECT_EQ(counters[Counter::kTcpSackBlocksSent], 0u);
       EXPECT_EQ(counters[Counter::kTcpDsacksSent], 0u);
+      EXPECT_EQ(counters[Counter::kTcpSackRetransmits], 0u);
     }
   }
 }

@@ -1,0 +1,146 @@
+// The sender's SACK scoreboard (RFC 6675 2) on its own: what blocks it records, and the answers
+// RFC 6675's recovery takes from it (IsLost as a boundary, the unSACKed bytes pipe counts, the
+// holes NextSeg resends), checked to the byte, across the wrap of the sequence space too.
+#include "stack/tcp/sack_scoreboard.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <ostream>
+#include <vector>
+
+namespace tapstack::tcp {
+
+void PrintTo(const SeqRange& range, std::ostream* os) {
+  *os << "[" << range.left.value() << ", " << range.right.value() << ")";
+}
+
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr std::uint32_t kMss = 1000;
+constexpr std::uint32_t kDupThreshold = 3;
+
+// Byte offsets from a base, so that every test also runs across the wrap of the space.
+class SackScoreboardTest : public ::testing::TestWithParam<std::uint32_t> {
+ protected:
+  Seq At(std::uint32_t offset) const { return Seq(GetParam() + offset); }
+  SeqRange Range(std::uint32_t left, std::uint32_t right) const {
+    return SeqRange{At(left), At(right)};
+  }
+  bool Update(std::uint32_t una, std::uint32_t max, std::vector<SeqRange> blocks) {
+    return board_.Update(At(una), At(max), blocks);
+  }
+  std::vector<SeqRange> Ranges() const {
+    return std::vector<SeqRange>(board_.ranges().begin(), board_.ranges().end());
+  }
+
+  SackScoreboard board_;
+};
+
+TEST_P(SackScoreboardTest, RecordsBlocksInOrderAndSaysWhenTheyBringNews) {
+  EXPECT_TRUE(Update(0, 10'000, {Range(5000, 6000)}));
+  EXPECT_TRUE(Update(0, 10'000, {Range(2000, 3000)}));
+  EXPECT_THAT(Ranges(), ElementsAre(Range(2000, 3000), Range(5000, 6000)));
+  // The same blocks again, or a part of one: nothing new (RFC 6675 2: not a duplicate ACK).
+  EXPECT_FALSE(Update(0, 10'000, {Range(5000, 6000), Range(2000, 2500)}));
+  // One byte more is news.
+  EXPECT_TRUE(Update(0, 10'000, {Range(5000, 6001)}));
+  EXPECT_THAT(Ranges(), ElementsAre(Range(2000, 3000), Range(5000, 6001)));
+}
+
+TEST_P(SackScoreboardTest, MergesOverlappingAndAdjacentBlocks) {
+  Update(0, 10'000, {Range(1000, 2000), Range(3000, 4000), Range(6000, 7000)});
+  // Adjacent on the left, overlapping on the right: the first two become one.
+  EXPECT_TRUE(Update(0, 10'000, {Range(2000, 3500)}));
+  EXPECT_THAT(Ranges(), ElementsAre(Range(1000, 4000), Range(6000, 7000)));
+  // One block spanning everything.
+  EXPECT_TRUE(Update(0, 10'000, {Range(500, 8000)}));
+  EXPECT_THAT(Ranges(), ElementsAre(Range(500, 8000)));
+}
+
+TEST_P(SackScoreboardTest, IgnoresBlocksThatReportNothingWeSentAboveTheAck) {
+  // Empty, inverted, beyond SND.MAX, and wholly acknowledged (a D-SACK block below the ACK).
+  EXPECT_FALSE(Update(
+      1000, 10'000, {Range(3000, 3000), Range(4000, 3500), Range(9000, 10'001), Range(500, 1000)}));
+  EXPECT_THAT(Ranges(), IsEmpty());
+  // A block straddling the ACK keeps only what lies above it.
+  EXPECT_TRUE(Update(1000, 10'000, {Range(500, 1500)}));
+  EXPECT_THAT(Ranges(), ElementsAre(Range(1000, 1500)));
+}
+
+TEST_P(SackScoreboardTest, CumulativeAckDropsAndTrimsRanges) {
+  Update(0, 10'000, {Range(1000, 2000), Range(3000, 4000), Range(5000, 6000)});
+  board_.Acknowledge(At(3500));
+  EXPECT_THAT(Ranges(), ElementsAre(Range(3500, 4000), Range(5000, 6000)));
+  board_.Acknowledge(At(6000));
+  EXPECT_TRUE(board_.empty());
+  EXPECT_EQ(board_.HighestSacked(At(6000)), At(6000));
+}
+
+TEST_P(SackScoreboardTest, LostBoundaryFollowsRfc6675IsLost) {
+  // Nothing SACKed: nothing lost.
+  EXPECT_EQ(board_.LostBoundary(At(0), kMss, kDupThreshold), At(0));
+  // Two segments SACKed above the hole: (DupThresh - 1) * SMSS bytes, not more: not lost yet.
+  Update(0, 10'000, {Range(1000, 3000)});
+  EXPECT_EQ(board_.LostBoundary(At(0), kMss, kDupThreshold), At(0));
+  // One byte more: more than (DupThresh - 1) * SMSS bytes above [0, 1000), which is lost.
+  Update(0, 10'000, {Range(3000, 3001)});
+  EXPECT_EQ(board_.LostBoundary(At(0), kMss, kDupThreshold), At(1000));
+  // Three discontiguous ranges, few bytes: the bytes below the lowest of them are lost, and a
+  // hole between the upper two is not.
+  board_.Clear();
+  Update(0, 10'000, {Range(2000, 2100), Range(4000, 4100), Range(6000, 6100)});
+  EXPECT_EQ(board_.LostBoundary(At(0), kMss, kDupThreshold), At(2000));
+  // With [7000, 8901) above them, 2,001 bytes lie above the hole before 6000 and only two
+  // ranges: the byte rule takes the hole for lost.
+  Update(0, 10'000, {Range(7000, 8901)});
+  EXPECT_EQ(board_.LostBoundary(At(0), kMss, kDupThreshold), At(6000));
+}
+
+TEST_P(SackScoreboardTest, CountsUnsackedBytesInAnyInterval) {
+  Update(0, 10'000, {Range(1000, 2000), Range(3000, 4000)});
+  EXPECT_EQ(board_.UnsackedBytes(At(0), At(10'000)), 8000u);
+  EXPECT_EQ(board_.UnsackedBytes(At(1500), At(3500)), 1000u);
+  EXPECT_EQ(board_.UnsackedBytes(At(1000), At(2000)), 0u);
+  EXPECT_EQ(board_.UnsackedBytes(At(5000), At(5000)), 0u);
+  EXPECT_EQ(board_.UnsackedBytes(At(6000), At(5000)), 0u);  // an empty interval
+}
+
+TEST_P(SackScoreboardTest, NextHoleSkipsSackedDataAndStopsAtTheLimit) {
+  Update(0, 10'000, {Range(1000, 2000), Range(2500, 4000)});
+  EXPECT_EQ(board_.NextHole(At(0), At(10'000), kMss), Range(0, 1000));
+  EXPECT_EQ(board_.NextHole(At(0), At(10'000), 600), Range(0, 600));  // at most max_length
+  EXPECT_EQ(board_.NextHole(At(1200), At(10'000), kMss), Range(2000, 2500));
+  EXPECT_EQ(board_.NextHole(At(2500), At(10'000), kMss), Range(4000, 5000));
+  EXPECT_EQ(board_.NextHole(At(2500), At(4300), kMss), Range(4000, 4300));
+  EXPECT_EQ(board_.NextHole(At(1000), At(2000), kMss), std::nullopt);  // all SACKed
+  EXPECT_EQ(board_.NextHole(At(4000), At(4000), kMss), std::nullopt);  // nothing below the limit
+}
+
+TEST_P(SackScoreboardTest, ForgetsTheHighestRangeWhenFull) {
+  // kMaxRanges separate ranges, then one more in the middle and one above them all.
+  for (std::uint32_t i = 0; i < SackScoreboard::kMaxRanges; ++i) {
+    Update(0, 1'000'000, {Range(1000 + i * 1000, 1500 + i * 1000)});
+  }
+  ASSERT_EQ(board_.ranges().size(), SackScoreboard::kMaxRanges);
+  const SeqRange highest = board_.ranges().back();
+  EXPECT_TRUE(Update(0, 1'000'000, {Range(1600, 1700)}));
+  EXPECT_EQ(board_.ranges().size(), SackScoreboard::kMaxRanges);
+  EXPECT_EQ(board_.ranges()[1], Range(1600, 1700));
+  EXPECT_NE(board_.ranges().back(), highest) << "the highest was forgotten to make room";
+  // A block above everything kept is news, but there is no room for it.
+  EXPECT_TRUE(Update(0, 1'000'000, {Range(900'000, 901'000)}));
+  EXPECT_EQ(board_.ranges().size(), SackScoreboard::kMaxRanges);
+  EXPECT_EQ(board_.HighestSacked(At(0)), board_.ranges().back().right);
+  EXPECT_LT(board_.HighestSacked(At(0)), At(900'000));
+}
+
+INSTANTIATE_TEST_SUITE_P(Bases, SackScoreboardTest,
+                         ::testing::Values(1u, 0xffff'f000u, 0x7fff'fc00u));
+
+}  // namespace
+}  // namespace tapstack::tcp

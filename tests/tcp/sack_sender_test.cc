@@ -1,0 +1,250 @@
+// Loss recovery with SACK (RFC 6675) on the virtual clock: the peer is the hand-driven harness,
+// which ACKs our segments with SACK blocks chosen by each test, and every segment we send back is
+// checked: when recovery starts, which hole goes out and when, how pipe holds new data back, when
+// recovery ends, and how a retransmission timeout treats the scoreboard (RFC 2018 8, RFC 6675
+// 5.1). Our segments are numbered from 0, each kMss bytes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <utility>
+#include <vector>
+
+#include "tests/support/tcp_harness.h"
+
+namespace tapstack::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using wire::TcpFlags;
+using Block = wire::TcpOptions::SackBlock;
+
+constexpr std::uint16_t kPort = 8000;
+constexpr std::uint32_t kPeerIss = 0x20000;
+constexpr std::uint32_t kMss = 1460;  // the harness's peer offers this MSS
+
+class SackSender : public ::testing::Test {
+ protected:
+  SackSender() : h_({.peer_offers_sack = true}) {}
+  void SetUp() override {
+    id_ = h_.EstablishPassive(kPort, kPeerIss);
+    ASSERT_TRUE(h_.stack().Info(id_)->sack_permitted);
+    ASSERT_FALSE(h_.stack().SetNoDelay(id_, true, h_.now()));
+  }
+
+  // Our sequence number at the start of segment `n`.
+  std::uint32_t Seg(std::uint32_t n) const { return h_.our_iss() + 1 + n * kMss; }
+  // The segment number a sequence number starts.
+  std::uint32_t SegmentOf(std::uint32_t seq) const { return (seq - (h_.our_iss() + 1)) / kMss; }
+
+  // Queues `segments` full segments; returns the numbers of those sent at once.
+  std::vector<std::uint32_t> Write(std::uint32_t segments) {
+    const Bytes data(segments * kMss, 0x5a);
+    EXPECT_EQ(h_.stack().Send(id_, data, h_.now()).bytes, data.size());
+    return Sent();
+  }
+  // The peer ACKs `ack` (a segment number) and SACKs the segment ranges [from, to) in `blocks`.
+  std::vector<std::uint32_t> Ack(
+      std::uint32_t ack,
+      std::initializer_list<std::pair<std::uint32_t, std::uint32_t>> blocks = {}) {
+    wire::TcpOptions options;
+    for (const auto& [from, to] : blocks) {
+      options.sack_blocks[options.sack_block_count++] = Block{Seg(from), Seg(to)};
+    }
+    h_.Inject(kPort, TcpFlags::kAck, kPeerIss + 1, Seg(ack), 65535, {}, options);
+    return Sent();
+  }
+  // The numbers of the segments we sent since last asked; every one must be full-sized.
+  std::vector<std::uint32_t> Sent() {
+    std::vector<std::uint32_t> numbers;
+    for (const Segment& segment : h_.Take()) {
+      if (segment.payload.empty()) continue;
+      EXPECT_EQ(segment.payload.size(), kMss) << segment.Describe();
+      numbers.push_back(SegmentOf(segment.seq));
+    }
+    return numbers;
+  }
+  // Advances the clock until the retransmission timer sends something.
+  std::vector<std::uint32_t> AwaitTimeout() {
+    for (int step = 0; step < 1000; ++step) {
+      h_.AdvanceBy(milliseconds(10));
+      if (std::vector<std::uint32_t> sent = Sent(); !sent.empty()) return sent;
+    }
+    ADD_FAILURE() << "no retransmission within 10 s";
+    return {};
+  }
+  std::uint32_t Cwnd() { return h_.stack().Info(id_)->cwnd; }
+  std::vector<tcp::Trace> TracesOf(tcp::TraceType type) const {
+    std::vector<tcp::Trace> found;
+    for (const tcp::Trace& trace : h_.traces()) {
+      if (trace.type == type) found.push_back(trace);
+    }
+    return found;
+  }
+
+  TcpHarness h_;
+  tcp::ConnectionId id_;
+};
+
+// RFC 6675 5: the third duplicate ACK (each SACKing one more segment) starts recovery: cwnd =
+// ssthresh = FlightSize / 2, the first segment is resent at once, and then pipe, not cwnd against
+// the flight size, decides when new data may follow. Before it, limited transmit (RFC 3042): the
+// first and second duplicates each send one new segment beyond cwnd.
+TEST_F(SackSender, ThirdSackingDuplicateStartsRecoveryAndPipeGatesNewData) {
+  ASSERT_THAT(Write(20), ElementsAre(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));  // the initial window
+  // Segment 0 is lost; 1, 2 and 3 arrive.
+  EXPECT_THAT(Ack(0, {{1, 2}}), ElementsAre(10));
+  EXPECT_THAT(Ack(0, {{1, 3}}), ElementsAre(11));
+  EXPECT_THAT(Ack(0, {{1, 4}}), ElementsAre(0)) << "the first segment, and nothing else";
+  EXPECT_EQ(Cwnd(), 6 * kMss);
+  EXPECT_EQ(h_.Count(Counter::kTcpRecoveries), 1u);
+  EXPECT_EQ(h_.Count(Counter::kTcpFastRetransmits), 1u);
+  const std::vector<tcp::Trace> started = TracesOf(tcp::TraceType::kRecoveryStarted);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].seq, Seg(0));
+  EXPECT_EQ(started[0].length, 6 * kMss);
+  EXPECT_EQ(started[0].number, static_cast<int>(6 * kMss));
+  EXPECT_EQ(started[0].count, 1) << "SACK drives it";
+  // pipe: segments 4 to 11 may be in the network, and the copy of 0: 9 segments, over cwnd's 6.
+  // Each further SACKed segment takes one out; at 5 there is room for one new segment.
+  for (std::uint32_t sacked_up_to = 5; sacked_up_to <= 7; ++sacked_up_to) {
+    EXPECT_THAT(Ack(0, {{1, sacked_up_to}}), IsEmpty());
+  }
+  EXPECT_THAT(Ack(0, {{1, 8}}), ElementsAre(12));
+  EXPECT_THAT(Ack(0, {{1, 9}}), ElementsAre(13));
+  EXPECT_EQ(Cwnd(), 6 * kMss) << "no inflation in RFC 6675 recovery";
+}
+
+// Limited transmit without SACK: RFC 3042 counts RFC 5681's duplicates (no data, the same
+// window).
+TEST(LimitedTransmit, WorksWithoutSackToo) {
+  TcpHarness h;
+  const tcp::ConnectionId id = h.EstablishPassive(kPort, kPeerIss);
+  ASSERT_FALSE(h.stack().Info(id)->sack_permitted);
+  ASSERT_FALSE(h.stack().SetNoDelay(id, true, h.now()));
+  const std::uint32_t first = h.our_iss() + 1;
+  ASSERT_EQ(h.stack().Send(id, Bytes(20 * kMss, 1), h.now()).bytes, 20 * kMss);
+  ASSERT_EQ(h.Take().size(), 10u);
+  for (std::uint32_t duplicate = 1; duplicate <= 3; ++duplicate) {
+    h.Inject(kPort, TcpFlags::kAck, kPeerIss + 1, first, 65535);
+    const std::vector<Segment> sent = h.Take();
+    ASSERT_EQ(sent.size(), 1u) << "duplicate " << duplicate;
+    EXPECT_EQ(sent[0].seq, duplicate < 3 ? first + (9 + duplicate) * kMss : first);
+  }
+}
+
+// RFC 6675 NextSeg rule 1: a second hole is resent as soon as the scoreboard takes it for lost
+// (more than two segments SACKed above it), before any partial ACK, and never twice.
+TEST_F(SackSender, LaterHoleGoesOutOnceTheScoreboardShowsItLost) {
+  ASSERT_EQ(Write(20).size(), 10u);
+  // Segments 0 and 2 are lost; 10 and 11 go by limited transmit.
+  ASSERT_THAT(Ack(0, {{1, 2}}), ElementsAre(10));
+  ASSERT_THAT(Ack(0, {{3, 4}, {1, 2}}), ElementsAre(11));
+  ASSERT_THAT(Ack(0, {{3, 5}, {1, 2}}), ElementsAre(0));
+  // Three segments SACKed above the hole at 2 make it lost, but pipe (6 to 11 and the copy of 0)
+  // exceeds cwnd's six segments, and so on until one more segment has left the network.
+  EXPECT_THAT(Ack(0, {{3, 6}, {1, 2}}), IsEmpty());
+  EXPECT_THAT(Ack(0, {{3, 7}, {1, 2}}), IsEmpty());
+  // Room for one: the hole goes before new data.
+  EXPECT_THAT(Ack(0, {{3, 8}, {1, 2}}), ElementsAre(2));
+  EXPECT_EQ(h_.Count(Counter::kTcpSackRetransmits), 1u);
+  const std::vector<tcp::Trace> resent = TracesOf(tcp::TraceType::kRetransmit);
+  ASSERT_EQ(resent.size(), 2u);
+  EXPECT_EQ(resent[0].cause, tcp::RetransmitCause::kFast);
+  EXPECT_EQ(resent[1].cause, tcp::RetransmitCause::kSack);
+  EXPECT_EQ(resent[1].seq, Seg(2));
+  // The copy of 0 arrives: a partial ACK up to the hole at 2, which was already resent. NewReno
+  // would resend it again; RFC 6675 does not, and sends new data as pipe allows (one segment:
+  // 8 to 11 and the copy of 2 remain in the network).
+  EXPECT_THAT(Ack(2, {{3, 8}}), ElementsAre(12));
+  EXPECT_EQ(h_.Count(Counter::kTcpSackRetransmits), 1u);
+}
+
+// NextSeg rule 3: with no new data to send, a hole below the highest SACKed byte goes out even
+// before it counts as lost, so that the last holes of a transfer do not wait for the timer.
+TEST_F(SackSender, WithNothingNewToSendAnUnreportedHoleIsResent) {
+  ASSERT_EQ(Write(10).size(), 10u);
+  // Segments 0 and 7 are lost; 8 and 9 arrive after the others.
+  Ack(0, {{1, 2}});
+  Ack(0, {{1, 3}});
+  ASSERT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));
+  EXPECT_THAT(Ack(0, {{1, 5}}), IsEmpty());
+  EXPECT_THAT(Ack(0, {{1, 6}}), IsEmpty());
+  EXPECT_THAT(Ack(0, {{1, 7}}), IsEmpty());
+  // 8 arrives: only one segment above the hole at 7, not lost, but rule 3 resends it once pipe
+  // (the copy of 0, and 9) leaves room.
+  EXPECT_THAT(Ack(0, {{8, 9}, {1, 7}}), ElementsAre(7));
+  EXPECT_THAT(Ack(0, {{8, 10}, {1, 7}}), IsEmpty()) << "HighRxt is past it: not twice";
+}
+
+// RFC 6675 5: recovery ends when the cumulative ACK reaches the recovery point (everything sent
+// when it began); cwnd stays at ssthresh, and a trace says so.
+TEST_F(SackSender, FullAckEndsRecovery) {
+  ASSERT_EQ(Write(10).size(), 10u);
+  Ack(0, {{1, 2}});
+  Ack(0, {{1, 3}});
+  ASSERT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));
+  EXPECT_THAT(Ack(4, {}), IsEmpty()) << "a partial ACK; segments 4 to 9 are in flight";
+  EXPECT_TRUE(TracesOf(tcp::TraceType::kRecoveryEnded).empty());
+  Ack(10, {});
+  const std::vector<tcp::Trace> ended = TracesOf(tcp::TraceType::kRecoveryEnded);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].seq, Seg(10));
+  EXPECT_EQ(ended[0].length, 5 * kMss);
+  EXPECT_EQ(Cwnd(), 5 * kMss);
+  EXPECT_EQ(h_.stack().Info(id_)->send_buffered, 0u);
+}
+
+// RFC 6675 5 step 2: one ACK that SACKs more than two segments above the first shows it lost;
+// recovery need not wait for three duplicates (an ACK may have been lost, or one covers several
+// segments).
+TEST_F(SackSender, OneAckShowingTheFirstSegmentLostStartsRecovery) {
+  ASSERT_EQ(Write(10).size(), 10u);
+  EXPECT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));
+  EXPECT_EQ(h_.Count(Counter::kTcpRecoveries), 1u);
+}
+
+// RFC 2018 8: after a timeout the scoreboard is forgotten (the receiver may have reneged), and
+// RFC 6675 5.1: go-back-N skips what blocks reported since then.
+TEST_F(SackSender, TimeoutForgetsTheScoreboardThenGoBackNSkipsWhatIsSackedAfterIt) {
+  ASSERT_EQ(Write(10).size(), 10u);
+  // Segment 0 is lost and only one duplicate makes it back: no recovery.
+  EXPECT_THAT(Ack(0, {{1, 2}}), IsEmpty());
+  ASSERT_EQ(h_.Count(Counter::kTcpRecoveries), 0u);
+  EXPECT_THAT(AwaitTimeout(), ElementsAre(0)) << "cwnd is one segment after the timeout";
+  EXPECT_EQ(h_.Count(Counter::kTcpRetransmitTimeouts), 1u);
+  // The copy of 0 arrives, and 2 to 4 are reported held: 1 goes out, then go-back-N jumps over
+  // 2 to 4 (cwnd, two segments now, holds 5 back until the next ACK).
+  EXPECT_THAT(Ack(1, {{2, 5}}), ElementsAre(1));
+  EXPECT_THAT(Ack(5, {}), ElementsAre(5, 6, 7));
+}
+
+// Blocks that report nothing we sent, or nothing above SND.UNA, change nothing: only a plausible
+// block counts, and the duplicates still add up to a fast retransmit (RFC 5681 2 for the pure
+// ACKs that repeat it).
+TEST_F(SackSender, ImplausibleBlocksAreIgnored) {
+  ASSERT_EQ(Write(5).size(), 5u);
+  wire::TcpOptions options;
+  options.sack_block_count = 4;
+  options.sack_blocks = {Block{Seg(1), Seg(2)}, Block{Seg(4), Seg(4) + 99'999},
+                         Block{Seg(0) + 500, Seg(0) + 100}, Block{1, 2}};
+  for (int i = 0; i < 2; ++i) {
+    h_.Inject(kPort, TcpFlags::kAck, kPeerIss + 1, Seg(0), 65535, {}, options);
+    EXPECT_THAT(Sent(), IsEmpty());
+  }
+  h_.Inject(kPort, TcpFlags::kAck, kPeerIss + 1, Seg(0), 65535, {}, options);
+  EXPECT_THAT(Sent(), ElementsAre(0));
+  EXPECT_EQ(h_.Count(Counter::kDropTcpBadAck), 0u);
+  EXPECT_EQ(h_.Count(Counter::kDropTcpMalformed), 0u);
+  // SACK blocks never make us forget data: everything is still in flight until acknowledged.
+  EXPECT_EQ(h_.stack().Info(id_)->send_buffered, 5u * kMss);
+  Ack(5, {});
+  EXPECT_EQ(h_.stack().Info(id_)->send_buffered, 0u);
+}
+
+}  // namespace
+}  // namespace tapstack::testing
