@@ -67,6 +67,7 @@ namespace tapstack {
   X(kTcpRecoveries, "tcp_recoveries")                               \
   X(kTcpRetransmitTimeouts, "tcp_retransmit_timeouts")              \
   X(kTcpSackRetransmits, "tcp_sack_retransmits")                    \
+  X(kTcpLostRetransmits, "tcp_lost_retransmits")                    \
   X(kTcpChallengeAcks, "tcp_challenge_acks")                        \
   X(kTcpRateLimitedAcks, "tcp_rate_limited_acks")                   \
   X(kTcpZeroWindowProbes, "tcp_zero_window_probes")                 \

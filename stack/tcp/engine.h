@@ -175,7 +175,7 @@ class TcpEngine {
   void Transmit(const FourTuple& tuple, const wire::TcpRepr& segment);
   // Puts one of the sender's transmissions on the wire (payload read from the send buffer).
   void SendTransmission(Tcb& tcb, const Transmission& transmission);
-  void RetransmitFirstSegment(Tcb& tcb);
+  void RetransmitFirstSegment(Tcb& tcb, RetransmitCause cause = RetransmitCause::kFast);
   // The send timer (Tcb::send_timer) for retransmission or for the persist timer; cancelling one
   // leaves the timer alone when it is armed for the other. The retransmission timer is due no
   // later than the user timeout.

@@ -368,7 +368,10 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
                     .number = static_cast<int>(sender.ssthresh()),
                     .count = sender.in_sack_recovery() ? 1 : 0});
   }
-  if (result.retransmit_first) {
+  if (result.retransmission_lost) {
+    counters_.Increment(Counter::kTcpLostRetransmits);
+    RetransmitFirstSegment(tcb, RetransmitCause::kSack);
+  } else if (result.retransmit_first) {
     counters_.Increment(Counter::kTcpFastRetransmits);
     RetransmitFirstSegment(tcb);
   }

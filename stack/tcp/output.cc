@@ -228,11 +228,12 @@ void TcpEngine::Output(Tcb& tcb, bool override_sws) {
   }
 }
 
-void TcpEngine::RetransmitFirstSegment(Tcb& tcb) {
+void TcpEngine::RetransmitFirstSegment(Tcb& tcb, RetransmitCause cause) {
   // Fast retransmit (RFC 5681 3.2) and RFC 6582 partial ACKs: resend the segment at SND.UNA
-  // without moving SND.NXT.
-  const std::optional<Transmission> first = tcb.sender.FirstSegment();
+  // without moving SND.NXT. Also a copy of it that the scoreboard shows lost (cause kSack).
+  std::optional<Transmission> first = tcb.sender.FirstSegment();
   if (!first) return;
+  first->retransmit = cause;
   if (first->fin) {
     SendSegment(tcb, first->seq, wire::TcpFlags::kFin | wire::TcpFlags::kAck, {});
     return;

@@ -187,6 +187,10 @@ void Sender::OnTransmitted(const Transmission& transmission, Duration now) {
   if (transmission.retransmit == RetransmitCause::kSack) {
     // A hole resent from the scoreboard: SND.NXT stays, HighRxt moves (RFC 6675 NextSeg).
     high_rxt_ = Max(high_rxt_, transmission.seq + (transmission.fin ? 1 : transmission.length));
+    if (transmission.seq == snd_una_) {
+      first_resent_ = true;
+      first_resent_at_max_ = snd_max_;
+    }
     if (transmission.seq < rtt_seq_) rtt_timing_ = false;  // Karn (RFC 6298 3)
     return;
   }
@@ -227,7 +231,19 @@ void Sender::OnFirstSegmentRetransmitted(const Transmission& transmission) {
   rtt_timing_ = false;  // Karn (RFC 6298 3)
   if (sack_recovery_) {
     high_rxt_ = Max(high_rxt_, transmission.seq + (transmission.fin ? 1 : transmission.length));
+    first_resent_ = true;
+    first_resent_at_max_ = snd_max_;
   }
+}
+
+bool Sender::FirstResendLost() const {
+  if (!sack_recovery_ || !first_resent_ || !scoreboard_) return false;
+  if (!(first_resent_at_max_ < snd_max_)) return false;
+  const std::uint32_t sent_after = snd_max_ - first_resent_at_max_;
+  const std::uint32_t sacked_after =
+      sent_after - scoreboard_->UnsackedBytes(first_resent_at_max_, snd_max_);
+  // The same margin against reordering as IsLost's (RFC 6675): more than DupThresh - 1 segments.
+  return sacked_after > (NewReno::kDuplicateAckThreshold - 1) * mss_;
 }
 
 AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
@@ -265,6 +281,10 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     snd_una_ = ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     if (scoreboard_) scoreboard_->Acknowledge(ack);
+    // The new first segment was resent if it lies below HighRxt, at a time we no longer know:
+    // SND.MAX now is a bound that can only make FirstResendLost later, never wrong.
+    first_resent_ = ack < high_rxt_;
+    first_resent_at_max_ = snd_max_;
     // RFC 6298 (Karn): only segments sent once give RTT samples; timing stops on a timeout.
     if (rtt_timing_ && rtt_seq_ <= ack) {
       rto_.OnRttSample(now - rtt_start_);
@@ -295,6 +315,10 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
   // arrived (several segments SACKed by one ACK, or ACKs lost on the way).
   if (scoreboard_ && !congestion_.in_recovery() && flight_size() > 0 && snd_una_ < LostBoundary()) {
     entered_recovery = congestion_.OnLossDetected(snd_una_, snd_max_, flight_size());
+  }
+  if (!entered_recovery && !result.recovery_ended && FirstResendLost()) {
+    result.retransmit_first = true;
+    result.retransmission_lost = true;
   }
   if (entered_recovery) {
     // RFC 5681 3.2 step 2, RFC 6675 5 step 4.3: resend the first segment now. Nothing else of

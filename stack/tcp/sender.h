@@ -54,6 +54,8 @@ struct AckResult {
   bool window_opened : 1 = false;  // the segment updated SND.WND (SND.WL1/WL2) to a non-zero value
   bool recovery_started : 1 = false;  // fast recovery began with this ACK
   bool recovery_ended : 1 = false;    // this ACK covered everything recovery had to recover
+  // With retransmit_first: the copy of the first segment resent in this recovery is lost too.
+  bool retransmission_lost : 1 = false;
 };
 
 class Sender {
@@ -189,6 +191,10 @@ class Sender {
   std::uint32_t Pipe(Seq lost_boundary) const;
   // Go-back-N after a timeout skips what the peer has reported held since (RFC 6675 5.1).
   void SkipSackedData();
+  // Whether the copy of the segment at SND.UNA resent in this recovery is lost as well: RFC 6675
+  // leaves that to the retransmission timer; Linux, before RACK (RFC 8985) took it over, told it
+  // as this does, by data sent after the copy being SACKed while the copy is not.
+  bool FirstResendLost() const;
   // RFC 9293 3.10.7.4: take the window from the newest segment only (SND.WL1/SND.WL2).
   void UpdateWindow(Seq seq, Seq ack, std::uint32_t window);
 
@@ -209,12 +215,18 @@ class Sender {
   bool rtt_timing_ : 1 = false;
   bool sack_permitted_ : 1 = false;
   bool sack_recovery_ : 1 = false;  // see in_sack_recovery()
+  // In SACK recovery, the segment at SND.UNA has been resent, when SND.MAX was
+  // first_resent_at_max_ or earlier.
+  bool first_resent_ : 1 = false;
   std::uint16_t syn_retransmissions_ = 0;
   std::uint16_t retransmissions_ = 0;            // consecutive timeouts without progress
   std::uint16_t persist_probes_unanswered_ = 0;  // window probes since the peer last spoke
   Seq rtt_seq_;  // timed segment's end: an ACK at or past it gives the sample
   // RFC 6675 HighRxt: the end of the highest hole resent in this recovery.
   Seq high_rxt_;
+  // See first_resent_. Data SACKed above it was sent after that copy: once more than two segments'
+  // worth is, the copy is taken for lost (see DetectLostRetransmission).
+  Seq first_resent_at_max_;
   // The send buffer's size, right after the hot fields (48 bytes), is read by every segment.
   SendBuffer buffer_;
   // Read and written when an ACK acknowledges new data.

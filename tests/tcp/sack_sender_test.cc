@@ -164,6 +164,25 @@ TEST_F(SackSender, LaterHoleGoesOutOnceTheScoreboardShowsItLost) {
   EXPECT_EQ(h_.Count(Counter::kTcpSackRetransmits), 1u);
 }
 
+// A resent first segment that is lost again: RFC 6675 leaves it to the retransmission timer.
+// Here, once data sent after the copy is SACKed (more than two segments of it) while the copy is
+// not, the copy is taken for lost and the segment goes out once more.
+TEST_F(SackSender, LostRetransmissionOfTheFirstSegmentIsSentAgainWithoutATimeout) {
+  ASSERT_EQ(Write(20).size(), 10u);
+  Ack(0, {{1, 2}});
+  Ack(0, {{1, 3}});
+  ASSERT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));  // sent when 11 was the last segment out
+  for (std::uint32_t k = 5; k <= 7; ++k) ASSERT_THAT(Ack(0, {{1, k}}), IsEmpty());
+  // Each SACKed segment lets one new one go; the copy of 0 is never acknowledged.
+  for (std::uint32_t k = 8; k <= 14; ++k) ASSERT_THAT(Ack(0, {{1, k}}), ElementsAre(k + 4));
+  EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 0u) << "12 and 13 SACKed: not enough";
+  // 12, 13 and 14, all sent after the copy, are SACKed: the copy is lost.
+  EXPECT_THAT(Ack(0, {{1, 15}}), ElementsAre(0, 19));
+  EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 1u);
+  EXPECT_EQ(h_.Count(Counter::kTcpRetransmitTimeouts), 0u);
+  EXPECT_EQ(TracesOf(tcp::TraceType::kRetransmit).back().cause, tcp::RetransmitCause::kSack);
+}
+
 // NextSeg rule 3: with no new data to send, a hole below the highest SACKed byte goes out even
 // before it counts as lost, so that the last holes of a transfer do not wait for the timer.
 TEST_F(SackSender, WithNothingNewToSendAnUnreportedHoleIsResent) {
