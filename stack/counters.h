@@ -68,6 +68,8 @@ namespace tapstack {
   X(kTcpRetransmitTimeouts, "tcp_retransmit_timeouts")              \
   X(kTcpSackRetransmits, "tcp_sack_retransmits")                    \
   X(kTcpLostRetransmits, "tcp_lost_retransmits")                    \
+  X(kTcpLossProbes, "tcp_loss_probes")                              \
+  X(kTcpLossProbeRepairs, "tcp_loss_probe_repairs")                 \
   X(kTcpChallengeAcks, "tcp_challenge_acks")                        \
   X(kTcpRateLimitedAcks, "tcp_rate_limited_acks")                   \
   X(kTcpZeroWindowProbes, "tcp_zero_window_probes")                 \

@@ -19,6 +19,8 @@ const char* CauseName(tcp::RetransmitCause cause) {
       return "fast";
     case tcp::RetransmitCause::kSack:
       return "sack";
+    case tcp::RetransmitCause::kProbe:
+      return "probe";
   }
   return "none";
 }
@@ -120,6 +122,14 @@ void EventLog::Write(const tcp::Trace& trace, timers::TimePoint now) {
                     "\"event\":\"recovery_start\",\"mode\":\"%s\",\"una\":%u,\"cwnd\":%u,"
                     "\"ssthresh\":%d",
                     trace.count == 1 ? "sack" : "newreno", trace.seq, trace.length, trace.number));
+      return;
+    case tcp::TraceType::kLossProbe:
+      Line(now, absl::StrFormat("\"event\":\"loss_probe\",\"seq\":%u,\"len\":%u,\"resent\":%s",
+                                trace.seq, trace.length, trace.count == 1 ? "true" : "false"));
+      return;
+    case tcp::TraceType::kLossProbeRepaired:
+      Line(now, absl::StrFormat("\"event\":\"loss_probe_repaired\",\"una\":%u,\"cwnd\":%u",
+                                trace.seq, trace.length));
       return;
     case tcp::TraceType::kRecoveryEnded:
       Line(now, absl::StrFormat("\"event\":\"recovery_end\",\"una\":%u,\"cwnd\":%u", trace.seq,

@@ -105,6 +105,13 @@ bool NewReno::EnterRecovery(Seq snd_una, Seq snd_nxt, std::uint32_t flight_size)
   return true;
 }
 
+void NewReno::OnLossRepairedByProbe() {
+  initial_window_ = false;
+  ssthresh_ = std::max(cwnd_ / 2, SaturatingAdd(mss_, mss_));
+  cwnd_ = ssthresh_;
+  bytes_acked_in_avoidance_ = 0;
+}
+
 void NewReno::OnRetransmitTimeout(std::uint32_t flight_size, Seq snd_nxt) {
   initial_window_ = false;
   ssthresh_ = ReducedSsthresh(flight_size);

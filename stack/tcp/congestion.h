@@ -72,6 +72,10 @@ class NewReno {
   // the same RFC 6582 condition. Returns whether recovery began (the caller retransmits).
   bool OnLossDetected(Seq snd_una, Seq snd_nxt, std::uint32_t flight_size);
 
+  // A tail loss probe repaired a loss (RFC 8985 7.4.2): respond as to a loss found by fast
+  // recovery, without a recovery episode: ssthresh = max(cwnd / 2, 2 * MSS), cwnd = ssthresh.
+  void OnLossRepairedByProbe();
+
   // The retransmission timer expired: ssthresh = max(FlightSize / 2, 2 * MSS) (RFC 5681 3.1
   // eq. 4), cwnd = 1 MSS (the loss window), recover = SND.NXT - 1 and fast recovery ends
   // (RFC 6582 3.2 step 4). `flight_size` is the data outstanding before the timeout.

@@ -178,7 +178,8 @@ class TcpEngine {
   void RetransmitFirstSegment(Tcb& tcb, RetransmitCause cause = RetransmitCause::kFast);
   // The send timer (Tcb::send_timer) for retransmission or for the persist timer; cancelling one
   // leaves the timer alone when it is armed for the other. The retransmission timer is due no
-  // later than the user timeout.
+  // later than the user timeout; when the sender may send a tail loss probe (RFC 8985 7.2) it is
+  // armed as the probe timer, due sooner.
   void ArmRetransmitTimer(Tcb& tcb);
   void ArmPersistTimer(Tcb& tcb);
   void CancelRetransmitTimer(Tcb& tcb);
@@ -187,6 +188,7 @@ class TcpEngine {
   bool UserTimeoutExpired(const Tcb& tcb) const;
   // timers.cc
   void OnRetransmitTimer(Tcb& tcb);
+  void OnLossProbeTimer(Tcb& tcb);
   void OnPersistTimer(Tcb& tcb);
 
   // keepalive.cc

@@ -359,7 +359,16 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
                     .seq = sender.snd_una().value(),
                     .length = sender.cwnd()});
   }
+  if (result.probe_repaired_loss) {
+    counters_.Increment(Counter::kTcpLossProbeRepairs);
+    EmitTrace(Trace{.type = TraceType::kLossProbeRepaired,
+                    .connection = IdOf(tcb),
+                    .seq = sender.snd_una().value(),
+                    .length = sender.cwnd()});
+  }
   if (result.recovery_started) {
+    // A probe timer armed before recovery began gives way to the retransmission timer.
+    if (tcb.send_timer_mode == SendTimerMode::kLossProbe) ArmRetransmitTimer(tcb);
     counters_.Increment(Counter::kTcpRecoveries);
     EmitTrace(Trace{.type = TraceType::kRecoveryStarted,
                     .connection = IdOf(tcb),

@@ -145,6 +145,12 @@ void TcpEngine::Transmit(const FourTuple& tuple, const wire::TcpRepr& segment) {
 void TcpEngine::ArmRetransmitTimer(Tcb& tcb) {
   tcb.send_timer_mode = SendTimerMode::kRetransmit;
   Duration delay = tcb.sender.rto();
+  if (tcb.synchronized()) {
+    if (const std::optional<Duration> probe = tcb.sender.ProbeTimeout()) {
+      tcb.send_timer_mode = SendTimerMode::kLossProbe;
+      delay = *probe;
+    }
+  }
   const Duration user_timeout = tcb.options->user_timeout;
   if (user_timeout > Duration::zero() && tcb.synchronized()) {
     // Never sleep past the user timeout, so that the connection is aborted when it is reached
@@ -167,7 +173,7 @@ void TcpEngine::ArmPersistTimer(Tcb& tcb) {
 }
 
 void TcpEngine::CancelRetransmitTimer(Tcb& tcb) {
-  if (tcb.send_timer_mode == SendTimerMode::kRetransmit) timers_.Cancel(tcb.send_timer);
+  if (tcb.send_timer_mode != SendTimerMode::kPersist) timers_.Cancel(tcb.send_timer);
 }
 
 void TcpEngine::CancelPersistTimer(Tcb& tcb) {
@@ -175,10 +181,16 @@ void TcpEngine::CancelPersistTimer(Tcb& tcb) {
 }
 
 void TcpEngine::OnSendTimer(Tcb& tcb) {
-  if (tcb.send_timer_mode == SendTimerMode::kRetransmit) {
-    OnRetransmitTimer(tcb);
-  } else {
-    OnPersistTimer(tcb);
+  switch (tcb.send_timer_mode) {
+    case SendTimerMode::kRetransmit:
+      OnRetransmitTimer(tcb);
+      return;
+    case SendTimerMode::kLossProbe:
+      OnLossProbeTimer(tcb);
+      return;
+    case SendTimerMode::kPersist:
+      OnPersistTimer(tcb);
+      return;
   }
 }
 

@@ -184,6 +184,10 @@ void Sender::SkipSackedData() {
 }
 
 void Sender::OnTransmitted(const Transmission& transmission, Duration now) {
+  if (transmission.retransmit == RetransmitCause::kProbe) {
+    if (transmission.seq < rtt_seq_) rtt_timing_ = false;  // Karn (RFC 6298 3)
+    return;
+  }
   if (transmission.retransmit == RetransmitCause::kSack) {
     // A hole resent from the scoreboard: SND.NXT stays, HighRxt moves (RFC 6675 NextSeg).
     high_rxt_ = Max(high_rxt_, transmission.seq + (transmission.fin ? 1 : transmission.length));
@@ -320,7 +324,9 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     result.retransmit_first = true;
     result.retransmission_lost = true;
   }
+  if (tlp_pending_) SettleLossProbe(ack, sack_blocks, result);
   if (entered_recovery) {
+    tlp_pending_ = false;  // recovery's own response covers what a probe would have found
     // RFC 5681 3.2 step 2, RFC 6675 5 step 4.3: resend the first segment now. Nothing else of
     // this recovery has been resent yet (HighRxt).
     result.recovery_started = true;
@@ -338,6 +344,72 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
   return result;
 }
 
+std::optional<Duration> Sender::ProbeTimeout() const {
+  if (!sack_permitted_ || sack_recovery_ || congestion_.in_recovery() || tlp_pending_ ||
+      retransmissions_ > 0 || flight_size() == 0 || snd_nxt_ < snd_max_) {
+    return std::nullopt;
+  }
+  // RFC 8985 7.2: two round trips; with one segment in flight, also the longest the peer may
+  // delay its ACK. Never less than 10 ms (Linux's floor too), so that a round trip measured as
+  // nearly nothing does not send probes after every segment; never later than the timeout.
+  constexpr Duration kWorstCaseDelayedAck = std::chrono::milliseconds(200);
+  constexpr Duration kMinimum = std::chrono::milliseconds(10);
+  const std::optional<Duration> srtt = rto_.srtt();
+  Duration timeout = srtt ? 2 * *srtt : Duration(std::chrono::seconds(1));
+  if (srtt && flight_size() <= mss_) timeout += kWorstCaseDelayedAck;
+  return std::min(std::max(timeout, kMinimum), rto_.rto());
+}
+
+std::optional<Transmission> Sender::LossProbe() const {
+  const std::uint32_t sent = in_flight();
+  const std::size_t waiting = unsent();
+  // RFC 8985 7.3: new data, when the peer's window takes a whole segment of it (or all of it).
+  const std::uint32_t window_room = snd_wnd_ > sent ? snd_wnd_ - sent : 0;
+  const auto wanted = static_cast<std::uint32_t>(std::min<std::size_t>(waiting, mss_));
+  if (wanted > 0 && window_room >= wanted) {
+    return Transmission{
+        .seq = snd_nxt_, .offset = sent, .length = wanted, .push = wanted == waiting};
+  }
+  // Otherwise the last segment sent, again: the data's last MSS, or the FIN alone.
+  const auto data_sent = static_cast<std::uint32_t>(buffer_.size() - waiting);
+  if (data_sent == 0) {
+    if (!fin_sent_ || flight_size() == 0) return std::nullopt;
+    return Transmission{.seq = snd_max_ - 1, .fin = true, .retransmit = RetransmitCause::kProbe};
+  }
+  const std::uint32_t length = std::min(data_sent, mss_);
+  return Transmission{.seq = snd_una_ + (data_sent - length),
+                      .offset = data_sent - length,
+                      .length = length,
+                      .retransmit = RetransmitCause::kProbe};
+}
+
+void Sender::OnLossProbeSent(const Transmission& probe) {
+  tlp_pending_ = true;
+  tlp_resent_ = probe.retransmit == RetransmitCause::kProbe;
+  tlp_end_seq_ = snd_max_;
+}
+
+void Sender::SettleLossProbe(Seq ack, std::span<const SeqRange> sack_blocks, AckResult& result) {
+  if (ack < tlp_end_seq_) return;
+  if (!tlp_resent_) {  // a probe of new data was delivered: nothing to conclude
+    tlp_pending_ = false;
+    return;
+  }
+  // RFC 8985 7.4.1: a D-SACK block reporting the probe's copy says the original arrived: no loss.
+  for (const SeqRange& block : sack_blocks) {
+    if (block.right == tlp_end_seq_ && !(ack < block.right)) {
+      tlp_pending_ = false;
+      return;
+    }
+  }
+  // The ACK of the original and of the copy both reach TLP.end_seq; only an ACK beyond it without
+  // a D-SACK on the way shows that the copy repaired a loss (RFC 8985 7.4.2).
+  if (!(tlp_end_seq_ < ack)) return;
+  tlp_pending_ = false;
+  congestion_.OnLossRepairedByProbe();
+  result.probe_repaired_loss = true;
+}
+
 void Sender::UpdateWindow(Seq seq, Seq ack, std::uint32_t window) {
   snd_wnd_ = window;
   max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
@@ -353,6 +425,7 @@ bool Sender::OnRetransmitTimeout(int max_retransmissions) {
   // RFC 2018 8: the receiver may have reneged on what it SACKed; RFC 6675 5.1: recovery ends,
   // and SACK blocks that arrive from now on steer go-back-N around what they report held.
   sack_recovery_ = false;
+  tlp_pending_ = false;
   if (scoreboard_) scoreboard_->Clear();
   rto_.Backoff();
   rtt_timing_ = false;

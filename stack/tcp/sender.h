@@ -56,6 +56,8 @@ struct AckResult {
   bool recovery_ended : 1 = false;    // this ACK covered everything recovery had to recover
   // With retransmit_first: the copy of the first segment resent in this recovery is lost too.
   bool retransmission_lost : 1 = false;
+  // A tail loss probe that resent the last segment repaired a loss (RFC 8985 7.4.2).
+  bool probe_repaired_loss : 1 = false;
 };
 
 class Sender {
@@ -124,6 +126,18 @@ class Sender {
                   bool duplicate_candidate, Duration now, RingPool* pool,
                   std::span<const SeqRange> sack_blocks = {});
 
+  // --- Tail loss probes (RFC 8985 7). A connection with SACK agreed, data in flight, not
+  // recovering and with no timeout backed off arms the probe timer instead of the retransmission
+  // timer: if no ACK comes for about two round trips, one probe elicits the SACK blocks that
+  // start fast recovery, where the retransmission timer would have collapsed the window.
+  // The probe timeout (RFC 8985 7.2) when a probe may be armed now, else nullopt.
+  std::optional<Duration> ProbeTimeout() const;
+  // What the probe timer sends (RFC 8985 7.3): a segment of new data if the peer's window takes
+  // it, else the last segment sent (or the FIN alone) again. nullopt when nothing is in flight.
+  std::optional<Transmission> LossProbe() const;
+  // The probe went out (after OnTransmitted): one probe at a time until an ACK settles it.
+  void OnLossProbeSent(const Transmission& probe);
+
   // --- Timers.
   // RFC 6298 5.4 to 5.6: back off, collapse cwnd, go back to SND.UNA. False when
   // `max_retransmissions` are spent (the connection times out).
@@ -191,6 +205,9 @@ class Sender {
   std::uint32_t Pipe(Seq lost_boundary) const;
   // Go-back-N after a timeout skips what the peer has reported held since (RFC 6675 5.1).
   void SkipSackedData();
+  // RFC 8985 7.4: whether this ACK settles the outstanding probe, and whether the probe repaired
+  // a loss.
+  void SettleLossProbe(Seq ack, std::span<const SeqRange> sack_blocks, AckResult& result);
   // Whether the copy of the segment at SND.UNA resent in this recovery is lost as well: RFC 6675
   // leaves that to the retransmission timer; Linux, before RACK (RFC 8985) took it over, told it
   // as this does, by data sent after the copy being SACKed while the copy is not.
@@ -224,17 +241,22 @@ class Sender {
   Seq rtt_seq_;  // timed segment's end: an ACK at or past it gives the sample
   // RFC 6675 HighRxt: the end of the highest hole resent in this recovery.
   Seq high_rxt_;
-  // See first_resent_. Data SACKed above it was sent after that copy: once more than two segments'
-  // worth is, the copy is taken for lost (see DetectLostRetransmission).
-  Seq first_resent_at_max_;
   // The send buffer's size, right after the hot fields (48 bytes), is read by every segment.
   SendBuffer buffer_;
   // Read and written when an ACK acknowledges new data.
   Duration rtt_start_{};
   NewReno congestion_;
   Seq iss_;
+  // See first_resent_. Data SACKed above it was sent after that copy: once more than two
+  // segments' worth is, the copy is taken for lost (FirstResendLost). Read in SACK recovery only,
+  // so it fills the padding here rather than pushing the send buffer off the hot line.
+  Seq first_resent_at_max_;
   // Colder: read once per RTT sample or timeout.
   RtoEstimator rto_;
+  // RFC 8985 TLP.end_seq: SND.MAX after the outstanding probe (valid while tlp_pending_).
+  Seq tlp_end_seq_;
+  bool tlp_pending_ : 1 = false;
+  bool tlp_resent_ : 1 = false;  // the probe resent the last segment (TLP.is_retrans)
   // Created when the first SACK block arrives: a connection that never sees loss, which is most
   // of them, pays eight bytes for it.
   std::unique_ptr<SackScoreboard> scoreboard_;

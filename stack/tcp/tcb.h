@@ -38,7 +38,7 @@ struct FourTuple {
 // Layout (docs/architecture.md): what a data segment and a keepalive expiry touch comes first;
 // the configuration every connection shares is reached by pointer (engine->config()).
 // What the connection's send timer is armed for.
-enum class SendTimerMode : std::uint8_t { kRetransmit, kPersist };
+enum class SendTimerMode : std::uint8_t { kRetransmit, kLossProbe, kPersist };
 
 struct Tcb {
   // `options` is the engine's shared copy (OptionsTable); `rto_config` the engine's.
@@ -94,8 +94,10 @@ struct Tcb {
   std::uint16_t listener_port = 0;
 
   std::uint32_t flight_size() const { return sender.flight_size(); }
+  // Armed for data in flight: as the retransmission timer, or as the tail loss probe timer that
+  // stands in for it (RFC 8985 7).
   bool retransmit_timer_armed() const {
-    return send_timer.is_scheduled() && send_timer_mode == SendTimerMode::kRetransmit;
+    return send_timer.is_scheduled() && send_timer_mode != SendTimerMode::kPersist;
   }
   bool persist_timer_armed() const {
     return send_timer.is_scheduled() && send_timer_mode == SendTimerMode::kPersist;

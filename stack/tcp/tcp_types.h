@@ -154,6 +154,9 @@ enum class RetransmitCause : std::uint8_t {
   // A hole the SACK scoreboard shows lost, or not yet reported held (RFC 6675 NextSeg rules 1 and
   // 3).
   kSack,
+  // A tail loss probe (RFC 8985 7.3): the last segment sent, again, when no ACK came for a while
+  // and no new data could go instead.
+  kProbe,
 };
 
 enum class TraceType {
@@ -176,6 +179,12 @@ enum class TraceType {
   kRecoveryStarted,
   // Every byte outstanding when it began is acknowledged: seq = SND.UNA, length = cwnd.
   kRecoveryEnded,
+  // The probe timer fired and sent a tail loss probe (RFC 8985 7.3): seq and length = the
+  // probe's, count = 1 when it resent the last segment, 0 when it carried new data.
+  kLossProbe,
+  // A probe that resent the last segment repaired a loss (RFC 8985 7.4): cwnd was reduced as in
+  // fast recovery; length = cwnd.
+  kLossProbeRepaired,
 };
 
 struct Trace {

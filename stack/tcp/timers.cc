@@ -1,7 +1,7 @@
 // The connection timers other than keepalive, each on the stack's timer wheel: retransmission
-// (RFC 6298) with the user timeout (RFC 5482), persist (RFC 9293 3.8.6.1) and delayed ACK
-// (RFC 1122 4.2.3.2). TIME-WAIT and the FIN-WAIT-2 timeout ride on the keepalive timer
-// (keepalive.cc).
+// (RFC 6298) with the user timeout (RFC 5482), the tail loss probe that stands in for it (RFC
+// 8985 7), persist (RFC 9293 3.8.6.1) and delayed ACK (RFC 1122 4.2.3.2). TIME-WAIT and the
+// FIN-WAIT-2 timeout ride on the keepalive timer (keepalive.cc).
 #include <algorithm>
 #include <cerrno>
 
@@ -54,6 +54,30 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
   } else {
     Output(tcb);
   }
+  ArmRetransmitTimer(tcb);
+}
+
+void TcpEngine::OnLossProbeTimer(Tcb& tcb) {
+  Sender& sender = tcb.sender;
+  // The probe timer stands in for the retransmission timer (RFC 8985 7.2); when a probe no longer
+  // fits (recovery began since, or the user timeout ran out), it is that timer.
+  const std::optional<Transmission> probe =
+      sender.ProbeTimeout() && !UserTimeoutExpired(tcb) ? sender.LossProbe() : std::nullopt;
+  if (!probe) {
+    OnRetransmitTimer(tcb);
+    return;
+  }
+  SendTransmission(tcb, *probe);
+  sender.OnTransmitted(*probe, Now());
+  sender.OnLossProbeSent(*probe);
+  counters_.Increment(Counter::kTcpLossProbes);
+  const bool resent = probe->retransmit == RetransmitCause::kProbe;
+  EmitTrace(Trace{.type = TraceType::kLossProbe,
+                  .connection = IdOf(tcb),
+                  .seq = probe->seq.value(),
+                  .length = probe->fin ? 1 : probe->length,
+                  .count = resent ? 1 : 0});
+  // RFC 8985 7.3: after the probe, the retransmission timer (no second probe before an ACK).
   ArmRetransmitTimer(tcb);
 }
 

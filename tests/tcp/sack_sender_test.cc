@@ -231,15 +231,62 @@ TEST_F(SackSender, OneAckShowingTheFirstSegmentLostStartsRecovery) {
 // RFC 6675 5.1: go-back-N skips what blocks reported since then.
 TEST_F(SackSender, TimeoutForgetsTheScoreboardThenGoBackNSkipsWhatIsSackedAfterIt) {
   ASSERT_EQ(Write(10).size(), 10u);
-  // Segment 0 is lost and only one duplicate makes it back: no recovery.
+  // Segment 0 is lost and only one duplicate makes it back: no recovery. The probe timer
+  // resends the last segment first (RFC 8985 7.3); nothing answers it.
   EXPECT_THAT(Ack(0, {{1, 2}}), IsEmpty());
   ASSERT_EQ(h_.Count(Counter::kTcpRecoveries), 0u);
+  EXPECT_THAT(AwaitTimeout(), ElementsAre(9)) << "the tail loss probe";
   EXPECT_THAT(AwaitTimeout(), ElementsAre(0)) << "cwnd is one segment after the timeout";
   EXPECT_EQ(h_.Count(Counter::kTcpRetransmitTimeouts), 1u);
   // The copy of 0 arrives, and 2 to 4 are reported held: 1 goes out, then go-back-N jumps over
   // 2 to 4 (cwnd, two segments now, holds 5 back until the next ACK).
   EXPECT_THAT(Ack(1, {{2, 5}}), ElementsAre(1));
   EXPECT_THAT(Ack(5, {}), ElementsAre(5, 6, 7));
+}
+
+// Tail loss probe (RFC 8985 7): the last segment of a flight is lost and nothing follows it, so
+// no duplicate can come. The probe timer resends it about two round trips (here the 200 ms a
+// lone segment's delayed ACK may take) after the last ACK, long before the retransmission
+// timeout; once an ACK beyond the probe shows that the copy, not the original, got through, cwnd
+// is reduced as for a loss (RFC 8985 7.4.2).
+TEST_F(SackSender, TailLossIsRepairedByAProbeAndCwndIsReduced) {
+  ASSERT_EQ(Write(10).size(), 10u);
+  ASSERT_THAT(Ack(9, {}), IsEmpty());  // segment 9 is lost
+  const timers::TimePoint acked = h_.now();
+  EXPECT_THAT(AwaitTimeout(), ElementsAre(9));
+  EXPECT_LE(h_.now() - acked, milliseconds(250));
+  EXPECT_EQ(h_.Count(Counter::kTcpLossProbes), 1u);
+  EXPECT_EQ(h_.Count(Counter::kTcpRetransmitTimeouts), 0u);
+  const std::vector<tcp::Trace> probes = TracesOf(tcp::TraceType::kLossProbe);
+  ASSERT_EQ(probes.size(), 1u);
+  EXPECT_EQ(probes[0].seq, Seg(9));
+  EXPECT_EQ(probes[0].count, 1) << "it resent the last segment";
+  EXPECT_EQ(TracesOf(tcp::TraceType::kRetransmit).back().cause, tcp::RetransmitCause::kProbe);
+  EXPECT_THAT(Ack(10, {}), IsEmpty());
+  const std::uint32_t cwnd = Cwnd();
+  EXPECT_TRUE(TracesOf(tcp::TraceType::kLossProbeRepaired).empty())
+      << "an ACK up to the probe could be the original's";
+  // More data, acknowledged with no D-SACK for the probe on the way: the copy repaired a loss.
+  ASSERT_THAT(Write(2), ElementsAre(10, 11));
+  Ack(12, {});
+  EXPECT_EQ(h_.Count(Counter::kTcpLossProbeRepairs), 1u);
+  EXPECT_LE(Cwnd(), cwnd / 2 + 2 * kMss) << "halved (the ACK of 10 and 11 grew it a little)";
+  ASSERT_EQ(TracesOf(tcp::TraceType::kLossProbeRepaired).size(), 1u);
+}
+
+// RFC 8985 7.4.1: a D-SACK block for the probe's copy shows the original arrived: no loss, and
+// cwnd stays.
+TEST_F(SackSender, ProbeReportedAsDuplicateLeavesCwndAlone) {
+  ASSERT_EQ(Write(10).size(), 10u);
+  ASSERT_THAT(Ack(9, {}), IsEmpty());  // segment 9 is only late
+  ASSERT_THAT(AwaitTimeout(), ElementsAre(9));
+  Ack(10, {});         // the original
+  Ack(10, {{9, 10}});  // the copy, reported as a duplicate
+  const std::uint32_t cwnd = Cwnd();
+  ASSERT_THAT(Write(2), ElementsAre(10, 11));
+  Ack(12, {});
+  EXPECT_EQ(h_.Count(Counter::kTcpLossProbeRepairs), 0u);
+  EXPECT_GE(Cwnd(), cwnd);
 }
 
 // Blocks that report nothing we sent, or nothing above SND.UNA, change nothing: only a plausible
