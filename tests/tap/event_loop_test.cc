@@ -50,9 +50,8 @@ TEST(EventLoopTest, DeliversFramesOfADeviceWithoutDescriptor) {
   EventLoop loop(clock);
   auto [a, b] = MemoryLink::CreatePair();
   std::vector<std::uint64_t> seqs;
-  ASSERT_FALSE(loop.AttachDevice(*b, [&](std::span<const std::uint8_t> frame, timers::TimePoint) {
-    seqs.push_back(SeqOf(frame));
-  }));
+  ASSERT_FALSE(loop.AttachDevice(*b, [&](std::span<const std::uint8_t> frame, timers::TimePoint,
+                                         RxChecksum) { seqs.push_back(SeqOf(frame)); }));
   for (int i = 0; i < 3; ++i) ASSERT_FALSE(a->Send(MakeFrame(i), clock.Now()));
   // A generous cap: the frames are due now, so the loop must not sleep at all.
   ASSERT_FALSE(loop.RunOnce(seconds(10)));
@@ -68,8 +67,8 @@ TEST(EventLoopTest, SleepsUntilADelayedFrameIsDue) {
   FaultyLink delayed(*a, {.min_delay = milliseconds(20), .max_delay = milliseconds(20)});
   timers::TimePoint arrived{};
   // The FaultyLink is attached first, so the frame it releases reaches b in the same iteration.
-  ASSERT_FALSE(loop.AttachDevice(delayed, [](auto, auto) {}));
-  ASSERT_FALSE(loop.AttachDevice(*b, [&](auto, timers::TimePoint now) {
+  ASSERT_FALSE(loop.AttachDevice(delayed, [](auto, auto, auto) {}));
+  ASSERT_FALSE(loop.AttachDevice(*b, [&](auto, timers::TimePoint now, auto) {
     arrived = now;
     loop.Stop();
   }));
@@ -86,9 +85,9 @@ TEST(EventLoopTest, VirtualClockNeverSleepsAndDeliversWhenTimeComes) {
   auto [a, b] = MemoryLink::CreatePair();
   FaultyLink delayed(*a, {.min_delay = milliseconds(10), .max_delay = milliseconds(10)});
   std::vector<timers::TimePoint> arrivals;
-  ASSERT_FALSE(loop.AttachDevice(delayed, [](auto, auto) {}));
+  ASSERT_FALSE(loop.AttachDevice(delayed, [](auto, auto, auto) {}));
   ASSERT_FALSE(
-      loop.AttachDevice(*b, [&](auto, timers::TimePoint now) { arrivals.push_back(now); }));
+      loop.AttachDevice(*b, [&](auto, timers::TimePoint now, auto) { arrivals.push_back(now); }));
   ASSERT_FALSE(delayed.Send(MakeFrame(1), clock.Now()));
   ASSERT_FALSE(loop.RunOnce(timers::Duration::zero()));
   EXPECT_TRUE(arrivals.empty());
@@ -229,7 +228,7 @@ TEST(EventLoopTest, CallbacksMayDetachTheirDeviceButNotReenterTheLoop) {
   auto [a, b] = MemoryLink::CreatePair();
   int frames = 0;
   std::error_code nested;
-  ASSERT_FALSE(loop.AttachDevice(*b, [&](auto, auto) {
+  ASSERT_FALSE(loop.AttachDevice(*b, [&](auto, auto, auto) {
     ++frames;
     nested = loop.RunOnce(timers::Duration::zero());
     EXPECT_FALSE(loop.DetachDevice(*b));
@@ -279,7 +278,7 @@ TEST(EventLoopTest, BurstDeviceIsDrainedInOneWakeup) {
   std::vector<std::size_t> burst_sizes;
   std::vector<std::uint64_t> seqs;
   ASSERT_FALSE(loop.AttachDeviceBursts(
-      device, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint) {
+      device, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint, auto) {
         burst_sizes.push_back(frames.size());
         for (const auto frame : frames) seqs.push_back(SeqOf(frame));
       }));
@@ -300,7 +299,7 @@ TEST(EventLoopTest, BurstDeviceWithoutDescriptorOnVirtualTime) {
   auto [a, b] = MemoryLink::CreatePair();
   std::vector<std::size_t> burst_sizes;
   ASSERT_FALSE(loop.AttachDeviceBursts(
-      *b, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint) {
+      *b, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint, auto) {
         burst_sizes.push_back(frames.size());
       }));
   for (int i = 0; i < 5; ++i) ASSERT_FALSE(a->Send(MakeFrame(i), kT0));

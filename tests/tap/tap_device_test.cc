@@ -72,7 +72,7 @@ TEST_F(TapDeviceTest, KernelAnswersOurArpRequest) {
   EventLoop loop(clock);
   std::optional<Tins::ARP> reply;
   int other_frames = 0;
-  ASSERT_FALSE(loop.AttachDevice(**tap, [&](std::span<const std::uint8_t> frame, auto) {
+  ASSERT_FALSE(loop.AttachDevice(**tap, [&](std::span<const std::uint8_t> frame, auto, auto) {
     try {
       Tins::EthernetII eth(frame.data(), static_cast<std::uint32_t>(frame.size()));
       const Tins::ARP* arp = eth.find_pdu<Tins::ARP>();
