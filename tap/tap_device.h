@@ -60,8 +60,8 @@ struct TapOffloadStatus {
   std::error_code refused_error;
 };
 
-// "on (virtio-net header; checksum and TCPv4 segmentation offloads)", "off (--no-offload)"-like
-// text for logs: "off (not asked)" or "off (the kernel refused TUNSETOFFLOAD: Invalid argument)".
+// For logs: "on (virtio-net header: partial checksums and TCPv4 super-segments received)",
+// "off (not asked)", or "off (the kernel refused TUNSETOFFLOAD: Invalid argument)".
 std::string DescribeOffloadStatus(const TapOffloadStatus& status);
 
 class TapDevice : public Device {
