@@ -244,9 +244,28 @@ TEST(EventLoopTest, CallbacksMayDetachTheirDeviceButNotReenterTheLoop) {
 // A device with a descriptor, like a TAP device: a pipe that is readable while frames wait.
 class FakeDescriptorDevice : public Device {
  public:
-  void Queue(std::vector<std::uint8_t> frame) {
+  void Queue(std::vector<std::uint8_t> frame, RxChecksum checksum = RxChecksum::kUnverified) {
     if (frames_.empty()) pipe_.Write();
     frames_.push_back(std::move(frame));
+    checksums_.push_back(checksum);
+  }
+  // Like a TAP with offloads: frames up to `max_frame` bytes, each with its checksum status.
+  void OfferLargeFrames(std::size_t max_frame) { max_frame_ = max_frame; }
+  Result<ReceivedFrame> ReceiveFrame(std::span<std::uint8_t> buffer,
+                                     timers::TimePoint now) override {
+    const std::size_t index = next_;
+    const Result<std::size_t> size = Receive(buffer, now);
+    if (!size.ok()) return size.error();
+    if (*size == 0) return ReceivedFrame{};
+    return ReceivedFrame{.size = *size, .checksum = checksums_[index]};
+  }
+  DeviceCapabilities capabilities() const override {
+    DeviceCapabilities capabilities = Device::capabilities();
+    if (max_frame_ != 0) {
+      capabilities.max_receive_frame = max_frame_;
+      capabilities.rx_checksum_offload = true;
+    }
+    return capabilities;
   }
   std::error_code Send(std::span<const std::uint8_t>, timers::TimePoint) override { return {}; }
   Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint) override {
@@ -256,6 +275,7 @@ class FakeDescriptorDevice : public Device {
       return std::size_t{0};
     }
     const std::vector<std::uint8_t>& frame = frames_[next_++];
+    if (frame.size() > buffer.size()) return Errno(EMSGSIZE);  // the loop's buffer was too small
     std::copy(frame.begin(), frame.end(), buffer.begin());
     return frame.size();
   }
@@ -267,7 +287,9 @@ class FakeDescriptorDevice : public Device {
  private:
   Pipe pipe_;
   std::vector<std::vector<std::uint8_t>> frames_;
+  std::vector<RxChecksum> checksums_;
   std::size_t next_ = 0;
+  std::size_t max_frame_ = 0;
 };
 
 TEST(EventLoopTest, BurstDeviceIsDrainedInOneWakeup) {
@@ -291,6 +313,43 @@ TEST(EventLoopTest, BurstDeviceIsDrainedInOneWakeup) {
   EXPECT_EQ(loop.stats().frames, 150u);
   EXPECT_EQ(loop.stats().bursts, 3u);
   EXPECT_EQ(device.receive_calls, 151) << "every frame, then the empty read that ends the drain";
+}
+
+// Super-segments of a TAP with offloads: a burst is read back to back into one buffer, so it ends
+// when the next frame might not fit (8 frames of 60,000 bytes here), every frame arrives whole and
+// in order, and each keeps the checksum status its device gave it.
+TEST(EventLoopTest, LargeFramesFillBurstsWholeWithTheirChecksumStatus) {
+  RealClock clock;
+  EventLoop loop(clock);
+  FakeDescriptorDevice device;
+  device.OfferLargeFrames(kMaxCoalescedFrameSize);
+  for (int i = 0; i < 20; ++i) {
+    device.Queue(MakeFrame(i, 60000), i % 2 == 0 ? RxChecksum::kPartial : RxChecksum::kVerified);
+  }
+  std::vector<std::size_t> burst_sizes;
+  std::vector<std::uint64_t> seqs;
+  std::vector<RxChecksum> statuses;
+  std::vector<std::uint8_t> last_frame;
+  ASSERT_FALSE(loop.AttachDeviceBursts(
+      device, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint,
+                  std::span<const RxChecksum> checksums) {
+        burst_sizes.push_back(frames.size());
+        ASSERT_EQ(checksums.size(), frames.size());
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+          EXPECT_EQ(frames[i].size(), 60000u);
+          seqs.push_back(SeqOf(frames[i]));
+          statuses.push_back(checksums[i]);
+        }
+        last_frame.assign(frames.back().begin(), frames.back().end());
+      }));
+  ASSERT_FALSE(loop.RunOnce(seconds(10)));
+  EXPECT_EQ(burst_sizes, (std::vector<std::size_t>{8, 8, 4}));
+  ASSERT_EQ(seqs.size(), 20u);
+  for (std::uint64_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(seqs[i], i);
+    EXPECT_EQ(statuses[i], i % 2 == 0 ? RxChecksum::kPartial : RxChecksum::kVerified) << i;
+  }
+  EXPECT_EQ(last_frame, MakeFrame(19, 60000)) << "not overwritten by a later read";
 }
 
 TEST(EventLoopTest, BurstDeviceWithoutDescriptorOnVirtualTime) {
