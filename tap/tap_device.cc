@@ -153,8 +153,9 @@ std::error_code EnableOffloads(int fd, const char*& refused) {
 }  // namespace
 
 std::string DescribeOffloadStatus(const TapOffloadStatus& status) {
-  if (status.active)
+  if (status.active) {
     return "on (virtio-net header: partial checksums and TCPv4 super-segments received)";
+  }
   if (!status.asked) return "off (not asked)";
   return std::string("off (the kernel refused ") +
          (status.refused_request != nullptr ? status.refused_request : "the offloads") + ": " +
