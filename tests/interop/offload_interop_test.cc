@@ -23,14 +23,13 @@ using ::testing::HasSubstr;
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
-class OffloadInteropTest : public TapTest, public ::testing::WithParamInterface<bool> {
+// Our stack in this process on the namespace's persistent tap0, and a kernel client.
+class OffloadTapTest : public TapTest {
  protected:
-  bool offload() const { return GetParam(); }
-
-  std::unique_ptr<testbed::StackHost> OpenStack(const std::string& pcap_path = "") {
+  std::unique_ptr<testbed::StackHost> OpenStack(bool offload, const std::string& pcap_path = "") {
     InProcessStackOptions options;
     options.netns = netns().name();
-    options.offload = offload();
+    options.offload = offload;
     options.pcap_path = pcap_path;
     Result<std::unique_ptr<testbed::StackHost>> stack = OpenInProcessStack(options);
     EXPECT_TRUE(stack.ok()) << testbed::LastFailure();
@@ -73,10 +72,16 @@ class OffloadInteropTest : public TapTest, public ::testing::WithParamInterface<
   }
 };
 
+// The same with offloads on (the parameter) and off.
+class OffloadInteropTest : public OffloadTapTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  bool offload() const { return GetParam(); }
+};
+
 // 64 MiB each way at once between a kernel client and our listening stack: both hashes match,
 // and with offloads the kernel's half arrived as super-segments with partial checksums.
 TEST_P(OffloadInteropTest, BulkBothWaysIsByteIdenticalAndOffloadsAreUsedOnlyWhenOn) {
-  std::unique_ptr<testbed::StackHost> stack = OpenStack();
+  std::unique_ptr<testbed::StackHost> stack = OpenStack(offload());
   ASSERT_NE(stack, nullptr);
   ASSERT_EQ(stack->tap().offload_status().active, offload())
       << tap::DescribeOffloadStatus(stack->tap().offload_status());
@@ -118,7 +123,7 @@ TEST_P(OffloadInteropTest, BulkBothWaysIsByteIdenticalAndOffloadsAreUsedOnlyWhen
 // the TAP shows them), and tshark reads it.
 TEST_P(OffloadInteropTest, PcapRecordsWhatCrossedTheDeviceAndTsharkReadsIt) {
   const std::string pcap = TempPath("offload.pcap");
-  std::unique_ptr<testbed::StackHost> stack = OpenStack(pcap);
+  std::unique_ptr<testbed::StackHost> stack = OpenStack(offload(), pcap);
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   std::unique_ptr<testbed::LinuxPeer> peer;
@@ -145,6 +150,30 @@ TEST_P(OffloadInteropTest, PcapRecordsWhatCrossedTheDeviceAndTsharkReadsIt) {
   } else {
     EXPECT_EQ(std::stoull(big.output), 0u);
   }
+}
+
+// tap0 is persistent (the fixture made it) and keeps the offload flags a descriptor set. A plain
+// user after an offload user must still get plain frames: Open clears them, or the kernel would
+// hand over super-segments that do not fit an MTU-sized buffer and a transfer would stall.
+TEST_F(OffloadTapTest, PlainModeAfterAnOffloadUserGetsPlainFrames) {
+  {
+    std::unique_ptr<testbed::StackHost> first = OpenStack(/*offload=*/true);
+    ASSERT_NE(first, nullptr);
+    ASSERT_TRUE(first->tap().offload_status().active);
+  }
+  std::unique_ptr<testbed::StackHost> stack = OpenStack(/*offload=*/false);
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  std::unique_ptr<testbed::LinuxPeer> peer;
+  const bool done = RunKernelClient(*stack, apps, 5022, 8 * kMiB, 0, peer, seconds(30));
+  ASSERT_TRUE(done) << Describe(*stack, peer.get());
+  EXPECT_EQ(apps.apps().front()->bytes_received(), 8 * kMiB);
+  EXPECT_EQ(apps.apps().front()->received_sha(), peer->Results().at("sent_sha"));
+  const tap::DeviceStats device = stack->tap().stats();
+  EXPECT_EQ(device.rx_dropped_too_big, 0u) << Describe(*stack, peer.get());
+  EXPECT_EQ(device.rx_coalesced_frames, 0u);
+  EXPECT_EQ(stack->stack().counters()[Counter::kDropTcpBadChecksum], 0u)
+      << "a partial checksum reached the plain mode";
 }
 
 INSTANTIATE_TEST_SUITE_P(OffloadOnAndOff, OffloadInteropTest, ::testing::Bool(),
