@@ -43,6 +43,7 @@ namespace tapstack {
   X(kTxTcpSegments, "tx_tcp_segments")                              \
   X(kDropTcpMalformed, "drop_tcp_malformed")                        \
   X(kDropTcpBadChecksum, "drop_tcp_bad_checksum")                   \
+  X(kRxTcpChecksumOffloaded, "rx_tcp_checksum_offloaded")           \
   X(kDropTcpNoConnection, "drop_tcp_no_connection")                 \
   X(kDropTcpUnacceptable, "drop_tcp_unacceptable")                  \
   X(kDropTcpBadAck, "drop_tcp_bad_ack")                             \

@@ -73,16 +73,17 @@ auto Stack::AtTime(timers::TimePoint now, Call&& call) {
   return result;
 }
 
-void Stack::Ingest(std::span<const std::uint8_t> frame, timers::TimePoint now) {
+void Stack::Ingest(std::span<const std::uint8_t> frame, timers::TimePoint now,
+                   RxChecksum checksum) {
   // Timers due before this frame run first, so the frame sees the state at its arrival time.
   AtTime(now, [&] {
-    IngestFrame(frame);
+    IngestFrame(frame, checksum);
     return true;
   });
 }
 
 void Stack::IngestBurst(std::span<const std::span<const std::uint8_t>> frames,
-                        timers::TimePoint now) {
+                        timers::TimePoint now, std::span<const RxChecksum> checksums) {
   AtTime(now, [&] {
     // Software pipelining: the frames of one group are processed while the next group's
     // connections and the demux lines of a group further on are on their way from memory. With a
@@ -112,13 +113,13 @@ void Stack::IngestBurst(std::span<const std::span<const std::uint8_t>> frames,
         hint(i + kDemuxGroupsAhead * kPrefetchGroup, /*connection=*/false);
         hint(i + kPrefetchGroup, /*connection=*/true);
       }
-      IngestFrame(frames[i]);
+      IngestFrame(frames[i], i < checksums.size() ? checksums[i] : RxChecksum::kUnverified);
     }
     return true;
   });
 }
 
-void Stack::IngestFrame(std::span<const std::uint8_t> frame) {
+void Stack::IngestFrame(std::span<const std::uint8_t> frame, RxChecksum checksum) {
   counters_.Increment(Counter::kRxFrames);
   const wire::Parsed<wire::EthernetView> ethernet = wire::EthernetView::Parse(frame);
   if (!ethernet.ok()) {
@@ -135,7 +136,7 @@ void Stack::IngestFrame(std::span<const std::uint8_t> frame) {
       arp_.Ingest(ethernet->payload());
       return;
     case wire::EtherType::kIpv4:
-      IngestIpv4(ethernet->payload());
+      IngestIpv4(ethernet->payload(), checksum);
       return;
     default:
       counters_.Increment(Counter::kDropEthernetUnsupportedType);
@@ -143,12 +144,14 @@ void Stack::IngestFrame(std::span<const std::uint8_t> frame) {
   }
 }
 
-void Stack::IngestIpv4(std::span<const std::uint8_t> packet) {
+void Stack::IngestIpv4(std::span<const std::uint8_t> packet, RxChecksum checksum) {
   const wire::Parsed<wire::Ipv4View> ip = wire::Ipv4View::Parse(packet);
   if (!ip.ok()) {
     counters_.Increment(Counter::kDropIpv4Malformed);
     return;
   }
+  // Checked even when the device vouched for the transport checksum: the kernel fills in the IPv4
+  // header checksum of every packet, super-segments included, and 20 bytes cost little.
   if (!ip->header_checksum_valid()) {
     counters_.Increment(Counter::kDropIpv4BadChecksum);
     return;
@@ -167,10 +170,11 @@ void Stack::IngestIpv4(std::span<const std::uint8_t> packet) {
   counters_.Increment(Counter::kRxIpv4);
   switch (ip->protocol()) {
     case wire::IpProtocol::kIcmp:
+      // Always checked: Linux computes ICMP checksums in software, never partial.
       icmp_.Ingest(ip->src(), ip->dst(), ip->payload());
       return;
     case wire::IpProtocol::kTcp:
-      tcp_.Ingest(ip->src(), ip->dst(), ip->payload());
+      tcp_.Ingest(ip->src(), ip->dst(), ip->payload(), checksum);
       return;
     default:
       counters_.Increment(Counter::kDropIpv4UnsupportedProtocol);

@@ -19,6 +19,7 @@
 #include "stack/icmp.h"
 #include "stack/interface.h"
 #include "stack/ip_output.h"
+#include "stack/rx_checksum.h"
 #include "stack/tcp/engine.h"
 #include "stack/tcp/tcp_types.h"
 #include "timers/timer_queue.h"
@@ -46,13 +47,19 @@ class Stack {
   Stack& operator=(const Stack&) = delete;
 
   // Processes one received Ethernet frame. Anything it cannot use is dropped and counted.
-  void Ingest(std::span<const std::uint8_t> frame, timers::TimePoint now);
+  // `checksum` is what the device knows of its TCP checksum (stack/rx_checksum.h): a device with
+  // receive offloads vouches for some, which are then not checked again. An IPv4 frame may be
+  // larger than the MTU when the device hands over coalesced TCP super-segments.
+  void Ingest(std::span<const std::uint8_t> frame, timers::TimePoint now,
+              RxChecksum checksum = RxChecksum::kUnverified);
   // Processes frames that arrived together (one wakeup's worth from a device), in order, exactly
   // as Ingest would each of them at `now`, except that the timers are advanced once before the
   // first and the TCP events delivered once after the last. The frames and the events are the
   // same as from frame-by-frame Ingest as long as the event handler does not call back into the
-  // stack; when it does (say, Receive on kReadable), it now does so once per burst.
-  void IngestBurst(std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint now);
+  // stack; when it does (say, Receive on kReadable), it now does so once per burst. `checksums`
+  // is empty (every frame kUnverified) or holds one status per frame.
+  void IngestBurst(std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint now,
+                   std::span<const RxChecksum> checksums = {});
   // Runs every timer due at or before `now`.
   void Advance(timers::TimePoint now);
   // When Advance() next has work to do; nullopt when no timer is pending.
@@ -125,8 +132,8 @@ class Stack {
   const timers::TimerQueue& timers() const { return *timers_; }
 
  private:
-  void IngestFrame(std::span<const std::uint8_t> frame);
-  void IngestIpv4(std::span<const std::uint8_t> packet);
+  void IngestFrame(std::span<const std::uint8_t> frame, RxChecksum checksum);
+  void IngestIpv4(std::span<const std::uint8_t> packet, RxChecksum checksum);
   // Runs the timers due by `now`, then `call`, then delivers the events both produced.
   template <typename Call>
   auto AtTime(timers::TimePoint now, Call&& call);

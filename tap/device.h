@@ -20,6 +20,7 @@
 #include <system_error>
 
 #include "stack/result.h"
+#include "stack/rx_checksum.h"
 #include "timers/timer_wheel.h"
 
 namespace tapstack::tap {
@@ -32,6 +33,30 @@ inline constexpr std::size_t kMaxFrameOverhead = kEthernetHeaderSize + 4;
 // The largest frame a device with this MTU sends or receives, and the buffer size that always
 // holds one received frame.
 constexpr std::size_t MaxFrameSize(std::size_t mtu) { return mtu + kMaxFrameOverhead; }
+
+// The largest frame a device with receive offloads may hand over: a TCP super-segment of the
+// largest IPv4 datagram (65535 bytes, RFC 791) behind an Ethernet header and an 802.1Q tag.
+inline constexpr std::size_t kMaxCoalescedFrameSize = 65535 + kMaxFrameOverhead;
+
+// What a device can do for the stack beyond moving frames, in the spirit of smoltcp's
+// DeviceCapabilities. Wrappers report those of the device they wrap.
+struct DeviceCapabilities {
+  // The largest frame Receive may return: MaxFrameSize(mtu()) for a plain device, more when the
+  // device hands over coalesced TCP super-segments (GRO/LRO; kMaxCoalescedFrameSize). A receive
+  // buffer of this size never loses a frame.
+  std::size_t max_receive_frame = 0;
+  // TSO: the largest TCP segment (payload bytes) the device accepts in one frame and cuts to the
+  // MSS itself. 0: none, every frame we send fits the MTU.
+  std::size_t max_tcp_segment_offload = 0;
+  // The device computes the TCP checksum of frames we send (it would take them partial).
+  bool tx_checksum_offload = false;
+  // Received frames may come with their TCP checksum verified, or partial from a local sender
+  // (ReceivedFrame::checksum says which); without it every frame is RxChecksum::kUnverified.
+  bool rx_checksum_offload = false;
+  // The most frames the device can hold ready at once (its receive queue), so the most one wakeup
+  // can drain; 0 when it has no such limit.
+  std::size_t max_burst_frames = 0;
+};
 
 // What a device has done. Every frame that does not make it is counted under one reason.
 struct DeviceStats {
@@ -49,10 +74,25 @@ struct DeviceStats {
   // Receive-side drops.
   std::uint64_t rx_dropped_too_big = 0;  // did not fit the caller's buffer
   std::uint64_t rx_errors = 0;           // failures returned as an error
+  // A virtio-net header that does not fit its frame (TapDevice with offloads; the reasons apart
+  // in TapDevice::vnet_header_drops()).
+  std::uint64_t rx_dropped_bad_vnet_header = 0;
+
+  // Receive offloads at work (TapDevice with offloads): frames received...
+  std::uint64_t rx_coalesced_frames = 0;   // as TCP super-segments (GSO TCPV4): GRO or local TSO
+  std::uint64_t rx_checksum_partial = 0;   // with a partial checksum (NEEDS_CSUM), not checked
+  std::uint64_t rx_checksum_verified = 0;  // with the checksum verified (DATA_VALID), not checked
 
   std::uint64_t tx_dropped() const {
     return tx_dropped_queue_full + tx_dropped_link_down + tx_dropped_invalid + tx_errors;
   }
+};
+
+// One received frame: its length in the caller's buffer (0: none was ready) and what the device
+// knows of its TCP checksum.
+struct ReceivedFrame {
+  std::size_t size = 0;
+  RxChecksum checksum = RxChecksum::kUnverified;
 };
 
 class Device {
@@ -70,6 +110,15 @@ class Device {
   // tried, so a buffer of MaxFrameSize(mtu()) bytes never loses a frame. An error means the device
   // itself failed (EBADF, EIO, ENODEV...: a closed or removed interface), not a bad frame.
   virtual Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) = 0;
+
+  // Receive, also saying what the device knows of the frame's TCP checksum; the event loop reads
+  // through this. The default, for devices without receive offloads, reports kUnverified. A
+  // device with rx_checksum_offload must override it (its Receive alone loses the status, and a
+  // partial checksum would then look wrong); wrappers override it to pass their device's on.
+  virtual Result<ReceivedFrame> ReceiveFrame(std::span<std::uint8_t> buffer, timers::TimePoint now);
+
+  // What the device can do beyond moving frames. The default: a plain device of this MTU.
+  virtual DeviceCapabilities capabilities() const;
 
   // A descriptor that becomes readable when Receive may return a frame, or -1 (then the loop polls
   // via NextReadyTime).

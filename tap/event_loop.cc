@@ -90,16 +90,26 @@ std::error_code EventLoop::RemoveReader(int fd) {
 std::error_code EventLoop::AttachDevice(Device& device, FrameHandler on_frame) {
   auto source = std::make_shared<Source>();
   source->on_frame = std::move(on_frame);
-  source->buffer.resize(MaxFrameSize(device.mtu()));
+  source->max_frame = std::max(device.capabilities().max_receive_frame, MaxFrameSize(device.mtu()));
+  source->buffer.resize(source->max_frame);
   return Attach(device, std::move(source));
 }
 
 std::error_code EventLoop::AttachDeviceBursts(Device& device, BurstHandler on_burst) {
   auto source = std::make_shared<Source>();
   source->on_burst = std::move(on_burst);
-  source->burst_buffers.assign(kMaxBurstFrames,
-                               std::vector<std::uint8_t>(MaxFrameSize(device.mtu())));
-  source->burst_frames.resize(kMaxBurstFrames);
+  const DeviceCapabilities capabilities = device.capabilities();
+  const std::size_t mtu_frame = MaxFrameSize(device.mtu());
+  source->max_frame = std::max(capabilities.max_receive_frame, mtu_frame);
+  source->burst_limit = capabilities.max_burst_frames == 0
+                            ? kMaxBurstFrames
+                            : std::min(kMaxBurstFrames, capabilities.max_burst_frames);
+  // A frame is read only while a whole max_frame still fits after the frames before it, so this
+  // holds burst_limit frames of MTU size, and kMinLargeFramesPerBurst of max_frame.
+  source->buffer.resize(std::max((source->burst_limit - 1) * mtu_frame + source->max_frame,
+                                 kMinLargeFramesPerBurst * source->max_frame));
+  source->burst_frames.resize(source->burst_limit);
+  source->burst_checksums.resize(source->burst_limit);
   return Attach(device, std::move(source));
 }
 
@@ -162,14 +172,15 @@ std::optional<timers::TimePoint> EventLoop::NextWakeup() const {
 
 std::error_code EventLoop::Drain(Source& source, timers::TimePoint now) {
   for (std::size_t i = 0; i < kMaxFramesPerDeviceWakeup && !source.removed; ++i) {
-    const Result<std::size_t> n = source.device->Receive(source.buffer, now);
-    if (!n.ok()) {
+    const Result<ReceivedFrame> received = source.device->ReceiveFrame(source.buffer, now);
+    if (!received.ok()) {
       ++stats_.receive_errors;
-      return n.error();
+      return received.error();
     }
-    if (*n == 0) break;
+    if (received->size == 0) break;
     ++stats_.frames;
-    source.on_frame(std::span<const std::uint8_t>(source.buffer.data(), *n), now);
+    source.on_frame(std::span<const std::uint8_t>(source.buffer.data(), received->size), now,
+                    received->checksum);
   }
   return {};
 }
@@ -177,29 +188,33 @@ std::error_code EventLoop::Drain(Source& source, timers::TimePoint now) {
 std::error_code EventLoop::DrainBursts(Source& source, timers::TimePoint now) {
   std::size_t total = 0;
   while (total < kMaxFramesPerDeviceWakeup && !source.removed) {
-    const std::size_t limit = std::min(kMaxBurstFrames, kMaxFramesPerDeviceWakeup - total);
+    const std::size_t limit = std::min(source.burst_limit, kMaxFramesPerDeviceWakeup - total);
     std::size_t count = 0;
+    std::size_t used = 0;  // bytes of source.buffer the frames read so far take
     bool drained = false;
     std::error_code error;
-    for (; count < limit; ++count) {
-      const Result<std::size_t> n = source.device->Receive(source.burst_buffers[count], now);
-      if (!n.ok()) {
+    for (; count < limit && source.buffer.size() - used >= source.max_frame; ++count) {
+      const std::span<std::uint8_t> room(source.buffer.data() + used, source.max_frame);
+      const Result<ReceivedFrame> received = source.device->ReceiveFrame(room, now);
+      if (!received.ok()) {
         ++stats_.receive_errors;
-        error = n.error();
+        error = received.error();
         break;
       }
-      if (*n == 0) {
+      if (received->size == 0) {
         drained = true;
         break;
       }
-      source.burst_frames[count] =
-          std::span<const std::uint8_t>(source.burst_buffers[count].data(), *n);
+      source.burst_frames[count] = room.first(received->size);
+      source.burst_checksums[count] = received->checksum;
+      used += received->size;
     }
     if (count > 0) {  // frames read before an error are still delivered
       stats_.frames += count;
       ++stats_.bursts;
       source.on_burst(
-          std::span<const std::span<const std::uint8_t>>(source.burst_frames.data(), count), now);
+          std::span<const std::span<const std::uint8_t>>(source.burst_frames.data(), count), now,
+          std::span<const RxChecksum>(source.burst_checksums.data(), count));
     }
     total += count;
     if (error) return error;

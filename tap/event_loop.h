@@ -11,6 +11,10 @@
 //      ready (up to kMaxBurstFrames at a time) to its handler in one call; then, if the timer
 //      source's deadline has come, calls on_time.
 //
+// Frames are read with Device::ReceiveFrame into buffers of the device's
+// capabilities().max_receive_frame bytes (coalesced TCP super-segments up to 64 KiB from a TAP
+// device with offloads), and each frame's handler learns what the device knows of its checksum.
+//
 // Sleep precision: epoll_wait takes whole milliseconds, so the wait is rounded UP to the next
 // millisecond. The loop therefore never wakes before a deadline (and never spins on a deadline
 // that is still a fraction of a millisecond away); it may wake up to 1 ms late plus scheduling
@@ -59,12 +63,15 @@ struct EventLoopStats {
 
 class EventLoop {
  public:
-  using FrameHandler =
-      std::function<void(std::span<const std::uint8_t> frame, timers::TimePoint now)>;
-  // Frames received together in one wakeup, in arrival order. The spans point into buffers owned
-  // by the loop and are valid only during the call.
-  using BurstHandler = std::function<void(std::span<const std::span<const std::uint8_t>> frames,
-                                          timers::TimePoint now)>;
+  // `checksum`: what the device knows of the frame's TCP checksum (Device::ReceiveFrame).
+  using FrameHandler = std::function<void(std::span<const std::uint8_t> frame,
+                                          timers::TimePoint now, RxChecksum checksum)>;
+  // Frames received together in one wakeup, in arrival order, and each one's checksum status
+  // (checksums[i] for frames[i]). The spans point into buffers owned by the loop and are valid
+  // only during the call.
+  using BurstHandler =
+      std::function<void(std::span<const std::span<const std::uint8_t>> frames,
+                         timers::TimePoint now, std::span<const RxChecksum> checksums)>;
   using DeadlineSource = std::function<std::optional<timers::TimePoint>()>;
   using TimeHandler = std::function<void(timers::TimePoint now)>;
 
@@ -73,8 +80,12 @@ class EventLoop {
   // keeps the descriptor readable (or NextReadyTime due), so the next iteration does not sleep.
   static constexpr std::size_t kMaxFramesPerDeviceWakeup = 1024;
   // The most frames one burst handler call carries; a device with more ready gets several calls
-  // in the same wakeup. Each burst device has this many frame buffers, allocated when attached.
+  // in the same wakeup. Fewer for a device whose capabilities().max_burst_frames is smaller.
   static constexpr std::size_t kMaxBurstFrames = 64;
+  // A burst's frames are read back to back into one buffer per device, allocated when attached:
+  // room for a full burst of MTU-sized frames, and for at least this many frames of the device's
+  // max_receive_frame (coalesced super-segments; a burst ends early when the next might not fit).
+  static constexpr std::size_t kMinLargeFramesPerBurst = 8;
 
   // `clock` must outlive the loop. A failure to create the epoll instance (its errno: EMFILE,
   // ENOMEM...) is returned by every later call.
@@ -92,14 +103,15 @@ class EventLoop {
   std::error_code RemoveReader(int fd);
 
   // Delivers every frame `device` receives to `on_frame`, through a buffer of
-  // MaxFrameSize(device.mtu()) bytes owned by the loop and reused (the span is valid only during
-  // the call). The device must stay alive until detached or the loop is destroyed. EEXIST if the
-  // device, or its descriptor, is already attached.
+  // device.capabilities().max_receive_frame bytes owned by the loop and reused (the span is valid
+  // only during the call). The device must stay alive until detached or the loop is destroyed.
+  // EEXIST if the device, or its descriptor, is already attached.
   std::error_code AttachDevice(Device& device, FrameHandler on_frame);
   // The same, but every frame ready in one wakeup (up to kMaxBurstFrames per call) goes to
-  // `on_burst` at once: read into kMaxBurstFrames buffers of MaxFrameSize(device.mtu()) bytes owned
-  // by the loop, allocated here and reused, so a wakeup allocates nothing. A stack's IngestBurst
-  // is the handler this is for: its timers advance and its events are delivered once per burst.
+  // `on_burst` at once: read back to back into one buffer owned by the loop (see
+  // kMinLargeFramesPerBurst), allocated here and reused, so a wakeup allocates nothing. A stack's
+  // IngestBurst is the handler this is for: its timers advance and its events are delivered once
+  // per burst.
   std::error_code AttachDeviceBursts(Device& device, BurstHandler on_burst);
   // ENOENT if `device` is not attached to this loop.
   std::error_code DetachDevice(Device& device);
@@ -130,11 +142,14 @@ class EventLoop {
     int fd = -1;
     Device* device = nullptr;  // null for readers
     std::function<void()> on_readable;
-    FrameHandler on_frame;             // devices attached with AttachDevice
-    BurstHandler on_burst;             // devices attached with AttachDeviceBursts
-    std::vector<std::uint8_t> buffer;  // on_frame devices only
-    std::vector<std::vector<std::uint8_t>> burst_buffers;     // on_burst devices only
-    std::vector<std::span<const std::uint8_t>> burst_frames;  // the filled part of each
+    FrameHandler on_frame;  // devices attached with AttachDevice
+    BurstHandler on_burst;  // devices attached with AttachDeviceBursts
+    // on_frame devices: one frame; on_burst devices: a burst's frames back to back.
+    std::vector<std::uint8_t> buffer;
+    std::size_t max_frame = 0;    // the device's max_receive_frame
+    std::size_t burst_limit = 0;  // frames per burst call (on_burst devices)
+    std::vector<std::span<const std::uint8_t>> burst_frames;  // on_burst devices: this burst's
+    std::vector<RxChecksum> burst_checksums;                  // and their checksum status
     bool ready = false;    // the descriptor was reported readable this iteration
     bool removed = false;  // detached during dispatch
   };

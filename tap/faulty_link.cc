@@ -139,10 +139,17 @@ std::error_code FaultyLink::Flush(timers::TimePoint now) {
 }
 
 Result<std::size_t> FaultyLink::Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) {
+  const Result<ReceivedFrame> received = ReceiveFrame(buffer, now);
+  if (!received.ok()) return received.error();
+  return received->size;
+}
+
+Result<ReceivedFrame> FaultyLink::ReceiveFrame(std::span<std::uint8_t> buffer,
+                                               timers::TimePoint now) {
   // A release the wrapped device refuses is counted (release_errors and its tx_errors) rather
   // than returned: returning it here would lose the frame being received.
   (void)Flush(now);
-  return inner_->Receive(buffer, now);
+  return inner_->ReceiveFrame(buffer, now);
 }
 
 std::optional<timers::TimePoint> FaultyLink::NextReadyTime() const {

@@ -75,7 +75,10 @@ class FaultyLink : public Device {
   // Releases what is due at `now` (errors from that are counted, not returned), then receives from
   // the wrapped device.
   Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override;
+  Result<ReceivedFrame> ReceiveFrame(std::span<std::uint8_t> buffer,
+                                     timers::TimePoint now) override;
   int poll_fd() const override { return inner_->poll_fd(); }
+  DeviceCapabilities capabilities() const override { return inner_->capabilities(); }
   std::optional<timers::TimePoint> NextReadyTime() const override;
   std::size_t mtu() const override { return inner_->mtu(); }
   // The wrapped device's counters (what really went on the wire), plus frames this wrapper refused

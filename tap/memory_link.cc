@@ -78,6 +78,11 @@ class MemoryLinkEndpoint : public Device {
   }
 
   std::size_t mtu() const override { return state_->mtu; }
+  // A plain cable: no offloads; a wakeup finds at most the queue's limit ready.
+  DeviceCapabilities capabilities() const override {
+    return DeviceCapabilities{.max_receive_frame = MaxFrameSize(state_->mtu),
+                              .max_burst_frames = state_->queue_limit};
+  }
 
  private:
   std::shared_ptr<LinkState> state_;

@@ -33,8 +33,17 @@ std::error_code PcapRecorder::Send(std::span<const std::uint8_t> frame, timers::
 }
 
 Result<std::size_t> PcapRecorder::Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) {
-  Result<std::size_t> received = inner_->Receive(buffer, now);
-  if (received.ok() && *received > 0) Record(buffer.first(*received), now);
+  const Result<ReceivedFrame> received = ReceiveFrame(buffer, now);
+  if (!received.ok()) return received.error();
+  return received->size;
+}
+
+Result<ReceivedFrame> PcapRecorder::ReceiveFrame(std::span<std::uint8_t> buffer,
+                                                 timers::TimePoint now) {
+  // The frame as the device delivered it: a TCP super-segment whole, with its partial checksum
+  // if the kernel left one, as tcpdump on the host's side of a TAP with offloads shows it.
+  Result<ReceivedFrame> received = inner_->ReceiveFrame(buffer, now);
+  if (received.ok() && received->size > 0) Record(buffer.first(received->size), now);
   return received;
 }
 

@@ -32,7 +32,10 @@ class PcapRecorder : public Device {
   // capture is a side show, the traffic is not.
   std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
   Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override;
+  Result<ReceivedFrame> ReceiveFrame(std::span<std::uint8_t> buffer,
+                                     timers::TimePoint now) override;
   int poll_fd() const override { return inner_->poll_fd(); }
+  DeviceCapabilities capabilities() const override { return inner_->capabilities(); }
   std::optional<timers::TimePoint> NextReadyTime() const override {
     return inner_->NextReadyTime();
   }

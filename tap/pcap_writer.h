@@ -4,53 +4,56 @@
 // timestamps as time since the clock's epoch: boot time for the real clock, whatever a test chose
 // for a VirtualClock (so virtual captures start near zero; that is fine for reading them).
 //
-// libpcap buffers what it writes: the file is complete once Close() returns or the writer is
-// destroyed, not before.
+// The file is the classic pcap format (the pcap-savefile(5) manual page; the IETF's "PCAP Capture
+// File Format" draft), written directly: a 24-byte file header, then a 16-byte record header and
+// the bytes of each frame. Its snapshot length is 262144, tcpdump's default, so that a TCP
+// super-segment a TAP device with offloads hands over (up to 65,553 bytes) is a legal record, as
+// in a capture tcpdump takes on the kernel's side of the TAP. Writes are buffered: the file is
+// complete once Close() returns or the writer is destroyed, not before.
 #ifndef TAPSTACK_TAP_PCAP_WRITER_H_
 #define TAPSTACK_TAP_PCAP_WRITER_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <span>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "stack/result.h"
 #include "timers/timer_wheel.h"
-
-namespace Tins {
-class PacketWriter;
-}  // namespace Tins
 
 namespace tapstack::tap {
 
 class PcapWriter {
  public:
-  // Creates (or truncates) `path`. Errors are those of open(2) (ENOENT for a missing directory,
-  // EACCES...), or EIO when libpcap cannot start the file.
+  // The snapshot length in the file header: no record is longer.
+  static constexpr std::uint32_t kSnapshotLength = 262144;
+
+  // Creates (or truncates) `path` and writes the file header. Errors are those of open(2)
+  // (ENOENT for a missing directory, EACCES...), or EIO when the header cannot be written.
   static Result<std::unique_ptr<PcapWriter>> Open(const std::string& path);
   ~PcapWriter();
 
   PcapWriter(const PcapWriter&) = delete;
   PcapWriter& operator=(const PcapWriter&) = delete;
 
-  // Appends one frame. EBADF after Close() (as a write to a closed descriptor), EIO when libpcap
-  // fails to write.
+  // Appends one frame. EBADF after Close() (as a write to a closed descriptor), EMSGSIZE for a
+  // frame longer than kSnapshotLength, EIO when the write fails.
   std::error_code Write(std::span<const std::uint8_t> frame, timers::TimePoint now);
   // Flushes and closes the file. Idempotent.
   void Close();
 
-  bool is_open() const { return writer_ != nullptr; }
+  bool is_open() const { return file_ != nullptr; }
   const std::string& path() const { return path_; }
   std::uint64_t frames_written() const { return frames_written_; }
 
  private:
-  PcapWriter(std::string path, std::unique_ptr<Tins::PacketWriter> writer);
+  PcapWriter(std::string path, std::FILE* file) : path_(std::move(path)), file_(file) {}
 
   std::string path_;
-  // libtins' writer; kept behind a pointer so that libtins headers (and their -I/usr/include/tins,
-  // whose ip.h and tcp.h could shadow other headers) stay out of every includer.
-  std::unique_ptr<Tins::PacketWriter> writer_;
+  std::FILE* file_;
   std::uint64_t frames_written_ = 0;
 };
 

@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <utility>
+#include <variant>
 
 namespace tapstack::tap {
 namespace {
@@ -88,12 +90,16 @@ class NetnsGuard {
   bool entered_ = false;
 };
 
-// Makes the kernel's MTU for `name` equal to `mtu`; runs inside the device's namespace.
-std::error_code MatchMtu(const std::string& name, std::size_t mtu) {
+// Makes the kernel's MTU for `name` equal to `mtu`, and reads its transmit queue length into
+// `queue_length` (0 when it cannot be read); runs inside the device's namespace.
+std::error_code MatchMtu(const std::string& name, std::size_t mtu, std::size_t& queue_length) {
   ScopedFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (sock.get() < 0) return Errno(errno);
   ifreq ifr{};
   std::memcpy(ifr.ifr_name, name.data(), name.size());
+  queue_length = ioctl(sock.get(), SIOCGIFTXQLEN, &ifr) == 0 && ifr.ifr_qlen > 0
+                     ? static_cast<std::size_t>(ifr.ifr_qlen)
+                     : 0;
   if (ioctl(sock.get(), SIOCGIFMTU, &ifr) != 0) return Errno(errno);
   if (static_cast<std::size_t>(ifr.ifr_mtu) == mtu) return {};
   ifr.ifr_mtu = static_cast<int>(mtu);
@@ -101,7 +107,60 @@ std::error_code MatchMtu(const std::string& name, std::size_t mtu) {
   return {};
 }
 
+// Opens /dev/net/tun and binds it to the TAP interface (TUNSETIFF) with `extra_flags` besides
+// IFF_TAP | IFF_NO_PI; `name` receives the name the kernel confirmed.
+Result<int> AttachTap(const TapOptions& options, short extra_flags, std::string& name) {
+  ScopedFd fd(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) return Errno(errno);
+
+  // ENODEV, as an ioctl on a missing interface answers, and distinct from a missing namespace.
+  if (!options.create && if_nametoindex(options.name.c_str()) == 0) return Errno(ENODEV);
+
+  ifreq ifr{};
+  ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | extra_flags);
+  std::memcpy(ifr.ifr_name, options.name.data(), options.name.size());
+  if (ioctl(fd.get(), TUNSETIFF, &ifr) != 0) return Errno(errno);
+  name.assign(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+  return fd.release();
+}
+
+// Sets up the virtio-net header on a descriptor attached with IFF_VNET_HDR (the kernel's
+// Documentation/networking/tuntap.rst; the requests in include/uapi/linux/if_tun.h). On failure
+// `refused` names the request the kernel refused.
+std::error_code EnableOffloads(int fd, const char*& refused) {
+  // The header's size, set even though 10 is the default: a persistent interface keeps the size
+  // an earlier user set.
+  int header_size = static_cast<int>(kVirtioNetHeaderSize);
+  if (ioctl(fd, TUNSETVNETHDRSZ, &header_size) != 0) {
+    refused = "TUNSETVNETHDRSZ";
+    return Errno(errno);
+  }
+  // Little-endian header fields whatever the host's byte order (legacy virtio is native-endian).
+  int little_endian = 1;
+  if (ioctl(fd, TUNSETVNETLE, &little_endian) != 0) {
+    refused = "TUNSETVNETLE";
+    return Errno(errno);
+  }
+  // What we accept from the kernel: partial checksums, and TCPv4 super-segments (which need
+  // TUN_F_CSUM). Not TUN_F_TSO_ECN: the kernel then cuts ECN-marked super-segments itself.
+  if (ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(TUN_F_CSUM | TUN_F_TSO4)) != 0) {
+    refused = "TUNSETOFFLOAD";
+    return Errno(errno);
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string DescribeOffloadStatus(const TapOffloadStatus& status) {
+  if (status.active) {
+    return "on (virtio-net header: partial checksums and TCPv4 super-segments received)";
+  }
+  if (!status.asked) return "off (not asked)";
+  return std::string("off (the kernel refused ") +
+         (status.refused_request != nullptr ? status.refused_request : "the offloads") + ": " +
+         status.refused_error.message() + ")";
+}
 
 Result<std::unique_ptr<TapDevice>> TapDevice::Open(const TapOptions& options) {
   if (!ValidName(options.name, IFNAMSIZ - 1)) return Errno(EINVAL);
@@ -113,22 +172,42 @@ Result<std::unique_ptr<TapDevice>> TapDevice::Open(const TapOptions& options) {
   NetnsGuard netns;
   if (std::error_code error = netns.Enter(options.netns)) return error;
 
-  ScopedFd fd(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
-  if (fd.get() < 0) return Errno(errno);
+  std::string name;
+  ScopedFd fd;
+  TapOffloadStatus offload{.asked = options.offload};
+  if (options.offload) {
+    Result<int> attached = AttachTap(options, IFF_VNET_HDR, name);
+    if (attached.ok()) {
+      fd.reset(*attached);
+      offload.refused_error = EnableOffloads(fd.get(), offload.refused_request);
+      offload.active = !offload.refused_error;
+      // Closing detaches (and deletes an interface this descriptor created): the plain attach
+      // below starts over without the header.
+      if (!offload.active) fd.reset(-1);
+    } else if (attached.error() == std::errc::invalid_argument) {
+      // An old kernel refuses the flag; any other failure is not about offloads and would be
+      // the same without it.
+      offload.refused_request = "TUNSETIFF with IFF_VNET_HDR";
+      offload.refused_error = attached.error();
+    } else {
+      return attached.error();
+    }
+  }
+  if (!offload.active) {
+    Result<int> attached = AttachTap(options, 0, name);
+    if (!attached.ok()) return attached.error();
+    fd.reset(*attached);
+    // A persistent interface keeps the offloads an earlier user set; without the header we could
+    // not tell a super-segment or a partial checksum, so the kernel must finish both itself. An
+    // old kernel without the request has no offloads to clear.
+    (void)ioctl(fd.get(), TUNSETOFFLOAD, 0UL);
+  }
 
-  // ENODEV, as an ioctl on a missing interface answers, and distinct from a missing namespace.
-  if (!options.create && if_nametoindex(options.name.c_str()) == 0) return Errno(ENODEV);
+  std::size_t queue_length = 0;
+  if (std::error_code error = MatchMtu(name, options.mtu, queue_length)) return error;
 
-  ifreq ifr{};
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  std::memcpy(ifr.ifr_name, options.name.data(), options.name.size());
-  if (ioctl(fd.get(), TUNSETIFF, &ifr) != 0) return Errno(errno);
-  std::string name(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
-
-  if (std::error_code error = MatchMtu(name, options.mtu)) return error;
-
-  return std::unique_ptr<TapDevice>(
-      new TapDevice(fd.release(), std::move(name), options.netns, options.mtu));
+  return std::unique_ptr<TapDevice>(new TapDevice(fd.release(), std::move(name), options.netns,
+                                                  options.mtu, queue_length, offload));
 }
 
 std::string DescribeOpenError(const TapOptions& options, std::error_code error) {
@@ -172,12 +251,24 @@ std::string DescribeOpenError(const TapOptions& options, std::error_code error) 
 
 TapDevice::~TapDevice() { close(fd_); }
 
+DeviceCapabilities TapDevice::capabilities() const {
+  return DeviceCapabilities{
+      .max_receive_frame = offload_.active ? kMaxCoalescedFrameSize : MaxFrameSize(mtu_),
+      .rx_checksum_offload = offload_.active,
+      .max_burst_frames = queue_length_};
+}
+
 std::error_code TapDevice::Send(std::span<const std::uint8_t> frame, timers::TimePoint /*now*/) {
   if (std::error_code error = CheckSendSize(frame)) return error;
   DeviceStats& stats = mutable_stats();
+  // With the virtio-net header on, a zeroed one first: nothing for the kernel to finish.
+  const std::size_t header_size = offload_.active ? kVirtioNetHeaderSize : 0;
+  iovec iov[2] = {{const_cast<std::uint8_t*>(kPlainVirtioNetHeader.data()), header_size},
+                  {const_cast<std::uint8_t*>(frame.data()), frame.size()}};
+  const int first = offload_.active ? 0 : 1;
   ssize_t n;
   do {
-    n = write(fd_, frame.data(), frame.size());
+    n = writev(fd_, iov + first, 2 - first);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     const int error = errno;
@@ -193,7 +284,7 @@ std::error_code TapDevice::Send(std::span<const std::uint8_t> frame, timers::Tim
     return Errno(error);
   }
   // The tun driver takes a whole frame or nothing; a short count would be a kernel bug.
-  if (static_cast<std::size_t>(n) != frame.size()) {
+  if (static_cast<std::size_t>(n) != header_size + frame.size()) {
     ++stats.tx_errors;
     return Errno(EIO);
   }
@@ -202,28 +293,59 @@ std::error_code TapDevice::Send(std::span<const std::uint8_t> frame, timers::Tim
   return {};
 }
 
-Result<std::size_t> TapDevice::Receive(std::span<std::uint8_t> buffer, timers::TimePoint /*now*/) {
+Result<std::size_t> TapDevice::Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) {
+  const Result<ReceivedFrame> received = ReceiveFrame(buffer, now);
+  if (!received.ok()) return received.error();
+  return received->size;
+}
+
+Result<ReceivedFrame> TapDevice::ReceiveFrame(std::span<std::uint8_t> buffer,
+                                              timers::TimePoint /*now*/) {
   DeviceStats& stats = mutable_stats();
+  const std::size_t header_size = offload_.active ? kVirtioNetHeaderSize : 0;
   for (;;) {
-    // One spare byte after the buffer: a read that reaches it proves the frame was larger than
-    // the buffer (read() alone truncates silently).
+    // The virtio-net header lands apart from the frame, so the caller's buffer holds the frame
+    // alone. One spare byte after the buffer: a read that reaches it proves the frame was larger
+    // than the buffer (read() alone truncates silently).
+    std::array<std::uint8_t, kVirtioNetHeaderSize> header;
     std::uint8_t spare;
-    iovec iov[2] = {{buffer.data(), buffer.size()}, {&spare, 1}};
-    const ssize_t n = readv(fd_, iov, 2);
+    iovec iov[3] = {{header.data(), header_size}, {buffer.data(), buffer.size()}, {&spare, 1}};
+    const int first = offload_.active ? 0 : 1;
+    const ssize_t n = readv(fd_, iov + first, 3 - first);
     if (n < 0) {
       const int error = errno;
       if (error == EINTR) continue;
-      if (error == EAGAIN || error == EWOULDBLOCK) return std::size_t{0};
+      if (error == EAGAIN || error == EWOULDBLOCK) return ReceivedFrame{};
       ++stats.rx_errors;
       return Errno(error);
     }
-    if (static_cast<std::size_t>(n) > buffer.size()) {
+    const auto total = static_cast<std::size_t>(n);
+    if (total > header_size + buffer.size()) {
       ++stats.rx_dropped_too_big;
       continue;
     }
+    ReceivedFrame frame;
+    if (offload_.active) {
+      const std::size_t frame_length = total > header_size ? total - header_size : 0;
+      const std::variant<VirtioNetHeader, VirtioNetHeaderError> parsed = ParseVirtioNetHeader(
+          std::span<const std::uint8_t>(header.data(), std::min(total, header_size)), frame_length);
+      if (const auto* error = std::get_if<VirtioNetHeaderError>(&parsed)) {
+        ++stats.rx_dropped_bad_vnet_header;
+        ++vnet_header_drops_[static_cast<std::size_t>(*error)];
+        continue;
+      }
+      const VirtioNetHeader& vnet = std::get<VirtioNetHeader>(parsed);
+      frame.size = frame_length;
+      frame.checksum = vnet.checksum();
+      if (vnet.gso_tcpv4) ++stats.rx_coalesced_frames;
+      if (frame.checksum == RxChecksum::kPartial) ++stats.rx_checksum_partial;
+      if (frame.checksum == RxChecksum::kVerified) ++stats.rx_checksum_verified;
+    } else {
+      frame.size = total;
+    }
     ++stats.frames_received;
-    stats.bytes_received += static_cast<std::size_t>(n);
-    return static_cast<std::size_t>(n);
+    stats.bytes_received += frame.size;
+    return frame;
   }
 }
 

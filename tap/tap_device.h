@@ -9,9 +9,19 @@
 //
 // A device created here (not there before) is not persistent: the kernel deletes it when the
 // TapDevice is destroyed and its descriptor closed.
+//
+// Offloads (TapOptions::offload): the descriptor is opened with IFF_VNET_HDR, so that a
+// virtio-net header (tap/virtio_net_header.h) travels before every frame, and the kernel is told
+// with TUNSETOFFLOAD (TUN_F_CSUM | TUN_F_TSO4) that we take frames with partial checksums and TCP
+// super-segments up to 64 KiB: its TCP then hands us whole TSO segments and what GRO merged, one
+// read per super-segment instead of one per 1500-byte frame, and we skip the checksums it vouches
+// for. We send every frame with a zeroed header (no offload asked), so what goes out is
+// byte-identical to the plain mode. When the kernel refuses any of these steps, the device falls
+// back to the plain mode (offload_status() says which step and why).
 #ifndef TAPSTACK_TAP_TAP_DEVICE_H_
 #define TAPSTACK_TAP_TAP_DEVICE_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,6 +30,7 @@
 #include <system_error>
 
 #include "tap/device.h"
+#include "tap/virtio_net_header.h"
 
 namespace tapstack::tap {
 
@@ -34,7 +45,24 @@ struct TapOptions {
   // The interface MTU. Open() sets the kernel's MTU for the interface to it when it differs, so
   // both sides agree on the largest frame.
   std::size_t mtu = 1500;
+  // Ask the kernel for receive offloads (virtio-net header, partial checksums, TCP super-segments);
+  // falls back to the plain mode when it refuses. Off: the plain mode, as before offloads existed.
+  bool offload = false;
 };
+
+// Whether a TapDevice runs with offloads, and if not, why.
+struct TapOffloadStatus {
+  bool asked = false;   // TapOptions::offload
+  bool active = false;  // the virtio-net header is on and the kernel took our offload flags
+  // When asked but not active: the request the kernel refused ("TUNSETOFFLOAD", ...) and its
+  // errno. Static text, nothing allocated.
+  const char* refused_request = nullptr;
+  std::error_code refused_error;
+};
+
+// For logs: "on (virtio-net header: partial checksums and TCPv4 super-segments received)",
+// "off (not asked)", or "off (the kernel refused TUNSETOFFLOAD: Invalid argument)".
+std::string DescribeOffloadStatus(const TapOffloadStatus& status);
 
 class TapDevice : public Device {
  public:
@@ -57,23 +85,49 @@ class TapDevice : public Device {
   // tx_dropped_link_down; both return no error. Other write(2) failures are returned as they
   // come (EIO when the kernel took part of a frame, which it never should).
   std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
-  // Returns 0 on EAGAIN, and readv(2)'s errno on failure. The descriptor is non-blocking.
+  // Returns 0 on EAGAIN, and readv(2)'s errno on failure. The descriptor is non-blocking. With
+  // offloads, a frame whose virtio-net header does not fit it is dropped and counted
+  // (rx_dropped_bad_vnet_header, and by reason in vnet_header_drops()), and the next is tried.
+  // Receive alone loses what the header said of the checksum: with offloads, read through
+  // ReceiveFrame (the event loop does), or a partial checksum would be checked and fail.
   Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override;
+  Result<ReceivedFrame> ReceiveFrame(std::span<std::uint8_t> buffer,
+                                     timers::TimePoint now) override;
   int poll_fd() const override { return fd_; }
   std::size_t mtu() const override { return mtu_; }
+  // With offloads, frames up to kMaxCoalescedFrameSize and checksum status per frame. Sending
+  // stays plain (no TSO, no checksum offload) until Send can say per frame what to offload. The
+  // burst limit is the interface's transmit queue length, the size of the kernel's queue of frames
+  // for us (drivers/net/tun.c sizes its ring by tx_queue_len).
+  DeviceCapabilities capabilities() const override;
+
+  const TapOffloadStatus& offload_status() const { return offload_; }
+  // Frames dropped for a bad virtio-net header, by VirtioNetHeaderError.
+  const std::array<std::uint64_t, kVirtioNetHeaderErrorCount>& vnet_header_drops() const {
+    return vnet_header_drops_;
+  }
 
   // The interface name the kernel confirmed.
   const std::string& name() const { return name_; }
   const std::string& netns() const { return netns_; }
 
  private:
-  TapDevice(int fd, std::string name, std::string netns, std::size_t mtu)
-      : fd_(fd), name_(std::move(name)), netns_(std::move(netns)), mtu_(mtu) {}
+  TapDevice(int fd, std::string name, std::string netns, std::size_t mtu, std::size_t queue_length,
+            TapOffloadStatus offload)
+      : fd_(fd),
+        name_(std::move(name)),
+        netns_(std::move(netns)),
+        mtu_(mtu),
+        queue_length_(queue_length),
+        offload_(offload) {}
 
   int fd_;
   std::string name_;
   std::string netns_;
   std::size_t mtu_;
+  std::size_t queue_length_;  // the interface's tx_queue_len; 0 if unknown
+  TapOffloadStatus offload_;
+  std::array<std::uint64_t, kVirtioNetHeaderErrorCount> vnet_header_drops_{};
 };
 
 // A sentence for a person about an error TapDevice::Open(options) returned: which device and

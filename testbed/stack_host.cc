@@ -45,12 +45,14 @@ std::error_code StackHost::Init(const StackHostOptions& options) {
   const std::error_code attached =
       options.bursts
           ? loop_->AttachDeviceBursts(
-                *device_, [this](std::span<const std::span<const std::uint8_t>> frames,
-                                 timers::TimePoint now) { stack_->IngestBurst(frames, now); })
-          : loop_->AttachDevice(*device_,
-                                [this](std::span<const std::uint8_t> frame, timers::TimePoint now) {
-                                  stack_->Ingest(frame, now);
-                                });
+                *device_,
+                [this](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint now,
+                       std::span<const RxChecksum> checksums) {
+                  stack_->IngestBurst(frames, now, checksums);
+                })
+          : loop_->AttachDevice(
+                *device_, [this](std::span<const std::uint8_t> frame, timers::TimePoint now,
+                                 RxChecksum checksum) { stack_->Ingest(frame, now, checksum); });
   if (attached) {
     return Fail(attached,
                 absl::StrCat("cannot watch the TAP device with epoll: ", attached.message()));

@@ -28,6 +28,8 @@
 namespace tapstack::testbed {
 
 struct StackHostOptions {
+  // tap.offload asks for the TAP's receive offloads (tap::TapDevice); the stack then gets
+  // super-segments and the checksum status of every frame through the loop.
   tap::TapOptions tap;
   // Records the TAP's traffic to this pcap file (tap::PcapRecorder); nothing when empty.
   std::string pcap_path;

@@ -25,7 +25,7 @@ constexpr char kUsage[] =
     "       tapstack nc -l --addr ADDRESS/PREFIX [options] PORT       listen for one connection\n"
     "options: --tap NAME (tap0) --netns NS --gateway IP --mac MAC --mtu N --pcap FILE\n"
     "         --ready-file FILE (written once listening or connecting, removed on exit)\n"
-    "         --events FILE|- --stats --no-delay --user-timeout DURATION\n"
+    "         --events FILE|- --stats --no-offload --no-delay --user-timeout DURATION\n"
     "         --keepalive IDLE,INTERVAL,COUNT (e.g. 3s,2s,4) --keepalive-byte\n";
 
 int Usage(absl::string_view message) {
@@ -178,7 +178,7 @@ int RunNc(std::span<const std::string_view> raw_args) {
   valued.insert(kConnectionValued.begin(), kConnectionValued.end());
   valued.insert("--events");
   std::set<std::string> flags = kConnectionFlags;
-  flags.insert({"--listen", "--stats"});
+  flags.insert({"--listen", "--stats", "--no-offload"});
   absl::StatusOr<Args> args = Args::Parse(raw_args, valued, flags, {{"-l", "--listen"}});
   if (!args.ok()) return Usage(args.status().message());
   const bool listen = args->Has("--listen");
@@ -195,6 +195,7 @@ int RunNc(std::span<const std::string_view> raw_args) {
   }
   absl::StatusOr<RuntimeOptions> options = ParseRuntimeOptions(*args);
   if (!options.ok()) return Usage(options.status().message());
+  options->offload = !args->Has("--no-offload");
   if (absl::Status parsed = ParseConnectionOptions(*args, options->stack.tcp.defaults);
       !parsed.ok()) {
     return Usage(parsed.message());
@@ -206,6 +207,11 @@ int RunNc(std::span<const std::string_view> raw_args) {
     return 1;
   }
   StackRuntime& rt = **runtime;
+  // Standard output is the connection's data, so only a fallback is worth a word here; --stats
+  // says the mode in any case (tap_offload).
+  if (options->offload && !rt.offload_active()) {
+    std::fprintf(stderr, "tapstack nc: offloads %s\n", rt.DescribeOffload().c_str());
+  }
   absl::StatusOr<EventLog> log = EventLog::Open(args->Get("--events").value_or(""), rt.Now());
   if (!log.ok()) return Usage(log.status().message());
   NcSession session(rt, *log);

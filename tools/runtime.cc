@@ -116,6 +116,7 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
   host.tap.name = options.tap_name;
   host.tap.netns = options.netns;
   host.tap.mtu = options.stack.interface.mtu;
+  host.tap.offload = options.offload;
   host.pcap_path = options.pcap_path;
   host.stack = options.stack;
   // Every frame ready in one wakeup goes to the stack as one burst: its timers advance and its
@@ -188,10 +189,22 @@ std::string StackRuntime::DescribeLoopError(std::error_code error) const {
 }
 
 void StackRuntime::PrintStats(std::FILE* out) const {
-  host_->stack().counters().ForEach([out](std::string_view name, std::uint64_t value) {
+  const auto print = [out](std::string_view name, std::uint64_t value) {
     std::fprintf(out, "%.*s %llu\n", static_cast<int>(name.size()), name.data(),
                  static_cast<unsigned long long>(value));
-  });
+  };
+  host_->stack().counters().ForEach(print);
+  const tap::DeviceStats device = host_->tap().stats();
+  print("tap_offload", host_->tap().offload_status().active ? 1 : 0);
+  print("tap_rx_frames", device.frames_received);
+  print("tap_rx_coalesced_frames", device.rx_coalesced_frames);
+  print("tap_rx_checksum_partial", device.rx_checksum_partial);
+  print("tap_rx_checksum_verified", device.rx_checksum_verified);
+  print("tap_rx_dropped_bad_vnet_header", device.rx_dropped_bad_vnet_header);
+}
+
+std::string StackRuntime::DescribeOffload() const {
+  return tap::DescribeOffloadStatus(host_->tap().offload_status());
 }
 
 }  // namespace tapstack::tools

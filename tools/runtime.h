@@ -25,6 +25,9 @@ struct RuntimeOptions {
   std::string pcap_path;
   // Written once the command is ready for traffic (see StackRuntime::SignalReady), removed on exit.
   std::string ready_file;
+  // The TAP's receive offloads (tap::TapOptions::offload); `--no-offload` clears it on the
+  // commands that take it.
+  bool offload = false;
   StackConfig stack;
 };
 
@@ -49,8 +52,14 @@ class StackRuntime {
   // sleep; the file holds "ADDRESS/PREFIX TAP MAC" and is written whole (a rename) or not at all.
   absl::Status SignalReady();
 
-  // Every counter, one "name value" line each.
+  // Every counter, one "name value" line each: the stack's, then the TAP device's (tap_offload
+  // is 1 with offloads on, 0 without; then frames received, coalesced super-segments, checksums
+  // left partial or verified by the kernel, and drops for a bad virtio-net header).
   void PrintStats(std::FILE* out) const;
+  // "on (...)" or "off (...)": the TAP's offload mode and, when off, why
+  // (tap::DescribeOffloadStatus).
+  std::string DescribeOffload() const;
+  bool offload_active() const { return host_->tap().offload_status().active; }
 
   // A message for an error loop().RunOnce returned. The loop's errors are bare errno values; the
   // device's name is the context they need.

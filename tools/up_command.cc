@@ -18,8 +18,9 @@ constexpr char kUsage[] =
     "usage: tapstack up --addr ADDRESS/PREFIX [--tap NAME] [--netns NS] [--gateway IP]"
     " [--mac MAC]\n"
     "                   [--mtu N] [--pcap FILE] [--ping IP [--count N] [--interval DURATION]]\n"
-    "                   [--duration DURATION] [--ready-file FILE] [--stats]\n"
-    "  --ready-file FILE  written once the stack answers on the TAP device, removed on exit\n";
+    "                   [--duration DURATION] [--ready-file FILE] [--stats] [--no-offload]\n"
+    "  --ready-file FILE  written once the stack answers on the TAP device, removed on exit\n"
+    "  --no-offload       no virtio-net header: plain frames, every checksum checked here\n";
 
 int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack up: %.*s\n%s", static_cast<int>(message.size()), message.data(),
@@ -36,11 +37,12 @@ int RunUp(std::span<const std::string_view> raw_args) {
   }
   std::set<std::string> valued = kRuntimeValued;
   valued.insert({"--ping", "--count", "--interval", "--duration"});
-  absl::StatusOr<Args> args = Args::Parse(raw_args, valued, {"--stats"});
+  absl::StatusOr<Args> args = Args::Parse(raw_args, valued, {"--stats", "--no-offload"});
   if (!args.ok()) return Usage(args.status().message());
   if (!args->positional().empty()) return Usage("unexpected argument " + args->positional()[0]);
   absl::StatusOr<RuntimeOptions> options = ParseRuntimeOptions(*args);
   if (!options.ok()) return Usage(options.status().message());
+  options->offload = !args->Has("--no-offload");
 
   std::optional<wire::Ipv4Address> ping_target;
   long long ping_count = 3;
@@ -73,9 +75,10 @@ int RunUp(std::span<const std::string_view> raw_args) {
   }
   StackRuntime& rt = **runtime;
   Stack& stack = rt.stack();
-  std::fprintf(stderr, "tapstack up: %s/%d on %s (mac %s)\n",
+  std::fprintf(stderr, "tapstack up: %s/%d on %s (mac %s), offloads %s\n",
                stack.interface().address.ToString().c_str(), stack.interface().prefix_len,
-               options->tap_name.c_str(), stack.interface().mac->ToString().c_str());
+               options->tap_name.c_str(), stack.interface().mac->ToString().c_str(),
+               rt.DescribeOffload().c_str());
 
   if (const absl::Status ready = rt.SignalReady(); !ready.ok()) {
     std::fprintf(stderr, "tapstack up: %s\n", std::string(ready.message()).c_str());

@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "stack/counters.h"
 #include "stack/ip_output.h"
+#include "stack/rx_checksum.h"
 #include "stack/tcp/connection_slab.h"
 #include "stack/tcp/demux_table.h"
 #include "stack/tcp/isn.h"
@@ -47,9 +48,12 @@ class TcpEngine {
             Counters& counters, std::uint64_t seed);
   ~TcpEngine();
 
-  // --- From IPv4: one TCP segment from `source` to `destination`, one of our addresses.
+  // --- From IPv4: one TCP segment from `source` to `destination`, one of our addresses. Its
+  // checksum is checked unless the device vouched for it (`checksum`, stack/rx_checksum.h). The
+  // segment may carry more than an MSS: a device with receive offloads hands over what the
+  // sender's TSO or the kernel's GRO made one segment, up to 64 KiB.
   void Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
-              std::span<const std::uint8_t> segment);
+              std::span<const std::uint8_t> segment, RxChecksum checksum = RxChecksum::kUnverified);
   // Hints for a burst of segments (Stack::IngestBurst), which calls them a few segments ahead of
   // Ingest so that the cache misses of several lookups overlap: PrefetchDemux requests the demux
   // table's lines for the segment's 4-tuple; PrefetchConnection, a little later, looks the

@@ -36,13 +36,17 @@ void TcpEngine::PrefetchConnection(wire::Ipv4Address source, wire::Ipv4Address d
 }
 
 void TcpEngine::Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
-                       std::span<const std::uint8_t> bytes) {
+                       std::span<const std::uint8_t> bytes, RxChecksum checksum) {
   const wire::Parsed<wire::TcpView> segment = wire::TcpView::Parse(bytes);
   if (!segment.ok()) {
     counters_.Increment(Counter::kDropTcpMalformed);
     return;
   }
-  if (!segment->checksum_valid(source, destination)) {
+  if (!NeedsSoftwareChecksum(checksum)) {
+    // The device verified it, or the sender is on this host and left it partial
+    // (stack/rx_checksum.h): checking would cost a pass over the payload, or fail.
+    counters_.Increment(Counter::kRxTcpChecksumOffloaded);
+  } else if (!segment->checksum_valid(source, destination)) {
     counters_.Increment(Counter::kDropTcpBadChecksum);
     return;
   }
@@ -422,7 +426,7 @@ bool TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> pay
       SendAck(tcb);
       return true;
     }
-    const TextResult result = tcb.receiver.Insert(seq, payload, &ring_pool_);
+    const TextResult result = tcb.receiver.Insert(seq, payload, &ring_pool_, InitialMss());
     AccountBuffers(tcb);
     trimmed = result.trimmed;
     if (trimmed > 0) counters_.Increment(Counter::kTcpBytesBeyondWindow, trimmed);

@@ -23,7 +23,8 @@ bool Receiver::Acceptable(Seq seq, std::uint32_t length) const {
          InHalfOpenRange(seq + (length - 1), rcv_nxt_, window_end);
 }
 
-TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload, RingPool* pool) {
+TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload, RingPool* pool,
+                            std::uint32_t mss) {
   const std::uint32_t offset = seq - rcv_nxt_;
   const bool gap_before = buffer_.has_out_of_order();
   const InsertResult stored = buffer_.Insert(offset, payload, pool);
@@ -42,7 +43,10 @@ TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload, Ring
     result.ack = AckTiming::kNow;
   } else {
     // RFC 1122 4.2.3.2: an ACK at least for every second segment, within the delayed-ACK timeout.
-    if (segments_unacked_ < 2) ++segments_unacked_;
+    const std::size_t segments =
+        mss == 0 || payload.size() <= mss ? 1 : (payload.size() + mss - 1) / mss;
+    segments_unacked_ =
+        static_cast<std::uint8_t>(std::min<std::size_t>(2, segments_unacked_ + segments));
     result.ack = segments_unacked_ >= 2 ? AckTiming::kNow : AckTiming::kDelayed;
   }
   return result;

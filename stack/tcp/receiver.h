@@ -61,8 +61,12 @@ class Receiver {
   // (RFC 9293 3.10.7.4, seventh), and says when to acknowledge it: at once for out-of-order data,
   // gap fills (RFC 5681 4.2) and data we already held, for every second segment (RFC 1122
   // 4.2.3.2), otherwise within the delayed-ACK timeout. With SACK, bytes already held out of
-  // order are noted for a D-SACK block (NoteDuplicate).
-  TextResult Insert(Seq seq, std::span<const std::uint8_t> payload, RingPool* pool);
+  // order are noted for a D-SACK block (NoteDuplicate). A segment longer than `mss` (the largest
+  // the peer may put in one packet: what we advertised) is a super-segment that TSO or GRO made of
+  // several, and counts as the ceil(length / mss) segments it stands for, as Linux's receiver
+  // counts a GRO packet by its bytes: one of two or more is ACKed at once.
+  TextResult Insert(Seq seq, std::span<const std::uint8_t> payload, RingPool* pool,
+                    std::uint32_t mss);
 
   // RFC 2883 4: the peer sent [begin, end) again, data we already have (below RCV.NXT or held
   // out of order). With SACK the next ACK reports it once, in its first block. The first

@@ -15,7 +15,9 @@ namespace tapstack::fuzz {
 // wire_fuzz: the input is one Ethernet frame. Every view's Parse and every accessor runs on it
 // (and on its inner layers: IPv4, ICMP and TCP; IPv6 with its extension headers, ICMPv6, Neighbor
 // Discovery and TCP over IPv6), and ParseTcpOptions runs on the raw input too, as does
-// `tapstack diagram`'s decoding of a capture record under each link type.
+// `tapstack diagram`'s decoding of a capture record under each link type. The input is also read
+// as a TAP with offloads reads it: a virtio-net header (tap::ParseVirtioNetHeader), then the
+// frame, which the views parse again when the header is accepted.
 void RunWireInput(std::span<const std::uint8_t> data);
 
 // stack_fuzz: a fresh Stack with a listener on kListenPort and one ESTABLISHED connection (from

@@ -39,6 +39,14 @@ testbed::Process TapTest::StartTapstack(const std::string& subcommand,
   return std::move(*child);
 }
 
+void TapTest::WaitForOperstateUp() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (netns().Shell("cat /sys/class/net/tap0/operstate").output.starts_with("up")) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ADD_FAILURE() << "tap0 never came up: " << netns().Shell("ip link show tap0").output;
+}
+
 void TapTest::WaitUntilStackAnswers() {
   // arping is not installed everywhere; a single ping with a short deadline resolves our MAC.
   for (int attempt = 0; attempt < 50; ++attempt) {

@@ -31,6 +31,10 @@ class TapTest : public NetnsTest {
                                  const std::string& input_path = "");
   // Waits until the stack answers ARP from the kernel side (the process attached to the TAP).
   void WaitUntilStackAnswers();
+  // Attaching to the TAP turns its carrier on, but the kernel starts transmitting on it only once
+  // its link watcher has run (it may wait up to a second): until then what it sends us, its ARP
+  // answers first, is dropped, and the first exchange would take a 1 s retry. Waits for that.
+  void WaitForOperstateUp();
   std::string output_path() const { return output_path_; }
   std::string Output() const { return ReadFile(output_path_); }
   // "name value" lines of `--stats` output.

@@ -37,8 +37,11 @@ void PatternStream::Fill(std::span<std::uint8_t> out) {
 Result<std::unique_ptr<testbed::StackHost>> OpenInProcessStack(
     const InProcessStackOptions& options) {
   testbed::StackHostOptions host;
-  host.tap = {.name = options.tap_name, .netns = options.netns, .create = false};
-  host.pcap_path = CapturePath().value_or("");
+  host.tap = {.name = options.tap_name,
+              .netns = options.netns,
+              .create = false,
+              .offload = options.offload};
+  host.pcap_path = options.pcap_path.empty() ? CapturePath().value_or("") : options.pcap_path;
   host.faults = options.faults;
   host.stack.interface.mac = wire::MacAddress::Parse(kStackMac);
   const std::optional<wire::Ipv4Address> address = wire::Ipv4Address::Parse(options.address);

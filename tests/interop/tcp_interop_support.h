@@ -45,6 +45,10 @@ struct InProcessStackOptions {
   // Faults on the frames we send (FaultyLink wraps the TAP device); none when unset.
   std::optional<tap::FaultOptions> faults;
   std::uint64_t seed = 1;
+  // The TAP's receive offloads (tap::TapOptions::offload).
+  bool offload = false;
+  // Records a pcap here; empty: CapturePath() (TAPSTACK_PCAP_DIR), or none.
+  std::string pcap_path;
 };
 
 // Our stack on the TAP device of a test namespace (testbed::StackHost: the event loop on the real

@@ -47,17 +47,6 @@ class TcpInteropTest : public TapTest {
     return *std::move(stack);
   }
 
-  // Attaching to the TAP turns its carrier on, but the kernel starts transmitting on it only once
-  // its link watcher has run (it may wait up to a second): until then what it sends us, its ARP
-  // answers first, is dropped, and the first exchange would take a 1 s retry.
-  void WaitForOperstateUp() {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      if (netns().Shell("cat /sys/class/net/tap0/operstate").output.starts_with("up")) return;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    ADD_FAILURE() << "tap0 never came up: " << netns().Shell("ip link show tap0").output;
-  }
-
   std::unique_ptr<testbed::LinuxPeer> StartPeer(const std::vector<std::string>& args,
                                                 const std::string& in_netns = "") {
     Result<std::unique_ptr<testbed::LinuxPeer>> peer = testbed::LinuxPeer::Start(

@@ -50,9 +50,8 @@ TEST(EventLoopTest, DeliversFramesOfADeviceWithoutDescriptor) {
   EventLoop loop(clock);
   auto [a, b] = MemoryLink::CreatePair();
   std::vector<std::uint64_t> seqs;
-  ASSERT_FALSE(loop.AttachDevice(*b, [&](std::span<const std::uint8_t> frame, timers::TimePoint) {
-    seqs.push_back(SeqOf(frame));
-  }));
+  ASSERT_FALSE(loop.AttachDevice(*b, [&](std::span<const std::uint8_t> frame, timers::TimePoint,
+                                         RxChecksum) { seqs.push_back(SeqOf(frame)); }));
   for (int i = 0; i < 3; ++i) ASSERT_FALSE(a->Send(MakeFrame(i), clock.Now()));
   // A generous cap: the frames are due now, so the loop must not sleep at all.
   ASSERT_FALSE(loop.RunOnce(seconds(10)));
@@ -68,8 +67,8 @@ TEST(EventLoopTest, SleepsUntilADelayedFrameIsDue) {
   FaultyLink delayed(*a, {.min_delay = milliseconds(20), .max_delay = milliseconds(20)});
   timers::TimePoint arrived{};
   // The FaultyLink is attached first, so the frame it releases reaches b in the same iteration.
-  ASSERT_FALSE(loop.AttachDevice(delayed, [](auto, auto) {}));
-  ASSERT_FALSE(loop.AttachDevice(*b, [&](auto, timers::TimePoint now) {
+  ASSERT_FALSE(loop.AttachDevice(delayed, [](auto, auto, auto) {}));
+  ASSERT_FALSE(loop.AttachDevice(*b, [&](auto, timers::TimePoint now, auto) {
     arrived = now;
     loop.Stop();
   }));
@@ -86,9 +85,9 @@ TEST(EventLoopTest, VirtualClockNeverSleepsAndDeliversWhenTimeComes) {
   auto [a, b] = MemoryLink::CreatePair();
   FaultyLink delayed(*a, {.min_delay = milliseconds(10), .max_delay = milliseconds(10)});
   std::vector<timers::TimePoint> arrivals;
-  ASSERT_FALSE(loop.AttachDevice(delayed, [](auto, auto) {}));
+  ASSERT_FALSE(loop.AttachDevice(delayed, [](auto, auto, auto) {}));
   ASSERT_FALSE(
-      loop.AttachDevice(*b, [&](auto, timers::TimePoint now) { arrivals.push_back(now); }));
+      loop.AttachDevice(*b, [&](auto, timers::TimePoint now, auto) { arrivals.push_back(now); }));
   ASSERT_FALSE(delayed.Send(MakeFrame(1), clock.Now()));
   ASSERT_FALSE(loop.RunOnce(timers::Duration::zero()));
   EXPECT_TRUE(arrivals.empty());
@@ -229,7 +228,7 @@ TEST(EventLoopTest, CallbacksMayDetachTheirDeviceButNotReenterTheLoop) {
   auto [a, b] = MemoryLink::CreatePair();
   int frames = 0;
   std::error_code nested;
-  ASSERT_FALSE(loop.AttachDevice(*b, [&](auto, auto) {
+  ASSERT_FALSE(loop.AttachDevice(*b, [&](auto, auto, auto) {
     ++frames;
     nested = loop.RunOnce(timers::Duration::zero());
     EXPECT_FALSE(loop.DetachDevice(*b));
@@ -245,9 +244,28 @@ TEST(EventLoopTest, CallbacksMayDetachTheirDeviceButNotReenterTheLoop) {
 // A device with a descriptor, like a TAP device: a pipe that is readable while frames wait.
 class FakeDescriptorDevice : public Device {
  public:
-  void Queue(std::vector<std::uint8_t> frame) {
+  void Queue(std::vector<std::uint8_t> frame, RxChecksum checksum = RxChecksum::kUnverified) {
     if (frames_.empty()) pipe_.Write();
     frames_.push_back(std::move(frame));
+    checksums_.push_back(checksum);
+  }
+  // Like a TAP with offloads: frames up to `max_frame` bytes, each with its checksum status.
+  void OfferLargeFrames(std::size_t max_frame) { max_frame_ = max_frame; }
+  Result<ReceivedFrame> ReceiveFrame(std::span<std::uint8_t> buffer,
+                                     timers::TimePoint now) override {
+    const std::size_t index = next_;
+    const Result<std::size_t> size = Receive(buffer, now);
+    if (!size.ok()) return size.error();
+    if (*size == 0) return ReceivedFrame{};
+    return ReceivedFrame{.size = *size, .checksum = checksums_[index]};
+  }
+  DeviceCapabilities capabilities() const override {
+    DeviceCapabilities capabilities = Device::capabilities();
+    if (max_frame_ != 0) {
+      capabilities.max_receive_frame = max_frame_;
+      capabilities.rx_checksum_offload = true;
+    }
+    return capabilities;
   }
   std::error_code Send(std::span<const std::uint8_t>, timers::TimePoint) override { return {}; }
   Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint) override {
@@ -257,6 +275,7 @@ class FakeDescriptorDevice : public Device {
       return std::size_t{0};
     }
     const std::vector<std::uint8_t>& frame = frames_[next_++];
+    if (frame.size() > buffer.size()) return Errno(EMSGSIZE);  // the loop's buffer was too small
     std::copy(frame.begin(), frame.end(), buffer.begin());
     return frame.size();
   }
@@ -268,7 +287,9 @@ class FakeDescriptorDevice : public Device {
  private:
   Pipe pipe_;
   std::vector<std::vector<std::uint8_t>> frames_;
+  std::vector<RxChecksum> checksums_;
   std::size_t next_ = 0;
+  std::size_t max_frame_ = 0;
 };
 
 TEST(EventLoopTest, BurstDeviceIsDrainedInOneWakeup) {
@@ -279,7 +300,7 @@ TEST(EventLoopTest, BurstDeviceIsDrainedInOneWakeup) {
   std::vector<std::size_t> burst_sizes;
   std::vector<std::uint64_t> seqs;
   ASSERT_FALSE(loop.AttachDeviceBursts(
-      device, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint) {
+      device, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint, auto) {
         burst_sizes.push_back(frames.size());
         for (const auto frame : frames) seqs.push_back(SeqOf(frame));
       }));
@@ -294,13 +315,50 @@ TEST(EventLoopTest, BurstDeviceIsDrainedInOneWakeup) {
   EXPECT_EQ(device.receive_calls, 151) << "every frame, then the empty read that ends the drain";
 }
 
+// Super-segments of a TAP with offloads: a burst is read back to back into one buffer, so it ends
+// when the next frame might not fit (8 frames of 60,000 bytes here), every frame arrives whole and
+// in order, and each keeps the checksum status its device gave it.
+TEST(EventLoopTest, LargeFramesFillBurstsWholeWithTheirChecksumStatus) {
+  RealClock clock;
+  EventLoop loop(clock);
+  FakeDescriptorDevice device;
+  device.OfferLargeFrames(kMaxCoalescedFrameSize);
+  for (int i = 0; i < 20; ++i) {
+    device.Queue(MakeFrame(i, 60000), i % 2 == 0 ? RxChecksum::kPartial : RxChecksum::kVerified);
+  }
+  std::vector<std::size_t> burst_sizes;
+  std::vector<std::uint64_t> seqs;
+  std::vector<RxChecksum> statuses;
+  std::vector<std::uint8_t> last_frame;
+  ASSERT_FALSE(loop.AttachDeviceBursts(
+      device, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint,
+                  std::span<const RxChecksum> checksums) {
+        burst_sizes.push_back(frames.size());
+        ASSERT_EQ(checksums.size(), frames.size());
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+          EXPECT_EQ(frames[i].size(), 60000u);
+          seqs.push_back(SeqOf(frames[i]));
+          statuses.push_back(checksums[i]);
+        }
+        last_frame.assign(frames.back().begin(), frames.back().end());
+      }));
+  ASSERT_FALSE(loop.RunOnce(seconds(10)));
+  EXPECT_EQ(burst_sizes, (std::vector<std::size_t>{8, 8, 4}));
+  ASSERT_EQ(seqs.size(), 20u);
+  for (std::uint64_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(seqs[i], i);
+    EXPECT_EQ(statuses[i], i % 2 == 0 ? RxChecksum::kPartial : RxChecksum::kVerified) << i;
+  }
+  EXPECT_EQ(last_frame, MakeFrame(19, 60000)) << "not overwritten by a later read";
+}
+
 TEST(EventLoopTest, BurstDeviceWithoutDescriptorOnVirtualTime) {
   VirtualClock clock(kT0);
   EventLoop loop(clock);
   auto [a, b] = MemoryLink::CreatePair();
   std::vector<std::size_t> burst_sizes;
   ASSERT_FALSE(loop.AttachDeviceBursts(
-      *b, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint) {
+      *b, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint, auto) {
         burst_sizes.push_back(frames.size());
       }));
   for (int i = 0; i < 5; ++i) ASSERT_FALSE(a->Send(MakeFrame(i), kT0));

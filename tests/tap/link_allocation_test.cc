@@ -138,7 +138,7 @@ TEST(LinkAllocationTest, EventLoopBurstWakeupsAllocateNothing) {
   std::uint64_t delivered = 0;
   std::uint64_t largest_burst = 0;
   ASSERT_FALSE(loop.AttachDeviceBursts(
-      *b, [&](std::span<const std::span<const std::uint8_t>> burst, timers::TimePoint) {
+      *b, [&](std::span<const std::span<const std::uint8_t>> burst, timers::TimePoint, auto) {
         delivered += burst.size();
         largest_burst = std::max<std::uint64_t>(largest_burst, burst.size());
       }));

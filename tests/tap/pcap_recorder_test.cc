@@ -105,6 +105,29 @@ TEST_F(PcapTest, TsharkDecodesAnArpRequest) {
             "2\tff:ff:ff:ff:ff:ff\t02:00:00:00:00:02\t1\t02:00:00:00:00:02\t192.0.2.2\t192.0.2.1");
 }
 
+// A TCP super-segment from a TAP with offloads is one record, whole: the file's snapshot length
+// (262144, tcpdump's default) is above it, so readers neither cut nor refuse it.
+TEST_F(PcapTest, RecordsASuperSegmentWholeUnderTheSnapshotLength) {
+  Result<std::unique_ptr<PcapWriter>> writer = PcapWriter::Open(path_);
+  ASSERT_TRUE(writer.ok()) << writer.error().message();
+  ASSERT_FALSE((*writer)->Write(MakeFrame(1, kMaxCoalescedFrameSize), kT0));
+  EXPECT_EQ((*writer)->Write(MakeFrame(2, PcapWriter::kSnapshotLength + 1), kT0),
+            std::errc::message_size);
+  (*writer)->Close();
+
+  std::FILE* file = std::fopen(path_.c_str(), "rb");
+  ASSERT_NE(file, nullptr);
+  std::uint32_t header[6] = {};
+  ASSERT_EQ(std::fread(header, sizeof(header), 1, file), 1u);
+  std::fclose(file);
+  EXPECT_EQ(header[0], 0xa1b2c3d4u) << "microsecond pcap, our byte order";
+  EXPECT_EQ(header[4], 262144u) << "snapshot length";
+  EXPECT_EQ(header[5], 1u) << "LINKTYPE_ETHERNET";
+  EXPECT_EQ(
+      Lines(Tshark("-T fields -e frame.len -e frame.cap_len")),
+      std::vector<std::string>{absl::StrCat(kMaxCoalescedFrameSize, "\t", kMaxCoalescedFrameSize)});
+}
+
 TEST_F(PcapTest, OpenFailsOnAnUnwritablePath) {
   Result<std::unique_ptr<PcapWriter>> writer = PcapWriter::Open("/nonexistent-dir/x.pcap");
   EXPECT_EQ(writer.error(), std::errc::no_such_file_or_directory) << writer.error().message();

@@ -51,20 +51,13 @@ std::string OwnNetns() {
   return std::filesystem::read_symlink("/proc/thread-self/ns/net", error).string();
 }
 
-TEST_F(TapDeviceTest, KernelAnswersOurArpRequest) {
-  const std::string before = OwnNetns();
-  Result<std::unique_ptr<TapDevice>> tap = OpenTap("tap0");
-  ASSERT_TRUE(tap.ok()) << tap.error().message();
-  EXPECT_EQ(OwnNetns(), before) << "Open() left the thread in the device's namespace";
-  EXPECT_EQ((*tap)->name(), "tap0");
-  EXPECT_EQ((*tap)->netns(), netns().name());
-  EXPECT_GE((*tap)->poll_fd(), 0);
-  ASSERT_TRUE(LinkExists("tap0"));
+// Brings tap0 up with the kernel's address, sends the kernel an ARP request for it through `tap`
+// and checks the reply against the interface's MAC.
+void ExpectKernelAnswersArp(TapDevice& tap, testbed::Namespace& ns) {
   ASSERT_TRUE(
-      netns()
-          .Shell(absl::StrCat("ip addr add ", kKernelIp, "/24 dev tap0 && ip link set tap0 up"))
+      ns.Shell(absl::StrCat("ip addr add ", kKernelIp, "/24 dev tap0 && ip link set tap0 up"))
           .ok());
-  CommandResult mac = netns().Shell("cat /sys/class/net/tap0/address");
+  CommandResult mac = ns.Shell("cat /sys/class/net/tap0/address");
   ASSERT_EQ(mac.exit_code, 0) << mac.output;
   const std::string kernel_mac(absl::StripTrailingAsciiWhitespace(mac.output));
 
@@ -72,7 +65,7 @@ TEST_F(TapDeviceTest, KernelAnswersOurArpRequest) {
   EventLoop loop(clock);
   std::optional<Tins::ARP> reply;
   int other_frames = 0;
-  ASSERT_FALSE(loop.AttachDevice(**tap, [&](std::span<const std::uint8_t> frame, auto) {
+  ASSERT_FALSE(loop.AttachDevice(tap, [&](std::span<const std::uint8_t> frame, auto, auto) {
     try {
       Tins::EthernetII eth(frame.data(), static_cast<std::uint32_t>(frame.size()));
       const Tins::ARP* arp = eth.find_pdu<Tins::ARP>();
@@ -91,22 +84,57 @@ TEST_F(TapDeviceTest, KernelAnswersOurArpRequest) {
 
   const std::vector<std::uint8_t> request =
       Tins::ARP::make_arp_request(kKernelIp, kOurIp, kOurMac).serialize();
-  ASSERT_FALSE((*tap)->Send(request, clock.Now()));
+  ASSERT_FALSE(tap.Send(request, clock.Now()));
   ASSERT_FALSE(loop.Run());
 
   ASSERT_TRUE(reply.has_value()) << "no ARP reply within 5 s; " << other_frames
-                                 << " other frames; stats: sent " << (*tap)->stats().frames_sent
-                                 << " received " << (*tap)->stats().frames_received;
+                                 << " other frames; stats: sent " << tap.stats().frames_sent
+                                 << " received " << tap.stats().frames_received;
   EXPECT_EQ(reply->sender_ip_addr().to_string(), kKernelIp);
   EXPECT_EQ(reply->sender_hw_addr().to_string(), kernel_mac);
   EXPECT_EQ(reply->target_ip_addr().to_string(), kOurIp);
   EXPECT_EQ(reply->target_hw_addr().to_string(), kOurMac);
-  EXPECT_EQ((*tap)->stats().frames_sent, 1u);
-  EXPECT_GE((*tap)->stats().frames_received, 1u);
+  EXPECT_EQ(tap.stats().frames_sent, 1u);
+  EXPECT_GE(tap.stats().frames_received, 1u);
+}
+
+TEST_F(TapDeviceTest, KernelAnswersOurArpRequest) {
+  const std::string before = OwnNetns();
+  Result<std::unique_ptr<TapDevice>> tap = OpenTap("tap0");
+  ASSERT_TRUE(tap.ok()) << tap.error().message();
+  EXPECT_EQ(OwnNetns(), before) << "Open() left the thread in the device's namespace";
+  EXPECT_EQ((*tap)->name(), "tap0");
+  EXPECT_EQ((*tap)->netns(), netns().name());
+  EXPECT_GE((*tap)->poll_fd(), 0);
+  ASSERT_TRUE(LinkExists("tap0"));
+  EXPECT_FALSE((*tap)->offload_status().asked);
+  EXPECT_FALSE((*tap)->offload_status().active);
+  EXPECT_EQ((*tap)->capabilities().max_receive_frame, MaxFrameSize(1500));
+  EXPECT_FALSE((*tap)->capabilities().rx_checksum_offload);
+  ExpectKernelAnswersArp(**tap, netns());
 
   // A device we created is not persistent: it goes away with the descriptor.
   tap->reset();
   EXPECT_FALSE(LinkExists("tap0"));
+}
+
+// With offloads the kernel takes IFF_VNET_HDR and our offload flags (the build machine's kernel
+// does; an old one would fall back), frames carry the header both ways, and the capabilities say
+// what the loop must be ready for.
+TEST_F(TapDeviceTest, OffloadsAreTakenAndFramesStillFlowBothWays) {
+  Result<std::unique_ptr<TapDevice>> tap =
+      TapDevice::Open({.name = "tap0", .netns = netns().name(), .create = true, .offload = true});
+  ASSERT_TRUE(tap.ok()) << tap.error().message();
+  ASSERT_TRUE((*tap)->offload_status().active) << DescribeOffloadStatus((*tap)->offload_status());
+  const DeviceCapabilities capabilities = (*tap)->capabilities();
+  EXPECT_EQ(capabilities.max_receive_frame, kMaxCoalescedFrameSize);
+  EXPECT_TRUE(capabilities.rx_checksum_offload);
+  EXPECT_FALSE(capabilities.tx_checksum_offload) << "we send plain frames";
+  EXPECT_EQ(capabilities.max_tcp_segment_offload, 0u) << "no TSO on our side yet";
+  const CommandResult queue = netns().Shell("cat /sys/class/net/tap0/tx_queue_len");
+  EXPECT_EQ(std::to_string(capabilities.max_burst_frames) + "\n", queue.output);
+  ExpectKernelAnswersArp(**tap, netns());
+  EXPECT_EQ((*tap)->stats().rx_dropped_bad_vnet_header, 0u);
 }
 
 TEST_F(TapDeviceTest, AttachesToAnExistingDeviceAndNeedsOneWhenNotCreating) {

@@ -27,8 +27,17 @@ std::error_code RecordingDevice::Send(std::span<const std::uint8_t> frame, timer
 
 Result<std::size_t> RecordingDevice::Receive(std::span<std::uint8_t> buffer,
                                              timers::TimePoint now) {
-  Result<std::size_t> received = inner_.Receive(buffer, now);
-  if (received.ok() && *received > 0) Record(buffer.first(*received), now, /*outgoing=*/false);
+  const Result<tap::ReceivedFrame> received = ReceiveFrame(buffer, now);
+  if (!received.ok()) return received.error();
+  return received->size;
+}
+
+Result<tap::ReceivedFrame> RecordingDevice::ReceiveFrame(std::span<std::uint8_t> buffer,
+                                                         timers::TimePoint now) {
+  Result<tap::ReceivedFrame> received = inner_.ReceiveFrame(buffer, now);
+  if (received.ok() && received->size > 0) {
+    Record(buffer.first(received->size), now, /*outgoing=*/false);
+  }
   return received;
 }
 

@@ -66,7 +66,10 @@ class RecordingDevice : public tap::Device {
 
   std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
   Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override;
+  Result<tap::ReceivedFrame> ReceiveFrame(std::span<std::uint8_t> buffer,
+                                          timers::TimePoint now) override;
   int poll_fd() const override { return inner_.poll_fd(); }
+  tap::DeviceCapabilities capabilities() const override { return inner_.capabilities(); }
   std::optional<timers::TimePoint> NextReadyTime() const override { return inner_.NextReadyTime(); }
   std::size_t mtu() const override { return inner_.mtu(); }
   tap::DeviceStats stats() const override { return inner_.stats(); }
