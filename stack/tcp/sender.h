@@ -168,12 +168,6 @@ class Sender {
   std::uint32_t ssthresh() const { return congestion_.ssthresh(); }
   // RFC 6675 recovery is running: the scoreboard and pipe decide what goes out.
   bool in_sack_recovery() const { return sack_recovery_; }
-  // RFC 6675 pipe: the bytes the sender estimates are still in the network.
-  std::uint32_t pipe() const { return Pipe(LostBoundary()); }
-  // Bytes above SND.UNA the peer has reported held.
-  std::uint32_t sacked_bytes() const {
-    return scoreboard_ ? flight_size() - scoreboard_->UnsackedBytes(snd_una_, snd_max_) : 0;
-  }
   bool fin_queued() const { return fin_queued_; }
   bool fin_sent() const { return fin_sent_; }
   // Our FIN went out and every byte up to it is acknowledged.
@@ -231,7 +225,9 @@ class Sender {
   // RTT timing of one segment at a time (Karn: never a retransmitted one).
   bool rtt_timing_ : 1 = false;
   bool sack_permitted_ : 1 = false;
-  bool sack_recovery_ : 1 = false;  // see in_sack_recovery()
+  // See in_sack_recovery(). It mirrors NewReno's in_recovery() for a SACK connection, kept here
+  // so that NextTransmission decides on this line before it reads the congestion state's.
+  bool sack_recovery_ : 1 = false;
   // In SACK recovery, the segment at SND.UNA has been resent, when SND.MAX was
   // first_resent_at_max_ or earlier.
   bool first_resent_ : 1 = false;
