@@ -51,6 +51,8 @@ namespace tapstack {
   X(kDropTcpAcceptQueueFull, "drop_tcp_accept_queue_full")          \
   X(kDropTcpOutOfOrderFull, "drop_tcp_out_of_order_full")           \
   X(kDropTcpNoAck, "drop_tcp_no_ack")                               \
+  X(kDropTcpPaws, "drop_tcp_paws")                                  \
+  X(kDropTcpNoTimestamp, "drop_tcp_no_timestamp")                   \
   X(kDropTcpBadSynCookie, "drop_tcp_bad_syn_cookie")                \
   X(kDropTcpMemoryLimit, "drop_tcp_memory_limit")                   \
   X(kTcpActiveOpens, "tcp_active_opens")                            \

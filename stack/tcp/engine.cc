@@ -37,6 +37,7 @@ TcpEngine::TcpEngine(const TcpConfig& config, std::size_t mtu, IpOutput& ip,
       timers_(timers),
       counters_(counters),
       isn_(SecretFromSeed(seed, /*stream=*/0x7463'7073'6563'7265ULL)),
+      timestamp_offsets_(SecretFromSeed(seed, /*stream=*/0x7473'6f66'6673'6574ULL)),
       syn_cookies_(SecretFromSeed(seed, /*stream=*/0x7379'6e63'6f6f'6b69ULL)),
       origin_(timers.now()) {
   const std::uint32_t range = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
@@ -389,6 +390,7 @@ std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
           static_cast<int>(tcb.send_timer.is_scheduled() + tcb.delayed_ack_timer.is_scheduled() +
                            tcb.keepalive_timer.is_scheduled()),
       .sack_permitted = tcb.receiver.sack_permitted(),
+      .timestamps = tcb.timestamps_ok,
   };
 }
 

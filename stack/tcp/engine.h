@@ -27,6 +27,7 @@
 #include "stack/tcp/syn_cookie.h"
 #include "stack/tcp/tcb.h"
 #include "stack/tcp/tcp_types.h"
+#include "stack/tcp/timestamps.h"
 #include "stack/wire/tcp.h"
 #include "timers/timer_queue.h"
 #include "timers/timer_queue_ref.h"
@@ -158,6 +159,9 @@ class TcpEngine {
   bool ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> payload, bool fin);
   void ProcessFin(Tcb& tcb);
   void ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options);
+  // RFC 7323 5.3 (PAWS) and 3.2 for a connection with timestamps, before the acceptability test:
+  // false when the segment is dropped (answered as an unacceptable segment is).
+  bool CheckTimestamps(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
 
   // output.cc
   // Sends what the windows, Nagle and the state allow. `override_sws` lets one short segment go
@@ -223,6 +227,7 @@ class TcpEngine {
   timers::TimerQueueRef timers_;  // the wheel without a virtual call (timer_queue_ref.h)
   Counters& counters_;
   IsnGenerator isn_;
+  TimestampOffsets timestamp_offsets_;
   SynCookies syn_cookies_;
   std::optional<Duration> last_syn_cookie_sent_;  // cookies are checked only for a while after
   std::size_t buffered_bytes_ = 0;

@@ -117,20 +117,33 @@ void TcpEngine::ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options) {
   // RFC 9293 3.7.1: without an MSS option the peer takes 536; never more than our own MTU allows.
   const std::uint32_t peer_mss =
       std::clamp<std::uint32_t>(options.mss.value_or(536), 64, InitialMss());
+  // With timestamps every segment carries 12 bytes of options, which the peer's MSS counts
+  // against the payload (RFC 9293 3.7.1, RFC 6691): a full segment carries that much less data.
+  const std::uint32_t option_space =
+      config_.timestamps && options.timestamps ? kTimestampsOptionSpace : 0;
+  const std::uint32_t send_mss = peer_mss - option_space;
   // RFC 7323 2.2: scaling is on only when both sides offered it.
   if (options.window_scale && (tcb.passive_open || tcb.state == State::kSynSent)) {
-    tcb.sender.ApplyPeerSyn(peer_mss, std::min<std::uint8_t>(*options.window_scale, 14));
+    tcb.sender.ApplyPeerSyn(send_mss, std::min<std::uint8_t>(*options.window_scale, 14));
     if (tcb.passive_open) {
       tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options->receive_buffer));
     }
   } else {
-    tcb.sender.ApplyPeerSyn(peer_mss, 0);
+    tcb.sender.ApplyPeerSyn(send_mss, 0);
     tcb.receiver.set_window_shift(0);
   }
   // RFC 2018 2: SACK only when both SYNs offer it. An active open offered it when the stack's
   // switch is on (output.cc); a passive one answers in kind.
   tcb.receiver.set_sack_permitted(config_.sack && options.sack_permitted);
   tcb.sender.set_sack_permitted(tcb.receiver.sack_permitted());
+  // RFC 7323 3.2: timestamps likewise. The peer's SYN (or SYN-ACK) gives the first TS.Recent.
+  tcb.timestamps_ok = config_.timestamps && options.timestamps.has_value();
+  tcb.sender.set_timestamps(tcb.timestamps_ok);
+  if (tcb.timestamps_ok) {
+    tcb.timestamps.Start(timestamp_offsets_.Offset(tcb.tuple.local_address.value(),
+                                                   tcb.tuple.remote_address.value()),
+                         options.timestamps->value, Now());
+  }
 }
 
 void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
@@ -204,6 +217,8 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment,
   }
   const auto length = static_cast<std::uint32_t>(payload.size()) + (syn ? 1 : 0) + (fin ? 1 : 0);
 
+  if (tcb.timestamps_ok && !CheckTimestamps(tcb, segment, options)) return;
+
   // First: is the segment in the window?
   if (!tcb.receiver.Acceptable(seq, length)) {
     counters_.Increment(Counter::kDropTcpUnacceptable);
@@ -230,6 +245,10 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment,
     }
     SendRateLimitedAck(tcb, keepalive_probe);
     return;
+  }
+  // RFC 7323 5.3 R3: an acceptable segment may become the one whose timestamp we echo.
+  if (tcb.timestamps_ok && options.timestamps) {
+    tcb.timestamps.OnAcceptableSegment(Seq(segment.seq()), options.timestamps->value, Now());
   }
   // Trim what precedes RCV.NXT (a retransmission overlapping what we have).
   const Seq rcv_nxt = tcb.receiver.rcv_nxt();
@@ -295,6 +314,29 @@ void TcpEngine::IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment,
   if (ProcessText(tcb, seq, payload, fin)) Output(tcb);
 }
 
+bool TcpEngine::CheckTimestamps(Tcb& tcb, const wire::TcpView& segment,
+                                const wire::TcpOptions& options) {
+  // A RST needs no timestamp and PAWS does not apply to it (RFC 7323 3.2, 5.3 R1): an old RST
+  // cannot pass RFC 5961's exact-sequence test anyway.
+  if (Has(segment.flags(), wire::TcpFlags::kRst)) return true;
+  if (!options.timestamps) {
+    // RFC 7323 3.2: a non-RST segment without the option, once agreed, SHOULD be dropped
+    // silently (and never aborts the connection).
+    counters_.Increment(Counter::kDropTcpNoTimestamp);
+    return false;
+  }
+  if (!tcb.timestamps.IsOldDuplicate(options.timestamps->value, Now())) return true;
+  // RFC 7323 5.3 R1: an old duplicate is unacceptable, answered with an ACK as RFC 9293 3.10.7.4
+  // answers any unacceptable segment (rate-limited unless it carries data, as there).
+  counters_.Increment(Counter::kDropTcpPaws);
+  if (segment.payload().empty()) {
+    SendRateLimitedAck(tcb, /*is_keepalive_probe=*/false);
+  } else {
+    SendAck(tcb);
+  }
+  return false;
+}
+
 bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
                            const wire::TcpOptions& options) {
   const Seq ack(segment.ack());
@@ -338,7 +380,10 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
       Seq(segment.seq()), ack, segment.window(),
       static_cast<std::uint32_t>(segment.payload().size()),
       /*duplicate_candidate=*/!(flags & (wire::TcpFlags::kSyn | wire::TcpFlags::kFin)), Now(),
-      &ring_pool_, std::span<const SeqRange>(sack_blocks.data(), sack_block_count));
+      &ring_pool_, std::span<const SeqRange>(sack_blocks.data(), sack_block_count),
+      tcb.timestamps_ok && options.timestamps
+          ? tcb.timestamps.RoundTrip(options.timestamps->echo_reply, Now(), config_.rto.max)
+          : std::nullopt);
   if (!result.acceptable) {
     counters_.Increment(Counter::kDropTcpBadAck);
     SendRateLimitedAck(tcb, /*is_keepalive_probe=*/false);

@@ -47,11 +47,26 @@ void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
     // RFC 2018 2: SACK-permitted goes in a SYN, and in a SYN-ACK only when the peer's SYN offered
     // it (ApplySynOptions decided that already).
     segment.options.sack_permitted = tcb.passive_open ? receiver.sack_permitted() : config_.sack;
-  } else if ((flags & wire::TcpFlags::kAck) && receiver.sack_permitted()) {
+  }
+  // RFC 7323 3.2: once agreed, timestamps go in every segment; a SYN offers them when the stack's
+  // switch is on, a SYN-ACK only when the peer's SYN did (ApplySynOptions decided that already).
+  // TSecr is TS.Recent in a segment with ACK and 0 in a SYN without.
+  if (tcb.timestamps_ok) {
+    segment.options.timestamps = wire::TcpOptions::Timestamps{
+        .value = tcb.timestamps.TsVal(Now()),
+        .echo_reply = (flags & wire::TcpFlags::kAck) ? tcb.timestamps.ts_recent() : 0};
+  } else if (with_syn_options && !tcb.passive_open && config_.timestamps) {
+    segment.options.timestamps = wire::TcpOptions::Timestamps{
+        .value = TimestampValue(Now(), timestamp_offsets_.Offset(tcb.tuple.local_address.value(),
+                                                                 tcb.tuple.remote_address.value())),
+        .echo_reply = 0};
+  }
+  if (!with_syn_options && (flags & wire::TcpFlags::kAck) && receiver.sack_permitted()) {
     AddSackBlocks(tcb, segment);
   }
   Transmit(tcb.tuple, segment);
   if (flags & wire::TcpFlags::kAck) {
+    if (tcb.timestamps_ok) tcb.timestamps.OnAckSent(receiver.rcv_nxt());
     // Every ACK we send carries RCV.NXT and our window: a pending delayed ACK is now redundant,
     // and the right edge the peer knows has moved.
     receiver.OnAckSent(syn ? std::uint32_t{segment.window}
@@ -67,10 +82,13 @@ void TcpEngine::AddSackBlocks(Tcb& tcb, wire::TcpRepr& segment) {
   // peer's MSS, which bounds data and options together (RFC 9293 3.7.1): a full-sized segment
   // carries none, and its data is never cut to make room. The pure ACK that every out-of-order
   // segment and every duplicate gets at once (RFC 5681 4.2) always has room for four.
+  // The sender's MSS is the peer's less what timestamps take (ApplySynOptions): the budget for
+  // payload and options together is the peer's.
   const std::size_t payload = segment.payload_size();
-  const std::uint32_t mss = tcb.sender.mss();
+  const std::uint32_t budget =
+      tcb.sender.mss() + (tcb.timestamps_ok ? kTimestampsOptionSpace : std::uint32_t{0});
   const std::size_t room =
-      payload == 0 ? wire::kTcpMaxOptionsLen : (payload < mss ? mss - payload : 0);
+      payload == 0 ? wire::kTcpMaxOptionsLen : (payload < budget ? budget - payload : 0);
   const std::size_t fit = wire::SackBlocksThatFit(segment.options, room);
   if (fit == 0) return;
   const bool dsack = tcb.receiver.dsack_pending();

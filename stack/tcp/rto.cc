@@ -24,14 +24,13 @@ const RtoConfig kDefaultRtoConfig;
 
 RtoEstimator::RtoEstimator() : RtoEstimator(kDefaultRtoConfig) {}
 
-RtoEstimator::RtoEstimator(const RtoConfig& config)
-    : config_(&config), rto_without_sample_(config.initial) {
+RtoEstimator::RtoEstimator(const RtoConfig& config) : config_(&config) {
   assert(config_->min <= config_->max);
 }
 
-void RtoEstimator::OnRttSample(Duration rtt) {
+void RtoEstimator::OnRttSample(Duration rtt, std::uint32_t expected_samples) {
   const Duration sample = std::max(rtt, Duration::zero());
-  if (!srtt_.has_value()) {
+  if (!has_sample()) {
     // RFC 6298 2.2: SRTT <- R, RTTVAR <- R/2.
     srtt_ = sample;
     rttvar_ = sample / 2;
@@ -41,20 +40,28 @@ void RtoEstimator::OnRttSample(Duration rtt) {
   //   RTTVAR <- (1 - beta) * RTTVAR + beta * |SRTT - R'|
   //   SRTT   <- (1 - alpha) * SRTT + alpha * R'
   // written as x += (target - x) / 2^shift, which cannot overflow for non-negative durations.
-  const Duration error = *srtt_ > sample ? *srtt_ - sample : sample - *srtt_;
-  rttvar_ += (error - rttvar_) / (1 << kBetaShift);
-  *srtt_ += (sample - *srtt_) / (1 << kAlphaShift);
+  // RFC 7323 Appendix G divides both gains by ExpectedSamples (at least 1; capped so that the
+  // divisors stay far from overflow).
+  const Duration::rep samples = std::clamp<Duration::rep>(expected_samples, 1, 1 << 20);
+  const Duration error = srtt_ > sample ? srtt_ - sample : sample - srtt_;
+  rttvar_ += (error - rttvar_) / ((1 << kBetaShift) * samples);
+  srtt_ += (sample - srtt_) / ((1 << kAlphaShift) * samples);
 }
 
 Duration RtoEstimator::BaseRto() const {
-  if (!srtt_.has_value()) return Clamp(rto_without_sample_, config_->min, config_->max);
+  if (!has_sample()) {
+    // The initial timeout, or RFC 6298 5.7's fallback after a lost SYN.
+    const Duration without_sample =
+        syn_was_lost_ ? std::max(config_->initial, config_->after_syn_loss) : config_->initial;
+    return Clamp(without_sample, config_->min, config_->max);
+  }
   // RFC 6298 2.3: RTO <- SRTT + max(G, K * RTTVAR), saturating at max instead of overflowing.
   const Duration::rep limit = config_->max.count();
   const Duration::rep variance_term =
       rttvar_.count() > limit / kVarianceFactor ? limit : rttvar_.count() * kVarianceFactor;
   const Duration::rep spread = std::max(config_->granularity.count(), variance_term);
   const Duration::rep total =
-      srtt_->count() > limit - std::min(spread, limit) ? limit : srtt_->count() + spread;
+      srtt_.count() > limit - std::min(spread, limit) ? limit : srtt_.count() + spread;
   // RFC 6298 2.4 (lower bound, configurable) and 2.5 (upper bound).
   return Clamp(Duration(total), config_->min, config_->max);
 }
@@ -74,9 +81,7 @@ void RtoEstimator::Backoff() {
 
 void RtoEstimator::OnEstablishedAfterSynLoss() {
   backoff_count_ = 0;
-  if (!srtt_.has_value()) {
-    rto_without_sample_ = std::max(rto_without_sample_, config_->after_syn_loss);
-  }
+  if (!has_sample()) syn_was_lost_ = true;
 }
 
 }  // namespace tapstack::tcp

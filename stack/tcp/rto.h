@@ -8,6 +8,7 @@
 #define TAPSTACK_STACK_TCP_RTO_H_
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 
 namespace tapstack::tcp {
@@ -41,7 +42,12 @@ class RtoEstimator {
   // Feeds one round-trip measurement R (RFC 6298 2.2 for the first, 2.3 after that, with
   // alpha = 1/8, beta = 1/4, K = 4). A negative R is taken as 0. Does not touch the backoff: the
   // caller resets it when an ACK acknowledges new data (see ResetBackoff).
-  void OnRttSample(Duration rtt);
+  //
+  // `expected_samples` is RFC 7323 Appendix G's ExpectedSamples: with timestamps every ACK gives a
+  // sample, about that many per round trip, and the gains become alpha / ExpectedSamples and
+  // beta / ExpectedSamples so that the estimator keeps the memory (about one round trip's worth
+  // of history per eighth) RFC 6298 tuned it for with one sample per round trip.
+  void OnRttSample(Duration rtt, std::uint32_t expected_samples = 1);
 
   // The current timeout: SRTT + max(G, K * RTTVAR) (or the initial value before any sample),
   // clamped to [min, max], then doubled once per backoff step without exceeding max.
@@ -61,7 +67,9 @@ class RtoEstimator {
   void OnEstablishedAfterSynLoss();
 
   // SRTT, or nullopt before the first sample.
-  std::optional<Duration> srtt() const { return srtt_; }
+  std::optional<Duration> srtt() const {
+    return has_sample() ? std::optional<Duration>(srtt_) : std::nullopt;
+  }
   // RTTVAR; zero before the first sample.
   Duration rttvar() const { return rttvar_; }
   const RtoConfig& config() const { return *config_; }
@@ -70,13 +78,17 @@ class RtoEstimator {
   // The timeout before backoff, clamped to [min, max].
   Duration BaseRto() const;
 
+  // No sample yet is SRTT = -1 rather than an optional: 32 bytes in all, since every connection
+  // holds one (docs/architecture.md).
+  static constexpr Duration kNoSample{-1};
+  bool has_sample() const { return srtt_ != kNoSample; }
+
   const RtoConfig* config_;
-  std::optional<Duration> srtt_;
+  Duration srtt_ = kNoSample;
   Duration rttvar_{0};
-  // Used instead of SRTT + max(G, K * RTTVAR) while there is no sample: the initial timeout, or
-  // the RFC 6298 5.7 fallback.
-  Duration rto_without_sample_;
   int backoff_count_ = 0;
+  // RFC 6298 5.7 applies: without a sample the timeout is at least after_syn_loss.
+  bool syn_was_lost_ = false;
 };
 
 }  // namespace tapstack::tcp

@@ -209,7 +209,7 @@ void Sender::OnTransmitted(const Transmission& transmission, Duration now) {
   snd_nxt_ += transmission.length;
   snd_max_ = Max(snd_max_, snd_nxt_);
   if (snd_nxt_ < snd_max_) SkipSackedData();
-  if (new_data && !rtt_timing_) {
+  if (new_data && !rtt_timing_ && !timestamps_) {
     rtt_timing_ = true;
     rtt_seq_ = snd_nxt_;
     rtt_start_ = now;
@@ -252,7 +252,8 @@ bool Sender::FirstResendLost() const {
 
 AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
                         bool duplicate_candidate, Duration now, RingPool* pool,
-                        std::span<const SeqRange> sack_blocks) {
+                        std::span<const SeqRange> sack_blocks,
+                        std::optional<Duration> echoed_round_trip) {
   AckResult result;
   if (window_probe_outstanding_ && ack == snd_max_ + 1) {
     // The peer's window had opened (its update was lost or crossed our probe) and it kept the byte
@@ -278,6 +279,7 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
   }
   if (snd_una_ < ack) {
     const std::uint32_t acked = ack - snd_una_;
+    const std::uint32_t flight_before = flight_size();
     std::uint32_t data_acked = acked;
     if (snd_una_ == iss_) --data_acked;              // our SYN
     if (fin_sent_ && ack == snd_max_) --data_acked;  // our FIN
@@ -289,8 +291,13 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     // SND.MAX now is a bound that can only make FirstResendLost later, never wrong.
     first_resent_ = ack < high_rxt_;
     first_resent_at_max_ = snd_max_;
-    // RFC 6298 (Karn): only segments sent once give RTT samples; timing stops on a timeout.
-    if (rtt_timing_ && rtt_seq_ <= ack) {
+    if (echoed_round_trip) {
+      // RFC 7323 Appendix G: about one sample per two segments in flight (one ACK for every
+      // second segment) in each round trip, each weighed accordingly.
+      const std::uint32_t expected_samples = (flight_before + 2 * mss_ - 1) / (2 * mss_);
+      rto_.OnRttSample(*echoed_round_trip, expected_samples);
+    } else if (rtt_timing_ && rtt_seq_ <= ack) {
+      // RFC 6298 (Karn): only segments sent once give RTT samples; timing stops on a timeout.
       rto_.OnRttSample(now - rtt_start_);
       rtt_timing_ = false;
     }

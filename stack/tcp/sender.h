@@ -79,6 +79,8 @@ class Sender {
     sack_permitted_ = permitted;
     congestion_.set_sack_recovery(permitted);
   }
+  // Both SYNs offered timestamps (RFC 7323 3.2): round trips come from their echoes (OnAck).
+  void set_timestamps(bool agreed) { timestamps_ = agreed; }
   // SYN-SENT: the peer's SYN-ACK acknowledged our SYN with `ack`.
   void AcknowledgeSyn(Seq ack) { snd_una_ = ack; }
   // The handshake completed at `now`: the SYN's round trip is the first RTT sample, or, when the
@@ -121,10 +123,14 @@ class Sender {
   // --- Input (RFC 9293 3.10.7.4, fifth: the ACK field). `seq`, `ack`, `raw_window` and
   // `payload_len` come from the segment; `duplicate_candidate` says it carries no SYN or FIN.
   // Acknowledged storage goes back to `pool` when the buffer empties. `sack_blocks`: the
-  // segment's SACK blocks (RFC 2018 3), ignored unless SACK was agreed.
+  // segment's SACK blocks (RFC 2018 3), ignored unless SACK was agreed. `echoed_round_trip`: with
+  // timestamps, the round trip its TSecr measures (RFC 7323 4.1), the RTT sample when the ACK
+  // acknowledges new data, retransmitted or not (the echo tells the copies apart, so Karn's rule
+  // does not apply).
   AckResult OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
                   bool duplicate_candidate, Duration now, RingPool* pool,
-                  std::span<const SeqRange> sack_blocks = {});
+                  std::span<const SeqRange> sack_blocks = {},
+                  std::optional<Duration> echoed_round_trip = std::nullopt);
 
   // --- Tail loss probes (RFC 8985 7). A connection with SACK agreed, data in flight, not
   // recovering and with no timeout backed off arms the probe timer instead of the retransmission
@@ -228,9 +234,9 @@ class Sender {
   // See in_sack_recovery(). It mirrors NewReno's in_recovery() for a SACK connection, kept here
   // so that NextTransmission decides on this line before it reads the congestion state's.
   bool sack_recovery_ : 1 = false;
-  // In SACK recovery, the segment at SND.UNA has been resent, when SND.MAX was
-  // first_resent_at_max_ or earlier.
-  bool first_resent_ : 1 = false;
+  // Timestamps agreed (RFC 7323): every ACK of new data times a round trip from its echo, so no
+  // segment is timed here.
+  bool timestamps_ : 1 = false;
   std::uint16_t syn_retransmissions_ = 0;
   std::uint16_t retransmissions_ = 0;            // consecutive timeouts without progress
   std::uint16_t persist_probes_unanswered_ = 0;  // window probes since the peer last spoke
@@ -253,6 +259,9 @@ class Sender {
   Seq tlp_end_seq_;
   bool tlp_pending_ : 1 = false;
   bool tlp_resent_ : 1 = false;  // the probe resent the last segment (TLP.is_retrans)
+  // In SACK recovery, the segment at SND.UNA has been resent, when SND.MAX was
+  // first_resent_at_max_ or earlier.
+  bool first_resent_ : 1 = false;
   // Created when the first SACK block arrives: a connection that never sees loss, which is most
   // of them, pays eight bytes for it.
   std::unique_ptr<SackScoreboard> scoreboard_;

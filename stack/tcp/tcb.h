@@ -9,6 +9,7 @@
 #include "stack/tcp/sender.h"
 #include "stack/tcp/seq.h"
 #include "stack/tcp/tcp_types.h"
+#include "stack/tcp/timestamps.h"
 #include "stack/wire/bytes.h"
 #include "timers/timer.h"
 
@@ -58,6 +59,9 @@ struct Tcb {
   bool sent_invalid_ack = false;
   SendTimerMode send_timer_mode = SendTimerMode::kRetransmit;
   std::uint8_t keepalive_probes_unanswered = 0;
+  // Both SYNs carried the timestamps option (RFC 7323 3.2): every segment but a RST carries it,
+  // and `timestamps` below is in use.
+  bool timestamps_ok = false;
   // The connection's slot in the slab; with the slot's generation in front of line 0 it makes the
   // ConnectionId (ConnectionSlab::IdOf), so an event about the connection reads line 0 only.
   std::uint32_t slot_index = 0;
@@ -92,6 +96,9 @@ struct Tcb {
   Duration unacknowledged_since{};
   Duration last_invalid_ack{};  // rate limit for challenge ACKs and probe answers
   std::uint16_t listener_port = 0;
+  // RFC 7323 (valid while timestamps_ok). Every segment reads it, but a connection without
+  // timestamps never does, so it sits in the last line rather than among the hot fields.
+  TimestampState timestamps;
 
   std::uint32_t flight_size() const { return sender.flight_size(); }
   // Armed for data in flight: as the retransmission timer, or as the tail loss probe timer that

@@ -97,6 +97,11 @@ struct TcpConfig {
   // only when both SYNs carried the option. On by default, as Linux's tcp_sack. A connection
   // opened by a SYN cookie never uses SACK (syn_cookie.h).
   bool sack = true;
+  // Timestamps (RFC 7323): our SYN offers the option, our SYN-ACK echoes it to a peer whose SYN
+  // offered it, and once both did every segment carries TSval and TSecr, old duplicates are
+  // dropped by PAWS and every ACK of new data gives an RTT sample. On by default, as Linux's
+  // tcp_timestamps. A connection opened by a SYN cookie never uses timestamps (syn_cookie.h).
+  bool timestamps = true;
   // Payload bytes held in the send and receive buffers of all connections together (each
   // connection is further bounded by its ConnectionOptions::send_buffer and receive_buffer). At
   // the limit Send() takes only what fits and returns ENOBUFS when nothing does, and arriving data
@@ -217,6 +222,7 @@ struct ConnectionInfo {
   int keepalive_probes_unanswered;
   int timers_pending;           // of the connection's three timers, how many are scheduled
   bool sack_permitted = false;  // both SYNs offered SACK (RFC 2018 2): we send SACK blocks
+  bool timestamps = false;      // both SYNs offered timestamps (RFC 7323 3.2)
 };
 
 // The error model (stack/result.h) under the names the engine has always used.

@@ -195,7 +195,9 @@ class Session {
     syn_options.mss = 1460;
     syn_options.window_scale = 7;
     syn_options.sack_permitted = true;
-    syn_options.timestamps = wire::TcpOptions::Timestamps{1, 0};
+    // No timestamps: with them agreed, every record would need a TSval that passes PAWS (RFC 7323
+    // 5.3) and most mutations would end as a counted drop before reaching the engine. Timestamps
+    // are fuzzed on connections that records open through the listener.
     stack_.Ingest(
         TcpFrame(kPeerPort, kListenPort, wire::TcpFlags::kSyn, kPeerIss, 0, {}, syn_options), now_);
     // The SYN-ACK carries our ISS.
@@ -203,10 +205,7 @@ class Session {
     const auto ip = wire::Ipv4View::Parse(ethernet->payload());
     const auto syn_ack = wire::TcpView::Parse(ip->payload());
     const std::uint32_t iss = syn_ack->seq();
-    wire::TcpOptions ack_options;
-    ack_options.timestamps = wire::TcpOptions::Timestamps{2, 1};
-    stack_.Ingest(TcpFrame(kPeerPort, kListenPort, wire::TcpFlags::kAck, kPeerIss + 1, iss + 1, {},
-                           ack_options),
+    stack_.Ingest(TcpFrame(kPeerPort, kListenPort, wire::TcpFlags::kAck, kPeerIss + 1, iss + 1, {}),
                   now_);
     const std::optional<tcp::ConnectionId> id = stack_.Accept(kListenPort);
     if (!id) std::abort();

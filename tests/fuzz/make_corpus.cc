@@ -271,6 +271,42 @@ int main(int argc, char** argv) {
   AppendRecord(in, 1, fuzz::kAddressToConnection | fuzz::kToListener,
                TcpFrame(40001, 80, kA, 5001, 0, {}));
   stack_seed(in);
+  // A third peer agrees timestamps (RFC 7323) through the listener: its handshake, in-order data
+  // echoing our TSval, an old duplicate that PAWS drops, a segment without the option, then a RST.
+  // Our ISS and TSval come from replaying the SYN: the session is deterministic.
+  in.clear();
+  wire::TcpOptions timestamp_syn;
+  timestamp_syn.mss = 1460;
+  timestamp_syn.sack_permitted = true;
+  timestamp_syn.timestamps = wire::TcpOptions::Timestamps{1000, 0};
+  AppendRecord(in, 1, fuzz::kAddressToConnection | fuzz::kToListener,
+               TcpFrame(40002, 80, kS, 7000, 0, {}, timestamp_syn));
+  std::uint32_t syn_ack_seq = 0, syn_ack_tsval = 0;
+  for (const Bytes& frame : fuzz::RunStackInputAndCollect(in)) {
+    const auto ethernet = wire::EthernetView::Parse(frame);
+    if (!ethernet.ok()) continue;
+    const auto ip = wire::Ipv4View::Parse(ethernet->payload());
+    if (!ip.ok()) continue;
+    const auto tcp = wire::TcpView::Parse(ip->payload());
+    if (!tcp.ok() || tcp->dst_port() != 40002) continue;
+    const auto options = wire::ParseTcpOptions(tcp->options_bytes());
+    if (!options.ok() || !options->timestamps) continue;
+    syn_ack_seq = tcp->seq();
+    syn_ack_tsval = options->timestamps->value;
+  }
+  const auto stamped = [&](std::uint32_t tsval) {
+    wire::TcpOptions options;
+    options.timestamps = wire::TcpOptions::Timestamps{tsval, syn_ack_tsval};
+    return options;
+  };
+  AppendRecord(in, 1, 0, TcpFrame(40002, 80, kA, 7001, syn_ack_seq + 1, {}, stamped(1001)));
+  AppendRecord(in, 1, 0,
+               TcpFrame(40002, 80, kA | kP, 7001, syn_ack_seq + 1, hundred, stamped(1002)));
+  AppendRecord(in, 1, 0,
+               TcpFrame(40002, 80, kA | kP, 7001, syn_ack_seq + 1, hundred, stamped(900)));
+  AppendRecord(in, 1, 0, TcpFrame(40002, 80, kA | kP, 7101, syn_ack_seq + 1, hundred));
+  AppendRecord(in, 1, 0, TcpFrame(40002, 80, kR, 7101, 0, {}));
+  stack_seed(in);
   // Ping, ARP, and an ICMP "fragmentation needed" for the connection.
   in.clear();
   AppendRecord(in, 1, 0, Echo());

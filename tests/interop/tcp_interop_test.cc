@@ -348,14 +348,6 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
        }) {
     ASSERT_TRUE((*server_ns)->Shell(command).ok()) << command;
   }
-  // Our stack offers no timestamps, so Linux takes no RTT sample from data it retransmitted
-  // (Karn) and cannot reset its backoff while it recovers the tail of the transfer: from the
-  // default 200 ms floor one unlucky tail reached a 13 s timeout (that was before we offered
-  // SACK). A 20 ms floor and a 1 s ceiling (per-namespace sysctls of recent kernels; ignored
-  // where missing) keep such stalls short without changing what is tested.
-  (void)(*server_ns)
-      ->Shell("sysctl -qw net.ipv4.tcp_rto_min_us=20000 net.ipv4.tcp_rto_max_ms=1000");
-
   InProcessStackOptions options;
   options.gateway = kKernelAddress;
   options.faults = tap::FaultOptions{.seed = 42, .loss = 0.05, .reorder = 0.05};
@@ -369,11 +361,12 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
   absl::StatusOr<StreamApp*> client =
       apps.Connect(kServerAddress, 5010, {.send_bytes = kBytes, .seed = 11});
   ASSERT_TRUE(client.ok()) << client.status();
-  bool sack_agreed = false;  // seen while the connection exists
+  bool sack_agreed = false, timestamps_agreed = false;  // seen while the connection exists
   const bool done = stack->RunUntil(
       [&] {
         if (const auto info = stack->stack().Info((*client)->id())) {
           sack_agreed = sack_agreed || info->sack_permitted;
+          timestamps_agreed = timestamps_agreed || info->timestamps;
         }
         return peer->Exited() && (*client)->Finished();
       },
@@ -383,6 +376,7 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
   ASSERT_TRUE(done) << Describe(*stack, apps, peer.get());
   ASSERT_EQ(peer->exit_code(), 0) << Describe(*stack, apps, peer.get());
   EXPECT_TRUE(sack_agreed) << "the kernel's SYN-ACK carries SACK-permitted (RFC 2018 2)";
+  EXPECT_TRUE(timestamps_agreed) << "and the timestamps option (RFC 7323 3.2)";
   const auto results = peer->Results();
   EXPECT_EQ(results.at("received_bytes"), std::to_string(kBytes));
   EXPECT_EQ(results.at("received_sha"), (*client)->sent_sha());
@@ -560,7 +554,12 @@ TEST_F(TcpInteropTest, SynFloodLeavesMemoryBoundedAndAKernelClientStillConnects)
 // one injected byte reaches the application, and the challenge ACKs are rate-limited.
 TEST_F(TcpInteropTest, BlindInWindowAttackOnALiveTransferChangesNothing) {
   constexpr int kAttackSegments = 30'000;
-  std::unique_ptr<testbed::StackHost> stack = OpenStack();
+  // Without timestamps: with them agreed, every SYN and data segment of an attacker who does not
+  // know to carry the option is dropped before RFC 5961 is asked (RFC 7323 3.2), and RFC 5961 is
+  // what this test is about. TimestampsTest covers those drops.
+  InProcessStackOptions options;
+  options.tcp.timestamps = false;
+  std::unique_ptr<testbed::StackHost> stack = OpenStack(options);
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   ASSERT_TRUE(apps.Serve(5012, 8, {.mode = StreamPlan::Mode::kEcho}).ok());

@@ -55,6 +55,24 @@ TEST(RtoEstimatorTest, SubsequentSamplesSmoothWithAlphaAndBeta) {
   EXPECT_EQ(estimator.rto(), microseconds(352'500));
 }
 
+// RFC 7323 Appendix G: with timestamps every ACK is a sample, and the gains shrink by the number
+// of samples expected per round trip, so that a round trip's worth of them moves the estimate
+// about as much as one sample did.
+TEST(RtoEstimatorTest, ExpectedSamplesDivideTheGains) {
+  const RtoConfig config_for_test = Unclamped();
+  RtoEstimator estimator(config_for_test);
+  estimator.OnRttSample(milliseconds(100));
+  estimator.OnRttSample(milliseconds(180), /*expected_samples=*/4);
+  // RTTVAR = 50 + (80 - 50) / 16 = 51.875 ms; SRTT = 100 + 80 / 32 = 102.5 ms.
+  EXPECT_EQ(estimator.rttvar(), microseconds(51'875));
+  EXPECT_EQ(estimator.srtt(), microseconds(102'500));
+  // None is one.
+  RtoEstimator plain(config_for_test);
+  plain.OnRttSample(milliseconds(100));
+  plain.OnRttSample(milliseconds(180), /*expected_samples=*/0);
+  EXPECT_EQ(plain.srtt(), milliseconds(110));
+}
+
 TEST(RtoEstimatorTest, ConvergesOnASteadyPath) {
   const RtoConfig config_for_test = Unclamped();
   RtoEstimator estimator(config_for_test);
