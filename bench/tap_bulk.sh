@@ -2,7 +2,11 @@
 # Bulk TCP over a TAP device between the Linux kernel and `tapstack nc`, with the TAP's offloads on
 # and off (--no-offload), and Linux to Linux over a veth pair with the same tool and size, in the
 # same run: the comparison docs/benchmarks.md reports. netcat-openbsd is the Linux side.
-#   bench/tap_bulk.sh [MIB] [ROUNDS]        (as root; defaults 256 MiB, 3 rounds)
+#   bench/tap_bulk.sh [MIB] [ROUNDS] [LOSS]   (as root; defaults 256 MiB, 3 rounds, no loss)
+# With LOSS (a percentage, 1 to 99), nftables drops that share of the frames at random in each
+# direction, on the TAP and on the veth alike, the veth carries single segments so that single
+# segments are lost, and only the default (offload) cases of our stack run: goodput under
+# loss against Linux's own, for loss recovery.
 # Each round runs every case once, in turn, so that the machine's load falls on all of them alike.
 # Prints one line per transfer: case, direction, seconds, Mbit/s, and for our stack the CPU
 # seconds (user + system) it used and CPU seconds per GB moved. Namespaces are created here
@@ -10,6 +14,7 @@
 set -euo pipefail
 mib=${1:-256}
 rounds=${2:-3}
+loss=${3:-0}
 cd "$(dirname "$0")/.."
 bin=${TAPSTACK:-build/release/tools/tapstack}
 bytes=$((mib * 1024 * 1024))
@@ -34,6 +39,20 @@ ip -n "$peer" addr add 198.51.100.2/24 dev veth1
 ip -n "$ns" link set veth0 up
 ip -n "$peer" link set veth1 up
 ip -n "$peer" link set lo up
+if [ "$loss" -gt 0 ]; then
+  # numgen draws per packet: each frame in or out of tap0 and veth0 is dropped with probability
+  # LOSS/100. With one segment per GSO packet (gso_max_segs 1, which iproute2 sets without
+  # ethtool) the veth carries one segment per frame, as the TAP does; a veth does no GRO unless
+  # asked to.
+  ip -n "$ns" link set veth0 gso_max_segs 1
+  ip -n "$peer" link set veth1 gso_max_segs 1
+  ip netns exec "$ns" nft -f - <<EOF
+table inet lossy {
+  chain in { type filter hook input priority 0; iifname { "tap0", "veth0" } numgen random mod 100 < $loss drop; }
+  chain out { type filter hook output priority 0; oifname { "tap0", "veth0" } numgen random mod 100 < $loss drop; }
+}
+EOF
+fi
 
 now() { date +%s.%N; }
 report() {  # case direction start end [cpu_seconds]
@@ -101,12 +120,13 @@ veth() {
   report "veth" "linux->linux" "$start" "$end"
 }
 
-echo "# $mib MiB per transfer, $rounds rounds; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $mib MiB per transfer, $rounds rounds, ${loss}% loss each way;" \
+  "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
   linux_to_us offload ""
-  linux_to_us no-offload --no-offload
+  [ "$loss" -gt 0 ] || linux_to_us no-offload --no-offload
   us_to_linux offload ""
-  us_to_linux no-offload --no-offload
+  [ "$loss" -gt 0 ] || us_to_linux no-offload --no-offload
   veth
 done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -26,7 +26,9 @@ constexpr char kUsage[] =
     "options: --tap NAME (tap0) --netns NS --gateway IP --mac MAC --mtu N --pcap FILE\n"
     "         --ready-file FILE (written once listening or connecting, removed on exit)\n"
     "         --events FILE|- --stats --no-offload --no-delay --user-timeout DURATION\n"
-    "         --keepalive IDLE,INTERVAL,COUNT (e.g. 3s,2s,4) --keepalive-byte\n";
+    "         --keepalive IDLE,INTERVAL,COUNT (e.g. 3s,2s,4) --keepalive-byte\n"
+    "         --no-sack --no-timestamps (neither offered nor accepted: NewReno recovery, or no\n"
+    "         RFC 7323 timestamps)\n";
 
 int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack nc: %.*s\n%s", static_cast<int>(message.size()), message.data(),
@@ -178,7 +180,7 @@ int RunNc(std::span<const std::string_view> raw_args) {
   valued.insert(kConnectionValued.begin(), kConnectionValued.end());
   valued.insert("--events");
   std::set<std::string> flags = kConnectionFlags;
-  flags.insert({"--listen", "--stats", "--no-offload"});
+  flags.insert({"--listen", "--stats", "--no-offload", "--no-sack", "--no-timestamps"});
   absl::StatusOr<Args> args = Args::Parse(raw_args, valued, flags, {{"-l", "--listen"}});
   if (!args.ok()) return Usage(args.status().message());
   const bool listen = args->Has("--listen");
@@ -196,6 +198,8 @@ int RunNc(std::span<const std::string_view> raw_args) {
   absl::StatusOr<RuntimeOptions> options = ParseRuntimeOptions(*args);
   if (!options.ok()) return Usage(options.status().message());
   options->offload = !args->Has("--no-offload");
+  options->stack.tcp.sack = !args->Has("--no-sack");
+  options->stack.tcp.timestamps = !args->Has("--no-timestamps");
   if (absl::Status parsed = ParseConnectionOptions(*args, options->stack.tcp.defaults);
       !parsed.ok()) {
     return Usage(parsed.message());

@@ -237,6 +237,8 @@ void TcpEngine::SendTransmission(Tcb& tcb, const Transmission& transmission) {
 void TcpEngine::Output(Tcb& tcb, bool override_sws) {
   if (!SendsData(tcb.state)) return;
   Sender& sender = tcb.sender;
+  bool sent_new_data = false;
+  bool sent_fin = false;
   while (const std::optional<Transmission> next =
              sender.NextTransmission(tcb.options->no_delay, override_sws)) {
     override_sws = false;  // one short segment only
@@ -244,10 +246,20 @@ void TcpEngine::Output(Tcb& tcb, bool override_sws) {
     if (sender.flight_size() == 0) tcb.unacknowledged_since = Now();
     SendTransmission(tcb, *next);
     sender.OnTransmitted(*next, Now());
+    sent_new_data |= next->retransmit == RetransmitCause::kNone;
     // Arming the retransmission timer also ends any persist period: data is in flight now.
     if (!tcb.retransmit_timer_armed()) ArmRetransmitTimer(tcb);
-    if (next->fin) return;
+    if (next->fin) {
+      sent_fin = true;
+      break;
+    }
   }
+  // RFC 8985 7.2: the probe timer restarts after new data goes out, so that its timeout follows
+  // the flight. Armed when one segment was in flight, it includes the peer's worst-case delayed
+  // ACK (200 ms); left so while more segments followed, each burst after an ACK that emptied the
+  // flight waited that long whenever its last segments were lost, or the peer held its ACK.
+  if (sent_new_data && tcb.send_timer_mode == SendTimerMode::kLossProbe) ArmRetransmitTimer(tcb);
+  if (sent_fin) return;
   // Data held back with nothing in flight has no retransmission timer to wake it: the window
   // (zero, or too small for SWS avoidance to send into) only reopens by an ACK from the peer,
   // and a lost window update would deadlock both ends. The persist timer probes then (RFC 9293

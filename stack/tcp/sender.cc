@@ -357,10 +357,12 @@ std::optional<Duration> Sender::ProbeTimeout() const {
     return std::nullopt;
   }
   // RFC 8985 7.2: two round trips; with one segment in flight, also the longest the peer may
-  // delay its ACK. Never less than 10 ms (Linux's floor too), so that a round trip measured as
-  // nearly nothing does not send probes after every segment; never later than the timeout.
+  // delay its ACK. Never less than 2 ms (Linux adds two ticks of its clock, 2 ms at 1000 Hz), so
+  // that a round trip measured as nearly nothing does not send a probe after every segment;
+  // never later than the timeout. Linux's floor was 10 ms until it took RACK-TLP as RFC 8985
+  // has it; over a LAN, where a loss costs one probe timeout, 10 ms were most of the time lost.
   constexpr Duration kWorstCaseDelayedAck = std::chrono::milliseconds(200);
-  constexpr Duration kMinimum = std::chrono::milliseconds(10);
+  constexpr Duration kMinimum = std::chrono::milliseconds(2);
   const std::optional<Duration> srtt = rto_.srtt();
   Duration timeout = srtt ? 2 * *srtt : Duration(std::chrono::seconds(1));
   if (srtt && flight_size() <= mss_) timeout += kWorstCaseDelayedAck;

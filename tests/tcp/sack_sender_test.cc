@@ -274,6 +274,18 @@ TEST_F(SackSender, TailLossIsRepairedByAProbeAndCwndIsReduced) {
   ASSERT_EQ(TracesOf(tcp::TraceType::kLossProbeRepaired).size(), 1u);
 }
 
+// RFC 8985 7.2: the probe timer restarts when new data goes out, so its timeout follows the
+// flight. Armed with one segment in flight it allows 200 ms for the peer's delayed ACK; once four
+// more follow, two round trips (here the 2 ms floor) are the wait.
+TEST_F(SackSender, ProbeTimerFollowsTheFlightAsNewDataGoesOut) {
+  ASSERT_THAT(Write(1), ElementsAre(0));
+  ASSERT_THAT(Write(4), ElementsAre(1, 2, 3, 4));
+  const timers::TimePoint sent = h_.now();
+  EXPECT_THAT(AwaitTimeout(), ElementsAre(4)) << "the last segment, probed";
+  EXPECT_LE(h_.now() - sent, milliseconds(20));
+  EXPECT_EQ(h_.Count(Counter::kTcpLossProbes), 1u);
+}
+
 // RFC 8985 7.4.1: a D-SACK block for the probe's copy shows the original arrived: no loss, and
 // cwnd stays.
 TEST_F(SackSender, ProbeReportedAsDuplicateLeavesCwndAlone) {
