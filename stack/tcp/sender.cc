@@ -246,8 +246,15 @@ bool Sender::FirstResendLost() const {
   const std::uint32_t sent_after = snd_max_ - first_resent_at_max_;
   const std::uint32_t sacked_after =
       sent_after - scoreboard_->UnsackedBytes(first_resent_at_max_, snd_max_);
-  // The same margin against reordering as IsLost's (RFC 6675): more than DupThresh - 1 segments.
-  return sacked_after > (NewReno::kDuplicateAckThreshold - 1) * mss_;
+  // RFC 8985 6.2 takes a segment for lost once one sent after it is delivered and a reordering
+  // window has passed, and in recovery, where this rule applies, makes that window zero as long as
+  // the path has not been seen to reorder: any data sent after the copy and SACKed shows it lost.
+  // That matters when cwnd is small: a copy followed by one or two new segments is all recovery
+  // may send, and with the margin below it waited for the retransmission timer. Once the path
+  // has reordered, the margin is IsLost's (RFC 6675): more than DupThresh - 1 segments.
+  const std::uint32_t margin =
+      reordering_seen_ ? (NewReno::kDuplicateAckThreshold - 1) * mss_ : std::uint32_t{0};
+  return sacked_after > margin;
 }
 
 AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,
@@ -273,11 +280,20 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
   // RFC 6675 2: blocks that SACK bytes not SACKed before make the ACK a duplicate.
   bool sacks_news = false;
   bool entered_recovery = false;
+  // A hole at SND.UNA with data SACKed above it, before this ACK (for NoteReordering).
+  const std::optional<Seq> held_above_una =
+      scoreboard_ ? scoreboard_->FirstSackedLeft() : std::nullopt;
   if (sack_permitted_ && !sack_blocks.empty()) {
     if (!scoreboard_) scoreboard_ = std::make_unique<SackScoreboard>();
     sacks_news = scoreboard_->Update(Max(ack, snd_una_), snd_max_, sack_blocks);
   }
   if (snd_una_ < ack) {
+    // RFC 8985 6.2 step 2: data delivered below data delivered before it, and never resent,
+    // was reordered by the path: here, the hole at SND.UNA filled without our resending it.
+    if (held_above_una && snd_una_ < *held_above_una && !(snd_una_ < high_rxt_) && !first_resent_ &&
+        retransmissions_ == 0 && !(tlp_pending_ && tlp_resent_)) {
+      reordering_seen_ = true;
+    }
     const std::uint32_t acked = ack - snd_una_;
     const std::uint32_t flight_before = flight_size();
     std::uint32_t data_acked = acked;

@@ -262,6 +262,9 @@ class Sender {
   // In SACK recovery, the segment at SND.UNA has been resent, when SND.MAX was
   // first_resent_at_max_ or earlier.
   bool first_resent_ : 1 = false;
+  // The path has reordered our segments (RFC 8985 6.2 step 2): a hole at SND.UNA was filled
+  // without our resending it. FirstResendLost then waits for a margin against reordering.
+  bool reordering_seen_ : 1 = false;
   // Created when the first SACK block arrives: a connection that never sees loss, which is most
   // of them, pays eight bytes for it.
   std::unique_ptr<SackScoreboard> scoreboard_;

@@ -165,8 +165,9 @@ TEST_F(SackSender, LaterHoleGoesOutOnceTheScoreboardShowsItLost) {
 }
 
 // A resent first segment that is lost again: RFC 6675 leaves it to the retransmission timer.
-// Here, once data sent after the copy is SACKed (more than two segments of it) while the copy is
-// not, the copy is taken for lost and the segment goes out once more.
+// Here, as RACK (RFC 8985 6.2) in recovery on a path not seen to reorder, once data sent after
+// the copy is SACKed while the copy is not, the copy is taken for lost and the segment goes out
+// once more.
 TEST_F(SackSender, LostRetransmissionOfTheFirstSegmentIsSentAgainWithoutATimeout) {
   ASSERT_EQ(Write(20).size(), 10u);
   Ack(0, {{1, 2}});
@@ -174,13 +175,43 @@ TEST_F(SackSender, LostRetransmissionOfTheFirstSegmentIsSentAgainWithoutATimeout
   ASSERT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));  // sent when 11 was the last segment out
   for (std::uint32_t k = 5; k <= 7; ++k) ASSERT_THAT(Ack(0, {{1, k}}), IsEmpty());
   // Each SACKed segment lets one new one go; the copy of 0 is never acknowledged.
-  for (std::uint32_t k = 8; k <= 14; ++k) ASSERT_THAT(Ack(0, {{1, k}}), ElementsAre(k + 4));
-  EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 0u) << "12 and 13 SACKed: not enough";
-  // 12, 13 and 14, all sent after the copy, are SACKed: the copy is lost.
-  EXPECT_THAT(Ack(0, {{1, 15}}), ElementsAre(0, 19));
+  for (std::uint32_t k = 8; k <= 12; ++k) ASSERT_THAT(Ack(0, {{1, k}}), ElementsAre(k + 4));
+  EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 0u) << "nothing sent after the copy SACKed";
+  // 12, sent after the copy, is SACKed: the copy is lost.
+  EXPECT_THAT(Ack(0, {{1, 13}}), ElementsAre(0, 17));
   EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 1u);
   EXPECT_EQ(h_.Count(Counter::kTcpRetransmitTimeouts), 0u);
   EXPECT_EQ(TracesOf(tcp::TraceType::kRetransmit).back().cause, tcp::RetransmitCause::kSack);
+}
+
+// Once the path has reordered our segments (a hole filled without our resending it, RFC 8985 6.2
+// step 2), the copy is taken for lost only when more than two segments' worth of data sent after
+// it is SACKed: the margin RFC 6675's IsLost keeps against reordering.
+TEST_F(SackSender, AfterReorderingALostCopyNeedsAMargin) {
+  ASSERT_EQ(Write(2).size(), 2u);
+  ASSERT_THAT(Ack(0, {{1, 2}}), IsEmpty());  // 1 overtook 0
+  ASSERT_THAT(Ack(2), IsEmpty());            // and 0 arrived: reordering, no loss
+  std::uint32_t highest_sent = 0;  // the highest segment number sent so far
+  const auto note = [&highest_sent](const std::vector<std::uint32_t>& sent) {
+    for (const std::uint32_t n : sent) highest_sent = std::max(highest_sent, n);
+    return sent;
+  };
+  ASSERT_EQ(note(Write(20)).front(), 2u);
+  note(Ack(2, {{3, 4}}));
+  note(Ack(2, {{3, 5}}));
+  const std::vector<std::uint32_t> with_copy = Ack(2, {{3, 6}});
+  ASSERT_THAT(with_copy, ::testing::Contains(2u)) << "the copy of 2";
+  note(with_copy);
+  const std::uint32_t copy_after = highest_sent;  // the copy went out after this one
+  // SACK everything sent before the copy, then one, two and three segments sent after it.
+  std::uint32_t sacked_to = 6;
+  while (sacked_to <= copy_after) note(Ack(2, {{3, ++sacked_to}}));
+  EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 0u);
+  note(Ack(2, {{3, ++sacked_to}}));
+  note(Ack(2, {{3, ++sacked_to}}));
+  EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 0u) << "two segments after it: not enough";
+  EXPECT_THAT(Ack(2, {{3, ++sacked_to}}), ::testing::Contains(2u));
+  EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 1u);
 }
 
 // NextSeg rule 3: with no new data to send, a hole below the highest SACKed byte goes out even
