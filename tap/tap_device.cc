@@ -8,10 +8,12 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -105,6 +107,25 @@ std::error_code MatchMtu(const std::string& name, std::size_t mtu, std::size_t& 
   ifr.ifr_mtu = static_cast<int>(mtu);
   if (ioctl(sock.get(), SIOCSIFMTU, &ifr) != 0) return Errno(errno);
   return {};
+}
+
+// Attaching a descriptor turns the interface's carrier on, but the kernel takes the interface
+// into operation (its transmit queue among it) a little later, in its link-watch work: until then
+// what it sends on the interface is dropped, an answer to our first ARP request included, and the
+// first connection waited a second for ARP's retry. So when the interface is up, wait until the
+// kernel reports it running (IFF_RUNNING), for at most `limit`. An interface that is down stays
+// down whatever we wait; it is not waited for.
+void AwaitRunning(const std::string& name, std::chrono::milliseconds limit) {
+  ScopedFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (sock.get() < 0) return;
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, name.data(), std::min(name.size(), std::size_t{IFNAMSIZ - 1}));
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) != 0 &&
+         (ifr.ifr_flags & IFF_RUNNING) == 0 && std::chrono::steady_clock::now() < deadline) {
+    const timespec pause{.tv_sec = 0, .tv_nsec = 1'000'000};
+    nanosleep(&pause, nullptr);
+  }
 }
 
 // Opens /dev/net/tun and binds it to the TAP interface (TUNSETIFF) with `extra_flags` besides
@@ -205,6 +226,7 @@ Result<std::unique_ptr<TapDevice>> TapDevice::Open(const TapOptions& options) {
 
   std::size_t queue_length = 0;
   if (std::error_code error = MatchMtu(name, options.mtu, queue_length)) return error;
+  AwaitRunning(name, std::chrono::seconds(1));
 
   return std::unique_ptr<TapDevice>(new TapDevice(fd.release(), std::move(name), options.netns,
                                                   options.mtu, queue_length, offload));

@@ -75,6 +75,8 @@ class TapDevice : public Device {
   //   EPERM, EACCES  without root or CAP_NET_ADMIN (CAP_SYS_ADMIN too to enter a namespace);
   //   EBUSY   the interface is already attached to another descriptor.
   // The code alone does not say which step failed; DescribeOpenError() does, for messages.
+  // When the kernel's side of the interface is up, Open returns once the kernel runs it
+  // (IFF_RUNNING, at most a second after attaching), so that the first frames sent are answered.
   static Result<std::unique_ptr<TapDevice>> Open(const TapOptions& options);
   ~TapDevice() override;
 

@@ -51,15 +51,24 @@ std::string OwnNetns() {
   return std::filesystem::read_symlink("/proc/thread-self/ns/net", error).string();
 }
 
-// Brings tap0 up with the kernel's address, sends the kernel an ARP request for it through `tap`
-// and checks the reply against the interface's MAC.
-void ExpectKernelAnswersArp(TapDevice& tap, testbed::Namespace& ns) {
-  ASSERT_TRUE(
-      ns.Shell(absl::StrCat("ip addr add ", kKernelIp, "/24 dev tap0 && ip link set tap0 up"))
-          .ok());
+// The MAC address of the kernel's side of tap0.
+std::string KernelMac(testbed::Namespace& ns) {
   CommandResult mac = ns.Shell("cat /sys/class/net/tap0/address");
-  ASSERT_EQ(mac.exit_code, 0) << mac.output;
-  const std::string kernel_mac(absl::StripTrailingAsciiWhitespace(mac.output));
+  EXPECT_EQ(mac.exit_code, 0) << mac.output;
+  return std::string(absl::StripTrailingAsciiWhitespace(mac.output));
+}
+
+// Brings tap0 up with the kernel's address (unless `configured_mac` gives the MAC of an interface
+// already configured: then nothing runs between the caller's Open and the request), sends the
+// kernel one ARP request for it through `tap` and checks the reply against the interface's MAC.
+void ExpectKernelAnswersArp(TapDevice& tap, testbed::Namespace& ns,
+                            std::optional<std::string> configured_mac = std::nullopt) {
+  if (!configured_mac) {
+    ASSERT_TRUE(
+        ns.Shell(absl::StrCat("ip addr add ", kKernelIp, "/24 dev tap0 && ip link set tap0 up"))
+            .ok());
+  }
+  const std::string kernel_mac = configured_mac ? *configured_mac : KernelMac(ns);
 
   RealClock clock;
   EventLoop loop(clock);
@@ -116,6 +125,24 @@ TEST_F(TapDeviceTest, KernelAnswersOurArpRequest) {
   // A device we created is not persistent: it goes away with the descriptor.
   tap->reset();
   EXPECT_FALSE(LinkExists("tap0"));
+}
+
+// An interface the kernel already has up with its address (as `ip tuntap add` and a script leave
+// it) answers the very first frame we send once Open returns: Open waits until the kernel runs
+// the interface. Before it did, the kernel's answer to a first ARP request sent at once was
+// sometimes dropped, and a connection started at once waited a second for ARP's retry.
+TEST_F(TapDeviceTest, AConfiguredInterfaceAnswersTheFirstFrameAfterOpen) {
+  ASSERT_TRUE(netns()
+                  .Shell(absl::StrCat("ip tuntap add dev tap0 mode tap && ip addr add ", kKernelIp,
+                                      "/24 dev tap0 && ip link set tap0 up"))
+                  .ok());
+  const std::string kernel_mac = KernelMac(netns());
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    SCOPED_TRACE(attempt);
+    Result<std::unique_ptr<TapDevice>> tap = OpenTap("tap0", /*create=*/false);
+    ASSERT_TRUE(tap.ok()) << tap.error().message();
+    ExpectKernelAnswersArp(**tap, netns(), kernel_mac);
+  }
 }
 
 // With offloads the kernel takes IFF_VNET_HDR and our offload flags (the build machine's kernel
