@@ -49,6 +49,8 @@ void Icmpv6::Ingest(const wire::Ipv6View& packet) {
   counters_.Increment(Counter::kRxIcmpv6);
   switch (view->type()) {
     case wire::Icmpv6Type::kEchoRequest: {
+      // A request from :: cannot be answered (a node without an address yet).
+      if (packet.src().IsUnspecified()) return;
       // RFC 4443 4.2: the reply carries the request's identifier, sequence and data, from the
       // address the request went to or, for a request to a group, from a unicast address of ours.
       const std::optional<wire::Ipv6Address> source =

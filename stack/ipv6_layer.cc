@@ -34,8 +34,8 @@ void Ipv6Layer::Ingest(std::span<const std::uint8_t> bytes) {
                                                               : Counter::kDropIpv6Malformed);
     return;
   }
-  // RFC 4291 2.7: a group is never a source.
-  if (packet->src().IsMulticast()) {
+  // RFC 4291 2.7: a group is never a source; 2.5.3: the loopback address never crosses a link.
+  if (packet->src().IsMulticast() || packet->src().IsLoopback()) {
     counters_.Increment(Counter::kDropIpv6Malformed);
     return;
   }

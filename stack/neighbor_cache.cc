@@ -45,6 +45,8 @@ void NeighborCache::Enter(Entry& entry, NeighborState state) {
 
 void NeighborCache::Resolve(Entry& entry, const wire::MacAddress& mac, NeighborState state) {
   entry.mac = mac;
+  // RFC 4861 7.3.3: what waited is sent now, and sending to a STALE neighbour starts DELAY.
+  if (state == NeighborState::kStale && !entry.pending.empty()) state = NeighborState::kDelay;
   Enter(entry, state);
   while (!entry.pending.empty()) {
     output_.Send(mac, wire::EtherType::kIpv6, entry.pending.front());

@@ -74,8 +74,11 @@ void Ipv6StackTest::Start(const StackConfig& config) {
 }
 
 void Ipv6StackTest::IngestPacket(const Bytes& packet) {
-  const wire::Ipv6Address dst = wire::Ipv6Address::FromBytes(&packet[24]);
-  IngestFrame(EthernetFrame(dst.IsMulticast() ? wire::Ipv6MulticastMac(dst) : kOurMac, packet));
+  // A packet too short to hold a destination (a malformed one) goes to our MAC.
+  const bool multicast = packet.size() >= wire::kIpv6HeaderLen && packet[24] == 0xff;
+  const wire::MacAddress mac =
+      multicast ? wire::Ipv6MulticastMac(wire::Ipv6Address::FromBytes(&packet[24])) : kOurMac;
+  IngestFrame(EthernetFrame(mac, packet));
 }
 
 std::vector<SentIpv6> Ipv6StackTest::SentIpv6Frames() const {

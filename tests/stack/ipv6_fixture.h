@@ -63,7 +63,8 @@ class Ipv6StackTest : public ::testing::Test {
   void Start(const StackConfig& config);
   void SetUp() override { Start(Config()); }
 
-  // A frame to us (our MAC, or the group's for a multicast destination).
+  // A frame to us (our MAC, or the group's for a multicast destination). `packet` may be of any
+  // length.
   void IngestPacket(const Bytes& packet);
   void IngestFrame(const Bytes& frame) { stack_->Ingest(frame, now_); }
   void AdvanceBy(std::chrono::milliseconds d) {

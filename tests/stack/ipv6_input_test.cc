@@ -71,6 +71,12 @@ TEST_F(Ipv6InputTest, EchoToAllNodesIsAnsweredFromAUnicastAddress) {
   EXPECT_EQ(sent[0].ip.src, kOurGlobal);
 }
 
+TEST_F(Ipv6InputTest, EchoFromUnspecifiedAddressIsNotAnswered) {
+  IngestPacket(EchoV6(wire::Icmpv6Type::kEchoRequest, wire::Ipv6Address(), kOurGlobal, 1, 1, {}));
+  EXPECT_EQ(Count(Counter::kRxIcmpv6), 2u) << "received (after the advertisement)";
+  EXPECT_TRUE(sent_.empty()) << "but there is no one to answer";
+}
+
 TEST_F(Ipv6InputTest, EchoReplyReachesTheHandler) {
   std::vector<Icmpv6EchoReply> replies;
   stack_->set_icmpv6_echo_reply_handler(
@@ -116,6 +122,11 @@ TEST_F(Ipv6InputTest, MalformedPacketsAreCountedDrops) {
   wire::Ipv6Address::AllNodes().ToBytes(&multicast_source[8]);
   IngestPacket(multicast_source);
   EXPECT_EQ(Count(Counter::kDropIpv6Malformed), 4u);
+  // The loopback address as a source (RFC 4291 2.5.3: it never crosses a link).
+  Bytes loopback_source = good;
+  wire::Ipv6Address::Loopback().ToBytes(&loopback_source[8]);
+  IngestPacket(loopback_source);
+  EXPECT_EQ(Count(Counter::kDropIpv6Malformed), 5u);
   // Truncated extension chains: a header running past the payload, one cut before its length
   // byte, hop-by-hop not first.
   Bytes past_payload = WithExtension(good, wire::IpProtocol::kIpv6DestinationOptions);

@@ -133,9 +133,26 @@ TEST_F(NeighborDiscoveryTest, ResolvesNextHopWithMulticastSolicitationAndSendsWh
 TEST_F(NeighborDiscoveryTest, UnsolicitedAdvertisementResolvesIncompleteToStale) {
   ASSERT_TRUE(Ping(kPeerGlobal));
   PeerAdvertises(/*solicited=*/false);
-  // RFC 4861 7.2.5: unsolicited: the address is recorded, but not confirmed.
-  EXPECT_EQ(State(kPeerGlobal), NeighborState::kStale);
+  // RFC 4861 7.2.5: unsolicited: the address is recorded, but not confirmed (STALE); the queued
+  // ping sent to it then starts DELAY (7.3.3).
+  EXPECT_EQ(State(kPeerGlobal), NeighborState::kDelay);
   EXPECT_EQ(SentIpv6Frames().back().dst_mac, kPeerMac) << "the queued ping went out";
+}
+
+TEST_F(NeighborDiscoveryTest, SolicitationFromTheNeighborResolvesIncomplete) {
+  ASSERT_TRUE(Ping(kPeerGlobal));
+  // RFC 4861 7.2.3: while we resolve it, the peer solicits us with its link-layer address: the
+  // entry takes it (STALE), the queued ping goes out and starts DELAY (7.3.3), and the peer is
+  // answered.
+  sent_.clear();
+  IngestPacket(
+      Solicitation(kPeerGlobal, wire::SolicitedNodeMulticast(kOurGlobal), kOurGlobal, kPeerMac));
+  EXPECT_EQ(State(kPeerGlobal), NeighborState::kDelay);
+  const std::vector<SentIpv6> sent = SentIpv6Frames();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].icmp_type(), 128) << "the queued ping first";
+  EXPECT_EQ(sent[1].icmp_type(), 136);
+  for (const SentIpv6& frame : sent) EXPECT_EQ(frame.dst_mac, kPeerMac);
 }
 
 TEST_F(NeighborDiscoveryTest, IncompleteRetransmitsThenDropsWhatWaited) {
@@ -164,6 +181,15 @@ TEST_F(NeighborDiscoveryTest, QueueWhileIncompleteIsBounded) {
   EXPECT_TRUE(Ping(kPeerGlobal, 2));
   EXPECT_FALSE(Ping(kPeerGlobal, 3));
   EXPECT_EQ(Count(Counter::kDropNdpQueueFull), 1u);
+}
+
+TEST_F(NeighborDiscoveryTest, TableIsBounded) {
+  StackConfig config = Config();
+  config.ndp.max_entries = 1;
+  Start(config);
+  EXPECT_TRUE(Ping(kPeerGlobal));
+  EXPECT_FALSE(Ping(*wire::Ipv6Address::Parse("2001:db8::3")));
+  EXPECT_EQ(Count(Counter::kDropNdpTableFull), 1u);
 }
 
 TEST_F(NeighborDiscoveryTest, ReachableBecomesStaleAfterReachableTime) {
@@ -319,6 +345,18 @@ TEST_F(NeighborDiscoveryTest, RouterAdvertisementGivesDefaultRouterUntilItsLifet
   AdvanceBy(milliseconds(30'000));
   EXPECT_EQ(stack_->ipv6()->routers().default_router(), std::nullopt);
   EXPECT_FALSE(Ping(kOffLink));
+}
+
+TEST_F(NeighborDiscoveryTest, RouterAdvertisementSetsRetransTimer) {
+  // RFC 4861 6.3.4: a non-zero Retrans Timer replaces ours; solicitations follow it.
+  wire::RouterAdvertisementRepr repr = DefaultRouter(0);
+  repr.retrans_timer_ms = 300;
+  IngestPacket(RouterAdvertisement(kRouterLinkLocal, repr));
+  ASSERT_TRUE(Ping(kPeerGlobal));
+  AdvanceBy(milliseconds(300));
+  EXPECT_EQ(Solicitations().size(), 2u);
+  AdvanceBy(milliseconds(600));
+  EXPECT_EQ(State(kPeerGlobal), std::nullopt) << "three solicitations 300 ms apart, then gone";
 }
 
 TEST_F(NeighborDiscoveryTest, RouterAdvertisementWithZeroLifetimeWithdrawsTheRouter) {
