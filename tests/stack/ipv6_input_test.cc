@@ -6,6 +6,9 @@
 
 #include <chrono>
 
+#include "stack/wire/arp.h"
+#include "stack/wire/icmp.h"
+#include "stack/wire/ipv4.h"
 #include "tests/stack/ipv6_fixture.h"
 
 namespace tapstack::testing {
@@ -193,6 +196,33 @@ TEST_F(Ipv6InputTest, UnknownNextHeaderGetsRateLimitedParameterProblem) {
   AdvanceBy(milliseconds(10'000));
   IngestPacket(Ipv6Packet(kPeerGlobal, wire::Ipv6Address::AllNodes(), 17, Bytes(8, 0)));
   EXPECT_TRUE(sent_.empty());
+}
+
+TEST_F(Ipv6InputTest, Ipv4WorksAsBeforeBesideIpv6) {
+  // The peer's ARP request and ping over IPv4: answered, nothing of IPv6's touched or sent.
+  const wire::Ipv4Address ours = *wire::Ipv4Address::Parse("192.0.2.2");
+  const wire::Ipv4Address peer = *wire::Ipv4Address::Parse("192.0.2.1");
+  Bytes arp(wire::kArpPacketLen);
+  wire::WriteArp(wire::ArpRepr{wire::ArpOp::kRequest, kPeerMac, peer, wire::MacAddress(), ours},
+                 arp);
+  IngestFrame(EthernetFrame(wire::MacAddress::Broadcast(), arp, kPeerMac, wire::EtherType::kArp));
+  Bytes echo(wire::kIcmpHeaderLen + 4);
+  wire::WriteIcmpEcho(wire::IcmpType::kEchoRequest, 1, 1, Bytes{1, 2, 3, 4}, echo);
+  wire::Ipv4Repr ip;
+  ip.src = peer;
+  ip.dst = ours;
+  ip.protocol = wire::IpProtocol::kIcmp;
+  ip.payload_len = static_cast<std::uint16_t>(echo.size());
+  Bytes packet(wire::kIpv4MinHeaderLen + echo.size());
+  wire::WriteIpv4Header(ip, packet);
+  std::copy(echo.begin(), echo.end(), packet.begin() + wire::kIpv4MinHeaderLen);
+  const std::uint64_t ipv6_before = Count(Counter::kRxIpv6);
+  IngestFrame(EthernetFrame(kOurMac, packet, kPeerMac, wire::EtherType::kIpv4));
+  EXPECT_EQ(Count(Counter::kTxArpReplies), 1u);
+  EXPECT_EQ(Count(Counter::kTxIcmpEchoReplies), 1u);
+  EXPECT_EQ(sent_.size(), 2u);
+  EXPECT_TRUE(SentIpv6Frames().empty());
+  EXPECT_EQ(Count(Counter::kRxIpv6), ipv6_before);
 }
 
 TEST_F(Ipv6InputTest, Ipv4OnlyStackDropsIpv6AsUnsupported) {
