@@ -46,8 +46,7 @@ class NeighborCache {
   // Sends the IPv6 packet `write_packet` writes (`packet_length` bytes, header included) to the
   // on-link `next_hop`: at once when its MAC is known (a STALE entry goes to DELAY, RFC 4861
   // 7.3.3), queued otherwise while it resolves. False when the packet was not taken: no room in
-  // the table or the queue (counted), no source address for the solicitation, or the writer
-  // wrote less than asked.
+  // the table or the queue (counted), or the writer wrote less than asked.
   bool SendIpv6(const wire::Ipv6Address& next_hop, std::size_t packet_length,
                 PayloadWriter write_packet);
 

@@ -53,8 +53,7 @@ void RouterDiscovery::OnPrefix(const wire::NdPrefixInformation& information) {
     it->prefix = information.prefix;
     it->prefix_len = information.prefix_len;
   }
-  it->infinite = information.valid_lifetime_s == kInfiniteLifetime;
-  if (it->infinite) {
+  if (information.valid_lifetime_s == kInfiniteLifetime) {
     timers_.Cancel(it->timer);
   } else {
     timers_.ScheduleAfter(it->timer, std::chrono::seconds(information.valid_lifetime_s));

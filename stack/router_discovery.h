@@ -44,7 +44,6 @@ class RouterDiscovery {
     RouterDiscovery* discovery;
     wire::Ipv6Address prefix;
     int prefix_len = 0;
-    bool infinite = false;
     timers::Timer timer{&RouterDiscovery::OnPrefixExpired};
   };
 
