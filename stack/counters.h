@@ -1,5 +1,6 @@
 // Named counters of everything the stack did and, above all, every frame it dropped and why.
 // The rule of the house: no incoming frame disappears without incrementing one of these.
+// IPv6's come last, so that the IPv4 and TCP counters keep their places (and cache lines).
 #ifndef TAPSTACK_STACK_COUNTERS_H_
 #define TAPSTACK_STACK_COUNTERS_H_
 
@@ -80,7 +81,36 @@ namespace tapstack {
   X(kTcpKeepaliveProbesSent, "tcp_keepalive_probes_sent")           \
   X(kTcpKeepaliveProbesAnswered, "tcp_keepalive_probes_answered")   \
   X(kTcpKeepaliveAborts, "tcp_keepalive_aborts")                    \
-  X(kTcpPeerProbesAnswered, "tcp_peer_probes_answered")
+  X(kTcpPeerProbesAnswered, "tcp_peer_probes_answered")             \
+  X(kRxIpv6, "rx_ipv6")                                             \
+  X(kDropIpv6Malformed, "drop_ipv6_malformed")                      \
+  X(kDropIpv6ExtensionChain, "drop_ipv6_extension_chain")           \
+  X(kDropIpv6NotForUs, "drop_ipv6_not_for_us")                      \
+  X(kDropIpv6Fragment, "drop_ipv6_fragment")                        \
+  X(kDropIpv6UnsupportedProtocol, "drop_ipv6_unsupported_protocol") \
+  X(kDropIpv6NoRoute, "drop_ipv6_no_route")                         \
+  X(kDropIpv6TooBig, "drop_ipv6_too_big")                           \
+  X(kDropIpv6NoSourceAddress, "drop_ipv6_no_source_address")        \
+  X(kRxIcmpv6, "rx_icmpv6")                                         \
+  X(kTxIcmpv6EchoReplies, "tx_icmpv6_echo_replies")                 \
+  X(kTxIcmpv6EchoRequests, "tx_icmpv6_echo_requests")               \
+  X(kRxIcmpv6EchoReplies, "rx_icmpv6_echo_replies")                 \
+  X(kTxIcmpv6Errors, "tx_icmpv6_errors")                            \
+  X(kIcmpv6ErrorsRateLimited, "icmpv6_errors_rate_limited")         \
+  X(kDropIcmpv6Malformed, "drop_icmpv6_malformed")                  \
+  X(kDropIcmpv6BadChecksum, "drop_icmpv6_bad_checksum")             \
+  X(kDropIcmpv6UnsupportedType, "drop_icmpv6_unsupported_type")     \
+  X(kRxNdp, "rx_ndp")                                               \
+  X(kTxNdpSolicitations, "tx_ndp_solicitations")                    \
+  X(kTxNdpAdvertisements, "tx_ndp_advertisements")                  \
+  X(kRxRouterAdvertisements, "rx_router_advertisements")            \
+  X(kDropNdpInvalid, "drop_ndp_invalid")                            \
+  X(kDropNdpNotForUs, "drop_ndp_not_for_us")                        \
+  X(kDropNdpUnresolved, "drop_ndp_unresolved")                      \
+  X(kDropNdpQueueFull, "drop_ndp_queue_full")                       \
+  X(kDropNdpTableFull, "drop_ndp_table_full")                       \
+  X(kNdpDadDuplicates, "ndp_dad_duplicates")                        \
+  X(kNdpAddressConflicts, "ndp_address_conflicts")
 
 enum class Counter : std::size_t {
 #define TAPSTACK_COUNTER_ENUM(name, text) name,

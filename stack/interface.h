@@ -12,8 +12,29 @@
 
 #include "stack/result.h"
 #include "stack/wire/bytes.h"
+#include "stack/wire/ipv6_address.h"
 
 namespace tapstack {
+
+// An IPv6 address of the interface with the length of its on-link prefix (RFC 4861 2.1).
+struct Ipv6Prefix {
+  wire::Ipv6Address address;
+  int prefix_len = 64;
+
+  friend bool operator==(const Ipv6Prefix&, const Ipv6Prefix&) = default;
+};
+
+// IPv6 beside IPv4 on the same interface. Off unless enabled: an IPv6 node announces itself
+// (duplicate address detection sends solicitations), which a stack used for IPv4 alone must not.
+struct Ipv6InterfaceConfig {
+  bool enabled = false;
+  // Global addresses besides the link-local one, which is always there, derived from the MAC
+  // (modified EUI-64, RFC 4291 appendix A, RFC 4862 5.3).
+  std::vector<Ipv6Prefix> addresses;
+  // Next hop for off-link destinations, link-local or on-link; a router learned from router
+  // advertisements (RFC 4861 6.3.4) is used when none is configured.
+  std::optional<wire::Ipv6Address> gateway;
+};
 
 struct InterfaceConfig {
   // Unset: a random locally administered unicast address (IEEE 802 bit 1 of the first octet set,
@@ -30,8 +51,9 @@ struct InterfaceConfig {
   std::vector<wire::Ipv4Address> extra_addresses;
   // Next hop for destinations outside address/prefix_len; without one they are unreachable.
   std::optional<wire::Ipv4Address> gateway;
-  // IP MTU: the largest IPv4 packet (header included) the link carries.
+  // IP MTU: the largest IPv4 or IPv6 packet (header included) the link carries.
   std::size_t mtu = 1500;
+  Ipv6InterfaceConfig ipv6;
 };
 
 // A random locally administered unicast MAC address.
@@ -59,6 +81,10 @@ inline bool HasAddress(const InterfaceConfig& config, wire::Ipv4Address candidat
 // Parses "192.0.2.2/24" (or "192.0.2.2", prefix 32) into address and prefix length. EINVAL for a
 // bad address or a prefix length outside 0 to 32, as inet_pton and friends answer.
 Result<std::pair<wire::Ipv4Address, int>> ParseAddressWithPrefix(std::string_view text);
+
+// Parses "2001:db8::2/64" (or "2001:db8::2", prefix 128). EINVAL for a bad address or a prefix
+// length outside 0 to 128.
+Result<Ipv6Prefix> ParseIpv6AddressWithPrefix(std::string_view text);
 
 }  // namespace tapstack
 

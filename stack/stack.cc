@@ -63,7 +63,12 @@ Stack::Stack(const StackConfig& config, timers::TimePoint now, FrameSink sink)
       arp_(config.arp, interface_, ethernet_, *timers_, counters_),
       ip_(interface_, arp_, counters_, FirstIdentification(config.random_seed)),
       icmp_(ip_, counters_),
-      tcp_(config.tcp, interface_.mtu, ip_, *timers_, counters_, config.random_seed) {}
+      tcp_(config.tcp, interface_.mtu, ip_, *timers_, counters_, config.random_seed) {
+  if (interface_.ipv6.enabled) {
+    ipv6_ = std::make_unique<Ipv6Layer>(config.ndp, config.icmpv6, interface_, ethernet_, *timers_,
+                                        counters_, config.random_seed);
+  }
+}
 
 template <typename Call>
 auto Stack::AtTime(timers::TimePoint now, Call&& call) {
@@ -127,7 +132,9 @@ void Stack::IngestFrame(std::span<const std::uint8_t> frame, RxChecksum checksum
     return;
   }
   const wire::MacAddress destination = ethernet->dst();
-  if (destination != *interface_.mac && !destination.IsBroadcast()) {
+  if (destination != *interface_.mac && !destination.IsBroadcast() &&
+      !(ipv6_ && destination.IsMulticast() &&
+        ipv6_->addresses().AcceptsMulticastMac(destination))) {
     counters_.Increment(Counter::kDropEthernetNotForUs);
     return;
   }
@@ -138,10 +145,14 @@ void Stack::IngestFrame(std::span<const std::uint8_t> frame, RxChecksum checksum
     case wire::EtherType::kIpv4:
       IngestIpv4(ethernet->payload(), checksum);
       return;
-    default:
-      counters_.Increment(Counter::kDropEthernetUnsupportedType);
+    case wire::EtherType::kIpv6:
+      if (!ipv6_) break;
+      ipv6_->Ingest(ethernet->payload());
       return;
+    default:
+      break;
   }
+  counters_.Increment(Counter::kDropEthernetUnsupportedType);
 }
 
 void Stack::IngestIpv4(std::span<const std::uint8_t> packet, RxChecksum checksum) {
@@ -257,6 +268,15 @@ bool Stack::SendEchoRequest(wire::Ipv4Address destination, std::uint16_t identif
                             timers::TimePoint now) {
   return AtTime(now,
                 [&] { return icmp_.SendEchoRequest(destination, identifier, sequence, payload); });
+}
+
+bool Stack::SendEchoRequest(const wire::Ipv6Address& destination, std::uint16_t identifier,
+                            std::uint16_t sequence, std::span<const std::uint8_t> payload,
+                            timers::TimePoint now) {
+  if (!ipv6_) return false;
+  return AtTime(now, [&] {
+    return ipv6_->icmpv6().SendEchoRequest(destination, identifier, sequence, payload);
+  });
 }
 
 }  // namespace tapstack

@@ -17,8 +17,11 @@
 #include "stack/counters.h"
 #include "stack/ethernet_output.h"
 #include "stack/icmp.h"
+#include "stack/icmpv6.h"
 #include "stack/interface.h"
 #include "stack/ip_output.h"
+#include "stack/ipv6_layer.h"
+#include "stack/ndp_config.h"
 #include "stack/rx_checksum.h"
 #include "stack/tcp/engine.h"
 #include "stack/tcp/tcp_types.h"
@@ -29,6 +32,9 @@ namespace tapstack {
 struct StackConfig {
   InterfaceConfig interface;
   ArpConfig arp;
+  // Used when interface.ipv6 is enabled.
+  NdpConfig ndp;
+  Icmpv6Config icmpv6;
   tcp::TcpConfig tcp;
   // Seeds everything random the stack draws (the default MAC, IP identification start, later the
   // ISN secret). Tests fix it; the tools draw it from the OS.
@@ -72,6 +78,15 @@ class Stack {
                        timers::TimePoint now);
   void set_echo_reply_handler(std::function<void(const EchoReply&)> handler) {
     icmp_.set_echo_reply_handler(std::move(handler));
+  }
+  // The same over IPv6 (RFC 4443 4.1), from the source address RFC 6724 picks. False, sending
+  // nothing, without IPv6, while no suitable address of ours is preferred yet (duplicate address
+  // detection runs), or without a route.
+  bool SendEchoRequest(const wire::Ipv6Address& destination, std::uint16_t identifier,
+                       std::uint16_t sequence, std::span<const std::uint8_t> payload,
+                       timers::TimePoint now);
+  void set_icmpv6_echo_reply_handler(std::function<void(const Icmpv6EchoReply&)> handler) {
+    if (ipv6_) ipv6_->icmpv6().set_echo_reply_handler(std::move(handler));
   }
 
   // --- TCP (RFC 9293). Every call takes the current time. Events are queued and delivered to the
@@ -129,6 +144,8 @@ class Stack {
   const InterfaceConfig& interface() const { return interface_; }
   const Counters& counters() const { return counters_; }
   const ArpCache& arp() const { return arp_; }
+  // The IPv6 layer's state (addresses, neighbours, routers); null when IPv6 is not enabled.
+  const Ipv6Layer* ipv6() const { return ipv6_.get(); }
   const timers::TimerQueue& timers() const { return *timers_; }
 
  private:
@@ -146,6 +163,8 @@ class Stack {
   IpOutput ip_;
   Icmp icmp_;
   tcp::TcpEngine tcp_;
+  // Last, and behind a pointer: an IPv4-only stack keeps nothing of IPv6's.
+  std::unique_ptr<Ipv6Layer> ipv6_;
 };
 
 }  // namespace tapstack

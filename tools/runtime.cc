@@ -52,6 +52,44 @@ absl::Status AddExtraAddresses(const std::string& text, InterfaceConfig& interfa
   return absl::OkStatus();
 }
 
+// The IPv6 --addr: ADDRESS/PREFIX, given once. It turns IPv6 on, beside IPv4.
+absl::Status AddIpv6Address(const std::string& text, InterfaceConfig& interface) {
+  if (!interface.ipv6.addresses.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad --addr '", text, "': one IPv6 address only (one --addr per family)"));
+  }
+  const Result<Ipv6Prefix> parsed = ParseIpv6AddressWithPrefix(text);
+  if (text.find('/') == std::string::npos || !parsed.ok() || parsed->address.IsMulticast() ||
+      parsed->address.IsUnspecified() || parsed->address.IsLinkLocalUnicast()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --addr '", text,
+        "': expected a global IPv6 address and a prefix length of 0 to 128, as 2001:db8::2/64 "
+        "(the link-local address comes from the MAC)"));
+  }
+  interface.ipv6.enabled = true;
+  interface.ipv6.addresses.push_back(*parsed);
+  return absl::OkStatus();
+}
+
+// A --gateway of either family, at most one of each.
+absl::Status SetGateway(const std::string& text, InterfaceConfig& interface) {
+  const auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("bad --gateway '", text, "': ", why));
+  };
+  if (text.find(':') != std::string::npos) {
+    const std::optional<wire::Ipv6Address> ip = wire::Ipv6Address::Parse(text);
+    if (!ip || ip->IsMulticast() || ip->IsUnspecified()) return bad("not an IPv6 unicast address");
+    if (interface.ipv6.gateway) return bad("one IPv6 gateway only");
+    interface.ipv6.gateway = *ip;
+    return absl::OkStatus();
+  }
+  const std::optional<wire::Ipv4Address> ip = wire::Ipv4Address::Parse(text);
+  if (!ip) return bad("not an IPv4 or IPv6 address");
+  if (interface.gateway) return bad("one IPv4 gateway only");
+  interface.gateway = *ip;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
@@ -63,8 +101,19 @@ absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
     if (ready->empty()) return absl::InvalidArgumentError("--ready-file needs a file name");
     options.ready_file = *ready;
   }
-  const std::vector<std::string> addresses = args.GetAll("--addr");
-  if (addresses.empty()) return absl::InvalidArgumentError("--addr ADDRESS/PREFIX is required");
+  // An IPv6 --addr (it has a colon) is taken apart from the IPv4 ones: one of each family.
+  std::vector<std::string> addresses;
+  for (const std::string& text : args.GetAll("--addr")) {
+    if (text.find(':') == std::string::npos) {
+      addresses.push_back(text);
+      continue;
+    }
+    absl::Status added = AddIpv6Address(text, options.stack.interface);
+    if (!added.ok()) return added;
+  }
+  if (addresses.empty()) {
+    return absl::InvalidArgumentError("--addr IPV4-ADDRESS/PREFIX is required (IPv6 is beside it)");
+  }
   const std::string* address = &addresses.front();
   // The prefix is required on the command line: a bare address would be a /32 with nothing
   // on-link, so without --gateway every destination, the peer next to us included, would be
@@ -85,10 +134,9 @@ absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
     absl::Status added = AddExtraAddresses(addresses[i], options.stack.interface);
     if (!added.ok()) return added;
   }
-  if (auto gateway = args.Get("--gateway")) {
-    const std::optional<wire::Ipv4Address> ip = wire::Ipv4Address::Parse(*gateway);
-    if (!ip) return absl::InvalidArgumentError(absl::StrCat("bad --gateway '", *gateway, "'"));
-    options.stack.interface.gateway = *ip;
+  for (const std::string& gateway : args.GetAll("--gateway")) {
+    absl::Status set = SetGateway(gateway, options.stack.interface);
+    if (!set.ok()) return set;
   }
   if (auto mac = args.Get("--mac")) {
     const std::optional<wire::MacAddress> parsed_mac = wire::MacAddress::Parse(*mac);

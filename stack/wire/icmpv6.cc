@@ -47,6 +47,14 @@ std::size_t WriteIcmpv6DestinationUnreachable(std::uint8_t code,
                           quoted, PseudoHeaderSum(src, dst, kIcmpv6HeaderLen + quoted.size()), out);
 }
 
+std::size_t WriteIcmpv6ParameterProblem(std::uint8_t code, std::uint32_t pointer,
+                                        std::span<const std::uint8_t> quoted,
+                                        const Ipv6Address& src, const Ipv6Address& dst,
+                                        std::span<std::uint8_t> out) {
+  return WriteIcmpMessage(static_cast<std::uint8_t>(Icmpv6Type::kParameterProblem), code, pointer,
+                          quoted, PseudoHeaderSum(src, dst, kIcmpv6HeaderLen + quoted.size()), out);
+}
+
 std::span<const std::uint8_t> Icmpv6ErrorQuote(const Ipv6View& packet) {
   constexpr std::size_t kMaxQuoted = kIpv6MinMtu - kIpv6HeaderLen - kIcmpv6HeaderLen;
   return packet.bytes().first(std::min(kMaxQuoted, packet.bytes().size()));

@@ -1,5 +1,5 @@
-// ICMPv6 messages (RFC 4443): the echo pair and Destination Unreachable. Neighbor Discovery's
-// messages are ICMPv6 too; their bodies are read by neighbor_discovery.h.
+// ICMPv6 messages (RFC 4443): the echo pair, Destination Unreachable and Parameter Problem.
+// Neighbor Discovery's messages are ICMPv6 too; their bodies are read by neighbor_discovery.h.
 //
 //   0 type   1 code   2 checksum   4 message body (echo: identifier, sequence number; errors:
 //   4 bytes unused or a parameter, then as much of the invoking packet as fits in 1280 bytes)
@@ -81,6 +81,13 @@ std::size_t WriteIcmpv6Echo(Icmpv6Type type, std::uint16_t identifier, std::uint
                             std::span<const std::uint8_t> payload, const Ipv6Address& src,
                             const Ipv6Address& dst, std::span<std::uint8_t> out);
 
+// Codes of Parameter Problem (RFC 4443 3.4).
+struct Icmpv6ParameterProblemCode {
+  static constexpr std::uint8_t kErroneousHeaderField = 0;
+  static constexpr std::uint8_t kUnrecognizedNextHeader = 1;
+  static constexpr std::uint8_t kUnrecognizedOption = 2;
+};
+
 // Writes a Destination Unreachable with `code`, the unused word zero, followed by `quoted` (see
 // Icmpv6ErrorQuote), with the checksum for `src` to `dst`. Returns 8 + quoted.size(), or 0 when
 // `out` is too small. `quoted` may overlap `out`.
@@ -88,6 +95,15 @@ std::size_t WriteIcmpv6DestinationUnreachable(std::uint8_t code,
                                               std::span<const std::uint8_t> quoted,
                                               const Ipv6Address& src, const Ipv6Address& dst,
                                               std::span<std::uint8_t> out);
+
+// Writes a Parameter Problem with `code` and `pointer`, the offset in the invoking packet of the
+// octet where the problem was found (RFC 4443 3.4), followed by `quoted`, with the checksum for
+// `src` to `dst`. Returns 8 + quoted.size(), or 0 when `out` is too small. `quoted` may overlap
+// `out`.
+std::size_t WriteIcmpv6ParameterProblem(std::uint8_t code, std::uint32_t pointer,
+                                        std::span<const std::uint8_t> quoted,
+                                        const Ipv6Address& src, const Ipv6Address& dst,
+                                        std::span<std::uint8_t> out);
 
 // The part of a received packet an ICMPv6 error quotes: "as much of invoking packet as possible
 // without the ICMPv6 packet exceeding the minimum IPv6 MTU" (RFC 4443 3.1), that is its first

@@ -16,6 +16,7 @@
 #include "stack/wire/ipv4.h"
 #include "stack/wire/ipv6.h"
 #include "stack/wire/neighbor_discovery.h"
+#include "stack/wire/router_advertisement.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/tcp_options.h"
 #include "tap/virtio_net_header.h"
@@ -113,6 +114,13 @@ void WireIcmpv6(std::span<const std::uint8_t> bytes, const wire::Ipv6Address& sr
   }
   const wire::Parsed<wire::NdLinkLayerOptions> options = wire::ParseNdOptions(bytes);
   if (options.ok()) sink = sink + TouchNdOptions(*options);
+  const auto router = wire::RouterAdvertisementView::Parse(bytes);
+  if (router.ok()) {
+    const wire::RouterAdvertisementRepr& repr = router->Repr();
+    sink = sink + repr.cur_hop_limit + repr.router_lifetime_s + repr.prefixes.size() +
+           (repr.mtu ? *repr.mtu : 0) +
+           (repr.source_link_layer_address ? repr.source_link_layer_address->octets()[5] : 0);
+  }
   (void)sink;
 }
 
@@ -148,6 +156,18 @@ void CheckEmitted(std::span<const std::uint8_t> frame) {
   if (!ethernet.ok()) std::abort();
   if (ethernet->ethertype() == wire::EtherType::kArp) {
     if (!wire::ArpView::Parse(ethernet->payload()).ok()) std::abort();
+    return;
+  }
+  if (ethernet->ethertype() == wire::EtherType::kIpv6) {
+    // Over IPv6 the stack sends ICMPv6 only (echo, Neighbor Discovery, errors), checksummed.
+    const auto ip = wire::Ipv6View::Parse(ethernet->payload());
+    if (!ip.ok() || ip->upper_layer_protocol() != wire::IpProtocol::kIcmpv6) std::abort();
+    const auto icmp = wire::Icmpv6View::Parse(ip->upper_layer_payload());
+    if (!icmp.ok() || !icmp->checksum_valid(ip->src(), ip->dst())) std::abort();
+    if (ip->payload().size() > wire::kIpv6MinMtu - wire::kIpv6HeaderLen &&
+        static_cast<std::uint8_t>(icmp->type()) < 128) {
+      std::abort();  // RFC 4443 2.4 (c): an error fits in the minimum MTU
+    }
     return;
   }
   if (ethernet->ethertype() != wire::EtherType::kIpv4) std::abort();
@@ -248,6 +268,10 @@ class Session {
     config.interface.mac = kOurMac;
     config.interface.address = kOurAddress;
     config.interface.prefix_len = 24;
+    // IPv6 beside it, its addresses usable at once, so that every IPv6 path is a frame away.
+    config.interface.ipv6.enabled = true;
+    config.interface.ipv6.addresses = {Ipv6Prefix{kOurAddress6, 64}};
+    config.ndp.dad_transmits = 0;
     config.random_seed = 7;
     // Small limits, so that a few frames reach them: SYN cookies (RFC 4987) from the third
     // concurrent SYN on, the connection-limit refusal from the 17th connection.
@@ -450,6 +474,24 @@ Bytes TcpFrame(std::uint16_t src_port, std::uint16_t dst_port, std::uint8_t flag
   wire::WriteIpv4Header(ip, std::span(frame).subspan(wire::kEthernetHeaderLen));
   std::copy(segment.begin(), segment.end(),
             frame.begin() + wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen);
+  return frame;
+}
+
+Bytes Ipv6Frame(const wire::Ipv6Address& src, const wire::Ipv6Address& dst,
+                std::uint8_t next_header, std::span<const std::uint8_t> payload,
+                std::uint8_t hop_limit) {
+  wire::Ipv6Repr ip;
+  ip.src = src;
+  ip.dst = dst;
+  ip.next_header = next_header;
+  ip.hop_limit = hop_limit;
+  ip.payload_len = static_cast<std::uint16_t>(payload.size());
+  Bytes frame(wire::kEthernetHeaderLen + wire::kIpv6HeaderLen + payload.size());
+  const wire::MacAddress mac = dst.IsMulticast() ? wire::Ipv6MulticastMac(dst) : kOurMac;
+  wire::WriteEthernet(wire::EthernetRepr{mac, kPeerMac, wire::EtherType::kIpv6}, frame);
+  wire::WriteIpv6Header(ip, std::span(frame).subspan(wire::kEthernetHeaderLen));
+  std::copy(payload.begin(), payload.end(),
+            frame.begin() + wire::kEthernetHeaderLen + wire::kIpv6HeaderLen);
   return frame;
 }
 

@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "stack/wire/ipv6_address.h"
 #include "stack/wire/tcp_options.h"
 
 namespace tapstack::fuzz {
@@ -20,8 +21,9 @@ namespace tapstack::fuzz {
 // frame, which the views parse again when the header is accepted.
 void RunWireInput(std::span<const std::uint8_t> data);
 
-// stack_fuzz: a fresh Stack with a listener on kListenPort and one ESTABLISHED connection (from
-// kPeerPort, with 4000 bytes of ours in flight) receives the frames of `data`, each as a record:
+// stack_fuzz: a fresh Stack (IPv4, and IPv6 with kOurAddress6) with a listener on kListenPort and
+// one ESTABLISHED connection (from kPeerPort, with 4000 bytes of ours in flight) receives the
+// frames of `data`, each as a record:
 //
 //   length (2 bytes, big-endian)  clock advance (1)  control (1)  frame (length bytes)
 //
@@ -37,7 +39,8 @@ inline constexpr std::uint8_t kAppSend = 0x20;      // the application sends 150
 inline constexpr std::uint8_t kAppShutdown = 0x40;  // the application half-closes
 inline constexpr std::uint8_t kAppClose = 0x80;     // the application closes
 // A record whose length runs past the input ends the input. Aborts (a crash for libFuzzer) when
-// the stack emits a frame that is not well-formed Ethernet/IPv4 with valid checksums.
+// the stack emits a frame that is not well-formed Ethernet/IPv4 or IPv6/ICMPv6 with valid
+// checksums.
 void RunStackInput(std::span<const std::uint8_t> data);
 // RunStackInput, returning every frame the stack emitted (the session's setup included): for tests
 // that check what a seed makes the stack do.
@@ -54,6 +57,14 @@ std::vector<std::uint8_t> TcpFrame(std::uint16_t src_port, std::uint16_t dst_por
                                    std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
                                    std::span<const std::uint8_t> payload,
                                    const wire::TcpOptions& options = {});
+// The session's IPv6 addresses (the stack also has its link-local one, fe80::ff:fe00:2).
+inline const wire::Ipv6Address kOurAddress6 = *wire::Ipv6Address::Parse("2001:db8::2");
+inline const wire::Ipv6Address kPeerAddress6 = *wire::Ipv6Address::Parse("2001:db8::1");
+
+// An IPv6 packet from the peer's MAC to ours (or to the multicast MAC of a group `dst`).
+std::vector<std::uint8_t> Ipv6Frame(const wire::Ipv6Address& src, const wire::Ipv6Address& dst,
+                                    std::uint8_t next_header, std::span<const std::uint8_t> payload,
+                                    std::uint8_t hop_limit = 64);
 // An ARP request from the peer for our address, or the peer's reply to us.
 std::vector<std::uint8_t> ArpFrame(bool request);
 

@@ -8,13 +8,20 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "stack/wire/ethernet.h"
 #include "stack/wire/icmp.h"
+#include "stack/wire/icmpv6.h"
+#include "stack/wire/ip_protocol.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
+#include "stack/wire/neighbor_discovery.h"
+#include "stack/wire/router_advertisement.h"
 #include "stack/wire/tcp.h"
 #include "tests/fuzz/capture_seeds.h"
 #include "tests/fuzz/fuzz_drivers.h"
@@ -100,6 +107,100 @@ bool WriteCaptureSeeds(const std::filesystem::path& out, std::span<char*> pcaps)
 }
 
 }  // namespace
+
+// IPv6 frames, named apart (ipv6-*) so that the numbered seeds keep their names: one of each
+// message the stack reads for wire_fuzz, and for stack_fuzz a resolution of the peer with echo
+// both ways, DAD and router traffic, an upper layer it lacks, and broken extension chains.
+void WriteIpv6Seeds(const std::filesystem::path& out) {
+  const wire::Ipv6Address& ours = fuzz::kOurAddress6;
+  const wire::Ipv6Address& peer = fuzz::kPeerAddress6;
+  const wire::MacAddress peer_mac = *wire::MacAddress::Parse("02:00:00:00:00:01");
+  const wire::Ipv6Address router = *wire::Ipv6Address::Parse("fe80::1");
+  const auto icmp = [](const wire::Ipv6Address& src, const wire::Ipv6Address& dst,
+                       const Bytes& message, std::uint8_t hop_limit = 255) {
+    return fuzz::Ipv6Frame(src, dst, wire::IpProtocol::kIcmpv6, message, hop_limit);
+  };
+  const auto echo = [&](wire::Icmpv6Type type) {
+    Bytes message(wire::kIcmpv6HeaderLen + 4);
+    wire::WriteIcmpv6Echo(type, 1, 1, Bytes{1, 2, 3, 4}, peer, ours, message);
+    return icmp(peer, ours, message, 64);
+  };
+  const auto solicitation = [&](const wire::Ipv6Address& src, const wire::Ipv6Address& target) {
+    const wire::NeighborSolicitationRepr repr{
+        target, src.IsUnspecified() ? std::nullopt : std::optional<wire::MacAddress>(peer_mac)};
+    Bytes message(wire::NeighborSolicitationLen(repr));
+    const wire::Ipv6Address dst = wire::SolicitedNodeMulticast(target);
+    wire::WriteNeighborSolicitation(repr, src, dst, message);
+    return icmp(src, dst, message);
+  };
+  const auto advertisement = [&](bool solicited) {
+    const wire::NeighborAdvertisementRepr repr{false, solicited, true, peer, peer_mac};
+    Bytes message(wire::NeighborAdvertisementLen(repr));
+    wire::WriteNeighborAdvertisement(repr, peer, ours, message);
+    return icmp(peer, ours, message);
+  };
+  wire::RouterAdvertisementRepr router_repr;
+  router_repr.cur_hop_limit = 64;
+  router_repr.router_lifetime_s = 30;
+  router_repr.source_link_layer_address = *wire::MacAddress::Parse("02:00:00:00:00:fe");
+  router_repr.mtu = 1500;
+  router_repr.prefixes.push_back(
+      {*wire::Ipv6Address::Parse("2001:db8:5::"), 64, true, true, 60, 30});
+  Bytes router_message(wire::RouterAdvertisementLen(router_repr));
+  wire::WriteRouterAdvertisement(router_repr, router, wire::Ipv6Address::AllNodes(),
+                                 router_message);
+  const Bytes router_frame = icmp(router, wire::Ipv6Address::AllNodes(), router_message);
+  // UDP behind a destination options header: a Parameter Problem pointing at that header.
+  Bytes udp_behind_options = {17, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const Bytes udp =
+      fuzz::Ipv6Frame(peer, ours, wire::IpProtocol::kIpv6DestinationOptions, udp_behind_options);
+  Bytes truncated_chain = fuzz::Ipv6Frame(peer, ours, wire::IpProtocol::kIpv6HopByHop, Bytes{58});
+  Bytes fragment = fuzz::Ipv6Frame(peer, ours, wire::IpProtocol::kIpv6Fragment,
+                                   Bytes{58, 0, 0, 1, 0, 0, 0, 1, 128, 0, 0, 0});
+
+  const std::vector<std::pair<std::string, Bytes>> frames = {
+      {"echo-request", echo(wire::Icmpv6Type::kEchoRequest)},
+      {"echo-reply", echo(wire::Icmpv6Type::kEchoReply)},
+      {"solicitation", solicitation(peer, ours)},
+      {"dad-probe", solicitation(wire::Ipv6Address(), ours)},
+      {"advertisement", advertisement(true)},
+      {"router-advertisement", router_frame},
+      {"udp-behind-options", udp},
+      {"truncated-chain", truncated_chain},
+      {"fragment", fragment}};
+  for (const auto& [name, frame] : frames) Write(out / "wire_fuzz" / ("ipv6-" + name), frame);
+
+  const auto stack_seed = [&](const std::string& name,
+                              const std::vector<std::pair<std::uint8_t, Bytes>>& records) {
+    Bytes input;
+    for (const auto& [advance, frame] : records) AppendRecord(input, advance, 0, frame);
+    Write(out / "stack_fuzz" / ("ipv6-" + name), input);
+  };
+  // The peer resolves us and pings; we answer through a STALE entry that goes to DELAY and PROBE.
+  stack_seed("ping-us", {{1, solicitation(peer, ours)},
+                         {1, echo(wire::Icmpv6Type::kEchoRequest)},
+                         {206, echo(wire::Icmpv6Type::kEchoRequest)},
+                         {1, advertisement(true)}});
+  // A reply to nothing, an unsolicited advertisement, and another node's DAD for our address.
+  stack_seed("neighbors", {{1, echo(wire::Icmpv6Type::kEchoReply)},
+                           {1, advertisement(false)},
+                           {1, solicitation(wire::Ipv6Address(), ours)}});
+  // A router, then its lifetime and the prefix's running out.
+  stack_seed("router",
+             {{1, router_frame}, {230, router_frame}, {255, echo(wire::Icmpv6Type::kEchoRequest)}});
+  // Errors (to the peer, known from its solicitation): a burst past the rate limit, and
+  // malformed packets.
+  stack_seed("errors", {{1, solicitation(peer, ours)},
+                        {1, udp},
+                        {0, udp},
+                        {0, udp},
+                        {0, udp},
+                        {0, udp},
+                        {0, udp},
+                        {0, udp},
+                        {1, truncated_chain},
+                        {1, fragment}});
+}
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -318,6 +419,8 @@ int main(int argc, char** argv) {
   AppendRecord(in, 20, kConn | fuzz::kAppSend, seg(kA, 0, 4000));
   AppendRecord(in, 20, kConn | fuzz::kAppShutdown, seg(kA, 0, 1500));
   stack_seed(in);
+
+  WriteIpv6Seeds(out);
 
   if (!WriteCaptureSeeds(out, std::span(argv + 2, static_cast<std::size_t>(argc - 2)))) return 1;
   std::printf("wrote the corpus to %s\n", argv[1]);

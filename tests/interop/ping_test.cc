@@ -1,5 +1,6 @@
 // The floor of the stack against the Linux kernel over TAP, in a namespace the test creates:
-// ARP both ways, ICMP echo both ways, and a burst of malformed frames that must each be counted.
+// ARP both ways, ICMP echo both ways, and a burst of malformed frames that must each be counted;
+// over IPv6, Neighbor Discovery and ICMPv6 echo both ways and duplicate address detection.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -23,7 +24,25 @@ namespace {
 
 using std::chrono::seconds;
 
-class PingTest : public TapTest {};
+class PingTest : public TapTest {
+ protected:
+  // Runs `command` in the namespace until it succeeds (at most `attempts` times, 100 ms apart).
+  bool ShellSucceeds(const std::string& command, int attempts) {
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+      if (netns().Shell(command).exit_code == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+  // Waits until the stack's output holds `text` (up reports its IPv6 addresses once DAD is over).
+  bool OutputShows(const std::string& text) const {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (Output().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+};
 
 TEST_F(PingTest, KernelResolvesAndPingsOurStackAndWePingItBack) {
   testbed::Process stack =
@@ -168,6 +187,73 @@ TEST_F(PingTest, MalformedBurstIsCountedAndPingStillWorks) {
   EXPECT_EQ(stats.at("drop_ipv4_unsupported_protocol"), 10);
   EXPECT_EQ(stats.at("drop_icmp_bad_checksum"), 10);
   EXPECT_EQ(stats.at("drop_tcp_malformed"), 10);
+}
+
+// IPv6 beside IPv4, addresses from the documentation prefix (RFC 3849).
+const std::string kStackAddress6 = "2001:db8::2";
+const std::string kKernelAddress6 = "2001:db8::1";
+
+TEST_F(PingTest, KernelAndStackPingEachOtherOverIpv6) {
+  // The kernel's address skips its own DAD (nodad): its duplicate address detection is not what
+  // is tested, and would hold the address back for a second.
+  ASSERT_EQ(netns().Shell("ip addr add " + kKernelAddress6 + "/64 dev tap0 nodad").exit_code, 0);
+  testbed::Process stack =
+      StartTapstack("up", {"--addr", kStackAddress6 + "/64", "--ping", kKernelAddress6, "--count",
+                           "3", "--interval", "200ms", "--duration", "30s", "--stats"});
+  // Our duplicate address detection ends, then the kernel resolves us (Neighbor Discovery) and
+  // pings us.
+  ASSERT_TRUE(OutputShows(kStackAddress6 + " preferred")) << Output();
+  ASSERT_TRUE(ShellSucceeds("ping -6 -c 1 -W 1 " + kStackAddress6, 30)) << Output();
+  const CommandResult ping = netns().Shell("ping -6 -c 5 -i 0.2 -W 2 " + kStackAddress6);
+  EXPECT_THAT(ping.output, ::testing::HasSubstr("5 received")) << ping.output;
+  // And over the link-local address derived from our MAC (modified EUI-64).
+  const CommandResult link_local = netns().Shell("ping -6 -c 2 -i 0.2 -W 2 fe80::ff:fe00:2%tap0");
+  EXPECT_THAT(link_local.output, ::testing::HasSubstr("2 received")) << link_local.output;
+  const CommandResult neighbours = netns().Shell("ip -6 neigh show " + kStackAddress6);
+  EXPECT_THAT(neighbours.output, ::testing::HasSubstr(kStackMac)) << neighbours.output;
+  // Our three pings resolved the kernel's address (our solicitation) and came back.
+  ASSERT_TRUE(OutputShows("seq=3 ")) << Output();
+  stack.Signal(SIGTERM);
+  ASSERT_EQ(stack.Wait(std::chrono::seconds(10)), 0) << Output();
+  EXPECT_THAT(Output(), ::testing::HasSubstr("3 packets transmitted, 3 received"));
+  EXPECT_THAT(Output(), ::testing::ContainsRegex("reply from 2001:db8::1: seq=1 time="));
+  const auto stats = ParseStats(Output());
+  EXPECT_GE(stats.at("tx_icmpv6_echo_replies"), 8);
+  EXPECT_EQ(stats.at("rx_icmpv6_echo_replies"), 3);
+  EXPECT_GE(stats.at("tx_ndp_solicitations"), 3) << "two DAD probes and a resolution";
+  EXPECT_GE(stats.at("tx_ndp_advertisements"), 1) << "the kernel resolved us";
+  EXPECT_EQ(stats.at("ndp_dad_duplicates"), 0);
+  EXPECT_EQ(stats.at("drop_ipv6_malformed"), 0);
+}
+
+TEST_F(PingTest, DuplicateAddressDetectedAgainstTheKernel) {
+  // The kernel already holds the address the stack is told to use: its answer to our DAD probe
+  // (RFC 4862 5.4.4) makes the address a duplicate; the link-local one is still ours.
+  // The kernel transmits on the TAP only up to a second after we attach (WaitForOperstateUp):
+  // three probes a second apart are sure to be heard.
+  ASSERT_EQ(netns().Shell("ip addr add " + kStackAddress6 + "/64 dev tap0 nodad").exit_code, 0);
+  testbed::Process stack = StartTapstack("up", {"--addr", kStackAddress6 + "/64", "--dad-transmits",
+                                                "3", "--duration", "30s", "--stats"});
+  ASSERT_TRUE(OutputShows(kStackAddress6 + " duplicate")) << Output();
+  EXPECT_THAT(Output(), ::testing::HasSubstr("fe80::ff:fe00:2 preferred"));
+  EXPECT_TRUE(ShellSucceeds("ping -6 -c 1 -W 1 fe80::ff:fe00:2%tap0", 30)) << Output();
+  stack.Signal(SIGTERM);
+  ASSERT_EQ(stack.Wait(std::chrono::seconds(10)), 0) << Output();
+  EXPECT_EQ(ParseStats(Output()).at("ndp_dad_duplicates"), 1);
+}
+
+TEST_F(PingTest, KernelDetectsOurAddressAsDuplicate) {
+  // The other way round: the kernel probes for an address we hold; our advertisement to
+  // all-nodes (RFC 4861 7.2.4) makes its copy fail DAD.
+  testbed::Process stack = StartTapstack(
+      "up", {"--addr", kStackAddress6 + "/64", "--dad-transmits", "0", "--duration", "30s"});
+  WaitUntilStackAnswers();
+  WaitForOperstateUp();
+  ASSERT_EQ(netns().Shell("ip addr add " + kStackAddress6 + "/64 dev tap0").exit_code, 0);
+  EXPECT_TRUE(ShellSucceeds("ip -6 addr show dev tap0 | grep -q dadfailed", 50))
+      << netns().Shell("ip -6 addr show dev tap0").output << Output();
+  stack.Signal(SIGTERM);
+  ASSERT_EQ(stack.Wait(std::chrono::seconds(10)), 0) << Output();
 }
 
 TEST_F(PingTest, ClearErrorWhenTheNamespaceIsMissing) {

@@ -121,6 +121,39 @@ TEST(CliTest, UpArgumentErrors) {
   EXPECT_EQ(Tapstack({"up", "--addr", "192.0.2.2/24", "--count", "0"}).status, 2);
 }
 
+// An IPv6 --addr is given beside the IPv4 one, once; --gateway once per family.
+TEST(CliTest, Ipv6AddressAndGatewayErrors) {
+  const std::vector<std::string> base = {"up", "--addr", "192.0.2.2/24", "--tap", "bad/name"};
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Tapstack(args);
+  };
+  CliRun result = run({"--addr", "2001:db8::2/64", "--addr", "2001:db8::3/64"});
+  EXPECT_EQ(result.status, 2);
+  EXPECT_THAT(result.output, ::testing::HasSubstr("one IPv6 address only (one --addr per family)"));
+  result = run({"--addr", "2001:db8::2"});
+  EXPECT_EQ(result.status, 2) << "the prefix length is required";
+  EXPECT_THAT(result.output, ::testing::HasSubstr("as 2001:db8::2/64"));
+  EXPECT_EQ(run({"--addr", "2001:db8::2/129"}).status, 2);
+  EXPECT_EQ(run({"--addr", "fe80::2/64"}).status, 2) << "the link-local address is derived";
+  EXPECT_EQ(run({"--addr", "ff02::1/64"}).status, 2);
+  result = run({"--gateway", "192.0.2.1", "--gateway", "192.0.2.254"});
+  EXPECT_EQ(result.status, 2);
+  EXPECT_THAT(result.output, ::testing::HasSubstr("one IPv4 gateway only"));
+  EXPECT_EQ(run({"--gateway", "fe80::1", "--gateway", "fe80::2"}).status, 2);
+  EXPECT_EQ(run({"--gateway", "2001:db8::zz"}).status, 2);
+  result = run({"--ping", "2001:db8::1"});
+  EXPECT_EQ(result.status, 2);
+  EXPECT_THAT(result.output, ::testing::HasSubstr("an IPv6 host needs an IPv6 --addr"));
+  EXPECT_EQ(run({"--addr", "2001:db8::2/64", "--ping", "2001:db8::zz"}).status, 2);
+  EXPECT_EQ(run({"--addr", "2001:db8::2/64", "--dad-transmits", "11"}).status, 2);
+  // All of these right, the run fails only for the bad TAP name, after parsing.
+  result = run({"--addr", "2001:db8::2/64", "--gateway", "fe80::1", "--gateway", "192.0.2.1",
+                "--ping", "2001:db8::1", "--dad-transmits", "0"});
+  EXPECT_EQ(result.status, 1) << result.output;
+}
+
 std::string CaptureFile(const Bytes& bytes) {
   const std::string path = TempPath("capture.pcap");
   WriteBytes(path, bytes);

@@ -27,6 +27,7 @@
 #include "stack/wire/ipv6.h"
 #include "stack/wire/ipv6_address.h"
 #include "stack/wire/neighbor_discovery.h"
+#include "stack/wire/router_advertisement.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/tcp_options.h"
 #include "tests/wire/random_wire.h"
@@ -809,6 +810,30 @@ TEST(TinsOracleTest, NeighborDiscoveryWeWriteTinsReads) {
   }
 }
 
+// The frame libtins builds around a Neighbor Discovery message `icmp`, between random addresses
+// with hop limit 255.
+Bytes TinsNdFrame(Rng& rng, const Tins::ICMPv6& icmp) {
+  Tins::IPv6 ip(ToTins(RandomIpv6(rng)), ToTins(RandomIpv6(rng)));
+  ip.hop_limit(255);
+  Tins::EthernetII ethernet = Tins::EthernetII() / ip / icmp;
+  return ethernet.serialize();
+}
+
+// The ICMPv6 message our views find in `frame`, its checksum checked against the packet's
+// addresses and against libtins'; nullopt (a test failure) when it does not parse.
+std::optional<Icmpv6View> ParsedNdMessage(const Bytes& frame) {
+  const Parsed<Ipv6View> ip_view = Ipv6View::Parse(EthernetView::Parse(frame)->payload());
+  EXPECT_TRUE(ip_view.ok()) << ip_view.error();
+  if (!ip_view.ok()) return std::nullopt;
+  const Parsed<Icmpv6View> icmp_view = Icmpv6View::Parse(ip_view->upper_layer_payload());
+  EXPECT_TRUE(icmp_view.ok()) << icmp_view.error();
+  if (!icmp_view.ok()) return std::nullopt;
+  EXPECT_TRUE(icmp_view->checksum_valid(ip_view->src(), ip_view->dst()));
+  Tins::EthernetII tins(frame.data(), static_cast<std::uint32_t>(frame.size()));
+  EXPECT_EQ(icmp_view->checksum(), tins.rfind_pdu<Tins::ICMPv6>().checksum());
+  return *icmp_view;
+}
+
 TEST(TinsOracleTest, NeighborDiscoveryTinsWritesWeRead) {
   Rng rng(17);
   for (int i = 0; i < kIterations; ++i) {
@@ -829,19 +854,9 @@ TEST(TinsOracleTest, NeighborDiscoveryTinsWritesWeRead) {
     }
     if (with_mac && solicitation) icmp.source_link_layer_addr(ToTins(mac));
     if (with_mac && !solicitation) icmp.target_link_layer_addr(ToTins(mac));
-    const Ipv6Address src = RandomIpv6(rng);
-    const Ipv6Address dst = RandomIpv6(rng);
-    Tins::IPv6 ip(ToTins(dst), ToTins(src));
-    ip.hop_limit(255);
-    Tins::EthernetII ethernet = Tins::EthernetII() / ip / icmp;
-    const Bytes frame = ethernet.serialize();
-
-    const Parsed<Ipv6View> ip_view = Ipv6View::Parse(EthernetView::Parse(frame)->payload());
-    ASSERT_TRUE(ip_view.ok()) << ip_view.error();
-    const Parsed<Icmpv6View> icmp_view = Icmpv6View::Parse(ip_view->upper_layer_payload());
-    ASSERT_TRUE(icmp_view.ok()) << icmp_view.error();
-    EXPECT_TRUE(icmp_view->checksum_valid(src, dst));
-    EXPECT_EQ(icmp_view->checksum(), ethernet.rfind_pdu<Tins::ICMPv6>().checksum());
+    const Bytes frame = TinsNdFrame(rng, icmp);
+    const std::optional<Icmpv6View> icmp_view = ParsedNdMessage(frame);
+    ASSERT_TRUE(icmp_view.has_value());
     const std::optional<MacAddress> expected_mac =
         with_mac ? std::optional<MacAddress>(mac) : std::nullopt;
     if (solicitation) {
@@ -886,6 +901,127 @@ TEST(TinsOracleTest, TcpOverIpv6ChecksumAgrees) {
     ASSERT_NE(parsed.find_pdu<Tins::TCP>(), nullptr);
     EXPECT_EQ(parsed.find_pdu<Tins::TCP>()->seq(), repr.seq);
     ASSERT_EQ(parsed.serialize(), PaddedForTins(frame)) << i;  // libtins' TCP checksum
+  }
+}
+
+// --- Router advertisements and Parameter Problem ------------------------------------------------
+
+RouterAdvertisementRepr RandomRouterAdvertisement(Rng& rng, std::size_t max_prefixes) {
+  RouterAdvertisementRepr repr;
+  repr.cur_hop_limit = RandomInt<std::uint8_t>(rng);
+  repr.managed = RandomBool(rng);
+  repr.other_config = RandomBool(rng);
+  repr.router_lifetime_s = RandomInt<std::uint16_t>(rng);
+  repr.reachable_time_ms = RandomInt<std::uint32_t>(rng);
+  repr.retrans_timer_ms = RandomInt<std::uint32_t>(rng);
+  if (RandomBool(rng)) repr.source_link_layer_address = RandomMac(rng);
+  if (RandomBool(rng)) repr.mtu = RandomInt<std::uint32_t>(rng);
+  const std::size_t prefixes = RandomInt<std::size_t>(rng, 0, max_prefixes);
+  for (std::size_t i = 0; i < prefixes; ++i) {
+    repr.prefixes.push_back(NdPrefixInformation{
+        RandomIpv6(rng), RandomInt<std::uint8_t>(rng, 0, 128), RandomBool(rng), RandomBool(rng),
+        RandomInt<std::uint32_t>(rng), RandomInt<std::uint32_t>(rng)});
+  }
+  return repr;
+}
+
+TEST(TinsOracleTest, RouterAdvertisementWeWriteTinsReads) {
+  Rng rng(18);
+  for (int i = 0; i < kIterations; ++i) {
+    // libtins reports the first prefix information option only.
+    const RouterAdvertisementRepr repr = RandomRouterAdvertisement(rng, 1);
+    const std::size_t icmp_len = RouterAdvertisementLen(repr);
+    Ipv6Repr ip_repr;
+    Bytes frame = EthernetIpv6Frame(rng, IpProtocol::kIcmpv6, icmp_len, &ip_repr);
+    std::span<std::uint8_t> out = std::span(frame).subspan(kEthernetHeaderLen + kIpv6HeaderLen);
+    ASSERT_EQ(WriteRouterAdvertisement(repr, ip_repr.src, ip_repr.dst, out), icmp_len);
+
+    Tins::EthernetII parsed(frame.data(), static_cast<std::uint32_t>(frame.size()));
+    const Tins::ICMPv6* icmp = parsed.find_pdu<Tins::ICMPv6>();
+    ASSERT_NE(icmp, nullptr);
+    EXPECT_EQ(icmp->type(), Tins::ICMPv6::ROUTER_ADVERT);
+    EXPECT_EQ(icmp->code(), 0);
+    EXPECT_EQ(icmp->hop_limit(), repr.cur_hop_limit);
+    EXPECT_EQ(icmp->managed(), repr.managed);
+    EXPECT_EQ(icmp->other(), repr.other_config);
+    EXPECT_EQ(icmp->router_lifetime(), repr.router_lifetime_s);
+    EXPECT_EQ(icmp->reachable_time(), repr.reachable_time_ms);
+    EXPECT_EQ(icmp->retransmit_timer(), repr.retrans_timer_ms);
+    ASSERT_EQ(icmp->search_option(Tins::ICMPv6::SOURCE_ADDRESS) != nullptr,
+              repr.source_link_layer_address.has_value());
+    if (repr.source_link_layer_address) {
+      EXPECT_EQ(FromTins(icmp->source_link_layer_addr()), *repr.source_link_layer_address);
+    }
+    ASSERT_EQ(icmp->search_option(Tins::ICMPv6::MTU) != nullptr, repr.mtu.has_value());
+    if (repr.mtu) {
+      EXPECT_EQ(icmp->mtu().second, *repr.mtu);
+    }
+    ASSERT_EQ(icmp->search_option(Tins::ICMPv6::PREFIX_INFO) != nullptr, !repr.prefixes.empty());
+    if (!repr.prefixes.empty()) {
+      const Tins::ICMPv6::prefix_info_type prefix = icmp->prefix_info();
+      const NdPrefixInformation& ours = repr.prefixes.front();
+      EXPECT_EQ(FromTins(prefix.prefix), ours.prefix);
+      EXPECT_EQ(prefix.prefix_len, ours.prefix_len);
+      EXPECT_EQ(prefix.L, ours.on_link);
+      EXPECT_EQ(prefix.A, ours.autonomous);
+      EXPECT_EQ(prefix.valid_lifetime, ours.valid_lifetime_s);
+      EXPECT_EQ(prefix.preferred_lifetime, ours.preferred_lifetime_s);
+    }
+    ASSERT_EQ(parsed.serialize(), PaddedForTins(frame)) << i;  // libtins' ICMPv6 checksum
+  }
+}
+
+TEST(TinsOracleTest, RouterAdvertisementTinsWritesWeRead) {
+  Rng rng(19);
+  for (int i = 0; i < kIterations; ++i) {
+    const RouterAdvertisementRepr repr = RandomRouterAdvertisement(rng, 1);
+    Tins::ICMPv6 icmp(Tins::ICMPv6::ROUTER_ADVERT);
+    icmp.hop_limit(repr.cur_hop_limit);
+    icmp.managed(repr.managed);
+    icmp.other(repr.other_config);
+    icmp.router_lifetime(repr.router_lifetime_s);
+    icmp.reachable_time(repr.reachable_time_ms);
+    icmp.retransmit_timer(repr.retrans_timer_ms);
+    if (repr.source_link_layer_address) {
+      icmp.source_link_layer_addr(ToTins(*repr.source_link_layer_address));
+    }
+    if (repr.mtu) icmp.mtu(Tins::ICMPv6::mtu_type(0, *repr.mtu));
+    for (const NdPrefixInformation& prefix : repr.prefixes) {
+      icmp.prefix_info(Tins::ICMPv6::prefix_info_type(
+          prefix.prefix_len, prefix.autonomous, prefix.on_link, prefix.valid_lifetime_s,
+          prefix.preferred_lifetime_s, ToTins(prefix.prefix)));
+    }
+    const Bytes frame = TinsNdFrame(rng, icmp);
+    const std::optional<Icmpv6View> icmp_view = ParsedNdMessage(frame);
+    ASSERT_TRUE(icmp_view.has_value());
+    EXPECT_EQ(icmp_view->type(), Icmpv6Type::kRouterAdvertisement);
+    const Parsed<RouterAdvertisementView> view = RouterAdvertisementView::Parse(icmp_view->bytes());
+    ASSERT_TRUE(view.ok()) << view.error();
+    EXPECT_EQ(view->Repr(), repr) << i;
+  }
+}
+
+TEST(TinsOracleTest, ParameterProblemWeWriteTinsReads) {
+  Rng rng(20);
+  for (int i = 0; i < kIterations; ++i) {
+    const std::uint8_t code = RandomInt<std::uint8_t>(rng, 0, 2);
+    const std::uint32_t pointer = RandomInt<std::uint32_t>(rng);
+    const Bytes quoted = RandomBytes(rng, RandomInt<std::size_t>(rng, 1, 200));
+    const std::size_t icmp_len = kIcmpv6HeaderLen + quoted.size();
+    Ipv6Repr ip_repr;
+    Bytes frame = EthernetIpv6Frame(rng, IpProtocol::kIcmpv6, icmp_len, &ip_repr);
+    std::span<std::uint8_t> out = std::span(frame).subspan(kEthernetHeaderLen + kIpv6HeaderLen);
+    ASSERT_EQ(WriteIcmpv6ParameterProblem(code, pointer, quoted, ip_repr.src, ip_repr.dst, out),
+              icmp_len);
+
+    Tins::EthernetII parsed(frame.data(), static_cast<std::uint32_t>(frame.size()));
+    const Tins::ICMPv6* icmp = parsed.find_pdu<Tins::ICMPv6>();
+    ASSERT_NE(icmp, nullptr);
+    EXPECT_EQ(icmp->type(), Tins::ICMPv6::PARAM_PROBLEM);
+    EXPECT_EQ(icmp->code(), code);
+    // libtins has no name for the pointer; its 32 bits are the echo fields' place.
+    EXPECT_EQ((std::uint32_t{icmp->identifier()} << 16) | icmp->sequence(), pointer);
+    ASSERT_EQ(parsed.serialize(), PaddedForTins(frame)) << i;  // libtins' ICMPv6 checksum
   }
 }
 
