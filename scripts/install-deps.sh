@@ -13,6 +13,8 @@ packages=(
   liblwip-dev
   # tests: namespaces, TAP, firewall, captures, kernel peers
   iproute2 iputils-ping nftables tshark netcat-openbsd python3 procps
+  # tests: the TCP conformance suite crafts its segments with scapy
+  python3-scapy
   # tests: the web pages of `tapstack demo --html` and `diagram --html` in a real browser
   chromium
   # plots for docs/

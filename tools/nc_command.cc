@@ -28,7 +28,8 @@ constexpr char kUsage[] =
     "         --events FILE|- --stats --no-offload --no-delay --user-timeout DURATION\n"
     "         --keepalive IDLE,INTERVAL,COUNT (e.g. 3s,2s,4) --keepalive-byte\n"
     "         --no-sack --no-timestamps (neither offered nor accepted: NewReno recovery, or no\n"
-    "         RFC 7323 timestamps)\n";
+    "         RFC 7323 timestamps)\n"
+    "         --no-read (never read the connection: its receive window closes)\n";
 
 int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack nc: %.*s\n%s", static_cast<int>(message.size()), message.data(),
@@ -38,7 +39,8 @@ int Usage(absl::string_view message) {
 
 class NcSession {
  public:
-  NcSession(StackRuntime& runtime, EventLog& log) : rt_(runtime), log_(log) {}
+  NcSession(StackRuntime& runtime, EventLog& log, bool read_connection)
+      : rt_(runtime), log_(log), read_connection_(read_connection) {}
 
   void OnEvent(const tcp::Event& event) {
     log_.Write(event, rt_.Now());
@@ -139,6 +141,9 @@ class NcSession {
   }
 
   void Drain() {
+    // --no-read: what arrives stays in the receive buffer, so the window the stack advertises
+    // shrinks to zero, as behind an application that stopped reading.
+    if (!read_connection_) return;
     std::vector<std::uint8_t> buffer(64 * 1024);
     while (true) {
       const tcp::IoResult got = rt_.stack().Receive(*id_, buffer, rt_.Now());
@@ -158,6 +163,7 @@ class NcSession {
 
   StackRuntime& rt_;
   EventLog& log_;
+  bool read_connection_;
   std::optional<tcp::ConnectionId> id_;
   std::vector<std::uint8_t> pending_;
   bool input_pollable_ = false;  // epoll watches standard input (a pipe, socket or terminal)
@@ -180,7 +186,8 @@ int RunNc(std::span<const std::string_view> raw_args) {
   valued.insert(kConnectionValued.begin(), kConnectionValued.end());
   valued.insert("--events");
   std::set<std::string> flags = kConnectionFlags;
-  flags.insert({"--listen", "--stats", "--no-offload", "--no-sack", "--no-timestamps"});
+  flags.insert(
+      {"--listen", "--stats", "--no-offload", "--no-sack", "--no-timestamps", "--no-read"});
   absl::StatusOr<Args> args = Args::Parse(raw_args, valued, flags, {{"-l", "--listen"}});
   if (!args.ok()) return Usage(args.status().message());
   const bool listen = args->Has("--listen");
@@ -218,7 +225,7 @@ int RunNc(std::span<const std::string_view> raw_args) {
   }
   absl::StatusOr<EventLog> log = EventLog::Open(args->Get("--events").value_or(""), rt.Now());
   if (!log.ok()) return Usage(log.status().message());
-  NcSession session(rt, *log);
+  NcSession session(rt, *log, /*read_connection=*/!args->Has("--no-read"));
   rt.stack().set_tcp_event_handler([&](const tcp::Event& e) { session.OnEvent(e); });
   rt.stack().set_tcp_trace_handler([&](const tcp::Trace& t) { log->Write(t, rt.Now()); });
 
