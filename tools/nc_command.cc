@@ -45,7 +45,10 @@ class NcSession {
   void OnEvent(const tcp::Event& event) {
     log_.Write(event, rt_.Now());
     if (event.type == tcp::EventType::kAcceptReady && !id_) {
+      // The connection may be gone again by the time the event is delivered (reset in the same
+      // burst as the ACK that completed it): then nothing is accepted, and nc goes on listening.
       id_ = rt_.stack().Accept(event.listener_port);
+      if (!id_) return;
       (void)rt_.stack().StopListening(event.listener_port, rt_.Now());
       Begin();
       return;

@@ -9,11 +9,13 @@ Receiver::Receiver(std::size_t buffer_capacity) : buffer_(buffer_capacity, kMaxO
 void Receiver::Start(Seq irs) {
   irs_ = irs;
   rcv_nxt_ = irs + 1;
-  advertised_edge_ = rcv_nxt_;
+  // An active open's SYN offered this window (unscaled) before IRS was known; a passive open's
+  // SYN-ACK sets the edge as it goes out (OnAckSent).
+  advertised_edge_ = rcv_nxt_ + SynWindowField();
 }
 
 bool Receiver::Acceptable(Seq seq, std::uint32_t length) const {
-  const auto window = static_cast<std::uint32_t>(buffer_.window());
+  const std::uint32_t window = receive_window();
   const Seq window_end = rcv_nxt_ + window;
   if (length == 0) {
     return window == 0 ? seq == rcv_nxt_ : InHalfOpenRange(seq, rcv_nxt_, window_end);
@@ -26,6 +28,14 @@ bool Receiver::Acceptable(Seq seq, std::uint32_t length) const {
 TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload, RingPool* pool,
                             std::uint32_t mss) {
   const std::uint32_t offset = seq - rcv_nxt_;
+  // RFC 9293 3.10.7.4: what lies beyond RCV.WND, the window we advertised, is cut, even when the
+  // buffer has room for it (it has more than we advertised without window scaling, or when
+  // scaling rounded the window down).
+  const std::uint32_t window = receive_window();
+  const std::size_t in_window =
+      offset < window ? std::min<std::size_t>(payload.size(), window - offset) : 0;
+  const std::size_t beyond_window = payload.size() - in_window;
+  payload = payload.first(in_window);
   const bool gap_before = buffer_.has_out_of_order();
   const InsertResult stored = buffer_.Insert(offset, payload, pool);
   if (!stored.duplicate.empty()) {
@@ -34,7 +44,7 @@ TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload, Ring
   }
   rcv_nxt_ += static_cast<std::uint32_t>(stored.advanced);
   TextResult result{.advanced = stored.advanced,
-                    .trimmed = stored.trimmed,
+                    .trimmed = stored.trimmed + beyond_window,
                     .dropped_out_of_order = stored.dropped_out_of_order};
   if (offset > 0 || gap_before || stored.advanced == 0 || dsack_pending()) {
     // RFC 5681 4.2: out-of-order data, a gap being filled, or nothing new: ACK at once, so the
@@ -89,7 +99,9 @@ std::uint16_t Receiver::SynWindowField() const {
 
 void Receiver::OnAckSent(std::uint32_t window) {
   segments_unacked_ = 0;
-  advertised_edge_ = rcv_nxt_ + window;
+  // The edge never moves back (RFC 9293 3.8.6.2.2: a receiver should not shrink the window): the
+  // scaled window field rounds down, and the peer may send up to the furthest edge it was shown.
+  advertised_edge_ = Max(advertised_edge_, rcv_nxt_ + window);
   dsack_length_ = 0;
 }
 

@@ -7,8 +7,8 @@
 // due now, may wait for the delayed-ACK timer, or is not needed, and the connection tells it
 // (OnAckSent) whenever a segment carrying RCV.NXT and our window went out. When both sides
 // agreed to SACK (RFC 2018) it also says which SACK blocks that segment carries: a D-SACK block
-// for data received twice (RFC 2883), then the out-of-order ranges held. Later seam: TS.Recent for
-// timestamps sits beside RCV.NXT.
+// for data received twice (RFC 2883), then the out-of-order ranges held. Timestamps (TS.Recent)
+// are the connection's (timestamps.h): sending and receiving both read them.
 #ifndef TAPSTACK_STACK_TCP_RECEIVER_H_
 #define TAPSTACK_STACK_TCP_RECEIVER_H_
 
@@ -105,8 +105,8 @@ class Receiver {
   std::uint16_t WindowField() const;
   std::uint16_t SynWindowField() const;
   // A segment carrying ACK = RCV.NXT and a window of `window` bytes went out: nothing is left to
-  // acknowledge, the right edge the peer knows is RCV.NXT + window, and a D-SACK block it
-  // carried is not reported again (RFC 2883 4: each duplicate is reported once).
+  // acknowledge, the right edge the peer knows is at least RCV.NXT + window, and a D-SACK block
+  // it carried is not reported again (RFC 2883 4: each duplicate is reported once).
   void OnAckSent(std::uint32_t window);
 
   Seq irs() const { return irs_; }
@@ -114,12 +114,18 @@ class Receiver {
   std::uint8_t window_shift() const { return rcv_wscale_; }
   bool sack_permitted() const { return sack_permitted_; }
   std::size_t window() const { return buffer_.window(); }
+  // RCV.WND of RFC 9293 3.3.1: from RCV.NXT to the furthest right edge we advertised. The
+  // acceptability test and the trimming of data use it, not the buffer's room.
+  std::uint32_t receive_window() const {
+    return rcv_nxt_ < advertised_edge_ ? advertised_edge_ - rcv_nxt_ : 0;
+  }
   const ReceiveBuffer& buffer() const { return buffer_; }
 
  private:
   // Hot: what every data segment and every ACK we send reads and writes.
   Seq rcv_nxt_;
-  Seq advertised_edge_;  // RCV.NXT + RCV.WND as of the last segment we sent (RFC 9293 3.8.6)
+  // RCV.NXT + RCV.WND: the furthest right edge a segment we sent advertised (RFC 9293 3.8.6).
+  Seq advertised_edge_;
   std::uint8_t segments_unacked_ = 0;  // in-order data segments since our last ACK
   // Bit-fields, so that the SACK state fits in what was padding and the receiver (and so the
   // connection) stays the same size (docs/architecture.md).

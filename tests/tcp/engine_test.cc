@@ -77,8 +77,7 @@ TEST(TcpOpen, SynAckWithoutPeerScalingOffersNone) {
 TEST(TcpOpen, ActiveOpenOffersMssAndScalingThenConnects) {
   TcpHarness h;
   h.set_peer_port(9);
-  const tcp::Result<tcp::ConnectionId> id =
-      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  const tcp::Result<tcp::ConnectionId> id = h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   ASSERT_TRUE(id.ok());
   const Segment syn = h.TakeOne();
   EXPECT_TRUE(syn.Only(TcpFlags::kSyn));
@@ -155,8 +154,7 @@ TEST(TcpOpen, ResetWithUnacceptableAckInSynSentIsIgnored) {
 TEST(TcpOpen, SimultaneousOpen) {
   TcpHarness h;
   h.set_peer_port(9);
-  const tcp::Result<tcp::ConnectionId> id =
-      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  const tcp::Result<tcp::ConnectionId> id = h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   const Segment syn = h.TakeOne();
   // The peer's own SYN crosses ours.
   h.Inject(syn.src_port, TcpFlags::kSyn, 3000, 0, 1000);
@@ -174,8 +172,7 @@ TEST(TcpOpen, SimultaneousOpen) {
 TEST(TcpOpen, CloseInSynReceivedSendsFinOnceTheHandshakeCompletes) {
   TcpHarness h;
   h.set_peer_port(9);
-  const tcp::Result<tcp::ConnectionId> id =
-      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  const tcp::Result<tcp::ConnectionId> id = h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   const Segment syn = h.TakeOne();
   h.Inject(syn.src_port, TcpFlags::kSyn, 3000, 0, 1000);  // simultaneous open
   h.Take();
@@ -192,8 +189,7 @@ TEST(TcpOpen, CloseInSynReceivedSendsFinOnceTheHandshakeCompletes) {
 TEST(TcpOpen, CloseInSynSentFreesTheConnectionWithoutReset) {
   TcpHarness h;
   h.set_peer_port(9);
-  const tcp::Result<tcp::ConnectionId> id =
-      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  const tcp::Result<tcp::ConnectionId> id = h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   h.TakeOne();
   ASSERT_FALSE(h.stack().Close(*id, h.now()));
   EXPECT_TRUE(h.Take().empty());
@@ -208,8 +204,7 @@ TEST(TcpOpen, ShutdownInSynSentSendsTheQueuedDataThenTheFinAfterTheHandshake) {
   // closed cleanly. The FIN must wait for the handshake and follow the data (3.10.4).
   TcpHarness h;
   h.set_peer_port(9);
-  const tcp::Result<tcp::ConnectionId> id =
-      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  const tcp::Result<tcp::ConnectionId> id = h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   const Segment syn = h.TakeOne();
   const Bytes request = Pattern(100);
   ASSERT_EQ(h.stack().Send(*id, request, h.now()).bytes, request.size());
@@ -242,8 +237,7 @@ TEST(TcpOpen, ShutdownInSynSentSendsTheQueuedDataThenTheFinAfterTheHandshake) {
 TEST(TcpOpen, CloseInSynSentWithQueuedDataDeliversItAsAnOrphan) {
   TcpHarness h;
   h.set_peer_port(9);
-  const tcp::Result<tcp::ConnectionId> id =
-      h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
+  const tcp::Result<tcp::ConnectionId> id = h.stack().Connect(TcpHarness::kPeerAddress, 9, h.now());
   const Segment syn = h.TakeOne();
   ASSERT_EQ(h.stack().Send(*id, Pattern(10), h.now()).bytes, 10u);
   ASSERT_FALSE(h.stack().Close(*id, h.now()));
@@ -302,6 +296,22 @@ class Established : public ::testing::Test {
   std::uint32_t acked_ = 0;
 };
 
+// RFC 9293 3.10.7.4: RCV.WND is the window we advertised, not the room in the buffer. Without
+// window scaling the field stops at 65,535 while the buffer has 256 KiB: a segment at the
+// advertised right edge is not acceptable, and one that straddles it is cut there.
+TEST_F(Established, DataBeyondTheAdvertisedWindowIsRefusedEvenWithRoomInTheBuffer) {
+  const std::uint32_t rcv_nxt = PeerSeq();
+  ASSERT_GT(h_.stack().Info(id_)->rcv_wnd, 65535u) << "the buffer has more room than advertised";
+  h_.Inject(kPort, kPA, rcv_nxt + 65535, Ours(), 65535, Pattern(10));
+  const Segment answer = h_.TakeOne();
+  EXPECT_EQ(answer.ack, rcv_nxt) << "unacceptable: answered with an ACK";
+  EXPECT_EQ(h_.Count(Counter::kDropTcpUnacceptable), 1u);
+  h_.Inject(kPort, kPA, rcv_nxt + 65000, Ours(), 65535, Pattern(1000));
+  EXPECT_EQ(h_.Count(Counter::kTcpBytesBeyondWindow), 465u) << "cut at the advertised edge";
+  h_.Inject(kPort, kPA, rcv_nxt, Ours(), 65535, Pattern(65000));
+  EXPECT_EQ(h_.ReadAll(id_).size(), 65535u);
+}
+
 TEST_F(Established, ReceivesDataWithDelayedAck) {
   PeerSends(Pattern(100));
   EXPECT_TRUE(h_.Take().empty()) << "one segment: the ACK is delayed";
@@ -316,7 +326,8 @@ TEST_F(Established, ReceivesDataWithDelayedAck) {
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(Bytes(out.begin(), out.begin() + read.bytes), Pattern(100));
   EXPECT_THAT(EventTypes(h_), ::testing::Contains(tcp::EventType::kReadable));
-  EXPECT_EQ(h_.stack().Receive(id_, out, h_.now()).error, std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(h_.stack().Receive(id_, out, h_.now()).error,
+            std::errc::resource_unavailable_try_again);
 }
 
 TEST_F(Established, AcksEverySecondFullSegmentAtOnce) {

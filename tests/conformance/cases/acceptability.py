@@ -32,21 +32,6 @@ from . import case
 RFC = "RFC 9293 3.10.7.4"
 FIRST_DATA = b"0123456789"
 
-# A known stack bug, one cause seen two ways: Receiver::Acceptable tests a segment against the
-# free space of the receive buffer, not against RCV.WND as the stack advertised it. Without
-# scaling the window field stops at 65,535 while 256 KiB are free, so the stack takes (and
-# SACKs) data up to 256 KiB beyond RCV.NXT and answers nothing to a segment just past the
-# advertised edge. With scaling the field is the free space shifted right, rounded down, so a
-# window advertised as 0 still takes up to 2^shift - 1 bytes.
-BEYOND_ADVERTISED_UNSCALED = (
-    "RFC 9293 3.10.7.4: without window scaling the stack tests acceptability against its free "
-    "buffer (256 KiB), not the 65,535 bytes it advertised, so it takes segments beyond "
-    "RCV.NXT+RCV.WND")
-BEYOND_ADVERTISED_SCALED = (
-    "RFC 9293 3.10.7.4: with window scaling the stack tests acceptability against its free "
-    "buffer, not the scaled window it advertised (rounded down to a multiple of 2^shift), so "
-    "with a window of 0 advertised it still takes up to 2^shift - 1 bytes")
-
 
 @contextlib.contextmanager
 def _established(lab, name, wscale):
@@ -76,12 +61,11 @@ def _edge_cases(wscale):
     suffix = "_wscale" if wscale else ""
     scaled = "with window scaling" if wscale else "without window scaling"
 
-    def edge_case(rfc, unscaled_bug=None, scaled_bug=None):
-        """Registers the case under its name plus the variant's suffix, marked as a known stack
-        bug in the variants where it shows."""
+    def edge_case(rfc):
+        """Registers the case under its name plus the variant's suffix."""
         def register(function):
             function.__name__ += suffix
-            return case("acceptability", rfc, scaled_bug if wscale else unscaled_bug)(function)
+            return case("acceptability", rfc)(function)
 
         return register
 
@@ -112,7 +96,7 @@ def _edge_cases(wscale):
             _expect_taken_silently(conn, seq_sub(edge, 1), f"{RFC} ({scaled})",
                                    "a zero-length segment at RCV.NXT+RCV.WND-1")
 
-    @edge_case(RFC, unscaled_bug=BEYOND_ADVERTISED_UNSCALED)
+    @edge_case(RFC)
     def zero_length_at_right_edge(lab, name):
         """RFC 9293 3.10.7.4: a zero-length segment at RCV.NXT+RCV.WND is not acceptable and
         gets an ACK <SEQ=SND.NXT><ACK=RCV.NXT>."""
@@ -168,7 +152,7 @@ def _edge_cases(wscale):
                   f"the byte at RCV.NXT+RCV.WND-1 was not kept (want SACK {last}-"
                   f"{seq_add(last, 1)}): {ack}")
 
-    @edge_case(RFC, unscaled_bug=BEYOND_ADVERTISED_UNSCALED)
+    @edge_case(RFC)
     def data_at_right_edge(lab, name):
         """RFC 9293 3.10.7.4: one byte at RCV.NXT+RCV.WND is not acceptable: an ACK
         <SEQ=SND.NXT><ACK=RCV.NXT> without a SACK block (the byte is not kept), and the segment
@@ -183,7 +167,7 @@ def _edge_cases(wscale):
                   f"a byte beyond the window was kept (SACKed): {ack}")
             conn.finish(where, drop_tcp_unacceptable=1)
 
-    @edge_case(f"{RFC}, RFC 2018 4", unscaled_bug=BEYOND_ADVERTISED_UNSCALED)
+    @edge_case(f"{RFC}, RFC 2018 4")
     def data_straddling_right_edge(lab, name):
         """RFC 9293 3.10.7.4: two bytes at RCV.NXT+RCV.WND-1 are acceptable (the first lies in
         the window); only the byte inside the window is kept: SACK block of exactly one byte."""
@@ -212,7 +196,7 @@ def _edge_cases(wscale):
             _expect_taken_silently(conn, conn.snd_nxt, f"{RFC} ({scaled}, zero window)",
                                    "a zero-length segment at RCV.NXT")
 
-    @edge_case(RFC, scaled_bug=BEYOND_ADVERTISED_SCALED)
+    @edge_case(RFC)
     def zero_window_zero_length_beyond(lab, name):
         """RFC 9293 3.10.7.4: with RCV.WND = 0 a zero-length segment at RCV.NXT+1 is not
         acceptable: an ACK <SEQ=SND.NXT><ACK=RCV.NXT> with the window still 0."""
@@ -223,7 +207,7 @@ def _edge_cases(wscale):
                                   "a zero-length segment at RCV.NXT+1", ack=rcv_nxt)
             check(ack.window == 0, RFC, f"the window opened: {ack}")
 
-    @edge_case(RFC, scaled_bug=BEYOND_ADVERTISED_SCALED)
+    @edge_case(RFC)
     def zero_window_data_not_acceptable(lab, name):
         """RFC 9293 3.10.7.4: with RCV.WND = 0 no data is acceptable, not even one byte at
         RCV.NXT (a window probe): answered with an ACK of RCV.NXT, window 0, byte not kept."""
@@ -246,7 +230,7 @@ def _edge_cases(wscale):
             check(status == 104, f"{RFC} ({scaled}, zero window)",
                   f"a RST at RCV.NXT did not reset (nc exit status {status}, want 104)")
 
-    @edge_case(f"{RFC}, RFC 5961 3.2", scaled_bug=BEYOND_ADVERTISED_SCALED)
+    @edge_case(f"{RFC}, RFC 5961 3.2")
     def zero_window_rst_beyond_ignored(lab, name):
         """RFC 9293 3.10.7.4 and RFC 5961 3.2: with RCV.WND = 0 a RST at RCV.NXT+1 lies outside
         the window: dropped silently, the connection goes on."""
