@@ -81,7 +81,8 @@ void TcpEngine::AddSackBlocks(Tcb& tcb, wire::TcpRepr& segment) {
   // leave in the 40 bytes, and on a data segment no more than the payload leaves under the
   // peer's MSS, which bounds data and options together (RFC 9293 3.7.1): a full-sized segment
   // carries none, and its data is never cut to make room. The pure ACK that every out-of-order
-  // segment and every duplicate gets at once (RFC 5681 4.2) always has room for four.
+  // segment and every duplicate gets at once (RFC 5681 4.2) always has room for four (three
+  // beside timestamps).
   // The sender's MSS is the peer's less what timestamps take (ApplySynOptions): the budget for
   // payload and options together is the peer's.
   const std::size_t payload = segment.payload_size();
