@@ -23,6 +23,7 @@
 #include "tests/support/files.h"
 #include "tests/support/netns.h"
 #include "tests/support/text_diagram.h"
+#include "tests/support/tshark.h"
 
 namespace tapstack::testing {
 namespace {
@@ -64,19 +65,6 @@ std::vector<std::string> ProcessesOf(pid_t pid) {
     if (cmdline.find(tag) != std::string::npos) found.push_back(name + ": " + cmdline);
   }
   return found;
-}
-
-int CountLines(const std::string& text) {
-  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-}
-
-// How many packets of `pcap` match a tshark display filter.
-int TsharkCount(const std::string& pcap, const std::string& filter) {
-  // tshark's "Running as user root" warning goes to standard error: not a packet.
-  const CommandResult result = RunShell(
-      absl::StrCat("tshark -r ", ShellQuote(pcap), " -Y ", ShellQuote(filter), " 2>/dev/null"));
-  EXPECT_EQ(result.exit_code, 0) << result.output;
-  return CountLines(result.output);
 }
 
 struct ScenarioCase {

@@ -23,6 +23,7 @@
 #include "testbed/linux_peer.h"
 #include "tests/interop/tap_fixture.h"
 #include "tests/interop/tcp_interop_support.h"
+#include "tests/support/tshark.h"
 
 namespace tapstack::testing {
 namespace {
@@ -351,6 +352,8 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
   InProcessStackOptions options;
   options.gateway = kKernelAddress;
   options.faults = tap::FaultOptions{.seed = 42, .loss = 0.05, .reorder = 0.05};
+  // What crossed the TAP, for Wireshark's reading of the options and blocks below.
+  options.pcap_path = TempPath("loss.pcap");
   std::unique_ptr<testbed::StackHost> stack = OpenStack(options);
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
@@ -398,6 +401,28 @@ TEST_F(TcpInteropTest, TransferSurvivesLossAndReorderingBothWays) {
   // And our sender used the kernel's blocks (RFC 6675): holes resent from the scoreboard.
   EXPECT_GT(stack->stack().counters()[Counter::kTcpSackRetransmits], 0u)
       << Describe(*stack, apps, peer.get());
+
+  // Wireshark's dissectors, independent of ours, read the same from the capture: both SYNs offer
+  // SACK and timestamps (RFC 2018 2, RFC 7323 3.2), both sides send SACK blocks, and every data
+  // segment either side sends carries a timestamp.
+  stack.reset();  // closes the capture
+  const std::string ours = "ip.src == 192.0.2.2";
+  const std::string kernels = absl::StrCat("ip.src == ", kServerAddress);
+  EXPECT_EQ(TsharkCount(options.pcap_path,
+                        "tcp.flags.syn == 1 && tcp.flags.ack == 0 && " + ours +
+                            " && tcp.options.sack_perm && tcp.options.timestamp.tsval"),
+            TsharkCount(options.pcap_path, "tcp.flags.syn == 1 && tcp.flags.ack == 0 && " + ours));
+  EXPECT_GE(TsharkCount(options.pcap_path,
+                        "tcp.flags.syn == 1 && tcp.flags.ack == 1 && " + kernels +
+                            " && tcp.options.sack_perm && tcp.options.timestamp.tsval"),
+            1);
+  EXPECT_GT(TsharkCount(options.pcap_path, "tcp.options.sack_le && " + kernels), 0)
+      << "the kernel's SACK blocks";
+  EXPECT_GT(TsharkCount(options.pcap_path, "tcp.options.sack_le && " + ours), 0)
+      << "our SACK blocks";
+  EXPECT_EQ(TsharkCount(options.pcap_path, "tcp.len > 0 && !tcp.options.timestamp.tsval"), 0)
+      << "a data segment without a timestamp";
+  EXPECT_GT(TsharkCount(options.pcap_path, "tcp.len > 0 && tcp.options.timestamp.tsval"), 0);
 }
 
 // 8. Issue #4's acceptance: the real `tapstack nc` moves a file each way, byte for byte.
