@@ -23,7 +23,8 @@
 //       for every queue but the non-cascading wheel, whose expiries may each be late.
 //   keepalive_memory/<queue>/N  bytes per idle established connection per side: the resident
 //       set (RSS) delta and the malloc'd bytes delta over establishing N connections on each
-//       stack, divided by 2N; and sizeof(tcp::Tcb).
+//       stack, divided by 2N; and sizeof(tcp::Tcb). keepalive_memory/wheel/ipv6/N: the same with
+//       every connection over IPv6 (its own demux table and the addresses kept beside it).
 //
 // N runs over 1e3, 1e4, 1e5 and, with TAPSTACK_BENCH_MAX_CONNECTIONS=1000000 in the environment,
 // 1e6 (about 1.8 GiB and several seconds of setup per benchmark, so CI's smoke run skips it). The
@@ -146,7 +147,9 @@ class World {
  public:
   // With `record_closes`, the world also keeps the time of the last segment A received on each
   // connection and of each close on A, so that aborts can be checked against keepalive's promise.
-  World(timers::TimerQueueKind kind, std::size_t n, bool rearm_per_segment, bool record_closes)
+  // With `ipv6`, both stacks run IPv6 as well and every connection is made over it.
+  World(timers::TimerQueueKind kind, std::size_t n, bool rearm_per_segment, bool record_closes,
+        bool ipv6 = false)
       : n_(n), record_closes_(record_closes) {
     // Bookkeeping of the benchmark itself is reserved before the memory baseline is taken.
     connections_.resize(n);
@@ -161,6 +164,7 @@ class World {
     tap::StackPairOptions options;
     options.timer_queue = kind;
     options.queue_limit = 1 << 22;
+    options.ipv6 = ipv6;
     options.tcp.max_connections = n + 16;
     options.tcp.max_half_open = n + 16;
     // As `tapstack sim`: small buffers, since idle connections are the subject.
@@ -215,6 +219,7 @@ class World {
     // Resolve the neighbours first: while ARP is pending the stack holds only a few frames, and
     // the SYNs of the first batch would otherwise wait a whole SYN timeout.
     (void)a.SendEchoRequest(tap::StackPair::kAddressB, 1, 1, {}, now());
+    if (ipv6) (void)a.SendEchoRequest(tap::StackPair::kIpv6AddressB, 1, 1, {}, now());
     Settle();
 
     malloc_trim(0);  // return what earlier benchmarks freed, so the RSS baseline is honest
@@ -230,7 +235,9 @@ class World {
     for (std::size_t i = 0; i < n; ++i) {
       const auto port =
           static_cast<std::uint16_t>(kFirstServerPort + i / kConnectionsPerServerPort);
-      tcp::Result<tcp::ConnectionId> id = a.Connect(tap::StackPair::kAddressB, port, now());
+      tcp::Result<tcp::ConnectionId> id =
+          ipv6 ? a.Connect(tap::StackPair::kIpv6AddressB, port, now())
+               : a.Connect(tap::StackPair::kAddressB, port, now());
       if (!id.ok()) return;
       Connection& connection = connections_[i];
       connection.ours = *id;
@@ -325,9 +332,9 @@ class World {
 // N connections: `connections`, or the benchmark's argument when that is 0.
 std::unique_ptr<World> MakeWorld(benchmark::State& state, timers::TimerQueueKind kind,
                                  bool rearm_per_segment = false, std::size_t connections = 0,
-                                 bool record_closes = false) {
+                                 bool record_closes = false, bool ipv6 = false) {
   const std::size_t n = connections != 0 ? connections : static_cast<std::size_t>(state.range(0));
-  auto world = std::make_unique<World>(kind, n, rearm_per_segment, record_closes);
+  auto world = std::make_unique<World>(kind, n, rearm_per_segment, record_closes, ipv6);
   if (!world->ok()) {
     std::fprintf(stderr, "accepted %zu, A %zu, B %zu of %zu\n", world->accepted(),
                  world->a().tcp_connection_count(), world->b().tcp_connection_count(),
@@ -592,8 +599,9 @@ void KeepaliveIdle(benchmark::State& state, timers::TimerQueueKind kind) {
   ReportIdle(state, cpu_ns, n, virtual_seconds);
 }
 
-void KeepaliveMemory(benchmark::State& state, timers::TimerQueueKind kind) {
-  std::unique_ptr<World> world = MakeWorld(state, kind);
+void KeepaliveMemory(benchmark::State& state, timers::TimerQueueKind kind, bool ipv6 = false) {
+  std::unique_ptr<World> world = MakeWorld(state, kind, /*rearm_per_segment=*/false,
+                                           /*connections=*/0, /*record_closes=*/false, ipv6);
   if (!world) return;
   for (auto _ : state) {
     benchmark::DoNotOptimize(world->a().tcp_connection_count());
@@ -825,6 +833,13 @@ void RegisterAll() {
             ("keepalive_memory/" + queue).c_str(),
             [kind](benchmark::State& state) { KeepaliveMemory(state, kind); }))
         ->Iterations(1);
+    // An IPv6 connection's cost beside an IPv4 one's (the line above), on the wheel.
+    if (kind == timers::TimerQueueKind::kWheel) {
+      add(benchmark::RegisterBenchmark(
+              ("keepalive_memory/" + queue + "/ipv6").c_str(),
+              [kind](benchmark::State& state) { KeepaliveMemory(state, kind, /*ipv6=*/true); }))
+          ->Iterations(1);
+    }
     // The idle cost is the wheel's design against lwIP's walks; the other queues add nothing to
     // that comparison.
     if (kind == timers::TimerQueueKind::kWheel) {

@@ -18,16 +18,22 @@ bool IsExtensionChainError(wire::ParseError error) {
 
 Ipv6Layer::Ipv6Layer(const NdpConfig& ndp, const Icmpv6Config& icmpv6,
                      const InterfaceConfig& interface, EthernetOutput& ethernet,
-                     timers::TimerQueue& timers, Counters& counters, std::uint64_t seed)
+                     timers::TimerQueue& timers, Counters& counters, tcp::TcpEngine& tcp,
+                     std::uint64_t seed)
     : counters_(counters),
       addresses_(ndp, interface, ethernet, timers, counters, seed),
       neighbors_(ndp, addresses_, ethernet, timers, counters, seed),
       routers_(timers),
       output_(interface, addresses_, neighbors_, routers_, ethernet, counters),
       ndp_(addresses_, neighbors_, routers_, output_, *interface.mac, counters),
-      icmpv6_(icmpv6, addresses_, output_, ndp_, timers, counters) {}
+      icmpv6_(icmpv6, addresses_, output_, ndp_, timers, counters),
+      tcp_(tcp) {
+  tcp_.set_ipv6_output(&output_);
+}
 
-void Ipv6Layer::Ingest(std::span<const std::uint8_t> bytes) {
+Ipv6Layer::~Ipv6Layer() { tcp_.set_ipv6_output(nullptr); }
+
+void Ipv6Layer::Ingest(std::span<const std::uint8_t> bytes, RxChecksum checksum) {
   const wire::Parsed<wire::Ipv6View> packet = wire::Ipv6View::Parse(bytes);
   if (!packet.ok()) {
     counters_.Increment(IsExtensionChainError(packet.error()) ? Counter::kDropIpv6ExtensionChain
@@ -56,6 +62,15 @@ void Ipv6Layer::Ingest(std::span<const std::uint8_t> bytes) {
   switch (packet->upper_layer_protocol()) {
     case wire::IpProtocol::kIcmpv6:
       icmpv6_.Ingest(*packet);
+      return;
+    case wire::IpProtocol::kTcp:
+      // RFC 9293 3.10.7.2: a SYN to a group is not for a connection. The groups we accept are the
+      // all-nodes and solicited-node ones, which nothing but Neighbor Discovery has a use for.
+      if (packet->dst().IsMulticast()) {
+        counters_.Increment(Counter::kDropIpv6NotForUs);
+        return;
+      }
+      tcp_.Ingest(packet->src(), packet->dst(), packet->upper_layer_payload(), checksum);
       return;
     case wire::IpProtocol::kIpv6NoNextHeader:
       // RFC 8200 4.7: nothing follows; the packet is done with, no error.

@@ -1,6 +1,7 @@
 #include "stack/stack.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <optional>
 #include <random>
 #include <utility>
@@ -66,7 +67,7 @@ Stack::Stack(const StackConfig& config, timers::TimePoint now, FrameSink sink)
       tcp_(config.tcp, interface_.mtu, ip_, *timers_, counters_, config.random_seed) {
   if (interface_.ipv6.enabled) {
     ipv6_ = std::make_unique<Ipv6Layer>(config.ndp, config.icmpv6, interface_, ethernet_, *timers_,
-                                        counters_, config.random_seed);
+                                        counters_, tcp_, config.random_seed);
   }
 }
 
@@ -147,7 +148,7 @@ void Stack::IngestFrame(std::span<const std::uint8_t> frame, RxChecksum checksum
       return;
     case wire::EtherType::kIpv6:
       if (!ipv6_) break;
-      ipv6_->Ingest(ethernet->payload());
+      ipv6_->Ingest(ethernet->payload(), checksum);
       return;
     default:
       break;
@@ -225,6 +226,32 @@ tcp::Result<tcp::ConnectionId> Stack::ConnectFrom(wire::Ipv4Address local, wire:
   // As bind(2) answers for an address the host does not have.
   if (!HasAddress(interface_, local)) return tcp::Errno(EADDRNOTAVAIL);
   return AtTime(now, [&] { return tcp_.Connect(local, remote, port, options); });
+}
+
+tcp::Result<tcp::ConnectionId> Stack::Connect(const wire::Ipv6Address& remote, std::uint16_t port,
+                                              timers::TimePoint now) {
+  return Connect(remote, port, tcp_.config().defaults, now);
+}
+
+tcp::Result<tcp::ConnectionId> Stack::Connect(const wire::Ipv6Address& remote, std::uint16_t port,
+                                              const tcp::ConnectionOptions& options,
+                                              timers::TimePoint now) {
+  if (!ipv6_) return tcp::Errno(EAFNOSUPPORT);
+  return AtTime(now, [&]() -> tcp::Result<tcp::ConnectionId> {
+    // RFC 6724 source address selection, as for an echo request. None while duplicate address
+    // detection still runs on every address that could serve (RFC 4862 5.4): the address is
+    // not ours yet, as Linux answers connect(2) from a tentative address.
+    const std::optional<wire::Ipv6Address> local = ipv6_->addresses().SourceFor(remote);
+    if (!local) return tcp::Errno(EADDRNOTAVAIL);
+    return tcp_.Connect(*local, remote, port, options);
+  });
+}
+
+tcp::Result<tcp::ConnectionId> Stack::Connect(const wire::IpAddress& remote, std::uint16_t port,
+                                              const tcp::ConnectionOptions& options,
+                                              timers::TimePoint now) {
+  if (remote.is_ipv6()) return Connect(remote.ipv6(), port, options, now);
+  return Connect(remote.ipv4(), port, options, now);
 }
 
 tcp::IoResult Stack::Send(tcp::ConnectionId id, std::span<const std::uint8_t> data,

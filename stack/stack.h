@@ -102,6 +102,17 @@ class Stack {
   tcp::Result<tcp::ConnectionId> Connect(wire::Ipv4Address remote, std::uint16_t port,
                                          const tcp::ConnectionOptions& options,
                                          timers::TimePoint now);
+  // Over IPv6, from the address RFC 6724 picks among ours. EAFNOSUPPORT without IPv6,
+  // EADDRNOTAVAIL while no address of ours can serve yet (duplicate address detection runs).
+  tcp::Result<tcp::ConnectionId> Connect(const wire::Ipv6Address& remote, std::uint16_t port,
+                                         timers::TimePoint now);
+  tcp::Result<tcp::ConnectionId> Connect(const wire::Ipv6Address& remote, std::uint16_t port,
+                                         const tcp::ConnectionOptions& options,
+                                         timers::TimePoint now);
+  // Either family, as the address says.
+  tcp::Result<tcp::ConnectionId> Connect(const wire::IpAddress& remote, std::uint16_t port,
+                                         const tcp::ConnectionOptions& options,
+                                         timers::TimePoint now);
   // Connect from `local`, one of the interface's addresses (InterfaceConfig::extra_addresses);
   // Connect uses the first. EADDRNOTAVAIL when `local` is not ours, as bind(2) answers.
   tcp::Result<tcp::ConnectionId> ConnectFrom(wire::Ipv4Address local, wire::Ipv4Address remote,

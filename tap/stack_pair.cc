@@ -5,6 +5,7 @@
 
 #include "stack/wire/ethernet.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/tcp.h"
 #include "tap/memory_link.h"
 
@@ -12,6 +13,8 @@ namespace tapstack::tap {
 
 const wire::Ipv4Address StackPair::kAddressA = *wire::Ipv4Address::Parse("192.0.2.2");
 const wire::Ipv4Address StackPair::kAddressB = *wire::Ipv4Address::Parse("192.0.2.1");
+const wire::Ipv6Address StackPair::kIpv6AddressA = *wire::Ipv6Address::Parse("2001:db8::2");
+const wire::Ipv6Address StackPair::kIpv6AddressB = *wire::Ipv6Address::Parse("2001:db8::1");
 
 namespace {
 
@@ -21,10 +24,16 @@ std::unique_ptr<tap::Device> MaybeFaulty(std::unique_ptr<tap::Device> device,
   return std::make_unique<tap::FaultyLink>(std::move(device), *faults);
 }
 
-StackConfig Config(wire::Ipv4Address address, std::vector<wire::Ipv4Address> extra_addresses,
-                   const StackPairOptions& options, std::uint64_t seed) {
+StackConfig Config(wire::Ipv4Address address, const wire::Ipv6Address& ipv6_address,
+                   std::vector<wire::Ipv4Address> extra_addresses, const StackPairOptions& options,
+                   std::uint64_t seed) {
   StackConfig config;
   config.interface.address = address;
+  if (options.ipv6) {
+    config.interface.ipv6.enabled = true;
+    config.interface.ipv6.addresses = {Ipv6Prefix{ipv6_address, 64}};
+    config.ndp.dad_transmits = 0;
+  }
   config.interface.extra_addresses = std::move(extra_addresses);
   config.interface.prefix_len = 24;
   config.tcp = options.tcp;
@@ -43,24 +52,36 @@ StackPair::StackPair(const StackPairOptions& options)
   auto [end_a, end_b] = tap::MemoryLink::CreatePair(1500, options.queue_limit);
   link_a_ = MaybeFaulty(std::move(end_a), options.faults_a_to_b);
   link_b_ = MaybeFaulty(std::move(end_b), options.faults_b_to_a);
-  a_ = std::make_unique<Stack>(Config(kAddressA, options.extra_addresses_a, options, 1),
-                               clock_.Now(), [this](std::span<const std::uint8_t> frame) {
-                                 if (options_.drop_a_to_b && options_.drop_a_to_b(frame)) return;
-                                 (void)link_a_->Send(frame, clock_.Now());
-                               });
-  b_ = std::make_unique<Stack>(Config(kAddressB, options.extra_addresses_b, options, 2),
-                               clock_.Now(), [this](std::span<const std::uint8_t> frame) {
-                                 if (options_.drop_b_to_a && options_.drop_b_to_a(frame)) return;
-                                 (void)link_b_->Send(frame, clock_.Now());
-                               });
+  a_ = std::make_unique<Stack>(
+      Config(kAddressA, kIpv6AddressA, options.extra_addresses_a, options, 1), clock_.Now(),
+      [this](std::span<const std::uint8_t> frame) {
+        if (options_.drop_a_to_b && options_.drop_a_to_b(frame)) return;
+        (void)link_a_->Send(frame, clock_.Now());
+      });
+  b_ = std::make_unique<Stack>(
+      Config(kAddressB, kIpv6AddressB, options.extra_addresses_b, options, 2), clock_.Now(),
+      [this](std::span<const std::uint8_t> frame) {
+        if (options_.drop_b_to_a && options_.drop_b_to_a(frame)) return;
+        (void)link_b_->Send(frame, clock_.Now());
+      });
 }
 
 std::uint32_t StackPair::ConnectionKey(std::span<const std::uint8_t> frame, bool from_a) {
   const auto ethernet = wire::EthernetView::Parse(frame);
-  if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return 0;
-  const auto ip = wire::Ipv4View::Parse(ethernet->payload());
-  if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp) return 0;
-  const auto tcp = wire::TcpView::Parse(ip->payload());
+  if (!ethernet.ok()) return 0;
+  std::span<const std::uint8_t> segment;
+  if (ethernet->ethertype() == wire::EtherType::kIpv4) {
+    const auto ip = wire::Ipv4View::Parse(ethernet->payload());
+    if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp) return 0;
+    segment = ip->payload();
+  } else if (ethernet->ethertype() == wire::EtherType::kIpv6) {
+    const auto ip = wire::Ipv6View::Parse(ethernet->payload());
+    if (!ip.ok() || ip->upper_layer_protocol() != wire::IpProtocol::kTcp) return 0;
+    segment = ip->upper_layer_payload();
+  } else {
+    return 0;
+  }
+  const auto tcp = wire::TcpView::Parse(segment);
   if (!tcp.ok()) return 0;
   const std::uint16_t a_port = from_a ? tcp->src_port() : tcp->dst_port();
   const std::uint16_t b_port = from_a ? tcp->dst_port() : tcp->src_port();

@@ -35,17 +35,22 @@ struct StackPairOptions {
   // Addresses each stack holds besides kAddressA or kAddressB (InterfaceConfig::extra_addresses).
   std::vector<wire::Ipv4Address> extra_addresses_a;
   std::vector<wire::Ipv4Address> extra_addresses_b;
+  // Both stacks run IPv6 beside IPv4, with kIpv6AddressA and kIpv6AddressB usable at once
+  // (duplicate address detection off: nothing else is on the link).
+  bool ipv6 = false;
 };
 
 class StackPair {
  public:
-  static const wire::Ipv4Address kAddressA;  // 192.0.2.2
-  static const wire::Ipv4Address kAddressB;  // 192.0.2.1
+  static const wire::Ipv4Address kAddressA;      // 192.0.2.2
+  static const wire::Ipv4Address kAddressB;      // 192.0.2.1
+  static const wire::Ipv6Address kIpv6AddressA;  // 2001:db8::2
+  static const wire::Ipv6Address kIpv6AddressB;  // 2001:db8::1
 
   explicit StackPair(const StackPairOptions& options);
 
   // A connection's key from one of its frames: (port on A) << 16 | (port on B); `from_a` says
-  // which stack sent the frame. Zero for anything that is not TCP over IPv4.
+  // which stack sent the frame. Zero for anything that is not TCP (over IPv4 or IPv6).
   static std::uint32_t ConnectionKey(std::span<const std::uint8_t> frame, bool from_a);
 
   Stack& a() { return *a_; }

@@ -1,7 +1,8 @@
 // The demux table: a connection's key (its 4-tuple) to its slot in the connection slab.
 //
-// Open addressing with linear probing over 16-byte entries, the key stored in the entry, kept at
-// most half full. Four entries share a 64-byte line, so a lookup nearly always reads one line:
+// Open addressing with linear probing, the key stored in the entry, kept at most half full. With
+// IPv4 keys four 16-byte entries share a 64-byte line (IPv6 keys fill one each), so a lookup
+// nearly always reads one line:
 // the segment's home entry and, at this load, usually nothing past it. A general-purpose table
 // (Abseil's, which this replaces) reads a line of control bytes and then a line of slots, two
 // cache misses per segment once a million connections have pushed the table out of the cache.
@@ -15,6 +16,7 @@
 #ifndef TAPSTACK_STACK_TCP_DEMUX_TABLE_H_
 #define TAPSTACK_STACK_TCP_DEMUX_TABLE_H_
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -106,7 +108,9 @@ class DemuxTable {
 
  private:
   // `stored` is the value plus one: zero marks an empty entry, so a zeroed array is an empty table.
-  struct Entry {
+  // Aligned to its size rounded up to a power of two, so that an entry never straddles a cache
+  // line: an IPv4 key makes 16-byte entries, four to a line; an IPv6 key 64-byte ones.
+  struct alignas(std::bit_ceil(sizeof(Key) + sizeof(std::uint32_t))) Entry {
     Key key;
     std::uint32_t stored;
   };

@@ -25,7 +25,8 @@ std::array<std::uint8_t, 16> SecretFromSeed(std::uint64_t seed, std::uint64_t st
   return secret;
 }
 
-constexpr std::uint32_t kIpAndTcpHeaders = 40;
+constexpr std::uint32_t kIpv4AndTcpHeaders = 40;
+constexpr std::uint32_t kIpv6AndTcpHeaders = 60;
 
 }  // namespace
 
@@ -52,6 +53,8 @@ TcpEngine::~TcpEngine() {
   // The slab destroys the connections afterwards.
   connections_.ForEach(
       [this](const FourTuple&, std::uint32_t index) { CancelTimers(slab_.At(index)); });
+  ipv6_connections_.ForEach(
+      [this](const Ipv6FourTuple&, std::uint32_t index) { CancelTimers(slab_.At(index)); });
 }
 
 void TcpEngine::SetOptions(Tcb& tcb, const ConnectionOptions& options) {
@@ -63,8 +66,8 @@ void TcpEngine::SetOptions(Tcb& tcb, const ConnectionOptions& options) {
 
 Duration TcpEngine::Now() const { return timers_.now() - origin_; }
 
-std::uint32_t TcpEngine::InitialMss() const {
-  return static_cast<std::uint32_t>(mtu_) - kIpAndTcpHeaders;
+std::uint32_t TcpEngine::InitialMss(bool ipv6) const {
+  return static_cast<std::uint32_t>(mtu_) - (ipv6 ? kIpv6AndTcpHeaders : kIpv4AndTcpHeaders);
 }
 
 std::uint8_t TcpEngine::ReceiveWindowScale(std::size_t receive_buffer) const {
@@ -74,10 +77,33 @@ std::uint8_t TcpEngine::ReceiveWindowScale(std::size_t receive_buffer) const {
   return shift;
 }
 
-Seq TcpEngine::InitialSequenceNumber(const FourTuple& tuple) const {
+Seq TcpEngine::InitialSequenceNumber(const AnyFourTuple& tuple) const {
   if (config_.fixed_iss) return Seq(*config_.fixed_iss);
-  return isn_.Generate(tuple.local_address.value(), tuple.local_port, tuple.remote_address.value(),
-                       tuple.remote_port, Now());
+  return std::visit(
+      [&](const auto& t) {
+        return isn_.Generate(HashInput(t.local_address), t.local_port, HashInput(t.remote_address),
+                             t.remote_port, Now());
+      },
+      tuple);
+}
+
+std::uint32_t TcpEngine::TimestampOffsetOf(const Tcb& tcb) const {
+  return std::visit(
+      [&](const auto& t) {
+        return timestamp_offsets_.Offset(HashInput(t.local_address), HashInput(t.remote_address));
+      },
+      TupleOf(tcb));
+}
+
+AnyFourTuple TcpEngine::TupleOf(const Tcb& tcb) const {
+  if (!tcb.ipv6) return tcb.tuple;
+  return ipv6_tuples_.at(ConnectionSlab::IndexOf(tcb));
+}
+
+bool TcpEngine::TupleInUse(const AnyFourTuple& tuple) const {
+  return std::visit(
+      [&](const auto& t) { return DemuxFor(t).Contains(t) || listeners_.contains(t.local_port); },
+      tuple);
 }
 
 void TcpEngine::AccountBuffers(Tcb& tcb) {
@@ -97,11 +123,20 @@ Tcb* TcpEngine::Find(ConnectionId id) const {
   return tcb == nullptr || tcb->app_closed ? nullptr : tcb;
 }
 
-Tcb& TcpEngine::CreateTcb(const FourTuple& tuple, const ConnectionOptions& options) {
-  Tcb& tcb = slab_.Create(this, options_.Acquire(options), config_.rto, InitialMss());
-  tcb.tuple = tuple;
+Tcb& TcpEngine::CreateTcb(const AnyFourTuple& tuple, const ConnectionOptions& options) {
+  Tcb& tcb = slab_.Create(this, options_.Acquire(options), config_.rto, InitialMss(tuple));
+  const std::uint32_t index = ConnectionSlab::IndexOf(tcb);
+  if (const auto* ipv4 = std::get_if<FourTuple>(&tuple)) {
+    tcb.tuple = *ipv4;
+    connections_.Insert(*ipv4, index);
+  } else {
+    const Ipv6FourTuple& ipv6 = std::get<Ipv6FourTuple>(tuple);
+    tcb.ipv6 = true;
+    tcb.tuple = FourTuple{.local_port = ipv6.local_port, .remote_port = ipv6.remote_port};
+    ipv6_connections_.Insert(ipv6, index);
+    ipv6_tuples_.emplace(index, ipv6);
+  }
   tcb.last_received = Now();
-  connections_.Insert(tuple, ConnectionSlab::IndexOf(tcb));
   return tcb;
 }
 
@@ -141,7 +176,7 @@ void TcpEngine::SetState(Tcb& tcb, State state) {
 
 void TcpEngine::Terminate(Tcb& tcb, std::error_code error, bool send_reset) {
   if (send_reset && tcb.state != State::kSynSent && tcb.state != State::kTimeWait) {
-    SendReset(tcb.tuple, tcb.sender.snd_max(), tcb.receiver.rcv_nxt());
+    SendReset(TupleOf(tcb), tcb.sender.snd_max(), tcb.receiver.rcv_nxt());
     EmitTrace(Trace{.type = TraceType::kResetSent,
                     .connection = IdOf(tcb),
                     .seq = tcb.sender.snd_max().value()});
@@ -168,7 +203,13 @@ void TcpEngine::Free(Tcb& tcb) {
   }
   buffered_bytes_ -= tcb.accounted_buffer_bytes;
   options_.Release(tcb.options);
-  connections_.Erase(tcb.tuple);
+  if (tcb.ipv6) {
+    const auto it = ipv6_tuples_.find(ConnectionSlab::IndexOf(tcb));
+    ipv6_connections_.Erase(it->second);
+    ipv6_tuples_.erase(it);
+  } else {
+    connections_.Erase(tcb.tuple);
+  }
   slab_.Destroy(tcb);
 }
 
@@ -195,23 +236,45 @@ void TcpEngine::FlushEvents() {
 Result<ConnectionId> TcpEngine::Connect(wire::Ipv4Address local, wire::Ipv4Address remote,
                                         std::uint16_t remote_port,
                                         const ConnectionOptions& options) {
+  return ConnectTuple(
+      FourTuple{.local_address = local, .remote_address = remote, .remote_port = remote_port},
+      options);
+}
+
+Result<ConnectionId> TcpEngine::Connect(const wire::Ipv6Address& local,
+                                        const wire::Ipv6Address& remote, std::uint16_t remote_port,
+                                        const ConnectionOptions& options) {
+  if (ipv6_output_ == nullptr) return Errno(EAFNOSUPPORT);
+  return ConnectTuple(
+      Ipv6FourTuple{.local_address = local, .remote_address = remote, .remote_port = remote_port},
+      options);
+}
+
+Result<ConnectionId> TcpEngine::ConnectTuple(AnyFourTuple tuple, const ConnectionOptions& options) {
+  const std::uint16_t remote_port = std::visit([](const auto& t) { return t.remote_port; }, tuple);
   if (remote_port == 0) return Errno(EINVAL);
-  if (connections_.size() >= config_.max_connections) {
+  if (connection_count() >= config_.max_connections) {
     return Errno(ENOBUFS);  // TcpConfig::max_connections
   }
-  // Ephemeral port: walk the range from a random start until the 4-tuple is free.
+  // Ephemeral port: walk the range from a random start until the 4-tuple is free. The range is
+  // shared by both families, as Linux's ip_local_port_range is.
   const std::uint32_t range = config_.ephemeral_port_last - config_.ephemeral_port_first + 1u;
-  FourTuple tuple{.local_address = local, .remote_address = remote, .remote_port = remote_port};
+  const auto set_local_port = [&](std::uint16_t port) {
+    std::visit([port](auto& t) { t.local_port = port; }, tuple);
+  };
+  std::uint16_t local_port = 0;
   for (std::uint32_t attempt = 0; attempt < range; ++attempt) {
     const std::uint16_t port = next_ephemeral_port_;
     next_ephemeral_port_ = port == config_.ephemeral_port_last
                                ? config_.ephemeral_port_first
                                : static_cast<std::uint16_t>(port + 1);
-    tuple.local_port = port;
-    if (!connections_.Contains(tuple) && !listeners_.contains(port)) break;
-    tuple.local_port = 0;
+    set_local_port(port);
+    if (!TupleInUse(tuple)) {
+      local_port = port;
+      break;
+    }
   }
-  if (tuple.local_port == 0) {
+  if (local_port == 0) {
     return Errno(EADDRNOTAVAIL);  // no free ephemeral port
   }
   Tcb& tcb = CreateTcb(tuple, options);
@@ -370,8 +433,10 @@ std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
   const Tcb& tcb = *found;
   return ConnectionInfo{
       .state = tcb.state,
-      .local_address = tcb.tuple.local_address,
-      .remote_address = tcb.tuple.remote_address,
+      .local_address = std::visit([](const auto& t) -> wire::IpAddress { return t.local_address; },
+                                  TupleOf(tcb)),
+      .remote_address = std::visit(
+          [](const auto& t) -> wire::IpAddress { return t.remote_address; }, TupleOf(tcb)),
       .local_port = tcb.tuple.local_port,
       .remote_port = tcb.tuple.remote_port,
       .iss = tcb.sender.iss().value(),

@@ -1,5 +1,9 @@
-// The TCP engine: the demux table, the listeners and every connection, driven by segments from
-// IPv4, calls from the application and timers on the stack's wheel.
+// The TCP engine: the demux tables, the listeners and every connection, driven by segments from
+// IPv4 and IPv6, calls from the application and timers on the stack's wheel.
+//
+// One engine serves both families. A listener takes connections of either (as a Linux socket
+// bound to :: does by default); a connection is of one family for its life, and nothing past
+// demultiplexing and transmission (the state machine, every timer, keepalive) knows which.
 //
 // The RFC 9293 event processing is split by concern: engine.cc (the API calls: OPEN, SEND,
 // RECEIVE, CLOSE, ABORT), input.cc (SEGMENT ARRIVES, 3.10.7), output.cc (what to send and
@@ -19,6 +23,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "stack/counters.h"
 #include "stack/ip_output.h"
+#include "stack/ipv6_output.h"
 #include "stack/rx_checksum.h"
 #include "stack/tcp/connection_slab.h"
 #include "stack/tcp/demux_table.h"
@@ -55,6 +60,13 @@ class TcpEngine {
   // sender's TSO or the kernel's GRO made one segment, up to 64 KiB.
   void Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
               std::span<const std::uint8_t> segment, RxChecksum checksum = RxChecksum::kUnverified);
+  // --- From IPv6: the same, checked against the IPv6 pseudo-header (RFC 8200 8.1). `destination`
+  // is one of our unicast addresses (the IPv6 layer drops TCP to a group).
+  void Ingest(const wire::Ipv6Address& source, const wire::Ipv6Address& destination,
+              std::span<const std::uint8_t> segment, RxChecksum checksum = RxChecksum::kUnverified);
+  // Where segments over IPv6 go out: set by the Stack when the interface runs IPv6. Without it,
+  // Connect over IPv6 fails with EAFNOSUPPORT.
+  void set_ipv6_output(Ipv6Output* output) { ipv6_output_ = output; }
   // Hints for a burst of segments (Stack::IngestBurst), which calls them a few segments ahead of
   // Ingest so that the cache misses of several lookups overlap: PrefetchDemux requests the demux
   // table's lines for the segment's 4-tuple; PrefetchConnection, a little later, looks the
@@ -79,6 +91,10 @@ class TcpEngine {
   // TcpConfig::max_connections, EADDRNOTAVAIL when no ephemeral port is free.
   Result<ConnectionId> Connect(wire::Ipv4Address local, wire::Ipv4Address remote,
                                std::uint16_t remote_port, const ConnectionOptions& options);
+  // The same over IPv6, from `local`, one of our addresses (the Stack picks it, RFC 6724).
+  // EAFNOSUPPORT without set_ipv6_output.
+  Result<ConnectionId> Connect(const wire::Ipv6Address& local, const wire::Ipv6Address& remote,
+                               std::uint16_t remote_port, const ConnectionOptions& options);
   IoResult Send(ConnectionId id, std::span<const std::uint8_t> data);
   IoResult Receive(ConnectionId id, std::span<std::uint8_t> out);
   std::error_code Shutdown(ConnectionId id);  // half-close: FIN after the queued data
@@ -99,7 +115,8 @@ class TcpEngine {
   // handlers run with the engine in a consistent state and may call back into it.
   void FlushEvents();
 
-  std::size_t connection_count() const { return connections_.size(); }
+  std::size_t connection_count() const { return connections_.size() + ipv6_connections_.size(); }
+  std::size_t ipv6_connection_count() const { return ipv6_connections_.size(); }
   std::size_t half_open_count() const { return half_open_; }
   // Payload bytes held in all connections' send and receive buffers (TcpConfig::max_buffer_memory).
   std::size_t buffered_bytes() const { return buffered_bytes_; }
@@ -127,7 +144,20 @@ class TcpEngine {
   // must be there).
   static FourTuple TupleOf(wire::Ipv4Address source, wire::Ipv4Address destination,
                            std::span<const std::uint8_t> segment);
-  Tcb& CreateTcb(const FourTuple& tuple, const ConnectionOptions& options);
+  static Ipv6FourTuple TupleOf(const wire::Ipv6Address& source,
+                               const wire::Ipv6Address& destination,
+                               std::span<const std::uint8_t> segment);
+  // The connection's addresses and ports, in its family.
+  AnyFourTuple TupleOf(const Tcb& tcb) const;
+  // The family's demux table.
+  const DemuxTable<FourTuple>& DemuxFor(const FourTuple&) const { return connections_; }
+  const DemuxTable<Ipv6FourTuple>& DemuxFor(const Ipv6FourTuple&) const {
+    return ipv6_connections_;
+  }
+  bool TupleInUse(const AnyFourTuple& tuple) const;
+  Tcb& CreateTcb(const AnyFourTuple& tuple, const ConnectionOptions& options);
+  // Connect for either family: `tuple` has everything but the local port, which is chosen here.
+  Result<ConnectionId> ConnectTuple(AnyFourTuple tuple, const ConnectionOptions& options);
   void SetState(Tcb& tcb, State state);
   // Ends the connection: optional RST, event to the application (unless it closed), freed.
   void Terminate(Tcb& tcb, std::error_code error, bool send_reset);
@@ -138,8 +168,15 @@ class TcpEngine {
   void Emit(Event event);
   void EmitTrace(const Trace& trace);
   Duration Now() const;
-  std::uint32_t InitialMss() const;
-  Seq InitialSequenceNumber(const FourTuple& tuple) const;
+  // Our MSS: the MTU less the IP and TCP headers, 40 bytes over IPv4 and 60 over IPv6 (RFC 9293
+  // 3.7.1, RFC 8200 8.3).
+  std::uint32_t InitialMss(bool ipv6) const;
+  std::uint32_t InitialMss(const AnyFourTuple& tuple) const {
+    return InitialMss(std::holds_alternative<Ipv6FourTuple>(tuple));
+  }
+  Seq InitialSequenceNumber(const AnyFourTuple& tuple) const;
+  // The connection's timestamp clock offset (timestamps.h).
+  std::uint32_t TimestampOffsetOf(const Tcb& tcb) const;
   std::uint8_t ReceiveWindowScale(std::size_t receive_buffer) const;
   // Brings buffered_bytes_ up to date after the connection's buffers changed.
   void AccountBuffers(Tcb& tcb);
@@ -147,9 +184,16 @@ class TcpEngine {
   std::size_t BufferMemoryLeft() const;
 
   // input.cc
-  void IngestNoConnection(const FourTuple& tuple, const wire::TcpView& segment,
+  // Ingest for either family, once it has the segment's addresses.
+  template <typename Address>
+  void IngestFrom(const Address& source, const Address& destination,
+                  std::span<const std::uint8_t> bytes, RxChecksum checksum);
+  // A segment no connection's key matched: a listener's, or answered as CLOSED.
+  void IngestWithoutConnection(const AnyFourTuple& tuple, const wire::TcpView& segment,
+                               const wire::TcpOptions& options);
+  void IngestNoConnection(const AnyFourTuple& tuple, const wire::TcpView& segment,
                           std::uint32_t payload_len);
-  void IngestListen(Listener& listener, const FourTuple& tuple, const wire::TcpView& segment,
+  void IngestListen(Listener& listener, const AnyFourTuple& tuple, const wire::TcpView& segment,
                     const wire::TcpOptions& options);
   void IngestSynSent(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
   void IngestSynchronizing(Tcb& tcb, const wire::TcpView& segment, const wire::TcpOptions& options);
@@ -178,9 +222,13 @@ class TcpEngine {
   // ACK answering an unacceptable segment (RFC 9293 3.10.7.4, RFC 5961 challenge ACK),
   // rate-limited per connection.
   void SendRateLimitedAck(Tcb& tcb, bool is_keepalive_probe);
-  void SendReset(const FourTuple& tuple, Seq seq, std::optional<Seq> ack);
-  // Builds `segment` for `tuple` and hands it to IPv4; every segment we send goes through here.
-  void Transmit(const FourTuple& tuple, const wire::TcpRepr& segment);
+  void SendReset(const AnyFourTuple& tuple, Seq seq, std::optional<Seq> ack);
+  // Builds `segment` for `tuple` and hands it to IPv4 or IPv6; every segment we send goes through
+  // one of these.
+  void Transmit(const Tcb& tcb, const wire::TcpRepr& segment);
+  void Transmit(const AnyFourTuple& tuple, const wire::TcpRepr& segment);
+  void TransmitOver(const FourTuple& tuple, const wire::TcpRepr& segment);
+  void TransmitOver(const Ipv6FourTuple& tuple, const wire::TcpRepr& segment);
   // Puts one of the sender's transmissions on the wire (payload read from the send buffer).
   void SendTransmission(Tcb& tcb, const Transmission& transmission);
   void RetransmitFirstSegment(Tcb& tcb, RetransmitCause cause = RetransmitCause::kFast);
@@ -214,17 +262,18 @@ class TcpEngine {
   // Queues a connection that just became established for Accept(). False when it was freed.
   bool OnEstablishedFromListen(Tcb& tcb);
   // RFC 4987 3.6: answers a SYN with a SYN-ACK whose ISN is a cookie, keeping no state.
-  void SendSynCookie(const FourTuple& tuple, const wire::TcpView& segment,
+  void SendSynCookie(const AnyFourTuple& tuple, const wire::TcpView& segment,
                      const wire::TcpOptions& options);
   // An ACK arrived for a listener with no connection: when it returns a valid cookie, the
   // connection is rebuilt, ESTABLISHED, and the segment's data processed. False when it does not
   // (the caller answers as for any stray ACK).
-  bool AcceptSynCookie(Listener& listener, const FourTuple& tuple, const wire::TcpView& segment);
+  bool AcceptSynCookie(Listener& listener, const AnyFourTuple& tuple, const wire::TcpView& segment);
 
   TcpConfig config_;
   std::size_t mtu_;
   IpOutput& ip_;
-  timers::TimerQueueRef timers_;  // the wheel without a virtual call (timer_queue_ref.h)
+  Ipv6Output* ipv6_output_ = nullptr;  // set_ipv6_output
+  timers::TimerQueueRef timers_;       // the wheel without a virtual call (timer_queue_ref.h)
   Counters& counters_;
   IsnGenerator isn_;
   TimestampOffsets timestamp_offsets_;
@@ -243,6 +292,10 @@ class TcpEngine {
   // connection, and a burst can find the connections of the segments ahead and prefetch them
   // before it needs them (PrefetchDemux, PrefetchConnection).
   DemuxTable<FourTuple> connections_;
+  // IPv6 connections: their own demux table (64-byte entries, still one line per lookup), and
+  // their keys by slot, for what a connection sends (Tcb::ipv6). Both stay empty without IPv6.
+  DemuxTable<Ipv6FourTuple> ipv6_connections_;
+  absl::flat_hash_map<std::uint32_t, Ipv6FourTuple> ipv6_tuples_;
   absl::flat_hash_map<std::uint16_t, Listener> listeners_;
 
   OptionsTable options_;

@@ -34,13 +34,16 @@ class HugePageAllocator {
 
   T* allocate(std::size_t n) {
     const std::size_t bytes = n * sizeof(T);
-    if (bytes < kHugePageSize) return static_cast<T*>(::operator new(bytes));
+    // A small array comes from the heap, aligned as T asks (a cache line for IPv6 demux entries).
+    if (bytes < kHugePageSize) {
+      return static_cast<T*>(::operator new (bytes, std::align_val_t{alignof(T)}));
+    }
     return static_cast<T*>(MapRegion(RoundUp(bytes), /*huge=*/true));
   }
   void deallocate(T* p, std::size_t n) noexcept {
     const std::size_t bytes = n * sizeof(T);
     if (bytes < kHugePageSize) {
-      ::operator delete(p);
+      ::operator delete (p, std::align_val_t{alignof(T)});
     } else {
       UnmapRegion(p, RoundUp(bytes));
     }

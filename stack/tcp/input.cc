@@ -1,6 +1,7 @@
 // SEGMENT ARRIVES (RFC 9293 3.10.7), with the RFC 5961 defences against blind injection.
 #include <algorithm>
 #include <cerrno>
+#include <type_traits>
 
 #include "stack/tcp/engine.h"
 
@@ -35,8 +36,28 @@ void TcpEngine::PrefetchConnection(wire::Ipv4Address source, wire::Ipv4Address d
   }
 }
 
+Ipv6FourTuple TcpEngine::TupleOf(const wire::Ipv6Address& source,
+                                 const wire::Ipv6Address& destination,
+                                 std::span<const std::uint8_t> segment) {
+  return Ipv6FourTuple{.local_address = destination,
+                       .remote_address = source,
+                       .local_port = wire::LoadBe16(&segment[2]),
+                       .remote_port = wire::LoadBe16(&segment[0])};
+}
+
 void TcpEngine::Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
                        std::span<const std::uint8_t> bytes, RxChecksum checksum) {
+  IngestFrom(source, destination, bytes, checksum);
+}
+
+void TcpEngine::Ingest(const wire::Ipv6Address& source, const wire::Ipv6Address& destination,
+                       std::span<const std::uint8_t> bytes, RxChecksum checksum) {
+  IngestFrom(source, destination, bytes, checksum);
+}
+
+template <typename Address>
+void TcpEngine::IngestFrom(const Address& source, const Address& destination,
+                           std::span<const std::uint8_t> bytes, RxChecksum checksum) {
   const wire::Parsed<wire::TcpView> segment = wire::TcpView::Parse(bytes);
   if (!segment.ok()) {
     counters_.Increment(Counter::kDropTcpMalformed);
@@ -62,14 +83,9 @@ void TcpEngine::Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
   counters_.Increment(Counter::kRxTcp);
   // The address the segment was sent to is the connection's: with several addresses on the
   // interface, a connection answers from the one the peer chose.
-  const FourTuple tuple{.local_address = destination,
-                        .remote_address = source,
-                        .local_port = segment->dst_port(),
-                        .remote_port = segment->src_port()};
-  const std::uint8_t flags = segment->flags();
-
-  if (const std::uint32_t index = connections_.Find(tuple);
-      index != DemuxTable<FourTuple>::kNotFound) {
+  const auto tuple = TupleOf(source, destination, bytes);
+  if (const std::uint32_t index = DemuxFor(tuple).Find(tuple);
+      index != std::remove_cvref_t<decltype(DemuxFor(tuple))>::kNotFound) {
     Tcb& tcb = slab_.At(index);
     if (tcb.state == State::kSynSent) {
       IngestSynSent(tcb, *segment, *options);
@@ -78,27 +94,33 @@ void TcpEngine::Ingest(wire::Ipv4Address source, wire::Ipv4Address destination,
     }
     return;
   }
-  if (const auto it = listeners_.find(segment->dst_port()); it != listeners_.end()) {
+  IngestWithoutConnection(tuple, *segment, *options);
+}
+
+void TcpEngine::IngestWithoutConnection(const AnyFourTuple& tuple, const wire::TcpView& segment,
+                                        const wire::TcpOptions& options) {
+  const std::uint8_t flags = segment.flags();
+  if (const auto it = listeners_.find(segment.dst_port()); it != listeners_.end()) {
     // RFC 9293 3.10.7.2 (LISTEN): RST is ignored, an ACK gets a RST, a SYN opens.
     if (Has(flags, wire::TcpFlags::kRst)) {
       counters_.Increment(Counter::kDropTcpNoConnection);
     } else if (Has(flags, wire::TcpFlags::kAck)) {
-      if (!Has(flags, wire::TcpFlags::kSyn) && AcceptSynCookie(it->second, tuple, *segment)) {
+      if (!Has(flags, wire::TcpFlags::kSyn) && AcceptSynCookie(it->second, tuple, segment)) {
         return;
       }
       counters_.Increment(Counter::kDropTcpNoConnection);
-      SendReset(tuple, Seq(segment->ack()), std::nullopt);
+      SendReset(tuple, Seq(segment.ack()), std::nullopt);
     } else if (Has(flags, wire::TcpFlags::kSyn)) {
-      IngestListen(it->second, tuple, *segment, *options);
+      IngestListen(it->second, tuple, segment, options);
     } else {
       counters_.Increment(Counter::kDropTcpNoConnection);
     }
     return;
   }
-  IngestNoConnection(tuple, *segment, static_cast<std::uint32_t>(segment->payload().size()));
+  IngestNoConnection(tuple, segment, static_cast<std::uint32_t>(segment.payload().size()));
 }
 
-void TcpEngine::IngestNoConnection(const FourTuple& tuple, const wire::TcpView& segment,
+void TcpEngine::IngestNoConnection(const AnyFourTuple& tuple, const wire::TcpView& segment,
                                    std::uint32_t payload_len) {
   // RFC 9293 3.10.7.1 (CLOSED): anything but a RST is answered with a RST.
   counters_.Increment(Counter::kDropTcpNoConnection);
@@ -116,7 +138,7 @@ void TcpEngine::IngestNoConnection(const FourTuple& tuple, const wire::TcpView& 
 void TcpEngine::ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options) {
   // RFC 9293 3.7.1: without an MSS option the peer takes 536; never more than our own MTU allows.
   const std::uint32_t peer_mss =
-      std::clamp<std::uint32_t>(options.mss.value_or(536), 64, InitialMss());
+      std::clamp<std::uint32_t>(options.mss.value_or(536), 64, InitialMss(tcb.ipv6));
   // With timestamps every segment carries 12 bytes of options, which the peer's MSS counts
   // against the payload (RFC 9293 3.7.1, RFC 6691): a full segment carries that much less data.
   const std::uint32_t option_space =
@@ -140,9 +162,7 @@ void TcpEngine::ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options) {
   tcb.timestamps_ok = config_.timestamps && options.timestamps.has_value();
   tcb.sender.set_timestamps(tcb.timestamps_ok);
   if (tcb.timestamps_ok) {
-    tcb.timestamps.Start(timestamp_offsets_.Offset(tcb.tuple.local_address.value(),
-                                                   tcb.tuple.remote_address.value()),
-                         options.timestamps->value, Now());
+    tcb.timestamps.Start(TimestampOffsetOf(tcb), options.timestamps->value, Now());
   }
 }
 
@@ -153,7 +173,7 @@ void TcpEngine::IngestSynSent(Tcb& tcb, const wire::TcpView& segment,
   const Seq ack(segment.ack());
   if (Has(flags, wire::TcpFlags::kAck) && (ack <= tcb.sender.iss() || ack > tcb.sender.snd_max())) {
     counters_.Increment(Counter::kDropTcpBadAck);
-    if (!Has(flags, wire::TcpFlags::kRst)) SendReset(tcb.tuple, ack, std::nullopt);
+    if (!Has(flags, wire::TcpFlags::kRst)) SendReset(TupleOf(tcb), ack, std::nullopt);
     return;
   }
   if (Has(flags, wire::TcpFlags::kRst)) {
@@ -344,7 +364,7 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
   if (tcb.state == State::kSynReceived) {
     if (!(sender.snd_una() < ack && ack <= sender.snd_max())) {
       counters_.Increment(Counter::kDropTcpBadAck);
-      SendReset(tcb.tuple, ack, std::nullopt);
+      SendReset(TupleOf(tcb), ack, std::nullopt);
       return false;
     }
     if (tcb.passive_open && tcb.listener_port != 0) {
@@ -471,7 +491,7 @@ bool TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> pay
       SendAck(tcb);
       return true;
     }
-    const TextResult result = tcb.receiver.Insert(seq, payload, &ring_pool_, InitialMss());
+    const TextResult result = tcb.receiver.Insert(seq, payload, &ring_pool_, InitialMss(tcb.ipv6));
     AccountBuffers(tcb);
     trimmed = result.trimmed;
     if (trimmed > 0) counters_.Increment(Counter::kTcpBytesBeyondWindow, trimmed);

@@ -17,16 +17,18 @@ void PutBigEndian(Unsigned value, std::uint8_t* out, std::size_t* position) {
 
 }  // namespace
 
-Seq IsnGenerator::Generate(std::uint32_t local_ip, std::uint16_t local_port,
-                           std::uint32_t remote_ip, std::uint16_t remote_port,
+Seq IsnGenerator::Generate(const wire::Ipv6Address& local_address, std::uint16_t local_port,
+                           const wire::Ipv6Address& remote_address, std::uint16_t remote_port,
                            Duration since_origin) const {
   // F(localip, localport, remoteip, remoteport, secretkey) of RFC 6528 3, with SipHash-2-4 as the
   // pseudorandom function (the RFC suggests a cryptographic hash; any keyed PRF meets its need).
-  std::array<std::uint8_t, 12> tuple;
+  std::array<std::uint8_t, 36> tuple;
   std::size_t position = 0;
-  PutBigEndian(local_ip, tuple.data(), &position);
+  local_address.ToBytes(&tuple[position]);
+  position += wire::Ipv6Address::kLength;
   PutBigEndian(local_port, tuple.data(), &position);
-  PutBigEndian(remote_ip, tuple.data(), &position);
+  remote_address.ToBytes(&tuple[position]);
+  position += wire::Ipv6Address::kLength;
   PutBigEndian(remote_port, tuple.data(), &position);
   const auto hash = static_cast<std::uint32_t>(SipHash24(secret_, tuple));
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "stack/tcp/seq.h"
+#include "stack/wire/ipv6_address.h"
 
 namespace tapstack::tcp {
 
@@ -24,13 +25,15 @@ class IsnGenerator {
   // stack is created), and not disclosed.
   explicit IsnGenerator(std::array<std::uint8_t, 16> secret) : secret_(secret) {}
 
-  // The ISN for a connection from local_ip:local_port to remote_ip:remote_port, `since_origin`
-  // after the stack's time origin (any fixed point, e.g. stack creation; never negative).
-  // Addresses and ports are numeric values in host order (10.0.0.1 is 0x0a000001). Returns
-  // M + F, with M = since_origin / 4 us truncated to 32 bits and F the low 32 bits of SipHash-2-4
-  // of the 4-tuple in network byte order under the secret.
-  Seq Generate(std::uint32_t local_ip, std::uint16_t local_port, std::uint32_t remote_ip,
-               std::uint16_t remote_port, Duration since_origin) const;
+  // The ISN for a connection from local_address:local_port to remote_address:remote_port,
+  // `since_origin` after the stack's time origin (any fixed point, e.g. stack creation; never
+  // negative). An IPv4 connection passes its addresses IPv4-mapped (wire::Ipv4MappedAddress), so
+  // one function serves both families. Returns M + F, with M = since_origin / 4 us truncated to 32
+  // bits and F the low 32 bits of SipHash-2-4 under the secret of the 4-tuple in network byte
+  // order (addresses 16 bytes each, ports 2).
+  Seq Generate(const wire::Ipv6Address& local_address, std::uint16_t local_port,
+               const wire::Ipv6Address& remote_address, std::uint16_t remote_port,
+               Duration since_origin) const;
 
  private:
   std::array<std::uint8_t, 16> secret_;

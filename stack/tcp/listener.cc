@@ -10,9 +10,13 @@ namespace tapstack::tcp {
 
 namespace {
 
-SynCookieTuple CookieTupleOf(const FourTuple& tuple) {
-  return SynCookieTuple{tuple.local_address.value(), tuple.local_port, tuple.remote_address.value(),
-                        tuple.remote_port};
+SynCookieTuple CookieTupleOf(const AnyFourTuple& tuple) {
+  return std::visit(
+      [](const auto& t) {
+        return SynCookieTuple{HashInput(t.local_address), t.local_port, HashInput(t.remote_address),
+                              t.remote_port};
+      },
+      tuple);
 }
 
 }  // namespace
@@ -45,7 +49,7 @@ std::optional<ConnectionId> TcpEngine::Accept(std::uint16_t port) {
   return id;
 }
 
-void TcpEngine::IngestListen(Listener& listener, const FourTuple& tuple,
+void TcpEngine::IngestListen(Listener& listener, const AnyFourTuple& tuple,
                              const wire::TcpView& segment, const wire::TcpOptions& options) {
   // RFC 9293 3.10.7.2, third check: a SYN creates a connection in SYN-RECEIVED, within limits.
   if (listener.full()) {
@@ -53,7 +57,7 @@ void TcpEngine::IngestListen(Listener& listener, const FourTuple& tuple,
     counters_.Increment(Counter::kDropTcpAcceptQueueFull);
     return;
   }
-  if (connections_.size() >= config_.max_connections) {
+  if (connection_count() >= config_.max_connections) {
     counters_.Increment(Counter::kTcpRefusedConnectionLimit);
     SendReset(tuple, Seq(0), Seq(segment.seq()) + 1);
     return;
@@ -82,11 +86,11 @@ void TcpEngine::IngestListen(Listener& listener, const FourTuple& tuple,
   ArmRetransmitTimer(tcb);
 }
 
-void TcpEngine::SendSynCookie(const FourTuple& tuple, const wire::TcpView& segment,
+void TcpEngine::SendSynCookie(const AnyFourTuple& tuple, const wire::TcpView& segment,
                               const wire::TcpOptions& options) {
   wire::TcpRepr syn_ack;
-  syn_ack.src_port = tuple.local_port;
-  syn_ack.dst_port = tuple.remote_port;
+  syn_ack.src_port = segment.dst_port();
+  syn_ack.dst_port = segment.src_port();
   syn_ack.seq = syn_cookies_.Make(CookieTupleOf(tuple), segment.seq(), options.mss,
                                   options.window_scale, Now());
   syn_ack.ack = segment.seq() + 1;
@@ -95,7 +99,7 @@ void TcpEngine::SendSynCookie(const FourTuple& tuple, const wire::TcpView& segme
   // scaling only when the client offered it (RFC 7323 2.2).
   const std::size_t receive_buffer = config_.defaults.receive_buffer;
   syn_ack.window = static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer, 0xffff));
-  syn_ack.options.mss = static_cast<std::uint16_t>(InitialMss());
+  syn_ack.options.mss = static_cast<std::uint16_t>(InitialMss(tuple));
   if (options.window_scale) syn_ack.options.window_scale = ReceiveWindowScale(receive_buffer);
   // No SACK-permitted, even to a client that offered it: the cookie has no bit left to remember
   // the offer (syn_cookie.h), so the connection rebuilt from the ACK could not know whether SACK
@@ -105,7 +109,7 @@ void TcpEngine::SendSynCookie(const FourTuple& tuple, const wire::TcpView& segme
   last_syn_cookie_sent_ = Now();
 }
 
-bool TcpEngine::AcceptSynCookie(Listener& listener, const FourTuple& tuple,
+bool TcpEngine::AcceptSynCookie(Listener& listener, const AnyFourTuple& tuple,
                                 const wire::TcpView& segment) {
   // Like Linux, only while cookies are in use: otherwise no ACK can be a cookie's, and checking
   // would only give a blind attacker guesses for free.
@@ -126,7 +130,7 @@ bool TcpEngine::AcceptSynCookie(Listener& listener, const FourTuple& tuple,
     counters_.Increment(Counter::kDropTcpAcceptQueueFull);
     return true;
   }
-  if (connections_.size() >= config_.max_connections) {
+  if (connection_count() >= config_.max_connections) {
     counters_.Increment(Counter::kTcpRefusedConnectionLimit);
     SendReset(tuple, Seq(segment.ack()), std::nullopt);
     return true;
@@ -137,7 +141,7 @@ bool TcpEngine::AcceptSynCookie(Listener& listener, const FourTuple& tuple,
   tcb.listener_port = listener.port;
   tcb.receiver.Start(client_isn);
   tcb.sender.StartAcknowledged(cookie);
-  tcb.sender.ApplyPeerSyn(std::clamp<std::uint32_t>(syn->mss, 64, InitialMss()),
+  tcb.sender.ApplyPeerSyn(std::clamp<std::uint32_t>(syn->mss, 64, InitialMss(tuple)),
                           syn->window_scale.value_or(0));
   if (syn->window_scale) {
     tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options->receive_buffer));

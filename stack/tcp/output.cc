@@ -39,7 +39,7 @@ void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
   const bool syn = (flags & wire::TcpFlags::kSyn) != 0;
   segment.window = syn ? receiver.SynWindowField() : receiver.WindowField();
   if (with_syn_options) {
-    segment.options.mss = static_cast<std::uint16_t>(InitialMss());
+    segment.options.mss = static_cast<std::uint16_t>(InitialMss(tcb.ipv6));
     // Offer scaling on an active open; on a passive one only echo the peer's offer.
     if (!tcb.passive_open || tcb.sender.window_shift() != 0 || receiver.window_shift() != 0) {
       segment.options.window_scale = receiver.window_shift();
@@ -57,14 +57,12 @@ void TcpEngine::SendSegment(Tcb& tcb, Seq seq, std::uint8_t flags,
         .echo_reply = (flags & wire::TcpFlags::kAck) ? tcb.timestamps.ts_recent() : 0};
   } else if (with_syn_options && !tcb.passive_open && config_.timestamps) {
     segment.options.timestamps = wire::TcpOptions::Timestamps{
-        .value = TimestampValue(Now(), timestamp_offsets_.Offset(tcb.tuple.local_address.value(),
-                                                                 tcb.tuple.remote_address.value())),
-        .echo_reply = 0};
+        .value = TimestampValue(Now(), TimestampOffsetOf(tcb)), .echo_reply = 0};
   }
   if (!with_syn_options && (flags & wire::TcpFlags::kAck) && receiver.sack_permitted()) {
     AddSackBlocks(tcb, segment);
   }
-  Transmit(tcb.tuple, segment);
+  Transmit(tcb, segment);
   if (flags & wire::TcpFlags::kAck) {
     if (tcb.timestamps_ok) tcb.timestamps.OnAckSent(receiver.rcv_nxt());
     // Every ACK we send carries RCV.NXT and our window: a pending delayed ACK is now redundant,
@@ -136,10 +134,14 @@ void TcpEngine::SendRateLimitedAck(Tcb& tcb, bool is_keepalive_probe) {
   }
 }
 
-void TcpEngine::SendReset(const FourTuple& tuple, Seq seq, std::optional<Seq> ack) {
+void TcpEngine::SendReset(const AnyFourTuple& tuple, Seq seq, std::optional<Seq> ack) {
   wire::TcpRepr segment;
-  segment.src_port = tuple.local_port;
-  segment.dst_port = tuple.remote_port;
+  std::visit(
+      [&](const auto& t) {
+        segment.src_port = t.local_port;
+        segment.dst_port = t.remote_port;
+      },
+      tuple);
   segment.seq = seq.value();
   segment.flags = wire::TcpFlags::kRst;
   if (ack) {
@@ -150,7 +152,19 @@ void TcpEngine::SendReset(const FourTuple& tuple, Seq seq, std::optional<Seq> ac
   counters_.Increment(Counter::kTcpResetsSent);
 }
 
-void TcpEngine::Transmit(const FourTuple& tuple, const wire::TcpRepr& segment) {
+void TcpEngine::Transmit(const Tcb& tcb, const wire::TcpRepr& segment) {
+  if (!tcb.ipv6) [[likely]] {
+    TransmitOver(tcb.tuple, segment);
+  } else {
+    TransmitOver(ipv6_tuples_.at(ConnectionSlab::IndexOf(tcb)), segment);
+  }
+}
+
+void TcpEngine::Transmit(const AnyFourTuple& tuple, const wire::TcpRepr& segment) {
+  std::visit([&](const auto& t) { TransmitOver(t, segment); }, tuple);
+}
+
+void TcpEngine::TransmitOver(const FourTuple& tuple, const wire::TcpRepr& segment) {
   // Written in place into the outgoing frame: the payload is copied once, by WriteTcp, from
   // wherever it lies (for data, the send buffer itself).
   const std::size_t length = wire::TcpHeaderLen(segment.options) + segment.payload_size();
@@ -158,6 +172,18 @@ void TcpEngine::Transmit(const FourTuple& tuple, const wire::TcpRepr& segment) {
            [&](std::span<std::uint8_t> out) {
              return wire::WriteTcp(segment, tuple.local_address, tuple.remote_address, out);
            });
+  counters_.Increment(Counter::kTxTcpSegments);
+}
+
+void TcpEngine::TransmitOver(const Ipv6FourTuple& tuple, const wire::TcpRepr& segment) {
+  // Only a connection, or an answer to a segment that came over IPv6, gets here: either needs the
+  // IPv6 layer, which set_ipv6_output gave.
+  const std::size_t length = wire::TcpHeaderLen(segment.options) + segment.payload_size();
+  ipv6_output_->Send(tuple.local_address, tuple.remote_address, wire::IpProtocol::kTcp, length,
+                     [&](std::span<std::uint8_t> out) {
+                       return wire::WriteTcp(segment, tuple.local_address, tuple.remote_address,
+                                             out);
+                     });
   counters_.Increment(Counter::kTxTcpSegments);
 }
 

@@ -25,11 +25,13 @@ std::uint64_t CounterAt(SynCookies::Duration since_origin) {
 
 std::uint32_t SynCookies::Authenticator(const SynCookieTuple& tuple, std::uint32_t client_isn,
                                         std::uint64_t counter) const {
-  std::array<std::uint8_t, 24> input;
+  std::array<std::uint8_t, 48> input;
   std::size_t position = 0;
-  PutBigEndian(tuple.local_address, input.data(), &position);
+  tuple.local_address.ToBytes(&input[position]);
+  position += wire::Ipv6Address::kLength;
   PutBigEndian(tuple.local_port, input.data(), &position);
-  PutBigEndian(tuple.remote_address, input.data(), &position);
+  tuple.remote_address.ToBytes(&input[position]);
+  position += wire::Ipv6Address::kLength;
   PutBigEndian(tuple.remote_port, input.data(), &position);
   PutBigEndian(client_isn, input.data(), &position);
   PutBigEndian(counter, input.data(), &position);

@@ -26,6 +26,7 @@
 #include <optional>
 
 #include "stack/tcp/siphash.h"
+#include "stack/wire/ipv6_address.h"
 
 namespace tapstack::tcp {
 
@@ -36,11 +37,12 @@ struct SynCookieSyn {
   friend bool operator==(const SynCookieSyn&, const SynCookieSyn&) = default;
 };
 
-// The connection the cookie belongs to, addresses and ports as numbers in host order.
+// The connection the cookie belongs to. IPv4 addresses are IPv4-mapped (wire::Ipv4MappedAddress),
+// so one cookie scheme serves both families.
 struct SynCookieTuple {
-  std::uint32_t local_address = 0;
+  wire::Ipv6Address local_address;
   std::uint16_t local_port = 0;
-  std::uint32_t remote_address = 0;
+  wire::Ipv6Address remote_address;
   std::uint16_t remote_port = 0;
 };
 

@@ -3,6 +3,7 @@
 #define TAPSTACK_STACK_TCP_TCB_H_
 
 #include <cstdint>
+#include <variant>
 
 #include "stack/tcp/receiver.h"
 #include "stack/tcp/rto.h"
@@ -11,14 +12,15 @@
 #include "stack/tcp/tcp_types.h"
 #include "stack/tcp/timestamps.h"
 #include "stack/wire/bytes.h"
+#include "stack/wire/ipv6_address.h"
 #include "timers/timer.h"
 
 namespace tapstack::tcp {
 
 class TcpEngine;
 
-// The demux key. One interface means one local address, but it is kept for clarity and so that
-// more addresses can come later without changing the table.
+// The demux key of an IPv4 connection. The interface may have several addresses, and a connection
+// answers from the one its peer chose, so the local address is part of the key.
 // Addresses first, then ports: 12 bytes without padding (the demux table stores it).
 struct FourTuple {
   wire::Ipv4Address local_address;
@@ -31,6 +33,33 @@ struct FourTuple {
     return H::combine(std::move(h), t.local_address, t.local_port, t.remote_address, t.remote_port);
   }
 };
+
+// The demux key of an IPv6 connection: 36 bytes, so its table has entries of a cache line each
+// (demux_table.h). An IPv6 connection keeps this beside it, in the engine, rather than in its Tcb:
+// an IPv4 connection does not pay for addresses four times as long (the IPv6 memory figures are
+// in docs/benchmarks.md).
+struct Ipv6FourTuple {
+  wire::Ipv6Address local_address;
+  wire::Ipv6Address remote_address;
+  std::uint16_t local_port = 0;
+  std::uint16_t remote_port = 0;
+  friend bool operator==(const Ipv6FourTuple&, const Ipv6FourTuple&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const Ipv6FourTuple& t) {
+    return H::combine(std::move(h), t.local_address, t.local_port, t.remote_address, t.remote_port);
+  }
+};
+
+// The keyed hashes over a connection's addresses (ISNs, SYN cookies, timestamp offsets) take IPv6
+// addresses; an IPv4 address enters IPv4-mapped (RFC 4291 2.5.5.2).
+inline wire::Ipv6Address HashInput(wire::Ipv4Address address) {
+  return wire::Ipv4MappedAddress(address);
+}
+inline const wire::Ipv6Address& HashInput(const wire::Ipv6Address& address) { return address; }
+
+// A connection's addresses and ports in either family: what the paths that may run before a
+// connection exists (listeners, resets, SYN cookies, ISNs) name it by.
+using AnyFourTuple = std::variant<FourTuple, Ipv6FourTuple>;
 
 // A connection (RFC 9293 3.3.1, the transmission control block): the sender and the receiver it
 // composes, the state machine, keepalive, the user timeout and TIME-WAIT. The engine drives it;
@@ -51,7 +80,9 @@ struct Tcb {
   //
   // Line 0: what the demux, every segment and every keepalive expiry read first.
   TcpEngine* engine;
-  FourTuple tuple;  // the demux key (TcpEngine::connections_ holds a copy)
+  // The demux key of an IPv4 connection (TcpEngine::connections_ holds a copy). An IPv6
+  // connection has its ports here and its addresses zero; its key is in the engine (`ipv6`).
+  FourTuple tuple;
   State state = State::kClosed;
   bool app_closed = false;  // Close() called: the handle is released, no events are delivered
   bool peer_closed_signalled = false;
@@ -96,6 +127,9 @@ struct Tcb {
   Duration unacknowledged_since{};
   Duration last_invalid_ack{};  // rate limit for challenge ACKs and probe answers
   std::uint16_t listener_port = 0;
+  // The connection runs over IPv6: its addresses are in TcpEngine::ipv6_tuples_. Read when a
+  // segment goes out, on a line that sending touches anyway (the send timer ends in it).
+  bool ipv6 = false;
   // RFC 7323 (valid while timestamps_ok). Every segment reads it, but a connection without
   // timestamps never does, so it sits in the last line rather than among the hot fields.
   TimestampState timestamps;

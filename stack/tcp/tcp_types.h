@@ -16,6 +16,7 @@
 #include "stack/result.h"
 #include "stack/tcp/rto.h"
 #include "stack/wire/bytes.h"
+#include "stack/wire/ip_address.h"
 
 namespace tapstack::tcp {
 
@@ -214,7 +215,7 @@ struct IoResult {
 // A snapshot of one connection's state, for tests, `--stats` and the demo.
 struct ConnectionInfo {
   State state;
-  wire::Ipv4Address local_address, remote_address;
+  wire::IpAddress local_address, remote_address;  // of either family
   std::uint16_t local_port, remote_port;
   std::uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt;
   std::uint32_t snd_wnd, rcv_wnd, cwnd, mss;

@@ -17,12 +17,11 @@ bool Before(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>
 
 }  // namespace
 
-std::uint32_t TimestampOffsets::Offset(std::uint32_t local_ip, std::uint32_t remote_ip) const {
-  std::array<std::uint8_t, 8> addresses;
-  for (std::size_t i = 0; i < 4; ++i) {
-    addresses[i] = static_cast<std::uint8_t>(local_ip >> (24 - 8 * i));
-    addresses[4 + i] = static_cast<std::uint8_t>(remote_ip >> (24 - 8 * i));
-  }
+std::uint32_t TimestampOffsets::Offset(const wire::Ipv6Address& local_address,
+                                       const wire::Ipv6Address& remote_address) const {
+  std::array<std::uint8_t, 2 * wire::Ipv6Address::kLength> addresses;
+  local_address.ToBytes(&addresses[0]);
+  remote_address.ToBytes(&addresses[wire::Ipv6Address::kLength]);
   return static_cast<std::uint32_t>(SipHash24(secret_, addresses));
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "stack/tcp/seq.h"
+#include "stack/wire/ipv6_address.h"
 
 namespace tapstack::tcp {
 
@@ -40,8 +41,9 @@ inline std::uint32_t TimestampValue(Duration now, std::uint32_t offset) {
 class TimestampOffsets {
  public:
   explicit TimestampOffsets(std::array<std::uint8_t, 16> secret) : secret_(secret) {}
-  // Addresses are numeric values in host order, as for IsnGenerator.
-  std::uint32_t Offset(std::uint32_t local_ip, std::uint32_t remote_ip) const;
+  // IPv4 addresses are passed IPv4-mapped, as to IsnGenerator.
+  std::uint32_t Offset(const wire::Ipv6Address& local_address,
+                       const wire::Ipv6Address& remote_address) const;
 
  private:
   std::array<std::uint8_t, 16> secret_;

@@ -112,6 +112,15 @@ class Ipv6Address {
 
 std::ostream& operator<<(std::ostream& out, const Ipv6Address& address);
 
+// The IPv4-mapped IPv6 address of `address` (RFC 4291 2.5.5.2): ::ffff:a.b.c.d. The stack uses it
+// where one function serves both families, such as the keyed hashes over a connection's addresses.
+constexpr Ipv6Address Ipv4MappedAddress(Ipv4Address address) {
+  Ipv6Address::Octets octets{};
+  octets[10] = octets[11] = 0xff;
+  StoreBe32(&octets[12], address.value());
+  return Ipv6Address(octets);
+}
+
 // The solicited-node multicast address of `address` (RFC 4291 2.7.1): ff02::1:ff00:0/104 with
 // the address's low 24 bits. Neighbor solicitations for an address go to it (RFC 4861 7.2.2), so
 // a node listens on the one of each of its addresses.

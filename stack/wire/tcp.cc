@@ -45,12 +45,13 @@ std::size_t TcpHeaderLen(const TcpOptions& options) {
   return kTcpMinHeaderLen + TcpOptionsLen(options);  // TcpOptionsLen is a multiple of 4
 }
 
-std::size_t WriteTcp(const TcpRepr& repr, Ipv4Address src, Ipv4Address dst,
-                     std::span<std::uint8_t> out) {
+namespace {
+
+// WriteTcp for either family: `pseudo_header` holds the sum of the family's pseudo-header.
+std::size_t WriteTcpWithPseudoHeader(const TcpRepr& repr, std::size_t segment_len,
+                                     ChecksumAccumulator checksum, std::span<std::uint8_t> out) {
   const std::size_t options_len = TcpOptionsLen(repr.options);
   const std::size_t header_len = kTcpMinHeaderLen + options_len;
-  const std::size_t segment_len = header_len + repr.payload_size();
-  if (header_len > kTcpMaxHeaderLen || segment_len > 0xffff || out.size() < segment_len) return 0;
   if (WriteTcpOptions(repr.options, out.subspan(kTcpMinHeaderLen)) != options_len) return 0;
   StoreBe16(&out[0], repr.src_port);
   StoreBe16(&out[2], repr.dst_port);
@@ -63,14 +64,41 @@ std::size_t WriteTcp(const TcpRepr& repr, Ipv4Address src, Ipv4Address dst,
   StoreBe16(&out[18], repr.urgent_pointer);
   // Summed in stream order: the header as it stands (checksum field zero), then the payload, which
   // is copied and summed in the same pass because it may be cold (the send buffer).
-  ChecksumAccumulator checksum;
-  AddIpv4PseudoHeader(checksum, src, dst, IpProtocol::kTcp,
-                      static_cast<std::uint16_t>(segment_len));
   checksum.Add(out.first(header_len));
   checksum.CopyAndAdd(repr.payload, out.subspan(header_len));
   checksum.CopyAndAdd(repr.payload_continued, out.subspan(header_len + repr.payload.size()));
   StoreBe16(&out[16], checksum.Finish());
   return segment_len;
+}
+
+// The segment's length when it fits both a TCP header and `out`, 0 otherwise.
+std::size_t SegmentLength(const TcpRepr& repr, std::span<std::uint8_t> out) {
+  const std::size_t header_len = TcpHeaderLen(repr.options);
+  const std::size_t segment_len = header_len + repr.payload_size();
+  if (header_len > kTcpMaxHeaderLen || segment_len > 0xffff || out.size() < segment_len) return 0;
+  return segment_len;
+}
+
+}  // namespace
+
+std::size_t WriteTcp(const TcpRepr& repr, Ipv4Address src, Ipv4Address dst,
+                     std::span<std::uint8_t> out) {
+  const std::size_t segment_len = SegmentLength(repr, out);
+  if (segment_len == 0) return 0;
+  ChecksumAccumulator checksum;
+  AddIpv4PseudoHeader(checksum, src, dst, IpProtocol::kTcp,
+                      static_cast<std::uint16_t>(segment_len));
+  return WriteTcpWithPseudoHeader(repr, segment_len, checksum, out);
+}
+
+std::size_t WriteTcp(const TcpRepr& repr, const Ipv6Address& src, const Ipv6Address& dst,
+                     std::span<std::uint8_t> out) {
+  const std::size_t segment_len = SegmentLength(repr, out);
+  if (segment_len == 0) return 0;
+  ChecksumAccumulator checksum;
+  AddIpv6PseudoHeader(checksum, src, dst, IpProtocol::kTcp,
+                      static_cast<std::uint32_t>(segment_len));
+  return WriteTcpWithPseudoHeader(repr, segment_len, checksum, out);
 }
 
 }  // namespace tapstack::wire

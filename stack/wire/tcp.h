@@ -105,6 +105,9 @@ std::size_t TcpHeaderLen(const TcpOptions& options);
 // WriteTcpOptions), or the segment would exceed 65535 bytes. The payload may not overlap `out`.
 std::size_t WriteTcp(const TcpRepr& repr, Ipv4Address src, Ipv4Address dst,
                      std::span<std::uint8_t> out);
+// The same over the IPv6 pseudo-header (RFC 8200 8.1).
+std::size_t WriteTcp(const TcpRepr& repr, const Ipv6Address& src, const Ipv6Address& dst,
+                     std::span<std::uint8_t> out);
 
 }  // namespace tapstack::wire
 

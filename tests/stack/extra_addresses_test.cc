@@ -90,7 +90,8 @@ TEST_F(ExtraAddressesTest, AConnectionToAnExtraAddressIsAnsweredFromIt) {
   EXPECT_EQ(a().Info(*to_extra)->remote_address, kExtraB);
   // B's side of each: its local address is the one A dialled (the accept order follows the SYNs').
   std::vector<wire::Ipv4Address> b_locals;
-  for (const tcp::ConnectionId id : accepted_) b_locals.push_back(b().Info(id)->local_address);
+  for (const tcp::ConnectionId id : accepted_)
+    b_locals.push_back(b().Info(id)->local_address.ipv4());
   EXPECT_EQ(b_locals, (std::vector{kExtraB, tap::StackPair::kAddressB}));
   EXPECT_EQ(Echo(*to_extra, accepted_[0], "to the extra address"), "to the extra address");
   EXPECT_EQ(b().counters()[Counter::kDropTcpBadChecksum], 0u);

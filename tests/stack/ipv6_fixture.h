@@ -82,6 +82,13 @@ class Ipv6StackTest : public ::testing::Test {
   bool Ping(const wire::Ipv6Address& destination, std::uint16_t seq = 1) {
     return stack_->SendEchoRequest(destination, 7, seq, {}, now_);
   }
+  // Resolves kPeerGlobal (a ping and the peer's advertisement) and forgets what was sent, so that
+  // a test's answers go out at once and are all it sees.
+  void ResolvePeer() {
+    ASSERT_TRUE(Ping(kPeerGlobal));
+    PeerAdvertises();
+    sent_.clear();
+  }
 
   timers::TimePoint now_ = kIpv6Start;
   std::vector<Bytes> sent_;

@@ -21,9 +21,7 @@ class Ipv6InputTest : public Ipv6StackTest {
   // The peer's address is known, so answers go out at once.
   void SetUp() override {
     Ipv6StackTest::SetUp();
-    ASSERT_TRUE(Ping(kPeerGlobal));
-    PeerAdvertises();
-    sent_.clear();
+    ResolvePeer();
   }
   Bytes Echo(const wire::Ipv6Address& dst, std::uint16_t seq = 1) {
     return EchoV6(wire::Icmpv6Type::kEchoRequest, kPeerGlobal, dst, 0x4242, seq, {'h', 'i'});

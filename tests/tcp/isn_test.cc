@@ -18,13 +18,26 @@ using std::chrono::seconds;
 
 constexpr std::array<std::uint8_t, 16> kSecret = {0x3b, 0x51, 0xf0, 0x2d, 0x11, 0x22, 0x33, 0x44,
                                                   0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc};
-constexpr std::uint32_t kLocalIp = 0x0a000001;   // 10.0.0.1
-constexpr std::uint32_t kRemoteIp = 0x0a000002;  // 10.0.0.2
+// IPv4 addresses enter the hash IPv4-mapped (::ffff:10.0.0.1), so one generator serves both
+// families.
+constexpr wire::Ipv6Address kLocalIp = wire::Ipv4MappedAddress(wire::Ipv4Address(10, 0, 0, 1));
+constexpr wire::Ipv6Address kRemoteIp = wire::Ipv4MappedAddress(wire::Ipv4Address(10, 0, 0, 2));
+constexpr wire::Ipv6Address kLocalIpv6 =
+    wire::Ipv6Address::FromGroups({0x2001, 0xdb8, 0, 0, 0, 0, 0, 1});
+
+// `address` with its last octet one higher.
+wire::Ipv6Address Next(wire::Ipv6Address address) {
+  wire::Ipv6Address::Octets octets = address.octets();
+  ++octets[15];
+  return wire::Ipv6Address(octets);
+}
 
 TEST(IsnGeneratorTest, IsTheClockPlusTheKeyedHashOfTheTuple) {
   const IsnGenerator generator(kSecret);
-  // 10.0.0.1:80 -> 10.0.0.2:40000, in network byte order.
-  const std::array<std::uint8_t, 12> tuple = {10, 0, 0, 1, 0, 80, 10, 0, 0, 2, 0x9c, 0x40};
+  // ::ffff:10.0.0.1 port 80 -> ::ffff:10.0.0.2 port 40000, in network byte order.
+  const std::array<std::uint8_t, 36> tuple = {
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1, 0,    80,  //
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2, 0x9c, 0x40};
   const auto hash = static_cast<std::uint32_t>(SipHash24(kSecret, tuple));
   EXPECT_EQ(generator.Generate(kLocalIp, 80, kRemoteIp, 40000, Duration::zero()), Seq(hash));
   EXPECT_EQ(generator.Generate(kLocalIp, 80, kRemoteIp, 40000, microseconds(400)), Seq(hash) + 100);
@@ -44,12 +57,18 @@ TEST(IsnGeneratorTest, EveryFieldOfTheTupleChangesTheIsn) {
   const IsnGenerator generator(kSecret);
   const Duration now = seconds(7);
   const Seq base = generator.Generate(kLocalIp, 80, kRemoteIp, 40000, now);
-  EXPECT_NE(generator.Generate(kLocalIp + 1, 80, kRemoteIp, 40000, now), base);
+  EXPECT_NE(generator.Generate(Next(kLocalIp), 80, kRemoteIp, 40000, now), base);
   EXPECT_NE(generator.Generate(kLocalIp, 81, kRemoteIp, 40000, now), base);
-  EXPECT_NE(generator.Generate(kLocalIp, 80, kRemoteIp + 1, 40000, now), base);
+  EXPECT_NE(generator.Generate(kLocalIp, 80, Next(kRemoteIp), 40000, now), base);
   EXPECT_NE(generator.Generate(kLocalIp, 80, kRemoteIp, 40001, now), base);
   // Swapping the ends is a different connection too.
   EXPECT_NE(generator.Generate(kRemoteIp, 40000, kLocalIp, 80, now), base);
+  // So is an IPv6 address in place of the IPv4 one: every octet of it enters the hash.
+  EXPECT_NE(generator.Generate(kLocalIpv6, 80, kRemoteIp, 40000, now), base);
+  wire::Ipv6Address::Octets high_octet_changed = kLocalIpv6.octets();
+  high_octet_changed[0] ^= 1;
+  EXPECT_NE(generator.Generate(high_octet_changed, 80, kRemoteIp, 40000, now),
+            generator.Generate(kLocalIpv6, 80, kRemoteIp, 40000, now));
 }
 
 TEST(IsnGeneratorTest, DifferentTuplesGiveDifferentIsns) {

@@ -12,7 +12,9 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr SynCookieTuple kTuple{0xc0000202, 80, 0xc6336402, 40000};
+// 192.0.2.2:80 <- 198.51.100.2:40000, IPv4-mapped as the engine passes IPv4 tuples.
+constexpr SynCookieTuple kTuple{wire::Ipv4MappedAddress(wire::Ipv4Address(192, 0, 2, 2)), 80,
+                                wire::Ipv4MappedAddress(wire::Ipv4Address(198, 51, 100, 2)), 40000};
 constexpr std::uint32_t kClientIsn = 0x12345678;
 
 SipHashKey Key(std::uint8_t first) {
@@ -71,7 +73,7 @@ TEST(SynCookies, BoundToTupleClientIsnAndSecret) {
   SynCookieTuple other_port = kTuple;
   other_port.remote_port += 1;
   SynCookieTuple other_address = kTuple;
-  other_address.remote_address += 1;
+  other_address.remote_address = wire::Ipv4MappedAddress(wire::Ipv4Address(198, 51, 100, 3));
   EXPECT_FALSE(cookies.Check(other_port, cookie, kClientIsn, now).has_value());
   EXPECT_FALSE(cookies.Check(other_address, cookie, kClientIsn, now).has_value());
   EXPECT_FALSE(cookies.Check(kTuple, cookie, kClientIsn + 1, now).has_value());

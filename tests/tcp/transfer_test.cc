@@ -87,7 +87,8 @@ struct TransferCase {
   const char* name;
   std::size_t bytes;
   std::optional<std::uint32_t> fixed_iss;
-  bool sack = true;  // TcpConfig::sack on both stacks
+  bool sack = true;   // TcpConfig::sack on both stacks
+  bool ipv6 = false;  // the connection runs over IPv6
 };
 
 class TransferTest : public ::testing::TestWithParam<TransferCase> {};
@@ -107,6 +108,7 @@ TEST_P(TransferTest, BothWaysByteIdenticalOverAFaultyLinkAndCleanClose) {
   options.tcp.sack = GetParam().sack;
   options.faults_a_to_b = Faults(11);
   options.faults_b_to_a = Faults(12);
+  options.ipv6 = GetParam().ipv6;
   StackPair pair(options);
   const std::size_t total = GetParam().bytes;
   BulkEndpoint client(pair.a(), /*send_seed=*/100, total);
@@ -120,8 +122,11 @@ TEST_P(TransferTest, BothWaysByteIdenticalOverAFaultyLinkAndCleanClose) {
     if (e.type == tcp::EventType::kClosed) closed.push_back(e);
   });
   ASSERT_FALSE(pair.b().Listen(5001, 8, pair.now()));
-  tcp::Result<tcp::ConnectionId> id = pair.a().Connect(StackPair::kAddressB, 5001, pair.now());
+  tcp::Result<tcp::ConnectionId> id =
+      GetParam().ipv6 ? pair.a().Connect(StackPair::kIpv6AddressB, 5001, pair.now())
+                      : pair.a().Connect(StackPair::kAddressB, 5001, pair.now());
   ASSERT_TRUE(id.ok());
+  EXPECT_EQ(pair.a().Info(*id)->remote_address.is_ipv6(), GetParam().ipv6);
   client.Attach(*id);
   const bool finished = pair.RunUntil(
       [&] {
@@ -179,7 +184,8 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, TransferTest,
     ::testing::Values(TransferCase{"Bulk64MiB", 64u << 20, std::nullopt},
                       TransferCase{"SequenceWrap", 64u << 20, 0xffff'0000u},
-                      TransferCase{"SackOff", 16u << 20, std::nullopt, /*sack=*/false}),
+                      TransferCase{"SackOff", 16u << 20, std::nullopt, /*sack=*/false},
+                      TransferCase{"Ipv6", 16u << 20, std::nullopt, /*sack=*/true, /*ipv6=*/true}),
     [](const ::testing::TestParamInfo<TransferCase>& info) { return info.param.name; });
 
 }  // namespace

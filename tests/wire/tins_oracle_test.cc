@@ -876,8 +876,8 @@ TEST(TinsOracleTest, NeighborDiscoveryTinsWritesWeRead) {
   }
 }
 
-// TCP over IPv6: our checksum with the IPv6 pseudo-header (AddIpv6PseudoHeader) is the one
-// libtins computes.
+// TCP over IPv6: WriteTcp's checksum over the IPv6 pseudo-header is the one libtins computes,
+// and the one AddIpv6PseudoHeader gives by hand.
 TEST(TinsOracleTest, TcpOverIpv6ChecksumAgrees) {
   Rng rng(18);
   for (int i = 0; i < kIterations; ++i) {
@@ -888,14 +888,16 @@ TEST(TinsOracleTest, TcpOverIpv6ChecksumAgrees) {
     Ipv6Repr ip_repr;
     Bytes frame = EthernetIpv6Frame(rng, IpProtocol::kTcp, tcp_len, &ip_repr);
     std::span<std::uint8_t> tcp = std::span(frame).subspan(kEthernetHeaderLen + kIpv6HeaderLen);
-    ASSERT_EQ(WriteTcp(repr, Ipv4Address(), Ipv4Address(), tcp), tcp_len);
+    ASSERT_EQ(WriteTcp(repr, ip_repr.src, ip_repr.dst, tcp), tcp_len);
+    EXPECT_TRUE(TcpView::Parse(tcp)->checksum_valid(ip_repr.src, ip_repr.dst));
+    const std::uint16_t written = LoadBe16(&tcp[16]);
     StoreBe16(&tcp[16], 0);
     ChecksumAccumulator checksum;
     AddIpv6PseudoHeader(checksum, ip_repr.src, ip_repr.dst, IpProtocol::kTcp,
                         static_cast<std::uint32_t>(tcp_len));
     checksum.Add(tcp);
-    StoreBe16(&tcp[16], checksum.Finish());
-    EXPECT_TRUE(TcpView::Parse(tcp)->checksum_valid(ip_repr.src, ip_repr.dst));
+    EXPECT_EQ(checksum.Finish(), written);
+    StoreBe16(&tcp[16], written);
 
     Tins::EthernetII parsed(frame.data(), static_cast<std::uint32_t>(frame.size()));
     ASSERT_NE(parsed.find_pdu<Tins::TCP>(), nullptr);

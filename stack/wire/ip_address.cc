@@ -1,0 +1,17 @@
+#include "stack/wire/ip_address.h"
+
+#include <ostream>
+
+namespace tapstack::wire {
+
+std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
+  if (const std::optional<Ipv4Address> ipv4 = Ipv4Address::Parse(text)) return IpAddress(*ipv4);
+  if (const std::optional<Ipv6Address> ipv6 = Ipv6Address::Parse(text)) return IpAddress(*ipv6);
+  return std::nullopt;
+}
+
+std::ostream& operator<<(std::ostream& out, const IpAddress& address) {
+  return out << address.ToString();
+}
+
+}  // namespace tapstack::wire
