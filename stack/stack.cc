@@ -248,6 +248,11 @@ tcp::Result<tcp::ConnectionId> Stack::Connect(const wire::Ipv6Address& remote, s
 }
 
 tcp::Result<tcp::ConnectionId> Stack::Connect(const wire::IpAddress& remote, std::uint16_t port,
+                                              timers::TimePoint now) {
+  return Connect(remote, port, tcp_.config().defaults, now);
+}
+
+tcp::Result<tcp::ConnectionId> Stack::Connect(const wire::IpAddress& remote, std::uint16_t port,
                                               const tcp::ConnectionOptions& options,
                                               timers::TimePoint now) {
   if (remote.is_ipv6()) return Connect(remote.ipv6(), port, options, now);

@@ -111,6 +111,8 @@ class Stack {
                                          timers::TimePoint now);
   // Either family, as the address says.
   tcp::Result<tcp::ConnectionId> Connect(const wire::IpAddress& remote, std::uint16_t port,
+                                         timers::TimePoint now);
+  tcp::Result<tcp::ConnectionId> Connect(const wire::IpAddress& remote, std::uint16_t port,
                                          const tcp::ConnectionOptions& options,
                                          timers::TimePoint now);
   // Connect from `local`, one of the interface's addresses (InterfaceConfig::extra_addresses);

@@ -139,6 +139,11 @@ def exchange(sock, args):
     return 0
 
 
+def family_of(host):
+    """The address family of a numeric host: IPv6 when it has a colon."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def run_client(args):
     sock = socket.create_connection((args.host, args.port), timeout=TIMEOUT)
     with sock:
@@ -146,10 +151,9 @@ def run_client(args):
 
 
 def run_server(args):
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", args.port))
-    listener.listen(1)
+    # Both families on one socket (IPV6_V6ONLY off), as a Linux server bound to :: takes them.
+    listener = socket.create_server(("", args.port), family=socket.AF_INET6, backlog=1,
+                                    reuse_port=False, dualstack_ipv6=True)
     listener.settimeout(TIMEOUT)
     report(READY=1)
     sock, address = listener.accept()
@@ -327,13 +331,13 @@ def run_synflood(args):
 
 
 def run_echo(args):
-    listener = socket.socket()
+    listener = socket.socket(family_of(args.host))
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((args.host, args.port))
     listener.listen(1)
     print("listening", flush=True)
     conn, peer = listener.accept()
-    print("accepted %s:%d" % peer, flush=True)
+    print("accepted %s:%d" % peer[:2], flush=True)
     try:
         while True:
             data = conn.recv(65536)
@@ -349,7 +353,7 @@ def run_echo(args):
 
 def run_hello_server(args):
     hold, die = float(args.where[2]), args.where[3]
-    listener = socket.socket()
+    listener = socket.socket(family_of(args.host))
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((args.host, args.port))
     listener.listen(1)

@@ -23,7 +23,10 @@ namespace {
 constexpr char kUsage[] =
     "usage: tapstack nc --addr ADDRESS/PREFIX [options] HOST PORT     connect\n"
     "       tapstack nc -l --addr ADDRESS/PREFIX [options] PORT       listen for one connection\n"
+    "HOST is IPv4 (192.0.2.1) or IPv6 (2001:db8::1); an IPv6 HOST needs an IPv6 --addr beside\n"
+    "the IPv4 one, and with one a listener takes connections of both families\n"
     "options: --tap NAME (tap0) --netns NS --gateway IP --mac MAC --mtu N --pcap FILE\n"
+    "         --dad-transmits N (duplicate address detection probes per IPv6 address; 1)\n"
     "         --ready-file FILE (written once listening or connecting, removed on exit)\n"
     "         --events FILE|- --stats --no-offload --no-delay --user-timeout DURATION\n"
     "         --keepalive IDLE,INTERVAL,COUNT (e.g. 3s,2s,4) --keepalive-byte\n"
@@ -200,13 +203,16 @@ int RunNc(std::span<const std::string_view> raw_args) {
   }
   absl::StatusOr<long long> port = ParseInteger("PORT", positional.back(), 1, 65535);
   if (!port.ok()) return Usage(port.status().message());
-  std::optional<wire::Ipv4Address> host;
+  std::optional<wire::IpAddress> host;
   if (!listen) {
-    host = wire::Ipv4Address::Parse(positional[0]);
-    if (!host) return Usage("HOST: bad IPv4 address '" + positional[0] + "'");
+    host = wire::IpAddress::Parse(positional[0]);
+    if (!host) return Usage("HOST: bad IPv4 or IPv6 address '" + positional[0] + "'");
   }
   absl::StatusOr<RuntimeOptions> options = ParseRuntimeOptions(*args);
   if (!options.ok()) return Usage(options.status().message());
+  if (host && host->is_ipv6() && !options->stack.interface.ipv6.enabled) {
+    return Usage("HOST: an IPv6 host needs an IPv6 --addr");
+  }
   options->offload = !args->Has("--no-offload");
   options->stack.tcp.sack = !args->Has("--no-sack");
   options->stack.tcp.timestamps = !args->Has("--no-timestamps");
@@ -232,6 +238,12 @@ int RunNc(std::span<const std::string_view> raw_args) {
   rt.stack().set_tcp_event_handler([&](const tcp::Event& e) { session.OnEvent(e); });
   rt.stack().set_tcp_trace_handler([&](const tcp::Trace& t) { log->Write(t, rt.Now()); });
 
+  // Our IPv6 addresses are not ours until duplicate address detection has run (RFC 4862 5.4):
+  // the kernel could not reach a listener yet, and a connection would have no source address.
+  if (const absl::Status settled = rt.AwaitIpv6Addresses(); !settled.ok()) {
+    std::fprintf(stderr, "tapstack nc: %s\n", std::string(settled.message()).c_str());
+    return 1;
+  }
   if (listen) {
     if (const std::error_code error =
             rt.stack().Listen(static_cast<std::uint16_t>(*port), 1, rt.Now())) {

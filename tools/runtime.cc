@@ -114,6 +114,11 @@ absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
   if (addresses.empty()) {
     return absl::InvalidArgumentError("--addr IPV4-ADDRESS/PREFIX is required (IPv6 is beside it)");
   }
+  if (auto transmits = args.Get("--dad-transmits")) {
+    absl::StatusOr<long long> value = ParseInteger("--dad-transmits", *transmits, 0, 10);
+    if (!value.ok()) return value.status();
+    options.stack.ndp.dad_transmits = static_cast<int>(*value);
+  }
   const std::string* address = &addresses.front();
   // The prefix is required on the command line: a bare address would be a /32 with nothing
   // on-link, so without --gateway every destination, the peer next to us included, would be
@@ -253,6 +258,22 @@ void StackRuntime::PrintStats(std::FILE* out) const {
 
 std::string StackRuntime::DescribeOffload() const {
   return tap::DescribeOffloadStatus(host_->tap().offload_status());
+}
+
+absl::Status StackRuntime::AwaitIpv6Addresses(std::chrono::seconds limit) {
+  const Ipv6Layer* ipv6 = stack().ipv6();
+  if (ipv6 == nullptr) return absl::OkStatus();
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!ipv6->addresses().settled()) {
+    if (interrupted_) return absl::CancelledError("interrupted");
+    if (std::chrono::steady_clock::now() > deadline) {
+      return absl::DeadlineExceededError("duplicate address detection did not finish");
+    }
+    if (const std::error_code error = loop().RunOnce(std::chrono::milliseconds(100))) {
+      return absl::InternalError(DescribeLoopError(error));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace tapstack::tools

@@ -5,6 +5,7 @@
 #ifndef TAPSTACK_TOOLS_RUNTIME_H_
 #define TAPSTACK_TOOLS_RUNTIME_H_
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -32,8 +33,9 @@ struct RuntimeOptions {
 };
 
 // The options every TAP command shares; `Args` must have been parsed with kRuntimeValued.
-inline const std::set<std::string> kRuntimeValued = {"--tap", "--netns", "--addr", "--gateway",
-                                                     "--mac", "--pcap",  "--mtu",  "--ready-file"};
+inline const std::set<std::string> kRuntimeValued = {
+    "--tap",  "--netns", "--addr",       "--gateway",      "--mac",
+    "--pcap", "--mtu",   "--ready-file", "--dad-transmits"};
 absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args);
 
 class StackRuntime {
@@ -64,6 +66,10 @@ class StackRuntime {
   // A message for an error loop().RunOnce returned. The loop's errors are bare errno values; the
   // device's name is the context they need.
   std::string DescribeLoopError(std::error_code error) const;
+
+  // Runs the loop until duplicate address detection has finished on every IPv6 address (RFC 4862
+  // 5.4: until then no address is ours to use), at most `limit`. Returns at once without IPv6.
+  absl::Status AwaitIpv6Addresses(std::chrono::seconds limit = std::chrono::seconds(15));
 
  private:
   StackRuntime() = default;

@@ -43,7 +43,7 @@ int RunUp(std::span<const std::string_view> raw_args) {
     return 0;
   }
   std::set<std::string> valued = kRuntimeValued;
-  valued.insert({"--ping", "--count", "--interval", "--duration", "--dad-transmits"});
+  valued.insert({"--ping", "--count", "--interval", "--duration"});
   absl::StatusOr<Args> args = Args::Parse(raw_args, valued, {"--stats", "--no-offload"});
   if (!args.ok()) return Usage(args.status().message());
   if (!args->positional().empty()) return Usage("unexpected argument " + args->positional()[0]);
@@ -73,11 +73,6 @@ int RunUp(std::span<const std::string_view> raw_args) {
     absl::StatusOr<long long> value = ParseInteger("--count", *count, 1, 1'000'000);
     if (!value.ok()) return Usage(value.status().message());
     ping_count = *value;
-  }
-  if (auto transmits = args->Get("--dad-transmits")) {
-    absl::StatusOr<long long> value = ParseInteger("--dad-transmits", *transmits, 0, 10);
-    if (!value.ok()) return Usage(value.status().message());
-    options->stack.ndp.dad_transmits = static_cast<int>(*value);
   }
   if (auto interval = args->Get("--interval")) {
     absl::StatusOr<std::chrono::nanoseconds> value = ParseDuration("--interval", *interval);

@@ -150,6 +150,30 @@ const wire::Ipv4Address kPeerAddress = *wire::Ipv4Address::Parse("192.0.2.1");
 const wire::MacAddress kOurMac = *wire::MacAddress::Parse("02:00:00:00:00:02");
 const wire::MacAddress kPeerMac = *wire::MacAddress::Parse("02:00:00:00:00:01");
 
+// The emitted-frame oracle for one TCP segment over either family, checksummed over `src` and
+// `dst`: SACK blocks we generate (RFC 2018 3) only on ACKs, never on a SYN, each a non-empty range
+// of at most one window; a D-SACK block (RFC 2883) lies below the ACK, the others above it. Data
+// and options together stay within `mss`, what the peer could have announced at most.
+template <typename Address>
+void CheckEmittedTcp(std::span<const std::uint8_t> segment, const Address& src, const Address& dst,
+                     std::size_t mss) {
+  const auto tcp = wire::TcpView::Parse(segment);
+  if (!tcp.ok() || !tcp->checksum_valid(src, dst)) std::abort();
+  const wire::Parsed<wire::TcpOptions> options = wire::ParseTcpOptions(tcp->options_bytes());
+  if (!options.ok()) std::abort();
+  for (const wire::TcpOptions::SackBlock& block : options->sacks()) {
+    const std::uint32_t length = block.right - block.left;
+    if ((tcp->flags() & wire::TcpFlags::kSyn) || !(tcp->flags() & wire::TcpFlags::kAck) ||
+        length == 0 || length > (1u << 30)) {
+      std::abort();
+    }
+  }
+  if (tcp->payload().size() + tcp->options_bytes().size() > mss &&
+      !(tcp->flags() & wire::TcpFlags::kSyn)) {
+    std::abort();
+  }
+}
+
 // The emitted-frame oracle: our stack must never send a frame the wire views reject.
 void CheckEmitted(std::span<const std::uint8_t> frame) {
   const auto ethernet = wire::EthernetView::Parse(frame);
@@ -159,9 +183,15 @@ void CheckEmitted(std::span<const std::uint8_t> frame) {
     return;
   }
   if (ethernet->ethertype() == wire::EtherType::kIpv6) {
-    // Over IPv6 the stack sends ICMPv6 only (echo, Neighbor Discovery, errors), checksummed.
+    // Over IPv6 the stack sends TCP (an MSS of 1500 - 60 at most) and ICMPv6 (echo, Neighbor
+    // Discovery, errors), checksummed.
     const auto ip = wire::Ipv6View::Parse(ethernet->payload());
-    if (!ip.ok() || ip->upper_layer_protocol() != wire::IpProtocol::kIcmpv6) std::abort();
+    if (!ip.ok()) std::abort();
+    if (ip->upper_layer_protocol() == wire::IpProtocol::kTcp) {
+      CheckEmittedTcp(ip->upper_layer_payload(), ip->src(), ip->dst(), 1440);
+      return;
+    }
+    if (ip->upper_layer_protocol() != wire::IpProtocol::kIcmpv6) std::abort();
     const auto icmp = wire::Icmpv6View::Parse(ip->upper_layer_payload());
     if (!icmp.ok() || !icmp->checksum_valid(ip->src(), ip->dst())) std::abort();
     if (ip->payload().size() > wire::kIpv6MinMtu - wire::kIpv6HeaderLen &&
@@ -174,24 +204,7 @@ void CheckEmitted(std::span<const std::uint8_t> frame) {
   const auto ip = wire::Ipv4View::Parse(ethernet->payload());
   if (!ip.ok() || !ip->header_checksum_valid()) std::abort();
   if (ip->protocol() == wire::IpProtocol::kTcp) {
-    const auto tcp = wire::TcpView::Parse(ip->payload());
-    if (!tcp.ok() || !tcp->checksum_valid(ip->src(), ip->dst())) std::abort();
-    const wire::Parsed<wire::TcpOptions> options = wire::ParseTcpOptions(tcp->options_bytes());
-    if (!options.ok()) std::abort();
-    // SACK blocks we generate (RFC 2018 3): only on ACKs, never on a SYN, each a non-empty range
-    // of at most one window; a D-SACK block (RFC 2883) lies below the ACK, the others above it.
-    // Data and options together stay within the MSS the peer announced (1460).
-    for (const wire::TcpOptions::SackBlock& block : options->sacks()) {
-      const std::uint32_t length = block.right - block.left;
-      if ((tcp->flags() & wire::TcpFlags::kSyn) || !(tcp->flags() & wire::TcpFlags::kAck) ||
-          length == 0 || length > (1u << 30)) {
-        std::abort();
-      }
-    }
-    if (tcp->payload().size() + tcp->options_bytes().size() > 1460 &&
-        !(tcp->flags() & wire::TcpFlags::kSyn)) {
-      std::abort();
-    }
+    CheckEmittedTcp(ip->payload(), ip->src(), ip->dst(), 1460);
   } else if (ip->protocol() == wire::IpProtocol::kIcmp) {
     const auto icmp = wire::IcmpView::Parse(ip->payload());
     if (!icmp.ok() || !icmp->checksum_valid()) std::abort();

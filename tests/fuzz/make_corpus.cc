@@ -110,7 +110,8 @@ bool WriteCaptureSeeds(const std::filesystem::path& out, std::span<char*> pcaps)
 
 // IPv6 frames, named apart (ipv6-*) so that the numbered seeds keep their names: one of each
 // message the stack reads for wire_fuzz, and for stack_fuzz a resolution of the peer with echo
-// both ways, DAD and router traffic, an upper layer it lacks, and broken extension chains.
+// both ways, DAD and router traffic, an upper layer it lacks, broken extension chains, and TCP
+// over IPv6 (a listener's SYN-RECEIVED, its SYN cookies, resets, a SYN to a group).
 void WriteIpv6Seeds(const std::filesystem::path& out) {
   const wire::Ipv6Address& ours = fuzz::kOurAddress6;
   const wire::Ipv6Address& peer = fuzz::kPeerAddress6;
@@ -158,7 +159,29 @@ void WriteIpv6Seeds(const std::filesystem::path& out) {
   Bytes fragment = fuzz::Ipv6Frame(peer, ours, wire::IpProtocol::kIpv6Fragment,
                                    Bytes{58, 0, 0, 1, 0, 0, 0, 1, 128, 0, 0, 0});
 
+  const auto tcp = [&](const wire::Ipv6Address& dst, std::uint16_t src_port, std::uint16_t dst_port,
+                       std::uint8_t flags, std::uint32_t seq, std::uint32_t ack) {
+    wire::TcpRepr repr{.src_port = src_port,
+                       .dst_port = dst_port,
+                       .seq = seq,
+                       .ack = ack,
+                       .flags = flags,
+                       .window = 65535};
+    if (flags & wire::TcpFlags::kSyn) {
+      repr.options.mss = 1440;
+      repr.options.window_scale = 7;
+      repr.options.sack_permitted = true;
+      repr.options.timestamps = wire::TcpOptions::Timestamps{.value = 1000, .echo_reply = 0};
+    }
+    Bytes segment(wire::TcpHeaderLen(repr.options));
+    wire::WriteTcp(repr, peer, dst, segment);
+    return fuzz::Ipv6Frame(peer, dst, wire::IpProtocol::kTcp, segment, 64);
+  };
+  constexpr std::uint8_t kSyn = wire::TcpFlags::kSyn;
+  constexpr std::uint8_t kAck = wire::TcpFlags::kAck;
+
   const std::vector<std::pair<std::string, Bytes>> frames = {
+      {"tcp-syn", tcp(ours, 40000, fuzz::kListenPort, kSyn, 1000, 0)},
       {"echo-request", echo(wire::Icmpv6Type::kEchoRequest)},
       {"echo-reply", echo(wire::Icmpv6Type::kEchoReply)},
       {"solicitation", solicitation(peer, ours)},
@@ -188,6 +211,18 @@ void WriteIpv6Seeds(const std::filesystem::path& out) {
   // A router, then its lifetime and the prefix's running out.
   stack_seed("router",
              {{1, router_frame}, {230, router_frame}, {255, echo(wire::Icmpv6Type::kEchoRequest)}});
+  // TCP over IPv6 to the listener: a SYN (SYN-RECEIVED, the SYN-ACK and its retransmission), two
+  // more from other ports (the third is answered with a cookie: the stack allows two half-open),
+  // an ACK no cookie made (a RST), a SYN to a closed port (a RST) and one to a group (dropped).
+  stack_seed("tcp",
+             {{1, solicitation(peer, ours)},
+              {1, tcp(ours, 40000, fuzz::kListenPort, kSyn, 1000, 0)},
+              {1, tcp(ours, 40001, fuzz::kListenPort, kSyn, 2000, 0)},
+              {1, tcp(ours, 40002, fuzz::kListenPort, kSyn, 3000, 0)},
+              {1, tcp(ours, 40003, fuzz::kListenPort, kAck, 4001, 77)},
+              {1, tcp(ours, 40004, 9, kSyn, 5000, 0)},
+              {1, tcp(wire::Ipv6Address::AllNodes(), 40005, fuzz::kListenPort, kSyn, 6000, 0)},
+              {255, tcp(ours, 40000, fuzz::kListenPort, kAck, 1001, 1)}});
   // Errors (to the peer, known from its solicitation): a burst past the rate limit, and
   // malformed packets.
   stack_seed("errors", {{1, solicitation(peer, ours)},

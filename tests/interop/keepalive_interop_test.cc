@@ -85,10 +85,11 @@ class KeepaliveInteropTest : public TapTest {
   }
   void StartServer(double hold_seconds) { StartServer(netns(), kKernelAddress, hold_seconds); }
 
-  testbed::Process StartClient(const std::vector<std::string>& extra) {
+  testbed::Process StartClient(const std::vector<std::string>& extra,
+                               const std::string& host = kKernelAddress) {
     std::vector<std::string> args = {"--events", events_, "--pcap", pcap_};
     args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back(kKernelAddress);
+    args.push_back(host);
     args.push_back(std::to_string(kPort));
     testbed::Process nc = StartTapstack("nc", args, fifo_);
     WaitFor([&] { return Output().find("hello") != std::string::npos; });
@@ -204,6 +205,31 @@ TEST_F(KeepaliveInteropTest, DeadPeerIsFoundAfterCountProbesThenReset) {
   EXPECT_FALSE(Events(events_, "reset_sent").empty());
   EXPECT_EQ(Tshark("tcp.analysis.keep_alive && ip.src == 192.0.2.2"), 3);
   EXPECT_EQ(Tshark("tcp.flags.reset == 1 && ip.src == 192.0.2.2"), 1);
+}
+
+// The same over IPv6: the probes, the reset and ETIMEDOUT do not depend on the family.
+TEST_F(KeepaliveInteropTest, DeadPeerOverIpv6IsFoundAfterCountProbesThenReset) {
+  AddKernelIpv6Address();
+  StartServer(netns(), kKernelAddress6, /*hold_seconds=*/60);
+  testbed::Process nc = StartClient(
+      {"--addr", kStackAddress6 + "/64", "--dad-transmits", "0", "--keepalive", "1s,1s,3"},
+      kKernelAddress6);
+  Unplug(/*both_directions=*/false);
+  const std::optional<int> status = nc.Wait(seconds(15));
+  ASSERT_TRUE(status.has_value()) << Output();
+  EXPECT_EQ(*status, 110) << "ETIMEDOUT\n" << Output();
+  const std::vector<JsonEvent> probes = Events(events_, "keepalive_probe");
+  ASSERT_EQ(probes.size(), 3u) << ReadFile(events_);
+  for (std::size_t i = 1; i < probes.size(); ++i) {
+    EXPECT_GE(probes[i].t - probes[i - 1].t, 0.99);
+    EXPECT_LE(probes[i].t - probes[i - 1].t, 1.3);
+  }
+  ASSERT_EQ(Events(events_, "keepalive_timeout").size(), 1u);
+  EXPECT_FALSE(Events(events_, "reset_sent").empty());
+  const std::string ours = "ipv6.src == " + kStackAddress6;
+  EXPECT_EQ(Tshark("tcp.analysis.keep_alive && " + ours), 3);
+  EXPECT_EQ(Tshark("tcp.flags.reset == 1 && " + ours), 1);
+  EXPECT_EQ(Tshark("ip && tcp"), 0) << "the connection ran over IPv6 only";
 }
 
 TEST_F(KeepaliveInteropTest, RebootedPeerAnswersTheProbeWithReset) {

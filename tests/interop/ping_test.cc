@@ -190,13 +190,8 @@ TEST_F(PingTest, MalformedBurstIsCountedAndPingStillWorks) {
 }
 
 // IPv6 beside IPv4, addresses from the documentation prefix (RFC 3849).
-const std::string kStackAddress6 = "2001:db8::2";
-const std::string kKernelAddress6 = "2001:db8::1";
-
 TEST_F(PingTest, KernelAndStackPingEachOtherOverIpv6) {
-  // The kernel's address skips its own DAD (nodad): its duplicate address detection is not what
-  // is tested, and would hold the address back for a second.
-  ASSERT_EQ(netns().Shell("ip addr add " + kKernelAddress6 + "/64 dev tap0 nodad").exit_code, 0);
+  AddKernelIpv6Address();
   testbed::Process stack =
       StartTapstack("up", {"--addr", kStackAddress6 + "/64", "--ping", kKernelAddress6, "--count",
                            "3", "--interval", "200ms", "--duration", "30s", "--stats"});

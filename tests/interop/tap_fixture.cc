@@ -69,4 +69,10 @@ std::map<std::string, long long> TapTest::ParseStats(const std::string& output) 
   return stats;
 }
 
+void TapTest::AddKernelIpv6Address() {
+  const CommandResult added =
+      netns().Shell("ip addr add " + kKernelAddress6 + "/64 dev tap0 nodad");
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+}
+
 }  // namespace tapstack::testing

@@ -18,6 +18,9 @@ namespace tapstack::testing {
 // The testbed's addresses as text, for command lines.
 inline const std::string kStackAddress = testbed::kStackAddress.ToString();
 inline const std::string kKernelAddress = testbed::kTapKernelAddress.ToString();
+// The IPv6 addresses the IPv6 tests give both sides (RFC 3849's documentation prefix).
+inline const std::string kStackAddress6 = "2001:db8::2";
+inline const std::string kKernelAddress6 = "2001:db8::1";
 using testbed::kStackMac;
 
 class TapTest : public NetnsTest {
@@ -35,6 +38,9 @@ class TapTest : public NetnsTest {
   // its link watcher has run (it may wait up to a second): until then what it sends us, its ARP
   // answers first, is dropped, and the first exchange would take a 1 s retry. Waits for that.
   void WaitForOperstateUp();
+  // Gives the kernel's tap0 kKernelAddress6/64, skipping its duplicate address detection (nodad):
+  // the kernel's DAD is not what the tests check, and would hold the address back a second.
+  void AddKernelIpv6Address();
   std::string output_path() const { return output_path_; }
   std::string Output() const { return ReadFile(output_path_); }
   // "name value" lines of `--stats` output.

@@ -49,6 +49,13 @@ Result<std::unique_ptr<testbed::StackHost>> OpenInProcessStack(
   host.stack.interface.address = *address;
   host.stack.interface.prefix_len = 24;
   if (options.gateway) host.stack.interface.gateway = wire::Ipv4Address::Parse(*options.gateway);
+  if (options.ipv6_address) {
+    const std::optional<wire::Ipv6Address> ipv6 = wire::Ipv6Address::Parse(*options.ipv6_address);
+    if (!ipv6) return testbed::Fail(Errno(EINVAL), "bad IPv6 address " + *options.ipv6_address);
+    host.stack.interface.ipv6.enabled = true;
+    host.stack.interface.ipv6.addresses = {Ipv6Prefix{*ipv6, 64}};
+    host.stack.ndp.dad_transmits = 0;
+  }
   host.stack.tcp = options.tcp;
   host.stack.random_seed = options.seed;
   return testbed::StackHost::Open(host);
@@ -179,7 +186,7 @@ absl::Status AppHost::Serve(std::uint16_t port, int backlog, StreamPlan plan) {
 
 absl::StatusOr<StreamApp*> AppHost::Connect(const std::string& address, std::uint16_t port,
                                             StreamPlan plan) {
-  const std::optional<wire::Ipv4Address> remote = wire::Ipv4Address::Parse(address);
+  const std::optional<wire::IpAddress> remote = wire::IpAddress::Parse(address);
   if (!remote) return absl::InvalidArgumentError("bad address " + address);
   tcp::Result<tcp::ConnectionId> id = host_.stack().Connect(*remote, port, host_.Now());
   if (!id.ok()) return absl::UnavailableError("connect: " + id.error().message());

@@ -41,6 +41,9 @@ struct InProcessStackOptions {
   std::string tap_name = "tap0";
   std::string address = "192.0.2.2";
   std::optional<std::string> gateway;
+  // An IPv6 address (with its /64) beside the IPv4 one: IPv6 on, duplicate address detection off
+  // (the test's kernel address is added `nodad`, and nothing else is on the link).
+  std::optional<std::string> ipv6_address;
   tcp::TcpConfig tcp;
   // Faults on the frames we send (FaultyLink wraps the TAP device); none when unset.
   std::optional<tap::FaultOptions> faults;
@@ -139,7 +142,7 @@ class AppHost {
 
   // Listens on `port`; every connection accepted there runs `plan`.
   absl::Status Serve(std::uint16_t port, int backlog, StreamPlan plan);
-  // Opens a connection to `address`:`port` that runs `plan` once connected.
+  // Opens a connection to `address` (IPv4 or IPv6):`port` that runs `plan` once connected.
   absl::StatusOr<StreamApp*> Connect(const std::string& address, std::uint16_t port,
                                      StreamPlan plan);
 

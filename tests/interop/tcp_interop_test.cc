@@ -508,6 +508,47 @@ TEST_F(NcInteropTest, ConnectingNcSendsAFileToTheKernel) {
   EXPECT_TRUE(ReadFile(nc_stdout).empty());
 }
 
+// Over IPv6 (an IPv6 --addr beside the IPv4 one, and an IPv6 HOST): the same file, byte for byte.
+TEST_F(NcInteropTest, ConnectingNcSendsAFileToTheKernelOverIpv6) {
+  AddKernelIpv6Address();
+  const std::string input = WriteTestFile(8 * kMiB, 14);
+  const std::string saved = ScratchPath("kernel-received.bin");
+  const std::string nc_stdout = ScratchPath("nc-stdout.bin");
+  Result<std::unique_ptr<testbed::LinuxPeer>> peer = testbed::LinuxPeer::Start(
+      netns().name(), {"server", "5013", "--save", saved}, TempPath("tcp_peer.out"));
+  ASSERT_TRUE(peer.ok()) << testbed::LastFailure();
+  ASSERT_TRUE((*peer)->WaitForKey("READY", seconds(10))) << (*peer)->Output();
+  testbed::Process nc =
+      StartNc({"--addr", kStackAddress6 + "/64", kKernelAddress6, "5013"}, nc_stdout, input);
+  EXPECT_EQ(nc.Wait(seconds(20)), 0) << Output();
+  EXPECT_EQ((*peer)->Wait(seconds(10)), 0) << (*peer)->Output();
+  EXPECT_EQ(ReadFile(saved) == ReadFile(input), true) << "the kernel's copy differs";
+  EXPECT_THAT((*peer)->Results()["peer"], ::testing::StartsWith(kStackAddress6 + ":"));
+}
+
+TEST_F(NcInteropTest, ListeningNcTakesAnIpv6ConnectionFromTheKernel) {
+  AddKernelIpv6Address();
+  const std::string input = WriteTestFile(8 * kMiB, 15);
+  const std::string received = ScratchPath("nc-received.bin");
+  const std::string ready = ScratchPath("ready");
+  testbed::Process nc = StartNc(
+      {"--addr", kStackAddress6 + "/64", "--ready-file", ready, "-l", "5014"}, received, "");
+  // nc listens, and says so, only once duplicate address detection made the address ours.
+  bool listening = false;
+  for (int attempt = 0; attempt < 200 && !listening; ++attempt) {
+    listening = !ReadFile(ready).empty();
+    if (!listening) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(listening) << Output();
+  Result<std::unique_ptr<testbed::LinuxPeer>> peer = testbed::LinuxPeer::Start(
+      netns().name(), {"client", kStackAddress6, "5014", "--send-file", input},
+      TempPath("tcp_peer.out"));
+  ASSERT_TRUE(peer.ok()) << testbed::LastFailure();
+  EXPECT_EQ((*peer)->Wait(seconds(20)), 0) << (*peer)->Output();
+  EXPECT_EQ(nc.Wait(seconds(10)), 0) << Output();
+  EXPECT_TRUE(ReadFile(received) == ReadFile(input)) << "the received file differs";
+}
+
 // 9. A SYN flood over TAP: 100,000 SYNs from spoofed sources, written as raw frames into tap0 in
 // the namespace, while a kernel client connects to the same port and has 1 MiB echoed. The
 // half-open connections stop at the cap and the rest are answered with SYN cookies; the client
@@ -661,6 +702,155 @@ TEST_F(TcpInteropTest, BlindInWindowAttackOnALiveTransferChangesNothing) {
   RecordProperty("attack_seconds", std::to_string(attack_seconds));
   RecordProperty("challenge_acks_sent", std::to_string(challenges - suppressed));
   RecordProperty("dropped_by_kernel", std::to_string(dropped_by_kernel));
+}
+
+// 12. TCP over IPv6: our stack as 2001:db8::2 beside 192.0.2.2, the kernel's tap0 as
+// 2001:db8::1. Neighbor Discovery resolves both ways; the checksum is over the IPv6 pseudo-header
+// (RFC 8200 8.1) and the MSS is the MTU less 60 (RFC 8200 8.3).
+class Ipv6InteropTest : public TcpInteropTest {
+ protected:
+  std::unique_ptr<testbed::StackHost> OpenDualStack() {
+    AddKernelIpv6Address();
+    InProcessStackOptions options;
+    options.ipv6_address = kStackAddress6;
+    pcap_ = CapturePath().value_or(TempPath("ipv6.pcap"));
+    options.pcap_path = pcap_;
+    return OpenStack(options);
+  }
+
+  // Checks both ends of one 8 MiB-each-way exchange and what the capture shows of it.
+  void ExpectExchanged(const std::map<std::string, std::string>& results, const StreamApp& ours,
+                       std::uint64_t bytes) {
+    EXPECT_EQ(results.at("received_bytes"), std::to_string(bytes));
+    EXPECT_EQ(results.at("received_sha"), ours.sent_sha()) << "ours, as the kernel got it";
+    EXPECT_EQ(ours.bytes_received(), bytes);
+    EXPECT_EQ(ours.received_sha(), results.at("sent_sha")) << "the kernel's, as we got it";
+    EXPECT_FALSE(ours.io_error()) << ours.io_error().message();
+    EXPECT_FALSE(ours.close_error()) << ours.close_error().message();
+  }
+
+  void ExpectIpv6Capture() {
+    const std::string ours = "ipv6.src == " + kStackAddress6;
+    const std::string theirs = "ipv6.src == " + kKernelAddress6;
+    // Both SYNs offer an MSS of 1500 - 40 - 20, and everything else of the handshake.
+    EXPECT_EQ(TsharkCount(pcap_, "tcp.flags.syn == 1 && tcp.options.mss_val == 1440 && " + ours),
+              1);
+    EXPECT_EQ(TsharkCount(pcap_, "tcp.flags.syn == 1 && tcp.options.mss_val == 1440 && " + theirs),
+              1);
+    EXPECT_GT(TsharkCount(pcap_, "tcp.len > 0 && tcp.options.timestamp.tsval && " + ours), 0);
+    EXPECT_GT(TsharkCount(pcap_, "tcp.len > 0 && " + theirs), 0);
+    // tshark checks every TCP checksum against the IPv6 pseudo-header: none is bad.
+    const std::vector<std::string> check = {"-o", "tcp.check_checksum:TRUE"};
+    EXPECT_EQ(TsharkCount(pcap_, "tcp.checksum.status == \"Bad\"", check), 0);
+    EXPECT_GT(TsharkCount(pcap_, "tcp.checksum.status == \"Good\" && " + ours, check), 0);
+    EXPECT_EQ(TsharkCount(pcap_, "ip && tcp"), 0) << "nothing of these connections over IPv4";
+  }
+
+  std::string pcap_;
+};
+
+TEST_F(Ipv6InteropTest, KernelClientSends8MiBOverIpv6AndOurStackEchoesIt) {
+  std::unique_ptr<testbed::StackHost> stack = OpenDualStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  ASSERT_TRUE(apps.Serve(5001, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
+  std::unique_ptr<testbed::LinuxPeer> peer =
+      StartPeer({"client", kStackAddress6, "5001", "--send", std::to_string(8 * kMiB), "--seed",
+                 "21", "--expect-echo"});
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(
+      stack->RunUntil([&] { return peer->Exited() && apps.CountFinished() == 1; }, seconds(20)))
+      << Describe(*stack, apps, peer.get());
+  ASSERT_EQ(peer->exit_code(), 0) << Describe(*stack, apps, peer.get());
+  const auto results = peer->Results();
+  EXPECT_EQ(results.at("received_sha"), results.at("sent_sha")) << "the kernel's check";
+  const StreamApp& echo = *apps.apps().front();
+  EXPECT_EQ(echo.bytes_received(), 8 * kMiB);
+  EXPECT_EQ(echo.received_sha(), results.at("sent_sha")) << "our check";
+  EXPECT_FALSE(echo.close_error()) << echo.close_error().message();
+  const std::optional<tcp::ConnectionInfo> info = stack->stack().Info(echo.id());
+  if (info) {
+    EXPECT_EQ(info->remote_address.ToString(), kKernelAddress6);
+  }
+  stack.reset();  // flushes the capture
+  ExpectIpv6Capture();
+}
+
+TEST_F(Ipv6InteropTest, OurClientAndKernelServerExchange8MiBEachWayOverIpv6) {
+  std::unique_ptr<testbed::StackHost> stack = OpenDualStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  std::unique_ptr<testbed::LinuxPeer> peer =
+      StartPeer({"server", "5002", "--send", std::to_string(8 * kMiB), "--seed", "22"});
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(peer->WaitForKey("READY", seconds(10))) << peer->Output();
+  absl::StatusOr<StreamApp*> client =
+      apps.Connect(kKernelAddress6, 5002, {.send_bytes = 8 * kMiB, .seed = 23});
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE(stack->RunUntil([&] { return peer->Exited() && (*client)->Finished(); }, seconds(20)))
+      << Describe(*stack, apps, peer.get());
+  ASSERT_EQ(peer->exit_code(), 0) << Describe(*stack, apps, peer.get());
+  const auto results = peer->Results();
+  ExpectExchanged(results, **client, 8 * kMiB);
+  EXPECT_THAT(results.at("peer"), ::testing::StartsWith(kStackAddress6 + ":"));
+  stack.reset();
+  ExpectIpv6Capture();
+}
+
+// Dual stack: at once, our client opens one connection to the kernel over IPv4 and one over IPv6,
+// and the kernel opens one to our listener over each; all four move data both ways.
+TEST_F(Ipv6InteropTest, IPv4AndIpv6ConnectionsAtOnceBothWays) {
+  std::unique_ptr<testbed::StackHost> stack = OpenDualStack();
+  ASSERT_NE(stack, nullptr);
+  AppHost apps(*stack);
+  ASSERT_TRUE(apps.Serve(5003, 8, {.mode = StreamPlan::Mode::kEcho}).ok());
+  constexpr std::uint64_t kBytes = 2 * kMiB;
+  std::unique_ptr<testbed::LinuxPeer> server4 =
+      StartPeer({"server", "5004", "--send", std::to_string(kBytes), "--seed", "24"});
+  std::unique_ptr<testbed::LinuxPeer> server6 =
+      StartPeer({"server", "5005", "--send", std::to_string(kBytes), "--seed", "25"});
+  ASSERT_TRUE(server4 && server6);
+  ASSERT_TRUE(server4->WaitForKey("READY", seconds(10))) << server4->Output();
+  ASSERT_TRUE(server6->WaitForKey("READY", seconds(10))) << server6->Output();
+  std::unique_ptr<testbed::LinuxPeer> client4 =
+      StartPeer({"client", kStackAddress, "5003", "--send", std::to_string(kBytes), "--seed", "26",
+                 "--expect-echo"});
+  std::unique_ptr<testbed::LinuxPeer> client6 =
+      StartPeer({"client", kStackAddress6, "5003", "--send", std::to_string(kBytes), "--seed", "27",
+                 "--expect-echo"});
+  ASSERT_TRUE(client4 && client6);
+  absl::StatusOr<StreamApp*> to4 =
+      apps.Connect(kKernelAddress, 5004, {.send_bytes = kBytes, .seed = 28});
+  absl::StatusOr<StreamApp*> to6 =
+      apps.Connect(kKernelAddress6, 5005, {.send_bytes = kBytes, .seed = 29});
+  ASSERT_TRUE(to4.ok() && to6.ok());
+  const bool done = stack->RunUntil(
+      [&] {
+        return server4->Exited() && server6->Exited() && client4->Exited() && client6->Exited() &&
+               apps.CountFinished() == 4;
+      },
+      seconds(30));
+  ASSERT_TRUE(done) << Describe(*stack, apps, server6.get());
+  for (testbed::LinuxPeer* peer : {server4.get(), server6.get(), client4.get(), client6.get()}) {
+    EXPECT_EQ(peer->exit_code(), 0) << peer->Output();
+  }
+  ExpectExchanged(server4->Results(), **to4, kBytes);
+  ExpectExchanged(server6->Results(), **to6, kBytes);
+  // The dual-stack kernel server sees our IPv4 connection IPv4-mapped.
+  EXPECT_THAT(server4->Results().at("peer"),
+              ::testing::StartsWith("::ffff:" + kStackAddress + ":"));
+  EXPECT_THAT(server6->Results().at("peer"), ::testing::StartsWith(kStackAddress6 + ":"));
+  for (testbed::LinuxPeer* client : {client4.get(), client6.get()}) {
+    const auto results = client->Results();
+    EXPECT_EQ(results.at("received_sha"), results.at("sent_sha")) << "the kernel's echo check";
+  }
+  // Our listener's two echoes, one per family.
+  for (const auto& app : apps.apps()) {
+    if (app.get() == *to4 || app.get() == *to6) continue;
+    EXPECT_EQ(app->bytes_received(), kBytes);
+    EXPECT_FALSE(app->close_error()) << app->close_error().message();
+  }
+  EXPECT_EQ(apps.apps().size(), 4u);
 }
 
 }  // namespace
