@@ -115,6 +115,15 @@ Result<std::unique_ptr<DirectTopology>> DirectTopology::Create(const NamePattern
   return topology;
 }
 
+std::error_code DirectTopology::EnableIpv6() {
+  for (const std::string& key : {std::string("net.ipv6.conf.all.disable_ipv6"),
+                                 absl::StrCat("net.ipv6.conf.", kTapName, ".disable_ipv6")}) {
+    if (std::error_code error = CheckCommand(peer_->Sysctl(key, "0"))) return error;
+  }
+  return CheckCommand(peer_->Ip({"addr", "add", absl::StrCat(kTapKernelAddress6.ToString(), "/64"),
+                                 "dev", kTapName, "nodad"}));
+}
+
 std::error_code UnplugTap(const Namespace& ns, bool both_ways) {
   // Priority -300: before connection tracking and everything else. The inet family filters IP
   // only, so ARP still resolves.

@@ -18,6 +18,7 @@
 
 #include "stack/result.h"
 #include "stack/wire/bytes.h"
+#include "stack/wire/ipv6_address.h"
 #include "testbed/conntrack_table.h"
 #include "testbed/netns.h"
 
@@ -28,6 +29,11 @@ inline constexpr int kPrefixLength = 24;
 inline constexpr wire::Ipv4Address kStackAddress(192, 0, 2, 2);
 inline constexpr char kStackMac[] = "02:00:00:00:00:02";
 inline constexpr wire::Ipv4Address kTapKernelAddress(192, 0, 2, 1);
+// Over IPv6 (RFC 3849's documentation prefix, /64): our stack and the kernel's side of the TAP.
+inline constexpr wire::Ipv6Address kStackAddress6 =
+    wire::Ipv6Address::FromGroups({0x2001, 0xdb8, 0, 0, 0, 0, 0, 2});
+inline constexpr wire::Ipv6Address kTapKernelAddress6 =
+    wire::Ipv6Address::FromGroups({0x2001, 0xdb8, 0, 0, 0, 0, 0, 1});
 inline constexpr wire::Ipv4Address kNatOutsideAddress(198, 51, 100, 1);
 inline constexpr wire::Ipv4Address kServerAddress(198, 51, 100, 2);
 // The server's end of the veth pair, in the server namespace.
@@ -72,7 +78,11 @@ class DirectTopology {
   // The namespace holding the TAP device our stack attaches to.
   const std::string& tap_netns() const { return peer_->name(); }
 
-  // Pulls the plug both ways (UnplugTap).
+  // Turns IPv6 back on for the TAP (ConfigureKernelPeer turned it off) and gives the kernel's side
+  // kTapKernelAddress6/64 without its duplicate address detection (nodad), which would hold the
+  // address back a second. The kernel then sends its own router solicitations and MLD reports.
+  std::error_code EnableIpv6();
+  // Pulls the plug both ways (UnplugTap): IPv4 and IPv6, Neighbor Discovery included.
   std::error_code Unplug();
   // Plugs it back in.
   std::error_code Replug();

@@ -10,6 +10,11 @@ std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
   return std::nullopt;
 }
 
+std::string AddressWithPort(const IpAddress& address, std::uint16_t port) {
+  const std::string text = address.ToString();
+  return (address.is_ipv6() ? "[" + text + "]" : text) + ":" + std::to_string(port);
+}
+
 std::ostream& operator<<(std::ostream& out, const IpAddress& address) {
   return out << address.ToString();
 }

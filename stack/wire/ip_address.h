@@ -3,6 +3,7 @@
 #ifndef TAPSTACK_STACK_WIRE_IP_ADDRESS_H_
 #define TAPSTACK_STACK_WIRE_IP_ADDRESS_H_
 
+#include <cstdint>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -39,6 +40,9 @@ class IpAddress {
 };
 
 std::ostream& operator<<(std::ostream& out, const IpAddress& address);
+
+// An address with a port, as RFC 5952 6 writes it: "192.0.2.1:7003", "[2001:db8::1]:7003".
+std::string AddressWithPort(const IpAddress& address, std::uint16_t port);
 
 }  // namespace tapstack::wire
 

@@ -76,11 +76,12 @@ struct ScenarioCase {
   // (-1: not checked).
   int tshark_probes = -1;
   int tshark_probe_answers = -1;
+  bool ipv6 = false;  // run with --ipv6
 };
 
 // Keeps the test names short in ctest's listing (gtest would print the struct's bytes).
 void PrintTo(const ScenarioCase& scenario, std::ostream* out) {
-  *out << "scenario " << scenario.number;
+  *out << "scenario " << scenario.number << (scenario.ipv6 ? " over IPv6" : "");
 }
 
 class DemoScenarioTest : public ::testing::TestWithParam<ScenarioCase> {};
@@ -90,10 +91,11 @@ TEST_P(DemoScenarioTest, EveryVerdictIsExpected) {
   const ScenarioCase& scenario = GetParam();
   const std::string out_dir = TempPath("demo-out");
   const std::string output_path = TempPath("demo.out");
-  Result<testbed::Process> demo =
-      testbed::Process::Spawn({TAPSTACK_BINARY, "demo", "--scenario", absl::StrCat(scenario.number),
-                               "--out", out_dir, "--html", absl::StrCat(out_dir, "/demo.html")},
-                              {.output_path = output_path});
+  std::vector<std::string> argv = {
+      TAPSTACK_BINARY, "demo",  "--scenario", absl::StrCat(scenario.number),
+      "--out",         out_dir, "--html",     absl::StrCat(out_dir, "/demo.html")};
+  if (scenario.ipv6) argv.push_back("--ipv6");
+  Result<testbed::Process> demo = testbed::Process::Spawn(argv, {.output_path = output_path});
   ASSERT_TRUE(demo.ok()) << demo.error().message();
   const auto started = std::chrono::steady_clock::now();
   const std::optional<int> status = demo->Wait(kScenarioTimeout);
@@ -115,16 +117,21 @@ TEST_P(DemoScenarioTest, EveryVerdictIsExpected) {
   }
   if (scenario.tshark_probes >= 0) {
     const std::string pcap = absl::StrCat(out_dir, "/", scenario.pcaps.front());
-    EXPECT_EQ(TsharkCount(pcap, "tcp.analysis.keep_alive && ip.src == 192.0.2.2"),
+    EXPECT_EQ(TsharkCount(pcap, scenario.ipv6 ? "tcp.analysis.keep_alive && ipv6.src == 2001:db8::2"
+                                              : "tcp.analysis.keep_alive && ip.src == 192.0.2.2"),
               scenario.tshark_probes);
+    if (scenario.ipv6) {
+      EXPECT_EQ(TsharkCount(pcap, "ip && tcp"), 0) << "TCP over IPv6 only";
+    }
     EXPECT_EQ(TsharkCount(pcap, "tcp.analysis.keep_alive_ack"), scenario.tshark_probe_answers);
   }
   // The web page, in a real browser: no console message, one diagram per scenario part, as many
   // arrows as the text diagrams; the screenshot stays under the build tree.
   std::filesystem::create_directories(TAPSTACK_ARTIFACT_DIR);
-  absl::StatusOr<BrowserRun> browser = LoadInChromium(
-      absl::StrCat(out_dir, "/demo.html"),
-      absl::StrCat(TAPSTACK_ARTIFACT_DIR, "/demo-scenario-", scenario.number, ".png"));
+  absl::StatusOr<BrowserRun> browser =
+      LoadInChromium(absl::StrCat(out_dir, "/demo.html"),
+                     absl::StrCat(TAPSTACK_ARTIFACT_DIR, "/demo-scenario-", scenario.number,
+                                  scenario.ipv6 ? "-ipv6" : "", ".png"));
   EXPECT_TRUE(browser.ok()) << browser.status();
   if (browser.ok()) {
     EXPECT_FALSE(browser->console_messages()) << browser->log;
@@ -179,9 +186,24 @@ INSTANTIATE_TEST_SUITE_P(
             .must_show = {"X                |  dropped by the NAT",
                           "the application gets ETIMEDOUT", "the NAT still knows the connection"},
             .pcaps = {"5a-nat-no-keepalive.pcap", "5a-nat-no-keepalive-server-side.pcap",
-                      "5b-nat-keepalive.pcap", "5b-nat-keepalive-server-side.pcap"}}),
+                      "5b-nat-keepalive.pcap", "5b-nat-keepalive-server-side.pcap"}},
+        // The dead peer and the reboot over IPv6 (--ipv6): the same verdicts, the same probes.
+        ScenarioCase{.number = 3,
+                     .verdicts = {"3"},
+                     .must_show = {"[2001:db8::2]:", "[2001:db8::1]:7003",
+                                   "keepalive probe 3/3, lost", "the application gets ETIMEDOUT"},
+                     .pcaps = {"3-dead-peer.pcap"},
+                     .tshark_probes = 3,
+                     .tshark_probe_answers = 0,
+                     .ipv6 = true},
+        ScenarioCase{.number = 4,
+                     .verdicts = {"4a", "4b"},
+                     .must_show = {"[2001:db8::1]:7004", "peer rebooted",
+                                   "RST seq=1 len=0 --|  answer to probe"},
+                     .pcaps = {"4a-reboot-no-keepalive.pcap", "4b-reboot-keepalive.pcap"},
+                     .ipv6 = true}),
     [](const ::testing::TestParamInfo<ScenarioCase>& info) {
-      return absl::StrCat("Scenario", info.param.number);
+      return absl::StrCat("Scenario", info.param.number, info.param.ipv6 ? "Ipv6" : "");
     });
 
 struct InterruptCase {

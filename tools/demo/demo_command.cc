@@ -38,13 +38,15 @@ using demo::Scenario;
 
 constexpr char kUsage[] =
     "usage: tapstack demo [--scenario N] [--idle DURATION] [--interval DURATION] [--count N]\n"
-    "                     [--out DIR] [--html FILE]\n"
+    "                     [--out DIR] [--html FILE] [--ipv6]\n"
     "  --scenario N        run only scenario N (1 to 5; 4 and 5 have two parts, a and b)\n"
     "  --idle DURATION     keepalive idle time before the first probe (default 2s)\n"
     "  --interval DURATION time between unanswered probes (default 1s)\n"
     "  --count N           unanswered probes before the connection is dropped (default 3)\n"
     "  --out DIR           where the pcap files go (default ./demo-out)\n"
     "  --html FILE         also write every scenario as one web page (inline SVG diagrams)\n"
+    "  --ipv6              scenarios 1 to 4 over IPv6 (2001:db8::2 and 2001:db8::1); the NAT\n"
+    "                      scenarios stay on IPv4\n"
     "Durations: a whole number and a unit, e.g. 500ms, 2s. Needs root and /dev/net/tun.\n";
 
 int Usage(absl::string_view message) {
@@ -117,7 +119,7 @@ int RunDemo(std::span<const std::string_view> raw_args) {
     return 0;
   }
   absl::StatusOr<Args> args = Args::Parse(
-      raw_args, {"--scenario", "--idle", "--interval", "--count", "--out", "--html"}, {});
+      raw_args, {"--scenario", "--idle", "--interval", "--count", "--out", "--html"}, {"--ipv6"});
   if (!args.ok()) return Usage(args.status().message());
   if (!args->positional().empty()) return Usage("unexpected argument " + args->positional()[0]);
 
@@ -127,6 +129,7 @@ int RunDemo(std::span<const std::string_view> raw_args) {
                         .interval = std::chrono::seconds(1),
                         .count = 3};
   settings.out_dir = "demo-out";
+  settings.ipv6 = args->Has("--ipv6");
   if (auto idle = args->Get("--idle")) {
     absl::StatusOr<std::chrono::nanoseconds> value = ParseKeepaliveDuration("--idle", *idle);
     if (!value.ok()) return Usage(value.status().message());
@@ -170,7 +173,8 @@ int RunDemo(std::span<const std::string_view> raw_args) {
   absl::StatusOr<std::unique_ptr<demo::InterruptWatch>> interrupt = demo::InterruptWatch::Install();
   if (!interrupt.ok()) return Fail(std::string(interrupt.status().message()));
 
-  std::printf("tapstack demo: TCP keepalive's two jobs, on the wire against Linux peers\n");
+  std::printf("tapstack demo: TCP keepalive's two jobs, on the wire against Linux peers%s\n",
+              settings.ipv6 ? " (over IPv6 where there is no NAT)" : "");
   const std::vector<std::string> stale = testbed::RemoveStaleNamespaces(testbed::kDemoNames);
   if (!stale.empty()) {
     std::printf("removed %zu namespace(s) left by an earlier demo that was killed: %s\n",

@@ -34,9 +34,9 @@ Drawing Prepare(const DiagramSpec& spec, const Recording& recording) {
   const Conversation& conversation = drawing.conversation;
   if (conversation.found) {
     drawing.spec.left_endpoint =
-        absl::StrCat(conversation.stack_address.ToString(), ":", conversation.stack_port);
+        wire::AddressWithPort(conversation.stack_address, conversation.stack_port);
     drawing.spec.right_endpoint =
-        absl::StrCat(conversation.peer_address.ToString(), ":", conversation.peer_port);
+        wire::AddressWithPort(conversation.peer_address, conversation.peer_port);
   }
   drawing.notes.reserve(recording.notes.size());
   for (const Note& note : recording.notes)

@@ -156,7 +156,7 @@ absl::Status StartWhenTapIsUp(ScenarioContext& context, const testbed::Namespace
 // line carries the namespace's name, so that tests that check the demo left nothing running
 // recognise it (`pgrep -f tsdemo-<pid>-`).
 absl::Status StartEchoServer(ScenarioContext& context, const testbed::Namespace& ns,
-                             wire::Ipv4Address address) {
+                             const wire::IpAddress& address) {
   Result<std::unique_ptr<testbed::LinuxPeer>> server = testbed::LinuxPeer::Start(
       ns.name(), {"echo", address.ToString(), absl::StrCat(context.scenario.port), ns.name()});
   if (!server.ok()) return TestbedStatus(server.error());
@@ -171,15 +171,27 @@ absl::Status StartEchoServer(ScenarioContext& context, const testbed::Namespace&
   return absl::OkStatus();
 }
 
+// The Linux peer's address and ours on the direct link, in the family the settings ask for.
+wire::IpAddress PeerAddress(const ScenarioContext& context) {
+  return context.settings.ipv6 ? wire::IpAddress(testbed::kTapKernelAddress6)
+                               : wire::IpAddress(kTapKernelAddress);
+}
+wire::IpAddress StackAddress(const ScenarioContext& context) {
+  return context.settings.ipv6 ? wire::IpAddress(testbed::kStackAddress6)
+                               : wire::IpAddress(kStackAddress);
+}
+
 absl::Status SetUpDirect(ScenarioContext& context) {
   Result<std::unique_ptr<testbed::DirectTopology>> topology =
       testbed::DirectTopology::Create(testbed::kDemoNames, Label(context));
   if (!topology.ok()) return TestbedStatus(topology.error());
   context.direct = *std::move(topology);
-  DEMO_RETURN_IF_ERROR(StartEchoServer(context, context.direct->peer(), kTapKernelAddress));
+  if (context.settings.ipv6) DEMO_RETURN_IF_ERROR(TestbedStatus(context.direct->EnableIpv6()));
+  DEMO_RETURN_IF_ERROR(StartEchoServer(context, context.direct->peer(), PeerAddress(context)));
   const std::string pcap = PcapPath(context);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      Session::Open({.netns = context.direct->tap_netns(), .pcap_path = pcap}, context.interrupt);
+  absl::StatusOr<std::unique_ptr<Session>> session = Session::Open(
+      {.netns = context.direct->tap_netns(), .ipv6 = context.settings.ipv6, .pcap_path = pcap},
+      context.interrupt);
   if (!session.ok()) return session.status();
   context.session = *std::move(session);
   context.pcaps.push_back(pcap);
@@ -187,10 +199,10 @@ absl::Status SetUpDirect(ScenarioContext& context) {
   context.diagram.stack_title = "our stack";
   context.diagram.peer_title = "Linux (echo server)";
   context.diagram.keepalive_count = context.settings.keepalive.count;
-  context.setting =
-      absl::StrCat("Linux echo server ", kTapKernelAddress.ToString(), ":", context.scenario.port,
-                   " in namespace ", context.direct->peer().name(), ", our stack ",
-                   kStackAddress.ToString(), " on its ", kTapName);
+  context.setting = absl::StrCat("Linux echo server ",
+                                 wire::AddressWithPort(PeerAddress(context), context.scenario.port),
+                                 " in namespace ", context.direct->peer().name(), ", our stack ",
+                                 StackAddress(context).ToString(), " on its ", kTapName);
   return absl::OkStatus();
 }
 
@@ -221,11 +233,11 @@ absl::Status SetUpNat(ScenarioContext& context) {
   context.diagram.nat_subtitle = absl::StrCat("forgets in ", timeout.count(), " s");
   context.diagram.peer_title = "Linux (echo server)";
   context.diagram.keepalive_count = context.settings.keepalive.count;
-  context.setting =
-      absl::StrCat("our stack ", kStackAddress.ToString(), " on ", kTapName, " of NAT namespace ",
-                   context.nat->nat().name(), " (masquerade, conntrack timeout ", timeout.count(),
-                   " s), Linux echo server ", kServerAddress.ToString(), ":", context.scenario.port,
-                   " in ", context.nat->server().name());
+  context.setting = absl::StrCat(
+      "our stack ", kStackAddress.ToString(), " on ", kTapName, " of NAT namespace ",
+      context.nat->nat().name(), " (masquerade, conntrack timeout ", timeout.count(),
+      " s), Linux echo server ", kServerAddress.ToString(), ":", context.scenario.port, " in ",
+      context.nat->server().name(), context.settings.ipv6 ? " (over IPv4: a NAT is IPv4's)" : "");
   return absl::OkStatus();
 }
 
@@ -301,7 +313,7 @@ absl::StatusOr<IdleWatch> IdleWatchingTheNat(ScenarioContext& context, Duration 
 // The opening most scenarios share: connect to `remote` with `options` and see a first message
 // come back. A message that does not come back is a failed expectation (`failure`), not an error:
 // the scenario carries on and its diagram shows what happened.
-absl::Status ConnectAndGreet(ScenarioContext& context, wire::Ipv4Address remote,
+absl::Status ConnectAndGreet(ScenarioContext& context, const wire::IpAddress& remote,
                              const tcp::ConnectionOptions& options, std::string_view failure) {
   DEMO_RETURN_IF_ERROR(
       context.session->Connect(remote, context.scenario.port, options, kConnectTimeout));
@@ -318,7 +330,7 @@ absl::Status RunNormalConnection(ScenarioContext& context) {
   Session& session = *context.session;
   Verdict& verdict = context.verdict;
   DEMO_RETURN_IF_ERROR(
-      session.Connect(kTapKernelAddress, context.scenario.port, {}, kConnectTimeout));
+      session.Connect(PeerAddress(context), context.scenario.port, {}, kConnectTimeout));
   const std::vector<std::string> messages = {"hello\n", "how are you?\n", "bye\n"};
   int echoed = 0;
   for (const std::string& message : messages) {
@@ -356,7 +368,7 @@ absl::Status RunIdleWithKeepalive(ScenarioContext& context) {
   Session& session = *context.session;
   Verdict& verdict = context.verdict;
   const tcp::KeepaliveOptions keepalive = KeepaliveOn(context);
-  DEMO_RETURN_IF_ERROR(ConnectAndGreet(context, kTapKernelAddress, {.keepalive = keepalive},
+  DEMO_RETURN_IF_ERROR(ConnectAndGreet(context, PeerAddress(context), {.keepalive = keepalive},
                                        "the first message did not come back"));
   session.Note(absl::StrCat("idle; ", KeepaliveText(context.settings)));
   // Two rounds: each answer restarts the idle period.
@@ -390,7 +402,7 @@ absl::Status RunDeadPeer(ScenarioContext& context) {
   Session& session = *context.session;
   Verdict& verdict = context.verdict;
   const tcp::KeepaliveOptions keepalive = KeepaliveOn(context);
-  DEMO_RETURN_IF_ERROR(ConnectAndGreet(context, kTapKernelAddress, {.keepalive = keepalive},
+  DEMO_RETURN_IF_ERROR(ConnectAndGreet(context, PeerAddress(context), {.keepalive = keepalive},
                                        "the first message did not come back"));
   DEMO_RETURN_IF_ERROR(session.Wait(milliseconds(300)));
   DEMO_RETURN_IF_ERROR(TestbedStatus(context.direct->Unplug()));
@@ -437,7 +449,7 @@ absl::Status RunRebootWithoutKeepalive(ScenarioContext& context) {
   Session& session = *context.session;
   Verdict& verdict = context.verdict;
   DEMO_RETURN_IF_ERROR(
-      session.Connect(kTapKernelAddress, context.scenario.port, {}, kConnectTimeout));
+      session.Connect(PeerAddress(context), context.scenario.port, {}, kConnectTimeout));
   DEMO_RETURN_IF_ERROR(session.Wait(milliseconds(300)));
   DEMO_RETURN_IF_ERROR(CrashAndReboot(context));
   DEMO_RETURN_IF_ERROR(session.Wait(kQuietAfterReboot));
@@ -479,7 +491,7 @@ absl::Status RunRebootWithKeepalive(ScenarioContext& context) {
   Session& session = *context.session;
   Verdict& verdict = context.verdict;
   const tcp::KeepaliveOptions keepalive = KeepaliveOn(context);
-  DEMO_RETURN_IF_ERROR(session.Connect(kTapKernelAddress, context.scenario.port,
+  DEMO_RETURN_IF_ERROR(session.Connect(PeerAddress(context), context.scenario.port,
                                        {.keepalive = keepalive}, kConnectTimeout));
   DEMO_RETURN_IF_ERROR(session.Wait(milliseconds(300)));
   DEMO_RETURN_IF_ERROR(CrashAndReboot(context));

@@ -29,6 +29,9 @@ struct DemoSettings {
   // The keepalive every scenario with keepalive uses (enabled is ignored).
   tcp::KeepaliveOptions keepalive;
   std::string out_dir;  // pcap files go here
+  // The scenarios without a NAT (1 to 4) run over IPv6: our stack 2001:db8::2, the Linux peer
+  // 2001:db8::1. The NAT scenarios stay on IPv4, where NATs are.
+  bool ipv6 = false;
 };
 
 struct ScenarioContext;

@@ -5,6 +5,7 @@
 
 #include "stack/wire/ethernet.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/tcp_options.h"
 
@@ -14,7 +15,7 @@ namespace {
 using wire::TcpFlags;
 
 struct ParsedTcp {
-  wire::Ipv4Address src, dst;
+  wire::IpAddress src, dst;
   std::uint16_t src_port = 0, dst_port = 0;
   std::uint32_t seq = 0, ack = 0;
   std::uint8_t flags = 0;
@@ -30,17 +31,33 @@ std::optional<std::uint8_t> WindowScale(const wire::TcpView& tcp) {
   return options.ok() ? options->window_scale : std::nullopt;
 }
 
+// A TCP segment over IPv4 or IPv6, with its addresses.
 std::optional<ParsedTcp> ParseTcp(const std::vector<std::uint8_t>& frame) {
   const wire::Parsed<wire::EthernetView> ethernet = wire::EthernetView::Parse(frame);
-  if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kIpv4) return std::nullopt;
-  const wire::Parsed<wire::Ipv4View> ip = wire::Ipv4View::Parse(ethernet->payload());
-  if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp || ip->is_fragment()) {
+  if (!ethernet.ok()) return std::nullopt;
+  wire::IpAddress src, dst;
+  std::span<const std::uint8_t> segment;
+  if (ethernet->ethertype() == wire::EtherType::kIpv4) {
+    const wire::Parsed<wire::Ipv4View> ip = wire::Ipv4View::Parse(ethernet->payload());
+    if (!ip.ok() || ip->protocol() != wire::IpProtocol::kTcp || ip->is_fragment()) {
+      return std::nullopt;
+    }
+    src = ip->src();
+    dst = ip->dst();
+    segment = ip->payload();
+  } else if (ethernet->ethertype() == wire::EtherType::kIpv6) {
+    const wire::Parsed<wire::Ipv6View> ip = wire::Ipv6View::Parse(ethernet->payload());
+    if (!ip.ok() || ip->upper_layer_protocol() != wire::IpProtocol::kTcp) return std::nullopt;
+    src = ip->src();
+    dst = ip->dst();
+    segment = ip->upper_layer_payload();
+  } else {
     return std::nullopt;
   }
-  const wire::Parsed<wire::TcpView> tcp = wire::TcpView::Parse(ip->payload());
+  const wire::Parsed<wire::TcpView> tcp = wire::TcpView::Parse(segment);
   if (!tcp.ok()) return std::nullopt;
-  return ParsedTcp{.src = ip->src(),
-                   .dst = ip->dst(),
+  return ParsedTcp{.src = src,
+                   .dst = dst,
                    .src_port = tcp->src_port(),
                    .dst_port = tcp->dst_port(),
                    .seq = tcp->seq(),
@@ -90,7 +107,7 @@ Conversation ReadConversation(const Recording& recording, bool behind_nat) {
     const bool outgoing = frame->outgoing;
     const std::uint16_t local_port = outgoing ? tcp.src_port : tcp.dst_port;
     const std::uint16_t remote_port = outgoing ? tcp.dst_port : tcp.src_port;
-    const wire::Ipv4Address remote = outgoing ? tcp.dst : tcp.src;
+    const wire::IpAddress remote = outgoing ? tcp.dst : tcp.src;
     if (local_port != conversation.stack_port || remote_port != conversation.peer_port ||
         remote != conversation.peer_address) {
       continue;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "stack/wire/bytes.h"
+#include "stack/wire/ip_address.h"
 #include "tools/demo/recording.h"
 #include "tools/diagram/tcp_analysis.h"
 
@@ -20,9 +21,9 @@ using diagram::Segment;
 
 struct Conversation {
   bool found = false;  // false when the recording holds no TCP segment at all
-  wire::Ipv4Address stack_address;
+  wire::IpAddress stack_address;
   std::uint16_t stack_port = 0;
-  wire::Ipv4Address peer_address;  // as our stack addresses it (the server, or through the NAT)
+  wire::IpAddress peer_address;  // as our stack addresses it (the server, or through the NAT)
   std::uint16_t peer_port = 0;
   std::vector<Segment> segments;
 };

@@ -63,6 +63,11 @@ absl::Status Session::Init(const SessionOptions& options) {
   host.stack.interface.address = testbed::kStackAddress;
   host.stack.interface.prefix_len = testbed::kPrefixLength;
   host.stack.interface.gateway = options.gateway;
+  if (options.ipv6) {
+    host.stack.interface.ipv6.enabled = true;
+    host.stack.interface.ipv6.addresses = {Ipv6Prefix{testbed::kStackAddress6, 64}};
+    host.stack.ndp.dad_transmits = 0;  // nothing else on the link: the kernel's address is nodad
+  }
   host.stack.random_seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   Result<std::unique_ptr<testbed::StackHost>> opened = testbed::StackHost::Open(host);
   if (!opened.ok()) return absl::UnavailableError(testbed::LastFailure());
@@ -134,7 +139,7 @@ absl::Status Session::Wait(timers::Duration duration) {
   return result.status();
 }
 
-absl::Status Session::Connect(wire::Ipv4Address remote, std::uint16_t port,
+absl::Status Session::Connect(const wire::IpAddress& remote, std::uint16_t port,
                               const tcp::ConnectionOptions& options, timers::Duration timeout) {
   tcp::Result<tcp::ConnectionId> id = host_->stack().Connect(remote, port, options, host_->Now());
   if (!id.ok()) return absl::UnavailableError("connect: " + id.error().message());

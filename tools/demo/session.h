@@ -27,6 +27,8 @@ namespace tapstack::tools::demo {
 struct SessionOptions {
   std::string netns;  // the namespace holding the TAP
   std::optional<wire::Ipv4Address> gateway;
+  // IPv6 beside IPv4: our stack also holds testbed::kStackAddress6, usable at once.
+  bool ipv6 = false;
   std::string pcap_path;
   // Behind a NAT: the server's link is captured too (its namespace, interface and pcap file).
   std::string server_netns;
@@ -81,7 +83,7 @@ class Session {
 
   // --- The application side of the connection.
   // Opens it and waits until it is established; an error when it is not within `timeout`.
-  absl::Status Connect(wire::Ipv4Address remote, std::uint16_t port,
+  absl::Status Connect(const wire::IpAddress& remote, std::uint16_t port,
                        const tcp::ConnectionOptions& options, timers::Duration timeout);
   // Queues `data` for sending (all of it: the demo's messages are small).
   absl::Status Send(absl::string_view data);
