@@ -174,7 +174,6 @@ class Sender {
   std::uint32_t flight_size() const { return snd_max_ - snd_una_; }
   std::uint32_t cwnd() const { return congestion_.cwnd(); }
   std::uint32_t ssthresh() const { return congestion_.ssthresh(); }
-  const CongestionControl& congestion() const { return congestion_; }
   // RFC 6675 recovery is running: the scoreboard and pipe decide what goes out.
   bool in_sack_recovery() const { return sack_recovery_; }
   bool fin_queued() const { return fin_queued_; }
