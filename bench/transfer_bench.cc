@@ -7,6 +7,11 @@
 // retransmission timeouts costs nothing here, which is why throughput drops with loss only by the
 // extra work loss causes (retransmissions, duplicate ACKs, recovery).
 //
+// BM_TransferRecovery and BM_TransferCongestion compare loss recovery and congestion control on
+// the virtual clock: how long the same transfer takes with SACK or without, and with CUBIC (RFC
+// 9438) or NewReno (RFC 5681) on both stacks, over a link without delay and over one with a
+// 10 ms round trip, where the congestion window, not the CPU, sets the pace.
+//
 // BM_TransferLwip runs the same transfer between two lwIP netifs (bench/lwip_pair.h) when the
 // build found Debian's liblwip, so both stacks are measured in the same run. Both report, from
 // the frames on the link (bench/segment_census.h): CPU ns per data segment sent by A (both ends
@@ -71,21 +76,32 @@ struct LossModel {
   // true: the FaultyLink drops (BM_Transfer, as it always has); false: the bench drops in the
   // link's drop hooks, which lets it count the data segments lost (BM_TransferRecovery).
   bool faulty_link = true;
+  // With faulty_link false: each frame's delay on the link, each way (a FaultyLink that only
+  // delays). Zero: the frame arrives at the same virtual instant.
+  timers::Duration one_way_delay{0};
 };
 
-// 16 MiB per iteration from A to B over one connection; `sack` is TcpConfig::sack on both
-// stacks. Reports the figures of ReportTransfer; with `loss.faulty_link` false, also how recovery
-// went (see BM_TransferRecovery).
-void RunTransfer(benchmark::State& state, LossModel loss_model, bool sack) {
+// 16 MiB per iteration from A to B over one connection; `sack` is TcpConfig::sack and
+// `congestion` TcpConfig::congestion_control on both stacks. Reports the figures of
+// ReportTransfer; with `loss.faulty_link` false, also how recovery went (see
+// BM_TransferRecovery).
+void RunTransfer(benchmark::State& state, LossModel loss_model, bool sack,
+                 tcp::CongestionAlgorithm congestion = tcp::CongestionAlgorithm::kCubic) {
   const double loss = loss_model.loss;
   // Counted only inside the timed loop; the handshake is not part of the figures.
   bench::SegmentCensus census;
   bool counting = false;
   tap::StackPairOptions options;
   options.tcp.sack = sack;
+  options.tcp.congestion_control = congestion;
   if (loss > 0 && loss_model.faulty_link) {
     options.faults_a_to_b = tap::FaultOptions{.seed = 1, .loss = loss};
     options.faults_b_to_a = tap::FaultOptions{.seed = 2, .loss = loss};
+  }
+  if (!loss_model.faulty_link && loss_model.one_way_delay > timers::Duration::zero()) {
+    const timers::Duration delay = loss_model.one_way_delay;
+    options.faults_a_to_b = tap::FaultOptions{.seed = 1, .min_delay = delay, .max_delay = delay};
+    options.faults_b_to_a = tap::FaultOptions{.seed = 2, .min_delay = delay, .max_delay = delay};
   }
   // The drop hooks see every frame each stack sends, before the FaultyLink drops any.
   std::mt19937_64 random_a(1);
@@ -168,12 +184,12 @@ void RunTransfer(benchmark::State& state, LossModel loss_model, bool sack) {
   const std::uint64_t retransmits = a.counters()[Counter::kTcpRetransmits] - retransmits_before;
   state.counters["retransmits_per_iteration"] = per_iteration(retransmits);
   if (!loss_model.faulty_link) {
-    // Recovery's quality, not its CPU: how long the transfer took on the virtual clock (the
-    // link has no delay, so this is the time spent waiting for retransmission timeouts and the
-    // delayed-ACK timer), how many data segments the link dropped and how many A sent again
-    // (ideally as many), how many of A's retransmissions B reported as duplicates (D-SACK, RFC
-    // 2883: spurious ones, counted only with SACK), and how many times A's retransmission timer
-    // expired.
+    // Recovery's quality, not its CPU: how long the transfer took on the virtual clock (without
+    // link delay, the time spent waiting for retransmission timeouts and the delayed-ACK timer;
+    // with it, mostly round trips, as many as the congestion window needs), how many data segments
+    // the link dropped and how many A sent again (ideally as many), how many of A's retransmissions
+    // B reported as duplicates (D-SACK, RFC 2883: spurious ones, counted only with SACK), and how
+    // many times A's retransmission timer expired.
     state.counters["virtual_s_per_iteration"] =
         std::chrono::duration<double>(pair.now() - virtual_start).count() /
         static_cast<double>(std::max<std::uint64_t>(1, iterations));
@@ -195,16 +211,38 @@ void BM_Transfer(benchmark::State& state) {
 }
 BENCHMARK(BM_Transfer)->ArgName("loss_pct")->Arg(0)->Arg(1)->Arg(5)->Unit(benchmark::kMillisecond);
 
-// Loss recovery with SACK (RFC 6675) against NewReno alone (RFC 6582): state.range(0) is the
-// loss in percent each way, state.range(1) whether SACK is on.
+// The congestion controller a benchmark argument names: 0 CUBIC, 1 NewReno.
+tcp::CongestionAlgorithm CongestionArg(std::int64_t arg) {
+  return arg == 0 ? tcp::CongestionAlgorithm::kCubic : tcp::CongestionAlgorithm::kNewReno;
+}
+
+// Loss recovery with SACK (RFC 6675) against NewReno recovery alone (RFC 6582): state.range(0) is
+// the loss in percent each way, state.range(1) whether SACK is on, state.range(2) the congestion
+// controller (0 CUBIC, 1 NewReno). No link delay.
 void BM_TransferRecovery(benchmark::State& state) {
   RunTransfer(state,
               LossModel{.loss = static_cast<double>(state.range(0)) / 100.0, .faulty_link = false},
-              /*sack=*/state.range(1) != 0);
+              /*sack=*/state.range(1) != 0, CongestionArg(state.range(2)));
 }
 BENCHMARK(BM_TransferRecovery)
-    ->ArgNames({"loss_pct", "sack"})
-    ->ArgsProduct({{1, 5}, {1, 0}})
+    ->ArgNames({"loss_pct", "sack", "newreno"})
+    ->ArgsProduct({{1, 5}, {1, 0}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
+
+// CUBIC against NewReno over a 10 ms round trip (5 ms each way) with SACK: state.range(0) is the
+// loss in percent each way, state.range(1) the congestion controller (0 CUBIC, 1 NewReno). The
+// link has no bandwidth limit, so the transfer goes as fast as the congestion window lets it:
+// virtual_s_per_iteration is the figure to compare.
+void BM_TransferCongestion(benchmark::State& state) {
+  RunTransfer(state,
+              LossModel{.loss = static_cast<double>(state.range(0)) / 100.0,
+                        .faulty_link = false,
+                        .one_way_delay = milliseconds(5)},
+              /*sack=*/true, CongestionArg(state.range(1)));
+}
+BENCHMARK(BM_TransferCongestion)
+    ->ArgNames({"loss_pct", "newreno"})
+    ->ArgsProduct({{1, 5}, {0, 1}})
     ->Unit(benchmark::kMillisecond);
 
 #ifdef TAPSTACK_HAVE_LWIP

@@ -32,6 +32,7 @@ constexpr char kUsage[] =
     "         --keepalive IDLE,INTERVAL,COUNT (e.g. 3s,2s,4) --keepalive-byte\n"
     "         --no-sack --no-timestamps (neither offered nor accepted: NewReno recovery, or no\n"
     "         RFC 7323 timestamps)\n"
+    "         --congestion cubic|newreno (congestion control; default cubic)\n"
     "         --no-read (never read the connection: its receive window closes)\n";
 
 int Usage(absl::string_view message) {
@@ -190,7 +191,7 @@ int RunNc(std::span<const std::string_view> raw_args) {
   }
   std::set<std::string> valued = kRuntimeValued;
   valued.insert(kConnectionValued.begin(), kConnectionValued.end());
-  valued.insert("--events");
+  valued.insert({"--events", "--congestion"});
   std::set<std::string> flags = kConnectionFlags;
   flags.insert(
       {"--listen", "--stats", "--no-offload", "--no-sack", "--no-timestamps", "--no-read"});
@@ -216,6 +217,11 @@ int RunNc(std::span<const std::string_view> raw_args) {
   options->offload = !args->Has("--no-offload");
   options->stack.tcp.sack = !args->Has("--no-sack");
   options->stack.tcp.timestamps = !args->Has("--no-timestamps");
+  if (const std::optional<std::string> name = args->Get("--congestion")) {
+    const std::optional<tcp::CongestionAlgorithm> algorithm = tcp::ParseCongestionAlgorithm(*name);
+    if (!algorithm) return Usage("--congestion: cubic or newreno, not '" + *name + "'");
+    options->stack.tcp.congestion_control = *algorithm;
+  }
   if (absl::Status parsed = ParseConnectionOptions(*args, options->stack.tcp.defaults);
       !parsed.ok()) {
     return Usage(parsed.message());

@@ -4,8 +4,12 @@
 
 namespace tapstack::tcp {
 
-Sender::Sender(std::size_t buffer_capacity, const RtoConfig& rto_config, std::uint32_t mss)
-    : mss_(mss), buffer_(buffer_capacity), congestion_(mss), rto_(rto_config) {}
+Sender::Sender(std::size_t buffer_capacity, const RtoConfig& rto_config, std::uint32_t mss,
+               CongestionAlgorithm congestion_algorithm)
+    : mss_(mss),
+      buffer_(buffer_capacity),
+      congestion_(mss, congestion_algorithm),
+      rto_(rto_config) {}
 
 void Sender::Start(Seq iss, Duration now) {
   iss_ = iss;
@@ -61,7 +65,7 @@ std::optional<Transmission> Sender::NextTransmission(bool no_delay, bool overrid
   // them, and a loss is repaired by fast retransmit, not by the retransmission timer. Only new
   // data: go-back-N after a timeout resends within cwnd.
   const std::uint32_t duplicates = congestion_.duplicate_acks();
-  if (duplicates > 0 && duplicates < NewReno::kDuplicateAckThreshold &&
+  if (duplicates > 0 && duplicates < CongestionControl::kDuplicateAckThreshold &&
       !congestion_.in_recovery() && snd_nxt_ == snd_max_) {
     cwnd = static_cast<std::uint32_t>(std::min<std::uint64_t>(
         std::uint64_t{cwnd} + std::uint64_t{duplicates} * mss_, ~std::uint32_t{0}));
@@ -158,7 +162,7 @@ Transmission Sender::Resend(SeqRange hole) const {
 
 Seq Sender::LostBoundary() const {
   if (!scoreboard_) return snd_una_;
-  return scoreboard_->LostBoundary(snd_una_, mss_, NewReno::kDuplicateAckThreshold);
+  return scoreboard_->LostBoundary(snd_una_, mss_, CongestionControl::kDuplicateAckThreshold);
 }
 
 std::uint32_t Sender::Pipe(Seq lost_boundary) const {
@@ -253,7 +257,7 @@ bool Sender::FirstResendLost() const {
   // may send, and with the margin below it waited for the retransmission timer. Once the path
   // has reordered, the margin is IsLost's (RFC 6675): more than DupThresh - 1 segments.
   const std::uint32_t margin =
-      reordering_seen_ ? (NewReno::kDuplicateAckThreshold - 1) * mss_ : std::uint32_t{0};
+      reordering_seen_ ? (CongestionControl::kDuplicateAckThreshold - 1) * mss_ : std::uint32_t{0};
   return sacked_after > margin;
 }
 
@@ -307,22 +311,26 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     // SND.MAX now is a bound that can only make FirstResendLost later, never wrong.
     first_resent_ = ack < high_rxt_;
     first_resent_at_max_ = snd_max_;
+    AckSample sample{.now = now, .snd_nxt = snd_max_};
     if (echoed_round_trip) {
       // RFC 7323 Appendix G: about one sample per two segments in flight (one ACK for every
       // second segment) in each round trip, each weighed accordingly.
       const std::uint32_t expected_samples = (flight_before + 2 * mss_ - 1) / (2 * mss_);
       rto_.OnRttSample(*echoed_round_trip, expected_samples);
+      sample.rtt = *echoed_round_trip;
     } else if (rtt_timing_ && rtt_seq_ <= ack) {
       // RFC 6298 (Karn): only segments sent once give RTT samples; timing stops on a timeout.
-      rto_.OnRttSample(now - rtt_start_);
+      sample.rtt = now - rtt_start_;
+      rto_.OnRttSample(*sample.rtt);
       rtt_timing_ = false;
     }
+    sample.srtt = rto_.srtt().value_or(Duration::zero());
     rto_.ResetBackoff();
     retransmissions_ = 0;
     result.bytes_acked = acked;
     // RFC 6582: a partial ACK in fast recovery asks for the next hole to be resent (without
     // SACK; with it, the scoreboard picks the holes).
-    result.retransmit_first = congestion_.OnNewAck(ack, acked);
+    result.retransmit_first = congestion_.OnNewAck(ack, acked, sample);
     result.recovery_ended = was_in_recovery && !congestion_.in_recovery();
     if (want_writable_ && buffer_.free_space() > 0) {
       want_writable_ = false;

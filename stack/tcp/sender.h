@@ -1,7 +1,7 @@
 // The sending half of a connection: the send sequence space of RFC 9293 3.3.1 (SND.UNA, SND.NXT,
 // SND.WND, SND.WL1, SND.WL2, ISS), the send buffer, the retransmission timeout estimator (RFC
-// 6298), congestion control (RFC 5681 / RFC 6582) and the decisions of segmentization, Nagle,
-// sender-side SWS avoidance, retransmission and window probing.
+// 6298), congestion control (congestion.h: NewReno or CUBIC) and the decisions of segmentization,
+// Nagle, sender-side SWS avoidance, retransmission and window probing.
 //
 // The sender keeps no timer and sends nothing itself. The connection asks it what to send next
 // (NextTransmission), tells it what went out (OnTransmitted), hands it every acceptable ACK
@@ -10,7 +10,8 @@
 // clock. With SACK agreed, the peer's blocks feed a scoreboard (sack_scoreboard.h) and loss
 // recovery follows RFC 6675: what to resend comes from the scoreboard, and how much may be sent
 // from pipe, the estimate of the bytes still in the network. Later seams: RACK sits beside the
-// scoreboard, fed from OnAck; the congestion controller is the one member a CUBIC would replace.
+// scoreboard, fed from OnAck. The congestion controller gets every ACK of new data with the time,
+// the RTT sample the ACK gave and SRTT (AckSample), so CUBIC and HyStart++ need nothing else.
 #ifndef TAPSTACK_STACK_TCP_SENDER_H_
 #define TAPSTACK_STACK_TCP_SENDER_H_
 
@@ -62,7 +63,8 @@ struct AckResult {
 
 class Sender {
  public:
-  Sender(std::size_t buffer_capacity, const RtoConfig& rto_config, std::uint32_t mss);
+  Sender(std::size_t buffer_capacity, const RtoConfig& rto_config, std::uint32_t mss,
+         CongestionAlgorithm congestion_algorithm = CongestionAlgorithm::kCubic);
 
   // --- Opening (RFC 9293 3.10.1, 3.10.7.2, 3.10.7.3).
   // Our SYN is sent with sequence number `iss` at `now` (its round trip is timed).
@@ -231,8 +233,9 @@ class Sender {
   // RTT timing of one segment at a time (Karn: never a retransmitted one).
   bool rtt_timing_ : 1 = false;
   bool sack_permitted_ : 1 = false;
-  // See in_sack_recovery(). It mirrors NewReno's in_recovery() for a SACK connection, kept here
-  // so that NextTransmission decides on this line before it reads the congestion state's.
+  // See in_sack_recovery(). It mirrors the congestion controller's in_recovery() for a SACK
+  // connection, kept here so that NextTransmission decides on this line before it reads the
+  // congestion state's.
   bool sack_recovery_ : 1 = false;
   // Timestamps agreed (RFC 7323): every ACK of new data times a round trip from its echo, so no
   // segment is timed here.
@@ -247,7 +250,7 @@ class Sender {
   SendBuffer buffer_;
   // Read and written when an ACK acknowledges new data.
   Duration rtt_start_{};
-  NewReno congestion_;
+  CongestionControl congestion_;
   Seq iss_;
   // See first_resent_. Data SACKed above it was sent after that copy: once more than two
   // segments' worth is, the copy is taken for lost (FirstResendLost). Read in SACK recovery only,

@@ -22,7 +22,9 @@ Tcb::Tcb(TcpEngine* engine, const ConnectionOptions* options, const RtoConfig& r
       keepalive_timer(&Dispatch<&Tcb::keepalive_timer, &TcpEngine::OnKeepaliveTimer>),
       receiver(options->receive_buffer),
       delayed_ack_timer(&Dispatch<&Tcb::delayed_ack_timer, &TcpEngine::OnDelayedAckTimer>),
-      sender(options->send_buffer, rto_config, mss),
+      // The connection's own choice of congestion controller, else the engine's.
+      sender(options->send_buffer, rto_config, mss,
+             options->congestion_control.value_or(engine->config().congestion_control)),
       send_timer(&Dispatch<&Tcb::send_timer, &TcpEngine::OnSendTimer>) {}
 
 std::string_view StateName(State state) {

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "stack/result.h"
+#include "stack/tcp/congestion_algorithm.h"
 #include "stack/tcp/rto.h"
 #include "stack/wire/bytes.h"
 #include "stack/wire/ip_address.h"
@@ -64,12 +65,16 @@ struct ConnectionOptions {
   // this long. Zero: off.
   Duration user_timeout = Duration::zero();
   KeepaliveOptions keepalive;
+  // The congestion controller for this connection; unset: TcpConfig::congestion_control. Read
+  // when the connection is created: changing it later does not switch a running connection.
+  std::optional<CongestionAlgorithm> congestion_control;
 
   friend bool operator==(const ConnectionOptions&, const ConnectionOptions&) = default;
   template <typename H>
   friend H AbslHashValue(H h, const ConnectionOptions& o) {
     return H::combine(std::move(h), o.no_delay, o.send_buffer, o.receive_buffer,
-                      o.max_retransmissions, o.user_timeout.count(), o.keepalive);
+                      o.max_retransmissions, o.user_timeout.count(), o.keepalive,
+                      o.congestion_control);
   }
 };
 
@@ -103,6 +108,10 @@ struct TcpConfig {
   // dropped by PAWS and every ACK of new data gives an RTT sample. On by default, as Linux's
   // tcp_timestamps. A connection opened by a SYN cookie never uses timestamps (syn_cookie.h).
   bool timestamps = true;
+  // The congestion controller of every connection whose options do not choose one
+  // (ConnectionOptions::congestion_control): CUBIC (RFC 9438) with HyStart++ (RFC 9406) by
+  // default, as Linux's tcp_congestion_control; NewReno (RFC 5681, RFC 6582) as the alternative.
+  CongestionAlgorithm congestion_control = CongestionAlgorithm::kCubic;
   // Payload bytes held in the send and receive buffers of all connections together (each
   // connection is further bounded by its ConnectionOptions::send_buffer and receive_buffer). At
   // the limit Send() takes only what fits and returns ENOBUFS when nothing does, and arriving data

@@ -11,17 +11,23 @@ namespace {
 
 constexpr std::uint32_t kMss = 1000;
 
+// The expectations below are NewReno's numbers (RFC 5681, RFC 6582, RFC 6675): halving on loss,
+// one segment per round trip. CUBIC's are in cubic_test.cc.
+CongestionControl NewReno(std::uint32_t mss) {
+  return CongestionControl(mss, CongestionAlgorithm::kNewReno);
+}
+
 TEST(NewRenoTest, StartsWithTenSegmentsAndNoThreshold) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   EXPECT_EQ(reno.cwnd(), 10 * kMss);  // RFC 6928
-  EXPECT_EQ(reno.ssthresh(), NewReno::kInfiniteSsthresh);
+  EXPECT_EQ(reno.ssthresh(), CongestionControl::kInfiniteSsthresh);
   EXPECT_TRUE(reno.in_slow_start());
   EXPECT_FALSE(reno.in_recovery());
   EXPECT_EQ(reno.mss(), kMss);
 }
 
 TEST(NewRenoTest, SetMssRecomputesTheUntouchedInitialWindowOnly) {
-  NewReno reno(536);
+  CongestionControl reno = NewReno(536);
   reno.set_mss(1460);
   EXPECT_EQ(reno.cwnd(), 14'600u);
   reno.OnNewAck(Seq(1461), 1460);
@@ -32,7 +38,7 @@ TEST(NewRenoTest, SetMssRecomputesTheUntouchedInitialWindowOnly) {
 }
 
 TEST(NewRenoTest, SlowStartGrowsByBytesAckedCappedAtTwoSegments) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   Seq una(5000);
   // RFC 3465: an ACK for one segment grows cwnd by one segment...
   EXPECT_FALSE(reno.OnNewAck(una += kMss, kMss));
@@ -46,7 +52,7 @@ TEST(NewRenoTest, SlowStartGrowsByBytesAckedCappedAtTwoSegments) {
 }
 
 TEST(NewRenoTest, SlowStartDoublesPerRoundTrip) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   Seq una(1);
   // One round trip: every segment of the window acknowledged, one ACK each.
   const std::uint32_t segments = reno.cwnd() / kMss;
@@ -55,8 +61,8 @@ TEST(NewRenoTest, SlowStartDoublesPerRoundTrip) {
 }
 
 // Enters congestion avoidance with cwnd = ssthresh = 10 MSS through one fast recovery.
-NewReno InCongestionAvoidance(Seq& una) {
-  NewReno reno(kMss);
+CongestionControl InCongestionAvoidance(Seq& una) {
+  CongestionControl reno = NewReno(kMss);
   const Seq nxt = una + 20 * kMss;
   for (int i = 0; i < 3; ++i) reno.OnDuplicateAck(una, nxt, 20 * kMss);
   reno.OnNewAck(nxt, nxt - una);  // full ACK
@@ -66,7 +72,7 @@ NewReno InCongestionAvoidance(Seq& una) {
 
 TEST(NewRenoTest, CongestionAvoidanceGrowsAboutOneSegmentPerRoundTrip) {
   Seq una(77);
-  NewReno reno = InCongestionAvoidance(una);
+  CongestionControl reno = InCongestionAvoidance(una);
   ASSERT_EQ(reno.cwnd(), 10 * kMss);
   ASSERT_EQ(reno.ssthresh(), 10 * kMss);
   EXPECT_FALSE(reno.in_slow_start());
@@ -87,7 +93,7 @@ TEST(NewRenoTest, CongestionAvoidanceGrowsAboutOneSegmentPerRoundTrip) {
 }
 
 TEST(NewRenoTest, ThirdDuplicateAckTriggersFastRetransmitOnce) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   const Seq una(1000);
   const Seq nxt = una + 8 * kMss;
   EXPECT_FALSE(reno.OnDuplicateAck(una, nxt, 8 * kMss));
@@ -109,7 +115,7 @@ TEST(NewRenoTest, ThirdDuplicateAckTriggersFastRetransmitOnce) {
 // RFC 6675 5: with SACK, recovery sets cwnd = ssthresh and leaves it there: pipe, which the
 // sender counts, takes the place of inflation by duplicates and deflation by partial ACKs.
 TEST(NewRenoTest, SackRecoveryHoldsCwndAtSsthreshUntilTheFullAck) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   reno.set_sack_recovery(true);
   Seq una(1000);
   const Seq nxt = una + 8 * kMss;
@@ -131,7 +137,7 @@ TEST(NewRenoTest, SackRecoveryHoldsCwndAtSsthreshUntilTheFullAck) {
 // RFC 6675 5 step 2: the scoreboard may show a loss before the third duplicate; recovery starts
 // as the third would start it, once per loss episode (RFC 6582 3.2 step 2).
 TEST(NewRenoTest, LossDetectedByTheScoreboardEntersRecoveryOnce) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   reno.set_sack_recovery(true);
   const Seq una(1);
   const Seq nxt = una + 10 * kMss;
@@ -149,7 +155,7 @@ TEST(NewRenoTest, LossDetectedByTheScoreboardEntersRecoveryOnce) {
 }
 
 TEST(NewRenoTest, SsthreshIsAtLeastTwoSegments) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   const Seq una(1);
   for (int i = 0; i < 3; ++i) reno.OnDuplicateAck(una, una + 3 * kMss, 3 * kMss);
   EXPECT_EQ(reno.ssthresh(), 2 * kMss);
@@ -157,7 +163,7 @@ TEST(NewRenoTest, SsthreshIsAtLeastTwoSegments) {
 }
 
 TEST(NewRenoTest, PartialAckAsksForARetransmissionAndDeflates) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   Seq una(1);
   const Seq nxt = una + 10 * kMss;
   for (int i = 0; i < 3; ++i) reno.OnDuplicateAck(una, nxt, 10 * kMss);
@@ -180,7 +186,7 @@ TEST(NewRenoTest, PartialAckAsksForARetransmissionAndDeflates) {
 }
 
 TEST(NewRenoTest, FullAckEndsRecoveryWithCwndAtSsthresh) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   Seq una(0xffff'f000u);  // recovery straddles the wrap of the sequence space
   const Seq nxt = una + 10 * kMss;
   for (int i = 0; i < 6; ++i) reno.OnDuplicateAck(una, nxt, 10 * kMss);
@@ -194,7 +200,7 @@ TEST(NewRenoTest, FullAckEndsRecoveryWithCwndAtSsthresh) {
 }
 
 TEST(NewRenoTest, NewLossAfterRecoveryTriggersAgain) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   Seq una(1);
   Seq nxt = una + 10 * kMss;
   for (int i = 0; i < 3; ++i) reno.OnDuplicateAck(una, nxt, 10 * kMss);
@@ -208,7 +214,7 @@ TEST(NewRenoTest, NewLossAfterRecoveryTriggersAgain) {
 }
 
 TEST(NewRenoTest, NewAckResetsTheDuplicateCount) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   Seq una(1);
   const Seq nxt = una + 10 * kMss;
   reno.OnDuplicateAck(una, nxt, 10 * kMss);
@@ -220,7 +226,7 @@ TEST(NewRenoTest, NewAckResetsTheDuplicateCount) {
 }
 
 TEST(NewRenoTest, TimeoutCollapsesToOneSegment) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   const Seq una(1);
   reno.OnRetransmitTimeout(12 * kMss, una + 12 * kMss);
   EXPECT_EQ(reno.cwnd(), kMss);  // RFC 5681 3.1: LW = 1 segment
@@ -231,7 +237,7 @@ TEST(NewRenoTest, TimeoutCollapsesToOneSegment) {
 }
 
 TEST(NewRenoTest, TimeoutEndsFastRecovery) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   const Seq una(1);
   const Seq nxt = una + 10 * kMss;
   for (int i = 0; i < 3; ++i) reno.OnDuplicateAck(una, nxt, 10 * kMss);
@@ -242,7 +248,7 @@ TEST(NewRenoTest, TimeoutEndsFastRecovery) {
 }
 
 TEST(NewRenoTest, SlowStartAfterTimeoutCountsOneSegmentPerAck) {
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   Seq una(1);
   reno.OnRetransmitTimeout(20 * kMss, una + 20 * kMss);
   reno.OnNewAck(una += 2 * kMss, 2 * kMss);  // RFC 3465 2.3: L = 1 MSS now
@@ -254,7 +260,7 @@ TEST(NewRenoTest, SlowStartAfterTimeoutCountsOneSegmentPerAck) {
 TEST(NewRenoTest, DuplicatesFromBeforeATimeoutDoNotTriggerFastRetransmit) {
   // RFC 6582 3.2 step 2: after a timeout, duplicates whose ACK does not cover recover belong to
   // the loss already answered; they must not halve ssthresh a second time.
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   Seq una(1);
   const Seq nxt = una + 10 * kMss;
   reno.OnRetransmitTimeout(10 * kMss, nxt);  // recover = nxt - 1
@@ -274,7 +280,7 @@ TEST(NewRenoTest, DuplicatesFromBeforeATimeoutDoNotTriggerFastRetransmit) {
 TEST(NewRenoTest, RecoverPointDoesNotGoStaleAcrossTheSequenceSpace) {
   // After a timeout and 3 GiB of clean transfer, the old recover value would compare as "ahead"
   // of SND.UNA in 32-bit sequence space; it must not block fast retransmit.
-  NewReno reno(kMss);
+  CongestionControl reno = NewReno(kMss);
   Seq una(1);
   reno.OnRetransmitTimeout(10 * kMss, una + 10 * kMss);
   for (int i = 0; i < 3; ++i) {
@@ -287,11 +293,11 @@ TEST(NewRenoTest, RecoverPointDoesNotGoStaleAcrossTheSequenceSpace) {
 }
 
 TEST(NewRenoTest, WindowArithmeticSaturates) {
-  NewReno reno(0xffff'ffffu);
+  CongestionControl reno = NewReno(0xffff'ffffu);
   EXPECT_EQ(reno.cwnd(), 0xffff'ffffu);
   reno.OnNewAck(Seq(10), 0xffff'ffffu);
   EXPECT_EQ(reno.cwnd(), 0xffff'ffffu);
-  NewReno zero(0);
+  CongestionControl zero = NewReno(0);
   EXPECT_EQ(zero.mss(), 1u);
 }
 

@@ -27,9 +27,28 @@ constexpr std::uint16_t kPort = 8000;
 constexpr std::uint32_t kPeerIss = 0x20000;
 constexpr std::uint32_t kMss = 1460;  // the harness's peer offers this MSS
 
+// The peer offers SACK; the congestion controller is `algorithm`, chosen by the engine's
+// configuration, or by the connection's options when `per_connection` (which then override an
+// engine default of the other algorithm).
+HarnessOptions WithSack(tcp::CongestionAlgorithm algorithm, bool per_connection = false) {
+  HarnessOptions options{.peer_offers_sack = true};
+  if (per_connection) {
+    options.tcp.congestion_control = algorithm == tcp::CongestionAlgorithm::kCubic
+                                         ? tcp::CongestionAlgorithm::kNewReno
+                                         : tcp::CongestionAlgorithm::kCubic;
+    options.tcp.defaults.congestion_control = algorithm;
+  } else {
+    options.tcp.congestion_control = algorithm;
+  }
+  return options;
+}
+
+// The recovery numbers of the SackSender tests are NewReno's (ssthresh = FlightSize / 2, RFC 5681
+// eq. 4); CubicSackSender checks CUBIC's (RFC 9438 4.6) in the same scenes.
 class SackSender : public ::testing::Test {
  protected:
-  SackSender() : h_({.peer_offers_sack = true}) {}
+  explicit SackSender(HarnessOptions options = WithSack(tcp::CongestionAlgorithm::kNewReno))
+      : h_(std::move(options)) {}
   void SetUp() override {
     id_ = h_.EstablishPassive(kPort, kPeerIss);
     ASSERT_TRUE(h_.stack().Info(id_)->sack_permitted);
@@ -119,6 +138,68 @@ TEST_F(SackSender, ThirdSackingDuplicateStartsRecoveryAndPipeGatesNewData) {
   EXPECT_EQ(Cwnd(), 6 * kMss) << "no inflation in RFC 6675 recovery";
 }
 
+// CUBIC, the default: the same scenes with beta_cubic = 0.7 in place of NewReno's halving.
+class CubicSackSender : public SackSender {
+ protected:
+  CubicSackSender() : SackSender(WithSack(tcp::CongestionAlgorithm::kCubic)) {}
+};
+
+// RFC 9438 4.6 with RFC 6675 5: recovery starts at the third SACKing duplicate with cwnd =
+// ssthresh = 0.7 * FlightSize (twelve segments in flight, limited transmit's two included).
+TEST_F(CubicSackSender, RecoveryStartsWithCwndAtSevenTenthsOfTheFlight) {
+  ASSERT_THAT(Write(20), ElementsAre(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
+  EXPECT_THAT(Ack(0, {{1, 2}}), ElementsAre(10));
+  EXPECT_THAT(Ack(0, {{1, 3}}), ElementsAre(11));
+  EXPECT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));
+  const std::uint32_t ssthresh = 12 * kMss * 7 / 10;
+  EXPECT_EQ(Cwnd(), ssthresh);
+  const std::vector<tcp::Trace> started = TracesOf(tcp::TraceType::kRecoveryStarted);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].length, ssthresh);
+  EXPECT_EQ(started[0].number, static_cast<int>(ssthresh));
+  // pipe: segments 4 to 11 and the copy of 0, nine segments over cwnd's 8.4; at 6 SACKed there is
+  // room for a new segment (pipe 7 segments, 1.4 below cwnd).
+  EXPECT_THAT(Ack(0, {{1, 5}}), IsEmpty());
+  EXPECT_THAT(Ack(0, {{1, 6}}), ElementsAre(12));
+  EXPECT_EQ(Cwnd(), ssthresh) << "no inflation in RFC 6675 recovery";
+}
+
+TEST_F(CubicSackSender, FullAckEndsRecoveryAtSevenTenths) {
+  ASSERT_EQ(Write(10).size(), 10u);
+  Ack(0, {{1, 2}});
+  Ack(0, {{1, 3}});
+  ASSERT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));
+  Ack(10, {});
+  const std::vector<tcp::Trace> ended = TracesOf(tcp::TraceType::kRecoveryEnded);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].length, 7 * kMss);
+  EXPECT_EQ(Cwnd(), 7 * kMss);
+}
+
+// ConnectionOptions::congestion_control overrides TcpConfig::congestion_control, both ways.
+class PerConnectionNewReno : public SackSender {
+ protected:
+  PerConnectionNewReno()
+      : SackSender(WithSack(tcp::CongestionAlgorithm::kNewReno, /*per_connection=*/true)) {}
+};
+class PerConnectionCubic : public SackSender {
+ protected:
+  PerConnectionCubic()
+      : SackSender(WithSack(tcp::CongestionAlgorithm::kCubic, /*per_connection=*/true)) {}
+};
+
+TEST_F(PerConnectionNewReno, HalvesOnLoss) {
+  ASSERT_EQ(Write(10).size(), 10u);
+  ASSERT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));
+  EXPECT_EQ(Cwnd(), 5 * kMss);
+}
+
+TEST_F(PerConnectionCubic, TakesSevenTenthsOnLoss) {
+  ASSERT_EQ(Write(10).size(), 10u);
+  ASSERT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));
+  EXPECT_EQ(Cwnd(), 7 * kMss);
+}
+
 // Limited transmit without SACK: RFC 3042 counts RFC 5681's duplicates (no data, the same
 // window).
 TEST(LimitedTransmit, WorksWithoutSackToo) {
@@ -191,7 +272,7 @@ TEST_F(SackSender, AfterReorderingALostCopyNeedsAMargin) {
   ASSERT_EQ(Write(2).size(), 2u);
   ASSERT_THAT(Ack(0, {{1, 2}}), IsEmpty());  // 1 overtook 0
   ASSERT_THAT(Ack(2), IsEmpty());            // and 0 arrived: reordering, no loss
-  std::uint32_t highest_sent = 0;  // the highest segment number sent so far
+  std::uint32_t highest_sent = 0;            // the highest segment number sent so far
   const auto note = [&highest_sent](const std::vector<std::uint32_t>& sent) {
     for (const std::uint32_t n : sent) highest_sent = std::max(highest_sent, n);
     return sent;

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/support/tcp_harness.h"
@@ -45,12 +47,14 @@ wire::TcpOptions Stamp(std::uint32_t tsval, std::uint32_t tsecr) {
 }
 
 // A passive open on kPort from a peer whose SYN carries TSval `peer_tsval` (when set), completed
-// with an ACK carrying `peer_tsval + 1`. Stores our ISS and our SYN-ACK's timestamps.
+// `handshake_rtt` after our SYN-ACK with an ACK carrying `peer_tsval + 1`. Stores our ISS and our
+// SYN-ACK's timestamps.
 class TimestampsTest : public ::testing::Test {
  protected:
   explicit TimestampsTest(HarnessOptions options = {}) : h_(options) {}
 
-  tcp::ConnectionId OpenPassive(std::optional<std::uint32_t> peer_tsval, bool sack = false) {
+  tcp::ConnectionId OpenPassive(std::optional<std::uint32_t> peer_tsval, bool sack = false,
+                                tcp::Duration handshake_rtt = tcp::Duration::zero()) {
     EXPECT_FALSE(h_.stack().Listen(kPort, 4, h_.now()));
     h_.Inject(kPort, TcpFlags::kSyn, kPeerIss, 0, 65535, {},
               SynOptions(
@@ -59,6 +63,7 @@ class TimestampsTest : public ::testing::Test {
     syn_ack_ = h_.TakeOne();
     EXPECT_TRUE(syn_ack_.Only(kSA));
     our_next_ = syn_ack_.seq + 1;
+    h_.AdvanceBy(handshake_rtt);
     h_.Inject(kPort, TcpFlags::kAck, kPeerIss + 1, our_next_, 65535, {},
               peer_tsval ? Stamp(*peer_tsval + 1, syn_ack_.options.timestamps->value)
                          : wire::TcpOptions{});
@@ -335,6 +340,64 @@ TEST_F(TimestampsTest, KeepaliveProbesCarryTheOption) {
   EXPECT_EQ(probe.seq, our_next_ - 1);
   EXPECT_EQ(Echo(probe), 101u);
 }
+
+// --- What the echoes feed: HyStart++ (RFC 9406) in CUBIC's first slow start.
+
+// Rounds of a bulk transfer, each segment ACKed `rtt` after it went out, echoing its TSval: every
+// ACK is an RTT sample. Once the rounds' minimum RTT rises from 20 ms to 30 ms (by more than
+// RttThresh, 4 ms here), CUBIC's slow start moves to CSS and an ACK of one segment grows cwnd by a
+// quarter segment; NewReno, which runs no HyStart++, goes on growing a segment per segment.
+class HyStartFromEchoes : public TimestampsTest,
+                          public ::testing::WithParamInterface<tcp::CongestionAlgorithm> {
+ protected:
+  HyStartFromEchoes() : TimestampsTest(Options()) {}
+  static HarnessOptions Options() {
+    HarnessOptions options;
+    options.tcp.congestion_control = GetParam();
+    return options;
+  }
+};
+
+TEST_P(HyStartFromEchoes, RisingRoundTripsMoveCubicToConservativeSlowStart) {
+  // The handshake's round trip is the first sample (the SYN-ACK's echo), in HyStart++'s first
+  // round.
+  const tcp::ConnectionId id = OpenPassive(/*peer_tsval=*/100, /*sack=*/false, milliseconds(20));
+  ASSERT_EQ(h_.stack().Send(id, Pattern(200'000), h_.now()).bytes, 200'000u);
+  const std::uint32_t mss = h_.stack().Info(id)->mss;
+  std::vector<Segment> in_flight = h_.Take();
+  std::uint32_t peer_tsval = 200;
+  // The cwnd growth of each round's last ACK. A round of ACKs straddles two of HyStart++'s
+  // rounds (the segments sent in answer to the last ACK of one belong to the round after next),
+  // so the rise takes two rounds at 30 ms to show in a whole round's minimum.
+  std::vector<std::uint32_t> growth;
+  for (const int rtt : {20, 20, 20, 30, 30}) {
+    h_.AdvanceBy(milliseconds(rtt));
+    std::vector<Segment> next;
+    std::uint32_t last_growth = 0;
+    for (const Segment& segment : in_flight) {
+      if (segment.payload.empty()) continue;
+      const std::uint32_t before = h_.stack().Info(id)->cwnd;
+      h_.Inject(kPort, TcpFlags::kAck, kPeerIss + 1,
+                segment.seq + static_cast<std::uint32_t>(segment.payload.size()), 65535, {},
+                Stamp(++peer_tsval, OurTsval(segment)));
+      last_growth = h_.stack().Info(id)->cwnd - before;
+      for (Segment& sent : h_.Take()) next.push_back(std::move(sent));
+    }
+    ASSERT_FALSE(next.empty()) << "the transfer stalled";
+    in_flight = std::move(next);
+    growth.push_back(last_growth);
+  }
+  EXPECT_EQ(growth[2], mss) << "slow start while the round trip holds at 20 ms";
+  EXPECT_EQ(growth[4], GetParam() == tcp::CongestionAlgorithm::kCubic ? mss / 4 : mss);
+  EXPECT_EQ(h_.Count(Counter::kTcpRetransmits), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Controllers, HyStartFromEchoes,
+                         ::testing::Values(tcp::CongestionAlgorithm::kCubic,
+                                           tcp::CongestionAlgorithm::kNewReno),
+                         [](const ::testing::TestParamInfo<tcp::CongestionAlgorithm>& info) {
+                           return std::string(tcp::CongestionAlgorithmName(info.param));
+                         });
 
 }  // namespace
 }  // namespace tapstack::testing

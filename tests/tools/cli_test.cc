@@ -72,7 +72,13 @@ TEST(CliTest, ErrorsNameTheOption) {
   EXPECT_THAT(run.output, ::testing::HasSubstr("--count: bad number '500' (allowed: 1 to 127)"));
   run = Tapstack({"nc", "--addr", "192.0.2.2/24", "999.0.2.1", "80"});
   EXPECT_EQ(run.status, 2);
-  EXPECT_THAT(run.output, ::testing::HasSubstr("HOST: bad IPv4 address '999.0.2.1'"));
+  EXPECT_THAT(run.output, ::testing::HasSubstr("HOST: bad IPv4 or IPv6 address '999.0.2.1'"));
+  run = Tapstack({"nc", "--addr", "192.0.2.2/24", "2001:db8::1", "80"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("HOST: an IPv6 host needs an IPv6 --addr"));
+  run = Tapstack({"nc", "--addr", "192.0.2.2/24", "--dad-transmits", "11", "-l", "80"});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, ::testing::HasSubstr("--dad-transmits: bad number '11'"));
 }
 
 // The command line wants the prefix: a bare address would leave nothing on-link.
