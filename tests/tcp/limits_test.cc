@@ -379,23 +379,39 @@ TEST_F(BufferLimits, OutOfOrderReassemblyHoldsAsManyRangesAsMemoryAllows) {
 }
 
 // The bound: 1-byte segments with 1-byte holes between them cost 1 + kRangeOverhead each, so the
-// 48 KiB buffer holds 49152 / 65 = 756 of them; the rest are dropped and counted, and the window
-// advertised is not cut by the overhead.
+// 48 KiB buffer holds 49152 / 65 = 756 of them, and the window advertised is not cut by the
+// overhead. Sent from the left, the rest are dropped and counted; sent from the right, each new
+// one evicts the furthest held, so the same 756 nearest RCV.NXT stay either way.
 TEST_F(BufferLimits, OutOfOrderReassemblyIsBoundedPerConnection) {
-  const std::uint32_t start = harness_.stack().Info(first_)->rcv_nxt;
-  const std::uint32_t snd_una = harness_.stack().Info(first_)->snd_una;
-  harness_.set_peer_port(1);
-  constexpr std::size_t kSegments = 1000;
-  constexpr std::size_t kHeld = 48 * 1024 / (1 + tcp::ReceiveBuffer::kRangeOverhead);
+  constexpr std::uint32_t kSegments = 1000;
+  constexpr std::uint32_t kHeld = 48 * 1024 / (1 + tcp::ReceiveBuffer::kRangeOverhead);
   static_assert(kHeld == 756);
   const Bytes byte = Pattern(1, 1);
-  for (std::uint32_t i = 0; i < kSegments; ++i) {
-    harness_.Inject(kPort, TcpFlags::kAck, start + 2 * i + 1, snd_una, 1024, byte);
+  for (const bool from_the_right : {false, true}) {
+    SCOPED_TRACE(from_the_right ? "from the right" : "from the left");
+    const tcp::ConnectionId id = from_the_right ? second_ : first_;
+    const std::uint32_t start = harness_.stack().Info(id)->rcv_nxt;
+    const std::uint32_t snd_una = harness_.stack().Info(id)->snd_una;
+    const std::uint64_t dropped_before = harness_.Count(Counter::kDropTcpOutOfOrderFull);
+    const std::size_t buffered_before = harness_.stack().tcp_buffered_bytes();
+    harness_.set_peer_port(from_the_right ? 2 : 1);
+    for (std::uint32_t i = 0; i < kSegments; ++i) {
+      const std::uint32_t hole = from_the_right ? kSegments - 1 - i : i;
+      harness_.Inject(kPort, TcpFlags::kAck, start + 2 * hole + 1, snd_una, 1024, byte);
+    }
+    EXPECT_EQ(harness_.Count(Counter::kDropTcpOutOfOrderFull) - dropped_before,
+              from_the_right ? 0 : kSegments - kHeld);
+    EXPECT_EQ(harness_.Count(Counter::kTcpOutOfOrderEvicted),
+              from_the_right ? kSegments - kHeld : 0);
+    EXPECT_EQ(harness_.stack().tcp_buffered_bytes() - buffered_before, kHeld);
+    EXPECT_EQ(harness_.stack().Info(id)->rcv_nxt, start);
+    EXPECT_EQ(harness_.stack().Info(id)->rcv_wnd, 48u * 1024);
+    // The bytes kept are the ones nearest RCV.NXT: the first hole filled delivers [start, start +
+    // 2 * 756), every other byte of which the peer sent.
+    harness_.Inject(kPort, TcpFlags::kAck, start, snd_una, 1024, Pattern(2 * kHeld - 1, 0));
+    EXPECT_EQ(harness_.stack().Info(id)->rcv_nxt, start + 2 * kHeld);
   }
-  EXPECT_EQ(harness_.Count(Counter::kDropTcpOutOfOrderFull), kSegments - kHeld);
-  EXPECT_EQ(harness_.stack().tcp_buffered_bytes(), kHeld);
-  EXPECT_EQ(harness_.stack().Info(first_)->rcv_nxt, start);
-  EXPECT_EQ(harness_.stack().Info(first_)->rcv_wnd, 48u * 1024);
+  EXPECT_EQ(harness_.stack().tcp_buffered_bytes(), 2 * 2 * kHeld);
 }
 
 TEST_F(BufferLimits, FreedConnectionsReturnTheirMemory) {
