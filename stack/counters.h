@@ -1,6 +1,7 @@
 // Named counters of everything the stack did and, above all, every frame it dropped and why.
 // The rule of the house: no incoming frame disappears without incrementing one of these.
-// IPv6's come last, so that the IPv4 and TCP counters keep their places (and cache lines).
+// IPv6's come after the others, so that the IPv4 and TCP counters keep their places (and cache
+// lines); counters added later go at the end for the same reason.
 #ifndef TAPSTACK_STACK_COUNTERS_H_
 #define TAPSTACK_STACK_COUNTERS_H_
 
@@ -110,7 +111,8 @@ namespace tapstack {
   X(kDropNdpQueueFull, "drop_ndp_queue_full")                       \
   X(kDropNdpTableFull, "drop_ndp_table_full")                       \
   X(kNdpDadDuplicates, "ndp_dad_duplicates")                        \
-  X(kNdpAddressConflicts, "ndp_address_conflicts")
+  X(kNdpAddressConflicts, "ndp_address_conflicts")                  \
+  X(kTcpOutOfOrderEvicted, "tcp_out_of_order_evicted")
 
 enum class Counter : std::size_t {
 #define TAPSTACK_COUNTER_ENUM(name, text) name,

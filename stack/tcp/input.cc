@@ -496,6 +496,8 @@ bool TcpEngine::ProcessText(Tcb& tcb, Seq seq, std::span<const std::uint8_t> pay
     trimmed = result.trimmed;
     if (trimmed > 0) counters_.Increment(Counter::kTcpBytesBeyondWindow, trimmed);
     if (result.dropped_out_of_order) counters_.Increment(Counter::kDropTcpOutOfOrderFull);
+    // Out-of-order bytes given up to make room for this segment (receive_buffer.h).
+    if (result.evicted > 0) counters_.Increment(Counter::kTcpOutOfOrderEvicted, result.evicted);
     if (result.advanced > 0) Emit(Event{.type = EventType::kReadable, .connection = IdOf(tcb)});
     if (result.ack == AckTiming::kNow) {
       SendAck(tcb);

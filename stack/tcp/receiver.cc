@@ -4,7 +4,7 @@
 
 namespace tapstack::tcp {
 
-Receiver::Receiver(std::size_t buffer_capacity) : buffer_(buffer_capacity, kMaxOutOfOrderRanges) {}
+Receiver::Receiver(std::size_t buffer_capacity) : buffer_(buffer_capacity) {}
 
 void Receiver::Start(Seq irs) {
   irs_ = irs;
@@ -45,7 +45,8 @@ TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload, Ring
   rcv_nxt_ += static_cast<std::uint32_t>(stored.advanced);
   TextResult result{.advanced = stored.advanced,
                     .trimmed = stored.trimmed + beyond_window,
-                    .dropped_out_of_order = stored.dropped_out_of_order};
+                    .dropped_out_of_order = stored.dropped_out_of_order,
+                    .evicted = stored.evicted};
   if (offset > 0 || gap_before || stored.advanced == 0 || dsack_pending()) {
     // RFC 5681 4.2: out-of-order data, a gap being filled, or nothing new: ACK at once, so the
     // sender sees duplicate ACKs (or the filled gap) without delay. A D-SACK goes at once too:

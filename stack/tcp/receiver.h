@@ -29,15 +29,13 @@ enum class AckTiming { kNotNeeded, kDelayed, kNow };
 struct TextResult {
   std::size_t advanced = 0;  // bytes that became readable in order (RCV.NXT moved by as much)
   std::size_t trimmed = 0;   // bytes beyond the window, cut
+  // Out-of-order data that did not fit the receive buffer (counter drop_tcp_out_of_order_full):
+  // what reassembly holds is bounded by the buffer's capacity, each range charged its bookkeeping
+  // besides its bytes (receive_buffer.h), so a peer scattering tiny fragments cannot make it grow.
   bool dropped_out_of_order = false;
+  std::size_t evicted = 0;  // out-of-order bytes given up to make room for this segment
   AckTiming ack = AckTiming::kNotNeeded;
 };
-
-// Disjoint out-of-order ranges one connection holds for reassembly; a segment that would need
-// more is dropped (counter drop_tcp_out_of_order_full), so a peer sending scattered fragments
-// cannot make reassembly bookkeeping grow. Eight is twice what four SACK blocks (RFC 2018 3) can
-// describe, enough for the loss patterns a real path produces.
-inline constexpr std::size_t kMaxOutOfOrderRanges = 8;
 
 class Receiver {
  public:

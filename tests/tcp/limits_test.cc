@@ -3,12 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "stack/tcp/receive_buffer.h"
 #include "stack/tcp/syn_cookie.h"
 #include "tests/support/tcp_harness.h"
 
@@ -342,19 +345,73 @@ TEST_F(BufferLimits, PeerCannotMakeAConnectionHoldMoreThanItsReceiveBuffer) {
   EXPECT_EQ(harness_.stack().tcp_buffered_bytes(), 48u * 1024);
 }
 
-TEST_F(BufferLimits, OutOfOrderReassemblyIsBoundedPerConnection) {
-  // Holes everywhere: every other 100-byte block, 200 of them, all inside the window.
+// Reassembly is bounded by memory, not by a count of ranges: each range held costs its bytes plus
+// tcp::ReceiveBuffer::kRangeOverhead against the receive buffer. Holes of a whole block pay for
+// that overhead many times over, so 200 scattered 100-byte blocks are all held, and the stream is
+// whole once the holes are filled, in any order.
+TEST_F(BufferLimits, OutOfOrderReassemblyHoldsAsManyRangesAsMemoryAllows) {
   const std::uint32_t start = harness_.stack().Info(first_)->rcv_nxt;
   const std::uint32_t snd_una = harness_.stack().Info(first_)->snd_una;
   harness_.set_peer_port(1);
-  const Bytes block = Pattern(100, 1);
-  for (std::uint32_t i = 0; i < 200; ++i) {
-    harness_.Inject(kPort, TcpFlags::kAck, start + 200 * i + 100, snd_una, 1024, block);
+  constexpr std::size_t kBlocks = 400;  // every other one sent first: 200 holes
+  constexpr std::size_t kBlock = 100;
+  Bytes stream(kBlocks * kBlock);
+  for (std::size_t p = 0; p < stream.size(); ++p) {
+    stream[p] = static_cast<std::uint8_t>(p * 131 + p / 256 + 7);
   }
-  // Only tcp::kMaxOutOfOrderRanges disjoint ranges are kept; the rest are dropped and counted.
-  EXPECT_EQ(harness_.Count(Counter::kDropTcpOutOfOrderFull), 200u - tcp::kMaxOutOfOrderRanges);
-  EXPECT_EQ(harness_.stack().tcp_buffered_bytes(), tcp::kMaxOutOfOrderRanges * 100);
+  auto send_block = [&](std::size_t block) {
+    const Bytes payload(stream.begin() + block * kBlock, stream.begin() + (block + 1) * kBlock);
+    harness_.Inject(kPort, TcpFlags::kAck, start + static_cast<std::uint32_t>(block * kBlock),
+                    snd_una, 1024, payload);
+  };
+  for (std::size_t block = 1; block < kBlocks; block += 2) send_block(block);
+  EXPECT_EQ(harness_.Count(Counter::kDropTcpOutOfOrderFull), 0u);
+  EXPECT_EQ(harness_.stack().tcp_buffered_bytes(), kBlocks / 2 * kBlock);
   EXPECT_EQ(harness_.stack().Info(first_)->rcv_nxt, start);
+
+  std::vector<std::size_t> holes;
+  for (std::size_t block = 0; block < kBlocks; block += 2) holes.push_back(block);
+  std::shuffle(holes.begin(), holes.end(), std::mt19937(9293));
+  for (std::size_t block : holes) send_block(block);
+  EXPECT_EQ(harness_.Count(Counter::kDropTcpOutOfOrderFull), 0u);
+  EXPECT_EQ(harness_.stack().Info(first_)->rcv_nxt, start + kBlocks * kBlock);
+  EXPECT_EQ(harness_.ReadAll(first_), std::string(stream.begin(), stream.end()));
+}
+
+// The bound: 1-byte segments with 1-byte holes between them cost 1 + kRangeOverhead each, so the
+// 48 KiB buffer holds 49152 / 65 = 756 of them, and the window advertised is not cut by the
+// overhead. Sent from the left, the rest are dropped and counted; sent from the right, each new
+// one evicts the furthest held, so the same 756 nearest RCV.NXT stay either way.
+TEST_F(BufferLimits, OutOfOrderReassemblyIsBoundedPerConnection) {
+  constexpr std::uint32_t kSegments = 1000;
+  constexpr std::uint32_t kHeld = 48 * 1024 / (1 + tcp::ReceiveBuffer::kRangeOverhead);
+  static_assert(kHeld == 756);
+  const Bytes byte = Pattern(1, 1);
+  for (const bool from_the_right : {false, true}) {
+    SCOPED_TRACE(from_the_right ? "from the right" : "from the left");
+    const tcp::ConnectionId id = from_the_right ? second_ : first_;
+    const std::uint32_t start = harness_.stack().Info(id)->rcv_nxt;
+    const std::uint32_t snd_una = harness_.stack().Info(id)->snd_una;
+    const std::uint64_t dropped_before = harness_.Count(Counter::kDropTcpOutOfOrderFull);
+    const std::size_t buffered_before = harness_.stack().tcp_buffered_bytes();
+    harness_.set_peer_port(from_the_right ? 2 : 1);
+    for (std::uint32_t i = 0; i < kSegments; ++i) {
+      const std::uint32_t hole = from_the_right ? kSegments - 1 - i : i;
+      harness_.Inject(kPort, TcpFlags::kAck, start + 2 * hole + 1, snd_una, 1024, byte);
+    }
+    EXPECT_EQ(harness_.Count(Counter::kDropTcpOutOfOrderFull) - dropped_before,
+              from_the_right ? 0 : kSegments - kHeld);
+    EXPECT_EQ(harness_.Count(Counter::kTcpOutOfOrderEvicted),
+              from_the_right ? kSegments - kHeld : 0);
+    EXPECT_EQ(harness_.stack().tcp_buffered_bytes() - buffered_before, kHeld);
+    EXPECT_EQ(harness_.stack().Info(id)->rcv_nxt, start);
+    EXPECT_EQ(harness_.stack().Info(id)->rcv_wnd, 48u * 1024);
+    // The bytes kept are the ones nearest RCV.NXT: the first hole filled delivers [start, start +
+    // 2 * 756), every other byte of which the peer sent.
+    harness_.Inject(kPort, TcpFlags::kAck, start, snd_una, 1024, Pattern(2 * kHeld - 1, 0));
+    EXPECT_EQ(harness_.stack().Info(id)->rcv_nxt, start + 2 * kHeld);
+  }
+  EXPECT_EQ(harness_.stack().tcp_buffered_bytes(), 2 * 2 * kHeld);
 }
 
 TEST_F(BufferLimits, FreedConnectionsReturnTheirMemory) {
