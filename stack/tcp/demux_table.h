@@ -27,11 +27,14 @@
 
 namespace tapstack::tcp {
 
+// What DemuxTable::Find returns for a key that is not there, whatever the key's type.
+inline constexpr std::uint32_t kNotInDemuxTable = ~std::uint32_t{0};
+
 // `Hash` is absl::Hash in the engine; tests pass one that forces collisions.
 template <typename Key, typename Hash = absl::Hash<Key>>
 class DemuxTable {
  public:
-  static constexpr std::uint32_t kNotFound = ~std::uint32_t{0};
+  static constexpr std::uint32_t kNotFound = kNotInDemuxTable;
 
   DemuxTable() = default;
   DemuxTable(const DemuxTable&) = delete;

@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <random>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -431,12 +432,15 @@ std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
   const Tcb* found = slab_.Find(id);
   if (found == nullptr) return std::nullopt;
   const Tcb& tcb = *found;
+  const auto [local_address, remote_address] = std::visit(
+      [](const auto& t) {
+        return std::pair<wire::IpAddress, wire::IpAddress>(t.local_address, t.remote_address);
+      },
+      TupleOf(tcb));
   return ConnectionInfo{
       .state = tcb.state,
-      .local_address = std::visit([](const auto& t) -> wire::IpAddress { return t.local_address; },
-                                  TupleOf(tcb)),
-      .remote_address = std::visit(
-          [](const auto& t) -> wire::IpAddress { return t.remote_address; }, TupleOf(tcb)),
+      .local_address = local_address,
+      .remote_address = remote_address,
       .local_port = tcb.tuple.local_port,
       .remote_port = tcb.tuple.remote_port,
       .iss = tcb.sender.iss().value(),

@@ -1,7 +1,6 @@
 // SEGMENT ARRIVES (RFC 9293 3.10.7), with the RFC 5961 defences against blind injection.
 #include <algorithm>
 #include <cerrno>
-#include <type_traits>
 
 #include "stack/tcp/engine.h"
 
@@ -84,8 +83,7 @@ void TcpEngine::IngestFrom(const Address& source, const Address& destination,
   // The address the segment was sent to is the connection's: with several addresses on the
   // interface, a connection answers from the one the peer chose.
   const auto tuple = TupleOf(source, destination, bytes);
-  if (const std::uint32_t index = DemuxFor(tuple).Find(tuple);
-      index != std::remove_cvref_t<decltype(DemuxFor(tuple))>::kNotFound) {
+  if (const std::uint32_t index = DemuxFor(tuple).Find(tuple); index != kNotInDemuxTable) {
     Tcb& tcb = slab_.At(index);
     if (tcb.state == State::kSynSent) {
       IngestSynSent(tcb, *segment, *options);
