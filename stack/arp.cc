@@ -56,7 +56,14 @@ void ArpCache::Learn(wire::Ipv4Address address, const wire::MacAddress& mac, boo
   timers_.ScheduleAfter(entry.timer, config_.entry_lifetime);
   // Flush what waited for this resolution, in order.
   while (!entry.pending.empty()) {
-    output_.Send(mac, wire::EtherType::kIpv4, entry.pending.front());
+    const Entry::PendingPacket& packet = entry.pending.front();
+    output_.Send(
+        mac, wire::EtherType::kIpv4, packet.bytes.size(),
+        [&packet](std::span<std::uint8_t> out) {
+          std::copy(packet.bytes.begin(), packet.bytes.end(), out.begin());
+          return packet.bytes.size();
+        },
+        packet.offload);
     entry.pending.pop_front();
   }
 }
@@ -69,16 +76,18 @@ void ArpCache::SendIpv4(wire::Ipv4Address next_hop, std::span<const std::uint8_t
 }
 
 bool ArpCache::SendIpv4(wire::Ipv4Address next_hop, std::size_t packet_length,
-                        PayloadWriter write_packet) {
+                        PayloadWriter write_packet, const TxOffload& offload) {
   // Nearly every packet goes to the neighbour the last one went to (one peer, or the gateway):
   // that entry is remembered so the common case skips hashing and the node table.
   if (last_resolved_ != nullptr && last_resolved_->address == next_hop) {
-    return output_.Send(*last_resolved_->mac, wire::EtherType::kIpv4, packet_length, write_packet);
+    return output_.Send(*last_resolved_->mac, wire::EtherType::kIpv4, packet_length, write_packet,
+                        offload);
   }
   auto it = entries_.find(next_hop);
   if (it != entries_.end() && it->second.mac) {
     last_resolved_ = &it->second;
-    return output_.Send(*it->second.mac, wire::EtherType::kIpv4, packet_length, write_packet);
+    return output_.Send(*it->second.mac, wire::EtherType::kIpv4, packet_length, write_packet,
+                        offload);
   }
   if (it == entries_.end()) {
     if (entries_.size() >= config_.max_entries) {
@@ -94,8 +103,10 @@ bool ArpCache::SendIpv4(wire::Ipv4Address next_hop, std::size_t packet_length,
     counters_.Increment(Counter::kDropArpQueueFull);
     return false;
   }
-  std::vector<std::uint8_t>& packet = entry.pending.emplace_back(packet_length);
-  if (write_packet(packet) != packet_length) {
+  Entry::PendingPacket& packet = entry.pending.emplace_back();
+  packet.bytes.resize(packet_length);
+  packet.offload = offload;
+  if (write_packet(packet.bytes) != packet_length) {
     entry.pending.pop_back();
     return false;
   }

@@ -50,8 +50,10 @@ class ArpCache {
   // The same, with the packet written by `write_packet` (`packet_length` bytes): straight into the
   // outgoing frame when the MAC is known, into a queued buffer of its own otherwise (the rare case,
   // and the only one that copies). Returns false when the packet was not taken: no room in the
-  // table or the queue (counted), or the writer wrote less than asked.
-  bool SendIpv4(wire::Ipv4Address next_hop, std::size_t packet_length, PayloadWriter write_packet);
+  // table or the queue (counted), or the writer wrote less than asked. `offload` goes with the
+  // frame, queued or not.
+  bool SendIpv4(wire::Ipv4Address next_hop, std::size_t packet_length, PayloadWriter write_packet,
+                const TxOffload& offload = {});
 
   std::optional<wire::MacAddress> Lookup(wire::Ipv4Address address) const;
   std::size_t size() const { return entries_.size(); }
@@ -64,7 +66,11 @@ class ArpCache {
     std::optional<wire::MacAddress> mac;  // nullopt while resolving
     bool stale = false;                   // lifetime over; being confirmed again
     int requests_sent = 0;
-    std::deque<std::vector<std::uint8_t>> pending;
+    struct PendingPacket {
+      std::vector<std::uint8_t> bytes;
+      TxOffload offload;
+    };
+    std::deque<PendingPacket> pending;
     timers::Timer timer{&ArpCache::OnEntryTimer};
   };
 

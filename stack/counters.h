@@ -43,6 +43,8 @@ namespace tapstack {
   X(kDropIcmpUnsupportedType, "drop_icmp_unsupported_type")         \
   X(kRxTcp, "rx_tcp")                                               \
   X(kTxTcpSegments, "tx_tcp_segments")                              \
+  X(kTxTcpSuperSegments, "tx_tcp_super_segments")                   \
+  X(kTxTcpChecksumOffloaded, "tx_tcp_checksum_offloaded")           \
   X(kDropTcpMalformed, "drop_tcp_malformed")                        \
   X(kDropTcpBadChecksum, "drop_tcp_bad_checksum")                   \
   X(kRxTcpChecksumOffloaded, "rx_tcp_checksum_offloaded")           \

@@ -23,7 +23,8 @@ void EthernetOutput::Send(const wire::MacAddress& destination, std::uint16_t eth
 }
 
 bool EthernetOutput::Send(const wire::MacAddress& destination, std::uint16_t ethertype,
-                          std::size_t payload_length, PayloadWriter write_payload) {
+                          std::size_t payload_length, PayloadWriter write_payload,
+                          const TxOffload& offload) {
   const std::size_t used = wire::kEthernetHeaderLen + payload_length;
   const std::size_t length = std::max(kMinimumFrameLen, used);
   frame_.resize(length);  // keeps its capacity: grows only until it has held the largest frame
@@ -35,7 +36,7 @@ bool EthernetOutput::Send(const wire::MacAddress& destination, std::uint16_t eth
   std::fill(frame.begin() + static_cast<std::ptrdiff_t>(used), frame.end(), std::uint8_t{0});
   wire::WriteEthernet(wire::EthernetRepr{destination, source_, ethertype}, frame);
   counters_.Increment(Counter::kTxFrames);
-  sink_(frame);
+  sink_(frame, offload);
   return true;
 }
 

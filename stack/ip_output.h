@@ -30,9 +30,10 @@ class IpOutput {
   // The same with the payload written in place: `write_payload` gets the `payload_length` bytes
   // behind the IPv4 header in the outgoing frame (or in ARP's queue while the next hop resolves)
   // and returns how many it wrote. Returns false when nothing was sent or queued: no route, too
-  // big, ARP could not take it, or the writer wrote less than asked.
+  // big, ARP could not take it, or the writer wrote less than asked. With TSO asked in `offload`
+  // the packet may exceed the MTU up to the 65535 bytes of an IPv4 datagram: the device cuts it.
   bool Send(wire::Ipv4Address source, wire::Ipv4Address destination, std::uint8_t protocol,
-            std::size_t payload_length, PayloadWriter write_payload);
+            std::size_t payload_length, PayloadWriter write_payload, const TxOffload& offload = {});
 
   // The interface's first address: the source of what the stack starts by itself.
   wire::Ipv4Address primary_address() const { return interface_.address; }

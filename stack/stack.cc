@@ -65,6 +65,7 @@ Stack::Stack(const StackConfig& config, timers::TimePoint now, FrameSink sink)
       ip_(interface_, arp_, counters_, FirstIdentification(config.random_seed)),
       icmp_(ip_, counters_),
       tcp_(config.tcp, interface_.mtu, ip_, *timers_, counters_, config.random_seed) {
+  if (ethernet_.sink_takes_offloads()) tcp_.set_tx_offload(config.tx_offload);
   if (interface_.ipv6.enabled) {
     ipv6_ = std::make_unique<Ipv6Layer>(config.ndp, config.icmpv6, interface_, ethernet_, *timers_,
                                         counters_, tcp_, config.random_seed);

@@ -42,6 +42,9 @@ struct StackConfig {
   timers::Duration timer_resolution = std::chrono::milliseconds(1);
   // The hierarchical wheel; the heap and the sweep exist to compare against it (timer_queue.h).
   timers::TimerQueueKind timer_queue = timers::TimerQueueKind::kWheel;
+  // What the device finishes on frames we send (TSO, checksums); the embedder copies it from the
+  // device's capabilities. Used only with a sink that takes offloads (FrameSink::takes_offloads).
+  TxOffloadSupport tx_offload;
 };
 
 class Stack {

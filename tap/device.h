@@ -18,9 +18,11 @@
 #include <optional>
 #include <span>
 #include <system_error>
+#include <vector>
 
 #include "stack/result.h"
 #include "stack/rx_checksum.h"
+#include "stack/tx_offload.h"
 #include "timers/timer_wheel.h"
 
 namespace tapstack::tap {
@@ -37,6 +39,10 @@ constexpr std::size_t MaxFrameSize(std::size_t mtu) { return mtu + kMaxFrameOver
 // The largest frame a device with receive offloads may hand over: a TCP super-segment of the
 // largest IPv4 datagram (65535 bytes, RFC 791) behind an Ethernet header and an 802.1Q tag.
 inline constexpr std::size_t kMaxCoalescedFrameSize = 65535 + kMaxFrameOverhead;
+
+// The TCP payload a TSO super-segment may carry so that it fits the largest IPv4 datagram whatever
+// its headers: 65535 less a 20-byte IPv4 header and a TCP header with 40 bytes of options.
+inline constexpr std::size_t kMaxTcpSegmentOffload = 65535 - 20 - 60;
 
 // What a device can do for the stack beyond moving frames, in the spirit of smoltcp's
 // DeviceCapabilities. Wrappers report those of the device they wrap.
@@ -83,6 +89,12 @@ struct DeviceStats {
   std::uint64_t rx_checksum_partial = 0;   // with a partial checksum (NEEDS_CSUM), not checked
   std::uint64_t rx_checksum_verified = 0;  // with the checksum verified (DATA_VALID), not checked
 
+  // Transmit offloads at work: frames sent...
+  std::uint64_t tx_super_segments = 0;    // as TCP super-segments for the device to cut (TSO)
+  std::uint64_t tx_checksum_partial = 0;  // with a partial TCP checksum for the device to finish
+  // Frames the default SendWithOffload cut or completed in software (one per resulting frame).
+  std::uint64_t tx_software_offloaded = 0;
+
   std::uint64_t tx_dropped() const {
     return tx_dropped_queue_full + tx_dropped_link_down + tx_dropped_invalid + tx_errors;
   }
@@ -104,6 +116,15 @@ class Device {
   // than kEthernetHeaderSize (EINVAL) or longer than MaxFrameSize(mtu()) (EMSGSIZE) is a caller
   // bug: it is counted as tx_dropped_invalid and the error is returned.
   virtual std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) = 0;
+
+  // Sends one frame with what the stack asks the device to finish on it (stack/tx_offload.h): a
+  // TCP super-segment to cut (up to kMaxCoalescedFrameSize), a partial checksum to complete. The
+  // default does it in software and sends each resulting frame with Send, so that every device
+  // takes offloaded frames whatever its capabilities; a device that passes the work on (TapDevice
+  // with offloads) overrides it. A frame the offload cannot apply to (not TCP, inconsistent
+  // lengths) is counted as tx_dropped_invalid and EINVAL is returned.
+  virtual std::error_code SendWithOffload(std::span<const std::uint8_t> frame,
+                                          const TxOffload& offload, timers::TimePoint now);
 
   // Copies one received frame that is ready at `now` into `buffer`; returns its length, 0 when
   // none is ready. A frame larger than `buffer` is dropped (rx_dropped_too_big) and the next one is
@@ -137,6 +158,9 @@ class Device {
 
  protected:
   DeviceStats& mutable_stats() { return stats_; }
+  // What the default SendWithOffload does: finish the offload in software, Send each frame.
+  std::error_code SendInSoftware(std::span<const std::uint8_t> frame, const TxOffload& offload,
+                                 timers::TimePoint now);
 
   // Checks the size of a frame about to be sent; counts a bad one as tx_dropped_invalid and
   // returns EINVAL (shorter than an Ethernet header) or EMSGSIZE (longer than MaxFrameSize(mtu())).
@@ -144,6 +168,8 @@ class Device {
 
  private:
   DeviceStats stats_;
+  // Where SendInSoftware builds the frames it cuts; keeps its capacity.
+  std::vector<std::uint8_t> offload_scratch_;
 };
 
 }  // namespace tapstack::tap

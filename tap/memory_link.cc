@@ -12,12 +12,14 @@ namespace {
 
 // What both endpoints share: one queue per direction. queues[i] holds frames for endpoint i.
 struct LinkState {
-  LinkState(std::size_t mtu, std::size_t queue_limit)
+  LinkState(std::size_t mtu, std::size_t queue_limit, bool tx_offloads)
       : mtu(mtu),
         queue_limit(queue_limit),
+        tx_offloads(tx_offloads),
         queues{FrameQueue(MaxFrameSize(mtu)), FrameQueue(MaxFrameSize(mtu))} {}
   std::size_t mtu;
   std::size_t queue_limit;
+  bool tx_offloads;
   FrameQueue queues[2];
   bool alive[2] = {true, true};
 };
@@ -78,10 +80,15 @@ class MemoryLinkEndpoint : public Device {
   }
 
   std::size_t mtu() const override { return state_->mtu; }
-  // A plain cable: no offloads; a wakeup finds at most the queue's limit ready.
+  // A plain cable, or one that offers TSO and checksum offload and does the work in software
+  // (Device::SendWithOffload), as the kernel does behind a TAP; a wakeup finds at most the
+  // queue's limit ready.
   DeviceCapabilities capabilities() const override {
-    return DeviceCapabilities{.max_receive_frame = MaxFrameSize(state_->mtu),
-                              .max_burst_frames = state_->queue_limit};
+    return DeviceCapabilities{
+        .max_receive_frame = MaxFrameSize(state_->mtu),
+        .max_tcp_segment_offload = state_->tx_offloads ? kMaxTcpSegmentOffload : 0,
+        .tx_checksum_offload = state_->tx_offloads,
+        .max_burst_frames = state_->queue_limit};
   }
 
  private:
@@ -92,8 +99,8 @@ class MemoryLinkEndpoint : public Device {
 }  // namespace
 
 std::pair<std::unique_ptr<Device>, std::unique_ptr<Device>> MemoryLink::CreatePair(
-    std::size_t mtu, std::size_t queue_limit) {
-  auto state = std::make_shared<LinkState>(mtu, queue_limit);
+    std::size_t mtu, std::size_t queue_limit, bool tx_offloads) {
+  auto state = std::make_shared<LinkState>(mtu, queue_limit, tx_offloads);
   return {std::make_unique<MemoryLinkEndpoint>(state, 0),
           std::make_unique<MemoryLinkEndpoint>(state, 1)};
 }

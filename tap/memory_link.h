@@ -26,9 +26,13 @@ class MemoryLink {
  public:
   static constexpr std::size_t kDefaultQueueLimit = 1024;
 
-  // Returns the two endpoints of a new link. Either may outlive the other.
+  // Returns the two endpoints of a new link. Either may outlive the other. With `tx_offloads`
+  // both offer TSO and transmit checksum offload (DeviceCapabilities) and cut super-segments and
+  // complete checksums themselves on Send, so that the peer receives MTU-sized, checksummed
+  // frames: a TSO-capable link for tests on the virtual clock.
   static std::pair<std::unique_ptr<Device>, std::unique_ptr<Device>> CreatePair(
-      std::size_t mtu = 1500, std::size_t queue_limit = kDefaultQueueLimit);
+      std::size_t mtu = 1500, std::size_t queue_limit = kDefaultQueueLimit,
+      bool tx_offloads = false);
 };
 
 }  // namespace tapstack::tap

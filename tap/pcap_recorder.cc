@@ -32,6 +32,13 @@ std::error_code PcapRecorder::Send(std::span<const std::uint8_t> frame, timers::
   return error;
 }
 
+std::error_code PcapRecorder::SendWithOffload(std::span<const std::uint8_t> frame,
+                                              const TxOffload& offload, timers::TimePoint now) {
+  const std::error_code error = inner_->SendWithOffload(frame, offload, now);
+  if (!error) Record(frame, now);
+  return error;
+}
+
 Result<std::size_t> PcapRecorder::Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) {
   const Result<ReceivedFrame> received = ReceiveFrame(buffer, now);
   if (!received.ok()) return received.error();

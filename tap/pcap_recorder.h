@@ -31,6 +31,11 @@ class PcapRecorder : public Device {
   // recorded is counted in record_errors(), never turned into a failed Send or Receive: the
   // capture is a side show, the traffic is not.
   std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
+  // Passes the offload on to the wrapped device and records the frame as the stack handed it
+  // over, super-segment and partial checksum included: what tcpdump on the host shows of a TAP
+  // device with offloads.
+  std::error_code SendWithOffload(std::span<const std::uint8_t> frame, const TxOffload& offload,
+                                  timers::TimePoint now) override;
   Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override;
   Result<ReceivedFrame> ReceiveFrame(std::span<std::uint8_t> buffer,
                                      timers::TimePoint now) override;

@@ -39,6 +39,11 @@ StackConfig Config(wire::Ipv4Address address, const wire::Ipv6Address& ipv6_addr
   config.tcp = options.tcp;
   config.timer_queue = options.timer_queue;
   config.random_seed = seed;
+  if (options.tx_offloads) {
+    config.tx_offload = TxOffloadSupport{
+        .max_tcp_segment_offload = static_cast<std::uint32_t>(tap::kMaxTcpSegmentOffload),
+        .tcp_checksum = true};
+  }
   return config;
 }
 
@@ -49,20 +54,20 @@ StackPair::StackPair(const StackPairOptions& options)
       clock_(timers::TimePoint{} + std::chrono::hours(1)),
       burst_buffers_(kBurstFrames, std::vector<std::uint8_t>(tap::MaxFrameSize(1500))),
       burst_frames_(kBurstFrames) {
-  auto [end_a, end_b] = tap::MemoryLink::CreatePair(1500, options.queue_limit);
+  auto [end_a, end_b] = tap::MemoryLink::CreatePair(1500, options.queue_limit, options.tx_offloads);
   link_a_ = MaybeFaulty(std::move(end_a), options.faults_a_to_b);
   link_b_ = MaybeFaulty(std::move(end_b), options.faults_b_to_a);
   a_ = std::make_unique<Stack>(
       Config(kAddressA, kIpv6AddressA, options.extra_addresses_a, options, 1), clock_.Now(),
-      [this](std::span<const std::uint8_t> frame) {
+      [this](std::span<const std::uint8_t> frame, const TxOffload& offload) {
         if (options_.drop_a_to_b && options_.drop_a_to_b(frame)) return;
-        (void)link_a_->Send(frame, clock_.Now());
+        (void)link_a_->SendWithOffload(frame, offload, clock_.Now());
       });
   b_ = std::make_unique<Stack>(
       Config(kAddressB, kIpv6AddressB, options.extra_addresses_b, options, 2), clock_.Now(),
-      [this](std::span<const std::uint8_t> frame) {
+      [this](std::span<const std::uint8_t> frame, const TxOffload& offload) {
         if (options_.drop_b_to_a && options_.drop_b_to_a(frame)) return;
-        (void)link_b_->Send(frame, clock_.Now());
+        (void)link_b_->SendWithOffload(frame, offload, clock_.Now());
       });
 }
 

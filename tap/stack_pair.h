@@ -38,6 +38,10 @@ struct StackPairOptions {
   // Both stacks run IPv6 beside IPv4, with kIpv6AddressA and kIpv6AddressB usable at once
   // (duplicate address detection off: nothing else is on the link).
   bool ipv6 = false;
+  // The links offer TSO and transmit checksum offload (MemoryLink::CreatePair), and both stacks
+  // use them: their senders hand over super-segments, which the link cuts to MSS-sized frames.
+  // The drop filters above see the super-segments; faults apply to the frames cut from them.
+  bool tx_offloads = false;
 };
 
 class StackPair {

@@ -15,8 +15,9 @@
 // with TUNSETOFFLOAD (TUN_F_CSUM | TUN_F_TSO4) that we take frames with partial checksums and TCP
 // super-segments up to 64 KiB: its TCP then hands us whole TSO segments and what GRO merged, one
 // read per super-segment instead of one per 1500-byte frame, and we skip the checksums it vouches
-// for. We send every frame with a zeroed header (no offload asked), so what goes out is
-// byte-identical to the plain mode. When the kernel refuses any of these steps, the device falls
+// for. The other way, the stack hands us TCP super-segments with partial checksums
+// (SendWithOffload) and the header asks the kernel to finish them; every other frame goes with a
+// zeroed header, as in the plain mode. When the kernel refuses any of these steps, the device falls
 // back to the plain mode (offload_status() says which step and why).
 #ifndef TAPSTACK_TAP_TAP_DEVICE_H_
 #define TAPSTACK_TAP_TAP_DEVICE_H_
@@ -60,7 +61,7 @@ struct TapOffloadStatus {
   std::error_code refused_error;
 };
 
-// For logs: "on (virtio-net header: partial checksums and TCPv4 super-segments received)",
+// For logs: "on (virtio-net header: partial checksums and TCPv4 super-segments, both ways)",
 // "off (not asked)", or "off (the kernel refused TUNSETOFFLOAD: Invalid argument)".
 std::string DescribeOffloadStatus(const TapOffloadStatus& status);
 
@@ -87,6 +88,12 @@ class TapDevice : public Device {
   // tx_dropped_link_down; both return no error. Other write(2) failures are returned as they
   // come (EIO when the kernel took part of a frame, which it never should).
   std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
+  // With offloads on, the kernel finishes the work: the frame goes in one write behind a
+  // virtio-net header that asks for its TCP checksum (NEEDS_CSUM) and, for a super-segment, for
+  // segmentation at the MSS (GSO TCPV4). Without, or for TSO over IPv6, the work is done in
+  // software (Device::SendInSoftware). Errors and drops as Send.
+  std::error_code SendWithOffload(std::span<const std::uint8_t> frame, const TxOffload& offload,
+                                  timers::TimePoint now) override;
   // Returns 0 on EAGAIN, and readv(2)'s errno on failure. The descriptor is non-blocking. With
   // offloads, a frame whose virtio-net header does not fit it is dropped and counted
   // (rx_dropped_bad_vnet_header, and by reason in vnet_header_drops()), and the next is tried.
@@ -97,10 +104,10 @@ class TapDevice : public Device {
                                      timers::TimePoint now) override;
   int poll_fd() const override { return fd_; }
   std::size_t mtu() const override { return mtu_; }
-  // With offloads, frames up to kMaxCoalescedFrameSize and checksum status per frame. Sending
-  // stays plain (no TSO, no checksum offload) until Send can say per frame what to offload. The
-  // burst limit is the interface's transmit queue length, the size of the kernel's queue of frames
-  // for us (drivers/net/tun.c sizes its ring by tx_queue_len).
+  // With offloads, frames up to kMaxCoalescedFrameSize and checksum status per frame received,
+  // and TSO (TCPv4, up to kMaxTcpSegmentOffload bytes of payload) and checksum offload for what we
+  // send through SendWithOffload. The burst limit is the interface's transmit queue length, the
+  // size of the kernel's queue of frames for us (drivers/net/tun.c sizes its ring by tx_queue_len).
   DeviceCapabilities capabilities() const override;
 
   const TapOffloadStatus& offload_status() const { return offload_; }
@@ -114,6 +121,10 @@ class TapDevice : public Device {
   const std::string& netns() const { return netns_; }
 
  private:
+  // One write(2) of `vnet_header` (when offloads are on) and `frame`; drops counted as Send says.
+  std::error_code Write(std::span<const std::uint8_t, kVirtioNetHeaderSize> vnet_header,
+                        std::span<const std::uint8_t> frame);
+
   TapDevice(int fd, std::string name, std::string netns, std::size_t mtu, std::size_t queue_length,
             TapOffloadStatus offload)
       : fd_(fd),

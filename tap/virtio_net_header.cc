@@ -26,7 +26,30 @@ std::uint16_t LoadLe16(const std::uint8_t* p) {
   return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
 }
 
+void StoreLe16(std::uint8_t* p, std::uint16_t value) {
+  p[0] = static_cast<std::uint8_t>(value);
+  p[1] = static_cast<std::uint8_t>(value >> 8);
+}
+
 }  // namespace
+
+std::array<std::uint8_t, kVirtioNetHeaderSize> SerializeVirtioNetHeader(
+    const VirtioNetHeader& header) {
+  std::array<std::uint8_t, kVirtioNetHeaderSize> bytes{};
+  bytes[offsetof(virtio_net_hdr, flags)] =
+      static_cast<std::uint8_t>((header.needs_csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM : 0) |
+                                (header.data_valid ? VIRTIO_NET_HDR_F_DATA_VALID : 0));
+  std::uint8_t gso_type = VIRTIO_NET_HDR_GSO_NONE;
+  if (header.gso_tcpv4) {
+    gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | (header.gso_ecn ? VIRTIO_NET_HDR_GSO_ECN : 0);
+  }
+  bytes[offsetof(virtio_net_hdr, gso_type)] = gso_type;
+  StoreLe16(&bytes[offsetof(virtio_net_hdr, hdr_len)], header.hdr_len);
+  StoreLe16(&bytes[offsetof(virtio_net_hdr, gso_size)], header.gso_size);
+  StoreLe16(&bytes[offsetof(virtio_net_hdr, csum_start)], header.csum_start);
+  StoreLe16(&bytes[offsetof(virtio_net_hdr, csum_offset)], header.csum_offset);
+  return bytes;
+}
 
 std::string_view VirtioNetHeaderErrorName(VirtioNetHeaderError error) {
   switch (error) {

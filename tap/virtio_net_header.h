@@ -85,6 +85,12 @@ struct VirtioNetHeader {
 std::variant<VirtioNetHeader, VirtioNetHeaderError> ParseVirtioNetHeader(
     std::span<const std::uint8_t> header, std::size_t frame_length);
 
+// The header's ten bytes, little-endian as TapDevice pins them: what we write before a frame for
+// the kernel to finish (NEEDS_CSUM with csum_start/csum_offset, and gso_type TCPV4 with gso_size
+// and hdr_len for a super-segment it is to cut, virtio 1.2 5.1.6.2 "Packet Transmission").
+std::array<std::uint8_t, kVirtioNetHeaderSize> SerializeVirtioNetHeader(
+    const VirtioNetHeader& header);
+
 // The header of a frame we send without offloads: all zero (no checksum to finish, no GSO), so
 // the kernel passes the frame on exactly as written.
 inline constexpr std::array<std::uint8_t, kVirtioNetHeaderSize> kPlainVirtioNetHeader{};

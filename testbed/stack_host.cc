@@ -35,12 +35,20 @@ std::error_code StackHost::Init(const StackHostOptions& options) {
     wrapper_ = options.wrap(*device_);
     device_ = wrapper_.get();
   }
-  stack_ = std::make_unique<Stack>(options.stack, clock_.Now(),
-                                   [this](std::span<const std::uint8_t> frame) {
-                                     // A full device queue is a counted drop inside the device;
-                                     // TCP retransmits what mattered.
-                                     (void)device_->Send(frame, clock_.Now());
-                                   });
+  // The stack asks for what the device offers (TSO, checksum offload): with the TAP's offloads
+  // on, the kernel finishes it; any wrapper in between passes it on or does it in software.
+  StackConfig stack_config = options.stack;
+  const tap::DeviceCapabilities capabilities = device_->capabilities();
+  stack_config.tx_offload = TxOffloadSupport{
+      .max_tcp_segment_offload = static_cast<std::uint32_t>(capabilities.max_tcp_segment_offload),
+      .tcp_checksum = capabilities.tx_checksum_offload};
+  stack_ = std::make_unique<Stack>(
+      stack_config, clock_.Now(),
+      [this](std::span<const std::uint8_t> frame, const TxOffload& offload) {
+        // A full device queue is a counted drop inside the device; TCP retransmits what
+        // mattered.
+        (void)device_->SendWithOffload(frame, offload, clock_.Now());
+      });
   loop_ = std::make_unique<tap::EventLoop>(clock_);
   const std::error_code attached =
       options.bursts

@@ -254,6 +254,10 @@ void StackRuntime::PrintStats(std::FILE* out) const {
   print("tap_rx_checksum_partial", device.rx_checksum_partial);
   print("tap_rx_checksum_verified", device.rx_checksum_verified);
   print("tap_rx_dropped_bad_vnet_header", device.rx_dropped_bad_vnet_header);
+  print("tap_tx_frames", device.frames_sent);
+  print("tap_tx_super_segments", device.tx_super_segments);
+  print("tap_tx_checksum_partial", device.tx_checksum_partial);
+  print("tap_tx_software_offloaded", device.tx_software_offloaded);
 }
 
 std::string StackRuntime::DescribeOffload() const {

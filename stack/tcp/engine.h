@@ -33,6 +33,7 @@
 #include "stack/tcp/tcb.h"
 #include "stack/tcp/tcp_types.h"
 #include "stack/tcp/timestamps.h"
+#include "stack/tx_offload.h"
 #include "stack/wire/tcp.h"
 #include "timers/timer_queue.h"
 #include "timers/timer_queue_ref.h"
@@ -67,6 +68,13 @@ class TcpEngine {
   // Where segments over IPv6 go out: set by the Stack when the interface runs IPv6. Without it,
   // Connect over IPv6 fails with EAFNOSUPPORT.
   void set_ipv6_output(Ipv6Output* output) { ipv6_output_ = output; }
+  // What the device finishes on segments we send (stack/tx_offload.h): super-segments of new data
+  // up to `support.max_tcp_segment_offload` payload bytes, and partial checksums. IPv4 only:
+  // segments over IPv6 always leave complete. The Stack sets it when its sink passes offloads on.
+  void set_tx_offload(const TxOffloadSupport& support) {
+    tso_limit_ = support.max_tcp_segment_offload;
+    tx_checksum_partial_ = support.tcp_checksum;
+  }
   // Hints for a burst of segments (Stack::IngestBurst), which calls them a few segments ahead of
   // Ingest so that the cache misses of several lookups overlap: PrefetchDemux requests the demux
   // table's lines for the segment's 4-tuple; PrefetchConnection, a little later, looks the
@@ -227,7 +235,9 @@ class TcpEngine {
   // one of these.
   void Transmit(const Tcb& tcb, const wire::TcpRepr& segment);
   void Transmit(const AnyFourTuple& tuple, const wire::TcpRepr& segment);
-  void TransmitOver(const FourTuple& tuple, const wire::TcpRepr& segment);
+  // `tso_segment_size`: the segment is a super-segment for the device to cut at that size.
+  void TransmitOver(const FourTuple& tuple, const wire::TcpRepr& segment,
+                    std::uint16_t tso_segment_size = 0);
   void TransmitOver(const Ipv6FourTuple& tuple, const wire::TcpRepr& segment);
   // Puts one of the sender's transmissions on the wire (payload read from the send buffer).
   void SendTransmission(Tcb& tcb, const Transmission& transmission);
@@ -273,6 +283,8 @@ class TcpEngine {
   std::size_t mtu_;
   IpOutput& ip_;
   Ipv6Output* ipv6_output_ = nullptr;  // set_ipv6_output
+  std::uint32_t tso_limit_ = 0;        // set_tx_offload
+  bool tx_checksum_partial_ = false;   // set_tx_offload
   timers::TimerQueueRef timers_;       // the wheel without a virtual call (timer_queue_ref.h)
   Counters& counters_;
   IsnGenerator isn_;

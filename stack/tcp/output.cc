@@ -154,7 +154,10 @@ void TcpEngine::SendReset(const AnyFourTuple& tuple, Seq seq, std::optional<Seq>
 
 void TcpEngine::Transmit(const Tcb& tcb, const wire::TcpRepr& segment) {
   if (!tcb.ipv6) [[likely]] {
-    TransmitOver(tcb.tuple, segment);
+    // A super-segment (NextTransmission under a TSO limit) is cut by the device at our MSS.
+    const std::uint32_t mss = tcb.sender.mss();
+    TransmitOver(tcb.tuple, segment,
+                 segment.payload_size() > mss ? static_cast<std::uint16_t>(mss) : std::uint16_t{0});
   } else {
     TransmitOver(ipv6_tuples_.at(ConnectionSlab::IndexOf(tcb)), segment);
   }
@@ -164,15 +167,27 @@ void TcpEngine::Transmit(const AnyFourTuple& tuple, const wire::TcpRepr& segment
   std::visit([&](const auto& t) { TransmitOver(t, segment); }, tuple);
 }
 
-void TcpEngine::TransmitOver(const FourTuple& tuple, const wire::TcpRepr& segment) {
+void TcpEngine::TransmitOver(const FourTuple& tuple, const wire::TcpRepr& segment,
+                             std::uint16_t tso_segment_size) {
   // Written in place into the outgoing frame: the payload is copied once, by WriteTcp, from
-  // wherever it lies (for data, the send buffer itself).
+  // wherever it lies (for data, the send buffer itself). A device with checksum offload sums it;
+  // one that cuts super-segments must, since every segment it makes has its own checksum.
   const std::size_t length = wire::TcpHeaderLen(segment.options) + segment.payload_size();
-  ip_.Send(tuple.local_address, tuple.remote_address, wire::IpProtocol::kTcp, length,
-           [&](std::span<std::uint8_t> out) {
-             return wire::WriteTcp(segment, tuple.local_address, tuple.remote_address, out);
-           });
+  const TxOffload offload{.tcp_segment_size = tso_segment_size,
+                          .tcp_checksum_partial = tx_checksum_partial_ || tso_segment_size != 0};
+  const wire::TcpChecksum checksum =
+      offload.tcp_checksum_partial ? wire::TcpChecksum::kPartial : wire::TcpChecksum::kComplete;
+  ip_.Send(
+      tuple.local_address, tuple.remote_address, wire::IpProtocol::kTcp, length,
+      [&](std::span<std::uint8_t> out) {
+        return wire::WriteTcp(segment, tuple.local_address, tuple.remote_address, out, checksum);
+      },
+      offload);
   counters_.Increment(Counter::kTxTcpSegments);
+  if (offload.tcp_checksum_partial) {
+    counters_.Increment(Counter::kTxTcpChecksumOffloaded);
+    if (tso_segment_size != 0) counters_.Increment(Counter::kTxTcpSuperSegments);
+  }
 }
 
 void TcpEngine::TransmitOver(const Ipv6FourTuple& tuple, const wire::TcpRepr& segment) {
@@ -266,8 +281,8 @@ void TcpEngine::Output(Tcb& tcb, bool override_sws) {
   Sender& sender = tcb.sender;
   bool sent_new_data = false;
   bool sent_fin = false;
-  while (const std::optional<Transmission> next =
-             sender.NextTransmission(tcb.options->no_delay, override_sws)) {
+  while (const std::optional<Transmission> next = sender.NextTransmission(
+             tcb.options->no_delay, override_sws, tcb.ipv6 ? 0 : tso_limit_)) {
     override_sws = false;  // one short segment only
     // The user timeout counts from the first byte sent with nothing in flight.
     if (sender.flight_size() == 0) tcb.unacknowledged_since = Now();

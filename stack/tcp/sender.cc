@@ -54,8 +54,9 @@ bool Sender::OnSynTimeout(int limit) {
   return true;
 }
 
-std::optional<Transmission> Sender::NextTransmission(bool no_delay, bool override_sws) const {
-  if (sack_recovery_) return NextRecoveryTransmission(no_delay, override_sws);
+std::optional<Transmission> Sender::NextTransmission(bool no_delay, bool override_sws,
+                                                     std::uint32_t offload_limit) const {
+  if (sack_recovery_) return NextRecoveryTransmission(no_delay, override_sws, offload_limit);
   // Nothing to send, the common case after a received segment: answered before the congestion
   // window is read, which lives on a line of the connection such a segment otherwise never needs.
   if (unsent() == 0 && !fin_queued_) return std::nullopt;
@@ -71,11 +72,13 @@ std::optional<Transmission> Sender::NextTransmission(bool no_delay, bool overrid
         std::uint64_t{cwnd} + std::uint64_t{duplicates} * mss_, ~std::uint32_t{0}));
   }
   const std::uint32_t sent_offset = in_flight();
-  return NextNewData(no_delay, override_sws, cwnd > sent_offset ? cwnd - sent_offset : 0);
+  return NextNewData(no_delay, override_sws, cwnd > sent_offset ? cwnd - sent_offset : 0,
+                     offload_limit);
 }
 
 std::optional<Transmission> Sender::NextNewData(bool no_delay, bool override_sws,
-                                                std::uint32_t congestion_room) const {
+                                                std::uint32_t congestion_room,
+                                                std::uint32_t offload_limit) const {
   const std::uint32_t sent_offset = in_flight();
   const std::size_t buffered = buffer_.size();
   const std::size_t waiting = unsent();
@@ -110,16 +113,26 @@ std::optional<Transmission> Sender::NextNewData(bool no_delay, bool override_sws
   if (!full_segment && !may_send_short && !half_window && !override_sws && !retransmission) {
     return std::nullopt;
   }
+  if (full_segment && offload_limit >= 2 * mss_ && !retransmission) {
+    // TSO: the full segments that would follow this one go in the same super-segment, which the
+    // device cuts at every MSS. A short tail goes with them only where it would go alone, with
+    // Nagle off and ending the queue; otherwise the super-segment stops at a segment boundary
+    // and the tail waits, so the device puts exactly the segments on the wire that this sender
+    // would have sent one by one.
+    const std::uint32_t limit = offload_limit - offload_limit % mss_;
+    length = static_cast<std::uint32_t>(std::min<std::size_t>({waiting, usable, limit}));
+    if (length % mss_ != 0 && !(no_delay && length == waiting)) length -= length % mss_;
+  }
   return Transmission{
       .seq = snd_nxt_,
       .offset = sent_offset,
       .length = length,
-      .push = everything_queued,
+      .push = length == waiting,
       .retransmit = retransmission ? RetransmitCause::kTimeout : RetransmitCause::kNone};
 }
 
-std::optional<Transmission> Sender::NextRecoveryTransmission(bool no_delay,
-                                                             bool override_sws) const {
+std::optional<Transmission> Sender::NextRecoveryTransmission(bool no_delay, bool override_sws,
+                                                             std::uint32_t offload_limit) const {
   // RFC 6675 5 (C): send while cwnd leaves room for a full segment above pipe.
   const Seq lost_boundary = LostBoundary();
   const std::uint32_t pipe = Pipe(lost_boundary);
@@ -136,7 +149,7 @@ std::optional<Transmission> Sender::NextRecoveryTransmission(bool no_delay,
     }
   }
   // Rule 2: new data, as far as the peer's window and cwnd - pipe allow.
-  if (auto next = NextNewData(no_delay, override_sws, cwnd - pipe)) return next;
+  if (auto next = NextNewData(no_delay, override_sws, cwnd - pipe, offload_limit)) return next;
   // Rule 3: a hole below the highest byte SACKed that nothing has shown lost yet; without it
   // the last holes of a window wait for the retransmission timer.
   if (scoreboard_) {

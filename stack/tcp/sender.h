@@ -100,8 +100,12 @@ class Sender {
 
   // --- Output. The next segment that the windows, Nagle's algorithm (RFC 1122 4.2.3.4) and SWS
   // avoidance allow, or nullopt. `override_sws` lets one short segment through (the override
-  // timeout of RFC 1122 4.2.3.4). Only meaningful in a state that sends data.
-  std::optional<Transmission> NextTransmission(bool no_delay, bool override_sws) const;
+  // timeout of RFC 1122 4.2.3.4). Only meaningful in a state that sends data. `offload_limit`:
+  // the most payload the device cuts from one super-segment (TSO, stack/tx_offload.h); from two
+  // segments' worth on, new data goes out as super-segments of whole MSS-sized segments.
+  // Retransmissions stay one segment each.
+  std::optional<Transmission> NextTransmission(bool no_delay, bool override_sws,
+                                               std::uint32_t offload_limit = 0) const;
   // The segment went out at `now`.
   void OnTransmitted(const Transmission& transmission, Duration now);
   // A transmission's payload, in place in the send buffer (at most two runs).
@@ -196,9 +200,11 @@ class Sender {
   // New data under `congestion_room` (what cwnd leaves) and the peer's window, as segmentization,
   // Nagle and SWS avoidance allow; the FIN once everything before it went out.
   std::optional<Transmission> NextNewData(bool no_delay, bool override_sws,
-                                          std::uint32_t congestion_room) const;
+                                          std::uint32_t congestion_room,
+                                          std::uint32_t offload_limit) const;
   // RFC 6675 5 (C) and NextSeg (4): what recovery sends next.
-  std::optional<Transmission> NextRecoveryTransmission(bool no_delay, bool override_sws) const;
+  std::optional<Transmission> NextRecoveryTransmission(bool no_delay, bool override_sws,
+                                                       std::uint32_t offload_limit) const;
   // A retransmission of the hole `hole` (bytes of the buffer, or the FIN past them).
   Transmission Resend(SeqRange hole) const;
   // RFC 6675 IsLost as a boundary: unSACKed bytes below it are lost (SND.UNA: none).

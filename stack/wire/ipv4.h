@@ -21,6 +21,8 @@ namespace tapstack::wire {
 
 inline constexpr std::size_t kIpv4MinHeaderLen = 20;
 inline constexpr std::size_t kIpv4MaxHeaderLen = 60;
+// Total Length is 16 bits (RFC 791 3.1).
+inline constexpr std::size_t kIpv4MaxPacketLen = 65535;
 
 // What the stack sends: a 20-byte header without options, never a fragment.
 struct Ipv4Repr {

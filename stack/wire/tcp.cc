@@ -1,5 +1,6 @@
 #include "stack/wire/tcp.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -49,7 +50,8 @@ namespace {
 
 // WriteTcp for either family: `pseudo_header` holds the sum of the family's pseudo-header.
 std::size_t WriteTcpWithPseudoHeader(const TcpRepr& repr, std::size_t segment_len,
-                                     ChecksumAccumulator checksum, std::span<std::uint8_t> out) {
+                                     ChecksumAccumulator checksum, TcpChecksum mode,
+                                     std::span<std::uint8_t> out) {
   const std::size_t options_len = TcpOptionsLen(repr.options);
   const std::size_t header_len = kTcpMinHeaderLen + options_len;
   if (WriteTcpOptions(repr.options, out.subspan(kTcpMinHeaderLen)) != options_len) return 0;
@@ -62,6 +64,15 @@ std::size_t WriteTcpWithPseudoHeader(const TcpRepr& repr, std::size_t segment_le
   StoreBe16(&out[14], repr.window);
   StoreBe16(&out[16], 0);
   StoreBe16(&out[18], repr.urgent_pointer);
+  if (mode == TcpChecksum::kPartial) {
+    // The device sums header and payload into the field: it holds the pseudo-header's sum, folded
+    // and not complemented (the kernel's CHECKSUM_PARTIAL, __tcp_v4_send_check).
+    std::copy(repr.payload.begin(), repr.payload.end(), out.begin() + header_len);
+    std::copy(repr.payload_continued.begin(), repr.payload_continued.end(),
+              out.begin() + header_len + repr.payload.size());
+    StoreBe16(&out[16], static_cast<std::uint16_t>(~checksum.Finish()));
+    return segment_len;
+  }
   // Summed in stream order: the header as it stands (checksum field zero), then the payload, which
   // is copied and summed in the same pass because it may be cold (the send buffer).
   checksum.Add(out.first(header_len));
@@ -82,23 +93,23 @@ std::size_t SegmentLength(const TcpRepr& repr, std::span<std::uint8_t> out) {
 }  // namespace
 
 std::size_t WriteTcp(const TcpRepr& repr, Ipv4Address src, Ipv4Address dst,
-                     std::span<std::uint8_t> out) {
+                     std::span<std::uint8_t> out, TcpChecksum mode) {
   const std::size_t segment_len = SegmentLength(repr, out);
   if (segment_len == 0) return 0;
   ChecksumAccumulator checksum;
   AddIpv4PseudoHeader(checksum, src, dst, IpProtocol::kTcp,
                       static_cast<std::uint16_t>(segment_len));
-  return WriteTcpWithPseudoHeader(repr, segment_len, checksum, out);
+  return WriteTcpWithPseudoHeader(repr, segment_len, checksum, mode, out);
 }
 
 std::size_t WriteTcp(const TcpRepr& repr, const Ipv6Address& src, const Ipv6Address& dst,
-                     std::span<std::uint8_t> out) {
+                     std::span<std::uint8_t> out, TcpChecksum mode) {
   const std::size_t segment_len = SegmentLength(repr, out);
   if (segment_len == 0) return 0;
   ChecksumAccumulator checksum;
   AddIpv6PseudoHeader(checksum, src, dst, IpProtocol::kTcp,
                       static_cast<std::uint32_t>(segment_len));
-  return WriteTcpWithPseudoHeader(repr, segment_len, checksum, out);
+  return WriteTcpWithPseudoHeader(repr, segment_len, checksum, mode, out);
 }
 
 }  // namespace tapstack::wire

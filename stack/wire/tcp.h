@@ -99,15 +99,22 @@ class TcpView {
 // kTcpMaxHeaderLen (60) the options cannot be sent.
 std::size_t TcpHeaderLen(const TcpOptions& options);
 
+// What WriteTcp puts in the checksum field.
+enum class TcpChecksum : std::uint8_t {
+  kComplete,  // the checksum (RFC 9293 3.1)
+  kPartial,   // the pseudo-header's sum only, folded, not complemented: for a device with
+              // transmit checksum offload to finish (stack/tx_offload.h)
+};
+
 // Writes header, options and payload with a correct checksum for the pseudo-header of `src` and
 // `dst` into `out`, and returns the bytes written (TcpHeaderLen + payload size). Writes nothing
 // and returns 0 when `out` is too small, the options do not fit in a header (see
 // WriteTcpOptions), or the segment would exceed 65535 bytes. The payload may not overlap `out`.
 std::size_t WriteTcp(const TcpRepr& repr, Ipv4Address src, Ipv4Address dst,
-                     std::span<std::uint8_t> out);
+                     std::span<std::uint8_t> out, TcpChecksum mode = TcpChecksum::kComplete);
 // The same over the IPv6 pseudo-header (RFC 8200 8.1).
 std::size_t WriteTcp(const TcpRepr& repr, const Ipv6Address& src, const Ipv6Address& dst,
-                     std::span<std::uint8_t> out);
+                     std::span<std::uint8_t> out, TcpChecksum mode = TcpChecksum::kComplete);
 
 }  // namespace tapstack::wire
 

@@ -19,6 +19,7 @@
 #include "stack/wire/router_advertisement.h"
 #include "stack/wire/tcp.h"
 #include "stack/wire/tcp_options.h"
+#include "stack/wire/tcp_segmentation.h"
 #include "tap/virtio_net_header.h"
 #include "tools/diagram/capture_decode.h"
 
@@ -451,6 +452,33 @@ void WireVirtioNet(std::span<const std::uint8_t> data) {
   WireEthernet(frame);
 }
 
+// The input as a frame the stack hands a device with transmit offloads: two bytes of segment
+// size (0: checksum only), then the frame. Software segmentation must refuse what does not fit
+// or cut it into frames that each parse as TCP, no larger than a segment, carrying the whole
+// payload between them.
+void WireTxOffload(std::span<const std::uint8_t> data) {
+  if (data.size() < 2) return;
+  const auto segment_size = static_cast<std::uint16_t>(data[0] << 8 | data[1]);
+  const std::span<const std::uint8_t> frame = data.subspan(2);
+  const TxOffload offload{.tcp_segment_size = segment_size, .tcp_checksum_partial = true};
+  std::vector<std::uint8_t> scratch;
+  std::size_t payload = 0;
+  const std::optional<wire::TcpFrameError> refused =
+      wire::FinishTxOffload(frame, offload, scratch, [&](std::span<const std::uint8_t> out) {
+        const auto located = wire::LocateTcp(out);
+        const auto* layout = std::get_if<wire::TcpFrameLayout>(&located);
+        if (layout == nullptr) std::abort();
+        if (segment_size != 0 && layout->payload_len > segment_size) std::abort();
+        payload += layout->payload_len;
+      });
+  if (refused) {
+    (void)wire::TcpFrameErrorName(*refused);
+    return;
+  }
+  const auto located = wire::LocateTcp(frame);
+  if (payload != std::get<wire::TcpFrameLayout>(located).payload_len) std::abort();
+}
+
 }  // namespace
 
 void RunWireInput(std::span<const std::uint8_t> data) {
@@ -461,6 +489,7 @@ void RunWireInput(std::span<const std::uint8_t> data) {
   WireTcp(data, nullptr);
   WireEthernet(data);
   WireVirtioNet(data);
+  WireTxOffload(data);
 }
 
 Bytes TcpFrame(std::uint16_t src_port, std::uint16_t dst_port, std::uint8_t flags,

@@ -111,11 +111,20 @@ TEST_P(OffloadInteropTest, BulkBothWaysIsByteIdenticalAndOffloadsAreUsedOnlyWhen
     EXPECT_GT(counters[Counter::kRxTcpChecksumOffloaded], 0u) << Describe(*stack, peer.get());
     // 64 MiB in frames of at most 1500 bytes would take over 46,000 reads.
     EXPECT_LT(device.frames_received, 40'000u) << Describe(*stack, peer.get());
+    // And the other way: our half left as super-segments the kernel took and cut (TSO), in
+    // fewer writes than 1500-byte frames would take, every checksum left to the kernel.
+    EXPECT_GT(device.tx_super_segments, 0u) << Describe(*stack, peer.get());
+    EXPECT_GT(counters[Counter::kTxTcpSuperSegments], 0u) << Describe(*stack, peer.get());
+    EXPECT_LT(device.frames_sent, 40'000u) << Describe(*stack, peer.get());
+    EXPECT_EQ(device.tx_software_offloaded, 0u) << "the kernel did the work, not us";
   } else {
     EXPECT_EQ(device.rx_coalesced_frames, 0u) << Describe(*stack, peer.get());
     EXPECT_EQ(device.rx_checksum_partial, 0u) << Describe(*stack, peer.get());
     EXPECT_EQ(device.rx_checksum_verified, 0u) << Describe(*stack, peer.get());
     EXPECT_EQ(counters[Counter::kRxTcpChecksumOffloaded], 0u) << Describe(*stack, peer.get());
+    EXPECT_EQ(device.tx_super_segments, 0u) << Describe(*stack, peer.get());
+    EXPECT_EQ(device.tx_checksum_partial, 0u) << Describe(*stack, peer.get());
+    EXPECT_EQ(counters[Counter::kTxTcpChecksumOffloaded], 0u) << Describe(*stack, peer.get());
   }
 }
 
@@ -127,7 +136,7 @@ TEST_P(OffloadInteropTest, PcapRecordsWhatCrossedTheDeviceAndTsharkReadsIt) {
   ASSERT_NE(stack, nullptr);
   AppHost apps(*stack);
   std::unique_ptr<testbed::LinuxPeer> peer;
-  const bool done = RunKernelClient(*stack, apps, 5021, 4 * kMiB, 0, peer, seconds(30));
+  const bool done = RunKernelClient(*stack, apps, 5021, 4 * kMiB, 4 * kMiB, peer, seconds(30));
   ASSERT_TRUE(done) << Describe(*stack, peer.get());
   ASSERT_EQ(apps.apps().front()->bytes_received(), 4 * kMiB);
   const std::uint64_t frames = stack->tap().stats().frames_received;
@@ -145,10 +154,17 @@ TEST_P(OffloadInteropTest, PcapRecordsWhatCrossedTheDeviceAndTsharkReadsIt) {
   const CommandResult big =
       RunShell(absl::StrCat("tshark -r ", pcap, " -Y 'frame.len > 1514' 2>/dev/null | wc -l"));
   ASSERT_EQ(big.exit_code, 0) << big.output;
+  // Ours among them: what the stack handed the device for the kernel to cut (TSO).
+  const CommandResult ours = RunShell(
+      absl::StrCat("tshark -r ", pcap, " -Y 'frame.len > 1514 && ip.src == ", kStackAddress,
+                   "' 2>/dev/null | wc -l"));
+  ASSERT_EQ(ours.exit_code, 0) << ours.output;
   if (offload()) {
     EXPECT_GT(std::stoull(big.output), 0u) << "super-segments beyond the MTU";
+    EXPECT_GT(std::stoull(ours.output), 0u) << "our super-segments";
   } else {
     EXPECT_EQ(std::stoull(big.output), 0u);
+    EXPECT_EQ(std::stoull(ours.output), 0u);
   }
 }
 

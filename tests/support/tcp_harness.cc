@@ -6,6 +6,7 @@
 #include "stack/wire/arp.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/tcp_segmentation.h"
 
 namespace tapstack::testing {
 
@@ -61,15 +62,29 @@ StackConfig TcpHarness::MakeConfig(const HarnessOptions& options) {
   config.interface.prefix_len = 24;
   config.tcp = options.tcp;
   config.random_seed = 7;
+  config.tx_offload = options.tx_offload;
   return config;
 }
 
 TcpHarness::TcpHarness(HarnessOptions options)
     : options_(std::move(options)),
       now_(timers::TimePoint{} + std::chrono::hours(24)),
-      stack_(MakeConfig(options_), now_, [this](std::span<const std::uint8_t> frame) {
-        sent_.emplace_back(frame.begin(), frame.end());
-      }) {
+      stack_(MakeConfig(options_), now_,
+             [this](std::span<const std::uint8_t> frame, const TxOffload& offload) {
+               // A partial checksum is completed as the device would, so that DecodeTcp checks
+               // it; a super-segment stays whole, and Segment::offload says how it would be cut.
+               Bytes bytes(frame.begin(), frame.end());
+               if (offload.tcp_checksum_partial) {
+                 std::vector<std::uint8_t> scratch;
+                 const auto refused =
+                     wire::FinishTxOffload(frame, TxOffload{.tcp_checksum_partial = true}, scratch,
+                                           [&](std::span<const std::uint8_t> done) {
+                                             bytes.assign(done.begin(), done.end());
+                                           });
+                 EXPECT_FALSE(refused.has_value()) << "an offloaded frame the device would refuse";
+               }
+               sent_.push_back(SentFrame{std::move(bytes), offload});
+             }) {
   stack_.set_tcp_event_handler([this](const tcp::Event& e) { events_.push_back(e); });
   stack_.set_tcp_trace_handler([this](const tcp::Trace& t) { traces_.push_back(t); });
   // Teach the stack the peer's MAC (the peer ARPs for us first), and drop the ARP reply.
@@ -103,7 +118,8 @@ void TcpHarness::AdvanceTo(timers::TimePoint time) {
 
 void TcpHarness::AnswerArp() {
   std::vector<Bytes> requests;
-  std::erase_if(sent_, [&](const Bytes& frame) {
+  std::erase_if(sent_, [&](const SentFrame& sent) {
+    const Bytes& frame = sent.bytes;
     const auto ethernet = wire::EthernetView::Parse(frame);
     if (!ethernet.ok() || ethernet->ethertype() != wire::EtherType::kArp) return false;
     const auto arp = wire::ArpView::Parse(ethernet->payload());
@@ -125,8 +141,11 @@ void TcpHarness::AnswerArp() {
 
 std::vector<Segment> TcpHarness::Take() {
   std::vector<Segment> segments;
-  for (const Bytes& frame : sent_) {
-    if (std::optional<Segment> segment = DecodeTcp(frame)) segments.push_back(*segment);
+  for (const SentFrame& sent : sent_) {
+    if (std::optional<Segment> segment = DecodeTcp(sent.bytes)) {
+      segment->offload = sent.offload;
+      segments.push_back(*segment);
+    }
   }
   sent_.clear();
   return segments;

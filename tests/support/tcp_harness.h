@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "stack/stack.h"
+#include "stack/tx_offload.h"
 #include "stack/wire/tcp.h"
 
 namespace tapstack::testing {
@@ -28,6 +29,9 @@ struct Segment {
   Bytes payload;
   std::uint16_t src_port = 0;
   std::uint16_t dst_port = 0;
+  // What the stack asked the device to finish on the frame (HarnessOptions::tx_offload): a
+  // super-segment's cut size. Partial checksums are completed before the segment is decoded.
+  TxOffload offload;
 
   bool Has(std::uint8_t flag) const { return (flags & flag) != 0; }
   bool Only(std::uint8_t flag_set) const { return flags == flag_set; }
@@ -47,6 +51,8 @@ struct HarnessOptions {
   tcp::TcpConfig tcp;
   // The peer's SYN (or SYN-ACK) in EstablishPassive and EstablishActive offers SACK-permitted.
   bool peer_offers_sack = false;
+  // What the device offers our stack (TSO, checksum offload): frames are captured as handed over.
+  TxOffloadSupport tx_offload;
 };
 
 class TcpHarness {
@@ -102,7 +108,11 @@ class TcpHarness {
 
   HarnessOptions options_;
   timers::TimePoint now_;
-  std::deque<Bytes> sent_;
+  struct SentFrame {
+    Bytes bytes;
+    TxOffload offload;
+  };
+  std::deque<SentFrame> sent_;
   std::vector<tcp::Event> events_;
   std::vector<tcp::Trace> traces_;
   Stack stack_;

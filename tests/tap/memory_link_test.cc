@@ -6,6 +6,11 @@
 #include <chrono>
 #include <vector>
 
+#include "stack/wire/checksum.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/ip_protocol.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
 #include "tests/tap/test_frames.h"
 
 namespace tapstack::tap {
@@ -102,6 +107,56 @@ TEST(MemoryLinkTest, SendingToADestroyedPeerCountsLinkDown) {
   EXPECT_FALSE(a->Send(MakeFrame(1), kT0));
   EXPECT_EQ(a->stats().tx_dropped_link_down, 1u);
   EXPECT_EQ(a->stats().frames_sent, 0u);
+}
+
+// A link with transmit offloads takes a TCP super-segment with a partial checksum and delivers
+// the MSS-sized, checksummed segments a TSO device would put on the wire.
+TEST(MemoryLinkTest, LinkWithTxOffloadsCutsSuperSegmentsInSoftware) {
+  auto [a, b] = MemoryLink::CreatePair(1500, MemoryLink::kDefaultQueueLimit, /*tx_offloads=*/true);
+  EXPECT_EQ(a->capabilities().max_tcp_segment_offload, kMaxTcpSegmentOffload);
+  EXPECT_TRUE(a->capabilities().tx_checksum_offload);
+  const wire::Ipv4Address src(0xc0000202), dst(0xc0000201);
+  const std::vector<std::uint8_t> payload(5000, 0x42);
+  const wire::TcpRepr tcp{.src_port = 1,
+                          .dst_port = 2,
+                          .seq = 100,
+                          .flags = wire::TcpFlags::kAck,
+                          .window = 1000,
+                          .payload = payload};
+  std::vector<std::uint8_t> frame(14 + 20 + 20 + payload.size());
+  wire::WriteEthernet(
+      wire::EthernetRepr{wire::MacAddress(), wire::MacAddress(), wire::EtherType::kIpv4}, frame);
+  wire::WriteIpv4Header(wire::Ipv4Repr{.src = src,
+                                       .dst = dst,
+                                       .protocol = wire::IpProtocol::kTcp,
+                                       .payload_len = static_cast<std::uint16_t>(20 + 5000)},
+                        std::span(frame).subspan(14));
+  wire::WriteTcp(tcp, src, dst, std::span(frame).subspan(34), wire::TcpChecksum::kPartial);
+  ASSERT_FALSE(a->SendWithOffload(
+      frame, TxOffload{.tcp_segment_size = 1460, .tcp_checksum_partial = true}, kT0));
+  EXPECT_EQ(a->stats().frames_sent, 4u);
+  EXPECT_EQ(a->stats().tx_software_offloaded, 4u);
+  std::vector<std::uint8_t> buffer(MaxFrameSize(1500));
+  std::size_t received = 0;
+  for (int i = 0; i < 4; ++i) {
+    Result<std::size_t> n = b->Receive(buffer, kT0);
+    ASSERT_TRUE(n.ok());
+    const std::size_t length = i < 3 ? 1460 : 5000 - 3 * 1460;
+    ASSERT_EQ(*n, 54 + length);
+    EXPECT_EQ(wire::TransportChecksum(src, dst, wire::IpProtocol::kTcp,
+                                      std::span(buffer).subspan(34, 20 + length)),
+              0);
+    received += length;
+  }
+  EXPECT_EQ(received, payload.size());
+  EXPECT_EQ(*b->Receive(buffer, kT0), 0u);
+  // A frame the offload cannot apply to is a counted drop with EINVAL, nothing delivered.
+  std::vector<std::uint8_t> not_tcp = frame;
+  not_tcp[14 + 9] = wire::IpProtocol::kUdp;
+  EXPECT_EQ(a->SendWithOffload(not_tcp, TxOffload{.tcp_segment_size = 1460}, kT0),
+            std::errc::invalid_argument);
+  EXPECT_EQ(a->stats().tx_dropped_invalid, 1u);
+  EXPECT_EQ(*b->Receive(buffer, kT0), 0u);
 }
 
 }  // namespace

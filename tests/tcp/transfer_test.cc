@@ -89,6 +89,9 @@ struct TransferCase {
   std::optional<std::uint32_t> fixed_iss;
   bool sack = true;   // TcpConfig::sack on both stacks
   bool ipv6 = false;  // the connection runs over IPv6
+  // The links offer TSO and checksum offload and cut the stacks' super-segments before the
+  // faults apply to the frames cut from them.
+  bool tx_offloads = false;
 };
 
 class TransferTest : public ::testing::TestWithParam<TransferCase> {};
@@ -109,6 +112,7 @@ TEST_P(TransferTest, BothWaysByteIdenticalOverAFaultyLinkAndCleanClose) {
   options.faults_a_to_b = Faults(11);
   options.faults_b_to_a = Faults(12);
   options.ipv6 = GetParam().ipv6;
+  options.tx_offloads = GetParam().tx_offloads;
   StackPair pair(options);
   const std::size_t total = GetParam().bytes;
   BulkEndpoint client(pair.a(), /*send_seed=*/100, total);
@@ -167,6 +171,12 @@ TEST_P(TransferTest, BothWaysByteIdenticalOverAFaultyLinkAndCleanClose) {
   // spurious retransmissions deliver data twice, which D-SACK blocks report (RFC 2883).
   for (Stack* stack : {&pair.a(), &pair.b()}) {
     const Counters& counters = stack->counters();
+    if (GetParam().tx_offloads) {
+      EXPECT_GT(counters[Counter::kTxTcpSuperSegments], 0u) << "new data left as super-segments";
+    } else {
+      EXPECT_EQ(counters[Counter::kTxTcpSuperSegments], 0u);
+      EXPECT_EQ(counters[Counter::kTxTcpChecksumOffloaded], 0u);
+    }
     // The senders recover from the scoreboard (RFC 6675) when SACK is on, never when it is off.
     if (GetParam().sack) {
       EXPECT_GT(counters[Counter::kTcpSackBlocksSent], 0u);
@@ -185,7 +195,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(TransferCase{"Bulk64MiB", 64u << 20, std::nullopt},
                       TransferCase{"SequenceWrap", 64u << 20, 0xffff'0000u},
                       TransferCase{"SackOff", 16u << 20, std::nullopt, /*sack=*/false},
-                      TransferCase{"Ipv6", 16u << 20, std::nullopt, /*sack=*/true, /*ipv6=*/true}),
+                      TransferCase{"Ipv6", 16u << 20, std::nullopt, /*sack=*/true, /*ipv6=*/true},
+                      TransferCase{"Tso", 64u << 20, std::nullopt, /*sack=*/true, /*ipv6=*/false,
+                                   /*tx_offloads=*/true}),
     [](const ::testing::TestParamInfo<TransferCase>& info) { return info.param.name; });
 
 }  // namespace
