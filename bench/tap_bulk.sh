@@ -4,9 +4,10 @@
 # same run: the comparison docs/benchmarks.md reports. netcat-openbsd is the Linux side.
 #   bench/tap_bulk.sh [MIB] [ROUNDS] [LOSS]   (as root; defaults 256 MiB, 3 rounds, no loss)
 # With LOSS (a percentage, 1 to 99), nftables drops that share of the frames at random in each
-# direction, on the TAP and on the veth alike, the veth carries single segments so that single
-# segments are lost, and only the default (offload) cases of our stack run: goodput under
-# loss against Linux's own, for loss recovery.
+# direction, on the TAP and on the veth alike, and every frame carries one segment so that single
+# segments are lost: the veth with gso_max_segs 1, our stack with --no-offload (with offloads the
+# nftables hooks would see, and drop, whole super-segments of up to 45 segments at a time, ours
+# and the kernel's). Goodput under loss against Linux's own, for loss recovery.
 # Each round runs every case once, in turn, so that the machine's load falls on all of them alike.
 # Prints one line per transfer: case, direction, seconds, Mbit/s, and for our stack the CPU
 # seconds (user + system) it used and CPU seconds per GB moved. Namespaces are created here
@@ -17,6 +18,8 @@ rounds=${2:-3}
 loss=${3:-0}
 cd "$(dirname "$0")/.."
 bin=${TAPSTACK:-build/release/tools/tapstack}
+# Extra flags for our side's `tapstack nc` in every case (say, --receive-buffer 1048576).
+extra_flags=${TAPSTACK_FLAGS:-}
 bytes=$((mib * 1024 * 1024))
 ns=tsbench-$$
 peer=tsbench-$$-b
@@ -40,16 +43,25 @@ ip -n "$ns" link set veth0 up
 ip -n "$peer" link set veth1 up
 ip -n "$peer" link set lo up
 if [ "$loss" -gt 0 ]; then
-  # numgen draws per packet: each frame in or out of tap0 and veth0 is dropped with probability
-  # LOSS/100. With one segment per GSO packet (gso_max_segs 1, which iproute2 sets without
-  # ethtool) the veth carries one segment per frame, as the TAP does; a veth does no GRO unless
-  # asked to.
+  # numgen draws per packet: each frame is dropped with probability LOSS/100 where its receiver
+  # takes it in. A drop on the sender's own output hook would not be a loss: the kernel reports it
+  # to the sending TCP, which sends the segment again at once. So our frames are dropped on
+  # tap0's input (the kernel receives them), the veth's data on veth1's input in the peer
+  # namespace and its ACKs on veth0's input. The kernel's frames to us can only be dropped on
+  # output, where only its pure ACKs are really lost: Linux -> us measures ACK loss alone.
+  # With one segment per GSO packet (gso_max_segs 1, which iproute2 sets without ethtool) the
+  # veth carries one segment per frame, as the TAP does; a veth does no GRO unless asked to.
   ip -n "$ns" link set veth0 gso_max_segs 1
   ip -n "$peer" link set veth1 gso_max_segs 1
   ip netns exec "$ns" nft -f - <<EOF
 table inet lossy {
   chain in { type filter hook input priority 0; iifname { "tap0", "veth0" } numgen random mod 100 < $loss drop; }
-  chain out { type filter hook output priority 0; oifname { "tap0", "veth0" } numgen random mod 100 < $loss drop; }
+  chain out { type filter hook output priority 0; oifname "tap0" numgen random mod 100 < $loss drop; }
+}
+EOF
+  ip netns exec "$peer" nft -f - <<EOF
+table inet lossy {
+  chain in { type filter hook input priority 0; iifname "veth1" numgen random mod 100 < $loss drop; }
 }
 EOF
 fi
@@ -82,7 +94,7 @@ ready=$(mktemp -u /tmp/tsbench-ready.XXXXXX)
 
 linux_to_us() {  # mode flag
   rm -f "$ready"
-  (timed "$bin" nc -l --netns "$ns" --tap tap0 --addr 192.0.2.2/24 --ready-file "$ready" $2 5001 \
+  (timed "$bin" nc -l --netns "$ns" --tap tap0 --addr 192.0.2.2/24 --ready-file "$ready" $2 $extra_flags 5001 \
      </dev/null | wc -c >"$count_file") &
   local stack=$!
   until [ -e "$ready" ]; do sleep 0.05; done
@@ -101,7 +113,7 @@ us_to_linux() {  # mode flag
   until ip netns exec "$ns" ss -ltn | grep -q ':5002'; do sleep 0.05; done
   local start; start=$(now)
   head -c "$bytes" /dev/zero |
-    timed "$bin" nc --netns "$ns" --tap tap0 --addr 192.0.2.2/24 $2 192.0.2.1 5002 >/dev/null
+    timed "$bin" nc --netns "$ns" --tap tap0 --addr 192.0.2.2/24 $2 $extra_flags 192.0.2.1 5002 >/dev/null
   wait "$sink"
   local end; end=$(now)
   expect_bytes "$1 us->linux"
@@ -123,10 +135,15 @@ veth() {
 echo "# $mib MiB per transfer, $rounds rounds, ${loss}% loss each way;" \
   "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
-  linux_to_us offload ""
-  [ "$loss" -gt 0 ] || linux_to_us no-offload --no-offload
-  us_to_linux offload ""
-  [ "$loss" -gt 0 ] || us_to_linux no-offload --no-offload
+  if [ "$loss" -gt 0 ]; then
+    linux_to_us single-seg --no-offload
+    us_to_linux single-seg --no-offload
+  else
+    linux_to_us offload ""
+    linux_to_us no-offload --no-offload
+    us_to_linux offload ""
+    us_to_linux no-offload --no-offload
+  fi
   veth
 done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

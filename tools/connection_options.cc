@@ -40,7 +40,20 @@ absl::Status ParseConnectionOptions(const Args& args, tcp::ConnectionOptions& op
     if (!parsed.ok()) return parsed.status();
     options.user_timeout = *parsed;
   }
-  return absl::OkStatus();
+  // Bytes, as Linux's SO_SNDBUF and SO_RCVBUF take them (without their doubling): 4 KiB to the
+  // 1 GiB a window scale of 14 can advertise (RFC 7323 2.3).
+  const auto buffer = [&](const char* flag, std::size_t& size) -> absl::Status {
+    const std::optional<std::string> text = args.Get(flag);
+    if (!text) return absl::OkStatus();
+    absl::StatusOr<long long> parsed = ParseInteger(flag, *text, 4096, 1LL << 30);
+    if (!parsed.ok()) return parsed.status();
+    size = static_cast<std::size_t>(*parsed);
+    return absl::OkStatus();
+  };
+  if (absl::Status status = buffer("--send-buffer", options.send_buffer); !status.ok()) {
+    return status;
+  }
+  return buffer("--receive-buffer", options.receive_buffer);
 }
 
 }  // namespace tapstack::tools

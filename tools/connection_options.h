@@ -1,5 +1,6 @@
 // The per-connection TCP options that `nc` and `load` take on the command line: keepalive, user
-// timeout, Nagle. They become the stack's defaults (TcpConfig::defaults) for every connection.
+// timeout, Nagle, buffer sizes. They become the stack's defaults (TcpConfig::defaults) for every
+// connection.
 #ifndef TAPSTACK_TOOLS_CONNECTION_OPTIONS_H_
 #define TAPSTACK_TOOLS_CONNECTION_OPTIONS_H_
 
@@ -14,8 +15,10 @@
 
 namespace tapstack::tools {
 
-// --keepalive and --user-timeout take a value; --no-delay and --keepalive-byte do not.
-inline const std::set<std::string> kConnectionValued = {"--keepalive", "--user-timeout"};
+// --keepalive, --user-timeout and the buffer sizes take a value; --no-delay and --keepalive-byte
+// do not.
+inline const std::set<std::string> kConnectionValued = {"--keepalive", "--user-timeout",
+                                                        "--send-buffer", "--receive-buffer"};
 inline const std::set<std::string> kConnectionFlags = {"--no-delay", "--keepalive-byte"};
 
 // "IDLE,INTERVAL,COUNT" (e.g. 3s,2s,4) with the ranges of Linux's TCP_KEEPIDLE, TCP_KEEPINTVL and

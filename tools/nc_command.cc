@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -105,11 +107,10 @@ class NcSession {
 
   void ReadInput() {
     // Pollable input: one read per readiness callback. Otherwise read on until the send buffer
-    // is full (pending_ stays non-empty) or the input ends; kWritable calls back in here.
+    // is full (pending() stays non-empty) or the input ends; kWritable calls back in here.
     do {
-      if (!pending_.empty() || input_done_ || input_eof_) return;
-      std::vector<std::uint8_t> buffer(64 * 1024);
-      const ssize_t n = read(STDIN_FILENO, buffer.data(), buffer.size());
+      if (!pending().empty() || input_done_ || input_eof_) return;
+      const ssize_t n = read(STDIN_FILENO, input_.get(), kIoBufferSize);
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
       if (n <= 0) {
         input_eof_ = true;
@@ -117,19 +118,20 @@ class NcSession {
         Pump();
         return;
       }
-      pending_.assign(buffer.begin(), buffer.begin() + n);
+      pending_begin_ = 0;
+      pending_end_ = static_cast<std::size_t>(n);
       Pump();
     } while (!input_pollable_);
   }
 
   void Pump() {
     if (!id_) return;
-    while (!pending_.empty()) {
-      const tcp::IoResult sent = rt_.stack().Send(*id_, pending_, rt_.Now());
+    while (!pending().empty()) {
+      const tcp::IoResult sent = rt_.stack().Send(*id_, pending(), rt_.Now());
       if (sent.bytes == 0) break;  // buffer full: kWritable resumes
-      pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(sent.bytes));
+      pending_begin_ += sent.bytes;
     }
-    if (!pending_.empty()) {
+    if (!pending().empty()) {
       StopReadingInput();
       return;
     }
@@ -151,7 +153,7 @@ class NcSession {
     // --no-read: what arrives stays in the receive buffer, so the window the stack advertises
     // shrinks to zero, as behind an application that stopped reading.
     if (!read_connection_) return;
-    std::vector<std::uint8_t> buffer(64 * 1024);
+    const std::span<std::uint8_t> buffer(output_.get(), kIoBufferSize);
     while (true) {
       const tcp::IoResult got = rt_.stack().Receive(*id_, buffer, rt_.Now());
       if (!got.ok()) return;  // EAGAIN: nothing more now
@@ -172,7 +174,20 @@ class NcSession {
   EventLog& log_;
   bool read_connection_;
   std::optional<tcp::ConnectionId> id_;
-  std::vector<std::uint8_t> pending_;
+  // Both buffers allocated once and never zeroed: a bulk transfer goes through them 64 KiB at a
+  // time, and a fresh zeroed vector per read cost as much as a copy of the data.
+  static constexpr std::size_t kIoBufferSize = 64 * 1024;
+  std::unique_ptr<std::uint8_t[]> input_ =
+      std::make_unique_for_overwrite<std::uint8_t[]>(kIoBufferSize);
+  std::unique_ptr<std::uint8_t[]> output_ =
+      std::make_unique_for_overwrite<std::uint8_t[]>(kIoBufferSize);
+  // What was read from standard input and not yet taken by the connection.
+  std::size_t pending_begin_ = 0;
+  std::size_t pending_end_ = 0;
+  std::span<const std::uint8_t> pending() const {
+    return std::span<const std::uint8_t>(input_.get() + pending_begin_,
+                                         pending_end_ - pending_begin_);
+  }
   bool input_pollable_ = false;  // epoll watches standard input (a pipe, socket or terminal)
   bool reading_input_ = false;
   bool input_eof_ = false;

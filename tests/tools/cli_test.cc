@@ -113,6 +113,22 @@ TEST(CliTest, KeepaliveValuesOutOfRangeNameTheRange) {
   EXPECT_EQ(run.status, 2);
 }
 
+TEST(CliTest, BufferSizesOutOfRangeNameTheRange) {
+  for (const char* flag : {"--send-buffer", "--receive-buffer"}) {
+    SCOPED_TRACE(flag);
+    for (const char* value : {"4095", "1073741825", "lots"}) {
+      const CliRun run = Tapstack({"nc", "--addr", "192.0.2.2/24", flag, value, "192.0.2.1", "80"});
+      EXPECT_EQ(run.status, 2);
+      EXPECT_THAT(run.output, ::testing::HasSubstr(flag));
+    }
+    // In range, the flag is taken: what fails next is the TAP name.
+    const CliRun run = Tapstack(
+        {"nc", "--addr", "192.0.2.2/24", "--tap", "bad/name", flag, "1048576", "192.0.2.1", "80"});
+    EXPECT_THAT(run.output, ::testing::Not(::testing::HasSubstr(flag)));
+    EXPECT_THAT(run.output, ::testing::HasSubstr("bad/name"));
+  }
+}
+
 TEST(CliTest, NcArgumentErrors) {
   EXPECT_EQ(Tapstack({"nc", "--addr", "192.0.2.2/24", "192.0.2.1"}).status, 2);
   EXPECT_EQ(Tapstack({"nc", "-l", "--addr", "192.0.2.2/24"}).status, 2);
