@@ -55,6 +55,21 @@ void EventLog::Line(timers::TimePoint now, const std::string& fields) {
   std::fflush(file_);
 }
 
+void EventLog::WriteDevice(bool offload, const std::string& description, std::size_t tso_limit,
+                           bool tx_checksum, timers::TimePoint now) {
+  // The description is our own text, but an errno message could hold anything: no quote or
+  // backslash may end the JSON string early.
+  std::string text;
+  for (const char c : description) {
+    if (c == '"' || c == '\\') text += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) text += c;
+  }
+  Line(now, absl::StrFormat("\"event\":\"device\",\"offload\":%s,\"mode\":\"%s\",\"tso\":%d,"
+                            "\"tx_checksum\":%s",
+                            offload ? "true" : "false", text, tso_limit,
+                            tx_checksum ? "true" : "false"));
+}
+
 void EventLog::Write(const tcp::Event& event, timers::TimePoint now) {
   switch (event.type) {
     case tcp::EventType::kConnected:

@@ -22,6 +22,10 @@ class EventLog {
 
   void Write(const tcp::Event& event, timers::TimePoint now);
   void Write(const tcp::Trace& trace, timers::TimePoint now);
+  // The first line: which mode the TAP device runs in (DescribeOffloadStatus's text), and what
+  // the stack may hand it unfinished on the way out (TSO size, 0 for none; checksum offload).
+  void WriteDevice(bool offload, const std::string& description, std::size_t tso_limit,
+                   bool tx_checksum, timers::TimePoint now);
 
  private:
   EventLog(std::FILE* file, bool owned, timers::TimePoint start)

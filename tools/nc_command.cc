@@ -255,6 +255,9 @@ int RunNc(std::span<const std::string_view> raw_args) {
   }
   absl::StatusOr<EventLog> log = EventLog::Open(args->Get("--events").value_or(""), rt.Now());
   if (!log.ok()) return Usage(log.status().message());
+  const tap::DeviceCapabilities capabilities = rt.device_capabilities();
+  log->WriteDevice(rt.offload_active(), rt.DescribeOffload(), capabilities.max_tcp_segment_offload,
+                   capabilities.tx_checksum_offload, rt.Now());
   NcSession session(rt, *log, /*read_connection=*/!args->Has("--no-read"));
   rt.stack().set_tcp_event_handler([&](const tcp::Event& e) { session.OnEvent(e); });
   rt.stack().set_tcp_trace_handler([&](const tcp::Trace& t) { log->Write(t, rt.Now()); });

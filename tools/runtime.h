@@ -56,12 +56,15 @@ class StackRuntime {
 
   // Every counter, one "name value" line each: the stack's, then the TAP device's (tap_offload
   // is 1 with offloads on, 0 without; then frames received, coalesced super-segments, checksums
-  // left partial or verified by the kernel, and drops for a bad virtio-net header).
+  // left partial or verified by the kernel, drops for a bad virtio-net header; frames sent,
+  // super-segments and partial checksums handed to the kernel, frames finished in software).
   void PrintStats(std::FILE* out) const;
   // "on (...)" or "off (...)": the TAP's offload mode and, when off, why
   // (tap::DescribeOffloadStatus).
   std::string DescribeOffload() const;
   bool offload_active() const { return host_->tap().offload_status().active; }
+  // What the TAP device offers (TSO, checksum offload), which the stack uses.
+  tap::DeviceCapabilities device_capabilities() const { return host_->tap().capabilities(); }
 
   // A message for an error loop().RunOnce returned. The loop's errors are bare errno values; the
   // device's name is the context they need.

@@ -220,5 +220,30 @@ TEST_F(OffloadCliTest, UpSaysWhichModeItRunsIn) {
   EXPECT_EQ(ParseStats(without).at("tap_offload"), 0) << without;
 }
 
+// nc's event log starts with the device's mode and what the stack may hand it unfinished. The
+// connection is refused (nothing listens on the port): the first line is written before it.
+TEST_F(OffloadCliTest, NcEventsSayWhichModeItRunsIn) {
+  for (const bool offload : {true, false}) {
+    SCOPED_TRACE(offload);
+    const std::string events = TempPath(offload ? "on.jsonl" : "off.jsonl");
+    std::vector<std::string> args = {"--events", events};
+    if (!offload) args.push_back("--no-offload");
+    args.insert(args.end(), {kKernelAddress, "9"});
+    testbed::Process nc = StartTapstack("nc", args);
+    ASSERT_TRUE(nc.Wait(seconds(20)).has_value()) << Output();
+    const std::string log = ReadFile(events);
+    const std::string first = log.substr(0, log.find('\n'));
+    EXPECT_THAT(first, HasSubstr("\"event\":\"device\"")) << log;
+    if (offload) {
+      EXPECT_THAT(first, HasSubstr("\"offload\":true,\"mode\":\"on (virtio-net header"));
+      EXPECT_THAT(first, HasSubstr(absl::StrCat("\"tso\":", tap::kMaxTcpSegmentOffload,
+                                                ",\"tx_checksum\":true")));
+    } else {
+      EXPECT_THAT(first, HasSubstr("\"offload\":false,\"mode\":\"off (not asked)\",\"tso\":0,"
+                                   "\"tx_checksum\":false"));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tapstack::testing
