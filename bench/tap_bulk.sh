@@ -3,11 +3,11 @@
 # and off (--no-offload), and Linux to Linux over a veth pair with the same tool and size, in the
 # same run: the comparison docs/benchmarks.md reports. netcat-openbsd is the Linux side.
 #   bench/tap_bulk.sh [MIB] [ROUNDS] [LOSS]   (as root; defaults 256 MiB, 3 rounds, no loss)
-# With LOSS (a percentage, 1 to 99), nftables drops that share of the frames at random in each
-# direction, on the TAP and on the veth alike, and every frame carries one segment so that single
-# segments are lost: the veth with gso_max_segs 1, our stack with --no-offload (with offloads the
-# nftables hooks would see, and drop, whole super-segments of up to 45 segments at a time, ours
-# and the kernel's). Goodput under loss against Linux's own, for loss recovery.
+# With LOSS (a percentage, 1 to 99), that share of the frames is dropped at random in each
+# direction, where the receiver takes them in: by nftables on the kernel's input, by our stack's
+# --receive-loss on ours. Every frame carries one segment so that single segments are lost: the
+# veth with gso_max_segs 1, our stack with --no-offload (with offloads a drop would take a whole
+# super-segment of up to 45 segments). Goodput under loss against Linux's own, for loss recovery.
 # Each round runs every case once, in turn, so that the machine's load falls on all of them alike.
 # Prints one line per transfer: case, direction, seconds, Mbit/s, and for our stack the CPU
 # seconds (user + system) it used and CPU seconds per GB moved. Namespaces are created here
@@ -47,8 +47,8 @@ if [ "$loss" -gt 0 ]; then
   # takes it in. A drop on the sender's own output hook would not be a loss: the kernel reports it
   # to the sending TCP, which sends the segment again at once. So our frames are dropped on
   # tap0's input (the kernel receives them), the veth's data on veth1's input in the peer
-  # namespace and its ACKs on veth0's input. The kernel's frames to us can only be dropped on
-  # output, where only its pure ACKs are really lost: Linux -> us measures ACK loss alone.
+  # namespace and its ACKs on veth0's input, and the kernel's frames to us by our own stack
+  # (--receive-loss, below).
   # With one segment per GSO packet (gso_max_segs 1, which iproute2 sets without ethtool) the
   # veth carries one segment per frame, as the TAP does; a veth does no GRO unless asked to.
   ip -n "$ns" link set veth0 gso_max_segs 1
@@ -56,7 +56,6 @@ if [ "$loss" -gt 0 ]; then
   ip netns exec "$ns" nft -f - <<EOF
 table inet lossy {
   chain in { type filter hook input priority 0; iifname { "tap0", "veth0" } numgen random mod 100 < $loss drop; }
-  chain out { type filter hook output priority 0; oifname "tap0" numgen random mod 100 < $loss drop; }
 }
 EOF
   ip netns exec "$peer" nft -f - <<EOF
@@ -136,8 +135,8 @@ echo "# $mib MiB per transfer, $rounds rounds, ${loss}% loss each way;" \
   "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
   if [ "$loss" -gt 0 ]; then
-    linux_to_us single-seg --no-offload
-    us_to_linux single-seg --no-offload
+    linux_to_us single-seg "--no-offload --receive-loss $loss"
+    us_to_linux single-seg "--no-offload --receive-loss $loss"
   else
     linux_to_us offload ""
     linux_to_us no-offload --no-offload

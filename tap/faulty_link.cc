@@ -11,7 +11,10 @@ FaultyLink::FaultyLink(std::unique_ptr<Device> inner, FaultOptions options)
 }
 
 FaultyLink::FaultyLink(Device& inner, FaultOptions options)
-    : inner_(&inner), options_(options), rng_(options.seed) {
+    : inner_(&inner),
+      options_(options),
+      rng_(options.seed),
+      receive_rng_(options.seed ^ 0x9e3779b97f4a7c15u) {
   // Negative or inverted delay bounds would make "uniform in [min, max]" meaningless; clamp them
   // rather than fail, since a constructor cannot return an error.
   options_.min_delay = std::max(options_.min_delay, timers::Duration::zero());
@@ -149,7 +152,27 @@ Result<ReceivedFrame> FaultyLink::ReceiveFrame(std::span<std::uint8_t> buffer,
   // A release the wrapped device refuses is counted (release_errors and its tx_errors) rather
   // than returned: returning it here would lose the frame being received.
   (void)Flush(now);
-  return inner_->ReceiveFrame(buffer, now);
+  for (;;) {
+    const Result<ReceivedFrame> received = inner_->ReceiveFrame(buffer, now);
+    if (!received.ok() || received->size == 0 || options_.receive_loss <= 0) return received;
+    const double u = static_cast<double>(receive_rng_() >> 11) * 0x1.0p-53;
+    if (u >= options_.receive_loss) return received;
+    ++fault_stats_.received_lost;
+  }
+}
+
+std::error_code FaultyLink::SendWithOffload(std::span<const std::uint8_t> frame,
+                                            const TxOffload& offload, timers::TimePoint now) {
+  if (offload.none() || options_.faults_sending() || blackhole_) {
+    return SendInSoftware(frame, offload, now);
+  }
+  // Frames due before this one go first, as in Send.
+  const std::error_code flushed = Flush(now);
+  ++fault_stats_.frames_in;
+  const std::error_code error = inner_->SendWithOffload(frame, offload, now);
+  if (error) return error;
+  ++fault_stats_.released;
+  return flushed;
 }
 
 std::optional<timers::TimePoint> FaultyLink::NextReadyTime() const {

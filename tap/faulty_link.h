@@ -1,8 +1,10 @@
 // A Device wrapper that injects seeded, reproducible faults into the frames it sends: loss,
 // duplication, reordering, delay, bit corruption, and a blackhole switch ("pull the cable").
 //
-// Faults apply to the SEND direction only; Receive passes frames through untouched. To fault both
-// directions of a MemoryLink, wrap both endpoints (with different seeds).
+// Faults apply to the SEND direction, except `receive_loss`, which drops received frames: the one
+// fault a TAP device needs on its receive side, where no second endpoint can be wrapped (the kernel
+// is the other end). To fault both directions of a MemoryLink, wrap both endpoints (with different
+// seeds).
 //
 // Per frame, in this order: blackhole (drop), loss (drop), corruption (one random bit flipped),
 // duplication (the frame goes out twice, back to back), delay (uniform in [min_delay, max_delay]),
@@ -10,7 +12,8 @@
 // been released, and then follows it; or until reorder_timeout has passed without such a frame).
 // Every decision draws from one std::mt19937_64 seeded with `seed`, and each frame always consumes
 // the same number of draws, so the same seed and the same sequence of Send calls give the same
-// output, whatever the timing of the calls.
+// output, whatever the timing of the calls. Receive-side drops draw from a generator of their own,
+// so they leave the send side's sequence unchanged.
 //
 // Frames waiting for their release time sit in a queue ordered by release time (equal times keep
 // send order): a binary heap keyed by (release time, send order) over buffers taken from a free
@@ -45,6 +48,14 @@ struct FaultOptions {
   // How long a held-back frame waits for a frame to overtake it before it goes out anyway, so the
   // last frame of a burst is late rather than lost.
   timers::Duration reorder_timeout = std::chrono::milliseconds(10);
+  double receive_loss = 0;  // probability that a frame received from the wrapped device is dropped
+
+  // Whether anything is done to frames sent (frames then pass straight to the wrapped device,
+  // offloads and all).
+  bool faults_sending() const {
+    return loss > 0 || duplicate > 0 || reorder > 0 || corrupt > 0 ||
+           max_delay > timers::Duration::zero();
+  }
 };
 
 // How many frames each fault touched.
@@ -58,6 +69,7 @@ struct FaultStats {
   std::uint64_t delayed = 0;         // frames given a non-zero delay
   std::uint64_t released = 0;        // frames handed to the wrapped device (duplicates included)
   std::uint64_t release_errors = 0;  // releases the wrapped device refused with an error
+  std::uint64_t received_lost = 0;   // received frames dropped by `receive_loss`
 };
 
 class FaultyLink : public Device {
@@ -72,8 +84,13 @@ class FaultyLink : public Device {
   // Applies the faults and releases what is due at `now`. Returns an error the wrapped device gave
   // for a released frame (the frame given here has been taken all the same).
   std::error_code Send(std::span<const std::uint8_t> frame, timers::TimePoint now) override;
+  // With faults on the send side, the offload is done in software first, so that the faults
+  // apply to the frames a wire would carry; without them (and no blackhole), the frame and its
+  // offload go straight to the wrapped device.
+  std::error_code SendWithOffload(std::span<const std::uint8_t> frame, const TxOffload& offload,
+                                  timers::TimePoint now) override;
   // Releases what is due at `now` (errors from that are counted, not returned), then receives from
-  // the wrapped device.
+  // the wrapped device, dropping frames with probability `receive_loss`.
   Result<std::size_t> Receive(std::span<std::uint8_t> buffer, timers::TimePoint now) override;
   Result<ReceivedFrame> ReceiveFrame(std::span<std::uint8_t> buffer,
                                      timers::TimePoint now) override;
@@ -130,6 +147,7 @@ class FaultyLink : public Device {
   Device* inner_;
   FaultOptions options_;
   std::mt19937_64 rng_;
+  std::mt19937_64 receive_rng_;  // receive_loss's draws, apart from the send side's
   bool blackhole_ = false;
   std::vector<Queued> queue_;  // a heap under ReleasedLater: the next frame due is front()
   std::uint64_t next_order_ = 0;

@@ -35,7 +35,8 @@ constexpr char kUsage[] =
     "         --no-sack --no-timestamps (neither offered nor accepted: NewReno recovery, or no\n"
     "         RFC 7323 timestamps)\n"
     "         --congestion cubic|newreno (congestion control; default cubic)\n"
-    "         --no-read (never read the connection: its receive window closes)\n";
+    "         --no-read (never read the connection: its receive window closes)\n"
+    "         --receive-loss PERCENT (drop that share of the frames received, at random)\n";
 
 int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack nc: %.*s\n%s", static_cast<int>(message.size()), message.data(),
@@ -206,7 +207,7 @@ int RunNc(std::span<const std::string_view> raw_args) {
   }
   std::set<std::string> valued = kRuntimeValued;
   valued.insert(kConnectionValued.begin(), kConnectionValued.end());
-  valued.insert({"--events", "--congestion"});
+  valued.insert({"--events", "--congestion", "--receive-loss"});
   std::set<std::string> flags = kConnectionFlags;
   flags.insert(
       {"--listen", "--stats", "--no-offload", "--no-sack", "--no-timestamps", "--no-read"});
@@ -230,6 +231,11 @@ int RunNc(std::span<const std::string_view> raw_args) {
     return Usage("HOST: an IPv6 host needs an IPv6 --addr");
   }
   options->offload = !args->Has("--no-offload");
+  if (const std::optional<std::string> loss = args->Get("--receive-loss")) {
+    absl::StatusOr<long long> percent = ParseInteger("--receive-loss", *loss, 0, 100);
+    if (!percent.ok()) return Usage(percent.status().message());
+    options->receive_loss = static_cast<double>(*percent) / 100;
+  }
   options->stack.tcp.sack = !args->Has("--no-sack");
   options->stack.tcp.timestamps = !args->Has("--no-timestamps");
   if (const std::optional<std::string> name = args->Get("--congestion")) {

@@ -172,6 +172,10 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
   host.tap.offload = options.offload;
   host.pcap_path = options.pcap_path;
   host.stack = options.stack;
+  if (options.receive_loss > 0) {
+    host.faults =
+        tap::FaultOptions{.seed = options.stack.random_seed, .receive_loss = options.receive_loss};
+  }
   // Every frame ready in one wakeup goes to the stack as one burst: its timers advance and its
   // events are delivered once per burst, not once per frame.
   host.bursts = true;
@@ -258,6 +262,9 @@ void StackRuntime::PrintStats(std::FILE* out) const {
   print("tap_tx_super_segments", device.tx_super_segments);
   print("tap_tx_checksum_partial", device.tx_checksum_partial);
   print("tap_tx_software_offloaded", device.tx_software_offloaded);
+  if (const tap::FaultyLink* faulty = host_->faulty_link()) {
+    print("tap_rx_dropped_receive_loss", faulty->fault_stats().received_lost);
+  }
 }
 
 std::string StackRuntime::DescribeOffload() const {

@@ -29,6 +29,10 @@ struct RuntimeOptions {
   // The TAP's receive offloads (tap::TapOptions::offload); `--no-offload` clears it on the
   // commands that take it.
   bool offload = false;
+  // `--receive-loss`: the share of frames from the TAP device dropped before the stack sees them
+  // (tap::FaultyLink's receive_loss), the loss the kernel's own hooks cannot give its TCP's
+  // segments (a drop on the sender's output is reported to the sender, which resends at once).
+  double receive_loss = 0;
   StackConfig stack;
 };
 

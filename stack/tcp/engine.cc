@@ -460,6 +460,8 @@ std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
                            tcb.keepalive_timer.is_scheduled()),
       .sack_permitted = tcb.receiver.sack_permitted(),
       .timestamps = tcb.timestamps_ok,
+      .ssthresh = tcb.sender.ssthresh(),
+      .congestion_control = tcb.sender.congestion_algorithm(),
   };
 }
 

@@ -268,6 +268,7 @@ void TcpEngine::SendTransmission(Tcb& tcb, const Transmission& transmission) {
     if (transmission.retransmit == RetransmitCause::kSack) {
       counters_.Increment(Counter::kTcpSackRetransmits);
     }
+    if (transmission.lost_again) counters_.Increment(Counter::kTcpLostRetransmits);
     EmitTrace(Trace{.type = TraceType::kRetransmit,
                     .connection = IdOf(tcb),
                     .seq = transmission.seq.value(),

@@ -49,6 +49,62 @@ void SackScoreboard::Acknowledge(Seq snd_una) {
   while (covered < count_ && !(snd_una < ranges_[covered].right)) ++covered;
   EraseRanges(0, covered);
   if (count_ > 0 && ranges_[0].left < snd_una) ranges_[0].left = snd_una;
+  // Copies the cumulative ACK covers are settled; those it reaches into keep their rest.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < resent_count_; ++i) {
+    Resent resent = resent_[i];
+    if (!(snd_una < resent.range.right)) continue;
+    resent.range.left = Max(resent.range.left, snd_una);
+    resent_[kept++] = resent;
+  }
+  resent_count_ = static_cast<std::uint8_t>(kept);
+}
+
+void SackScoreboard::RecordResend(SeqRange range, Seq snd_max) {
+  for (std::size_t i = 0; i < resent_count_; ++i) {
+    if (resent_[i].range.left == range.left) {
+      resent_[i] = Resent{{range.left, Max(range.right, resent_[i].range.right)}, snd_max};
+      return;
+    }
+  }
+  if (resent_count_ == kMaxResent) {
+    // Forget the oldest copy: the timer still covers it.
+    std::copy(resent_.begin() + 1, resent_.end(), resent_.begin());
+    --resent_count_;
+  }
+  resent_[resent_count_++] = Resent{range, snd_max};
+}
+
+bool SackScoreboard::CopyLost(const Resent& resent, Seq snd_max, std::uint32_t margin) const {
+  if (!(resent.sent_at_max < snd_max)) return false;
+  const std::uint32_t sent_after = snd_max - resent.sent_at_max;
+  const std::uint32_t sacked_after = sent_after - UnsackedBytes(resent.sent_at_max, snd_max);
+  return sacked_after > margin;
+}
+
+std::optional<SeqRange> SackScoreboard::FirstLostResend(Seq snd_max, std::uint32_t margin,
+                                                        std::uint32_t max_length) const {
+  std::optional<SeqRange> lowest;
+  for (std::size_t i = 0; i < resent_count_; ++i) {
+    const Resent& resent = resent_[i];
+    if (lowest && !(resent.range.left < lowest->left)) continue;
+    if (!CopyLost(resent, snd_max, margin)) continue;
+    if (const auto hole = NextHole(resent.range.left, resent.range.right, max_length)) {
+      lowest = hole;
+    }
+  }
+  return lowest;
+}
+
+std::uint32_t SackScoreboard::LostResendBytes(Seq from, Seq to, Seq snd_max,
+                                              std::uint32_t margin) const {
+  std::uint32_t lost = 0;
+  for (std::size_t i = 0; i < resent_count_; ++i) {
+    const Resent& resent = resent_[i];
+    if (!CopyLost(resent, snd_max, margin)) continue;
+    lost += UnsackedBytes(Max(resent.range.left, from), Min(resent.range.right, to));
+  }
+  return lost;
 }
 
 Seq SackScoreboard::LostBoundary(Seq floor, std::uint32_t mss, std::uint32_t dup_threshold) const {

@@ -4,7 +4,10 @@
 // to resend (NextSeg).
 //
 // The scoreboard only records. What the sender retransmitted (HighRxt), the congestion window and
-// the decision what to send belong to the sender (sender.h).
+// the decision what to send belong to the sender (sender.h). It also keeps, for RACK's rule that a
+// copy is lost once data sent after it is delivered (RFC 8985 6.2), the holes resent in this
+// recovery and how far the sender had sent when it resent each one: the scoreboard is allocated
+// only for connections that see SACK blocks, so the connection itself stays its size.
 //
 // Ranges are kept sorted, disjoint and never adjacent, as sequence numbers relative to nothing:
 // every query is bounded by SND.UNA and SND.MAX, which the caller passes, so the scoreboard needs
@@ -48,8 +51,12 @@ class SackScoreboard {
   bool Update(Seq snd_una, Seq snd_max, std::span<const SeqRange> blocks);
   // SND.UNA moved to `snd_una`: the cumulative ACK covers what lies below it.
   void Acknowledge(Seq snd_una);
-  // RFC 2018 8: after a retransmission timeout the receiver may have reneged; forget everything.
-  void Clear() { count_ = 0; }
+  // RFC 2018 8: after a retransmission timeout the receiver may have reneged; forget everything,
+  // and the copies resent before it, which go-back-N sends again anyway.
+  void Clear() {
+    count_ = 0;
+    resent_count_ = 0;
+  }
 
   bool empty() const { return count_ == 0; }
   std::span<const SeqRange> ranges() const { return {ranges_.data(), count_}; }
@@ -71,7 +78,26 @@ class SackScoreboard {
   // long; nullopt when every byte of [from, limit) is SACKed.
   std::optional<SeqRange> NextHole(Seq from, Seq limit, std::uint32_t max_length) const;
 
+  // --- Copies resent in this recovery (RFC 8985 6.2, RACK, for every copy).
+  // The most copies remembered; an older one forgotten can still be repaired by the timer.
+  static constexpr std::size_t kMaxResent = 16;
+  // `range` was resent when SND.MAX was `snd_max`: whatever lies at or above `snd_max` was sent
+  // after the copy. Resending the same hole again replaces its record.
+  void RecordResend(SeqRange range, Seq snd_max);
+  // The lowest unSACKed run, at most `max_length` long, of a copy that is lost: more than
+  // `margin` bytes sent after it are SACKed while it is not. nullopt when no copy is.
+  std::optional<SeqRange> FirstLostResend(Seq snd_max, std::uint32_t margin,
+                                          std::uint32_t max_length) const;
+  // The unSACKed bytes of [from, to) that lie in copies taken for lost (as FirstLostResend does):
+  // no longer in the network, so RFC 6675's pipe leaves them out.
+  std::uint32_t LostResendBytes(Seq from, Seq to, Seq snd_max, std::uint32_t margin) const;
+
  private:
+  struct Resent {
+    SeqRange range;
+    Seq sent_at_max;  // SND.MAX when the copy went out
+  };
+  bool CopyLost(const Resent& resent, Seq snd_max, std::uint32_t margin) const;
   // Sorted, disjoint, never adjacent, non-empty, and within [snd_una, snd_max] (checked after
   // every update in debug builds, which the fuzz targets are).
   bool WellFormed(Seq snd_una, Seq snd_max) const;
@@ -80,6 +106,8 @@ class SackScoreboard {
 
   std::array<SeqRange, kMaxRanges> ranges_{};
   std::uint8_t count_ = 0;
+  std::uint8_t resent_count_ = 0;
+  std::array<Resent, kMaxResent> resent_{};  // in the order resent
 };
 
 }  // namespace tapstack::tcp

@@ -141,6 +141,14 @@ std::optional<Transmission> Sender::NextRecoveryTransmission(bool no_delay, bool
   // NextSeg: never a byte already resent in this recovery (HighRxt).
   const Seq resend_from = Max(high_rxt_, snd_una_);
   if (scoreboard_) {
+    // RFC 8985 6.2 for every copy: a hole resent in this recovery whose copy is lost too (data
+    // sent after the copy is SACKed, it is not) goes again before anything else, where RFC 6675
+    // alone, never resending below HighRxt, would leave it to the retransmission timer.
+    if (const auto lost = scoreboard_->FirstLostResend(snd_max_, ReorderingMargin(), mss_)) {
+      Transmission again = Resend(*lost);
+      again.lost_again = true;
+      return again;
+    }
     // Rule 1: the first byte taken for lost.
     if (resend_from < lost_boundary) {
       if (const auto hole = scoreboard_->NextHole(resend_from, lost_boundary, mss_)) {
@@ -187,7 +195,10 @@ std::uint32_t Sender::Pipe(Seq lost_boundary) const {
   }
   std::uint32_t pipe = scoreboard_->UnsackedBytes(Max(lost_boundary, snd_una_), snd_max_);
   if (sack_recovery_ && snd_una_ < high_rxt_) {
-    pipe += scoreboard_->UnsackedBytes(snd_una_, Min(high_rxt_, snd_max_));
+    // Copies known lost (RFC 8985 6.2) have left the network: they no longer count.
+    const Seq resent_end = Min(high_rxt_, snd_max_);
+    pipe += scoreboard_->UnsackedBytes(snd_una_, resent_end) -
+            scoreboard_->LostResendBytes(snd_una_, resent_end, snd_max_, ReorderingMargin());
   }
   return pipe;
 }
@@ -208,6 +219,7 @@ void Sender::OnTransmitted(const Transmission& transmission, Duration now) {
   if (transmission.retransmit == RetransmitCause::kSack) {
     // A hole resent from the scoreboard: SND.NXT stays, HighRxt moves (RFC 6675 NextSeg).
     high_rxt_ = Max(high_rxt_, transmission.seq + (transmission.fin ? 1 : transmission.length));
+    RecordResend(transmission);
     if (transmission.seq == snd_una_) {
       first_resent_ = true;
       first_resent_at_max_ = snd_max_;
@@ -254,7 +266,22 @@ void Sender::OnFirstSegmentRetransmitted(const Transmission& transmission) {
     high_rxt_ = Max(high_rxt_, transmission.seq + (transmission.fin ? 1 : transmission.length));
     first_resent_ = true;
     first_resent_at_max_ = snd_max_;
+    RecordResend(transmission);
   }
+}
+
+void Sender::RecordResend(const Transmission& transmission) {
+  if (!scoreboard_) return;
+  scoreboard_->RecordResend(
+      SeqRange{transmission.seq, transmission.seq + (transmission.fin ? 1 : transmission.length)},
+      snd_max_);
+}
+
+std::uint32_t Sender::ReorderingMargin() const {
+  // RFC 8985 6.2 in recovery: no reordering window as long as the path has not been seen to
+  // reorder; after that, IsLost's margin (RFC 6675): more than DupThresh - 1 segments.
+  return reordering_seen_ ? (CongestionControl::kDuplicateAckThreshold - 1) * mss_
+                          : std::uint32_t{0};
 }
 
 bool Sender::FirstResendLost() const {
@@ -269,9 +296,7 @@ bool Sender::FirstResendLost() const {
   // That matters when cwnd is small: a copy followed by one or two new segments is all recovery
   // may send, and with the margin below it waited for the retransmission timer. Once the path
   // has reordered, the margin is IsLost's (RFC 6675): more than DupThresh - 1 segments.
-  const std::uint32_t margin =
-      reordering_seen_ ? (CongestionControl::kDuplicateAckThreshold - 1) * mss_ : std::uint32_t{0};
-  return sacked_after > margin;
+  return sacked_after > ReorderingMargin();
 }
 
 AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_t payload_len,

@@ -41,6 +41,8 @@ struct Transmission {
   // Whether and why the segment goes below SND.MAX again. Only kTimeout (go-back-N) moves SND.NXT;
   // the others resend a hole and leave it where it is.
   RetransmitCause retransmit = RetransmitCause::kNone;
+  // A hole resent once more in this recovery: its earlier copy was lost too (RFC 8985 6.2).
+  bool lost_again = false;
 };
 
 // How the sender classified an ACK, and what the connection must do about it.
@@ -178,6 +180,7 @@ class Sender {
   std::uint32_t flight_size() const { return snd_max_ - snd_una_; }
   std::uint32_t cwnd() const { return congestion_.cwnd(); }
   std::uint32_t ssthresh() const { return congestion_.ssthresh(); }
+  CongestionAlgorithm congestion_algorithm() const { return congestion_.algorithm(); }
   // RFC 6675 recovery is running: the scoreboard and pipe decide what goes out.
   bool in_sack_recovery() const { return sack_recovery_; }
   bool fin_queued() const { return fin_queued_; }
@@ -220,6 +223,11 @@ class Sender {
   // leaves that to the retransmission timer; Linux, before RACK (RFC 8985) took it over, told it
   // as this does, by data sent after the copy being SACKed while the copy is not.
   bool FirstResendLost() const;
+  // Tells the scoreboard a hole went out again, and how far we had sent (RFC 8985 6.2).
+  void RecordResend(const Transmission& transmission);
+  // RACK's reordering window in recovery, in bytes SACKed after a copy (RFC 8985 6.2): none
+  // until the path has reordered our segments, then more than DupThresh - 1 segments.
+  std::uint32_t ReorderingMargin() const;
   // RFC 9293 3.10.7.4: take the window from the newest segment only (SND.WL1/SND.WL2).
   void UpdateWindow(Seq seq, Seq ack, std::uint32_t window);
 

@@ -233,6 +233,10 @@ struct ConnectionInfo {
   int timers_pending;           // of the connection's three timers, how many are scheduled
   bool sack_permitted = false;  // both SYNs offered SACK (RFC 2018 2): we send SACK blocks
   bool timestamps = false;      // both SYNs offered timestamps (RFC 7323 3.2)
+  std::uint32_t ssthresh = 0;   // the slow start threshold (RFC 5681 3.1), bytes
+  // The connection's congestion controller (ConnectionOptions::congestion_control or the
+  // stack's default); CongestionAlgorithmName gives "cubic" or "newreno".
+  CongestionAlgorithm congestion_control = CongestionAlgorithm::kCubic;
 };
 
 // The error model (stack/result.h) under the names the engine has always used.

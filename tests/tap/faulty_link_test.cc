@@ -93,6 +93,78 @@ TEST_F(FaultyLinkTest, LossRateMatchesSetting) {
   }
 }
 
+// receive_loss drops frames coming in from the wrapped device, at its rate, in order, and draws
+// from a generator of its own: the send side's faults come out the same with or without it.
+TEST_F(FaultyLinkTest, ReceiveLossDropsIncomingFramesAtItsRateAndLeavesSendingAlone) {
+  Build({.seed = 42, .loss = 0.1, .receive_loss = 0.2});
+  // Frames for the wrapped end come from its peer.
+  for (int i = 0; i < kFrames; ++i) ASSERT_FALSE(peer_->Send(MakeFrame(i), kT0));
+  std::vector<std::uint8_t> buffer(MaxFrameSize(1500));
+  std::vector<std::uint64_t> received;
+  for (;;) {
+    Result<std::size_t> n = link_->Receive(buffer, kT0);
+    ASSERT_TRUE(n.ok());
+    if (*n == 0) break;
+    received.push_back(SeqOf(std::span(buffer).first(*n)));
+  }
+  ExpectRate(1.0 - static_cast<double>(received.size()) / kFrames, 0.2, kFrames, "receive loss");
+  EXPECT_EQ(link_->fault_stats().received_lost, kFrames - received.size());
+  for (std::size_t i = 1; i < received.size(); ++i) {
+    ASSERT_LT(received[i - 1], received[i]);
+  }
+  // Sending after all those receive draws loses exactly the frames a link without receive_loss
+  // loses.
+  SendAll(10'000, kT0);
+  const std::vector<Received> sent = Drain();
+  auto [a, b] = MemoryLink::CreatePair(1500, 4 * kFrames);
+  FaultyLink plain(*a, {.seed = 42, .loss = 0.1});
+  for (int i = 0; i < 10'000; ++i) ASSERT_FALSE(plain.Send(MakeFrame(i), kT0));
+  std::size_t same = 0;
+  while (b->NextReadyTime()) {
+    Result<std::size_t> n = b->Receive(buffer, kT0);
+    if (!n.ok() || *n == 0) break;
+    ASSERT_LT(same, sent.size());
+    EXPECT_EQ(std::vector<std::uint8_t>(buffer.begin(), buffer.begin() + *n), sent[same].bytes);
+    ++same;
+  }
+  EXPECT_EQ(same, sent.size());
+}
+
+// Offloaded frames: with faults on the send side they are cut in software so that the faults
+// apply to the frames a wire carries; without, frame and offload go to the wrapped device whole.
+TEST(FaultyLinkOffloadTest, CutsWithSendFaultsAndPassesThroughWithout) {
+  const auto super_frame = [] {
+    // Ethernet + IPv4 + TCP (20) + 3000 bytes, checksum partial: 0 in the field is a valid
+    // partial sum for the software cut, which recomputes the checksums anyway.
+    std::vector<std::uint8_t> frame(14 + 20 + 20 + 3000, 0);
+    frame[12] = 0x08;
+    frame[14] = 0x45;
+    frame[16] = static_cast<std::uint8_t>((20 + 20 + 3000) >> 8);
+    frame[17] = static_cast<std::uint8_t>((20 + 20 + 3000) & 0xff);
+    frame[14 + 9] = 6;
+    frame[34 + 12] = 0x50;
+    return frame;
+  }();
+  const TxOffload tso{.tcp_segment_size = 1000, .tcp_checksum_partial = true};
+  {
+    auto [a, b] = MemoryLink::CreatePair(1500, 100, /*tx_offloads=*/true);
+    FaultyLink link(*a, {.seed = 1, .receive_loss = 0.5});  // receive faults only
+    ASSERT_FALSE(link.SendWithOffload(super_frame, tso, kT0));
+    EXPECT_EQ(link.fault_stats().frames_in, 1u);
+    EXPECT_EQ(link.fault_stats().released, 1u);
+    // The wrapped device did the cutting (it is the one offering TSO).
+    EXPECT_EQ(a->stats().tx_software_offloaded, 3u);
+  }
+  {
+    auto [a, b] = MemoryLink::CreatePair(1500, 100, /*tx_offloads=*/true);
+    FaultyLink link(*a, {.seed = 1, .loss = 0.000001});
+    ASSERT_FALSE(link.SendWithOffload(super_frame, tso, kT0));
+    EXPECT_EQ(link.fault_stats().frames_in, 3u) << "the faults saw the three cut frames";
+    EXPECT_EQ(a->stats().tx_software_offloaded, 0u);
+    EXPECT_EQ(a->stats().frames_sent, 3u);
+  }
+}
+
 TEST_F(FaultyLinkTest, DuplicateRateMatchesSettingAndCopiesAreAdjacent) {
   Build({.seed = 43, .duplicate = 0.05});
   SendAll(kFrames, kT0);

@@ -139,6 +139,56 @@ TEST_P(SackScoreboardTest, ForgetsTheHighestRangeWhenFull) {
   EXPECT_LT(board_.HighestSacked(At(0)), At(900'000));
 }
 
+// RFC 8985 6.2 for every copy: a resent hole is lost once more than `margin` bytes sent after it
+// (at or above SND.MAX when it was resent) are SACKed while some of it is not; its unSACKed bytes
+// then leave pipe; a cumulative ACK settles copies below it; resending replaces the record.
+TEST_P(SackScoreboardTest, ResentCopiesAreLostOnceDataSentAfterThemIsSacked) {
+  // Sent 0 to 10000; holes at [0, 1000) and [2000, 3000), the rest SACKed up to 8000.
+  Update(0, 10'000, {Range(1000, 2000), Range(3000, 8000)});
+  board_.RecordResend(Range(0, 1000), At(10'000));
+  board_.RecordResend(Range(2000, 3000), At(10'000));
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, kMss), std::nullopt)
+      << "nothing sent after the copies is SACKed";
+  EXPECT_EQ(board_.LostResendBytes(At(0), At(3000), At(12'000), 0), 0u);
+  // 10000 to 10500, sent after both copies, arrives.
+  Update(0, 12'000, {Range(10'000, 10'500)});
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, kMss), Range(0, 1000));
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 500, kMss), std::nullopt)
+      << "500 bytes after them: not more than a 500-byte margin";
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, 400), Range(0, 400)) << "at most max_length";
+  EXPECT_EQ(board_.LostResendBytes(At(0), At(3000), At(12'000), 0), 2000u);
+  EXPECT_EQ(board_.LostResendBytes(At(500), At(2500), At(12'000), 0), 1000u);
+  // The first hole goes again: its new copy is not lost; the other one still is.
+  board_.RecordResend(Range(0, 1000), At(12'000));
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, kMss), Range(2000, 3000));
+  EXPECT_EQ(board_.LostResendBytes(At(0), At(3000), At(12'000), 0), 1000u);
+  // Half of the second hole is SACKed after all (the copy was late, not lost): the rest remains.
+  Update(0, 12'000, {Range(2000, 2500)});
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, kMss), Range(2500, 3000));
+  // The cumulative ACK reaches into the second hole: the first copy is settled, the second
+  // trimmed.
+  board_.Acknowledge(At(2700));
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, kMss), Range(2700, 3000));
+  EXPECT_EQ(board_.LostResendBytes(At(0), At(3000), At(12'000), 0), 300u);
+  board_.Acknowledge(At(3000));
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, kMss), std::nullopt);
+  // A timeout forgets every copy.
+  Update(3000, 20'000, {Range(12'000, 13'000)});
+  board_.RecordResend(Range(8000, 9000), At(11'000));
+  EXPECT_NE(board_.FirstLostResend(At(20'000), 0, kMss), std::nullopt);
+  board_.Clear();
+  EXPECT_EQ(board_.FirstLostResend(At(20'000), 0, kMss), std::nullopt);
+}
+
+TEST_P(SackScoreboardTest, RemembersTheLatestCopiesWhenFull) {
+  Update(0, 100'000, {Range(90'000, 91'000)});
+  for (std::uint32_t i = 0; i <= SackScoreboard::kMaxResent; ++i) {
+    board_.RecordResend(Range(i * 1000, i * 1000 + 500), At(50'000));
+  }
+  // The oldest, [0, 500), was forgotten; the lowest lost copy is now the second.
+  EXPECT_EQ(board_.FirstLostResend(At(100'000), 0, kMss), Range(1000, 1500));
+}
+
 INSTANTIATE_TEST_SUITE_P(Bases, SackScoreboardTest,
                          ::testing::Values(1u, 0xffff'f000u, 0x7fff'fc00u));
 

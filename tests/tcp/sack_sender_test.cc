@@ -189,15 +189,19 @@ class PerConnectionCubic : public SackSender {
 };
 
 TEST_F(PerConnectionNewReno, HalvesOnLoss) {
+  EXPECT_EQ(h_.stack().Info(id_)->congestion_control, tcp::CongestionAlgorithm::kNewReno);
   ASSERT_EQ(Write(10).size(), 10u);
   ASSERT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));
   EXPECT_EQ(Cwnd(), 5 * kMss);
+  EXPECT_EQ(h_.stack().Info(id_)->ssthresh, 5 * kMss);
 }
 
 TEST_F(PerConnectionCubic, TakesSevenTenthsOnLoss) {
+  EXPECT_EQ(h_.stack().Info(id_)->congestion_control, tcp::CongestionAlgorithm::kCubic);
   ASSERT_EQ(Write(10).size(), 10u);
   ASSERT_THAT(Ack(0, {{1, 4}}), ElementsAre(0));
   EXPECT_EQ(Cwnd(), 7 * kMss);
+  EXPECT_EQ(h_.stack().Info(id_)->ssthresh, 7 * kMss);
 }
 
 // Limited transmit without SACK: RFC 3042 counts RFC 5681's duplicates (no data, the same
@@ -263,6 +267,40 @@ TEST_F(SackSender, LostRetransmissionOfTheFirstSegmentIsSentAgainWithoutATimeout
   EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 1u);
   EXPECT_EQ(h_.Count(Counter::kTcpRetransmitTimeouts), 0u);
   EXPECT_EQ(TracesOf(tcp::TraceType::kRetransmit).back().cause, tcp::RetransmitCause::kSack);
+}
+
+// RACK's rule for every copy, not only the first segment's (RFC 8985 6.2): holes 0 and 2 are
+// both lost, and so are both copies. Once data sent after the copies is SACKed, both go again,
+// the later hole without waiting for the earlier one's cumulative ACK or for the timer.
+TEST_F(SackSender, LostCopyOfALaterHoleIsSentAgainWithoutATimeout) {
+  ASSERT_EQ(Write(40).size(), 10u);
+  ASSERT_THAT(Ack(0, {{1, 2}}), ElementsAre(10));
+  ASSERT_THAT(Ack(0, {{3, 4}, {1, 2}}), ElementsAre(11));
+  ASSERT_THAT(Ack(0, {{3, 5}, {1, 2}}), ElementsAre(0));
+  ASSERT_THAT(Ack(0, {{3, 6}, {1, 2}}), IsEmpty());
+  ASSERT_THAT(Ack(0, {{3, 7}, {1, 2}}), IsEmpty());
+  ASSERT_THAT(Ack(0, {{3, 8}, {1, 2}}), ElementsAre(2));  // both copies out when 11 was last
+  // What was sent before the copies (8 to 11) arrives: no sign about the copies yet.
+  std::uint32_t sacked_to = 8;
+  std::vector<std::uint32_t> sent;
+  while (sacked_to < 12) {
+    for (const std::uint32_t n : Ack(0, {{3, ++sacked_to}, {1, 2}})) sent.push_back(n);
+  }
+  EXPECT_THAT(sent, ::testing::Not(::testing::Contains(2u)));
+  EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 0u);
+  // 12, sent after both copies, is SACKed: 0 goes again (the first segment), and 2 with it or
+  // with the next ACK, as pipe allows: without the rule for every copy it waited for 0's ACK.
+  sent.clear();
+  for (int ack = 0; ack < 3 && !::testing::Value(sent, ::testing::Contains(2u)); ++ack) {
+    for (const std::uint32_t n : Ack(0, {{3, ++sacked_to}, {1, 2}})) sent.push_back(n);
+  }
+  EXPECT_THAT(sent, ::testing::Contains(0u));
+  EXPECT_THAT(sent, ::testing::Contains(2u));
+  EXPECT_EQ(h_.Count(Counter::kTcpLostRetransmits), 2u);
+  EXPECT_EQ(h_.Count(Counter::kTcpRetransmitTimeouts), 0u);
+  // The new copies arrive: everything up to the highest SACKed segment is acknowledged.
+  Ack(sacked_to);
+  EXPECT_EQ(h_.stack().Info(id_)->snd_una, Seg(sacked_to));
 }
 
 // Once the path has reordered our segments (a hole filled without our resending it, RFC 8985 6.2

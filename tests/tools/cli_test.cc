@@ -113,6 +113,15 @@ TEST(CliTest, KeepaliveValuesOutOfRangeNameTheRange) {
   EXPECT_EQ(run.status, 2);
 }
 
+TEST(CliTest, ReceiveLossIsAWholePercentage) {
+  for (const char* value : {"101", "-1", "2.5"}) {
+    const CliRun run =
+        Tapstack({"nc", "--addr", "192.0.2.2/24", "--receive-loss", value, "192.0.2.1", "80"});
+    EXPECT_EQ(run.status, 2) << value;
+    EXPECT_THAT(run.output, ::testing::HasSubstr("--receive-loss")) << value;
+  }
+}
+
 TEST(CliTest, BufferSizesOutOfRangeNameTheRange) {
   for (const char* flag : {"--send-buffer", "--receive-buffer"}) {
     SCOPED_TRACE(flag);
