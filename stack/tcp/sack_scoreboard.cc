@@ -61,12 +61,25 @@ void SackScoreboard::Acknowledge(Seq snd_una) {
 }
 
 void SackScoreboard::RecordResend(SeqRange range, Seq snd_max) {
+  // The new copy replaces what older records say of its bytes, so that no byte is in two records
+  // (LostResendBytes would count it twice): an older record inside it goes, one reaching into it
+  // keeps the part before it, or failing that the part after it.
+  std::size_t kept = 0;
   for (std::size_t i = 0; i < resent_count_; ++i) {
-    if (resent_[i].range.left == range.left) {
-      resent_[i] = Resent{{range.left, Max(range.right, resent_[i].range.right)}, snd_max};
-      return;
+    Resent resent = resent_[i];
+    const bool overlaps = resent.range.left < range.right && range.left < resent.range.right;
+    if (overlaps) {
+      if (resent.range.left < range.left) {
+        resent.range.right = range.left;
+      } else if (range.right < resent.range.right) {
+        resent.range.left = range.right;
+      } else {
+        continue;
+      }
     }
+    resent_[kept++] = resent;
   }
+  resent_count_ = static_cast<std::uint8_t>(kept);
   if (resent_count_ == kMaxResent) {
     // Forget the oldest copy: the timer still covers it.
     std::copy(resent_.begin() + 1, resent_.end(), resent_.begin());

@@ -82,7 +82,7 @@ class SackScoreboard {
   // The most copies remembered; an older one forgotten can still be repaired by the timer.
   static constexpr std::size_t kMaxResent = 16;
   // `range` was resent when SND.MAX was `snd_max`: whatever lies at or above `snd_max` was sent
-  // after the copy. Resending the same hole again replaces its record.
+  // after the copy. The new record replaces what older ones said of the same bytes.
   void RecordResend(SeqRange range, Seq snd_max);
   // The lowest unSACKed run, at most `max_length` long, of a copy that is lost: more than
   // `margin` bytes sent after it are SACKed while it is not. nullopt when no copy is.

@@ -197,8 +197,10 @@ std::uint32_t Sender::Pipe(Seq lost_boundary) const {
   if (sack_recovery_ && snd_una_ < high_rxt_) {
     // Copies known lost (RFC 8985 6.2) have left the network: they no longer count.
     const Seq resent_end = Min(high_rxt_, snd_max_);
-    pipe += scoreboard_->UnsackedBytes(snd_una_, resent_end) -
-            scoreboard_->LostResendBytes(snd_una_, resent_end, snd_max_, ReorderingMargin());
+    const std::uint32_t resent = scoreboard_->UnsackedBytes(snd_una_, resent_end);
+    const std::uint32_t lost =
+        scoreboard_->LostResendBytes(snd_una_, resent_end, snd_max_, ReorderingMargin());
+    pipe += resent - std::min(lost, resent);
   }
   return pipe;
 }

@@ -180,6 +180,22 @@ TEST_P(SackScoreboardTest, ResentCopiesAreLostOnceDataSentAfterThemIsSacked) {
   EXPECT_EQ(board_.FirstLostResend(At(20'000), 0, kMss), std::nullopt);
 }
 
+// A copy of part of a hole resent before takes those bytes over: no byte is counted twice.
+TEST_P(SackScoreboardTest, OverlappingCopiesNeverCountAByteTwice) {
+  Update(0, 10'000, {Range(3000, 4000)});
+  board_.RecordResend(Range(0, 2000), At(10'000));
+  board_.RecordResend(Range(1000, 1500), At(10'000));  // inside: splits nothing, keeps [0, 1000)
+  board_.RecordResend(Range(1800, 2500), At(10'000));  // reaches past the first record's end
+  Update(0, 12'000, {Range(10'000, 11'000)});          // everything resent is now lost
+  EXPECT_EQ(board_.LostResendBytes(At(0), At(3000), At(12'000), 0), 2200u)
+      << "[0, 1000), [1000, 1500) and [1800, 2500): the bytes [1500, 1800) are in no record";
+  EXPECT_LE(board_.LostResendBytes(At(0), At(3000), At(12'000), 0),
+            board_.UnsackedBytes(At(0), At(3000)));
+  board_.RecordResend(Range(0, 2500), At(12'000));  // covers them all
+  EXPECT_EQ(board_.LostResendBytes(At(0), At(3000), At(12'000), 0), 0u);
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, kMss), std::nullopt);
+}
+
 TEST_P(SackScoreboardTest, RemembersTheLatestCopiesWhenFull) {
   Update(0, 100'000, {Range(90'000, 91'000)});
   for (std::uint32_t i = 0; i <= SackScoreboard::kMaxResent; ++i) {
