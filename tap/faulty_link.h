@@ -59,6 +59,7 @@ struct FaultOptions {
 };
 
 // How many frames each fault touched.
+// Frames given with an offload and passed through whole (no send faults) count once each.
 struct FaultStats {
   std::uint64_t frames_in = 0;       // valid frames given to Send
   std::uint64_t blackholed = 0;      // dropped because the blackhole was on (at Send or at release)

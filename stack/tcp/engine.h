@@ -12,6 +12,7 @@
 #ifndef TAPSTACK_STACK_TCP_ENGINE_H_
 #define TAPSTACK_STACK_TCP_ENGINE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -34,6 +35,7 @@
 #include "stack/tcp/tcp_types.h"
 #include "stack/tcp/timestamps.h"
 #include "stack/tx_offload.h"
+#include "stack/wire/ipv4.h"
 #include "stack/wire/tcp.h"
 #include "timers/timer_queue.h"
 #include "timers/timer_queue_ref.h"
@@ -72,7 +74,12 @@ class TcpEngine {
   // up to `support.max_tcp_segment_offload` payload bytes, and partial checksums. IPv4 only:
   // segments over IPv6 always leave complete. The Stack sets it when its sink passes offloads on.
   void set_tx_offload(const TxOffloadSupport& support) {
-    tso_limit_ = support.max_tcp_segment_offload;
+    // Never more than fits the largest IPv4 datagram with the largest TCP header: a larger
+    // super-segment would be dropped as too big, every time, after the sender counted it sent.
+    tso_limit_ =
+        std::min(support.max_tcp_segment_offload,
+                 static_cast<std::uint32_t>(wire::kIpv4MaxPacketLen - wire::kIpv4MinHeaderLen -
+                                            wire::kTcpMaxHeaderLen));
     tx_checksum_partial_ = support.tcp_checksum;
   }
   // Hints for a burst of segments (Stack::IngestBurst), which calls them a few segments ahead of

@@ -62,30 +62,29 @@ void SackScoreboard::Acknowledge(Seq snd_una) {
 
 void SackScoreboard::RecordResend(SeqRange range, Seq snd_max) {
   // The new copy replaces what older records say of its bytes, so that no byte is in two records
-  // (LostResendBytes would count it twice): an older record inside it goes, one reaching into it
-  // keeps the part before it, or failing that the part after it.
-  std::size_t kept = 0;
+  // (LostResendBytes would count it twice): an older record inside it goes, one that reaches into
+  // it keeps the parts before and after it.
+  std::array<Resent, kMaxResent * 2 + 1> kept;
+  std::size_t count = 0;
   for (std::size_t i = 0; i < resent_count_; ++i) {
-    Resent resent = resent_[i];
-    const bool overlaps = resent.range.left < range.right && range.left < resent.range.right;
-    if (overlaps) {
-      if (resent.range.left < range.left) {
-        resent.range.right = range.left;
-      } else if (range.right < resent.range.right) {
-        resent.range.left = range.right;
-      } else {
-        continue;
-      }
+    const Resent& resent = resent_[i];
+    if (!(resent.range.left < range.right && range.left < resent.range.right)) {
+      kept[count++] = resent;
+      continue;
     }
-    resent_[kept++] = resent;
+    if (resent.range.left < range.left) {
+      kept[count++] = Resent{{resent.range.left, range.left}, resent.sent_at_max};
+    }
+    if (range.right < resent.range.right) {
+      kept[count++] = Resent{{range.right, resent.range.right}, resent.sent_at_max};
+    }
   }
-  resent_count_ = static_cast<std::uint8_t>(kept);
-  if (resent_count_ == kMaxResent) {
-    // Forget the oldest copy: the timer still covers it.
-    std::copy(resent_.begin() + 1, resent_.end(), resent_.begin());
-    --resent_count_;
-  }
-  resent_[resent_count_++] = Resent{range, snd_max};
+  kept[count++] = Resent{range, snd_max};
+  // Beyond kMaxResent, the oldest copies are forgotten: the timer still covers them.
+  const std::size_t first = count > kMaxResent ? count - kMaxResent : 0;
+  std::copy(kept.begin() + static_cast<std::ptrdiff_t>(first),
+            kept.begin() + static_cast<std::ptrdiff_t>(count), resent_.begin());
+  resent_count_ = static_cast<std::uint8_t>(count - first);
 }
 
 bool SackScoreboard::CopyLost(const Resent& resent, Seq snd_max, std::uint32_t margin) const {

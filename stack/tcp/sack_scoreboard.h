@@ -91,6 +91,8 @@ class SackScoreboard {
   // The unSACKed bytes of [from, to) that lie in copies taken for lost (as FirstLostResend does):
   // no longer in the network, so RFC 6675's pipe leaves them out.
   std::uint32_t LostResendBytes(Seq from, Seq to, Seq snd_max, std::uint32_t margin) const;
+  // A recovery began or ended: copies resent before belong to no recovery now.
+  void ClearResends() { resent_count_ = 0; }
 
  private:
   struct Resent {

@@ -396,6 +396,7 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     result.retransmission_lost = true;
   }
   if (tlp_pending_) SettleLossProbe(ack, sack_blocks, result);
+  if ((entered_recovery || result.recovery_ended) && scoreboard_) scoreboard_->ClearResends();
   if (entered_recovery) {
     tlp_pending_ = false;  // recovery's own response covers what a probe would have found
     // RFC 5681 3.2 step 2, RFC 6675 5 step 4.3: resend the first segment now. Nothing else of

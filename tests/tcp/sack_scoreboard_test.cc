@@ -180,19 +180,31 @@ TEST_P(SackScoreboardTest, ResentCopiesAreLostOnceDataSentAfterThemIsSacked) {
   EXPECT_EQ(board_.FirstLostResend(At(20'000), 0, kMss), std::nullopt);
 }
 
-// A copy of part of a hole resent before takes those bytes over: no byte is counted twice.
-TEST_P(SackScoreboardTest, OverlappingCopiesNeverCountAByteTwice) {
+// A copy of part of a hole resent before takes those bytes over: no byte is counted twice, and
+// none is forgotten.
+TEST_P(SackScoreboardTest, OverlappingCopiesCountEveryByteOnce) {
   Update(0, 10'000, {Range(3000, 4000)});
   board_.RecordResend(Range(0, 2000), At(10'000));
-  board_.RecordResend(Range(1000, 1500), At(10'000));  // inside: splits nothing, keeps [0, 1000)
-  board_.RecordResend(Range(1800, 2500), At(10'000));  // reaches past the first record's end
-  Update(0, 12'000, {Range(10'000, 11'000)});          // everything resent is now lost
-  EXPECT_EQ(board_.LostResendBytes(At(0), At(3000), At(12'000), 0), 2200u)
-      << "[0, 1000), [1000, 1500) and [1800, 2500): the bytes [1500, 1800) are in no record";
-  EXPECT_LE(board_.LostResendBytes(At(0), At(3000), At(12'000), 0),
-            board_.UnsackedBytes(At(0), At(3000)));
+  board_.RecordResend(Range(1000, 1500), At(11'000));  // inside: [0, 1000) and [1500, 2000) stay
+  board_.RecordResend(Range(1800, 2500), At(10'000));  // reaches past [1500, 2000)
+  Update(0, 12'000, {Range(11'000, 11'500)});          // everything resent is now lost
+  EXPECT_EQ(board_.LostResendBytes(At(0), At(3000), At(12'000), 0), 2500u)
+      << "every byte of [0, 2500) once";
+  // Only the copies sent before 10000 to 11000 arrived are lost when that is SACKed alone.
+  board_.ClearResends();
+  Update(0, 12'000, {});
+  board_.RecordResend(Range(0, 2000), At(10'000));
+  board_.RecordResend(Range(1000, 1500), At(11'500));
+  EXPECT_EQ(board_.LostResendBytes(At(0), At(3000), At(12'000), 0), 1500u)
+      << "[0, 1000) and [1500, 2000) of the old copy; the new one of [1000, 1500) is not lost";
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, kMss), Range(0, 1000));
   board_.RecordResend(Range(0, 2500), At(12'000));  // covers them all
   EXPECT_EQ(board_.LostResendBytes(At(0), At(3000), At(12'000), 0), 0u);
+  EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, kMss), std::nullopt);
+  // A recovery's end forgets its copies.
+  board_.RecordResend(Range(2500, 2600), At(5000));
+  EXPECT_NE(board_.FirstLostResend(At(12'000), 0, kMss), std::nullopt);
+  board_.ClearResends();
   EXPECT_EQ(board_.FirstLostResend(At(12'000), 0, kMss), std::nullopt);
 }
 
