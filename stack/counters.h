@@ -77,6 +77,7 @@ namespace tapstack {
   X(kTcpLostRetransmits, "tcp_lost_retransmits")                    \
   X(kTcpLossProbes, "tcp_loss_probes")                              \
   X(kTcpLossProbeRepairs, "tcp_loss_probe_repairs")                 \
+  X(kTcpSpuriousTimeouts, "tcp_spurious_timeouts")                  \
   X(kTcpChallengeAcks, "tcp_challenge_acks")                        \
   X(kTcpRateLimitedAcks, "tcp_rate_limited_acks")                   \
   X(kTcpZeroWindowProbes, "tcp_zero_window_probes")                 \

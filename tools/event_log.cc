@@ -146,6 +146,11 @@ void EventLog::Write(const tcp::Trace& trace, timers::TimePoint now) {
       Line(now, absl::StrFormat("\"event\":\"loss_probe_repaired\",\"una\":%u,\"cwnd\":%u",
                                 trace.seq, trace.length));
       return;
+    case tcp::TraceType::kSpuriousTimeout:
+      Line(now,
+           absl::StrFormat("\"event\":\"spurious_timeout\",\"una\":%u,\"cwnd\":%u,\"ssthresh\":%u",
+                           trace.seq, trace.length, static_cast<std::uint32_t>(trace.number)));
+      return;
     case tcp::TraceType::kRecoveryEnded:
       Line(now, absl::StrFormat("\"event\":\"recovery_end\",\"una\":%u,\"cwnd\":%u", trace.seq,
                                 trace.length));

@@ -172,6 +172,24 @@ void CongestionControl::OnRetransmitTimeout(std::uint32_t flight_size, Seq snd_n
   duplicate_acks_ = 0;
 }
 
+bool CongestionControl::UndoTimeout(const CongestionControl& before, Seq ack,
+                                    std::uint32_t flight_before, std::uint32_t flight_size,
+                                    std::uint32_t bytes_acked) {
+  if (before.in_recovery_ && !(ack > before.recover_)) return false;
+  const std::uint32_t mss = mss_;
+  *this = before;
+  mss_ = mss;
+  // Any fast recovery ends with this ACK.
+  in_recovery_ = false;
+  duplicate_acks_ = 0;
+  if (!before.in_recovery_) ssthresh_ = std::max(before.ssthresh_, flight_before);
+  const std::uint32_t initial_window = SaturatingMultiply(kInitialWindowSegments, mss_);
+  cwnd_ = std::max(
+      std::min(before.cwnd_, SaturatingAdd(flight_size, std::min(bytes_acked, initial_window))),
+      mss_);
+  return true;
+}
+
 void CongestionControl::set_mss(std::uint32_t mss) {
   mss_ = std::max<std::uint32_t>(mss, 1);
   if (initial_window_) {

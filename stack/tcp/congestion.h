@@ -119,6 +119,20 @@ class CongestionControl {
   // ends (RFC 6582 3.2 step 4). `flight_size` is the data outstanding before the timeout.
   void OnRetransmitTimeout(std::uint32_t flight_size, Seq snd_nxt);
 
+  // The timeout that made `before` into this controller was spurious (RFC 3522): `flight_before`
+  // bytes were in flight at the timeout, `flight_size` are now, after the ACK `ack` that showed
+  // it, which acknowledged `bytes_acked`. RFC 9438 4.9: the algorithm's state (CUBIC's W_max and
+  // epoch, or Reno's count) and the recovery point go back to what they were; RFC 4015: ssthresh
+  // becomes the larger of the old one and the flight at the timeout, and cwnd the flight plus at
+  // most an initial window (never more than before), so that slow start climbs back to the old
+  // window within a round trip instead of releasing it in one burst.
+  // A timeout during fast recovery is undone only by an ACK that completes that recovery (the
+  // reduction for the loss that began it stands: ssthresh stays where recovery put it); for one
+  // that does not, this returns false and changes nothing, since the recovery's own state (the
+  // sender's pipe and HighRxt) is gone.
+  bool UndoTimeout(const CongestionControl& before, Seq ack, std::uint32_t flight_before,
+                   std::uint32_t flight_size, std::uint32_t bytes_acked);
+
   // The MSS changed (negotiated MSS option, path MTU). Before any ACK or loss has touched cwnd the
   // initial window is recomputed from the new MSS; afterwards only later increments use it.
   void set_mss(std::uint32_t mss);

@@ -433,6 +433,14 @@ bool TcpEngine::ProcessAck(Tcb& tcb, const wire::TcpView& segment,
                     .seq = sender.snd_una().value(),
                     .length = sender.cwnd()});
   }
+  if (result.spurious_timeout) {
+    counters_.Increment(Counter::kTcpSpuriousTimeouts);
+    EmitTrace(Trace{.type = TraceType::kSpuriousTimeout,
+                    .connection = IdOf(tcb),
+                    .seq = sender.snd_una().value(),
+                    .length = sender.cwnd(),
+                    .number = static_cast<int>(sender.ssthresh())});
+  }
   if (result.recovery_started) {
     // A probe timer armed before recovery began gives way to the retransmission timer.
     if (tcb.send_timer_mode == SendTimerMode::kLossProbe) ArmRetransmitTimer(tcb);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "stack/tcp/timestamps.h"
+
 namespace tapstack::tcp {
 
 Sender::Sender(std::size_t buffer_capacity, const RtoConfig& rto_config, std::uint32_t mss,
@@ -87,9 +89,9 @@ std::optional<Transmission> Sender::NextNewData(bool no_delay, bool override_sws
   const std::uint32_t usable = std::min(window_room, congestion_room);
   auto length = static_cast<std::uint32_t>(std::min<std::size_t>({waiting, usable, mss_}));
   const bool retransmission = snd_nxt_ < snd_max_;  // go-back-N after a timeout
-  if (retransmission && scoreboard_ && length > 0) {
+  if (retransmission && loss_ && length > 0) {
     // Stop where the peer reported data held since the timeout (SkipSackedData jumps over it).
-    if (const auto hole = scoreboard_->NextHole(snd_nxt_, snd_nxt_ + length, length)) {
+    if (const auto hole = loss_->scoreboard.NextHole(snd_nxt_, snd_nxt_ + length, length)) {
       length = hole->length();
     }
   }
@@ -140,18 +142,18 @@ std::optional<Transmission> Sender::NextRecoveryTransmission(bool no_delay, bool
   if (pipe >= cwnd || cwnd - pipe < mss_) return std::nullopt;
   // NextSeg: never a byte already resent in this recovery (HighRxt).
   const Seq resend_from = Max(high_rxt_, snd_una_);
-  if (scoreboard_) {
+  if (loss_) {
     // RFC 8985 6.2 for every copy: a hole resent in this recovery whose copy is lost too (data
     // sent after the copy is SACKed, it is not) goes again before anything else, where RFC 6675
     // alone, never resending below HighRxt, would leave it to the retransmission timer.
-    if (const auto lost = scoreboard_->FirstLostResend(snd_max_, ReorderingMargin(), mss_)) {
+    if (const auto lost = loss_->scoreboard.FirstLostResend(snd_max_, ReorderingMargin(), mss_)) {
       Transmission again = Resend(*lost);
       again.lost_again = true;
       return again;
     }
     // Rule 1: the first byte taken for lost.
     if (resend_from < lost_boundary) {
-      if (const auto hole = scoreboard_->NextHole(resend_from, lost_boundary, mss_)) {
+      if (const auto hole = loss_->scoreboard.NextHole(resend_from, lost_boundary, mss_)) {
         return Resend(*hole);
       }
     }
@@ -160,9 +162,9 @@ std::optional<Transmission> Sender::NextRecoveryTransmission(bool no_delay, bool
   if (auto next = NextNewData(no_delay, override_sws, cwnd - pipe, offload_limit)) return next;
   // Rule 3: a hole below the highest byte SACKed that nothing has shown lost yet; without it
   // the last holes of a window wait for the retransmission timer.
-  if (scoreboard_) {
-    if (const auto hole =
-            scoreboard_->NextHole(resend_from, scoreboard_->HighestSacked(snd_una_), mss_)) {
+  if (loss_) {
+    if (const auto hole = loss_->scoreboard.NextHole(
+            resend_from, loss_->scoreboard.HighestSacked(snd_una_), mss_)) {
       return Resend(*hole);
     }
   }
@@ -182,32 +184,32 @@ Transmission Sender::Resend(SeqRange hole) const {
 }
 
 Seq Sender::LostBoundary() const {
-  if (!scoreboard_) return snd_una_;
-  return scoreboard_->LostBoundary(snd_una_, mss_, CongestionControl::kDuplicateAckThreshold);
+  if (!loss_) return snd_una_;
+  return loss_->scoreboard.LostBoundary(snd_una_, mss_, CongestionControl::kDuplicateAckThreshold);
 }
 
 std::uint32_t Sender::Pipe(Seq lost_boundary) const {
   // RFC 6675 SetPipe, a byte at a time in the RFC and a run at a time here: an unSACKed byte
   // counts once unless it is taken for lost (it may still be in the network), and once more if it
   // was resent in this recovery (the copy may be).
-  if (!scoreboard_) {
+  if (!loss_) {
     return flight_size() + (sack_recovery_ && snd_una_ < high_rxt_ ? high_rxt_ - snd_una_ : 0);
   }
-  std::uint32_t pipe = scoreboard_->UnsackedBytes(Max(lost_boundary, snd_una_), snd_max_);
+  std::uint32_t pipe = loss_->scoreboard.UnsackedBytes(Max(lost_boundary, snd_una_), snd_max_);
   if (sack_recovery_ && snd_una_ < high_rxt_) {
     // Copies known lost (RFC 8985 6.2) have left the network: they no longer count.
     const Seq resent_end = Min(high_rxt_, snd_max_);
-    const std::uint32_t resent = scoreboard_->UnsackedBytes(snd_una_, resent_end);
+    const std::uint32_t resent = loss_->scoreboard.UnsackedBytes(snd_una_, resent_end);
     const std::uint32_t lost =
-        scoreboard_->LostResendBytes(snd_una_, resent_end, snd_max_, ReorderingMargin());
+        loss_->scoreboard.LostResendBytes(snd_una_, resent_end, snd_max_, ReorderingMargin());
     pipe += resent - std::min(lost, resent);
   }
   return pipe;
 }
 
 void Sender::SkipSackedData() {
-  if (!scoreboard_) return;
-  for (const SeqRange& range : scoreboard_->ranges()) {
+  if (!loss_) return;
+  for (const SeqRange& range : loss_->scoreboard.ranges()) {
     if (!(range.left <= snd_nxt_)) break;
     if (snd_nxt_ < range.right) snd_nxt_ = Min(range.right, snd_max_);
   }
@@ -253,8 +255,8 @@ std::optional<Transmission> Sender::FirstSegment() const {
     if (!fin_sent_) return std::nullopt;
     return Transmission{.seq = snd_max_ - 1, .fin = true, .retransmit = RetransmitCause::kFast};
   }
-  if (scoreboard_) {
-    if (const std::optional<Seq> held = scoreboard_->FirstSackedLeft()) {
+  if (loss_) {
+    if (const std::optional<Seq> held = loss_->scoreboard.FirstSackedLeft()) {
       length = std::min(length, *held - snd_una_);
     }
   }
@@ -273,8 +275,8 @@ void Sender::OnFirstSegmentRetransmitted(const Transmission& transmission) {
 }
 
 void Sender::RecordResend(const Transmission& transmission) {
-  if (!scoreboard_) return;
-  scoreboard_->RecordResend(
+  if (!loss_) return;
+  loss_->scoreboard.RecordResend(
       SeqRange{transmission.seq, transmission.seq + (transmission.fin ? 1 : transmission.length)},
       snd_max_);
 }
@@ -287,11 +289,11 @@ std::uint32_t Sender::ReorderingMargin() const {
 }
 
 bool Sender::FirstResendLost() const {
-  if (!sack_recovery_ || !first_resent_ || !scoreboard_) return false;
+  if (!sack_recovery_ || !first_resent_ || !loss_) return false;
   if (!(first_resent_at_max_ < snd_max_)) return false;
   const std::uint32_t sent_after = snd_max_ - first_resent_at_max_;
   const std::uint32_t sacked_after =
-      sent_after - scoreboard_->UnsackedBytes(first_resent_at_max_, snd_max_);
+      sent_after - loss_->scoreboard.UnsackedBytes(first_resent_at_max_, snd_max_);
   // RFC 8985 6.2 takes a segment for lost once one sent after it is delivered and a reordering
   // window has passed, and in recovery, where this rule applies, makes that window zero as long as
   // the path has not been seen to reorder: any data sent after the copy and SACKed shows it lost.
@@ -326,10 +328,10 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
   bool entered_recovery = false;
   // A hole at SND.UNA with data SACKed above it, before this ACK (for NoteReordering).
   const std::optional<Seq> held_above_una =
-      scoreboard_ ? scoreboard_->FirstSackedLeft() : std::nullopt;
+      loss_ ? loss_->scoreboard.FirstSackedLeft() : std::nullopt;
   if (sack_permitted_ && !sack_blocks.empty()) {
-    if (!scoreboard_) scoreboard_ = std::make_unique<SackScoreboard>();
-    sacks_news = scoreboard_->Update(Max(ack, snd_una_), snd_max_, sack_blocks);
+    if (!loss_) loss_ = std::make_unique<LossRecord>();
+    sacks_news = loss_->scoreboard.Update(Max(ack, snd_una_), snd_max_, sack_blocks);
   }
   if (snd_una_ < ack) {
     // RFC 8985 6.2 step 2: data delivered below data delivered before it, and never resent,
@@ -346,7 +348,7 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     buffer_.Acknowledge(std::min<std::size_t>(data_acked, buffer_.size()), pool);
     snd_una_ = ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
-    if (scoreboard_) scoreboard_->Acknowledge(ack);
+    if (loss_) loss_->scoreboard.Acknowledge(ack);
     // The new first segment was resent if it lies below HighRxt, at a time we no longer know:
     // SND.MAX now is a bound that can only make FirstResendLost later, never wrong.
     first_resent_ = ack < high_rxt_;
@@ -364,13 +366,21 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
       rto_.OnRttSample(*sample.rtt);
       rtt_timing_ = false;
     }
-    sample.srtt = rto_.srtt().value_or(Duration::zero());
     rto_.ResetBackoff();
     retransmissions_ = 0;
     result.bytes_acked = acked;
-    // RFC 6582: a partial ACK in fast recovery asks for the next hole to be resent (without
-    // SACK; with it, the scoreboard picks the holes).
-    result.retransmit_first = congestion_.OnNewAck(ack, acked, sample);
+    if (loss_ && loss_->timeout_undo) {
+      // RFC 3522: the first ACK of new data after a timeout settles whether it was spurious.
+      result.spurious_timeout = TimeoutWasSpurious(*loss_->timeout_undo, now, echoed_round_trip) &&
+                                UndoTimeout(*loss_->timeout_undo, acked, *echoed_round_trip);
+      loss_->timeout_undo.reset();
+    }
+    sample.srtt = rto_.srtt().value_or(Duration::zero());
+    if (!result.spurious_timeout) {
+      // RFC 6582: a partial ACK in fast recovery asks for the next hole to be resent (without
+      // SACK; with it, the scoreboard picks the holes).
+      result.retransmit_first = congestion_.OnNewAck(ack, acked, sample);
+    }
     result.recovery_ended = was_in_recovery && !congestion_.in_recovery();
     if (want_writable_ && buffer_.free_space() > 0) {
       want_writable_ = false;
@@ -388,7 +398,7 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
   }
   // RFC 6675 5 step 2: the scoreboard may show the first byte lost before three duplicates
   // arrived (several segments SACKed by one ACK, or ACKs lost on the way).
-  if (scoreboard_ && !congestion_.in_recovery() && flight_size() > 0 && snd_una_ < LostBoundary()) {
+  if (loss_ && !congestion_.in_recovery() && flight_size() > 0 && snd_una_ < LostBoundary()) {
     entered_recovery = congestion_.OnLossDetected(snd_una_, snd_max_, flight_size());
   }
   if (!entered_recovery && !result.recovery_ended && FirstResendLost()) {
@@ -396,7 +406,7 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     result.retransmission_lost = true;
   }
   if (tlp_pending_) SettleLossProbe(ack, sack_blocks, result);
-  if ((entered_recovery || result.recovery_ended) && scoreboard_) scoreboard_->ClearResends();
+  if ((entered_recovery || result.recovery_ended) && loss_) loss_->scoreboard.ClearResends();
   if (entered_recovery) {
     tlp_pending_ = false;  // recovery's own response covers what a probe would have found
     // RFC 5681 3.2 step 2, RFC 6675 5 step 4.3: resend the first segment now. Nothing else of
@@ -491,8 +501,37 @@ void Sender::UpdateWindow(Seq seq, Seq ack, std::uint32_t window) {
   snd_wl2_ = ack;
 }
 
-bool Sender::OnRetransmitTimeout(int max_retransmissions) {
+bool Sender::TimeoutWasSpurious(const TimeoutUndo& undo, Duration now,
+                                std::optional<Duration> echoed_round_trip) {
+  if (!echoed_round_trip) return false;
+  // RFC 3522: spurious when the echoed timestamp is older than the retransmission's
+  // (RetransmitTS). TSecr is our clock, in ticks, when the echoed segment left; our offset cancels
+  // out of the comparison.
+  const auto echoed_tick = now / kTimestampTick - *echoed_round_trip / kTimestampTick;
+  return echoed_tick < undo.retransmitted_at / kTimestampTick;
+}
+
+bool Sender::UndoTimeout(const TimeoutUndo& undo, std::uint32_t bytes_acked, Duration round_trip) {
+  if (!congestion_.UndoTimeout(undo.congestion, snd_una_, undo.flight_size, flight_size(),
+                               bytes_acked)) {
+    return false;
+  }
+  rto_.OnSpuriousTimeout(round_trip);
+  // RFC 4015: the data go-back-N would send again is in the network already; resume with new
+  // data.
+  snd_nxt_ = snd_max_;
+  return true;
+}
+
+bool Sender::OnRetransmitTimeout(int max_retransmissions, Duration now) {
   if (retransmissions_ >= max_retransmissions) return false;
+  if (retransmissions_ == 0 && sack_permitted_ && timestamps_) {
+    // RFC 3522: remember the first retransmission of the episode (and what the timeout is
+    // about to change), so that the ACK that ends it can tell whether it was needed.
+    if (!loss_) loss_ = std::make_unique<LossRecord>();
+    loss_->timeout_undo.emplace(TimeoutUndo{
+        .congestion = congestion_, .retransmitted_at = now, .flight_size = flight_size()});
+  }
   // RFC 6298 5.4 to 5.6 and RFC 5681 3.1: back off, collapse the window, resend from SND.UNA.
   ++retransmissions_;
   congestion_.OnRetransmitTimeout(flight_size(), snd_max_);
@@ -500,7 +539,7 @@ bool Sender::OnRetransmitTimeout(int max_retransmissions) {
   // and SACK blocks that arrive from now on steer go-back-N around what they report held.
   sack_recovery_ = false;
   tlp_pending_ = false;
-  if (scoreboard_) scoreboard_->Clear();
+  if (loss_) loss_->scoreboard.Clear();
   rto_.Backoff();
   rtt_timing_ = false;
   snd_nxt_ = snd_una_;

@@ -61,6 +61,26 @@ struct AckResult {
   bool retransmission_lost : 1 = false;
   // A tail loss probe that resent the last segment repaired a loss (RFC 8985 7.4.2).
   bool probe_repaired_loss : 1 = false;
+  // The ACK showed the last retransmission timeout spurious (RFC 3522), and the sender undid
+  // what it had changed (RFC 4015).
+  bool spurious_timeout : 1 = false;
+};
+
+// What the first retransmission timeout of an episode changed, kept so that it can be undone
+// when the timeout proves spurious (RFC 3522, RFC 4015): the congestion controller as it was,
+// the data in flight, and when the first retransmission went out (RFC 3522's RetransmitTS).
+struct TimeoutUndo {
+  CongestionControl congestion;
+  Duration retransmitted_at;
+  std::uint32_t flight_size;
+};
+
+// What a SACK connection keeps once it meets loss, allocated then so that a connection that
+// never does pays one pointer for it: the scoreboard, and the undo record of a timeout.
+struct LossRecord {
+  SackScoreboard scoreboard;
+  // Armed by the first timeout of an episode, settled by the next ACK of new data.
+  std::optional<TimeoutUndo> timeout_undo;
 };
 
 class Sender {
@@ -154,8 +174,12 @@ class Sender {
 
   // --- Timers.
   // RFC 6298 5.4 to 5.6: back off, collapse cwnd, go back to SND.UNA. False when
-  // `max_retransmissions` are spent (the connection times out).
-  bool OnRetransmitTimeout(int max_retransmissions);
+  // `max_retransmissions` are spent (the connection times out). `now`: the timer's expiry, when
+  // the first retransmission goes out. With SACK and timestamps agreed, the first timeout of an
+  // episode keeps what it changes: if the ACK that ends the episode echoes the timestamp of an
+  // earlier transmission than that retransmission, the original arrived and the timeout was
+  // spurious (RFC 3522), and OnAck undoes it (RFC 4015, RFC 9438 4.9).
+  bool OnRetransmitTimeout(int max_retransmissions, Duration now);
   // What the persist timer should do (RFC 9293 3.8.6.1, RFC 1122 4.2.3.4).
   enum class PersistAction { kNothing, kGiveUp, kOverrideSws, kZeroWindowProbe };
   PersistAction OnPersistTimeout(int max_probes);
@@ -216,6 +240,14 @@ class Sender {
   std::uint32_t Pipe(Seq lost_boundary) const;
   // Go-back-N after a timeout skips what the peer has reported held since (RFC 6675 5.1).
   void SkipSackedData();
+  // RFC 3522: whether an ACK of new data that arrives at `now` and echoes a transmission
+  // `echoed_round_trip` ago shows the timeout recorded in `undo` spurious.
+  static bool TimeoutWasSpurious(const TimeoutUndo& undo, Duration now,
+                                 std::optional<Duration> echoed_round_trip);
+  // RFC 4015's response to a spurious timeout, on the ACK that showed it (`bytes_acked`,
+  // measuring `round_trip`). False when the congestion controller cannot undo it
+  // (CongestionControl::UndoTimeout), and nothing changed.
+  bool UndoTimeout(const TimeoutUndo& undo, std::uint32_t bytes_acked, Duration round_trip);
   // RFC 8985 7.4: whether this ACK settles the outstanding probe, and whether the probe repaired
   // a loss.
   void SettleLossProbe(Seq ack, std::span<const SeqRange> sack_blocks, AckResult& result);
@@ -282,9 +314,9 @@ class Sender {
   // The path has reordered our segments (RFC 8985 6.2 step 2): a hole at SND.UNA was filled
   // without our resending it. FirstResendLost then waits for a margin against reordering.
   bool reordering_seen_ : 1 = false;
-  // Created when the first SACK block arrives: a connection that never sees loss, which is most
-  // of them, pays eight bytes for it.
-  std::unique_ptr<SackScoreboard> scoreboard_;
+  // Created when the first SACK block arrives, or at the first timeout: a connection that never
+  // sees loss, which is most of them, pays eight bytes for it.
+  std::unique_ptr<LossRecord> loss_;
 };
 
 }  // namespace tapstack::tcp

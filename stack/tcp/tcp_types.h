@@ -200,6 +200,9 @@ enum class TraceType {
   // A probe that resent the last segment repaired a loss (RFC 8985 7.4): cwnd was reduced as in
   // fast recovery; length = cwnd.
   kLossProbeRepaired,
+  // An ACK showed the last retransmission timeout spurious (RFC 3522) and the sender undid it
+  // (RFC 4015): seq = SND.UNA, length = cwnd, number = ssthresh.
+  kSpuriousTimeout,
 };
 
 struct Trace {

@@ -36,7 +36,8 @@ void TcpEngine::OnRetransmitTimer(Tcb& tcb) {
       break;
   }
   if (sender.flight_size() == 0) return;
-  if (UserTimeoutExpired(tcb) || !sender.OnRetransmitTimeout(tcb.options->max_retransmissions)) {
+  if (UserTimeoutExpired(tcb) ||
+      !sender.OnRetransmitTimeout(tcb.options->max_retransmissions, Now())) {
     counters_.Increment(Counter::kTcpTimeouts);
     Terminate(tcb, Errno(ETIMEDOUT), /*send_reset=*/true);
     return;

@@ -236,6 +236,79 @@ TEST(CubicTest, TimeoutCollapsesToOneSegmentWithSsthreshAtSevenTenths) {
   EXPECT_EQ(cubic.plateau(), std::chrono::duration_cast<milliseconds>(sender.now())) << "K = 0";
 }
 
+// RFC 9438 4.9 with RFC 4015: a timeout found spurious by the ACK that acknowledged ten
+// segments goes back on everything it changed. With the rest of the window still in flight,
+// cwnd returns whole, ssthresh becomes that window, and the curve goes on from the same W_max
+// and epoch: the next ACKs move cwnd exactly as they move a controller that never timed out.
+TEST(CubicTest, ASpuriousTimeoutIsUndoneWithItsEpoch) {
+  CubicSender sender;
+  sender.GrowTo(100);
+  sender.LoseAndRecover();
+  sender.RunFor(std::chrono::seconds(2), milliseconds(100));
+  const CongestionControl before = sender.cc();
+  const std::uint32_t window = before.cwnd();
+  ASSERT_GT(window, before.ssthresh());
+  sender.cc().OnRetransmitTimeout(window, Seq(1) + window);
+  ASSERT_EQ(sender.cc().cwnd(), kMss);
+
+  sender.cc().UndoTimeout(before, Seq(1) + 10 * kMss, window, window - 10 * kMss, 10 * kMss);
+  EXPECT_EQ(sender.cc().cwnd(), window);
+  EXPECT_EQ(sender.cc().ssthresh(), window);
+  EXPECT_FALSE(sender.cc().in_recovery());
+  ASSERT_NE(sender.cc().cubic(), nullptr);
+  EXPECT_EQ(sender.cc().cubic()->w_max(), before.cubic()->w_max());
+  EXPECT_EQ(sender.cc().cubic()->plateau(), before.cubic()->plateau());
+
+  CongestionControl never_timed_out = before;
+  const AckSample sample{.now = sender.now() + milliseconds(50),
+                         .rtt = milliseconds(100),
+                         .srtt = milliseconds(100),
+                         .snd_nxt = Seq(1) + window};
+  for (std::uint32_t i = 1; i <= 20; ++i) {
+    never_timed_out.OnNewAck(Seq(1) + i * kMss, kMss, sample);
+    sender.cc().OnNewAck(Seq(1) + i * kMss, kMss, sample);
+    EXPECT_EQ(sender.cc().cwnd(), never_timed_out.cwnd()) << "ACK " << i;
+  }
+}
+
+// RFC 4015: when the ACK that shows the timeout spurious leaves little in flight, cwnd is the
+// flight plus at most an initial window, and slow start climbs back to the old window (now
+// ssthresh) instead of releasing it in one burst.
+TEST(CubicTest, AnUndoneTimeoutWithLittleInFlightSlowStartsBackToTheOldWindow) {
+  CubicSender sender;
+  sender.GrowTo(100);
+  sender.LoseAndRecover();
+  const CongestionControl before = sender.cc();
+  const std::uint32_t window = before.cwnd();
+  sender.cc().OnRetransmitTimeout(window, Seq(1) + window);
+  sender.cc().UndoTimeout(before, Seq(1) + 10 * kMss, window, 5 * kMss, window - 5 * kMss);
+  EXPECT_EQ(sender.cc().cwnd(), 15 * kMss) << "five in flight plus an initial window of ten";
+  EXPECT_EQ(sender.cc().ssthresh(), window);
+  EXPECT_TRUE(sender.cc().in_slow_start());
+}
+
+// A timeout during fast recovery: the loss that began the recovery was real, so its reduction
+// stands; the timeout is undone only by an ACK that completes the recovery, since the recovery's
+// own state went with the timeout.
+TEST(CubicTest, ATimeoutDuringRecoveryIsUndoneOnlyByAnAckThatEndsTheRecovery) {
+  CubicSender sender;
+  sender.GrowTo(100);
+  const Seq una(1);
+  const Seq nxt = una + 100 * kMss;
+  ASSERT_TRUE(sender.cc().OnLossDetected(una, nxt, 100 * kMss));
+  const CongestionControl before = sender.cc();
+  sender.cc().OnRetransmitTimeout(100 * kMss, nxt);
+
+  CongestionControl partial = sender.cc();
+  EXPECT_FALSE(partial.UndoTimeout(before, una + 50 * kMss, 100 * kMss, 50 * kMss, 50 * kMss));
+  EXPECT_EQ(partial.cwnd(), kMss) << "unchanged";
+
+  EXPECT_TRUE(sender.cc().UndoTimeout(before, nxt, 100 * kMss, 0, 100 * kMss));
+  EXPECT_FALSE(sender.cc().in_recovery());
+  EXPECT_EQ(sender.cc().ssthresh(), 70 * kMss) << "the recovery's reduction stands";
+  EXPECT_EQ(sender.cc().cwnd(), 10 * kMss) << "nothing in flight: an initial window";
+}
+
 TEST(CubicTest, NewRenoRunsNeitherCubicNorHyStart) {
   CongestionControl reno(kMss, CongestionAlgorithm::kNewReno);
   EXPECT_EQ(reno.algorithm(), CongestionAlgorithm::kNewReno);

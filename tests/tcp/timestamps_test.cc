@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -339,6 +340,72 @@ TEST_F(TimestampsTest, KeepaliveProbesCarryTheOption) {
   const Segment probe = h_.TakeOne();
   EXPECT_EQ(probe.seq, our_next_ - 1);
   EXPECT_EQ(Echo(probe), 101u);
+}
+
+// --- Spurious timeouts (RFC 3522 detection, RFC 4015 response, RFC 9438 4.9).
+
+// Twenty segments queued after a 20 ms handshake: ten go out (the initial window), the probe
+// timer sends the eleventh (RFC 8985 7.3), then the retransmission timer resends the first.
+// The peer then acknowledges the first five, echoing `echo_of_original` ? the first
+// transmission's TSval : the retransmission's.
+class SpuriousTimeoutTest : public TimestampsTest {
+ protected:
+  static constexpr std::uint32_t kSegment = 1460 - 12;  // the MSS less the timestamps option
+
+  void TimeOutThenAckFive(bool echo_of_original) {
+    id_ = OpenPassive(100, /*sack=*/true, milliseconds(20));
+    ASSERT_EQ(h_.stack().Send(id_, Pattern(20 * kSegment), h_.now()).bytes, 20 * kSegment);
+    const std::vector<Segment> window = h_.Take();
+    ASSERT_EQ(window.size(), 10u);
+    cwnd_before_ = h_.stack().Info(id_)->cwnd;
+    h_.AdvanceBy(milliseconds(40));
+    ASSERT_EQ(h_.TakeOne().seq, Seg(10)) << "the probe: new data";
+    h_.AdvanceBy(milliseconds(250));
+    const Segment again = h_.TakeOne();
+    ASSERT_EQ(again.seq, Seg(0)) << "the timeout's retransmission";
+    ASSERT_EQ(h_.Count(Counter::kTcpRetransmitTimeouts), 1u);
+    ASSERT_LT(h_.stack().Info(id_)->cwnd, cwnd_before_);
+    h_.AdvanceBy(milliseconds(10));
+    h_.Inject(kPort, TcpFlags::kAck, kPeerIss + 1, Seg(5), 65535, {},
+              Stamp(200, OurTsval(echo_of_original ? window[0] : again)));
+    after_ = h_.Take();
+  }
+  std::uint32_t Seg(std::uint32_t n) const { return our_next_ + n * kSegment; }
+
+  tcp::ConnectionId id_{};
+  std::uint32_t cwnd_before_ = 0;
+  std::vector<Segment> after_;  // what we sent in answer to the ACK
+};
+
+// The ACK echoes the original transmission: it was delayed, not lost, and the timeout needed
+// nothing. The window comes back (RFC 4015: the flight plus what the ACK acknowledged, at most
+// the old window) and sending resumes with new data, where go-back-N would resend segments
+// five to ten, which are in the network already.
+TEST_F(SpuriousTimeoutTest, AnAckEchoingTheOriginalUndoesTheTimeout) {
+  TimeOutThenAckFive(/*echo_of_original=*/true);
+  EXPECT_EQ(h_.Count(Counter::kTcpSpuriousTimeouts), 1u);
+  EXPECT_EQ(h_.stack().Info(id_)->cwnd, cwnd_before_);
+  ASSERT_EQ(after_.size(), 4u) << "the old window less the six segments still in flight";
+  for (std::size_t i = 0; i < after_.size(); ++i) {
+    EXPECT_EQ(after_[i].seq, Seg(11 + static_cast<std::uint32_t>(i)));
+  }
+  const auto spurious = std::find_if(h_.traces().begin(), h_.traces().end(), [](const auto& t) {
+    return t.type == tcp::TraceType::kSpuriousTimeout;
+  });
+  ASSERT_NE(spurious, h_.traces().end());
+  EXPECT_EQ(spurious->seq, Seg(5));
+  EXPECT_EQ(spurious->length, cwnd_before_);
+}
+
+// The ACK echoes the retransmission: the original was lost, the timeout was right, and its
+// response stands: the window restarts from one segment and go-back-N resends from SND.UNA.
+TEST_F(SpuriousTimeoutTest, AnAckEchoingTheRetransmissionLeavesTheTimeoutsResponse) {
+  TimeOutThenAckFive(/*echo_of_original=*/false);
+  EXPECT_EQ(h_.Count(Counter::kTcpSpuriousTimeouts), 0u);
+  EXPECT_EQ(h_.stack().Info(id_)->cwnd, 2 * kSegment) << "slow start from the loss window";
+  ASSERT_EQ(after_.size(), 2u);
+  EXPECT_EQ(after_[0].seq, Seg(5));
+  EXPECT_EQ(after_[1].seq, Seg(6));
 }
 
 // --- What the echoes feed: HyStart++ (RFC 9406) in CUBIC's first slow start.
