@@ -57,6 +57,7 @@ bool CongestionControl::OnNewAck(Seq ack, std::uint32_t bytes_acked, const AckSa
   // SND.UNA has moved past the last recovery point: forget it before it can wrap (see recover_).
   if (recover_set_ && ack > recover_) recover_set_ = false;
 
+  if (!sample.cwnd_limited) return false;
   if (in_slow_start()) {
     GrowInSlowStart(ack, bytes_acked, sample);
     return false;

@@ -48,6 +48,9 @@ struct AckSample {
   std::optional<Duration> rtt;
   Duration srtt{};  // RFC 6298 SRTT, zero before the first sample
   Seq snd_nxt;      // the highest sequence number sent (HyStart++'s rounds)
+  // Whether the window, rather than the application or the peer's window, limited what was in
+  // flight when the ACK came. Only then does cwnd grow (OnNewAck).
+  bool cwnd_limited = true;
 };
 
 class CongestionControl {
@@ -83,7 +86,11 @@ class CongestionControl {
   const Cubic* cubic() const { return cubic_ && !hystart_running_ ? &state_.cubic : nullptr; }
 
   // A cumulative ACK `ack` advanced SND.UNA by `bytes_acked` (> 0). Outside recovery this grows
-  // cwnd: slow start or congestion avoidance. In fast recovery (RFC 6582 3.2 step 3):
+  // cwnd, slow start or congestion avoidance, when the sample says the window limited the
+  // sender: a window the sender does not fill has not been shown to be safe, and growing it
+  // would let a later burst out at a rate the path never carried (RFC 7661, which RFC 9438 4.2
+  // applies to CUBIC; Linux grows neither of its controllers otherwise). In fast recovery (RFC
+  // 6582 3.2 step 3):
   //   - a full ACK (covering `recover`, the highest sequence number sent when recovery began)
   //     ends recovery with cwnd = ssthresh;
   //   - a partial ACK deflates cwnd by bytes_acked (adding back one MSS when at least one MSS was

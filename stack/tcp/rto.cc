@@ -79,12 +79,6 @@ void RtoEstimator::Backoff() {
   if (backoff_count_ < std::numeric_limits<int>::max()) ++backoff_count_;
 }
 
-void RtoEstimator::OnSpuriousTimeout(Duration rtt) {
-  if (rtt < Duration::zero()) rtt = Duration::zero();
-  srtt_ = has_sample() ? std::max(srtt_, rtt) : rtt;
-  rttvar_ = std::max(rttvar_, rtt / 2);
-}
-
 void RtoEstimator::OnEstablishedAfterSynLoss() {
   backoff_count_ = 0;
   if (!has_sample()) syn_was_lost_ = true;

@@ -57,10 +57,6 @@ class RtoEstimator {
   // max). backoff_count() keeps counting past max, so the caller can use it to give up after a
   // number of retransmissions (RFC 9293 3.8.3, R2).
   void Backoff();
-  // A timeout was spurious (RFC 3522): the ACK of the original came `rtt` after it was sent.
-  // RFC 4015 adapts the timer so that the same delay does not time out again: SRTT becomes at
-  // least `rtt`, RTTVAR at least half of it.
-  void OnSpuriousTimeout(Duration rtt);
   // Undoes the backoff: the path delivers again (an ACK for new data arrived).
   void ResetBackoff() { backoff_count_ = 0; }
   int backoff_count() const { return backoff_count_; }

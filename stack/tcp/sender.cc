@@ -354,6 +354,14 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     first_resent_ = ack < high_rxt_;
     first_resent_at_max_ = snd_max_;
     AckSample sample{.now = now, .snd_nxt = snd_max_};
+    // Whether cwnd limited the flight this ACK found: in slow start, at least half the window
+    // in use (slow start doubles the window a round trip, so a flight of half of it is the
+    // window of the round before); in congestion avoidance, no room for one more segment. The
+    // sender fills the window after every ACK when it has the data, so the flight an ACK finds
+    // is what the last round trip could use.
+    const std::uint32_t cwnd = congestion_.cwnd();
+    sample.cwnd_limited =
+        congestion_.in_slow_start() ? flight_before >= cwnd / 2 : flight_before + mss_ > cwnd;
     if (echoed_round_trip) {
       // RFC 7323 Appendix G: about one sample per two segments in flight (one ACK for every
       // second segment) in each round trip, each weighed accordingly.
@@ -372,7 +380,7 @@ AckResult Sender::OnAck(Seq seq, Seq ack, std::uint16_t raw_window, std::uint32_
     if (loss_ && loss_->timeout_undo) {
       // RFC 3522: the first ACK of new data after a timeout settles whether it was spurious.
       result.spurious_timeout = TimeoutWasSpurious(*loss_->timeout_undo, now, echoed_round_trip) &&
-                                UndoTimeout(*loss_->timeout_undo, acked, *echoed_round_trip);
+                                UndoTimeout(*loss_->timeout_undo, acked);
       loss_->timeout_undo.reset();
     }
     sample.srtt = rto_.srtt().value_or(Duration::zero());
@@ -511,12 +519,15 @@ bool Sender::TimeoutWasSpurious(const TimeoutUndo& undo, Duration now,
   return echoed_tick < undo.retransmitted_at / kTimestampTick;
 }
 
-bool Sender::UndoTimeout(const TimeoutUndo& undo, std::uint32_t bytes_acked, Duration round_trip) {
+bool Sender::UndoTimeout(const TimeoutUndo& undo, std::uint32_t bytes_acked) {
   if (!congestion_.UndoTimeout(undo.congestion, snd_una_, undo.flight_size, flight_size(),
                                bytes_acked)) {
     return false;
   }
-  rto_.OnSpuriousTimeout(round_trip);
+  // RFC 4015 also raises SRTT to the late ACK's round trip. Not done: in the commonest spurious
+  // timeout, an ACK lost after all the data arrived, the late ACK echoes the original, sent a
+  // whole timeout earlier, so its round trip measures the timeout rather than the path; raised
+  // to it, the next timeouts were three times as long (docs/loss-recovery.md).
   // RFC 4015: the data go-back-N would send again is in the network already; resume with new
   // data.
   snd_nxt_ = snd_max_;

@@ -244,10 +244,10 @@ class Sender {
   // `echoed_round_trip` ago shows the timeout recorded in `undo` spurious.
   static bool TimeoutWasSpurious(const TimeoutUndo& undo, Duration now,
                                  std::optional<Duration> echoed_round_trip);
-  // RFC 4015's response to a spurious timeout, on the ACK that showed it (`bytes_acked`,
-  // measuring `round_trip`). False when the congestion controller cannot undo it
-  // (CongestionControl::UndoTimeout), and nothing changed.
-  bool UndoTimeout(const TimeoutUndo& undo, std::uint32_t bytes_acked, Duration round_trip);
+  // RFC 4015's response to a spurious timeout, on the ACK that showed it (`bytes_acked`). False
+  // when the congestion controller cannot undo it (CongestionControl::UndoTimeout), and nothing
+  // changed.
+  bool UndoTimeout(const TimeoutUndo& undo, std::uint32_t bytes_acked);
   // RFC 8985 7.4: whether this ACK settles the outstanding probe, and whether the probe repaired
   // a loss.
   void SettleLossProbe(Seq ack, std::span<const SeqRange> sack_blocks, AckResult& result);

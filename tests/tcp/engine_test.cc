@@ -312,6 +312,31 @@ TEST_F(Established, DataBeyondTheAdvertisedWindowIsRefusedEvenWithRoomInTheBuffe
   EXPECT_EQ(h_.ReadAll(id_).size(), 65535u);
 }
 
+// RFC 7661 (RFC 9438 4.2 for CUBIC): cwnd grows only while it limits the sender. Forty
+// exchanges of 100 bytes, each ACKed, leave the initial window as it was (slow start would have
+// added the 4,000 bytes acknowledged); a burst that fills the window then grows it.
+TEST_F(Established, TheWindowGrowsOnlyWhileItLimitsTheSender) {
+  const std::uint32_t initial_window = h_.stack().Info(id_)->cwnd;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(h_.stack().Send(id_, Pattern(100), h_.now()).bytes, 100u);
+    const Segment request = h_.TakeOne();
+    h_.AdvanceBy(milliseconds(10));
+    acked_ += 100;
+    h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + acked_, 65535);
+    ASSERT_EQ(request.seq + 100, Ours() + acked_);
+  }
+  EXPECT_EQ(h_.stack().Info(id_)->cwnd, initial_window) << "never more than 100 bytes in flight";
+
+  const std::uint32_t mss = h_.stack().Info(id_)->mss;
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(20 * mss), h_.now()).bytes, 20 * mss);
+  const std::vector<Segment> window = h_.Take();
+  ASSERT_EQ(window.size() * mss, initial_window);
+  h_.AdvanceBy(milliseconds(10));
+  acked_ += 2 * mss;
+  h_.Inject(kPort, TcpFlags::kAck, PeerSeq(), Ours() + acked_, 65535);
+  EXPECT_EQ(h_.stack().Info(id_)->cwnd, initial_window + 2 * mss) << "slow start";
+}
+
 TEST_F(Established, ReceivesDataWithDelayedAck) {
   PeerSends(Pattern(100));
   EXPECT_TRUE(h_.Take().empty()) << "one segment: the ACK is delayed";

@@ -37,22 +37,6 @@ TEST(RtoEstimatorTest, FirstSampleSetsSrttAndHalfOfItAsVariance) {
   EXPECT_EQ(estimator.rto(), milliseconds(300));
 }
 
-// RFC 4015: after a spurious timeout the estimator takes the late ACK's round trip as a floor
-// for SRTT and half of it for RTTVAR, so that the same delay does not time out again; a shorter
-// round trip lowers neither.
-TEST(RtoEstimatorTest, ASpuriousTimeoutRaisesSrttAndVarianceToTheLateRoundTrip) {
-  const RtoConfig config_for_test = Unclamped();
-  RtoEstimator estimator(config_for_test);
-  estimator.OnRttSample(milliseconds(20));
-  estimator.OnSpuriousTimeout(milliseconds(300));
-  EXPECT_EQ(estimator.srtt(), milliseconds(300));
-  EXPECT_EQ(estimator.rttvar(), milliseconds(150));
-  EXPECT_EQ(estimator.rto(), milliseconds(900));
-  estimator.OnSpuriousTimeout(milliseconds(100));
-  EXPECT_EQ(estimator.srtt(), milliseconds(300));
-  EXPECT_EQ(estimator.rttvar(), milliseconds(150));
-}
-
 TEST(RtoEstimatorTest, SubsequentSamplesSmoothWithAlphaAndBeta) {
   const RtoConfig config_for_test = Unclamped();
   RtoEstimator estimator(config_for_test);

@@ -33,10 +33,12 @@ Bytes Pattern(std::size_t n) {
   return bytes;
 }
 
-wire::TcpOptions SynOptions(std::optional<Timestamps> timestamps, bool sack = false) {
+wire::TcpOptions SynOptions(std::optional<Timestamps> timestamps, bool sack = false,
+                            std::optional<std::uint8_t> window_scale = std::nullopt) {
   wire::TcpOptions options;
   options.mss = 1460;
   options.sack_permitted = sack;
+  options.window_scale = window_scale;
   options.timestamps = timestamps;
   return options;
 }
@@ -54,13 +56,16 @@ class TimestampsTest : public ::testing::Test {
  protected:
   explicit TimestampsTest(HarnessOptions options = {}) : h_(options) {}
 
+  // `window_scale`: the shift the peer's SYN offers (none by default: its windows are then at
+  // most 65,535 bytes).
   tcp::ConnectionId OpenPassive(std::optional<std::uint32_t> peer_tsval, bool sack = false,
-                                tcp::Duration handshake_rtt = tcp::Duration::zero()) {
+                                tcp::Duration handshake_rtt = tcp::Duration::zero(),
+                                std::optional<std::uint8_t> window_scale = std::nullopt) {
     EXPECT_FALSE(h_.stack().Listen(kPort, 4, h_.now()));
     h_.Inject(kPort, TcpFlags::kSyn, kPeerIss, 0, 65535, {},
               SynOptions(
                   peer_tsval ? std::optional<Timestamps>(Timestamps{*peer_tsval, 0}) : std::nullopt,
-                  sack));
+                  sack, window_scale));
     syn_ack_ = h_.TakeOne();
     EXPECT_TRUE(syn_ack_.Only(kSA));
     our_next_ = syn_ack_.seq + 1;
@@ -428,8 +433,16 @@ class HyStartFromEchoes : public TimestampsTest,
 TEST_P(HyStartFromEchoes, RisingRoundTripsMoveCubicToConservativeSlowStart) {
   // The handshake's round trip is the first sample (the SYN-ACK's echo), in HyStart++'s first
   // round.
-  const tcp::ConnectionId id = OpenPassive(/*peer_tsval=*/100, /*sack=*/false, milliseconds(20));
-  ASSERT_EQ(h_.stack().Send(id, Pattern(200'000), h_.now()).bytes, 200'000u);
+  // The peer's window (65,535 bytes scaled by 2^4) and a send buffer kept full leave cwnd the
+  // only limit: cwnd grows only then.
+  const tcp::ConnectionId id =
+      OpenPassive(/*peer_tsval=*/100, /*sack=*/false, milliseconds(20), /*window_scale=*/4);
+  const Bytes data = Pattern(64 * 1024);
+  auto fill = [&] {
+    while (h_.stack().Send(id, data, h_.now()).bytes > 0) {
+    }
+  };
+  fill();
   const std::uint32_t mss = h_.stack().Info(id)->mss;
   std::vector<Segment> in_flight = h_.Take();
   std::uint32_t peer_tsval = 200;
@@ -448,6 +461,7 @@ TEST_P(HyStartFromEchoes, RisingRoundTripsMoveCubicToConservativeSlowStart) {
                 segment.seq + static_cast<std::uint32_t>(segment.payload.size()), 65535, {},
                 Stamp(++peer_tsval, OurTsval(segment)));
       last_growth = h_.stack().Info(id)->cwnd - before;
+      fill();
       for (Segment& sent : h_.Take()) next.push_back(std::move(sent));
     }
     ASSERT_FALSE(next.empty()) << "the transfer stalled";
