@@ -180,9 +180,10 @@ bool CongestionControl::UndoTimeout(const CongestionControl& before, Seq ack,
   const std::uint32_t mss = mss_;
   *this = before;
   mss_ = mss;
-  // Any fast recovery ends with this ACK.
+  // Any fast recovery ends with this ACK, and cwnd is no longer the initial window (set_mss).
   in_recovery_ = false;
   duplicate_acks_ = 0;
+  initial_window_ = false;
   if (!before.in_recovery_) ssthresh_ = std::max(before.ssthresh_, flight_before);
   const std::uint32_t initial_window = SaturatingMultiply(kInitialWindowSegments, mss_);
   cwnd_ = std::max(

@@ -536,9 +536,12 @@ bool Sender::UndoTimeout(const TimeoutUndo& undo, std::uint32_t bytes_acked) {
 
 bool Sender::OnRetransmitTimeout(int max_retransmissions, Duration now) {
   if (retransmissions_ >= max_retransmissions) return false;
-  if (retransmissions_ == 0 && sack_permitted_ && timestamps_) {
+  if (retransmissions_ == 0 && sack_permitted_ && timestamps_ && !(tlp_pending_ && tlp_resent_)) {
     // RFC 3522: remember the first retransmission of the episode (and what the timeout is
-    // about to change), so that the ACK that ends it can tell whether it was needed.
+    // about to change), so that the ACK that ends it can tell whether it was needed. Not after a
+    // tail loss probe that resent the last segment: that probe was the episode's first
+    // retransmission, an ACK echoing it would pass for one echoing an original, and undoing
+    // would skip the reduction RFC 8985 7.4 asks for when the probe's copy repaired a loss.
     if (!loss_) loss_ = std::make_unique<LossRecord>();
     loss_->timeout_undo.emplace(TimeoutUndo{
         .congestion = congestion_, .retransmitted_at = now, .flight_size = flight_size()});

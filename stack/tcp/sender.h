@@ -314,8 +314,9 @@ class Sender {
   // The path has reordered our segments (RFC 8985 6.2 step 2): a hole at SND.UNA was filled
   // without our resending it. FirstResendLost then waits for a margin against reordering.
   bool reordering_seen_ : 1 = false;
-  // Created when the first SACK block arrives, or at the first timeout: a connection that never
-  // sees loss, which is most of them, pays eight bytes for it.
+  // Created when the first SACK block arrives, or at the first timeout once SACK and timestamps
+  // are agreed: a connection that never sees loss, which is most of them, pays eight bytes for
+  // it.
   std::unique_ptr<LossRecord> loss_;
 };
 

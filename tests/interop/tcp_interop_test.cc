@@ -330,8 +330,8 @@ class LossInteropTest : public TcpInteropTest, public ::testing::WithParamInterf
  protected:
   static std::uint64_t MiBEachWay() {
     const char* set = std::getenv("TAPSTACK_LOSS_INTEROP_MIB");
-    const std::uint64_t mib = set != nullptr ? std::strtoull(set, nullptr, 10) : 0;
-    return mib > 0 ? mib : 4;
+    const long long mib = set != nullptr ? std::strtoll(set, nullptr, 10) : 0;
+    return mib >= 1 && mib <= 1024 ? static_cast<std::uint64_t>(mib) : 4;
   }
 };
 

@@ -251,7 +251,8 @@ TEST(CubicTest, ASpuriousTimeoutIsUndoneWithItsEpoch) {
   sender.cc().OnRetransmitTimeout(window, Seq(1) + window);
   ASSERT_EQ(sender.cc().cwnd(), kMss);
 
-  sender.cc().UndoTimeout(before, Seq(1) + 10 * kMss, window, window - 10 * kMss, 10 * kMss);
+  ASSERT_TRUE(
+      sender.cc().UndoTimeout(before, Seq(1) + 10 * kMss, window, window - 10 * kMss, 10 * kMss));
   EXPECT_EQ(sender.cc().cwnd(), window);
   EXPECT_EQ(sender.cc().ssthresh(), window);
   EXPECT_FALSE(sender.cc().in_recovery());
@@ -281,7 +282,8 @@ TEST(CubicTest, AnUndoneTimeoutWithLittleInFlightSlowStartsBackToTheOldWindow) {
   const CongestionControl before = sender.cc();
   const std::uint32_t window = before.cwnd();
   sender.cc().OnRetransmitTimeout(window, Seq(1) + window);
-  sender.cc().UndoTimeout(before, Seq(1) + 10 * kMss, window, 5 * kMss, window - 5 * kMss);
+  ASSERT_TRUE(sender.cc().UndoTimeout(before, Seq(1) + (window - 5 * kMss), window, 5 * kMss,
+                                      window - 5 * kMss));
   EXPECT_EQ(sender.cc().cwnd(), 15 * kMss) << "five in flight plus an initial window of ten";
   EXPECT_EQ(sender.cc().ssthresh(), window);
   EXPECT_TRUE(sender.cc().in_slow_start());

@@ -413,6 +413,24 @@ TEST_F(SpuriousTimeoutTest, AnAckEchoingTheRetransmissionLeavesTheTimeoutsRespon
   EXPECT_EQ(after_[1].seq, Seg(6));
 }
 
+// A tail loss probe that resent the last segment was the episode's first retransmission: the
+// ACK that echoes it, after the timeout that followed, must not pass for the echo of an
+// original, so nothing is undone.
+TEST_F(SpuriousTimeoutTest, AfterAProbeThatResentTheEchoOfTheProbeUndoesNothing) {
+  id_ = OpenPassive(100, /*sack=*/true, milliseconds(20));
+  ASSERT_EQ(h_.stack().Send(id_, Pattern(10 * kSegment), h_.now()).bytes, 10 * kSegment);
+  ASSERT_EQ(h_.Take().size(), 10u);
+  h_.AdvanceBy(milliseconds(40));
+  const Segment probe = h_.TakeOne();
+  ASSERT_EQ(probe.seq, Seg(9)) << "the probe: the last segment again";
+  h_.AdvanceBy(milliseconds(250));
+  ASSERT_EQ(h_.TakeOne().seq, Seg(0)) << "the timeout's retransmission";
+  h_.AdvanceBy(milliseconds(10));
+  h_.Inject(kPort, TcpFlags::kAck, kPeerIss + 1, Seg(10), 65535, {}, Stamp(200, OurTsval(probe)));
+  EXPECT_EQ(h_.Count(Counter::kTcpSpuriousTimeouts), 0u);
+  EXPECT_EQ(h_.stack().Info(id_)->cwnd, 2 * kSegment) << "slow start from the loss window";
+}
+
 // --- What the echoes feed: HyStart++ (RFC 9406) in CUBIC's first slow start.
 
 // Rounds of a bulk transfer, each segment ACKed `rtt` after it went out, echoing its TSval: every
