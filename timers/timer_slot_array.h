@@ -24,15 +24,18 @@
 
 namespace tapstack::timers {
 
-struct TimerChunk {
+// Chunks are allocated aligned to their size, and their entries end them (TimerSlotArray::Tail).
+struct alignas(512) TimerChunk {
   static constexpr std::size_t kBytes = 512;
   static constexpr std::size_t kEntries = (kBytes - 16) / sizeof(Timer*);
 
   TimerChunk* next = nullptr;
-  std::size_t count = 0;  // entries used, holes included
+  std::size_t count = 0;  // entries used, holes included (a slot's tail: once sealed)
   Timer* entries[kEntries];
 };
-static_assert(sizeof(TimerChunk) == TimerChunk::kBytes);
+static_assert(sizeof(TimerChunk) == TimerChunk::kBytes &&
+              alignof(TimerChunk) == TimerChunk::kBytes);
+static_assert(offsetof(TimerChunk, entries) + sizeof(TimerChunk::entries) == TimerChunk::kBytes);
 
 // The free chunks of one wheel. It keeps at most as many free chunks as are in use (and a few
 // more), so a wheel that shrinks gives memory back while one that breathes in and out around a
@@ -91,14 +94,14 @@ class TimerChunkPool {
 class TimerSlotArray {
  public:
   // Appends `timer` and returns the address of its entry, which stays valid until the next
-  // Compact or TakeAll.
+  // Compact or TakeAll. Inline and short on purpose: with a million timers every schedule waits on
+  // the miss of its timer, and the fewer instructions each call takes, the more calls (and misses)
+  // the processor overlaps. Hence a cursor instead of the tail chunk's count, which is
+  // written only when a chunk fills or the slot is walked (SealTail).
   Timer** Append(Timer* timer, TimerChunkPool& pool) {
-    if (tail_ == nullptr || tail_->count == TimerChunk::kEntries) {
-      TimerChunk* chunk = pool.Get();
-      (tail_ != nullptr ? tail_->next : head_) = chunk;
-      tail_ = chunk;
-    }
-    Timer** entry = &tail_->entries[tail_->count++];
+    if (TailIsFull()) [[unlikely]]
+      AddChunk(pool);
+    Timer** entry = next_free_++;
     *entry = timer;
     ++live_;
     ++used_;
@@ -121,6 +124,7 @@ class TimerSlotArray {
   // timer whose entry changed, and gives back the chunks no longer needed.
   template <typename OnMoved>
   void Compact(TimerChunkPool& pool, OnMoved&& moved) {
+    SealTail();
     TimerChunk* write_chunk = head_;
     std::size_t write = 0;
     for (TimerChunk* chunk = head_; chunk != nullptr; chunk = chunk->next) {
@@ -146,7 +150,7 @@ class TimerSlotArray {
     TimerChunk* spare = write_chunk->next;
     write_chunk->count = write;
     write_chunk->next = nullptr;
-    tail_ = write_chunk;
+    next_free_ = &write_chunk->entries[write];
     while (spare != nullptr) {
       TimerChunk* next = spare->next;
       pool.Put(spare);
@@ -158,15 +162,18 @@ class TimerSlotArray {
   // Detaches the slot's chunks (holes included) and returns the first; the slot is left empty.
   // The timers' entries stay where they are; the caller gives the chunks back with PutChain.
   TimerChunk* TakeAll() {
+    SealTail();
     TimerChunk* chain = head_;
-    head_ = tail_ = nullptr;
+    head_ = nullptr;
+    next_free_ = nullptr;
     live_ = used_ = 0;
     return chain;
   }
 
   // For the wheel's destructor: every timer still here, holes skipped.
   template <typename Visit>
-  void ForEach(Visit&& visit) const {
+  void ForEach(Visit&& visit) {
+    SealTail();
     for (TimerChunk* chunk = head_; chunk != nullptr; chunk = chunk->next) {
       for (std::size_t i = 0; i < chunk->count; ++i) {
         if (chunk->entries[i] != nullptr) visit(*chunk->entries[i]);
@@ -187,11 +194,39 @@ class TimerSlotArray {
  private:
   static constexpr std::size_t kPrefetchAhead = 16;
 
+  // Starts a new tail chunk: the slot had none, or its tail is full. Out of line, so that Append
+  // stays small enough to inline into the wheel's inline schedule.
+  [[gnu::noinline]] void AddChunk(TimerChunkPool& pool) {
+    SealTail();
+    TimerChunk* chunk = pool.Get();
+    (head_ != nullptr ? Tail()->next : head_) = chunk;
+    next_free_ = chunk->entries;
+  }
+  // Writes the tail chunk's count from the append cursor, before anything reads the counts.
+  void SealTail() {
+    if (head_ != nullptr) Tail()->count = static_cast<std::size_t>(next_free_ - Tail()->entries);
+  }
+  // A chunk is aligned to its size and its entries end it, so the append cursor says both which
+  // chunk is the tail (the one holding the entry before the cursor) and whether it is full (the
+  // cursor on a chunk boundary); with no chunk the cursor is null, which reads as full too. That
+  // keeps a slot at 32 bytes, a power of two that indexing the slots turns into a shift.
+  bool TailIsFull() const {
+    return (reinterpret_cast<std::uintptr_t>(next_free_) & (TimerChunk::kBytes - 1)) == 0;
+  }
+  TimerChunk* Tail() const {
+    return reinterpret_cast<TimerChunk*>((reinterpret_cast<std::uintptr_t>(next_free_) - 1) &
+                                         ~std::uintptr_t{TimerChunk::kBytes - 1});
+  }
+
   TimerChunk* head_ = nullptr;
-  TimerChunk* tail_ = nullptr;
+  // The tail chunk's next unused entry; null when there is no chunk.
+  Timer** next_free_ = nullptr;
   std::size_t live_ = 0;
   std::size_t used_ = 0;
 };
+
+static_assert(sizeof(TimerSlotArray) == 32,
+              "a power of two: the wheel indexes its slots with a shift");
 
 }  // namespace tapstack::timers
 

@@ -79,8 +79,9 @@ void TimerWheel::SlotShrank(int slot_id) {
     slot.Release(pool_);
     occupied_[slot_id / kSlotsPerLevel] &= ~(std::uint64_t{1} << (slot_id % kSlotsPerLevel));
   } else {
-    slot.Compact(pool_, [this, slot_id](Timer& moved, Timer** new_entry) {
-      SetPosition(moved, slot_id, new_entry);
+    const std::uintptr_t position_bits = PositionKey(slot_id) << kAddressBits;
+    slot.Compact(pool_, [this, position_bits](Timer& moved, Timer** new_entry) {
+      SetPosition(moved, position_bits, new_entry);
     });
   }
 }

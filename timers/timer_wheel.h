@@ -122,7 +122,11 @@ class TimerWheel final : public TickTimerQueue<TimerWheel> {
   void ScheduleTickSlow(Timer& timer, Tick deadline);
   // Appends a timer that is in no slot to slot `slot_id`.
   void PlaceIn(Timer& timer, int slot_id) {
-    SetPosition(timer, slot_id, slots_[slot_id].Append(&timer, pool_));
+    TimerSlotArray& slot = slots_[slot_id];
+    if (slot.empty()) MarkOccupied(slot_id);
+    SetPosition(timer, PositionKey(slot_id) << kAddressBits, slot.Append(&timer, pool_));
+  }
+  void MarkOccupied(int slot_id) {
     occupied_[slot_id / kSlotsPerLevel] |= std::uint64_t{1} << (slot_id % kSlotsPerLevel);
   }
   // Leave's rare ends: the slot emptied, or its holes are worth squeezing out.
@@ -135,11 +139,12 @@ class TimerWheel final : public TickTimerQueue<TimerWheel> {
   void Leave(Timer& timer);
   // A pending timer is being destroyed: take it out and uncount it.
   void Forget(Timer& timer);
-  // Records in the timer's link words that it sits in slot `slot_id` of this wheel at `entry`.
-  void SetPosition(Timer& timer, int slot_id, Timer** entry) {
+  // Records in the timer's link words that it sits at `entry` of the slot whose position bits
+  // (PositionKey shifted into place) are `position_bits`, in this wheel.
+  void SetPosition(Timer& timer, std::uintptr_t position_bits, Timer** entry) {
     assert((reinterpret_cast<std::uintptr_t>(entry) & ~kAddressMask) == 0);
-    timer.next = reinterpret_cast<TimerLink*>(PositionKey(slot_id) << kAddressBits |
-                                              reinterpret_cast<std::uintptr_t>(entry));
+    timer.next =
+        reinterpret_cast<TimerLink*>(position_bits | reinterpret_cast<std::uintptr_t>(entry));
     timer.prev = reinterpret_cast<TimerLink*>(this);
   }
   // The bits of a position word above the entry's address: the tag and the slot.
@@ -173,21 +178,28 @@ class TimerWheel final : public TickTimerQueue<TimerWheel> {
   // processor overlaps (docs/timer-wheel.md). A deadline's slot depends on the clock as well, so
   // the memo is reset whenever the clock moves. It is never empty (an empty value is one a real
   // call could match): it starts as, and is reset to, the slot of the tick after now. At the last
-  // tick of the range there is no tick after now, and the memo names no slot (slot_id -1, and a
-  // key no position word has).
+  // tick of the range there is no tick after now, and the memo names no slot (a null slot, and a
+  // key no position word has). The wheel cannot be copied or moved, so the slot's address stays
+  // good.
   struct SlotMemo {
-    Tick deadline;  // after now_, unless slot_id is -1
+    Tick deadline;  // after now_, unless slot is null
     std::uintptr_t position_key;
+    TimerSlotArray* slot;  // slots_[slot_id], so that a schedule needs no index arithmetic
     int slot_id;
   };
-  SlotMemo MemoFor(Tick deadline) const {
+  SlotMemo MemoFor(Tick deadline) {
     const int slot_id = SlotIdFor(deadline);
-    return {.deadline = deadline, .position_key = PositionKey(slot_id), .slot_id = slot_id};
+    return {.deadline = deadline,
+            .position_key = PositionKey(slot_id),
+            .slot = &slots_[slot_id],
+            .slot_id = slot_id};
   }
   void OnClockSet() {
-    memo_ = now_ != ~Tick{0}
-                ? MemoFor(now_ + 1)
-                : SlotMemo{.deadline = now_, .position_key = ~std::uintptr_t{0}, .slot_id = -1};
+    memo_ = now_ != ~Tick{0} ? MemoFor(now_ + 1)
+                             : SlotMemo{.deadline = now_,
+                                        .position_key = ~std::uintptr_t{0},
+                                        .slot = nullptr,
+                                        .slot_id = -1};
   }
   SlotMemo memo_ = MemoFor(1);
   // The slot whose chunks are being cascaded or fired, or -1. Its timers keep their entries
@@ -209,11 +221,14 @@ inline void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
       ++stats_.scheduled;
       return;
     }
-    if (word == 0 && memo_.slot_id >= 0) {  // not pending: a plain schedule
+    if (word == 0 && memo_.slot != nullptr) {  // not pending: a plain schedule
       ++pending_count_;
       ++stats_.scheduled;
       timer.deadline = deadline;
-      PlaceIn(timer, memo_.slot_id);
+      TimerSlotArray& slot = *memo_.slot;
+      if (slot.empty()) [[unlikely]]
+        MarkOccupied(memo_.slot_id);
+      SetPosition(timer, memo_.position_key << kAddressBits, slot.Append(&timer, pool_));
       return;
     }
   }

@@ -187,6 +187,42 @@ TEST_F(TimerWheelTest, CancelIsIdempotentAndForgetsTheTimer) {
   EXPECT_EQ(wheel_.stats().cancelled, 1u);
 }
 
+// A slot is a chain of 62-entry chunks filled through an append cursor, and its holes are squeezed
+// out once they outnumber its timers by more than a chunk (timers/timer_slot_array.h). 187 timers
+// for one deadline fill three chunks and part of a fourth; cancelling the first 125 leaves 62, and
+// the 125th cancel is the one that compacts, so the survivors fill exactly one chunk and the cursor
+// ends on a chunk boundary. A moved timer must then still cancel and re-arm from its new entry,
+// and the next timer must start a new chunk. Everyone fires once, at the deadline, in the order
+// it entered the slot.
+TEST_F(TimerWheelTest, ASlotShrinksToAWholeChunkAndGrowsAgain) {
+  constexpr Tick kDeadline = 5'000;
+  constexpr int kFirst = 187;
+  constexpr int kCancelled = 125;
+  constexpr int kLater = 70;
+  for (int i = 0; i < kFirst; ++i) wheel_.ScheduleTick(NewProbe().timer, kDeadline);
+  for (int i = 0; i < kCancelled; ++i) wheel_.Cancel(probes_[i]->timer);
+  Probe& moved = *probes_[130];
+  wheel_.Cancel(moved.timer);
+  for (int i = 0; i < kLater; ++i) wheel_.ScheduleTick(NewProbe().timer, kDeadline);
+  wheel_.ScheduleTick(moved.timer, kDeadline);
+  EXPECT_EQ(wheel_.pending_count(), static_cast<std::size_t>(kFirst - kCancelled + kLater));
+
+  std::vector<int> expected;
+  for (int i = kCancelled; i < kFirst + kLater; ++i) {
+    if (i != moved.id) expected.push_back(i);
+  }
+  expected.push_back(moved.id);
+  EXPECT_EQ(wheel_.AdvanceToTick(kDeadline - 1), 0u);
+  EXPECT_EQ(wheel_.AdvanceToTick(kDeadline), expected.size());
+  EXPECT_EQ(log_, expected);
+  for (int i = 0; i < kFirst + kLater; ++i) {
+    const std::vector<Tick> want =
+        i < kCancelled ? std::vector<Tick>{} : std::vector<Tick>{kDeadline};
+    EXPECT_EQ(probes_[i]->fired_at, want) << "timer " << i;
+  }
+  EXPECT_TRUE(wheel_.empty());
+}
+
 TEST_F(TimerWheelTest, FarDeadlinesCascadeExactlyAcrossEveryLevel) {
   // One timer per level boundary and a few around 2^32 and the top of the range.
   std::vector<Tick> deadlines;
