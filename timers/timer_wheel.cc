@@ -77,7 +77,7 @@ void TimerWheel::SlotShrank(int slot_id) {
   TimerSlotArray& slot = slots_[slot_id];
   if (slot.empty()) {
     slot.Release(pool_);
-    occupied_[slot_id / kSlotsPerLevel] &= ~(std::uint64_t{1} << (slot_id % kSlotsPerLevel));
+    MarkEmpty(slot_id);
   } else {
     const std::uintptr_t position_bits = PositionKey(slot_id) << kAddressBits;
     slot.Compact(pool_, [this, position_bits](Timer& moved, Timer** new_entry) {
@@ -106,7 +106,7 @@ std::optional<Tick> TimerWheel::NextEventAfterNow() const {
 }
 
 TimerChunk* TimerWheel::TakeSlot(int slot_id) {
-  occupied_[slot_id / kSlotsPerLevel] &= ~(std::uint64_t{1} << (slot_id % kSlotsPerLevel));
+  MarkEmpty(slot_id);
   batch_slot_ = slot_id;
   return slots_[slot_id].TakeAll();
 }

@@ -122,12 +122,17 @@ class TimerWheel final : public TickTimerQueue<TimerWheel> {
   void ScheduleTickSlow(Timer& timer, Tick deadline);
   // Appends a timer that is in no slot to slot `slot_id`.
   void PlaceIn(Timer& timer, int slot_id) {
-    TimerSlotArray& slot = slots_[slot_id];
-    if (slot.empty()) MarkOccupied(slot_id);
-    SetPosition(timer, PositionKey(slot_id) << kAddressBits, slot.Append(&timer, pool_));
+    AppendTo(timer, slots_[slot_id], slot_id, PositionKey(slot_id) << kAddressBits);
   }
-  void MarkOccupied(int slot_id) {
-    occupied_[slot_id / kSlotsPerLevel] |= std::uint64_t{1} << (slot_id % kSlotsPerLevel);
+  // PlaceIn with the slot's address and position bits already worked out (the memo keeps them).
+  void AppendTo(Timer& timer, TimerSlotArray& slot, int slot_id, std::uintptr_t position_bits) {
+    if (slot.empty()) MarkOccupied(slot_id);
+    SetPosition(timer, position_bits, slot.Append(&timer, pool_));
+  }
+  void MarkOccupied(int slot_id) { occupied_[slot_id / kSlotsPerLevel] |= OccupancyBit(slot_id); }
+  void MarkEmpty(int slot_id) { occupied_[slot_id / kSlotsPerLevel] &= ~OccupancyBit(slot_id); }
+  static std::uint64_t OccupancyBit(int slot_id) {
+    return std::uint64_t{1} << (slot_id % kSlotsPerLevel);
   }
   // Leave's rare ends: the slot emptied, or its holes are worth squeezing out.
   void SlotShrank(int slot_id);
@@ -225,10 +230,7 @@ inline void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
       ++pending_count_;
       ++stats_.scheduled;
       timer.deadline = deadline;
-      TimerSlotArray& slot = *memo_.slot;
-      if (slot.empty()) [[unlikely]]
-        MarkOccupied(memo_.slot_id);
-      SetPosition(timer, memo_.position_key << kAddressBits, slot.Append(&timer, pool_));
+      AppendTo(timer, *memo_.slot, memo_.slot_id, memo_.position_key << kAddressBits);
       return;
     }
   }
