@@ -9,6 +9,9 @@
 # veth with gso_max_segs 1, our stack with --no-offload (with offloads a drop would take a whole
 # super-segment of up to 45 segments). Goodput under loss against Linux's own, for loss recovery.
 # Each round runs every case once, in turn, so that the machine's load falls on all of them alike.
+# The kernel's congestion control in both namespaces is the host's default unless KERNEL_CC names
+# another from net.ipv4.tcp_allowed_congestion_control (set only inside the namespaces made here);
+# the first line says which one ran. It matters for Linux -> us (docs/benchmarks.md).
 # Prints one line per transfer: case, direction, seconds, Mbit/s, and for our stack the CPU
 # seconds (user + system) it used and CPU seconds per GB moved. Namespaces are created here
 # (RFC 5737 addresses) and deleted on exit.
@@ -31,6 +34,10 @@ trap cleanup EXIT
 
 ip netns add "$ns"
 ip netns add "$peer"
+if [ -n "${KERNEL_CC:-}" ]; then
+  for n in "$ns" "$peer"; do ip netns exec "$n" sysctl -qw net.ipv4.tcp_congestion_control="$KERNEL_CC"; done
+fi
+kernel_cc=$(ip netns exec "$ns" sysctl -n net.ipv4.tcp_congestion_control)
 ip -n "$ns" link set lo up
 ip -n "$ns" tuntap add dev tap0 mode tap
 ip -n "$ns" addr add 192.0.2.1/24 dev tap0
@@ -131,7 +138,7 @@ veth() {
   report "veth" "linux->linux" "$start" "$end"
 }
 
-echo "# $mib MiB per transfer, $rounds rounds, ${loss}% loss each way;" \
+echo "# $mib MiB per transfer, $rounds rounds, ${loss}% loss each way; the kernel's TCP: $kernel_cc;" \
   "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
   if [ "$loss" -gt 0 ]; then
