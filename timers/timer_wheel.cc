@@ -78,7 +78,9 @@ void TimerWheel::SlotShrank(int slot_id) {
   if (slot.empty()) {
     slot.Release(pool_);
     MarkEmpty(slot_id);
-  } else {
+  } else if (slot.TrimFront(pool_)) {
+    // Dropping the leading chunks of holes was not enough: squeeze out the rest, telling every
+    // timer that moves its new entry.
     const std::uintptr_t position_bits = PositionKey(slot_id) << kAddressBits;
     slot.Compact(pool_, [this, position_bits](Timer& moved, Timer** new_entry) {
       SetPosition(moved, position_bits, new_entry);

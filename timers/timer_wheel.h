@@ -75,6 +75,8 @@ class TimerWheel final : public TickTimerQueue<TimerWheel> {
 
   // Memory the slot arrays hold, chunks in use and kept free, beyond the Timers themselves.
   std::size_t slot_bytes() const { return pool_.chunks() * TimerChunk::kBytes; }
+  // Chunks the slots hold now (the pool keeps some free besides).
+  std::size_t chunks_in_use() const { return pool_.in_use(); }
 
   // Advance(now) moves the clock to `now` and fires every timer due at or before it, in deadline
   // order. A time earlier than the current one is treated as the current one. It returns how many
@@ -134,7 +136,8 @@ class TimerWheel final : public TickTimerQueue<TimerWheel> {
   static std::uint64_t OccupancyBit(int slot_id) {
     return std::uint64_t{1} << (slot_id % kSlotsPerLevel);
   }
-  // Leave's rare ends: the slot emptied, or its holes are worth squeezing out.
+  // Leave's rare ends: the slot emptied (its chunks go back to the pool), or its holes are worth
+  // getting rid of (the leading chunks of holes dropped, the rest squeezed out if need be).
   void SlotShrank(int slot_id);
   // Puts a timer that is in no slot, with a deadline after now_ (or equal during a cascade), on
   // its level.

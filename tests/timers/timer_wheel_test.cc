@@ -187,28 +187,29 @@ TEST_F(TimerWheelTest, CancelIsIdempotentAndForgetsTheTimer) {
   EXPECT_EQ(wheel_.stats().cancelled, 1u);
 }
 
-// A slot is a chain of 62-entry chunks filled through an append cursor, and its holes are squeezed
-// out once they outnumber its timers by more than a chunk (timers/timer_slot_array.h). 187 timers
-// for one deadline fill three chunks and part of a fourth; cancelling the first 125 leaves 62, and
-// the 125th cancel is the one that compacts, so the survivors fill exactly one chunk and the cursor
-// ends on a chunk boundary. A moved timer must then still cancel and re-arm from its new entry,
-// and the next timer must start a new chunk. Everyone fires once, at the deadline, in the order
-// it entered the slot.
+// A slot is a chain of 62-entry chunks filled through an append cursor, and once its holes
+// outnumber its timers by more than a chunk, its leading chunks of holes are dropped and, if that
+// is not enough, the holes are squeezed out (timers/timer_slot_array.h). 187 timers for one
+// deadline fill three chunks and part of a fourth. Cancelling timers 1 to 125 keeps timer 0 in the
+// first chunk, so no chunk is all holes: the 125th cancel compacts, the 62 survivors fill exactly
+// one chunk and the cursor ends on a chunk boundary. A moved timer must then still cancel and
+// re-arm from its new entry, and the next timer must start a new chunk. Everyone fires once, at the
+// deadline, in the order it entered the slot.
 TEST_F(TimerWheelTest, ASlotShrinksToAWholeChunkAndGrowsAgain) {
   constexpr Tick kDeadline = 5'000;
   constexpr int kFirst = 187;
-  constexpr int kCancelled = 125;
+  constexpr int kCancelledEnd = 126;  // timers 1 to 125
   constexpr int kLater = 70;
   for (int i = 0; i < kFirst; ++i) wheel_.ScheduleTick(NewProbe().timer, kDeadline);
-  for (int i = 0; i < kCancelled; ++i) wheel_.Cancel(probes_[i]->timer);
+  for (int i = 1; i < kCancelledEnd; ++i) wheel_.Cancel(probes_[i]->timer);
   Probe& moved = *probes_[130];
   wheel_.Cancel(moved.timer);
   for (int i = 0; i < kLater; ++i) wheel_.ScheduleTick(NewProbe().timer, kDeadline);
   wheel_.ScheduleTick(moved.timer, kDeadline);
-  EXPECT_EQ(wheel_.pending_count(), static_cast<std::size_t>(kFirst - kCancelled + kLater));
+  EXPECT_EQ(wheel_.pending_count(), static_cast<std::size_t>(kFirst - 125 + kLater));
 
-  std::vector<int> expected;
-  for (int i = kCancelled; i < kFirst + kLater; ++i) {
+  std::vector<int> expected = {0};
+  for (int i = kCancelledEnd; i < kFirst + kLater; ++i) {
     if (i != moved.id) expected.push_back(i);
   }
   expected.push_back(moved.id);
@@ -216,11 +217,34 @@ TEST_F(TimerWheelTest, ASlotShrinksToAWholeChunkAndGrowsAgain) {
   EXPECT_EQ(wheel_.AdvanceToTick(kDeadline), expected.size());
   EXPECT_EQ(log_, expected);
   for (int i = 0; i < kFirst + kLater; ++i) {
-    const std::vector<Tick> want =
-        i < kCancelled ? std::vector<Tick>{} : std::vector<Tick>{kDeadline};
+    const bool cancelled = i >= 1 && i < kCancelledEnd;
+    const std::vector<Tick> want = cancelled ? std::vector<Tick>{} : std::vector<Tick>{kDeadline};
     EXPECT_EQ(probes_[i]->fired_at, want) << "timer " << i;
   }
   EXPECT_TRUE(wheel_.empty());
+}
+
+// The same slot emptied from the front, as when timers leave in the order they came: the chunks
+// of holes are dropped and the survivors keep their entries. Whichever way the holes went, the
+// survivors cancel, re-arm and fire as before, in order.
+TEST_F(TimerWheelTest, ASlotEmptiedFromTheFrontDropsItsChunksOfHoles) {
+  constexpr Tick kDeadline = 5'000;
+  constexpr int kFirst = 187;
+  constexpr int kCancelled = 125;  // timers 0 to 124: the first two chunks and one more entry
+  for (int i = 0; i < kFirst; ++i) wheel_.ScheduleTick(NewProbe().timer, kDeadline);
+  const std::size_t chunks_before = wheel_.chunks_in_use();
+  for (int i = 0; i < kCancelled; ++i) wheel_.Cancel(probes_[i]->timer);
+  EXPECT_EQ(wheel_.chunks_in_use(), chunks_before - 2);
+  wheel_.Cancel(probes_[150]->timer);
+  wheel_.ScheduleTick(probes_[150]->timer, kDeadline);
+  std::vector<int> expected;
+  for (int i = kCancelled; i < kFirst; ++i) {
+    if (i != 150) expected.push_back(i);
+  }
+  expected.push_back(150);
+  EXPECT_EQ(wheel_.AdvanceToTick(kDeadline), expected.size());
+  EXPECT_EQ(log_, expected);
+  EXPECT_EQ(wheel_.chunks_in_use(), 0u);
 }
 
 TEST_F(TimerWheelTest, FarDeadlinesCascadeExactlyAcrossEveryLevel) {
