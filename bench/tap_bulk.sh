@@ -35,7 +35,9 @@ trap cleanup EXIT
 ip netns add "$ns"
 ip netns add "$peer"
 if [ -n "${KERNEL_CC:-}" ]; then
-  for n in "$ns" "$peer"; do ip netns exec "$n" sysctl -qw net.ipv4.tcp_congestion_control="$KERNEL_CC"; done
+  for n in "$ns" "$peer"; do
+    ip netns exec "$n" sysctl -qw net.ipv4.tcp_congestion_control="$KERNEL_CC"
+  done
 fi
 kernel_cc=$(ip netns exec "$ns" sysctl -n net.ipv4.tcp_congestion_control)
 ip -n "$ns" link set lo up
@@ -138,8 +140,8 @@ veth() {
   report "veth" "linux->linux" "$start" "$end"
 }
 
-echo "# $mib MiB per transfer, $rounds rounds, ${loss}% loss each way; the kernel's TCP: $kernel_cc;" \
-  "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $mib MiB per transfer, $rounds rounds, ${loss}% loss each way;" \
+  "the kernel's TCP: $kernel_cc; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
   if [ "$loss" -gt 0 ]; then
     linux_to_us single-seg "--no-offload --receive-loss $loss"
