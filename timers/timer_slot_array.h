@@ -93,7 +93,7 @@ class TimerChunkPool {
   std::size_t in_use_ = 0;
 };
 
-// One slot: its chunks, the timers in them and the entries used (timers plus holes).
+// One slot: its chunks, the timers in them, and the entries of all its chunks but the tail.
 class TimerSlotArray {
  public:
   // Appends `timer` and returns the address of its entry, which stays valid until the next
@@ -102,12 +102,19 @@ class TimerSlotArray {
   // the processor overlaps. Hence a cursor instead of the tail chunk's count, which is
   // written only when a chunk fills or the slot is walked (SealTail).
   Timer** Append(Timer* timer, TimerChunkPool& pool) {
-    if (TailIsFull()) [[unlikely]]
+    if (!has_room()) [[unlikely]]
       AddChunk(pool);
+    return AppendWithRoom(timer);
+  }
+  // Whether the tail chunk has a free entry. A slot with room is not empty: an empty slot has no
+  // chunk.
+  bool has_room() const { return !TailIsFull(); }
+  // Append on a slot that has room: no call on any path, so a caller that has checked has_room
+  // keeps its values in registers across it.
+  Timer** AppendWithRoom(Timer* timer) {
     Timer** entry = next_free_++;
     *entry = timer;
     ++live_;
-    ++used_;
     return entry;
   }
 
@@ -121,7 +128,12 @@ class TimerSlotArray {
 
   bool empty() const { return live_ == 0; }
   // Whether the holes are worth squeezing out: more of them than timers, and more than a chunk.
-  bool ShouldCompact() const { return used_ - live_ > live_ + TimerChunk::kEntries; }
+  // Counted without the tail chunk's entries, so that an append updates one count and not two:
+  // the holes before the tail (sealed_ - live_ at least, since the tail's entries are ignored)
+  // outnumber the timers by more than a chunk. The tail hides at most a chunk's worth of holes,
+  // so a slot still never holds more than twice its timers plus two chunks of entries, and a
+  // squeeze always finds more holes than timers to pay for it.
+  bool ShouldCompact() const { return sealed_ > 2 * live_ + TimerChunk::kEntries; }
 
   // Gives back the leading chunks that hold only holes, and returns whether the holes left are
   // still worth squeezing out (ShouldCompact). Timers often leave a slot in the order they entered
@@ -136,7 +148,7 @@ class TimerSlotArray {
                                           [](const Timer* entry) { return entry == nullptr; })) {
       TimerChunk* empty = head_;
       head_ = empty->next;
-      used_ -= empty->count;
+      sealed_ -= empty->count;
       pool.Put(empty);
     }
     return ShouldCompact();
@@ -173,12 +185,12 @@ class TimerSlotArray {
     write_chunk->count = write;
     write_chunk->next = nullptr;
     next_free_ = &write_chunk->entries[write];
+    sealed_ = live_ - write;
     while (spare != nullptr) {
       TimerChunk* next = spare->next;
       pool.Put(spare);
       spare = next;
     }
-    used_ = live_;
   }
 
   // Detaches the slot's chunks (holes included) and returns the first; the slot is left empty.
@@ -188,7 +200,7 @@ class TimerSlotArray {
     TimerChunk* chain = head_;
     head_ = nullptr;
     next_free_ = nullptr;
-    live_ = used_ = 0;
+    live_ = sealed_ = 0;
     return chain;
   }
 
@@ -221,7 +233,12 @@ class TimerSlotArray {
   [[gnu::noinline]] void AddChunk(TimerChunkPool& pool) {
     SealTail();
     TimerChunk* chunk = pool.Get();
-    (head_ != nullptr ? Tail()->next : head_) = chunk;
+    if (head_ != nullptr) {
+      sealed_ += Tail()->count;
+      Tail()->next = chunk;
+    } else {
+      head_ = chunk;
+    }
     next_free_ = chunk->entries;
   }
   // Writes the tail chunk's count from the append cursor, before anything reads the counts.
@@ -244,7 +261,9 @@ class TimerSlotArray {
   // The tail chunk's next unused entry; null when there is no chunk.
   Timer** next_free_ = nullptr;
   std::size_t live_ = 0;
-  std::size_t used_ = 0;
+  // Entries, timers and holes, in the chunks before the tail: changed when a chunk is added or
+  // given back, never by an append.
+  std::size_t sealed_ = 0;
 };
 
 static_assert(sizeof(TimerSlotArray) == 32,

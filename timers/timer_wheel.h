@@ -229,11 +229,15 @@ inline void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
       ++stats_.scheduled;
       return;
     }
-    if (word == 0 && memo_.slot != nullptr) {  // not pending: a plain schedule
+    if (word == 0 && memo_.slot != nullptr && memo_.slot->has_room()) {
+      // Not pending, and the slot's tail chunk has room: a plain schedule. The slot has a timer
+      // already (has_room), so its occupancy bit is set. A slot that needs a chunk takes the slow
+      // path, which keeps any call out of this one: the compiler then has no values to keep on
+      // the stack across it.
       ++pending_count_;
       ++stats_.scheduled;
       timer.deadline = deadline;
-      AppendTo(timer, *memo_.slot, memo_.slot_id, memo_.position_key << kAddressBits);
+      SetPosition(timer, memo_.position_key << kAddressBits, memo_.slot->AppendWithRoom(&timer));
       return;
     }
   }

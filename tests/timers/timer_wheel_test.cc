@@ -230,7 +230,10 @@ TEST_F(TimerWheelTest, ASlotShrinksToAWholeChunkAndGrowsAgain) {
 TEST_F(TimerWheelTest, ASlotEmptiedFromTheFrontDropsItsChunksOfHoles) {
   constexpr Tick kDeadline = 5'000;
   constexpr int kFirst = 187;
-  constexpr int kCancelled = 125;  // timers 0 to 124: the first two chunks and one more entry
+  // Timers 0 to 125: the first two chunks and two more entries. The slot looks for holes worth
+  // dropping from the 126th: the holes before the tail chunk then outnumber the timers by more
+  // than a chunk.
+  constexpr int kCancelled = 126;
   for (int i = 0; i < kFirst; ++i) wheel_.ScheduleTick(NewProbe().timer, kDeadline);
   const std::size_t chunks_before = wheel_.chunks_in_use();
   for (int i = 0; i < kCancelled; ++i) wheel_.Cancel(probes_[i]->timer);
