@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <new>
 
 #include "timers/timer.h"
@@ -204,6 +205,17 @@ class TimerSlotArray {
     return chain;
   }
 
+  // TakeAll for a walk over the chunks during which timers may still leave them (a callback
+  // cancels a timer further on): until EndWalk, Erase writes the hole the walk will skip and
+  // reports nothing, because the count of timers is parked too high ever to reach zero or to make
+  // the holes worth squeezing. Nothing may be appended to the slot meanwhile.
+  TimerChunk* TakeAllForWalk() {
+    TimerChunk* chain = TakeAll();
+    live_ = kWalking;
+    return chain;
+  }
+  void EndWalk() { live_ = 0; }
+
   // For the wheel's destructor: every timer still here, holes skipped.
   template <typename Visit>
   void ForEach(Visit&& visit) {
@@ -227,6 +239,8 @@ class TimerSlotArray {
 
  private:
   static constexpr std::size_t kPrefetchAhead = 16;
+  // live_ during a walk: far above any real count, and twice it plus a chunk still fits.
+  static constexpr std::size_t kWalking = std::numeric_limits<std::size_t>::max() / 4;
 
   // Starts a new tail chunk: the slot had none, or its tail is full. Out of line, so that Append
   // stays small enough to inline into the wheel's inline schedule.

@@ -109,8 +109,7 @@ std::optional<Tick> TimerWheel::NextEventAfterNow() const {
 
 TimerChunk* TimerWheel::TakeSlot(int slot_id) {
   MarkEmpty(slot_id);
-  batch_slot_ = slot_id;
-  return slots_[slot_id].TakeAll();
+  return slots_[slot_id].TakeAllForWalk();
 }
 
 template <typename OnTimer>
@@ -136,12 +135,13 @@ void TimerWheel::CascadeAtNow() {
     if ((now_ & ((Tick{1} << shift) - 1)) != 0) continue;  // not at this level's slot boundary
     const int slot = SlotOf(now_, level);
     if ((occupied_[level] & (std::uint64_t{1} << slot)) == 0) continue;
-    TimerChunk* chain = TakeSlot(level * kSlotsPerLevel + slot);
+    const int slot_id = level * kSlotsPerLevel + slot;
+    TimerChunk* chain = TakeSlot(slot_id);
     ForEachInChain(chain, [this](Timer& timer) {
       Place(timer);
       ++stats_.cascaded;
     });
-    batch_slot_ = -1;
+    slots_[slot_id].EndWalk();
     TimerSlotArray::PutChain(chain, pool_);
   }
 }
@@ -161,7 +161,7 @@ std::size_t TimerWheel::ExpireAtNow() {
     ++fired;
     TimerListOps::Fire(timer);  // may destroy `timer`: do not touch it afterwards
   });
-  batch_slot_ = -1;
+  slots_[slot].EndWalk();
   TimerSlotArray::PutChain(chain, pool_);
   stats_.fired += fired;
   return fired;

@@ -170,7 +170,9 @@ class TimerWheel final : public TickTimerQueue<TimerWheel> {
   std::size_t ExpireAtNow();
   // At now_, moves the timers of every higher-level slot that starts at now_ down the wheel.
   void CascadeAtNow();
-  // Detaches slot `slot_id`'s chunks for a cascade or a firing and clears its occupancy bit.
+  // Detaches slot `slot_id`'s chunks for a cascade or a firing and clears its occupancy bit. Its
+  // timers keep their entries until the walk reaches them, so that a callback cancelling one of
+  // them leaves a hole there; EndWalk on the slot when the walk is done.
   TimerChunk* TakeSlot(int slot_id);
 
   // Occupancy per level: bit i set exactly when slot i of that level holds a timer.
@@ -210,9 +212,6 @@ class TimerWheel final : public TickTimerQueue<TimerWheel> {
                                         .slot_id = -1};
   }
   SlotMemo memo_ = MemoFor(1);
-  // The slot whose chunks are being cascaded or fired, or -1. Its timers keep their entries
-  // while the loop runs, so that a callback cancelling one of them leaves a hole there.
-  int batch_slot_ = -1;
 };
 
 inline void TimerWheel::ScheduleTick(Timer& timer, Tick deadline) {
@@ -260,10 +259,8 @@ inline void TimerWheel::Leave(Timer& timer) {
   const int slot_id = SlotIdOf(word);
   Timer** entry = EntryOf(word);
   timer.next = timer.prev = nullptr;
-  if (slot_id == batch_slot_) {
-    *entry = nullptr;  // the loop over the detached chunks skips the hole
-    return;
-  }
+  // In a slot being cascaded or fired this only writes the hole, which the walk skips
+  // (TakeAllForWalk).
   if (slots_[slot_id].Erase(entry)) SlotShrank(slot_id);
 }
 
