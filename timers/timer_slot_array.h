@@ -129,11 +129,11 @@ class TimerSlotArray {
 
   bool empty() const { return live_ == 0; }
   // Whether the holes are worth squeezing out: more of them than timers, and more than a chunk.
-  // Counted without the tail chunk's entries, so that an append updates one count and not two:
-  // the holes before the tail (sealed_ - live_ at least, since the tail's entries are ignored)
-  // outnumber the timers by more than a chunk. The tail hides at most a chunk's worth of holes,
-  // so a slot still never holds more than twice its timers plus two chunks of entries, and a
-  // squeeze always finds more holes than timers to pay for it.
+  // Judged from the entries before the tail chunk alone, so that an append updates one count and
+  // not two: when those entries exceed twice the timers plus a chunk, the holes among them (at
+  // least sealed_ - live_) outnumber all the timers by more than a chunk. The tail hides at most
+  // a chunk of holes, so a slot never holds more than twice its timers plus two chunks of
+  // entries, and a squeeze always finds more holes than timers to pay for it.
   bool ShouldCompact() const { return sealed_ > 2 * live_ + TimerChunk::kEntries; }
 
   // Gives back the leading chunks that hold only holes, and returns whether the holes left are
