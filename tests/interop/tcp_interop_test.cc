@@ -416,9 +416,15 @@ TEST_P(LossInteropTest, TransferSurvivesLossAndReorderingBothWays) {
   // SYN-ACK carried SACK-permitted; the losses on our side left holes that our ACKs reported.
   EXPECT_GT(stack->stack().counters()[Counter::kTcpSackBlocksSent], 0u)
       << Describe(*stack, apps, peer.get());
-  // And our sender used the kernel's blocks (RFC 6675): holes resent from the scoreboard.
-  EXPECT_GT(stack->stack().counters()[Counter::kTcpSackRetransmits], 0u)
-      << Describe(*stack, apps, peer.get());
+  // And our sender used the kernel's blocks (RFC 6675): holes resent from the scoreboard. The
+  // first hole of a recovery goes out as the fast retransmit; only a second hole in the same
+  // window is resent from the blocks. At 1 % a run can lose no two segments of one window (one
+  // did: 18 recoveries, 18 fast retransmits), so the check waits for 5 %, where about 145
+  // segments of ours are lost.
+  if (loss_percent >= 5) {
+    EXPECT_GT(stack->stack().counters()[Counter::kTcpSackRetransmits], 0u)
+        << Describe(*stack, apps, peer.get());
+  }
 
   // Wireshark's dissectors, independent of ours, read the same from the capture: both SYNs offer
   // SACK and timestamps (RFC 2018 2, RFC 7323 3.2), both sides send SACK blocks, and every data
