@@ -265,6 +265,10 @@ void StackRuntime::PrintStats(std::FILE* out) const {
   if (const tap::FaultyLink* faulty = host_->faulty_link()) {
     print("tap_rx_dropped_receive_loss", faulty->fault_stats().received_lost);
   }
+  // How the frames came: wakeups of the event loop and bursts (the frames one wakeup read).
+  const tap::EventLoopStats& loop = host_->loop().stats();
+  print("loop_wakeups", loop.iterations);
+  print("loop_bursts", loop.bursts);
 }
 
 std::string StackRuntime::DescribeOffload() const {

@@ -453,15 +453,20 @@ class Connection:
         """Sends data until the stack advertises a zero window (its application does not read:
         `tapstack nc --no-read`): flights of `flight` segments within the advertised window,
         each flight waited for, going back to the last ACK when a frame was lost on the way.
-        Returns the ACK that shows the zero window."""
+        Returns the ACK that shows the zero window.
+
+        The window is full when everything up to the furthest right edge any ACK showed is
+        acknowledged: with window scaling the field rounds down, and an edge shown earlier may lie
+        a few bytes beyond the last ACK's (RFC 7323 2.4). The stack keeps to that edge (it never
+        shrinks the window), so those bytes are sent too."""
         shift = self.stack_wscale or 0
         self.send_data(b"w" * segment_size)
         last = self.expect(rfc, "the ACK of the first segment")
+        right_edge = seq_add(last.ack, last.window << shift)
         for _ in range(1000):
-            if last.ack == self.snd_nxt and last.window == 0:
+            if last.ack == self.snd_nxt and last.window == 0 and last.ack == right_edge:
                 return last
             self.snd_nxt = last.ack  # unchanged unless something was lost
-            right_edge = seq_add(last.ack, last.window << shift)
             for _ in range(flight):
                 room = seq_sub(right_edge, self.snd_nxt)
                 if room == 0 or room >= 1 << 31:
@@ -474,6 +479,9 @@ class Connection:
                 if segment is None:
                     break
                 last = segment
+                edge = seq_add(segment.ack, segment.window << shift)
+                if seq_sub(edge, right_edge) < 1 << 31:
+                    right_edge = edge
                 if segment.ack == self.snd_nxt:
                     break
         fail(rfc, f"the stack's window did not close; last ACK {last}")
