@@ -746,7 +746,10 @@ TEST_F(TcpInteropTest, BlindInWindowAttackOnALiveTransferChangesNothing) {
   EXPECT_LE(challenges, static_cast<std::uint64_t>(kAttackSegments));
   EXPECT_GE(challenges + dropped_by_kernel, static_cast<std::uint64_t>(kAttackSegments))
       << dropped_by_kernel << " dropped by the kernel";
-  EXPECT_LT(dropped_by_kernel, kAttackSegments / 10u);
+  // Most of the attack reached us, so the checks above are not met by the kernel's drops alone.
+  // How much the kernel drops depends on how fast we read while the attacker writes (one CI run
+  // under ASan on a busy machine: 5,484 of the 30,000), which is not what this test measures.
+  EXPECT_GT(challenges, kAttackSegments / 2u) << dropped_by_kernel << " dropped by the kernel";
   ASSERT_LE(suppressed, challenges);
   EXPECT_LE(challenges - suppressed, static_cast<std::uint64_t>(attack_seconds / 0.2) + 2)
       << "over " << attack_seconds << " s";
