@@ -456,9 +456,9 @@ class Connection:
         Returns the ACK that shows the zero window.
 
         The window is full when everything up to the furthest right edge any ACK showed is
-        acknowledged: with window scaling the field rounds down, and an edge shown earlier may lie
-        a few bytes beyond the last ACK's (RFC 7323 2.4). The stack keeps to that edge (it never
-        shrinks the window), so those bytes are sent too."""
+        acknowledged: with window scaling (RFC 7323) the field rounds down, and an edge shown
+        earlier may lie a few bytes beyond the last ACK's. The stack keeps to that edge (it never
+        shrinks the window, RFC 9293 3.8.6.2.2), so those bytes are sent too."""
         shift = self.stack_wscale or 0
         self.send_data(b"w" * segment_size)
         last = self.expect(rfc, "the ACK of the first segment")
