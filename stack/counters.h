@@ -65,6 +65,7 @@ namespace tapstack {
   X(kTcpSynCookiesAccepted, "tcp_syn_cookies_accepted")             \
   X(kTcpRefusedConnectionLimit, "tcp_refused_connection_limit")     \
   X(kTcpBytesBeyondWindow, "tcp_bytes_beyond_window")               \
+  X(kTcpReceiveBufferGrown, "tcp_receive_buffer_grown")             \
   X(kTcpResetsSent, "tcp_resets_sent")                              \
   X(kTcpResetsReceived, "tcp_resets_received")                      \
   X(kTcpRetransmits, "tcp_retransmits")                             \

@@ -53,6 +53,11 @@ absl::Status ParseConnectionOptions(const Args& args, tcp::ConnectionOptions& op
   if (absl::Status status = buffer("--send-buffer", options.send_buffer); !status.ok()) {
     return status;
   }
+  if (!args.Has("--receive-buffer")) {
+    options.receive_buffer_max = kAutotunedReceiveBufferMax;
+    return absl::OkStatus();
+  }
+  options.receive_buffer_max = 0;
   return buffer("--receive-buffer", options.receive_buffer);
 }
 

@@ -4,6 +4,7 @@
 #ifndef TAPSTACK_TOOLS_CONNECTION_OPTIONS_H_
 #define TAPSTACK_TOOLS_CONNECTION_OPTIONS_H_
 
+#include <cstddef>
 #include <set>
 #include <string>
 #include <string_view>
@@ -20,6 +21,12 @@ namespace tapstack::tools {
 inline const std::set<std::string> kConnectionValued = {"--keepalive", "--user-timeout",
                                                         "--send-buffer", "--receive-buffer"};
 inline const std::set<std::string> kConnectionFlags = {"--no-delay", "--keepalive-byte"};
+
+// Without --receive-buffer, a connection's receive buffer starts at the stack's default (256 KiB)
+// and grows up to this while the peer fills the window and the application keeps up
+// (ConnectionOptions::receive_buffer_max), as Linux's receive buffers grow toward tcp_rmem's
+// maximum. --receive-buffer fixes the size, as SO_RCVBUF does on Linux.
+inline constexpr std::size_t kAutotunedReceiveBufferMax = std::size_t{4} << 20;
 
 // "IDLE,INTERVAL,COUNT" (e.g. 3s,2s,4) with the ranges of Linux's TCP_KEEPIDLE, TCP_KEEPINTVL and
 // TCP_KEEPCNT.

@@ -279,7 +279,7 @@ Result<ConnectionId> TcpEngine::ConnectTuple(AnyFourTuple tuple, const Connectio
     return Errno(EADDRNOTAVAIL);  // no free ephemeral port
   }
   Tcb& tcb = CreateTcb(tuple, options);
-  tcb.receiver.set_window_shift(ReceiveWindowScale(options.receive_buffer));
+  tcb.receiver.set_window_shift(ReceiveWindowScale(options.largest_receive_buffer()));
   tcb.sender.Start(InitialSequenceNumber(tuple), Now());
   SetState(tcb, State::kSynSent);
   counters_.Increment(Counter::kTcpActiveOpens);
@@ -321,6 +321,16 @@ IoResult TcpEngine::Receive(ConnectionId id, std::span<std::uint8_t> out) {
   const std::size_t read = tcb->receiver.Read(out, &ring_pool_);
   AccountBuffers(*tcb);
   if (read > 0) {
+    // Autotuning (ConnectionOptions::receive_buffer_max), only while the stack-wide budget could
+    // hold the whole grown buffer beside what the others hold. The window update below then tells
+    // the peer, which waits at the old edge.
+    const std::size_t capacity = tcb->receiver.buffer().capacity();
+    const std::size_t limit = tcb->options->receive_buffer_max;
+    if (limit > capacity &&
+        BufferMemoryLeft() + tcb->accounted_buffer_bytes >= std::min(2 * capacity, limit) &&
+        tcb->receiver.GrowIfWindowLimited(limit)) {
+      counters_.Increment(Counter::kTcpReceiveBufferGrown);
+    }
     // RFC 9293 3.8.6.2.2 and RFC 1122 4.2.3.3: a pure window update only when the sender is
     // running out of window and the edge moved far enough (Receiver::WindowUpdateDue).
     if (tcb->synchronized() && tcb->receiver.WindowUpdateDue(tcb->sender.mss())) SendAck(*tcb);
@@ -454,6 +464,7 @@ std::optional<ConnectionInfo> TcpEngine::Info(ConnectionId id) const {
       .mss = tcb.sender.mss(),
       .send_buffered = tcb.sender.buffered(),
       .receive_buffered = tcb.receiver.buffer().readable(),
+      .receive_buffer = tcb.receiver.buffer().capacity(),
       .keepalive_probes_unanswered = tcb.keepalive_probes_unanswered,
       .timers_pending =
           static_cast<int>(tcb.send_timer.is_scheduled() + tcb.delayed_ack_timer.is_scheduled() +

@@ -192,6 +192,8 @@ class TcpEngine {
   Seq InitialSequenceNumber(const AnyFourTuple& tuple) const;
   // The connection's timestamp clock offset (timestamps.h).
   std::uint32_t TimestampOffsetOf(const Tcb& tcb) const;
+  // RFC 7323 2.3: the shift that lets `receive_buffer` bytes be advertised (the largest the
+  // buffer can become: ConnectionOptions::largest_receive_buffer).
   std::uint8_t ReceiveWindowScale(std::size_t receive_buffer) const;
   // Brings buffered_bytes_ up to date after the connection's buffers changed.
   void AccountBuffers(Tcb& tcb);

@@ -146,7 +146,7 @@ void TcpEngine::ApplySynOptions(Tcb& tcb, const wire::TcpOptions& options) {
   if (options.window_scale && (tcb.passive_open || tcb.state == State::kSynSent)) {
     tcb.sender.ApplyPeerSyn(send_mss, std::min<std::uint8_t>(*options.window_scale, 14));
     if (tcb.passive_open) {
-      tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options->receive_buffer));
+      tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options->largest_receive_buffer()));
     }
   } else {
     tcb.sender.ApplyPeerSyn(send_mss, 0);

@@ -100,7 +100,9 @@ void TcpEngine::SendSynCookie(const AnyFourTuple& tuple, const wire::TcpView& se
   const std::size_t receive_buffer = config_.defaults.receive_buffer;
   syn_ack.window = static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer, 0xffff));
   syn_ack.options.mss = static_cast<std::uint16_t>(InitialMss(tuple));
-  if (options.window_scale) syn_ack.options.window_scale = ReceiveWindowScale(receive_buffer);
+  if (options.window_scale) {
+    syn_ack.options.window_scale = ReceiveWindowScale(config_.defaults.largest_receive_buffer());
+  }
   // No SACK-permitted, even to a client that offered it: the cookie has no bit left to remember
   // the offer (syn_cookie.h), so the connection rebuilt from the ACK could not know whether SACK
   // was agreed. Without the option in the SYN-ACK the client knows SACK is off (RFC 2018 2).
@@ -144,7 +146,7 @@ bool TcpEngine::AcceptSynCookie(Listener& listener, const AnyFourTuple& tuple,
   tcb.sender.ApplyPeerSyn(std::clamp<std::uint32_t>(syn->mss, 64, InitialMss(tuple)),
                           syn->window_scale.value_or(0));
   if (syn->window_scale) {
-    tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options->receive_buffer));
+    tcb.receiver.set_window_shift(ReceiveWindowScale(tcb.options->largest_receive_buffer()));
   }
   tcb.sender.SetInitialWindow(std::uint32_t{segment.window()} << tcb.sender.window_shift(),
                               client_isn + 1, tcb.sender.snd_una());

@@ -117,6 +117,11 @@ class ReceiveBuffer {
   // (RFC 9293 3.8.6). It only limits what is held; a segment that does not fit is dropped and
   // the peer sends it again.
   std::size_t capacity() const { return capacity_; }
+  // Raises capacity() to `capacity` (clamped to kMaxCapacity); a smaller value changes nothing, so
+  // the window never shrinks. Storage still grows only with the data held.
+  void Grow(std::size_t capacity) {
+    capacity_ = std::max(capacity_, static_cast<std::uint32_t>(std::min(capacity, kMaxCapacity)));
+  }
 
   // The reassembly bookkeeping exists exactly while out-of-order data is held.
   bool has_out_of_order() const { return reassembly_ != nullptr; }

@@ -60,6 +60,11 @@ TextResult Receiver::Insert(Seq seq, std::span<const std::uint8_t> payload, Ring
         static_cast<std::uint8_t>(std::min<std::size_t>(2, segments_unacked_ + segments));
     result.ack = segments_unacked_ >= 2 ? AckTiming::kNow : AckTiming::kDelayed;
   }
+  // The peer sent up to the edge we advertised, short of less than a segment: the window, not
+  // the peer, stopped it (GrowIfWindowLimited).
+  if (stored.advanced > 0 && receive_window() < std::max<std::uint32_t>(mss, 1)) {
+    window_filled_ = true;
+  }
   return result;
 }
 
@@ -77,6 +82,19 @@ bool Receiver::OnFin(Seq fin_seq) {
 }
 
 bool Receiver::TakeQueuedFin() { return fin_queued_ && OnFin(queued_fin_); }
+
+bool Receiver::GrowIfWindowLimited(std::size_t limit) {
+  if (!window_filled_) return false;
+  window_filled_ = false;  // the first read after the peer filled the window decides
+  // Without window scaling (the peer did not offer it) nothing beyond 65,535 bytes can be
+  // advertised, so a larger buffer would only hold more, not let the peer send more.
+  limit = std::min(limit, std::size_t{0xffff} << rcv_wscale_);
+  const std::size_t capacity = buffer_.capacity();
+  if (capacity >= limit || buffer_.has_out_of_order()) return false;
+  if (buffer_.readable() > capacity / 2) return false;  // the application is behind
+  buffer_.Grow(std::min(2 * capacity, limit));
+  return true;
+}
 
 bool Receiver::WindowUpdateDue(std::uint32_t mss) const {
   const Seq edge_now = rcv_nxt_ + (std::uint32_t{WindowField()} << rcv_wscale_);

@@ -66,6 +66,16 @@ class Receiver {
   TextResult Insert(Seq seq, std::span<const std::uint8_t> payload, RingPool* pool,
                     std::uint32_t mss);
 
+  // Receive-buffer autotuning (ConnectionOptions::receive_buffer_max), after Linux's; called after
+  // the application read. When in-order data reached the furthest right edge we advertised, short
+  // of less than a segment, since the last such call (the window, not the peer, stopped the
+  // transfer), and this read left at most half the buffer unread (the application keeps up), the
+  // buffer doubles, up to `limit` and to what our window scale can advertise (RFC 7323 2.3). The
+  // first read after the window filled decides, so an application that reads a little at a time
+  // keeps the buffer it has. The edge only moves right (RFC 9293 3.8.6.2.2). Returns whether the
+  // buffer grew.
+  bool GrowIfWindowLimited(std::size_t limit);
+
   // RFC 2883 4: the peer sent [begin, end) again, data we already have (below RCV.NXT or held
   // out of order). With SACK the next ACK reports it once, in its first block. The first
   // duplicate noted since the last ACK is the one reported: every duplicate is acknowledged at
@@ -130,6 +140,8 @@ class Receiver {
   std::uint8_t rcv_wscale_ : 4 = 0;  // our shift (at most 14), applied to windows we advertise
   std::uint8_t fin_queued_ : 1 = 0;  // the peer's FIN arrived ahead of missing data, at queued_fin_
   std::uint8_t sack_permitted_ : 1 = 0;  // both SYNs offered SACK (RFC 2018 2)
+  // In-order data reached the advertised edge since the last GrowIfWindowLimited.
+  std::uint8_t window_filled_ : 1 = 0;
   // The duplicate to report in the next ACK's D-SACK block (RFC 2883): [dsack_begin_,
   // dsack_begin_ + dsack_length_), none while the length is 0. One segment's worth at most.
   std::uint16_t dsack_length_ = 0;

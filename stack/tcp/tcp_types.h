@@ -4,6 +4,7 @@
 #ifndef TAPSTACK_STACK_TCP_TCP_TYPES_H_
 #define TAPSTACK_STACK_TCP_TCP_TYPES_H_
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <cstddef>
@@ -58,6 +59,13 @@ struct ConnectionOptions {
   bool no_delay = false;  // true turns Nagle's algorithm (RFC 896, RFC 1122 4.2.3.4) off
   std::size_t send_buffer = 256 * 1024;
   std::size_t receive_buffer = 256 * 1024;
+  // Receive-buffer autotuning, after Linux's (tcp_rcv_space_adjust, net.ipv4.tcp_rmem): when this
+  // is above receive_buffer, the buffer starts at receive_buffer and doubles, up to this, each time
+  // the peer fills the window we advertised while the application keeps the buffer at most half
+  // full, so that a bulk transfer is not held to the starting window
+  // (Receiver::GrowIfWindowLimited). Our window scale is chosen for this size (RFC 7323 2.3). 0, or
+  // no more than receive_buffer: a fixed buffer, as an application's SO_RCVBUF makes Linux's.
+  std::size_t receive_buffer_max = 0;
   // Retransmissions of one segment before the connection is aborted with ETIMEDOUT (Linux
   // tcp_retries2 is 15); SYN retries are separate (syn_retries).
   int max_retransmissions = 15;
@@ -69,12 +77,17 @@ struct ConnectionOptions {
   // when the connection is created: changing it later does not switch a running connection.
   std::optional<CongestionAlgorithm> congestion_control;
 
+  // The largest the receive buffer can become: what our window scale must be able to advertise.
+  std::size_t largest_receive_buffer() const {
+    return std::max(receive_buffer, receive_buffer_max);
+  }
+
   friend bool operator==(const ConnectionOptions&, const ConnectionOptions&) = default;
   template <typename H>
   friend H AbslHashValue(H h, const ConnectionOptions& o) {
     return H::combine(std::move(h), o.no_delay, o.send_buffer, o.receive_buffer,
-                      o.max_retransmissions, o.user_timeout.count(), o.keepalive,
-                      o.congestion_control);
+                      o.receive_buffer_max, o.max_retransmissions, o.user_timeout.count(),
+                      o.keepalive, o.congestion_control);
   }
 };
 
@@ -232,6 +245,9 @@ struct ConnectionInfo {
   std::uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt;
   std::uint32_t snd_wnd, rcv_wnd, cwnd, mss;
   std::size_t send_buffered, receive_buffered;
+  // The receive buffer's size now: ConnectionOptions::receive_buffer, or more once autotuning
+  // grew it (receive_buffer_max).
+  std::size_t receive_buffer = 0;
   int keepalive_probes_unanswered;
   int timers_pending;           // of the connection's three timers, how many are scheduled
   bool sack_permitted = false;  // both SYNs offered SACK (RFC 2018 2): we send SACK blocks
