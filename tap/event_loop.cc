@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -179,6 +180,7 @@ std::error_code EventLoop::Drain(Source& source, timers::TimePoint now) {
     }
     if (received->size == 0) break;
     ++stats_.frames;
+    read_bulk_frame_ |= received->size >= kBulkFrameBytes;
     source.on_frame(std::span<const std::uint8_t>(source.buffer.data(), received->size), now,
                     received->checksum);
   }
@@ -205,6 +207,7 @@ std::error_code EventLoop::DrainBursts(Source& source, timers::TimePoint now) {
         drained = true;
         break;
       }
+      read_bulk_frame_ |= received->size >= kBulkFrameBytes;
       source.burst_frames[count] = room.first(received->size);
       source.burst_checksums[count] = received->checksum;
       used += received->size;
@@ -233,6 +236,21 @@ std::error_code EventLoop::RunOnce(std::optional<timers::Duration> max_wait) {
     ~Reset() { flag = false; }
   } reset{in_run_once_};
   ++stats_.iterations;
+
+  // Receive moderation (set_receive_hold): the last iteration read bulk data, so more is likely on
+  // its way; let it gather before waiting, unless this iteration may not sleep.
+  const bool read_bulk_frame = std::exchange(read_bulk_frame_, false);
+  if (read_bulk_frame && receive_hold_ > timers::Duration::zero() &&
+      (!max_wait.has_value() || *max_wait > timers::Duration::zero())) {
+    const timers::Duration hold =
+        max_wait.has_value() ? std::min(receive_hold_, *max_wait) : receive_hold_;
+    const auto nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(hold).count();
+    const timespec sleep{.tv_sec = static_cast<time_t>(nanoseconds / 1'000'000'000),
+                         .tv_nsec = static_cast<long>(nanoseconds % 1'000'000'000)};
+    ++stats_.receive_holds;
+    // A signal (EINTR) only ends the hold early.
+    clock_nanosleep(CLOCK_MONOTONIC, 0, &sleep, nullptr);
+  }
 
   std::array<epoll_event, 64> events;
   const int timeout = TimeoutMs(clock_.Now(), NextWakeup(), max_wait);

@@ -1,6 +1,8 @@
 // A single-threaded epoll event loop that drives devices, extra descriptors and one timer source.
 //
 // Each iteration (RunOnce):
+//   0. with a receive hold set (set_receive_hold), and bulk data read in the last iteration,
+//      first sleeps the hold, so that more frames gather;
 //   1. computes the wake-up time: the earliest of the timer source's next deadline and every
 //      attached device's NextReadyTime();
 //   2. sleeps in epoll_wait until a descriptor is readable, the wake-up time comes, or max_wait
@@ -59,6 +61,7 @@ struct EventLoopStats {
   std::uint64_t bursts = 0;          // burst handler calls (each with one frame or more)
   std::uint64_t timer_calls = 0;     // on_time calls
   std::uint64_t receive_errors = 0;  // Device::Receive failures (also returned by RunOnce)
+  std::uint64_t receive_holds = 0;   // sleeps of receive_hold() after an iteration that read frames
 };
 
 class EventLoop {
@@ -86,6 +89,9 @@ class EventLoop {
   // room for a full burst of MTU-sized frames, and for at least this many frames of the device's
   // max_receive_frame (coalesced super-segments; a burst ends early when the next might not fit).
   static constexpr std::size_t kMinLargeFramesPerBurst = 8;
+  // A frame at least this long carries bulk data: larger than a pure ACK with every TCP option, an
+  // ARP or NDP frame, or a short request (set_receive_hold).
+  static constexpr std::size_t kBulkFrameBytes = 1000;
 
   // `clock` must outlive the loop. A failure to create the epoll instance (its errno: EMFILE,
   // ENOMEM...) is returned by every later call.
@@ -134,6 +140,19 @@ class EventLoop {
   // Makes Run return after the current iteration, waking it if it sleeps.
   void Stop();
 
+  // Receive moderation, as a NIC's adaptive interrupt moderation (ethtool's rx-usecs) or Linux's
+  // NAPI deferral (gro_flush_timeout) does it: after an iteration that read a bulk frame (at least
+  // kBulkFrameBytes) from a device, the next one first sleeps `hold` (real time) before it waits on
+  // the descriptors, so that frames arriving meanwhile are read, and answered, as one burst
+  // instead of one wakeup each. A sender that paces its frames (the kernel's BBR) otherwise costs
+  // a wakeup per frame. Small frames (the ACKs a sender of bulk data reads, requests and answers
+  // of a few hundred bytes) never cause a hold: holding them would only delay the answer. The
+  // first frame after a quiet iteration is read with no delay; a frame that arrives during a hold
+  // waits for it. Zero (the default) turns it off. Only iterations allowed to sleep hold: RunOnce
+  // with a max_wait of zero (a virtual clock's) never does.
+  void set_receive_hold(timers::Duration hold) { receive_hold_ = hold; }
+  timers::Duration receive_hold() const { return receive_hold_; }
+
   Clock& clock() const { return clock_; }
   const EventLoopStats& stats() const { return stats_; }
 
@@ -171,7 +190,9 @@ class EventLoop {
   int wake_fd_ = -1;  // eventfd that Stop() writes to
   std::atomic<bool> stop_requested_{false};
   bool in_run_once_ = false;
-  std::uint64_t next_id_ = 1;  // 0 is wake_fd_
+  timers::Duration receive_hold_{0};
+  bool read_bulk_frame_ = false;  // this iteration read a frame of kBulkFrameBytes or more
+  std::uint64_t next_id_ = 1;     // 0 is wake_fd_
   // Every watched source by id (the epoll data), plus lookups by descriptor and device.
   std::unordered_map<std::uint64_t, std::shared_ptr<Source>> sources_;
   std::unordered_map<int, std::uint64_t> ids_by_fd_;

@@ -114,6 +114,16 @@ absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args) {
   if (addresses.empty()) {
     return absl::InvalidArgumentError("--addr IPV4-ADDRESS/PREFIX is required (IPv6 is beside it)");
   }
+  if (auto hold = args.Get("--rx-hold")) {
+    // "0" needs no unit: it turns the hold off.
+    absl::StatusOr<std::chrono::nanoseconds> value =
+        *hold == "0" ? std::chrono::nanoseconds(0) : ParseDuration("--rx-hold", *hold);
+    if (!value.ok()) return value.status();
+    if (*value > std::chrono::milliseconds(1)) {
+      return absl::InvalidArgumentError("--rx-hold: at most 1ms (0 turns it off)");
+    }
+    options.receive_hold = *value;
+  }
   if (auto transmits = args.Get("--dad-transmits")) {
     absl::StatusOr<long long> value = ParseInteger("--dad-transmits", *transmits, 0, 10);
     if (!value.ok()) return value.status();
@@ -182,6 +192,7 @@ absl::Status StackRuntime::Init(const RuntimeOptions& options) {
   Result<std::unique_ptr<testbed::StackHost>> opened = testbed::StackHost::Open(host);
   if (!opened.ok()) return absl::UnavailableError(testbed::LastFailure());
   host_ = *std::move(opened);
+  host_->loop().set_receive_hold(options.receive_hold);
   tap_name_ = host_->tap().name();
   ready_file_ = options.ready_file;
 
@@ -269,6 +280,7 @@ void StackRuntime::PrintStats(std::FILE* out) const {
   const tap::EventLoopStats& loop = host_->loop().stats();
   print("loop_wakeups", loop.iterations);
   print("loop_bursts", loop.bursts);
+  print("loop_receive_holds", loop.receive_holds);
 }
 
 std::string StackRuntime::DescribeOffload() const {

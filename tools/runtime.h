@@ -33,13 +33,16 @@ struct RuntimeOptions {
   // (tap::FaultyLink's receive_loss), the loss the kernel's own hooks cannot give its TCP's
   // segments (a drop on the sender's output is reported to the sender, which resends at once).
   double receive_loss = 0;
+  // `--rx-hold`: the event loop's receive moderation (tap::EventLoop::set_receive_hold). 50 us
+  // lets a paced sender's frames gather into bursts; --rx-hold 0 reads each frame as it comes.
+  std::chrono::nanoseconds receive_hold = std::chrono::microseconds(50);
   StackConfig stack;
 };
 
 // The options every TAP command shares; `Args` must have been parsed with kRuntimeValued.
 inline const std::set<std::string> kRuntimeValued = {
-    "--tap",  "--netns", "--addr",       "--gateway",      "--mac",
-    "--pcap", "--mtu",   "--ready-file", "--dad-transmits"};
+    "--tap",  "--netns", "--addr",       "--gateway",       "--mac",
+    "--pcap", "--mtu",   "--ready-file", "--dad-transmits", "--rx-hold"};
 absl::StatusOr<RuntimeOptions> ParseRuntimeOptions(const Args& args);
 
 class StackRuntime {

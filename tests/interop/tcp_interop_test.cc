@@ -538,6 +538,8 @@ TEST_F(NcInteropTest, ListeningNcWithReceiveLossStillGetsTheWholeFile) {
   const std::map<std::string, long long> stats = ParseStats(Output());
   EXPECT_GT(stats.at("tap_rx_dropped_receive_loss"), 0) << Output();
   EXPECT_GT(stats.at("tcp_sack_blocks_sent"), 0) << Output();
+  // Bulk data came in: nc's event loop held for more after reading it (--rx-hold, 50 us).
+  EXPECT_GT(stats.at("loop_receive_holds"), 0) << Output();
 }
 
 TEST_F(NcInteropTest, ConnectingNcSendsAFileToTheKernel) {

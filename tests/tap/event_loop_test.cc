@@ -245,7 +245,7 @@ TEST(EventLoopTest, CallbacksMayDetachTheirDeviceButNotReenterTheLoop) {
 class FakeDescriptorDevice : public Device {
  public:
   void Queue(std::vector<std::uint8_t> frame, RxChecksum checksum = RxChecksum::kUnverified) {
-    if (frames_.empty()) pipe_.Write();
+    if (next_ == frames_.size()) pipe_.Write();  // nothing was waiting: readable from now on
     frames_.push_back(std::move(frame));
     checksums_.push_back(checksum);
   }
@@ -313,6 +313,58 @@ TEST(EventLoopTest, BurstDeviceIsDrainedInOneWakeup) {
   EXPECT_EQ(loop.stats().frames, 150u);
   EXPECT_EQ(loop.stats().bursts, 3u);
   EXPECT_EQ(device.receive_calls, 151) << "every frame, then the empty read that ends the drain";
+}
+
+// Receive moderation: after an iteration that read a bulk frame, the next one first sleeps the
+// hold, so frames arriving meanwhile come in one burst; no hold after small frames only, after a
+// quiet iteration, in an iteration that may not sleep, or when it is zero. Real clock: only "not
+// before" is checked.
+TEST(EventLoopTest, ReceiveHoldSleepsOnlyAfterAnIterationThatReadBulkData) {
+  RealClock clock;
+  EventLoop loop(clock);
+  constexpr timers::Duration kHold = milliseconds(20);
+  constexpr std::size_t kBulk = EventLoop::kBulkFrameBytes;
+  loop.set_receive_hold(kHold);
+  FakeDescriptorDevice device;
+  std::vector<std::size_t> burst_sizes;
+  ASSERT_FALSE(loop.AttachDeviceBursts(
+      device, [&](std::span<const std::span<const std::uint8_t>> frames, timers::TimePoint, auto) {
+        burst_sizes.push_back(frames.size());
+      }));
+  device.Queue(MakeFrame(0, kBulk));
+  ASSERT_FALSE(loop.RunOnce(seconds(10)));
+  EXPECT_EQ(loop.stats().receive_holds, 0u) << "nothing was read before: the frame comes at once";
+
+  // Two frames that came while the first was handled: the hold comes first, then one burst.
+  device.Queue(MakeFrame(1, kBulk));
+  device.Queue(MakeFrame(2, 64));
+  const auto before = std::chrono::steady_clock::now();
+  ASSERT_FALSE(loop.RunOnce(seconds(10)));
+  EXPECT_GE(std::chrono::steady_clock::now() - before, kHold);
+  EXPECT_EQ(loop.stats().receive_holds, 1u);
+  EXPECT_EQ(burst_sizes, (std::vector<std::size_t>{1, 2}));
+
+  // An iteration that may not sleep does not hold either, though the last one read bulk data.
+  ASSERT_FALSE(loop.RunOnce(timers::Duration::zero()));
+  EXPECT_EQ(loop.stats().receive_holds, 1u);
+  // After a quiet iteration, a frame is read with no hold.
+  device.Queue(MakeFrame(3, 64));
+  ASSERT_FALSE(loop.RunOnce(seconds(10)));
+  EXPECT_EQ(loop.stats().receive_holds, 1u);
+  // That frame was small (one byte short of bulk, like an ACK): no hold after it either.
+  device.Queue(MakeFrame(4, kBulk - 1));
+  ASSERT_FALSE(loop.RunOnce(seconds(10)));
+  EXPECT_EQ(loop.stats().receive_holds, 1u);
+  EXPECT_EQ(burst_sizes, (std::vector<std::size_t>{1, 2, 1, 1}));
+
+  // Zero turns it off.
+  device.Queue(MakeFrame(5, kBulk));
+  ASSERT_FALSE(loop.RunOnce(seconds(10)));
+  loop.set_receive_hold(timers::Duration::zero());
+  device.Queue(MakeFrame(6, kBulk));
+  ASSERT_FALSE(loop.RunOnce(seconds(10)));
+  EXPECT_EQ(loop.stats().receive_holds, 1u);
+  EXPECT_EQ(loop.stats().frames, 7u);
 }
 
 // Super-segments of a TAP with offloads: a burst is read back to back into one buffer, so it ends
