@@ -61,7 +61,7 @@ struct EventLoopStats {
   std::uint64_t bursts = 0;          // burst handler calls (each with one frame or more)
   std::uint64_t timer_calls = 0;     // on_time calls
   std::uint64_t receive_errors = 0;  // Device::Receive failures (also returned by RunOnce)
-  std::uint64_t receive_holds = 0;   // sleeps of receive_hold() after an iteration that read frames
+  std::uint64_t receive_holds = 0;   // receive_hold() sleeps (each after bulk data was read)
 };
 
 class EventLoop {
