@@ -34,7 +34,7 @@ constexpr char kUsage[] =
     "         --user-timeout DURATION --no-delay\n"
     "device options: --tap NAME (tap0) --netns NS --gateway IP --mac MAC --mtu N --pcap FILE\n"
     "         --ready-file FILE (written once listening or opening, removed on exit) --stats\n"
-    "         --rx-hold DURATION (after reading frames, wait this long for more; 50us, 0: off)\n";
+    "         --rx-hold DURATION (wait this long for more after bulk data; 50us, 0: off)\n";
 
 int Usage(absl::string_view message) {
   std::fprintf(stderr, "tapstack load: %.*s\n%s", static_cast<int>(message.size()), message.data(),

@@ -31,7 +31,7 @@ constexpr char kUsage[] =
     "         --dad-transmits N (duplicate address detection probes per IPv6 address; 1)\n"
     "         --ready-file FILE (written once listening or connecting, removed on exit)\n"
     "         --events FILE|- --stats --no-offload --no-delay --user-timeout DURATION\n"
-    "         --rx-hold DURATION (after reading frames, wait this long for more before the\n"
+    "         --rx-hold DURATION (after reading bulk data, wait this long for more before the\n"
     "         next wakeup; 50us, 0 turns it off, at most 1ms)\n"
     "         --keepalive IDLE,INTERVAL,COUNT (e.g. 3s,2s,4) --keepalive-byte\n"
     "         --no-sack --no-timestamps (neither offered nor accepted: NewReno recovery, or no\n"

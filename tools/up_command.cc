@@ -28,7 +28,7 @@ constexpr char kUsage[] =
     "                     (default 1; 0 uses the addresses at once)\n"
     "  --ready-file FILE  written once the stack answers on the TAP device, removed on exit\n"
     "  --no-offload       no virtio-net header: plain frames, every checksum checked here\n"
-    "  --rx-hold DURATION after reading frames, wait this long for more before the next\n"
+    "  --rx-hold DURATION after reading bulk data, wait this long for more before the next\n"
     "                     wakeup (default 50us; 0 turns it off; at most 1ms)\n";
 
 int Usage(absl::string_view message) {
